@@ -1,0 +1,1 @@
+"""Automation: solutions, planner, tasks, dispatcher and RQ jobs (SPEC section 5)."""

@@ -1,0 +1,55 @@
+"""Portico: portals, back office and automation for property-management companies."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from portal.errors import StartupError
+
+__all__ = ["StartupError", "create_app"]
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: defaults, then the environment, then `config`; then wire."""
+    from portal import (
+        assets,
+        auth,
+        config as settings,
+        db,
+        errors,
+        health,
+        mail,
+        queue,
+    )
+    from portal.manage import bp as manage_bp
+    from portals import register_portals
+
+    app = Flask(__name__, instance_path=os.environ.get("PORTICO_INSTANCE") or None,
+                instance_relative_config=True)
+    app.config.from_mapping(settings.defaults(app.instance_path))
+    app.config.from_mapping(settings.from_environment(os.environ))
+    app.config.from_mapping(config or {})
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    keys = settings.resolve_secret_keys(app.config, app.instance_path)
+    app.config["SECRET_KEYS"] = keys
+    app.config["SECRET_KEY"] = keys[-1]
+    app.config["SECRET_KEY_FALLBACKS"] = keys[:-1][::-1]
+    if app.config["PORTICO_ENV"] == "production":
+        app.config["SESSION_COOKIE_SECURE"] = app.config["BASE_URL"].startswith("https://")
+
+    db.init_app(app)
+    if app.config["PORTICO_ENV"] == "production":
+        health.require_database(app)
+    queue.init_app(app)
+    mail.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    assets.init_app(app)
+    health.init_app(app)
+    app.register_blueprint(manage_bp)
+    register_portals(app)
+    return app

@@ -1,0 +1,1 @@
+"""Agencies (D1) and their staff users (D2)."""

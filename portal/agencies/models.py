@@ -1,0 +1,94 @@
+"""Agencies, staff users, staff sessions and login attempts."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import AgencyOwned, Base
+from portal.types import UTCDateTime, enum_column, utcnow
+
+
+class Agency(Base):
+    """A property-management company: the root every other row belongs to."""
+
+    __tablename__ = "agencies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    primary_color: Mapped[str] = mapped_column(String(7), default="#1f4e79")
+    accent_color: Mapped[str] = mapped_column(String(7), default="#e07a1f")
+    logo_url: Mapped[str | None] = mapped_column(String(500))
+    host_name: Mapped[str | None] = mapped_column(String(255), unique=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Agency {self.slug}>"
+
+
+class StaffRole(enum.StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+
+
+class StaffUser(AgencyOwned, UserMixin, Base):
+    """A back-office user of one agency."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[StaffRole] = mapped_column(
+        enum_column(StaffRole),
+        default=StaffRole.MANAGER,
+    )
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    agency: Mapped[Agency] = relationship(lazy="joined")
+
+    # Set by the user loader: the server-side session this request runs under.
+    session_token = None
+
+    def get_id(self) -> str | None:
+        """Flask-Login stores the server-side session token, not the user id."""
+        return self.session_token
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+
+class StaffSession(Base):
+    """A signed-in staff session; deleting the row logs the cookie out everywhere."""
+
+    __tablename__ = "staff_sessions"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(500))
+
+
+class LoginAttempt(Base):
+    """A failed staff login, counted for rate limiting per address and per IP."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    ip: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -1,0 +1,66 @@
+"""Writes on agencies and staff users (flush only; the caller commits)."""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import available_timezones
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+
+from portal import db
+from portal.agencies.models import Agency, StaffRole, StaffUser
+from portal.auth import hash_password
+from portal.money import CURRENCIES
+from portal.operations import FieldError
+
+_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
+MIN_PASSWORD = 10
+
+
+def find_agency(slug: str) -> Agency | None:
+    """The agency with this slug, or None."""
+    return db.session.scalar(select(Agency).where(Agency.slug == slug))
+
+
+def create_agency(*, slug: str, name: str, timezone: str = "UTC", currency: str = "EUR") -> Agency:
+    """A new agency, its settings validated."""
+    if not _SLUG.match(slug):
+        raise FieldError("slug", "use lower-case letters, digits and dashes (at most 60)")
+    if find_agency(slug):
+        raise FieldError("slug", f"an agency with slug {slug!r} already exists")
+    if not name.strip():
+        raise FieldError("name", "the name cannot be empty")
+    if timezone not in available_timezones():
+        raise FieldError("timezone", f"{timezone!r} is not an IANA time zone (e.g. Europe/Madrid)")
+    if currency.upper() not in CURRENCIES:
+        raise FieldError("currency", f"unsupported currency {currency!r}")
+    agency = Agency(slug=slug, name=name.strip(), timezone=timezone, currency=currency.upper(), settings={})
+    db.session.add(agency)
+    db.session.flush()
+    return agency
+
+
+def create_staff(agency: Agency, *, email: str, name: str, password: str, admin: bool = False) -> StaffUser:
+    """A new back-office user of `agency`."""
+    try:
+        email = validate_email(email, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise FieldError("email", str(exc)) from None
+    exists = db.session.scalar(
+        select(StaffUser.id).where(StaffUser.email == email).execution_options(all_agencies=True)
+    )
+    if exists:
+        raise FieldError("email", "a staff user with this e-mail already exists")
+    if len(password) < MIN_PASSWORD:
+        raise FieldError("password", f"use at least {MIN_PASSWORD} characters")
+    user = StaffUser(
+        agency_id=agency.id,
+        email=email,
+        name=name.strip() or email,
+        password_hash=hash_password(password),
+        role=StaffRole.ADMIN if admin else StaffRole.MANAGER,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user

@@ -1,0 +1,1 @@
+"""Leases (long-term) and bookings (short-term stays) — D4."""

@@ -1,0 +1,150 @@
+"""The `portico` command (U3): schema, agencies, managers, demo data, worker, development run."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+from portal import db
+from portal.errors import StartupError
+
+
+def _create_app() -> Flask:
+    from portal import create_app
+
+    return create_app()
+
+
+cli = FlaskGroup(create_app=_create_app, help="Portico: portals, back office and automation.")
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+@with_appcontext
+def db_upgrade() -> None:
+    """Create the schema or upgrade it to the newest revision."""
+    from portal import migrate
+
+    migrate.upgrade()
+    click.echo("Database is up to date.")
+
+
+@cli.command("create-agency")
+@click.option("--slug", required=True, help="Short unique name, e.g. costa-serena")
+@click.option("--name", required=True)
+@click.option("--timezone", "tz", default="UTC", show_default=True, help="IANA time zone")
+@click.option("--currency", default="EUR", show_default=True)
+def create_agency_command(slug: str, name: str, tz: str, currency: str) -> None:
+    """Create an agency."""
+    from portal.agencies.operations import create_agency
+    from portal.operations import FieldError
+
+    try:
+        agency = create_agency(slug=slug, name=name, timezone=tz, currency=currency)
+    except FieldError as err:
+        raise click.BadParameter(err.message, param_hint=f"--{err.field}") from None
+    db.session.commit()
+    click.echo(f"Created agency {agency.slug} (id {agency.id}).")
+
+
+@cli.command("create-manager")
+@click.option("--agency", "slug", required=True, help="The agency's slug")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--admin", is_flag=True, help="Give the admin role instead of manager")
+@click.password_option()
+def create_manager_command(slug: str, email: str, name: str, admin: bool, password: str) -> None:
+    """Create a back-office user for an agency."""
+    from portal.agencies.operations import create_staff, find_agency
+    from portal.operations import FieldError
+
+    agency = find_agency(slug)
+    if agency is None:
+        raise click.BadParameter(f"no agency with slug {slug!r}", param_hint="--agency")
+    try:
+        user = create_staff(agency, email=email, name=name, password=password, admin=admin)
+    except FieldError as err:
+        raise click.BadParameter(err.message, param_hint=f"--{err.field}") from None
+    db.session.commit()
+    click.echo(f"Created {user.role.value} {user.email} for {agency.name}.")
+
+
+@cli.command("demo")
+@click.option("--if-empty", is_flag=True, help="Only load when the database has no agency yet")
+def demo_command(if_empty: bool) -> None:
+    """Load a believable demo agency (properties, units, people, leases, bookings)."""
+    from portal import demo
+    from portal.agencies.models import Agency
+
+    if if_empty and db.session.scalar(select(Agency.id).limit(1)) is not None:
+        click.echo("Database already has data; demo not loaded.")
+        return
+    email, password = demo.load()
+    db.session.commit()
+    demo.remember_credentials(email, password)
+    click.echo(f"Demo agency loaded. Sign in as {email} / {password}")
+
+
+@cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty")
+@click.argument("queues", nargs=-1)
+def worker_command(burst: bool, queues: tuple[str, ...]) -> None:
+    """Run an RQ worker (with RQ's scheduler) for Portico's queues."""
+    from portal import mail
+    from portal.worker import make_worker
+
+    app = current_app._get_current_object()
+    with app.app_context():
+        # Anything committed while Redis was away is still queued in the database.
+        requeued = mail.requeue_pending()
+        db.session.commit()
+    if requeued:
+        click.echo(f"Re-enqueued {requeued} queued message(s).")
+    make_worker(app, list(queues) or None).work(burst=burst, with_scheduler=not burst)
+
+
+@cli.group("mail")
+def mail_group() -> None:
+    """Outgoing mail."""
+
+
+@mail_group.command("requeue")
+@with_appcontext
+def mail_requeue() -> None:
+    """Enqueue delivery of every message still waiting in the database."""
+    from portal import mail
+
+    click.echo(f"Re-enqueued {mail.requeue_pending()} message(s).")
+
+
+@cli.command("run", with_appcontext=False)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def run_command(host: str, port: int) -> None:
+    """Development: start Redis, an SMTP server, the web app and a worker; Ctrl-C stops all."""
+    from portal import devservices
+    from portal.devrun import run_everything
+
+    run_everything(host, port, devservices)
+
+
+def main() -> None:
+    """Entry point of the `portico` console script."""
+    try:
+        cli.main(prog_name="portico")
+    except StartupError as err:
+        click.echo(f"portico: cannot start: {err}", err=True)
+        sys.exit(2)
+
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""Settings: defaults in code, overrides from the environment, tests pass a dict."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from portal.errors import StartupError
+
+ENV_SETTINGS = ("DATABASE_URL", "REDIS_URL", "SMTP_URL", "BASE_URL", "MAIL_FROM")
+
+
+def defaults(instance_path: str) -> dict[str, Any]:
+    """The settings a development machine runs on when nothing is configured."""
+    return {
+        "PORTICO_ENV": "development",
+        "DATABASE_URL": "sqlite:///" + str(Path(instance_path) / "portico.db"),
+        # The embedded Redis and SMTP server that `portico run` starts listen here.
+        "REDIS_URL": "unix://" + str(Path(instance_path) / "redis.sock"),
+        "SMTP_URL": "smtp://127.0.0.1:8025",
+        "SECRET_KEYS": None,
+        "BASE_URL": "http://127.0.0.1:5000",
+        "MAIL_FROM": "Portico <no-reply@portico.localhost>",
+        "PAGE_SIZE": 25,
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_WINDOW_SECONDS": 15 * 60,
+        # argon2id parameters; tests pass cheap ones (the default costs ~0.1 s per hash).
+        "ARGON2": {"time_cost": 3, "memory_cost": 65536, "parallelism": 4},
+        "RQ_DEFAULT_TIMEOUT": 180,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+    }
+
+
+def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
+    """Settings named in the environment (empty values count as unset)."""
+    found: dict[str, Any] = {k: environ[k] for k in ENV_SETTINGS if environ.get(k)}
+    if environ.get("PORTICO_ENV"):
+        found["PORTICO_ENV"] = environ["PORTICO_ENV"]
+    if environ.get("SECRET_KEYS"):
+        found["SECRET_KEYS"] = parse_keys(environ["SECRET_KEYS"])
+    return found
+
+
+def parse_keys(value: str | list[str]) -> list[str]:
+    """Split a comma- or whitespace-separated key list (oldest first, newest last)."""
+    if isinstance(value, list):
+        return [k for k in value if k]
+    return [k for k in value.replace(",", " ").split() if k]
+
+
+def resolve_secret_keys(config: dict[str, Any], instance_path: str) -> list[str]:
+    """Keys from the settings; development generates one into instance/, production refuses."""
+    keys = parse_keys(config.get("SECRET_KEYS") or [])
+    if keys:
+        if config["PORTICO_ENV"] == "production" and any(len(k) < 32 for k in keys):
+            raise StartupError("every key in SECRET_KEYS must be at least 32 characters long")
+        return keys
+    if config["PORTICO_ENV"] == "production":
+        raise StartupError(
+            "SECRET_KEYS is not set. In production Portico needs at least one secret key "
+            "(e.g. SECRET_KEYS=$(python -c 'import secrets; print(secrets.token_urlsafe(48))'))."
+        )
+    path = Path(instance_path) / "secret_keys"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48) + "\n")
+        path.chmod(0o600)
+    return parse_keys(path.read_text())

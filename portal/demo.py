@@ -1,0 +1,136 @@
+"""A believable demo agency: two properties, twenty units, owners, tenants, guests, vendors,
+leases and bookings around today."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from flask import current_app
+
+from portal import db
+from portal.agencies.operations import create_agency, create_staff
+from portal.bookings.models import BookingStatus, Channel, LeaseStatus, PaymentType
+from portal.bookings.operations import save_booking, save_lease
+from portal.people.models import PortalRole
+from portal.people.operations import save_person
+from portal.properties.operations import save_property, save_unit
+
+MANAGER_EMAIL = "manager@costaserena.example"
+
+_FIRST = ["Lucía", "Marco", "Emma", "Noah", "Sofía", "Liam", "Olivia", "Hugo", "Chloé", "Jonas",
+          "Aisha", "Mateo", "Freya", "Pablo", "Ingrid", "Tomás", "Nora", "Elias", "Maya", "Oscar",
+          "Clara", "Leon", "Zoe", "Iván", "Greta", "Samuel", "Alba", "Finn", "Irene", "Marta"]
+_LAST = ["García", "Rossi", "Müller", "Dubois", "Smith", "Jansen", "Novak", "Silva", "Larsen",
+         "Kowalski", "Moreno", "Bauer", "O'Connor", "Lindqvist", "Fischer", "Costa", "Martín"]
+
+
+def _person(rng: random.Random, agency_id: int, roles: list[PortalRole], tags: str = "") -> int:
+    first, last = rng.choice(_FIRST), rng.choice(_LAST)
+    handle = f"{first}.{last}".lower().replace("'", "")
+    handle = handle.encode("ascii", "ignore").decode() or "guest"
+    person = save_person(None, agency_id, {
+        "name": f"{first} {last}",
+        "email": f"{handle}.{rng.randint(10, 999)}@example.com",
+        "phone": f"+34 6{rng.randint(10, 99)} {rng.randint(100, 999)} {rng.randint(100, 999)}",
+        "roles": [r.value for r in roles],
+        "tags": tags,
+    })
+    return person.id
+
+
+def load(seed: int = 7) -> tuple[str, str]:
+    """Create the demo agency and a manager; returns the manager's e-mail and password (flushes)."""
+    rng = random.Random(seed)
+    agency = create_agency(slug="costa-serena", name="Costa Serena Rentals",
+                           timezone="Europe/Madrid", currency="EUR")
+    agency.primary_color, agency.accent_color = "#0f5c63", "#e8833a"
+    db.scope(db.session, agency.id)
+    password = secrets.token_urlsafe(12)
+    create_staff(agency, email=MANAGER_EMAIL, name="Marta Ruiz", password=password, admin=True)
+    aid = agency.id
+
+    owners = [_person(rng, aid, [PortalRole.OWNER], "owner") for _ in range(5)]
+    vendor_names = ["Brillo Cleaning", "FixIt Plumbing", "Sol Electric"]
+    for i, name in enumerate(vendor_names):
+        save_person(None, aid, {"name": name, "email": f"jobs{i}@vendor.example", "roles": ["vendor"],
+                                "tags": "vendor"})
+
+    seafront = save_property(None, aid, {"name": "Seafront Apartments", "address": "Paseo Marítimo 12",
+                                         "city": "Málaga", "external_id": "P-SEA"})
+    oldtown = save_property(None, aid, {"name": "Old Town Residences", "address": "Calle Granada 41",
+                                        "city": "Málaga", "external_id": "P-OLD"})
+    units = []
+    for i in range(10):
+        floor, door = divmod(i, 4)
+        units.append(save_unit(None, aid, {
+            "property_id": seafront.id, "name": f"Apartment {floor + 1}{'ABCD'[door]}",
+            "bedrooms": 1 + i % 3, "capacity": 2 + 2 * (i % 3), "external_id": f"SEA-{i + 1:02d}",
+            "owner_ids": [owners[i % 3]], "tags": "sea view" if door < 2 else "pool",
+        }))
+    for i in range(10):
+        units.append(save_unit(None, aid, {
+            "property_id": oldtown.id, "name": f"Flat {i + 1}",
+            "bedrooms": 1 + i % 2, "capacity": 2 + 2 * (i % 2), "external_id": f"OLD-{i + 1:02d}",
+            "owner_ids": [owners[3 + i % 2]], "tags": "long-term" if i < 6 else "city centre",
+        }))
+
+    today = date.today()
+    # Long-term: the first six Old Town flats are let on leases.
+    for unit in units[10:16]:
+        tenant = _person(rng, aid, [PortalRole.TENANT], "tenant")
+        start = today.replace(day=1) - timedelta(days=30 * rng.randint(2, 20))
+        save_lease(None, aid, {
+            "unit_id": unit.id, "tenant_id": tenant, "status": LeaseStatus.ACTIVE,
+            "start_date": start.replace(day=1), "end_date": None,
+            "rent": Decimal(rng.choice([850, 950, 1100, 1250, 1400])),
+            "deposit": Decimal(rng.choice([1700, 1900, 2200])), "rent_day": 1,
+        })
+    # Short-term: bookings over the last 60 and next 90 days on the other units.
+    short_term = units[:10] + units[16:]
+    guests = [_person(rng, aid, [PortalRole.GUEST], rng.choice(["", "returning", "vip", ""]))
+              for _ in range(24)]
+    channels = list(Channel)
+    for unit in short_term:
+        day = today - timedelta(days=rng.randint(45, 60))
+        while day < today + timedelta(days=90):
+            nights = rng.randint(2, 9)
+            arrival, departure = day, day + timedelta(days=nights)
+            status = rng.choices(list(BookingStatus), weights=[2, 12, 1])[0]
+            due = Decimal(nights * rng.choice([85, 95, 120, 140, 165]))
+            paid = due if arrival <= today or rng.random() < 0.4 else (due * Decimal("0.3")).quantize(Decimal(1))
+            booked = datetime.combine(arrival - timedelta(days=rng.randint(3, 80)), datetime.min.time(), UTC)
+            booking = save_booking(None, aid, {
+                "guest_id": rng.choice(guests), "unit_id": unit.id, "arrival": arrival,
+                "departure": departure, "adults": rng.randint(1, unit.capacity), "status": status,
+                "payment_type": rng.choice(list(PaymentType)), "channel": rng.choice(channels),
+                "amount_due": due, "amount_paid": paid if status != BookingStatus.CANCELLED else Decimal(0),
+                "tags": rng.choice(["", "", "late arrival", "pets", "early check-in"]),
+            })
+            booking.booked_at = min(booked, datetime.now(UTC))
+            day = departure + timedelta(days=rng.randint(0, 6))
+    db.session.flush()
+    return MANAGER_EMAIL, password
+
+
+def _credentials_file() -> Path:
+    return Path(current_app.instance_path) / "demo-login.txt"
+
+
+def remember_credentials(email: str, password: str) -> None:
+    """Keep the demo manager's credentials in instance/ so `make run` can print them again."""
+    path = _credentials_file()
+    path.write_text(f"{email}\n{password}\n")
+    path.chmod(0o600)
+
+
+def read_credentials() -> tuple[str, str] | None:
+    """The demo manager's credentials, if this machine loaded the demo."""
+    path = _credentials_file()
+    if not path.exists():
+        return None
+    email, password = path.read_text().split()[:2]
+    return email, password

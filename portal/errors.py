@@ -1,0 +1,29 @@
+"""Error pages per status code: HTML for people, JSON for the API."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+
+class StartupError(Exception):
+    """The application cannot start; the message says why and what to do."""
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def render_error(error: HTTPException):
+    """Render an HTTP error as a friendly page or a JSON reason."""
+    code = error.code or 500
+    if _wants_json():
+        return jsonify(error=error.name, reason=error.description), code
+    return render_template("errors/error.html", error=error, code=code), code
+
+
+def init_app(app: Flask) -> None:
+    """Register the error handlers."""
+    app.register_error_handler(HTTPException, render_error)

@@ -1,0 +1,199 @@
+"""Compose mail, log it (D8), and send it over SMTP only after the causing transaction commits."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Iterable, Sequence
+from email.message import EmailMessage
+from email.utils import formatdate, getaddresses, make_msgid
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from flask import Flask, current_app
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from portal import db, queue
+from portal.messages.models import Message, MessageStatus
+from portal.people.models import Person
+from portal.types import utcnow
+
+log = logging.getLogger(__name__)
+OUTBOX = "mail_outbox"
+
+
+def send(
+    *,
+    to: str | Sequence[str],
+    subject: str,
+    text: str,
+    html: str | None = None,
+    person: Person | None = None,
+    about: Any = None,
+    cc: Iterable[str] = (),
+    bcc: Iterable[str] = (),
+    sender: str | None = None,
+    agency_id: int | None = None,
+) -> Message:
+    """Record a message in the communication log; it leaves over SMTP after the commit (flushes)."""
+    recipients = [to] if isinstance(to, str) else list(to)
+    addresses = [a for _, a in getaddresses(recipients)]
+    if not addresses or not all("@" in a for a in addresses):
+        raise ValueError(f"a message needs valid recipient addresses, not {recipients!r}")
+    scoped = db.session.info.get("agency_id")
+    agency_id = agency_id or (person.agency_id if person else None) or scoped
+    if agency_id is None:
+        raise ValueError("a message belongs to an agency: scope the session or pass agency_id")
+    if scoped and scoped != agency_id:
+        raise ValueError("refusing to send mail for another agency than the session's")
+    message = Message(
+        agency_id=agency_id,
+        message_id=make_msgid(domain=_domain()),
+        person=person,
+        about_type=type(about).__name__.lower() if about is not None else None,
+        about_id=getattr(about, "id", None),
+        sender=sender or current_app.config["MAIL_FROM"],
+        to=", ".join(recipients),
+        cc=", ".join(cc) or None,
+        bcc=", ".join(bcc) or None,
+        subject=subject,
+        text_body=text,
+        html_body=html,
+    )
+    db.session.add(message)
+    db.session.flush()
+    db.session.info.setdefault(OUTBOX, []).append(message.id)
+    return message
+
+
+def compose(message: Message) -> EmailMessage:
+    """The multipart (text + HTML) e-mail for a logged message."""
+    email = EmailMessage()
+    email["From"] = message.sender
+    email["To"] = message.to
+    if message.cc:
+        email["Cc"] = message.cc
+    email["Subject"] = message.subject
+    email["Message-ID"] = message.message_id
+    email["Date"] = formatdate(message.created_at.timestamp(), localtime=False)
+    email.set_content(message.text_body)
+    if message.html_body:
+        email.add_alternative(message.html_body, subtype="html")
+    return email
+
+
+def envelope_recipients(message: Message) -> list[str]:
+    """Every address the message goes to, Bcc included (Bcc never appears in a header)."""
+    fields = [message.to, message.cc or "", message.bcc or ""]
+    return [addr for _, addr in getaddresses(fields) if addr]
+
+
+def deliver(message_ids: list[int]) -> dict[str, int]:
+    """RQ job: claim queued messages, send them over one SMTP connection, record the outcome."""
+    s = db.session
+    claimed = []
+    for mid in message_ids:
+        # A conditional update claims each message once, however often the job is run.
+        result = s.execute(
+            update(Message)
+            .where(Message.id == mid, Message.status == MessageStatus.QUEUED)
+            .values(status=MessageStatus.SENDING, attempts=Message.attempts + 1)
+            .execution_options(all_agencies=True, synchronize_session=False)
+        )
+        if result.rowcount == 1:
+            claimed.append(mid)
+    s.commit()
+    if not claimed:
+        return {"sent": 0, "failed": 0}
+    messages = s.scalars(
+        select(Message)
+        .where(Message.id.in_(claimed))
+        .execution_options(all_agencies=True, populate_existing=True)
+    ).all()
+    outcome = {"sent": 0, "failed": 0}
+    try:
+        with smtp_connection() as smtp:
+            for message in messages:
+                try:
+                    smtp.send_message(compose(message), to_addrs=envelope_recipients(message))
+                except smtplib.SMTPException as exc:
+                    _record(message, MessageStatus.FAILED, str(exc))
+                    outcome["failed"] += 1
+                else:
+                    _record(message, MessageStatus.SENT)
+                    outcome["sent"] += 1
+    except (OSError, smtplib.SMTPException) as exc:
+        for message in messages:
+            if message.status == MessageStatus.SENDING:
+                _record(message, MessageStatus.FAILED, f"SMTP server unavailable: {exc}")
+                outcome["failed"] += 1
+    s.commit()
+    return outcome
+
+
+def _record(message: Message, status: MessageStatus, error: str | None = None) -> None:
+    message.status = status
+    message.error = error[:1000] if error else None
+    if status == MessageStatus.SENT:
+        message.sent_at = utcnow()
+
+
+def requeue_pending() -> int:
+    """Enqueue delivery of every message still queued (after a Redis restart, say)."""
+    ids = list(
+        db.session.scalars(
+            select(Message.id)
+            .where(Message.status == MessageStatus.QUEUED)
+            .execution_options(all_agencies=True)
+        )
+    )
+    for start in range(0, len(ids), 100):
+        _enqueue(ids[start : start + 100])
+    return len(ids)
+
+
+def smtp_connection() -> smtplib.SMTP:
+    """An SMTP connection to `SMTP_URL` (smtp://, smtps://, ?starttls=1, user:password@)."""
+    url = urlsplit(current_app.config["SMTP_URL"])
+    host, port = url.hostname or "127.0.0.1", url.port
+    if url.scheme == "smtps":
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port or 465, timeout=30)
+    else:
+        smtp = smtplib.SMTP(host, port or 25, timeout=30)
+        if parse_qs(url.query).get("starttls", ["0"])[0] in {"1", "true", "yes"}:
+            smtp.starttls()
+    if url.username:
+        smtp.login(unquote(url.username), unquote(url.password or ""))
+    return smtp
+
+
+def _domain() -> str:
+    return urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
+
+
+def _enqueue(ids: list[int]) -> None:
+    queue.enqueue(deliver, ids, queue="mail", job_id=f"mail-{ids[0]}-{len(ids)}")
+
+
+def _after_commit(session: Session) -> None:
+    ids = session.info.pop(OUTBOX, None)
+    if not ids:
+        return
+    try:
+        _enqueue(ids)
+    except Exception:  # Redis down: the rows stay queued and `requeue_pending` sends them later
+        log.exception("could not enqueue mail delivery for messages %s", ids)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(OUTBOX, None)
+
+
+def init_app(app: Flask) -> None:
+    """Hook mail release to the session's commit and drop it on rollback."""
+    from sqlalchemy import event
+
+    factory = app.extensions["db.sessionmaker"]
+    event.listen(factory, "after_commit", _after_commit)
+    event.listen(factory, "after_rollback", _after_rollback)

@@ -1,0 +1,163 @@
+"""List (search, filter, paginate), view, create and edit pages for a back-office resource."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import Select, func, or_, select
+
+from portal import db
+from portal.manage.forms import AmountField
+from portal.operations import FieldError
+
+
+@dataclass
+class Filter:
+    """A list filter: a select of choices, or a date bound."""
+
+    name: str
+    label: str
+    apply: Callable[[Select, Any], Select]
+    choices: Callable[[], Sequence[tuple[str, str]]] | None = None
+    kind: str = "select"
+
+    def parse(self, raw: str) -> Any:
+        """The filter value from the query string, or None when absent or malformed."""
+        if not raw:
+            return None
+        if self.kind == "date":
+            try:
+                return date.fromisoformat(raw)
+            except ValueError:
+                return None
+        allowed = {str(v) for v, _ in self.choices()} if self.choices else set()
+        return raw if raw in allowed else None
+
+
+@dataclass
+class Column:
+    """A column of the list table."""
+
+    label: str
+    value: Callable[[Any], Any]
+    link: bool = False
+
+
+@dataclass
+class Page:
+    """One page of a list."""
+
+    items: list[Any]
+    total: int
+    number: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.size))
+
+
+def paginate(stmt: Select, number: int, size: int) -> Page:
+    """Run `stmt` for one page, with the total count."""
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    items = list(db.session.scalars(stmt.limit(size).offset((number - 1) * size)).unique())
+    return Page(items, total or 0, number, size)
+
+
+@dataclass
+class Resource:
+    """A back-office resource: a model, its form, its list and the operation that saves it."""
+
+    name: str
+    singular: str
+    model: type
+    form_class: type[FlaskForm]
+    columns: list[Column]
+    save: Callable[[Any, int, dict[str, Any]], Any]
+    search: list[Any] = field(default_factory=list)
+    search_joins: list[Any] = field(default_factory=list)
+    filters: list[Filter] = field(default_factory=list)
+    order_by: list[Any] = field(default_factory=list)
+    prepare_form: Callable[[FlaskForm], None] = lambda form: None
+    form_data: Callable[[Any], dict[str, Any]] = lambda obj: {}
+    related: Callable[[Any], dict[str, Any]] = lambda obj: {}
+
+    def get(self, obj_id: int) -> Any:
+        """The current agency's object by id, or a 404."""
+        obj = db.session.get(self.model, obj_id)
+        if obj is None:
+            abort(404)
+        return obj
+
+    def list_view(self):
+        args = request.args
+        stmt = select(self.model)
+        q = (args.get("q") or "").strip()[:100]
+        if q and self.search:
+            for join in self.search_joins:
+                stmt = stmt.outerjoin(join)
+            stmt = stmt.where(or_(*[col.icontains(q, autoescape=True) for col in self.search]))
+        active = {}
+        for f in self.filters:
+            value = f.parse(args.get(f.name, ""))
+            if value is not None:
+                stmt = f.apply(stmt, value)
+                active[f.name] = value
+        stmt = stmt.order_by(*self.order_by)
+        try:
+            number = max(1, int(args.get("page", 1)))
+        except ValueError:
+            number = 1
+        page = paginate(stmt, number, _page_size())
+        return render_template("manage/list.html", resource=self, page=page, q=q, active=active)
+
+    def detail_view(self, obj_id: int):
+        obj = self.get(obj_id)
+        return render_template(
+            f"manage/{self.name}_detail.html", resource=self, obj=obj, **self.related(obj)
+        )
+
+    def form_view(self, obj_id: int | None = None):
+        obj = self.get(obj_id) if obj_id is not None else None
+        form = self.form_class(data=self.form_data(obj) if obj is not None and request.method == "GET" else None)
+        self.prepare_form(form)
+        for f in form:
+            if isinstance(f, AmountField):
+                f.currency = current_user.agency.currency
+        status = 200
+        if form.validate_on_submit():
+            try:
+                saved = self.save(obj, current_user.agency_id, form.data)
+            except FieldError as err:
+                db.session.rollback()
+                form[err.field].errors = [*form[err.field].errors, err.message]
+                status = 422
+            else:
+                db.session.commit()
+                flash(f"{self.singular.capitalize()} saved.", "success")
+                return redirect(url_for(f"manage.{self.name}_detail", obj_id=saved.id))
+        elif form.is_submitted():
+            status = 422
+        return render_template("manage/form.html", resource=self, form=form, obj=obj), status
+
+    def register(self, bp: Blueprint) -> None:
+        """Add the list, new, detail and edit routes to the blueprint."""
+        bp.add_url_rule(f"/{self.name}", f"{self.name}_list", self.list_view)
+        bp.add_url_rule(f"/{self.name}/new", f"{self.name}_new", self.form_view, methods=["GET", "POST"])
+        bp.add_url_rule(f"/{self.name}/<int:obj_id>", f"{self.name}_detail", self.detail_view)
+        bp.add_url_rule(
+            f"/{self.name}/<int:obj_id>/edit", f"{self.name}_edit", self.form_view, methods=["GET", "POST"]
+        )
+
+
+def _page_size() -> int:
+    from flask import current_app
+
+    return current_app.config["PAGE_SIZE"]

@@ -1,0 +1,138 @@
+"""Back-office forms: every field validated; errors are shown beside the field."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    DecimalField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+    widgets,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
+
+from portal.bookings.models import BookingStatus, Channel, LeaseStatus, PaymentType
+from portal.money import fits, precision
+from portal.people.models import PortalRole
+
+
+def options(pairs) -> list[SelectChoice]:
+    """Select options from (value, label) pairs."""
+    return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+def _choices(enum_cls) -> list[SelectChoice]:
+    return options((m.value, m.value.replace("-", " ").capitalize()) for m in enum_cls)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as checkboxes."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class AmountField(DecimalField):
+    """A money amount: not negative, and no more decimals than the agency's currency has."""
+
+    def __init__(self, label: str, currency: str = "EUR", required: bool = True, **kwargs):
+        validators = [InputRequired() if required else Optional(), NumberRange(min=0, message="Must be zero or more.")]
+        super().__init__(label, validators=validators, places=None, **kwargs)
+        self.currency = currency
+
+    def pre_validate(self, form) -> None:
+        if self.data is not None and not fits(Decimal(self.data), self.currency):
+            n = precision(self.currency)
+            raise ValidationError(
+                f"{self.currency} amounts have {n} decimal place{'s' if n != 1 else ''} at most."
+            )
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Email(check_deliverability=False)])
+    password = PasswordField("Password", validators=[DataRequired()])
+
+
+class PropertyForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    address = StringField("Address", validators=[Optional(), Length(max=500)])
+    city = StringField("City", validators=[Optional(), Length(max=120)])
+    external_id = StringField("External ID", validators=[Optional(), Length(max=120)])
+
+
+class UnitForm(FlaskForm):
+    property_id = SelectField("Property", coerce=int, validators=[InputRequired()])
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    bedrooms = IntegerField("Bedrooms", default=1, validators=[InputRequired(), NumberRange(0, 50)])
+    capacity = IntegerField("Capacity (guests)", default=2, validators=[InputRequired(), NumberRange(1, 100)])
+    external_id = StringField("External ID", validators=[Optional(), Length(max=120)])
+    owner_ids = SelectMultipleField("Owners", coerce=int, validators=[Optional()])
+    tags = StringField("Tags", description="Comma-separated, e.g. sea view, pets", validators=[Optional(), Length(max=500)])
+
+
+class PersonForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    email = EmailField("E-mail", validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
+    phone = StringField("Phone", validators=[Optional(), Length(max=40), Regexp(r"^[0-9+()./ -]+$", message="Digits, spaces and + ( ) - . / only.")])
+    language = SelectField("Language", choices=options([("", "Agency default"), ("en", "English"), ("es", "Español"), ("fr", "Français"), ("de", "Deutsch"), ("it", "Italiano"), ("pt", "Português")]), validators=[Optional()])
+    roles = MultiCheckboxField("Portal access", choices=_choices(PortalRole), validators=[Optional()])
+    tags = StringField("Tags", description="Comma-separated", validators=[Optional(), Length(max=500)])
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+
+    def validate_roles(self, field) -> None:
+        if field.data and not self.email.data:
+            raise ValidationError("Portal access needs an e-mail address to send sign-in links to.")
+
+
+class LeaseForm(FlaskForm):
+    unit_id = SelectField("Unit", coerce=int, validators=[InputRequired()])
+    tenant_id = SelectField("Tenant", coerce=int, validators=[InputRequired()])
+    status = SelectField("Status", choices=_choices(LeaseStatus), coerce=LeaseStatus, default=LeaseStatus.DRAFT)
+    start_date = DateField("Start", validators=[InputRequired(message="Enter a start date.")])
+    end_date = DateField("End", validators=[Optional()])
+    rent = AmountField("Monthly rent")
+    deposit = AmountField("Deposit", required=False)
+    rent_day = IntegerField("Rent due on day", default=1, validators=[InputRequired(), NumberRange(1, 28)])
+
+    def validate_end_date(self, field) -> None:
+        if field.data and self.start_date.data and field.data <= self.start_date.data:
+            raise ValidationError("The end must be after the start.")
+
+
+class BookingForm(FlaskForm):
+    reference = StringField(
+        "Reference",
+        description="8 digits; leave empty to generate one",
+        validators=[Optional(), Regexp(r"^\d{8}$", message="A reference is exactly 8 digits.")],
+    )
+    guest_id = SelectField("Guest", coerce=int, validators=[InputRequired()])
+    unit_id = SelectField("Unit", coerce=int, validators=[InputRequired()])
+    arrival = DateField("Arrival", validators=[InputRequired(message="Enter an arrival date.")])
+    departure = DateField("Departure", validators=[InputRequired(message="Enter a departure date.")])
+    adults = IntegerField("Guests", default=2, validators=[InputRequired(), NumberRange(1, 100)])
+    status = SelectField("Status", choices=_choices(BookingStatus), coerce=BookingStatus, default=BookingStatus.CONFIRMED)
+    payment_type = SelectField("Payment type", choices=_choices(PaymentType), coerce=PaymentType, default=PaymentType.CARD)
+    channel = SelectField("Channel", choices=_choices(Channel), coerce=Channel, default=Channel.DIRECT)
+    amount_due = AmountField("Amount due")
+    amount_paid = AmountField("Amount paid", required=False)
+    external_id = StringField("External ID", validators=[Optional(), Length(max=120)])
+    tags = StringField("Tags", description="Comma-separated", validators=[Optional(), Length(max=500)])
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+
+    def validate_departure(self, field) -> None:
+        if field.data and self.arrival.data and field.data <= self.arrival.data:
+            raise ValidationError("Departure must be after arrival.")
+
+    def validate_amount_paid(self, field) -> None:
+        if field.data and self.amount_due.data is not None and field.data > self.amount_due.data:
+            raise ValidationError("Paid cannot exceed the amount due.")

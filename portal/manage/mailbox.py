@@ -1,0 +1,35 @@
+"""Sent mail: the communication log as staff see it."""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request
+from sqlalchemy import desc, select
+
+from portal import db
+from portal.manage import bp
+from portal.manage.crud import paginate
+from portal.messages.models import Message, MessageStatus
+
+
+@bp.get("/mail")
+def mail_list():
+    """Every message the agency sent, newest first."""
+    stmt = select(Message).order_by(desc(Message.created_at), desc(Message.id))
+    status = request.args.get("status", "")
+    if status in {s.value for s in MessageStatus}:
+        stmt = stmt.where(Message.status == MessageStatus(status))
+    try:
+        number = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        number = 1
+    page = paginate(stmt, number, 25)
+    return render_template("manage/mail_list.html", page=page, status=status, statuses=list(MessageStatus))
+
+
+@bp.get("/mail/<int:obj_id>")
+def mail_detail(obj_id: int):
+    """One message as it was sent, with its links clickable."""
+    message = db.session.get(Message, obj_id)
+    if message is None:
+        abort(404)
+    return render_template("manage/mail_detail.html", message=message)

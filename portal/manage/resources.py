@@ -1,0 +1,235 @@
+"""The back office's resources: properties, units, people, leases and bookings."""
+
+from __future__ import annotations
+
+from sqlalchemy import desc, select
+
+from portal import db, tags
+from portal.bookings.models import Booking, BookingStatus, Channel, Lease, LeaseStatus
+from portal.bookings.operations import save_booking, save_lease
+from portal.manage import bp
+from portal.manage.crud import Column, Filter, Resource
+from portal.manage.forms import BookingForm, LeaseForm, PersonForm, PropertyForm, UnitForm, options
+from portal.messages.models import Message
+from portal.people.models import Person, PortalAccount, PortalRole
+from portal.people.operations import save_person
+from portal.properties.models import Property, Unit
+from portal.properties.operations import save_property, save_unit
+from portal.tags import Tag
+
+
+def _property_choices() -> list[tuple[int, str]]:
+    return [(p.id, p.name) for p in db.session.scalars(select(Property).order_by(Property.name))]
+
+
+def _unit_choices() -> list[tuple[int, str]]:
+    units = db.session.scalars(select(Unit).join(Unit.property).order_by(Property.name, Unit.name))
+    return [(u.id, str(u)) for u in units]
+
+
+def _people_choices() -> list[tuple[int, str]]:
+    people = db.session.execute(select(Person.id, Person.name, Person.email).order_by(Person.name))
+    return [(pid, f"{name} <{email}>" if email else name) for pid, name, email in people]
+
+
+def _tag_choices() -> list[tuple[str, str]]:
+    return [(t.name, t.name) for t in db.session.scalars(select(Tag).order_by(Tag.name))]
+
+
+def _enum_choices(enum_cls):
+    return lambda: [(m.value, m.value.replace("-", " ").capitalize()) for m in enum_cls]
+
+
+def _messages_about(kind: str, obj_id: int) -> list[Message]:
+    return list(
+        db.session.scalars(
+            select(Message)
+            .where(Message.about_type == kind, Message.about_id == obj_id)
+            .order_by(desc(Message.created_at))
+            .limit(50)
+        )
+    )
+
+
+def _with_tags(obj) -> dict:
+    return {"tags": tags.render(obj.tags)}
+
+
+properties = Resource(
+    name="properties",
+    singular="property",
+    model=Property,
+    form_class=PropertyForm,
+    save=save_property,
+    columns=[
+        Column("Name", lambda p: p.name, link=True),
+        Column("City", lambda p: p.city),
+        Column("Address", lambda p: p.address),
+        Column("Units", lambda p: len(p.units)),
+    ],
+    search=[Property.name, Property.city, Property.address, Property.external_id],
+    order_by=[Property.name],
+    form_data=lambda p: {"name": p.name, "address": p.address, "city": p.city, "external_id": p.external_id},
+)
+
+
+def _prepare_unit_form(form: UnitForm) -> None:
+    form.property_id.choices = options(_property_choices())
+    form.owner_ids.choices = options(_people_choices())
+
+
+units = Resource(
+    name="units",
+    singular="unit",
+    model=Unit,
+    form_class=UnitForm,
+    save=save_unit,
+    columns=[
+        Column("Unit", lambda u: u.name, link=True),
+        Column("Property", lambda u: u.property.name),
+        Column("Bedrooms", lambda u: u.bedrooms),
+        Column("Capacity", lambda u: u.capacity),
+        Column("Owners", lambda u: ", ".join(o.name for o in u.owners)),
+        Column("Tags", lambda u: tags.render(u.tags)),
+    ],
+    search=[Unit.name, Unit.external_id, Property.name],
+    search_joins=[Unit.property],
+    filters=[
+        Filter("property", "Property", lambda s, v: s.where(Unit.property_id == int(v)),
+               choices=lambda: [(str(i), n) for i, n in _property_choices()]),
+        Filter("tag", "Tag", lambda s, v: s.where(Unit.tags.any(Tag.name == v)), choices=_tag_choices),
+    ],
+    order_by=[Unit.property_id, Unit.name],
+    prepare_form=_prepare_unit_form,
+    form_data=lambda u: {
+        "property_id": u.property_id, "name": u.name, "bedrooms": u.bedrooms,
+        "capacity": u.capacity, "external_id": u.external_id,
+        "owner_ids": [o.id for o in u.owners], **_with_tags(u),
+    },
+    related=lambda u: {
+        "bookings": list(db.session.scalars(
+            select(Booking).where(Booking.unit_id == u.id).order_by(desc(Booking.arrival)).limit(20))),
+        "leases": list(db.session.scalars(
+            select(Lease).where(Lease.unit_id == u.id).order_by(desc(Lease.start_date)))),
+    },
+)
+
+
+people = Resource(
+    name="people",
+    singular="person",
+    model=Person,
+    form_class=PersonForm,
+    save=save_person,
+    columns=[
+        Column("Name", lambda p: p.name, link=True),
+        Column("E-mail", lambda p: p.email),
+        Column("Phone", lambda p: p.phone),
+        Column("Portals", lambda p: ", ".join(r.value for r in p.roles)),
+        Column("Tags", lambda p: tags.render(p.tags)),
+    ],
+    search=[Person.name, Person.email, Person.phone],
+    filters=[
+        Filter("role", "Portal", lambda s, v: s.where(Person.accounts.any(PortalAccount.role == PortalRole(v))),
+               choices=_enum_choices(PortalRole)),
+        Filter("tag", "Tag", lambda s, v: s.where(Person.tags.any(Tag.name == v)), choices=_tag_choices),
+    ],
+    order_by=[Person.name],
+    form_data=lambda p: {
+        "name": p.name, "email": p.email, "phone": p.phone, "language": p.language or "",
+        "notes": p.notes, "roles": [r.value for r in p.roles], **_with_tags(p),
+    },
+    related=lambda p: {
+        "bookings": list(db.session.scalars(
+            select(Booking).where(Booking.guest_id == p.id).order_by(desc(Booking.arrival)).limit(20))),
+        "leases": list(db.session.scalars(select(Lease).where(Lease.tenant_id == p.id))),
+        "owned_units": list(db.session.scalars(select(Unit).where(Unit.owners.any(Person.id == p.id)))),
+        "messages": list(db.session.scalars(
+            select(Message).where(Message.person_id == p.id).order_by(desc(Message.created_at)).limit(20))),
+    },
+)
+
+
+def _prepare_lease_form(form: LeaseForm) -> None:
+    form.unit_id.choices = options(_unit_choices())
+    form.tenant_id.choices = options(_people_choices())
+
+
+leases = Resource(
+    name="leases",
+    singular="lease",
+    model=Lease,
+    form_class=LeaseForm,
+    save=save_lease,
+    columns=[
+        Column("Lease", lambda lease: f"#{lease.id}", link=True),
+        Column("Tenant", lambda lease: lease.tenant.name),
+        Column("Unit", lambda lease: str(lease.unit)),
+        Column("Status", lambda lease: lease.status.value),
+        Column("Start", lambda lease: lease.start_date),
+        Column("End", lambda lease: lease.end_date or "open-ended"),
+        Column("Rent", lambda lease: ("money", lease.rent)),
+    ],
+    search=[Person.name, Unit.name],
+    search_joins=[Lease.tenant, Lease.unit],
+    filters=[
+        Filter("status", "Status", lambda s, v: s.where(Lease.status == LeaseStatus(v)),
+               choices=_enum_choices(LeaseStatus)),
+    ],
+    order_by=[desc(Lease.start_date), Lease.id],
+    prepare_form=_prepare_lease_form,
+    form_data=lambda lease: {
+        "unit_id": lease.unit_id, "tenant_id": lease.tenant_id, "status": lease.status,
+        "start_date": lease.start_date, "end_date": lease.end_date, "rent": lease.rent,
+        "deposit": lease.deposit, "rent_day": lease.rent_day,
+    },
+    related=lambda lease: {"messages": _messages_about("lease", lease.id)},
+)
+
+
+def _prepare_booking_form(form: BookingForm) -> None:
+    form.guest_id.choices = options(_people_choices())
+    form.unit_id.choices = options(_unit_choices())
+
+
+bookings = Resource(
+    name="bookings",
+    singular="booking",
+    model=Booking,
+    form_class=BookingForm,
+    save=save_booking,
+    columns=[
+        Column("Reference", lambda b: b.reference, link=True),
+        Column("Guest", lambda b: b.guest.name),
+        Column("Unit", lambda b: str(b.unit)),
+        Column("Arrival", lambda b: b.arrival),
+        Column("Departure", lambda b: b.departure),
+        Column("Status", lambda b: ("status", b.status.value)),
+        Column("Channel", lambda b: b.channel.value),
+        Column("Due", lambda b: ("money", b.amount_due)),
+    ],
+    search=[Booking.reference, Booking.external_id, Person.name, Person.email],
+    search_joins=[Booking.guest],
+    filters=[
+        Filter("status", "Status", lambda s, v: s.where(Booking.status == BookingStatus(v)),
+               choices=_enum_choices(BookingStatus)),
+        Filter("channel", "Channel", lambda s, v: s.where(Booking.channel == Channel(v)),
+               choices=_enum_choices(Channel)),
+        Filter("arrival_from", "Arriving from", lambda s, v: s.where(Booking.arrival >= v), kind="date"),
+        Filter("arrival_to", "Arriving until", lambda s, v: s.where(Booking.arrival <= v), kind="date"),
+    ],
+    order_by=[desc(Booking.arrival), Booking.reference],
+    prepare_form=_prepare_booking_form,
+    form_data=lambda b: {
+        "reference": b.reference, "guest_id": b.guest_id, "unit_id": b.unit_id,
+        "arrival": b.arrival, "departure": b.departure, "adults": b.adults, "status": b.status,
+        "payment_type": b.payment_type, "channel": b.channel, "amount_due": b.amount_due,
+        "amount_paid": b.amount_paid, "external_id": b.external_id, "notes": b.notes,
+        **_with_tags(b),
+    },
+    related=lambda b: {"messages": _messages_about("booking", b.id)},
+)
+
+RESOURCES = [properties, units, people, leases, bookings]
+for _resource in RESOURCES:
+    _resource.register(bp)

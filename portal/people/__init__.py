@@ -1,0 +1,1 @@
+"""People and their portal accounts (D2)."""

@@ -1,0 +1,63 @@
+"""A person (tenant, guest, owner, vendor, or several at once) and their portal roles."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import AgencyOwned, Base
+from portal.tags import Tag, tag_table
+from portal.types import UTCDateTime, enum_column, utcnow
+
+person_tags = tag_table("people", "person")
+
+
+class PortalRole(enum.StrEnum):
+    TENANT = "tenant"
+    OWNER = "owner"
+    VENDOR = "vendor"
+    GUEST = "guest"
+
+
+class Person(AgencyOwned, Base):
+    """Anyone the agency deals with outside its staff."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    language: Mapped[str | None] = mapped_column(String(8))
+    notes: Mapped[str | None] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    tags: Mapped[list[Tag]] = relationship(secondary=person_tags, order_by=Tag.name)
+    accounts: Mapped[list[PortalAccount]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", order_by="PortalAccount.role"
+    )
+
+    @property
+    def roles(self) -> list[PortalRole]:
+        return [a.role for a in self.accounts]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PortalAccount(AgencyOwned, Base):
+    """A person's access to one portal (tenant, owner, vendor or guest)."""
+
+    __tablename__ = "portal_accounts"
+    __table_args__ = (UniqueConstraint("person_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    role: Mapped[PortalRole] = mapped_column(enum_column(PortalRole))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    person: Mapped[Person] = relationship(back_populates="accounts")

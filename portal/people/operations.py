@@ -1,0 +1,31 @@
+"""Writes on people and their portal roles (flush only; the caller commits)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from portal import db, tags
+from portal.people.models import Person, PortalAccount, PortalRole
+from portal.operations import assign
+
+
+def grant_role(person: Person, role: PortalRole) -> None:
+    """Give `person` access to a portal (no-op when they already have it)."""
+    if role not in person.roles:
+        person.accounts.append(PortalAccount(agency_id=person.agency_id, role=role))
+
+
+def save_person(person: Person | None, agency_id: int, data: dict[str, Any]) -> Person:
+    """Create or update a person, their tags and their portal roles."""
+    if person is None:
+        person = Person(agency_id=agency_id)
+        db.session.add(person)
+    data = {**data, "email": (data.get("email") or "").strip().lower() or None}
+    assign(person, data, ("name", "email", "phone", "language", "notes"))
+    person.tags = tags.resolve(agency_id, tags.parse(data.get("tags")))
+    wanted = {PortalRole(r) for r in data.get("roles") or []}
+    person.accounts = [a for a in person.accounts if a.role in wanted]
+    for role in sorted(wanted):
+        grant_role(person, role)
+    db.session.flush()
+    return person

@@ -1,0 +1,41 @@
+"""RQ queues on the configured Redis; jobs take ids and run inside the app context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app
+from redis import Redis
+from rq import Queue
+
+QUEUES = ("default", "mail")
+
+
+def init_app(app: Flask) -> None:
+    """Connect to Redis (lazily) and create the named queues."""
+    connection = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=10)
+    app.extensions["redis"] = connection
+    app.extensions["queues"] = {
+        name: Queue(name, connection=connection, default_timeout=app.config["RQ_DEFAULT_TIMEOUT"])
+        for name in QUEUES
+    }
+
+
+def redis() -> Redis:
+    """The current app's Redis connection."""
+    return current_app.extensions["redis"]
+
+
+def get_queue(name: str = "default") -> Queue:
+    """One of the app's queues by name."""
+    return current_app.extensions["queues"][name]
+
+
+def enqueue(func: Any, *args: Any, queue: str = "default", job_id: str | None = None, **kwargs: Any):
+    """Enqueue `func(*args)`; pass a job id to make a repeat enqueue of the same work a no-op."""
+    q = get_queue(queue)
+    if job_id is not None:
+        existing = q.fetch_job(job_id)
+        if existing is not None and existing.get_status(refresh=False) in {"queued", "started", "scheduled", "deferred"}:
+            return existing
+    return q.enqueue(func, *args, job_id=job_id, **kwargs)

@@ -1,0 +1,11 @@
+"""Owner portal pages."""
+
+from flask import render_template
+
+from portals.owner import bp
+
+
+@bp.get("/")
+def home():
+    """The owner portal's front page."""
+    return render_template("owner/home.html")

@@ -1,0 +1,11 @@
+"""Vendor portal pages."""
+
+from flask import render_template
+
+from portals.vendor import bp
+
+
+@bp.get("/")
+def home():
+    """The vendor portal's front page."""
+    return render_template("vendor/home.html")

@@ -1,0 +1,182 @@
+"""Fixtures on real parts: the database (SQLite, or PostgreSQL via DATABASE_URL), a real
+redis-server, a real SMTP server (aiosmtpd), a live HTTP server and Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from werkzeug.serving import make_server
+
+from portal import create_app, db, devservices, migrate
+from portal.models import Base
+
+TEST_KEY = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+
+
+@pytest.fixture(scope="session")
+def tmp_root(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("portico")
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_root) -> Iterator[devservices.EmbeddedRedis]:
+    server = devservices.EmbeddedRedis(tmp_root / "redis.sock").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[devservices.LocalSMTP]:
+    server = devservices.LocalSMTP().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_port() -> int:
+    return devservices.free_port()
+
+
+def database_url(tmp_root: Path) -> str:
+    """DATABASE_URL when CI points at PostgreSQL, else a fresh SQLite file."""
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_root / 'test.db'}"
+
+
+def test_config(tmp_root: Path, redis_url: str, smtp_url: str, port: int, **extra) -> dict:
+    """The configuration every test app runs on."""
+    return {
+        "TESTING": True,
+        "DATABASE_URL": database_url(tmp_root),
+        "REDIS_URL": redis_url,
+        "SMTP_URL": smtp_url,
+        "SECRET_KEYS": [TEST_KEY],
+        "BASE_URL": f"http://127.0.0.1:{port}",
+        "ARGON2": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session")
+def app(tmp_root, redis_server, smtp_server, live_port):
+    os.environ["PORTICO_INSTANCE"] = str(tmp_root / "instance")
+    application = create_app(test_config(tmp_root, redis_server.url, smtp_server.url, live_port))
+    with application.app_context():
+        engine = db.engine()
+        if engine.dialect.name == "postgresql":
+            with engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        migrate.upgrade()
+    yield application
+    application.extensions["db.engine"].dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean(request):
+    """Every test starts from an empty database, Redis and inbox (schema stays)."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    application = request.getfixturevalue("app")
+    with application.app_context():
+        engine = db.engine()
+        tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for name in tables:
+                    conn.execute(text(f"DELETE FROM {name}"))
+        application.extensions["redis"].flushdb()
+    request.getfixturevalue("smtp_server").clear()
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context with a fresh session."""
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Run every queued RQ job with a real worker, then return."""
+    from portal.worker import make_worker
+
+    def run() -> None:
+        make_worker(app).work(burst=True)
+
+    return run
+
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form in a page."""
+    match = CSRF.search(html)
+    assert match, "page has no CSRF token"
+    return match.group(1) or match.group(2)
+
+
+@pytest.fixture
+def login(client):
+    """Sign `client` in to the back office; returns the response of the POST."""
+
+    def sign_in(email: str, password: str, c=None):
+        c = c or client
+        page = c.get("/manage/login")
+        return c.post(
+            "/manage/login",
+            data={"email": email, "password": password, "csrf_token": csrf_token(page.text)},
+        )
+
+    return sign_in
+
+
+@pytest.fixture(scope="session")
+def live_server(app, live_port):
+    """The app served over real HTTP in a thread."""
+    server = make_server("127.0.0.1", live_port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app.config["BASE_URL"]
+    server.shutdown()
+
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    assert executable, "Debian's chromium is needed for browser tests (make test installs it)"
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server)
+    p = context.new_page()
+    yield p
+    context.close()

@@ -1,0 +1,89 @@
+"""Mail leaves only after commit, exactly once, and the communication log records it."""
+
+import pytest
+from sqlalchemy import func, select
+
+from portal import db, mail
+from portal.devservices import free_port
+from portal.messages.models import Message, MessageStatus
+from tests import factories as f
+
+
+def test_rolled_back_transaction_sends_nothing(ctx, app, run_jobs, smtp_server):
+    a = f.agency()
+    db.session.commit()
+    mail.send(to="ana@example.com", subject="Never", text="This should not leave.")
+    db.session.rollback()
+    run_jobs()
+    assert smtp_server.messages == []
+    assert db.session.scalar(select(func.count(Message.id))) == 0
+    assert app.extensions["queues"]["mail"].count == 0
+    assert a.id
+
+
+def test_committed_message_is_sent_exactly_once(ctx, app, run_jobs, smtp_server):
+    a = f.agency()
+    guest = f.person(a)
+    message = mail.send(
+        to=guest.email, subject="Your stay", text="See https://example.com/x",
+        html="<p>See <a href='https://example.com/x'>this</a></p>", person=guest,
+        cc=["owner@example.com"], bcc=["audit@example.com"],
+    )
+    assert smtp_server.messages == []  # not before commit
+    db.session.commit()
+    assert smtp_server.messages == []  # the worker sends it
+    run_jobs()
+    run_jobs()  # a second run finds nothing left to send
+    mail.deliver([message.id])  # nor does a repeated job
+    received = smtp_server.messages
+    assert len(received) == 1
+    email = received[0]
+    assert email["Message-ID"] == message.message_id
+    assert email["Subject"] == "Your stay"
+    assert email["Bcc"] is None
+    assert sorted(smtp_server.inbox.envelopes[0][1]) == ["ana@example.com", "audit@example.com", "owner@example.com"]
+    assert email.get_body(("plain",)).get_content().strip() == "See https://example.com/x"
+    assert "<a href" in email.get_body(("html",)).get_content()
+    db.session.expire_all()
+    logged = db.session.get(Message, message.id)
+    assert logged.status == MessageStatus.SENT
+    assert logged.sent_at is not None
+    assert logged.attempts == 1
+
+
+def test_unreachable_smtp_server_marks_failed_with_reason(app, smtp_server):
+    from portal import create_app
+
+    broken = create_app({**app.config, "SMTP_URL": f"smtp://127.0.0.1:{free_port()}"})
+    try:
+        with broken.app_context():
+            f.agency()
+            msg = mail.send(to="ana@example.com", subject="Hi", text="Hi")
+            db.session.commit()
+            assert mail.deliver([msg.id]) == {"sent": 0, "failed": 1}
+            db.session.expire_all()
+            failed = db.session.get(Message, msg.id)
+            assert failed.status == MessageStatus.FAILED
+            assert "SMTP server unavailable" in failed.error
+    finally:
+        broken.extensions["db.engine"].dispose()
+    assert smtp_server.messages == []
+
+
+def test_requeue_sends_what_redis_lost(ctx, app, run_jobs, smtp_server):
+    f.agency()
+    mail.send(to="ana@example.com", subject="Survives", text="Redis was flushed")
+    db.session.commit()
+    app.extensions["redis"].flushdb()  # the enqueued job is gone
+    run_jobs()
+    assert smtp_server.messages == []
+    assert mail.requeue_pending() == 1
+    run_jobs()
+    assert [m["Subject"] for m in smtp_server.messages] == ["Survives"]
+
+
+@pytest.mark.parametrize("to", ["", [], ["not an address"]])
+def test_message_without_recipient_is_refused(ctx, to):
+    f.agency()
+    with pytest.raises(ValueError):
+        mail.send(to=to, subject="x", text="x")

@@ -1,0 +1,108 @@
+"""Agency isolation: one scoping mechanism, and every back-office ID route answers 404 across agencies."""
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from portal import db, mail
+from portal.bookings.models import Booking
+from portal.people.models import Person
+from tests import factories as f
+
+
+def test_unscoped_session_sees_no_agency_rows(ctx):
+    a = f.agency("alpha")
+    f.booking(a)
+    db.session.commit()
+    db.scope(db.session, None)
+    assert db.session.scalar(select(func.count(Booking.id))) == 0
+    assert db.session.scalar(select(func.count(Booking.id)).execution_options(all_agencies=True)) == 1
+
+
+def test_scope_filters_get_joins_and_updates(ctx):
+    a, b = f.agency("alpha"), f.agency("beta")
+    db.scope(db.session, b.id)
+    theirs = f.booking(b, guest=f.person(b, "Bea", "bea@example.com")).id
+    alpha = a.id
+    db.session.commit()
+    db.session.expunge_all()
+    db.scope(db.session, alpha)
+    assert db.session.get(Booking, theirs) is None
+    joined = select(Booking).join(Booking.guest).where(Person.name == "Bea")
+    assert db.session.scalars(joined).all() == []
+    from sqlalchemy import update
+
+    result = db.session.execute(
+        update(Booking).where(Booking.id == theirs).values(notes="hacked")
+        .execution_options(synchronize_session=False)
+    )
+    assert result.rowcount == 0
+
+
+# Which fixture object each back-office resource's <obj_id> routes take.
+KINDS = {"properties": "property", "units": "unit", "people": "person", "leases": "lease",
+         "bookings": "booking", "mail": "message"}
+
+
+def _objects(a):
+    u = f.unit(a, f.prop(a, f"{a.slug} House"))
+    guest = f.person(a, f"{a.slug} guest", f"guest@{a.slug}.example")
+    b = f.booking(a, u, guest)
+    msg = mail.send(to=guest.email, subject="Hello", text="Hi", person=guest, about=b)
+    return {"property": u.property, "unit": u, "person": guest, "lease": f.lease(a, u), "booking": b,
+            "message": msg}
+
+
+@pytest.fixture
+def two_agencies(app, login):
+    with app.app_context():
+        b, a = f.agency("beta"), f.agency("alpha")
+        f.staff(a)
+        mine = {k: o.id for k, o in _objects(a).items()}
+        db.scope(db.session, b.id)
+        theirs = {k: o.id for k, o in _objects(b).items()}
+        db.session.commit()
+    assert login("manager@alpha.example", f.PASSWORD).status_code == 302
+    return mine, theirs
+
+
+def _id_rules(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("manage.") and "obj_id" in rule.arguments:
+            yield rule
+
+
+def test_every_id_route_is_covered(app):
+    rules = list(_id_rules(app))
+    assert len(rules) >= 11
+    for rule in rules:
+        kind = re.match(r"/manage/([a-z]+)/", rule.rule).group(1)
+        assert kind in KINDS, f"{rule.rule}: add its object kind to KINDS so isolation is tested"
+
+
+def test_another_agencys_ids_are_404_on_every_route(app, client, two_agencies):
+    mine, theirs = two_agencies
+    checked = 0
+    for rule in _id_rules(app):
+        kind = KINDS[re.match(r"/manage/([a-z]+)/", rule.rule).group(1)]
+        own_url = rule.rule.replace("<int:obj_id>", str(mine[kind]))
+        other_url = rule.rule.replace("<int:obj_id>", str(theirs[kind]))
+        assert client.get(own_url).status_code == 200, own_url
+        response = client.get(other_url)
+        assert response.status_code == 404, other_url
+        assert "could not find" in response.text
+        if "POST" in rule.methods:
+            page = client.get(own_url).text
+            token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+            assert client.post(other_url, data={"csrf_token": token, "name": "x"}).status_code == 404
+        checked += 1
+    assert checked == len(list(_id_rules(app)))
+
+
+def test_lists_show_only_the_agencys_rows(client, two_agencies):
+    page = client.get("/manage/people").text
+    assert "alpha guest" in page
+    assert "beta guest" not in page
+    page = client.get("/manage/mail").text
+    assert page.count("Hello") == 1
