@@ -17,12 +17,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal import (
         assets,
         auth,
-        config as settings,
         db,
         errors,
         health,
         mail,
         queue,
+    )
+    from portal import (
+        config as settings,
     )
     from portal.manage import bp as manage_bp
     from portals import register_portals

@@ -38,7 +38,7 @@ class AgencyOwned:
     """Mixin for every row that belongs to an agency; such rows are only ever read scoped."""
 
     @declared_attr
-    def agency_id(cls) -> Mapped[int]:  # noqa: N805
+    def agency_id(cls) -> Mapped[int]:
         return mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
 
 

@@ -18,7 +18,7 @@ def _instance_path() -> Path:
     return Path(os.environ.get("PORTICO_INSTANCE") or Flask("portal").instance_path)
 
 
-def _stop_on_sigterm(signum, frame):  # noqa: ARG001
+def _stop_on_sigterm(signum, frame):
     raise KeyboardInterrupt
 
 

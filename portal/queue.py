@@ -9,6 +9,7 @@ from redis import Redis
 from rq import Queue
 
 QUEUES = ("default", "mail")
+_PENDING = {"queued", "started", "scheduled", "deferred"}
 
 
 def init_app(app: Flask) -> None:
@@ -36,6 +37,6 @@ def enqueue(func: Any, *args: Any, queue: str = "default", job_id: str | None = 
     q = get_queue(queue)
     if job_id is not None:
         existing = q.fetch_job(job_id)
-        if existing is not None and existing.get_status(refresh=False) in {"queued", "started", "scheduled", "deferred"}:
+        if existing is not None and existing.get_status(refresh=False) in _PENDING:
             return existing
     return q.enqueue(func, *args, job_id=job_id, **kwargs)

@@ -58,6 +58,10 @@ class AmountField(DecimalField):
             )
 
 
+LANGUAGES = [("", "Agency default"), ("en", "English"), ("es", "Español"), ("fr", "Français"),
+             ("de", "Deutsch"), ("it", "Italiano"), ("pt", "Português")]
+
+
 class LoginForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(), Email(check_deliverability=False)])
     password = PasswordField("Password", validators=[DataRequired()])
@@ -77,14 +81,21 @@ class UnitForm(FlaskForm):
     capacity = IntegerField("Capacity (guests)", default=2, validators=[InputRequired(), NumberRange(1, 100)])
     external_id = StringField("External ID", validators=[Optional(), Length(max=120)])
     owner_ids = SelectMultipleField("Owners", coerce=int, validators=[Optional()])
-    tags = StringField("Tags", description="Comma-separated, e.g. sea view, pets", validators=[Optional(), Length(max=500)])
+    tags = StringField(
+        "Tags", description="Comma-separated, e.g. sea view, pets", validators=[Optional(), Length(max=500)]
+    )
 
 
 class PersonForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     email = EmailField("E-mail", validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
-    phone = StringField("Phone", validators=[Optional(), Length(max=40), Regexp(r"^[0-9+()./ -]+$", message="Digits, spaces and + ( ) - . / only.")])
-    language = SelectField("Language", choices=options([("", "Agency default"), ("en", "English"), ("es", "Español"), ("fr", "Français"), ("de", "Deutsch"), ("it", "Italiano"), ("pt", "Português")]), validators=[Optional()])
+    phone = StringField(
+        "Phone",
+        validators=[
+            Optional(), Length(max=40), Regexp(r"^[0-9+()./ -]+$", message="Digits, spaces and + ( ) - . / only.")
+        ],
+    )
+    language = SelectField("Language", choices=options(LANGUAGES), validators=[Optional()])
     roles = MultiCheckboxField("Portal access", choices=_choices(PortalRole), validators=[Optional()])
     tags = StringField("Tags", description="Comma-separated", validators=[Optional(), Length(max=500)])
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
@@ -120,8 +131,12 @@ class BookingForm(FlaskForm):
     arrival = DateField("Arrival", validators=[InputRequired(message="Enter an arrival date.")])
     departure = DateField("Departure", validators=[InputRequired(message="Enter a departure date.")])
     adults = IntegerField("Guests", default=2, validators=[InputRequired(), NumberRange(1, 100)])
-    status = SelectField("Status", choices=_choices(BookingStatus), coerce=BookingStatus, default=BookingStatus.CONFIRMED)
-    payment_type = SelectField("Payment type", choices=_choices(PaymentType), coerce=PaymentType, default=PaymentType.CARD)
+    status = SelectField(
+        "Status", choices=_choices(BookingStatus), coerce=BookingStatus, default=BookingStatus.CONFIRMED
+    )
+    payment_type = SelectField(
+        "Payment type", choices=_choices(PaymentType), coerce=PaymentType, default=PaymentType.CARD
+    )
     channel = SelectField("Channel", choices=_choices(Channel), coerce=Channel, default=Channel.DIRECT)
     amount_due = AmountField("Amount due")
     amount_paid = AmountField("Amount paid", required=False)

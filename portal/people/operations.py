@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from portal import db, tags
-from portal.people.models import Person, PortalAccount, PortalRole
 from portal.operations import assign
+from portal.people.models import Person, PortalAccount, PortalRole
 
 
 def grant_role(person: Person, role: PortalRole) -> None:

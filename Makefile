@@ -1,0 +1,30 @@
+# Portico: `make run` starts the product with demo data; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: run test setup lint bench clean
+
+run: setup
+	$(VENV)/bin/portico run
+
+test: setup
+	@scripts/ensure-chromium
+	$(VENV)/bin/pytest
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+bench: setup
+	@for b in bench/*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,95 @@
+"""The `portico` commands: agencies, managers, demo data, worker."""
+
+from sqlalchemy import func, select
+
+from portal import db, queue
+from portal.agencies.models import Agency, StaffUser
+from portal.bookings.models import Booking, Lease
+from portal.cli import cli
+from portal.people.models import Person
+from portal.properties.models import Property, Unit
+
+
+def _invoke(app, *args, input=None):
+    return app.test_cli_runner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+def test_create_agency_and_manager(app, client, login):
+    result = _invoke(app, "create-agency", "--slug", "sol", "--name", "Sol Homes", "--timezone", "Atlantic/Canary")
+    assert result.exit_code == 0, result.output
+    result = _invoke(app, "create-manager", "--agency", "sol", "--email", "boss@sol.example", "--name", "Boss",
+                     "--password", "long enough password")
+    assert result.exit_code == 0, result.output
+    assert login("boss@sol.example", "long enough password").status_code == 302
+
+
+def test_create_agency_rejects_bad_values(app):
+    assert _invoke(app, "create-agency", "--slug", "Bad Slug", "--name", "x").exit_code == 2
+    result = _invoke(app, "create-agency", "--slug", "ok", "--name", "x", "--timezone", "Mars/Olympus")
+    assert result.exit_code == 2
+    assert "not an IANA time zone" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Agency.id))) == 0
+
+
+def test_create_manager_rejects_short_password_and_unknown_agency(app):
+    _invoke(app, "create-agency", "--slug", "sol", "--name", "Sol")
+    assert _invoke(app, "create-manager", "--agency", "nope", "--email", "a@b.example", "--name", "A",
+                   "--password", "long enough password").exit_code == 2
+    result = _invoke(app, "create-manager", "--agency", "sol", "--email", "a@b.example", "--name", "A",
+                     "--password", "short")
+    assert result.exit_code == 2
+    with app.app_context():
+        assert db.session.scalar(select(func.count(StaffUser.id)).execution_options(all_agencies=True)) == 0
+
+
+def test_demo_loads_a_believable_agency_that_the_back_office_lists(app, client, login):
+    result = _invoke(app, "demo")
+    assert result.exit_code == 0, result.output
+    email, password = result.output.strip().split("Sign in as ")[1].split(" / ")
+    with app.app_context():
+        agency = db.session.scalar(select(Agency))
+        db.scope(db.session, agency.id)
+        count = lambda model: db.session.scalar(select(func.count(model.id)))  # noqa: E731
+        assert count(Property) == 2
+        assert 18 <= count(Unit) <= 22
+        assert count(Lease) >= 5
+        assert count(Booking) >= 50
+        assert count(Person) >= 30
+        today = __import__("datetime").date.today()
+        assert db.session.scalar(select(func.count(Booking.id)).where(Booking.arrival < today)) > 0
+        assert db.session.scalar(select(func.count(Booking.id)).where(Booking.arrival > today)) > 0
+        some_booking = db.session.scalar(select(Booking.reference).order_by(Booking.arrival.desc()))
+    assert login(email, password).status_code == 302
+    assert "Seafront Apartments" in client.get("/manage/properties").text
+    assert some_booking in client.get("/manage/bookings").text
+    assert "Apartment 1A" in client.get("/manage/units").text
+    assert "Page 1 of" in client.get("/manage/people").text
+    assert "open-ended" in client.get("/manage/leases").text
+    assert client.get("/manage/").status_code == 200
+    # Loading only when empty leaves an existing database alone.
+    assert "not loaded" in _invoke(app, "demo", "--if-empty").output
+
+
+def test_db_upgrade_is_idempotent(app):
+    result = _invoke(app, "db", "upgrade")
+    assert result.exit_code == 0
+    assert "up to date" in result.output
+
+
+def test_worker_runs_jobs_inside_the_app_context(app):
+    with app.app_context():
+        job = queue.enqueue(count_agencies, job_id="count-1")
+        again = queue.enqueue(count_agencies, job_id="count-1")
+        assert again.id == job.id
+        assert queue.get_queue().count == 1
+    result = _invoke(app, "worker", "--burst")
+    assert result.exit_code == 0
+    job.refresh()
+    assert job.get_status() == "finished"
+    assert job.return_value() == 0
+
+
+def count_agencies() -> int:
+    """A job: proves the worker gives jobs an app context and a database session."""
+    return db.session.scalar(select(func.count(Agency.id)))

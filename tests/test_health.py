@@ -1,0 +1,97 @@
+"""Health endpoints and refusing to start without what production needs."""
+
+import os
+import subprocess
+import sys
+
+from portal import create_app
+from portal.devservices import free_port
+
+
+def test_healthz_answers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok"}
+
+
+def test_readyz_checks_database_and_redis(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json["status"] == "ready"
+
+
+def test_readyz_is_503_naming_redis_when_it_is_down(app, tmp_path):
+    broken = create_app({**app.config, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
+    try:
+        response = broken.test_client().get("/readyz")
+    finally:
+        broken.extensions["db.engine"].dispose()
+    assert response.status_code == 503
+    assert set(response.json["reasons"]) == {"redis"}
+
+
+def test_readyz_is_503_naming_the_database_when_it_is_down(app, tmp_path):
+    missing = tmp_path / "no-such-dir" / "x.db"
+    broken = create_app({**app.config, "DATABASE_URL": f"sqlite:///{missing}"})
+    response = broken.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert set(response.json["reasons"]) == {"database"}
+
+
+def _portico(*args, **env):
+    environ = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEYS", "DATABASE_URL"}}
+    environ.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "portal.cli", *args], env=environ, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_production_refuses_to_start_without_secret_keys(tmp_path):
+    result = _portico("db", "upgrade", PORTICO_ENV="production", PORTICO_INSTANCE=str(tmp_path))
+    assert result.returncode == 2
+    assert "SECRET_KEYS is not set" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "secret_keys").exists()
+
+
+def test_production_refuses_to_start_with_unreachable_database(tmp_path):
+    result = _portico(
+        "db", "upgrade", PORTICO_ENV="production", PORTICO_INSTANCE=str(tmp_path),
+        SECRET_KEYS="k" * 48, DATABASE_URL=f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/x",
+    )
+    assert result.returncode == 2
+    assert "cannot reach the database" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_development_generates_and_keeps_a_secret_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("PORTICO_INSTANCE", str(tmp_path))
+    monkeypatch.delenv("SECRET_KEYS", raising=False)
+    first = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/a.db"})
+    second = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/a.db"})
+    key = (tmp_path / "secret_keys").read_text().strip()
+    assert len(key) >= 48
+    assert first.secret_key == second.secret_key == key
+    for a in (first, second):
+        a.extensions["db.engine"].dispose()
+
+
+def test_key_rotation_keeps_old_sessions_valid(app, client, login):
+    """A session signed with the previous key still works after a new key is added."""
+    from portal import db
+    from tests import factories as f
+
+    with app.app_context():
+        a = f.agency()
+        f.staff(a)
+        db.session.commit()
+    login("manager@alpha.example", f.PASSWORD)
+    cookie = client.get_cookie("session").value
+    rotated = create_app({**app.config, "SECRET_KEYS": [app.config["SECRET_KEYS"][-1], "n" * 48]})
+    try:
+        c = rotated.test_client()
+        c.set_cookie("session", cookie)
+        assert c.get("/manage/").status_code == 200
+        assert rotated.secret_key == "n" * 48
+    finally:
+        rotated.extensions["db.engine"].dispose()
