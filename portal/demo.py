@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import random
 import secrets
+import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, render_template
 
 from portal import db
 from portal.agencies.operations import create_agency, create_staff
@@ -31,7 +32,7 @@ _LAST = ["García", "Rossi", "Müller", "Dubois", "Smith", "Jansen", "Novak", "S
 def _person(rng: random.Random, agency_id: int, roles: list[PortalRole], tags: str = "") -> int:
     first, last = rng.choice(_FIRST), rng.choice(_LAST)
     handle = f"{first}.{last}".lower().replace("'", "")
-    handle = handle.encode("ascii", "ignore").decode() or "guest"
+    handle = unicodedata.normalize("NFKD", handle).encode("ascii", "ignore").decode() or "guest"
     person = save_person(None, agency_id, {
         "name": f"{first} {last}",
         "email": f"{handle}.{rng.randint(10, 999)}@example.com",
@@ -113,7 +114,35 @@ def load(seed: int = 7) -> tuple[str, str]:
             booking.booked_at = min(booked, datetime.now(UTC))
             day = departure + timedelta(days=rng.randint(0, 6))
     db.session.flush()
+    _welcome_upcoming_guests(aid, today)
     return MANAGER_EMAIL, password
+
+
+def _welcome_upcoming_guests(agency_id: int, today: date) -> None:
+    """Mail the next few arriving guests, so the sent-mail page has real messages to open."""
+    from sqlalchemy import select
+
+    from portal import mail
+    from portal.bookings.models import Booking
+
+    portal_url = current_app.config["BASE_URL"].rstrip("/") + "/guest/"
+    upcoming = db.session.scalars(
+        select(Booking)
+        .where(Booking.status == BookingStatus.CONFIRMED, Booking.arrival >= today)
+        .order_by(Booking.arrival)
+        .limit(3)
+    )
+    for b in upcoming:
+        context = {"booking": b, "portal_url": portal_url, "agency_name": "Costa Serena Rentals"}
+        mail.send(
+            to=b.guest.email,
+            subject=f"Booking {b.reference} confirmed",
+            text=render_template("mail/booking_confirmed.txt", **context),
+            html=render_template("mail/booking_confirmed.html", **context),
+            person=b.guest,
+            about=b,
+            agency_id=agency_id,
+        )
 
 
 def _credentials_file() -> Path:

@@ -54,10 +54,10 @@ def run_everything(host: str, port: int, devservices: ModuleType) -> None:
                 db.session.commit()
                 demo.remember_credentials(email, password)
                 print("Loaded the demo agency.", flush=True)
+            credentials = demo.read_credentials()
         worker = subprocess.Popen([sys.executable, "-m", "portal.cli", "worker"])
 
         url = os.environ["BASE_URL"]
-        credentials = demo.read_credentials()
         print("\n" + "=" * 64, flush=True)
         print(f"  Portico is running at {url}", flush=True)
         print(f"  Back office: {url}/manage/login", flush=True)

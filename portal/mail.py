@@ -6,7 +6,7 @@ import logging
 import smtplib
 from collections.abc import Iterable, Sequence
 from email.message import EmailMessage
-from email.utils import formatdate, getaddresses, make_msgid
+from email.utils import formataddr, formatdate, getaddresses, make_msgid, parseaddr
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -53,7 +53,7 @@ def send(
         person=person,
         about_type=type(about).__name__.lower() if about is not None else None,
         about_id=getattr(about, "id", None),
-        sender=sender or current_app.config["MAIL_FROM"],
+        sender=sender or default_sender(agency_id),
         to=", ".join(recipients),
         cc=", ".join(cc) or None,
         bcc=", ".join(bcc) or None,
@@ -65,6 +65,15 @@ def send(
     db.session.flush()
     db.session.info.setdefault(OUTBOX, []).append(message.id)
     return message
+
+
+def default_sender(agency_id: int) -> str:
+    """The agency's name on the configured MAIL_FROM address."""
+    from portal.agencies.models import Agency
+
+    agency = db.session.get(Agency, agency_id)
+    address = parseaddr(current_app.config["MAIL_FROM"])[1]
+    return formataddr((agency.name, address)) if agency else current_app.config["MAIL_FROM"]
 
 
 def compose(message: Message) -> EmailMessage:

@@ -43,7 +43,7 @@ def test_create_manager_rejects_short_password_and_unknown_agency(app):
         assert db.session.scalar(select(func.count(StaffUser.id)).execution_options(all_agencies=True)) == 0
 
 
-def test_demo_loads_a_believable_agency_that_the_back_office_lists(app, client, login):
+def test_demo_loads_a_believable_agency_that_the_back_office_lists(app, client, login, run_jobs, smtp_server):
     result = _invoke(app, "demo")
     assert result.exit_code == 0, result.output
     email, password = result.output.strip().split("Sign in as ")[1].split(" / ")
@@ -67,6 +67,11 @@ def test_demo_loads_a_believable_agency_that_the_back_office_lists(app, client, 
     assert "Page 1 of" in client.get("/manage/people").text
     assert "open-ended" in client.get("/manage/leases").text
     assert client.get("/manage/").status_code == 200
+    # The demo greets its next arrivals, so the sent-mail page has real messages with links.
+    run_jobs()
+    assert len(smtp_server.messages) == 3
+    assert all("/guest/" in m.get_body(("plain",)).get_content() for m in smtp_server.messages)
+    assert client.get("/manage/mail").text.count("confirmed</a>") == 3
     # Loading only when empty leaves an existing database alone.
     assert "not loaded" in _invoke(app, "demo", "--if-empty").output
 

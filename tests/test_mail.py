@@ -87,3 +87,29 @@ def test_message_without_recipient_is_refused(ctx, to):
     f.agency()
     with pytest.raises(ValueError):
         mail.send(to=to, subject="x", text="x")
+
+
+def test_staff_message_reaches_the_smtp_server_and_the_log(app, client, login, run_jobs, smtp_server):
+    from tests.conftest import csrf_token
+
+    with app.app_context():
+        a = f.agency()
+        f.staff(a)
+        guest = f.person(a, "Ana Guest", "ana@example.com")
+        db.session.commit()
+        url = f"/manage/people/{guest.id}/message"
+    login("manager@alpha.example", f.PASSWORD)
+    token = csrf_token(client.get(url).text)
+    assert client.post(url, data={"csrf_token": token, "subject": "", "body": "x"}).status_code == 422
+    response = client.post(url, data={"csrf_token": token, "subject": "Pool closed",
+                                      "body": "Details: https://example.com/pool"})
+    assert response.status_code == 302
+    run_jobs()
+    [email] = smtp_server.messages
+    assert email["To"] == "ana@example.com"
+    assert "Alpha Rentals" in email["From"]
+    assert 'href="https://example.com/pool"' in email.get_body(("html",)).get_content()
+    log = client.get("/manage/mail").text
+    assert "Pool closed" in log and "sent" in log
+    person_page = client.get(f"/manage/people/{guest.id}").text
+    assert "Pool closed" in person_page

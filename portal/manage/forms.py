@@ -151,3 +151,8 @@ class BookingForm(FlaskForm):
     def validate_amount_paid(self, field) -> None:
         if field.data and self.amount_due.data is not None and field.data > self.amount_due.data:
             raise ValidationError("Paid cannot exceed the amount due.")
+
+
+class MessageForm(FlaskForm):
+    subject = StringField("Subject", validators=[DataRequired(), Length(max=200)])
+    body = TextAreaField("Message", validators=[DataRequired(), Length(max=10000)])
