@@ -24,7 +24,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 
 bench: setup
-	@for b in bench/*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
+	@for b in $(wildcard bench/*.py); do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -8,4 +8,5 @@ try:
     app = create_app()
 except StartupError as err:
     print(f"portico: cannot start: {err}", file=sys.stderr)
-    sys.exit(2)
+    # 4 is gunicorn's "application failed to load": the master stops instead of respawning.
+    sys.exit(4)

@@ -95,3 +95,45 @@ def test_key_rotation_keeps_old_sessions_valid(app, client, login):
         assert rotated.secret_key == "n" * 48
     finally:
         rotated.extensions["db.engine"].dispose()
+
+
+def test_gunicorn_serves_the_production_app(app, tmp_path):
+    """The deployment path in the README: gunicorn wsgi:app with production settings."""
+    import time
+    import urllib.request
+
+    port = free_port()
+    env = {**os.environ, "PORTICO_ENV": "production", "SECRET_KEYS": "p" * 48,
+           "DATABASE_URL": app.config["DATABASE_URL"], "REDIS_URL": app.config["REDIS_URL"],
+           "PORTICO_INSTANCE": str(tmp_path)}
+    root = os.path.dirname(os.path.dirname(__file__))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+        cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        body = None
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
+                    body = r.read().decode()
+                    break
+            except OSError:
+                time.sleep(0.1)
+        assert body is not None and '"ready"' in body
+    finally:
+        server.terminate()
+        server.wait(10)
+        server.stderr.close()
+
+
+def test_gunicorn_refuses_production_without_keys(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEYS"}
+    env.update(PORTICO_ENV="production", PORTICO_INSTANCE=str(tmp_path))
+    root = os.path.dirname(os.path.dirname(__file__))
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{free_port()}", "wsgi:app"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEYS is not set" in result.stderr
