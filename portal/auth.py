@@ -19,8 +19,6 @@ from portal.types import utcnow
 login_manager = LoginManager()
 csrf = CSRFProtect()
 
-# Verified against when the address is unknown, so both cases cost one hash.
-_DUMMY_PASSWORD = "not-a-real-password"
 
 
 def hasher() -> PasswordHasher:
@@ -29,6 +27,15 @@ def hasher() -> PasswordHasher:
     if ph is None:
         ph = current_app.extensions["argon2"] = PasswordHasher(**current_app.config["ARGON2"])
     return ph
+
+
+def _dummy_hash() -> str:
+    # Verified against when the address is unknown, so known and unknown addresses both cost
+    # exactly one verification and take the same time.
+    dummy = current_app.extensions.get("argon2.dummy")
+    if dummy is None:
+        dummy = current_app.extensions["argon2.dummy"] = hash_password(secrets.token_urlsafe(16))
+    return dummy
 
 
 def hash_password(password: str) -> str:
@@ -63,7 +70,7 @@ def authenticate(email: str, password: str) -> StaffUser | None:
         select(StaffUser).where(StaffUser.email == email).execution_options(all_agencies=True)
     )
     try:
-        hasher().verify(user.password_hash if user else hash_password(_DUMMY_PASSWORD), password)
+        hasher().verify(user.password_hash if user else _dummy_hash(), password)
         ok = user is not None and user.active
     except (VerificationError, InvalidHashError):
         ok = False
