@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.errors import StartupError
 
@@ -42,6 +43,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["SECRET_KEY_FALLBACKS"] = keys[:-1][::-1]
     if app.config["PORTICO_ENV"] == "production":
         app.config["SESSION_COOKIE_SECURE"] = app.config["BASE_URL"].startswith("https://")
+
+    if app.config["PROXY_COUNT"]:
+        # Behind N proxies, the client's address (for rate limits and audits) is in X-Forwarded-For.
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     db.init_app(app)
     if app.config["PORTICO_ENV"] == "production":

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from flask_login import current_user
 from markupsafe import Markup, escape
+from sqlalchemy.exc import SQLAlchemyError
 
 from portal.money import format_money
 
@@ -59,7 +60,7 @@ def color(value: str | None, fallback: str) -> str:
 def _agency():
     try:
         return current_user.agency if current_user.is_authenticated else None
-    except (AttributeError, RuntimeError):
+    except (AttributeError, RuntimeError, SQLAlchemyError):
         return None
 
 

@@ -115,7 +115,11 @@ def _load_user(token: str) -> StaffUser | None:
     user = db.session.scalar(
         select(StaffUser)
         .join(StaffSession, StaffSession.user_id == StaffUser.id)
-        .where(StaffSession.token == token, StaffUser.active.is_(True))
+        .where(
+            StaffSession.token == token,
+            StaffSession.created_at >= utcnow() - timedelta(hours=current_app.config["STAFF_SESSION_HOURS"]),
+            StaffUser.active.is_(True),
+        )
         .execution_options(all_agencies=True)
     )
     if user is None:

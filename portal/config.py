@@ -26,6 +26,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "PAGE_SIZE": 25,
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_WINDOW_SECONDS": 15 * 60,
+        # A staff session ends this long after sign-in, whatever happens.
+        "STAFF_SESSION_HOURS": 12,
+        # How many reverse proxies in front of the app set X-Forwarded-* (0: trust none).
+        "PROXY_COUNT": 0,
         # argon2id parameters; tests pass cheap ones (the default costs ~0.1 s per hash).
         "ARGON2": {"time_cost": 3, "memory_cost": 65536, "parallelism": 4},
         "RQ_DEFAULT_TIMEOUT": 180,
@@ -41,6 +45,11 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
     found: dict[str, Any] = {k: environ[k] for k in ENV_SETTINGS if environ.get(k)}
     if environ.get("PORTICO_ENV"):
         found["PORTICO_ENV"] = environ["PORTICO_ENV"]
+    if environ.get("PROXY_COUNT"):
+        try:
+            found["PROXY_COUNT"] = int(environ["PROXY_COUNT"])
+        except ValueError:
+            raise StartupError("PROXY_COUNT must be a whole number (the reverse proxies in front)") from None
     if environ.get("SECRET_KEYS"):
         found["SECRET_KEYS"] = parse_keys(environ["SECRET_KEYS"])
     return found

@@ -17,7 +17,12 @@ def _wants_json() -> bool:
 
 
 def render_error(error: HTTPException):
-    """Render an HTTP error as a friendly page or a JSON reason."""
+    """Render an HTTP error as a friendly page or a JSON reason; nothing of the request is kept."""
+    from portal import db
+
+    # A failed request writes nothing, and a session left broken by a database error must
+    # not break the error page too.
+    db.session.rollback()
     code = error.code or 500
     if _wants_json():
         return jsonify(error=error.name, reason=error.description), code

@@ -38,6 +38,8 @@ def send(
 ) -> Message:
     """Record a message in the communication log; it leaves over SMTP after the commit (flushes)."""
     recipients = [to] if isinstance(to, str) else list(to)
+    if any(c in field for field in [subject, *recipients, *cc, *bcc] for c in "\r\n"):
+        raise ValueError("line breaks are not allowed in a subject or an address")
     addresses = [a for _, a in getaddresses(recipients)]
     if not addresses or not all("@" in a for a in addresses):
         raise ValueError(f"a message needs valid recipient addresses, not {recipients!r}")
@@ -126,8 +128,10 @@ def deliver(message_ids: list[int]) -> dict[str, int]:
             for message in messages:
                 try:
                     smtp.send_message(compose(message), to_addrs=envelope_recipients(message))
-                except smtplib.SMTPException as exc:
-                    _record(message, MessageStatus.FAILED, str(exc))
+                except (smtplib.SMTPServerDisconnected, OSError):
+                    raise  # the connection is gone: the rest of the batch fails below
+                except Exception as exc:  # this message is bad (refused, malformed): record why
+                    _record(message, MessageStatus.FAILED, f"{type(exc).__name__}: {exc}")
                     outcome["failed"] += 1
                 else:
                     _record(message, MessageStatus.SENT)

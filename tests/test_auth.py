@@ -100,3 +100,45 @@ def test_next_parameter_cannot_redirect_off_site(app, client):
     )
     assert response.status_code == 302
     assert response.headers["Location"] == "/manage/"
+
+
+def test_failures_from_one_ip_are_limited_across_addresses(app, login):
+    _staff(app)
+    for i in range(app.config["LOGIN_MAX_FAILURES"] * 4):
+        login(f"guess{i}@alpha.example", "wrong password")
+    assert login("manager@alpha.example", f.PASSWORD).status_code == 429
+
+
+def test_behind_a_proxy_the_client_address_is_the_forwarded_one(app):
+    from portal import create_app
+
+    _staff(app)
+    proxied = create_app({**app.config, "PROXY_COUNT": 1})
+    try:
+        c = proxied.test_client()
+        headers = {"X-Forwarded-For": "203.0.113.9"}
+        page = c.get("/manage/login", headers=headers)
+        c.post("/manage/login", headers=headers,
+               data={"email": "manager@alpha.example", "password": "nope", "csrf_token": csrf_token(page.text)})
+        with proxied.app_context():
+            assert db.session.scalars(select(LoginAttempt.ip)).all() == ["203.0.113.9"]
+    finally:
+        proxied.extensions["db.engine"].dispose()
+
+
+def test_staff_sessions_expire(app, client, login):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from portal.types import utcnow
+
+    _staff(app)
+    login("manager@alpha.example", f.PASSWORD)
+    assert client.get("/manage/").status_code == 200
+    hours = app.config["STAFF_SESSION_HOURS"]
+    with app.app_context():
+        old = utcnow() - timedelta(hours=hours, seconds=1)
+        db.session.execute(update(StaffSession).values(created_at=old))
+        db.session.commit()
+    assert client.get("/manage/").status_code == 302

@@ -76,6 +76,10 @@ def test_create_booking_generates_reference_and_shows_it(app, staff_client):
         ({"amount_due": "-5"}, "Must be zero or more."),
         ({"amount_due": "10.005"}, "EUR amounts have 2 decimal places at most."),
         ({"amount_due": "ten"}, "Not a valid decimal value."),
+        ({"amount_due": "Infinity"}, "Enter an amount such as 120.50."),
+        ({"amount_due": "NaN"}, "Enter an amount such as 120.50."),
+        ({"amount_due": "sNaN"}, "Enter an amount such as 120.50."),
+        ({"amount_due": "1e15"}, "That amount is too large."),
         ({"amount_paid": "999"}, "Paid cannot exceed the amount due."),
         ({"reference": "1234"}, "A reference is exactly 8 digits."),
         ({"status": "bogus"}, "Invalid Choice"),
@@ -241,3 +245,32 @@ def test_pages_require_login(client):
     response = client.get("/manage/bookings")
     assert response.status_code == 302
     assert "/manage/login" in response.headers["Location"]
+
+
+def test_nul_characters_are_dropped_not_a_500(app, staff_client):
+    response = _post(staff_client, "/manage/bookings/new", **_booking_form(staff_client, notes="late\x00 arrival"))
+    assert response.status_code == 302
+    with app.app_context():
+        db.scope(db.session, staff_client.ids["agency"])
+        assert db.session.scalar(select(Booking.notes)) == "late arrival"
+    assert staff_client.get("/manage/bookings?q=%00").status_code == 200
+
+
+def test_page_numbers_beyond_the_end_show_the_last_page(staff_client):
+    for page in ["99999999999999999999", "5", "-1", "0"]:
+        response = staff_client.get(f"/manage/people?page={page}")
+        assert response.status_code == 200
+        assert "Ana Guest" in response.text
+
+
+def test_guest_without_email_gets_no_portal_and_stays_editable(app, staff_client):
+    created = _post(staff_client, "/manage/people/new", name="Walk-in Guest", email="")
+    assert created.status_code == 302
+    person_id = int(created.headers["Location"].rsplit("/", 1)[1])
+    booking = _post(staff_client, "/manage/bookings/new", **_booking_form(staff_client, guest_id=person_id))
+    assert booking.status_code == 302
+    with app.app_context():
+        db.scope(db.session, staff_client.ids["agency"])
+        assert db.session.get(Person, person_id).roles == []
+    edit = f"/manage/people/{person_id}/edit"
+    assert _post(staff_client, edit, name="Walk-in Guest", phone="+34 600 000 000").status_code == 302

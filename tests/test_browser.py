@@ -4,6 +4,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from portal import db
 from tests import factories as f
@@ -25,7 +26,7 @@ def test_staff_signs_in_creates_a_booking_and_sees_it_listed(app, page):
     page.get_by_label("Password").fill(f.PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r"/manage/bookings$"))
-    assert page.get_by_text("Alpha Rentals").first.is_visible()
+    expect(page.get_by_text("Alpha Rentals").first).to_be_visible()
 
     page.get_by_role("link", name="New booking").click()
     page.get_by_label("Guest", exact=True).select_option(label="Ana Guest <ana@example.com>")
@@ -36,7 +37,7 @@ def test_staff_signs_in_creates_a_booking_and_sees_it_listed(app, page):
     page.get_by_label("Amount due").fill("420.00")
     page.get_by_role("button", name="Save").click()
     # Wrong dates: the error stands beside the field and nothing is saved.
-    assert page.get_by_text("Departure must be after arrival.").is_visible()
+    expect(page.get_by_text("Departure must be after arrival.")).to_be_visible()
 
     page.get_by_label("Departure").fill((arrival + timedelta(days=3)).isoformat())
     page.get_by_label("Channel").select_option("booking.com")
@@ -45,10 +46,10 @@ def test_staff_signs_in_creates_a_booking_and_sees_it_listed(app, page):
     heading = page.get_by_role("heading", level=1).inner_text()
     reference = heading.split()[-1]
     assert re.fullmatch(r"\d{8}", reference)
-    assert page.get_by_text("420.00 EUR").first.is_visible()
+    expect(page.get_by_text("420.00 EUR").first).to_be_visible()
 
     page.get_by_role("link", name="Bookings").click()
     row = page.get_by_role("row").filter(has_text=reference)
-    assert row.count() == 1
-    assert "Ana Guest" in row.inner_text()
-    assert "booking.com" in row.inner_text()
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Ana Guest")
+    expect(row).to_contain_text("booking.com")

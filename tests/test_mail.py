@@ -113,3 +113,55 @@ def test_staff_message_reaches_the_smtp_server_and_the_log(app, client, login, r
     assert "Pool closed" in log and "sent" in log
     person_page = client.get(f"/manage/people/{guest.id}").text
     assert "Pool closed" in person_page
+
+
+def test_line_breaks_in_subject_or_address_are_refused(ctx):
+    f.agency()
+    with pytest.raises(ValueError):
+        mail.send(to="ana@example.com", subject="Hi\r\nBcc: x@evil.example", text="x")
+    with pytest.raises(ValueError):
+        mail.send(to="ana@example.com\nBcc: x@evil.example", subject="Hi", text="x")
+
+
+def test_one_bad_message_fails_alone_and_the_rest_of_the_batch_is_sent(ctx, smtp_server):
+    a = f.agency()
+    good = mail.send(to="ana@example.com", subject="Fine", text="ok")
+    # A row written without mail.send's checks (an older release, a manual fix...).
+    bad = Message(agency_id=a.id, message_id="<bad@portico.test>", sender="x@example.com",
+                  to="ana@example.com", subject="Broken\r\nBcc: x@evil.example", text_body="x")
+    db.session.add(bad)
+    db.session.commit()
+    assert mail.deliver([bad.id, good.id]) == {"sent": 1, "failed": 1}
+    db.session.expire_all()
+    assert db.session.get(Message, good.id).status == MessageStatus.SENT
+    failed = db.session.get(Message, bad.id)
+    assert failed.status == MessageStatus.FAILED
+    assert failed.error
+    assert [m["Subject"] for m in smtp_server.messages] == ["Fine"]
+
+
+def test_a_request_that_fails_after_queueing_mail_sends_nothing(app, run_jobs, smtp_server):
+    """A 500 after mail.send and a broken flush: friendly page, no row, no message."""
+    from portal import create_app
+
+    failing = create_app({**app.config, "TESTING": False})
+
+    @failing.get("/explode")
+    def explode():
+        f.agency()
+        mail.send(to="ana@example.com", subject="Should not leave", text="x")
+        db.session.add(Message(agency_id=999999, message_id="<dup@x>", sender="x", to="x@y", subject="x",
+                               text_body="x"))
+        db.session.flush()  # foreign key violation: the session is now broken
+        return "unreachable"
+
+    try:
+        response = failing.test_client().get("/explode")
+    finally:
+        failing.extensions["db.engine"].dispose()
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.text
+    run_jobs()
+    assert smtp_server.messages == []
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Message.id)).execution_options(all_agencies=True)) == 0

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from flask import url_for
 from sqlalchemy import func, select
 
 from portal import db, mail
@@ -86,12 +87,16 @@ def test_another_agencys_ids_are_404_on_every_route(app, client, two_agencies):
     checked = 0
     for rule in _id_rules(app):
         kind = KINDS[re.match(r"/manage/([a-z]+)/", rule.rule).group(1)]
-        own_url = rule.rule.replace("<int:obj_id>", str(mine[kind]))
-        other_url = rule.rule.replace("<int:obj_id>", str(theirs[kind]))
+        with app.test_request_context():
+            own_url = url_for(rule.endpoint, obj_id=mine[kind])
+            other_url = url_for(rule.endpoint, obj_id=theirs[kind])
         assert client.get(own_url).status_code == 200, own_url
         response = client.get(other_url)
         assert response.status_code == 404, other_url
         assert "could not find" in response.text
+        # Ids beyond any database's integer range are simply not found (not a 500).
+        huge = re.sub(r"/\d+(/|$)", r"/99999999999999999999\1", own_url, count=1)
+        assert client.get(huge).status_code == 404, huge
         if "POST" in rule.methods:
             page = client.get(own_url).text
             token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)

@@ -12,7 +12,7 @@ from portal import db, tags
 from portal.bookings.models import Booking, Lease
 from portal.operations import FieldError, assign
 from portal.people.models import Person, PortalRole
-from portal.people.operations import grant_role
+from portal.people.operations import grant_portal_if_reachable
 
 
 def save_lease(lease: Lease | None, agency_id: int, data: dict[str, Any]) -> Lease:
@@ -22,7 +22,7 @@ def save_lease(lease: Lease | None, agency_id: int, data: dict[str, Any]) -> Lea
         db.session.add(lease)
     data = {**data, "deposit": data.get("deposit") or Decimal(0)}
     assign(lease, data, ("unit_id", "tenant_id", "status", "start_date", "end_date", "rent", "deposit", "rent_day"))
-    grant_role(db.session.get(Person, lease.tenant_id), PortalRole.TENANT)
+    grant_portal_if_reachable(db.session.get(Person, lease.tenant_id), PortalRole.TENANT)
     db.session.flush()
     return lease
 
@@ -58,7 +58,7 @@ def save_booking(booking: Booking | None, agency_id: int, data: dict[str, Any]) 
         ("reference", "guest_id", "unit_id", "arrival", "departure", "adults", "status",
          "payment_type", "channel", "amount_due", "amount_paid", "external_id", "notes"),
     )
-    grant_role(db.session.get(Person, booking.guest_id), PortalRole.GUEST)
+    grant_portal_if_reachable(db.session.get(Person, booking.guest_id), PortalRole.GUEST)
     booking.tags = tags.resolve(agency_id, tags.parse(data.get("tags")))
     db.session.flush()
     return booking

@@ -64,11 +64,31 @@ class Page:
         return max(1, math.ceil(self.total / self.size))
 
 
+# The largest id a route accepts: beyond the database's integer range a lookup would fail.
+ID = "int(max=2147483647)"
+
+
+def requested_page() -> int:
+    """The `page` query argument as a number from 1 (malformed values mean page 1)."""
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and len(raw) < 10 else 1
+
+
 def paginate(stmt: Select, number: int, size: int) -> Page:
-    """Run `stmt` for one page, with the total count."""
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    """Run `stmt` for one page (clamped to the last one), with the total count."""
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    number = max(1, min(number, math.ceil(total / size)))
     items = list(db.session.scalars(stmt.limit(size).offset((number - 1) * size)).unique())
-    return Page(items, total or 0, number, size)
+    return Page(items, total, number, size)
+
+
+def get_scoped(model: type, obj_id: int) -> Any:
+    """The current agency's `model` row by id, or a 404 (never another agency's)."""
+    obj = db.session.get(model, obj_id)
+    # The query is scoped; this guards the identity map, which get() may answer from.
+    if obj is None or obj.agency_id != db.session.info.get("agency_id"):
+        abort(404)
+    return obj
 
 
 @dataclass
@@ -91,15 +111,12 @@ class Resource:
 
     def get(self, obj_id: int) -> Any:
         """The current agency's object by id, or a 404."""
-        obj = db.session.get(self.model, obj_id)
-        if obj is None:
-            abort(404)
-        return obj
+        return get_scoped(self.model, obj_id)
 
     def list_view(self):
         args = request.args
         stmt = select(self.model)
-        q = (args.get("q") or "").strip()[:100]
+        q = (args.get("q") or "").replace("\x00", "").strip()[:100]
         if q and self.search:
             for join in self.search_joins:
                 stmt = stmt.outerjoin(join)
@@ -111,11 +128,7 @@ class Resource:
                 stmt = f.apply(stmt, value)
                 active[f.name] = value
         stmt = stmt.order_by(*self.order_by)
-        try:
-            number = max(1, int(args.get("page", 1)))
-        except ValueError:
-            number = 1
-        page = paginate(stmt, number, _page_size())
+        page = paginate(stmt, requested_page(), _page_size())
         return render_template("manage/list.html", resource=self, page=page, q=q, active=active)
 
     def detail_view(self, obj_id: int):
@@ -151,9 +164,9 @@ class Resource:
         """Add the list, new, detail and edit routes to the blueprint."""
         bp.add_url_rule(f"/{self.name}", f"{self.name}_list", self.list_view)
         bp.add_url_rule(f"/{self.name}/new", f"{self.name}_new", self.form_view, methods=["GET", "POST"])
-        bp.add_url_rule(f"/{self.name}/<int:obj_id>", f"{self.name}_detail", self.detail_view)
+        bp.add_url_rule(f"/{self.name}/<{ID}:obj_id>", f"{self.name}_detail", self.detail_view)
         bp.add_url_rule(
-            f"/{self.name}/<int:obj_id>/edit", f"{self.name}_edit", self.form_view, methods=["GET", "POST"]
+            f"/{self.name}/<{ID}:obj_id>/edit", f"{self.name}_edit", self.form_view, methods=["GET", "POST"]
         )
 
 

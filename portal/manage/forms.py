@@ -19,11 +19,36 @@ from wtforms import (
     widgets,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    StopValidation,
+)
 
 from portal.bookings.models import BookingStatus, Channel, LeaseStatus, PaymentType
 from portal.money import fits, precision
 from portal.people.models import PortalRole
+
+MAX_AMOUNT = Decimal(10) ** 12
+
+
+def _strip_nul(value):
+    # PostgreSQL refuses NUL in text; no person means one, so it is dropped, not an error.
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+class Form(FlaskForm):
+    """Base of every back-office form: NUL characters are removed from every text input."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            options["filters"] = [*options.get("filters", ()), _strip_nul]
+            return unbound_field.bind(form=form, **options)
 
 
 def options(pairs) -> list[SelectChoice]:
@@ -51,7 +76,13 @@ class AmountField(DecimalField):
         self.currency = currency
 
     def pre_validate(self, form) -> None:
-        if self.data is not None and not fits(Decimal(self.data), self.currency):
+        if self.data is None:
+            return
+        if not self.data.is_finite():
+            raise StopValidation("Enter an amount such as 120.50.")
+        if abs(self.data) >= MAX_AMOUNT:
+            raise StopValidation("That amount is too large.")
+        if not fits(self.data, self.currency):
             n = precision(self.currency)
             raise ValidationError(
                 f"{self.currency} amounts have {n} decimal place{'s' if n != 1 else ''} at most."
@@ -62,19 +93,19 @@ LANGUAGES = [("", "Agency default"), ("en", "English"), ("es", "Español"), ("fr
              ("de", "Deutsch"), ("it", "Italiano"), ("pt", "Português")]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField("E-mail", validators=[DataRequired(), Email(check_deliverability=False)])
     password = PasswordField("Password", validators=[DataRequired()])
 
 
-class PropertyForm(FlaskForm):
+class PropertyForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     address = StringField("Address", validators=[Optional(), Length(max=500)])
     city = StringField("City", validators=[Optional(), Length(max=120)])
     external_id = StringField("External ID", validators=[Optional(), Length(max=120)])
 
 
-class UnitForm(FlaskForm):
+class UnitForm(Form):
     property_id = SelectField("Property", coerce=int, validators=[InputRequired()])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     bedrooms = IntegerField("Bedrooms", default=1, validators=[InputRequired(), NumberRange(0, 50)])
@@ -86,7 +117,7 @@ class UnitForm(FlaskForm):
     )
 
 
-class PersonForm(FlaskForm):
+class PersonForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     email = EmailField("E-mail", validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
     phone = StringField(
@@ -105,7 +136,7 @@ class PersonForm(FlaskForm):
             raise ValidationError("Portal access needs an e-mail address to send sign-in links to.")
 
 
-class LeaseForm(FlaskForm):
+class LeaseForm(Form):
     unit_id = SelectField("Unit", coerce=int, validators=[InputRequired()])
     tenant_id = SelectField("Tenant", coerce=int, validators=[InputRequired()])
     status = SelectField("Status", choices=_choices(LeaseStatus), coerce=LeaseStatus, default=LeaseStatus.DRAFT)
@@ -120,7 +151,7 @@ class LeaseForm(FlaskForm):
             raise ValidationError("The end must be after the start.")
 
 
-class BookingForm(FlaskForm):
+class BookingForm(Form):
     reference = StringField(
         "Reference",
         description="8 digits; leave empty to generate one",
@@ -149,10 +180,14 @@ class BookingForm(FlaskForm):
             raise ValidationError("Departure must be after arrival.")
 
     def validate_amount_paid(self, field) -> None:
-        if field.data and self.amount_due.data is not None and field.data > self.amount_due.data:
+        due = self.amount_due
+        if field.data and due.data is not None and not due.errors and field.data > due.data:
             raise ValidationError("Paid cannot exceed the amount due.")
 
 
-class MessageForm(FlaskForm):
-    subject = StringField("Subject", validators=[DataRequired(), Length(max=200)])
+class MessageForm(Form):
+    subject = StringField(
+        "Subject",
+        validators=[DataRequired(), Length(max=200), Regexp(r"\A[^\r\n]*\Z", message="Keep the subject on one line.")],
+    )
     body = TextAreaField("Message", validators=[DataRequired(), Length(max=10000)])

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import render_template, request
 from sqlalchemy import desc, select
 
-from portal import db
 from portal.manage import bp
-from portal.manage.crud import paginate
+from portal.manage.crud import ID, get_scoped, paginate, requested_page
 from portal.messages.models import Message, MessageStatus
 
 
@@ -18,18 +17,12 @@ def mail_list():
     status = request.args.get("status", "")
     if status in {s.value for s in MessageStatus}:
         stmt = stmt.where(Message.status == MessageStatus(status))
-    try:
-        number = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        number = 1
-    page = paginate(stmt, number, 25)
+    page = paginate(stmt, requested_page(), 25)
     return render_template("manage/mail_list.html", page=page, status=status, statuses=list(MessageStatus))
 
 
-@bp.get("/mail/<int:obj_id>")
+@bp.get(f"/mail/<{ID}:obj_id>")
 def mail_detail(obj_id: int):
     """One message as it was sent, with its links clickable."""
-    message = db.session.get(Message, obj_id)
-    if message is None:
-        abort(404)
+    message = get_scoped(Message, obj_id)
     return render_template("manage/mail_detail.html", message=message)

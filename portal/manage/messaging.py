@@ -7,11 +7,12 @@ from flask_login import current_user
 
 from portal import db, mail
 from portal.manage import bp
+from portal.manage.crud import ID
 from portal.manage.forms import MessageForm
 from portal.manage.resources import people
 
 
-@bp.route("/people/<int:obj_id>/message", methods=["GET", "POST"])
+@bp.route(f"/people/<{ID}:obj_id>/message", methods=["GET", "POST"])
 def people_message(obj_id: int):
     """Write an e-mail to one person."""
     person = people.get(obj_id)

@@ -15,6 +15,12 @@ def grant_role(person: Person, role: PortalRole) -> None:
         person.accounts.append(PortalAccount(agency_id=person.agency_id, role=role))
 
 
+def grant_portal_if_reachable(person: Person, role: PortalRole) -> None:
+    """Give a portal to someone sign-in links can reach (a person with an e-mail address)."""
+    if person.email:
+        grant_role(person, role)
+
+
 def save_person(person: Person | None, agency_id: int, data: dict[str, Any]) -> Person:
     """Create or update a person, their tags and their portal roles."""
     if person is None:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from portal import db, tags
 from portal.operations import FieldError, assign
 from portal.people.models import Person, PortalRole
-from portal.people.operations import grant_role
+from portal.people.operations import grant_portal_if_reachable
 from portal.properties.models import Property, Unit
 
 
@@ -39,7 +39,7 @@ def save_unit(unit: Unit | None, agency_id: int, data: dict[str, Any]) -> Unit:
     owner_ids = data.get("owner_ids") or []
     owners = list(db.session.scalars(select(Person).where(Person.id.in_(owner_ids)))) if owner_ids else []
     for owner in owners:
-        grant_role(owner, PortalRole.OWNER)
+        grant_portal_if_reachable(owner, PortalRole.OWNER)
     unit.owners = owners
     unit.tags = tags.resolve(agency_id, tags.parse(data.get("tags")))
     db.session.flush()
