@@ -23,10 +23,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         health,
         mail,
         queue,
+        selfservice,  # noqa: F401  (routes on the signin blueprint)
+        signin,
     )
     from portal import (
         config as settings,
     )
+    from portal.links import views as links_views
     from portal.manage import bp as manage_bp
     from portals import register_portals
 
@@ -58,6 +61,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     assets.init_app(app)
     health.init_app(app)
+    links_views.init_app(app)
+    signin.init_app(app)
     app.register_blueprint(manage_bp)
     register_portals(app)
     return app

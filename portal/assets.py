@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, g
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
@@ -58,6 +58,8 @@ def color(value: str | None, fallback: str) -> str:
 
 
 def _agency():
+    if "agency" in g:
+        return g.agency
     try:
         return current_user.agency if current_user.is_authenticated else None
     except (AttributeError, RuntimeError, SQLAlchemyError):
@@ -66,7 +68,10 @@ def _agency():
 
 def init_app(app: Flask) -> None:
     """Register filters and the branding context."""
-    app.jinja_env.filters.update(money=money, localtime=localtime, nicedate=nicedate, linkify=linkify)
+    app.jinja_env.filters.update(
+        money=money, localtime=localtime, nicedate=nicedate, linkify=linkify,
+        css_color=lambda value: color(value, "#1f4e79"),
+    )
 
     @app.context_processor
     def _branding():

@@ -13,6 +13,7 @@ from pathlib import Path
 from flask import current_app, render_template
 
 from portal import db
+from portal.agencies.models import Agency
 from portal.agencies.operations import create_agency, create_staff
 from portal.bookings.models import BookingStatus, Channel, LeaseStatus, PaymentType
 from portal.bookings.operations import save_booking, save_lease
@@ -125,7 +126,8 @@ def _welcome_upcoming_guests(agency_id: int, today: date) -> None:
     from portal import mail
     from portal.bookings.models import Booking
 
-    portal_url = current_app.config["BASE_URL"].rstrip("/") + "/guest/"
+    agency = db.session.get(Agency, agency_id)
+    portal_url = f"{current_app.config['BASE_URL'].rstrip('/')}/{agency.slug}/guest/"
     upcoming = db.session.scalars(
         select(Booking)
         .where(Booking.status == BookingStatus.CONFIRMED, Booking.arrival >= today)

@@ -1,6 +1,7 @@
 """Every model, imported in one place so the metadata (and Alembic) sees them all."""
 
 from portal.agencies.models import Agency, LoginAttempt, StaffRole, StaffSession, StaffUser
+from portal.appointments.models import Appointment, AppointmentStatus
 from portal.bookings.models import (
     Booking,
     BookingStatus,
@@ -10,13 +11,42 @@ from portal.bookings.models import (
     PaymentType,
 )
 from portal.db import Base
+from portal.links.models import ActionLink, LinkEvent, PortalSession
 from portal.messages.models import Message, MessageStatus
+from portal.money.models import Charge, ChargeKind, ChargeStatus, Mandate, Payment
 from portal.people.models import Person, PortalAccount, PortalRole
 from portal.properties.models import Property, Unit
 from portal.tags import Tag
 
 __all__ = [
-    "Agency", "Base", "Booking", "BookingStatus", "Channel", "Lease", "LeaseStatus",
-    "LoginAttempt", "Message", "MessageStatus", "PaymentType", "Person", "PortalAccount",
-    "PortalRole", "Property", "StaffRole", "StaffSession", "StaffUser", "Tag", "Unit",
+    "ActionLink",
+    "Agency",
+    "Appointment",
+    "AppointmentStatus",
+    "Base",
+    "Booking",
+    "BookingStatus",
+    "Channel",
+    "Charge",
+    "ChargeKind",
+    "ChargeStatus",
+    "Lease",
+    "LeaseStatus",
+    "LinkEvent",
+    "LoginAttempt",
+    "Mandate",
+    "Message",
+    "MessageStatus",
+    "Payment",
+    "PaymentType",
+    "Person",
+    "PortalAccount",
+    "PortalRole",
+    "PortalSession",
+    "Property",
+    "StaffRole",
+    "StaffSession",
+    "StaffUser",
+    "Tag",
+    "Unit",
 ]

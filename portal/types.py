@@ -9,6 +9,9 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, DateTime, Enum, Numeric
 from sqlalchemy.types import TypeDecorator
 
+# The URL converter for ids: beyond a 32-bit INTEGER column's range a lookup would fail.
+ID = "int(max=2147483647)"
+
 SCALE = 4  # enough for every ISO 4217 currency precision
 _UNIT = Decimal(1).scaleb(-SCALE)
 
@@ -75,8 +78,10 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def utcnow() -> datetime:
-    """The current time, aware, in UTC."""
-    return datetime.now(UTC)
+    """The current time, aware, in UTC (from portal.clock, which tests can move)."""
+    from portal import clock
+
+    return clock.now()
 
 
 def enum_column(enum_cls: type[enum.Enum], length: int = 20) -> Enum:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from portal import db
 from portal.agencies.models import Agency, StaffUser
 from portal.agencies.operations import create_agency, create_staff
+from portal.appointments.models import Appointment, AppointmentStatus
+from portal.appointments.operations import save_appointment
 from portal.bookings.models import Booking, BookingStatus, Channel, Lease, LeaseStatus, PaymentType
 from portal.bookings.operations import save_booking, save_lease
+from portal.money.models import Charge, ChargeKind
+from portal.money.operations import save_charge
 from portal.people.models import Person
 from portal.people.operations import save_person
 from portal.properties.models import Property, Unit
@@ -62,4 +66,23 @@ def lease(a: Agency, u: Unit | None = None, tenant: Person | None = None) -> Lea
         "unit_id": u.id, "tenant_id": tenant.id, "status": LeaseStatus.ACTIVE,
         "start_date": date(2026, 1, 1), "end_date": None, "rent": Decimal("950.00"),
         "deposit": Decimal("1900.00"), "rent_day": 1,
+    })
+
+
+def charge(a: Agency, *, lease: Lease | None = None, booking: Booking | None = None, amount: str = "1250.00",
+           kind: ChargeKind = ChargeKind.RENT, due: date = date(2026, 12, 1), description: str = "Rent December 2026"
+           ) -> Charge:
+    return save_charge(None, a.id, {
+        "kind": kind, "lease_id": lease.id if lease else None, "booking_id": booking.id if booking else None,
+        "description": description, "amount": Decimal(amount), "due_date": due,
+    })
+
+
+def appointment(
+    a: Agency, who: Person, title: str = "Move-in inspection", starts: datetime | None = None
+) -> Appointment:
+    starts = starts or datetime(2026, 12, 3, 10, 30)
+    return save_appointment(None, a.id, {
+        "person_id": who.id, "unit_id": None, "title": title, "starts_at": starts, "duration_minutes": 60,
+        "status": AppointmentStatus.PROPOSED, "notes": None,
     })

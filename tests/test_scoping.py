@@ -6,10 +6,11 @@ import pytest
 from flask import url_for
 from sqlalchemy import func, select
 
-from portal import db, mail
+from portal import db, links, mail
 from portal.bookings.models import Booking
 from portal.people.models import Person
 from tests import factories as f
+from tests.conftest import csrf_token
 
 
 def test_unscoped_session_sees_no_agency_rows(ctx):
@@ -43,7 +44,8 @@ def test_scope_filters_get_joins_and_updates(ctx):
 
 # Which fixture object each back-office resource's <obj_id> routes take.
 KINDS = {"properties": "property", "units": "unit", "people": "person", "leases": "lease",
-         "bookings": "booking", "mail": "message"}
+         "bookings": "booking", "mail": "message", "charges": "charge", "appointments": "appointment",
+         "links": "link"}
 
 
 def _objects(a):
@@ -51,8 +53,10 @@ def _objects(a):
     guest = f.person(a, f"{a.slug} guest", f"guest@{a.slug}.example")
     b = f.booking(a, u, guest)
     msg = mail.send(to=guest.email, subject="Hello", text="Hi", person=guest, about=b)
+    charge = f.charge(a, booking=b)
+    link = links.create("pay", charge, guest)
     return {"property": u.property, "unit": u, "person": guest, "lease": f.lease(a, u), "booking": b,
-            "message": msg}
+            "message": msg, "charge": charge, "appointment": f.appointment(a, guest), "link": link}
 
 
 @pytest.fixture
@@ -70,8 +74,13 @@ def two_agencies(app, login):
 
 def _id_rules(app):
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith("manage.") and "obj_id" in rule.arguments:
+        if rule.endpoint.startswith("manage.") and rule.arguments & {"obj_id", "link_id"}:
             yield rule
+
+
+def _url(app, rule, obj_id):
+    with app.test_request_context():
+        return url_for(rule.endpoint, **{next(iter(rule.arguments)): obj_id})
 
 
 def test_every_id_route_is_covered(app):
@@ -84,25 +93,30 @@ def test_every_id_route_is_covered(app):
 
 def test_another_agencys_ids_are_404_on_every_route(app, client, two_agencies):
     mine, theirs = two_agencies
+    token = csrf_token(client.get("/manage/").text)
     checked = 0
     for rule in _id_rules(app):
         kind = KINDS[re.match(r"/manage/([a-z]+)/", rule.rule).group(1)]
-        with app.test_request_context():
-            own_url = url_for(rule.endpoint, obj_id=mine[kind])
-            other_url = url_for(rule.endpoint, obj_id=theirs[kind])
-        assert client.get(own_url).status_code == 200, own_url
-        response = client.get(other_url)
-        assert response.status_code == 404, other_url
-        assert "could not find" in response.text
-        # Ids beyond any database's integer range are simply not found (not a 500).
-        huge = re.sub(r"/\d+(/|$)", r"/99999999999999999999\1", own_url, count=1)
-        assert client.get(huge).status_code == 404, huge
+        own_url, other_url = _url(app, rule, mine[kind]), _url(app, rule, theirs[kind])
+        if "GET" in rule.methods:
+            assert client.get(own_url).status_code == 200, own_url
+            response = client.get(other_url)
+            assert response.status_code == 404, other_url
+            assert "could not find" in response.text
+            # Ids beyond any database's integer range are simply not found (not a 500).
+            huge = re.sub(r"/\d+(/|$)", r"/99999999999999999999\1", own_url, count=1)
+            assert client.get(huge).status_code == 404, huge
         if "POST" in rule.methods:
-            page = client.get(own_url).text
-            token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-            assert client.post(other_url, data={"csrf_token": token, "name": "x"}).status_code == 404
+            assert client.post(other_url, data={"csrf_token": token, "name": "x"}).status_code == 404, other_url
         checked += 1
     assert checked == len(list(_id_rules(app)))
+    # Nothing of the other agency's changed: their link is still alive, their charge open.
+    with app.app_context():
+        from portal.links.models import ActionLink
+
+        assert db.session.scalar(
+            select(ActionLink.revoked_at).where(ActionLink.id == theirs["link"]).execution_options(all_agencies=True)
+        ) is None
 
 
 def test_lists_show_only_the_agencys_rows(client, two_agencies):

@@ -16,6 +16,8 @@ from portal.operations import FieldError
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
 MIN_PASSWORD = 10
+# Portals live under /<slug>/, so a slug may not shadow the app's own top-level paths.
+RESERVED_SLUGS = {"manage", "l", "api", "static", "healthz", "readyz", "admin", "login"}
 
 
 def find_agency(slug: str) -> Agency | None:
@@ -27,6 +29,8 @@ def create_agency(*, slug: str, name: str, timezone: str = "UTC", currency: str 
     """A new agency, its settings validated."""
     if not _SLUG.match(slug):
         raise FieldError("slug", "use lower-case letters, digits and dashes (at most 60)")
+    if slug in RESERVED_SLUGS:
+        raise FieldError("slug", f"{slug!r} is reserved; choose another slug")
     if find_agency(slug):
         raise FieldError("slug", f"an agency with slug {slug!r} already exists")
     if not name.strip():

@@ -16,6 +16,7 @@ from sqlalchemy import Select, func, or_, select
 from portal import db
 from portal.manage.forms import AmountField
 from portal.operations import FieldError
+from portal.types import ID
 
 
 @dataclass
@@ -62,10 +63,6 @@ class Page:
     @property
     def pages(self) -> int:
         return max(1, math.ceil(self.total / self.size))
-
-
-# The largest id a route accepts: beyond the database's integer range a lookup would fail.
-ID = "int(max=2147483647)"
 
 
 def requested_page() -> int:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
+    DateTimeLocalField,
     DecimalField,
     EmailField,
     IntegerField,
@@ -30,8 +31,10 @@ from wtforms.validators import (
     StopValidation,
 )
 
+from portal.appointments.models import AppointmentStatus
 from portal.bookings.models import BookingStatus, Channel, LeaseStatus, PaymentType
 from portal.money import fits, precision
+from portal.money.models import ChargeKind
 from portal.people.models import PortalRole
 
 MAX_AMOUNT = Decimal(10) ** 12
@@ -191,3 +194,40 @@ class MessageForm(Form):
         validators=[DataRequired(), Length(max=200), Regexp(r"\A[^\r\n]*\Z", message="Keep the subject on one line.")],
     )
     body = TextAreaField("Message", validators=[DataRequired(), Length(max=10000)])
+
+
+def optional_id(value):
+    """Coerce a select's value to an id, the empty choice to None."""
+    return int(value) if value not in ("", None, "None") else None
+
+
+class ChargeForm(Form):
+    kind = SelectField("Kind", choices=_choices(ChargeKind), coerce=ChargeKind, default=ChargeKind.RENT)
+    lease_id = SelectField("Lease", coerce=optional_id, validators=[Optional()])
+    booking_id = SelectField("Booking", coerce=optional_id, validators=[Optional()])
+    description = StringField("Description", validators=[DataRequired(), Length(max=200)],
+                              description="What the payer sees, e.g. Rent December 2026")
+    amount = AmountField("Amount")
+    due_date = DateField("Due on", validators=[InputRequired(message="Enter a due date.")])
+
+    def validate_amount(self, field) -> None:
+        if field.data is not None and field.data <= 0:
+            raise ValidationError("A charge is more than zero.")
+
+    def validate_booking_id(self, field) -> None:
+        if bool(field.data) == bool(self.lease_id.data):
+            raise ValidationError("Choose either a lease or a booking.")
+
+
+class AppointmentForm(Form):
+    person_id = SelectField("With", coerce=int, validators=[InputRequired()])
+    unit_id = SelectField("Unit", coerce=optional_id, validators=[Optional()])
+    title = StringField("What", validators=[DataRequired(), Length(max=200)], description="e.g. Move-in inspection")
+    starts_at = DateTimeLocalField("Starts (agency time)", format="%Y-%m-%dT%H:%M",
+                                   validators=[InputRequired(message="Enter a date and time.")])
+    duration_minutes = IntegerField(
+        "Duration (minutes)", default=60, validators=[InputRequired(), NumberRange(5, 24 * 60)]
+    )
+    status = SelectField("Status", choices=_choices(AppointmentStatus), coerce=AppointmentStatus,
+                         default=AppointmentStatus.PROPOSED)
+    notes = TextAreaField("Notes for the person", validators=[Optional(), Length(max=2000)])

@@ -6,8 +6,9 @@ from flask import render_template, request
 from sqlalchemy import desc, select
 
 from portal.manage import bp
-from portal.manage.crud import ID, get_scoped, paginate, requested_page
+from portal.manage.crud import get_scoped, paginate, requested_page
 from portal.messages.models import Message, MessageStatus
+from portal.types import ID
 
 
 @bp.get("/mail")

@@ -7,9 +7,9 @@ from flask_login import current_user
 
 from portal import db, mail
 from portal.manage import bp
-from portal.manage.crud import ID
 from portal.manage.forms import MessageForm
 from portal.manage.resources import people
+from portal.types import ID
 
 
 @bp.route(f"/people/<{ID}:obj_id>/message", methods=["GET", "POST"])

@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
+from flask import request
+from flask_login import current_user
 from sqlalchemy import desc, select
 
 from portal import db, tags
+from portal.appointments.models import Appointment, AppointmentStatus
+from portal.appointments.operations import save_appointment
 from portal.bookings.models import Booking, BookingStatus, Channel, Lease, LeaseStatus
 from portal.bookings.operations import save_booking, save_lease
+from portal.links.models import ActionLink
 from portal.manage import bp
 from portal.manage.crud import Column, Filter, Resource
-from portal.manage.forms import BookingForm, LeaseForm, PersonForm, PropertyForm, UnitForm, options
+from portal.manage.forms import (
+    AppointmentForm,
+    BookingForm,
+    ChargeForm,
+    LeaseForm,
+    PersonForm,
+    PropertyForm,
+    UnitForm,
+    options,
+)
 from portal.messages.models import Message
+from portal.money.models import Charge, ChargeKind, ChargeStatus
+from portal.money.operations import save_charge
 from portal.people.models import Person, PortalAccount, PortalRole
 from portal.people.operations import save_person
 from portal.properties.models import Property, Unit
@@ -146,6 +164,10 @@ people = Resource(
         "owned_units": list(db.session.scalars(select(Unit).where(Unit.owners.any(Person.id == p.id)))),
         "messages": list(db.session.scalars(
             select(Message).where(Message.person_id == p.id).order_by(desc(Message.created_at)).limit(20))),
+        "links": list(db.session.scalars(
+            select(ActionLink).where(ActionLink.person_id == p.id).order_by(desc(ActionLink.created_at)).limit(50))),
+        "charges": list(db.session.scalars(
+            select(Charge).where(Charge.person_id == p.id).order_by(desc(Charge.due_date)).limit(20))),
     },
 )
 
@@ -183,7 +205,11 @@ leases = Resource(
         "start_date": lease.start_date, "end_date": lease.end_date, "rent": lease.rent,
         "deposit": lease.deposit, "rent_day": lease.rent_day,
     },
-    related=lambda lease: {"messages": _messages_about("lease", lease.id)},
+    related=lambda lease: {
+        "messages": _messages_about("lease", lease.id),
+        "charges": list(db.session.scalars(
+            select(Charge).where(Charge.lease_id == lease.id).order_by(desc(Charge.due_date)))),
+    },
 )
 
 
@@ -227,9 +253,111 @@ bookings = Resource(
         "amount_paid": b.amount_paid, "external_id": b.external_id, "notes": b.notes,
         **_with_tags(b),
     },
-    related=lambda b: {"messages": _messages_about("booking", b.id)},
+    related=lambda b: {
+        "messages": _messages_about("booking", b.id),
+        "charges": list(db.session.scalars(select(Charge).where(Charge.booking_id == b.id).order_by(Charge.due_date))),
+    },
 )
 
-RESOURCES = [properties, units, people, leases, bookings]
+def _lease_choices() -> list[tuple[str, str]]:
+    rows = db.session.scalars(select(Lease).order_by(desc(Lease.start_date)))
+    return [("", "—"), *((lease.id, f"Lease #{lease.id} · {lease.tenant.name} · {lease.unit}") for lease in rows)]
+
+
+def _booking_choices() -> list[tuple[str, str]]:
+    rows = db.session.scalars(
+        select(Booking).where(Booking.status != BookingStatus.CANCELLED).order_by(desc(Booking.arrival)).limit(1000)
+    )
+    return [("", "—"), *((b.id, f"{b.reference} · {b.guest.name} · {b.arrival:%d %b %Y}") for b in rows)]
+
+
+def _prepare_charge_form(form: ChargeForm) -> None:
+    form.lease_id.choices = options(_lease_choices())
+    form.booking_id.choices = options(_booking_choices())
+    # Arriving from a lease or booking page: preselect it.
+    for name in ("lease_id", "booking_id"):
+        if request.method == "GET" and request.args.get(name, "").isdigit():
+            form[name].data = int(request.args[name])
+
+
+charges = Resource(
+    name="charges",
+    singular="charge",
+    model=Charge,
+    form_class=ChargeForm,
+    save=save_charge,
+    columns=[
+        Column("Charge", lambda c: c.description, link=True),
+        Column("Payer", lambda c: c.person.name),
+        Column("For", lambda c: c.subject),
+        Column("Due", lambda c: c.due_date),
+        Column("Amount", lambda c: ("money", c.amount)),
+        Column("Status", lambda c: ("status", c.status.value)),
+    ],
+    search=[Charge.description, Person.name],
+    search_joins=[Charge.person],
+    filters=[
+        Filter("status", "Status", lambda s, v: s.where(Charge.status == ChargeStatus(v)),
+               choices=_enum_choices(ChargeStatus)),
+        Filter("kind", "Kind", lambda s, v: s.where(Charge.kind == ChargeKind(v)), choices=_enum_choices(ChargeKind)),
+        Filter("due_from", "Due from", lambda s, v: s.where(Charge.due_date >= v), kind="date"),
+        Filter("due_to", "Due until", lambda s, v: s.where(Charge.due_date <= v), kind="date"),
+    ],
+    order_by=[desc(Charge.due_date), desc(Charge.id)],
+    prepare_form=_prepare_charge_form,
+    form_data=lambda c: {
+        "kind": c.kind, "lease_id": c.lease_id, "booking_id": c.booking_id, "description": c.description,
+        "amount": c.amount, "due_date": c.due_date,
+    },
+    related=lambda c: {"links": _links_about("Charge", c.id), "messages": _messages_about("charge", c.id)},
+)
+
+
+def _prepare_appointment_form(form: AppointmentForm) -> None:
+    form.person_id.choices = options(_people_choices())
+    form.unit_id.choices = options([("", "—"), *_unit_choices()])
+
+
+def _local(moment):
+    return moment.astimezone(ZoneInfo(current_user.agency.timezone)).replace(tzinfo=None)
+
+
+appointments = Resource(
+    name="appointments",
+    singular="appointment",
+    model=Appointment,
+    form_class=AppointmentForm,
+    save=save_appointment,
+    columns=[
+        Column("What", lambda a: a.title, link=True),
+        Column("With", lambda a: a.person.name),
+        Column("When", lambda a: _local(a.starts_at).strftime("%a %d %b %Y %H:%M")),
+        Column("Unit", lambda a: str(a.unit) if a.unit else ""),
+        Column("Status", lambda a: ("status", a.status.value)),
+    ],
+    search=[Appointment.title, Person.name],
+    search_joins=[Appointment.person],
+    filters=[
+        Filter("status", "Status", lambda s, v: s.where(Appointment.status == AppointmentStatus(v)),
+               choices=_enum_choices(AppointmentStatus)),
+    ],
+    order_by=[desc(Appointment.starts_at)],
+    prepare_form=_prepare_appointment_form,
+    form_data=lambda a: {
+        "person_id": a.person_id, "unit_id": a.unit_id, "title": a.title, "starts_at": _local(a.starts_at),
+        "duration_minutes": a.duration_minutes, "status": a.status, "notes": a.notes,
+    },
+    related=lambda a: {"links": _links_about("Appointment", a.id), "messages": _messages_about("appointment", a.id)},
+)
+
+
+def _links_about(kind: str, obj_id: int) -> list[ActionLink]:
+    return list(db.session.scalars(
+        select(ActionLink).where(ActionLink.object_type == kind, ActionLink.object_id == obj_id)
+        .order_by(desc(ActionLink.created_at)).limit(50)
+    ))
+
+
+RESOURCES = [properties, units, people, leases, bookings, charges, appointments]
 for _resource in RESOURCES:
     _resource.register(bp)

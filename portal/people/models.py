@@ -44,6 +44,14 @@ class Person(AgencyOwned, Base):
     def roles(self) -> list[PortalRole]:
         return [a.role for a in self.accounts]
 
+    @property
+    def active_roles(self) -> list[PortalRole]:
+        return [a.role for a in self.accounts if a.active]
+
+    def link_state(self) -> tuple:
+        # A sign-in link dies when the address it was sent to, or the person's access, changes.
+        return (self.email or "", tuple(sorted(r.value for r in self.active_roles)))
+
     def __str__(self) -> str:
         return self.name
 

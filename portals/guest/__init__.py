@@ -2,6 +2,10 @@
 
 from flask import Blueprint
 
-bp = Blueprint("guest", __name__, url_prefix="/guest", template_folder="templates")
+from portal import signin
+from portal.people.models import PortalRole
+
+bp = Blueprint("guest", __name__, url_prefix="/<agency>/guest", template_folder="templates")
+signin.install(bp, PortalRole.GUEST)
 
 from portals.guest import views  # noqa: E402, F401

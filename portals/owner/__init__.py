@@ -2,6 +2,10 @@
 
 from flask import Blueprint
 
-bp = Blueprint("owner", __name__, url_prefix="/owner", template_folder="templates")
+from portal import signin
+from portal.people.models import PortalRole
+
+bp = Blueprint("owner", __name__, url_prefix="/<agency>/owner", template_folder="templates")
+signin.install(bp, PortalRole.OWNER)
 
 from portals.owner import views  # noqa: E402, F401

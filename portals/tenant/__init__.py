@@ -2,6 +2,10 @@
 
 from flask import Blueprint
 
-bp = Blueprint("tenant", __name__, url_prefix="/tenant", template_folder="templates")
+from portal import signin
+from portal.people.models import PortalRole
+
+bp = Blueprint("tenant", __name__, url_prefix="/<agency>/tenant", template_folder="templates")
+signin.install(bp, PortalRole.TENANT)
 
 from portals.tenant import views  # noqa: E402, F401

@@ -2,10 +2,19 @@
 
 from flask import render_template
 
+from portal import selfservice
+from portal.signin import current_person
 from portals.tenant import bp
 
 
 @bp.get("/")
 def home():
-    """The tenant portal's front page."""
-    return render_template("tenant/home.html")
+    """What the tenant owes, has paid, and has coming up."""
+    person = current_person()
+    return render_template(
+        "tenant/home.html",
+        person=person,
+        open_charges=selfservice.my_open_charges(person),
+        paid_charges=selfservice.my_paid_charges(person),
+        appointments=selfservice.my_appointments(person),
+    )

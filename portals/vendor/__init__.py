@@ -2,6 +2,10 @@
 
 from flask import Blueprint
 
-bp = Blueprint("vendor", __name__, url_prefix="/vendor", template_folder="templates")
+from portal import signin
+from portal.people.models import PortalRole
+
+bp = Blueprint("vendor", __name__, url_prefix="/<agency>/vendor", template_folder="templates")
+signin.install(bp, PortalRole.VENDOR)
 
 from portals.vendor import views  # noqa: E402, F401

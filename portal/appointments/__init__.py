@@ -1,0 +1,1 @@
+"""Appointments (D9): viewings, inspections, repairs, key hand-overs."""

@@ -1,0 +1,63 @@
+"""Link action on appointments: confirm it, or ask to move it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from portal import db, links
+from portal.agencies.models import Agency
+from portal.appointments.models import Appointment, AppointmentStatus
+from portal.links.models import ActionLink
+
+
+def when(appointment: Appointment) -> str:
+    """The appointment's time in the agency's time zone, e.g. 'Tue 1 Dec 2026 at 10:30'."""
+    zone = ZoneInfo(db.session.get(Agency, appointment.agency_id).timezone)
+    local = appointment.starts_at.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %Y} at {local:%H:%M}"
+
+
+def describe(appointment: Appointment) -> str:
+    where = f" at {appointment.unit}" if appointment.unit else ""
+    return f"Confirm {appointment.title}{where} on {when(appointment)}"
+
+
+def perform(appointment: Appointment, link: ActionLink, form: Mapping[str, str]) -> str:
+    """Confirm, or record the request to move it with the person's words."""
+    if appointment.status not in (AppointmentStatus.PROPOSED, AppointmentStatus.MOVE_REQUESTED):
+        raise links.ActionRefused("This appointment can no longer be confirmed or moved.", 409)
+    if form.get("choice") == "move":
+        wish = (form.get("message") or "").replace("\x00", "").strip()
+        if not wish:
+            raise links.ActionRefused("Tell us when would suit you better.")
+        if len(wish) > 1000:
+            raise links.ActionRefused("Please keep your message under 1,000 characters.")
+        appointment.status = AppointmentStatus.MOVE_REQUESTED
+        appointment.move_request = wish
+        message = "Thank you. We will get back to you with a new time."
+    elif form.get("choice") == "confirm":
+        appointment.status = AppointmentStatus.CONFIRMED
+        message = f"Thank you. {appointment.title} is confirmed for {when(appointment)}."
+    else:
+        raise links.ActionRefused("Choose whether to confirm or to ask for another time.", 400)
+    appointment.version += 1
+    db.session.flush()
+    return message
+
+
+links.register(
+    links.Action(
+        name="appointment",
+        model=Appointment,
+        describe=describe,
+        perform=perform,
+        lifetime=timedelta(days=7),
+        button="Confirm",
+        belongs_to=lambda appointment, person: appointment.person_id == person.id,
+        subject=lambda appointment: f"Please confirm: {appointment.title}",
+        mail="appointment_request",
+        template="links/appointment.html",
+    )
+)

@@ -1,0 +1,25 @@
+"""Writes on appointments (flush only; the caller commits)."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from portal import db
+from portal.agencies.models import Agency
+from portal.appointments.models import Appointment
+from portal.operations import assign
+
+
+def save_appointment(appointment: Appointment | None, agency_id: int, data: dict[str, Any]) -> Appointment:
+    """Create or edit an appointment; the time is entered in the agency's time zone."""
+    zone = ZoneInfo(db.session.get(Agency, agency_id).timezone)
+    if appointment is None:
+        appointment = Appointment(agency_id=agency_id, version=0)
+        db.session.add(appointment)
+    starts_at = data["starts_at"].replace(tzinfo=zone)
+    assign(appointment, {**data, "starts_at": starts_at},
+           ("person_id", "unit_id", "title", "starts_at", "duration_minutes", "status", "notes"))
+    appointment.version += 1  # any edit kills the links issued before it
+    db.session.flush()
+    return appointment

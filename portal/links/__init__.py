@@ -1,0 +1,235 @@
+"""Loginless links (L1-L5): issue a signed one-time link, open it without changing anything,
+and consume it atomically when its one button is pressed."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app, request
+from itsdangerous import BadData, URLSafeSerializer, URLSafeTimedSerializer
+from sqlalchemy import select, update
+
+from portal import clock, db
+from portal.links.models import ActionLink, LinkEvent
+from portal.people.models import Person
+
+SEPARATOR = "~"  # between the action (which picks the salt) and the signed payload
+FORM_MAX_AGE = 60 * 60  # a confirmation page's button works for an hour
+
+
+class ActionRefused(Exception):
+    """The action cannot be done as asked (wrong amount, already paid...); nothing changed."""
+
+    def __init__(self, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Action:
+    """What a link can do: its object's model, how it reads, and what pressing the button does."""
+
+    name: str
+    model: type
+    describe: Callable[[Any], str]
+    perform: Callable[[Any, ActionLink, Mapping[str, str]], Any]
+    lifetime: timedelta
+    button: str
+    belongs_to: Callable[[Any, Person], bool]
+    subject: Callable[[Any], str] = lambda obj: "A link for you"
+    mail: str = "link"  # mail/<mail>.txt and .html render the e-mail that carries the link
+    template: str = "links/confirm.html"
+    with_code: bool = False  # sign-in links also carry a 6-digit code
+
+
+ACTIONS: dict[str, Action] = {}
+
+
+def register(action: Action) -> Action:
+    """Make an action available to links (one line per action)."""
+    ACTIONS[action.name] = action
+    return action
+
+
+def _signer(action: str) -> URLSafeSerializer:
+    # Keys newest last: itsdangerous signs with the last and verifies with every one listed.
+    return URLSafeSerializer(current_app.config["SECRET_KEYS"], salt=f"portico.link.{action}")
+
+
+def _form_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEYS"], salt="portico.link-form")
+
+
+def fingerprint(obj: Any) -> str:
+    """SHA-256 of the object's identity and state; a change of state changes it."""
+    state = (type(obj).__name__, obj.id, *obj.link_state())
+    return hashlib.sha256(repr(state).encode()).hexdigest()
+
+
+def token(link: ActionLink) -> str:
+    """The token that goes in the URL."""
+    return f"{link.action}{SEPARATOR}{_signer(link.action).dumps({'id': link.id})}"
+
+
+def url(link: ActionLink) -> str:
+    """The absolute URL of a link."""
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/l/{token(link)}"
+
+
+def create(
+    action: str, obj: Any, person: Person, *, expires_in: timedelta | None = None, created_by: int | None = None
+) -> ActionLink:
+    """Record a new link (flushes)."""
+    spec = ACTIONS[action]
+    if not isinstance(obj, spec.model) or not spec.belongs_to(obj, person):
+        raise ValueError(f"a {action!r} link for {obj!r} cannot be issued to {person!r}")
+    link = ActionLink(
+        id=secrets.token_urlsafe(16),
+        agency_id=person.agency_id,
+        person_id=person.id,
+        action=action,
+        object_type=type(obj).__name__,
+        object_id=obj.id,
+        fingerprint=fingerprint(obj),
+        expires_at=clock.now() + (expires_in or spec.lifetime),
+        created_by=created_by,
+    )
+    db.session.add(link)
+    db.session.flush()
+    return link
+
+
+def issue(
+    action: str, obj: Any, person: Person, expires_in: timedelta | None = None, created_by: int | None = None
+) -> str:
+    """A new one-time link for `person` to do `action` on `obj`; returns its URL (flushes)."""
+    return url(create(action, obj, person, expires_in=expires_in, created_by=created_by))
+
+
+def link_function(person: Person, created_by: int | None = None) -> Callable[..., str]:
+    """The `link(action, obj)` merge field of templates rendered for `person`."""
+
+    def link(action: str, obj: Any, **kwargs: Any) -> str:
+        return issue(action, obj, person, created_by=created_by, **kwargs)
+
+    return link
+
+
+@dataclass
+class Opened:
+    """The result of checking a token: `state` is ok, invalid, expired, used, revoked or stale."""
+
+    state: str
+    link: ActionLink | None = None
+    obj: Any = None
+
+    @property
+    def action(self) -> Action | None:
+        return ACTIONS.get(self.link.action) if self.link else None
+
+
+def open_token(raw: str) -> Opened:
+    """Check a token and its link without changing anything."""
+    action, _, signed = raw.partition(SEPARATOR)
+    link_id = "-"
+    if action in ACTIONS and signed and len(raw) < 500:
+        try:
+            payload = _signer(action).loads(signed)
+        except BadData:
+            payload = None
+        if isinstance(payload, dict) and isinstance(payload.get("id"), str):
+            link_id = payload["id"]
+    # One lookup whatever happened above, so tampered and unknown tokens cost the same.
+    link = db.session.scalar(
+        select(ActionLink).where(ActionLink.id == link_id).execution_options(all_agencies=True)
+    )
+    if link is None or link.action != action:
+        return Opened("invalid")
+    db.scope(db.session, link.agency_id)
+    if link.revoked_at is not None:
+        return Opened("revoked", link)
+    if link.uses >= link.max_uses:
+        return Opened("used", link)
+    if clock.now() > link.expires_at:
+        return Opened("expired", link)
+    spec = ACTIONS[action]
+    obj = db.session.get(spec.model, link.object_id)
+    if obj is None or not spec.belongs_to(obj, link.person) or fingerprint(obj) != link.fingerprint:
+        return Opened("stale", link, obj)
+    return Opened("ok", link, obj)
+
+
+def consume(link: ActionLink) -> bool:
+    """Use the link once, atomically: of two simultaneous callers exactly one gets True (flushes)."""
+    now = clock.now()
+    result = db.session.execute(
+        update(ActionLink)
+        .where(
+            ActionLink.id == link.id,
+            ActionLink.uses < ActionLink.max_uses,
+            ActionLink.revoked_at.is_(None),
+            ActionLink.expires_at >= now,
+        )
+        .values(uses=ActionLink.uses + 1, used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def revoke(link: ActionLink) -> None:
+    """Kill a link now (flushes)."""
+    if link.revoked_at is None:
+        link.revoked_at = clock.now()
+        db.session.flush()
+
+
+def form_token(link: ActionLink) -> str:
+    """The confirmation form's token, bound to this link: a POST without it is refused."""
+    return _form_signer().dumps(link.id)
+
+
+def check_form_token(link: ActionLink, value: str | None) -> bool:
+    """Whether `value` is this link's form token and not older than an hour."""
+    if not value:
+        return False
+    try:
+        return _form_signer().loads(value, max_age=FORM_MAX_AGE) == link.id
+    except BadData:
+        return False
+
+
+def audit(link: ActionLink | None, outcome: str, detail: str | None = None) -> None:
+    """Record an open or use of a link with who asked (flushes)."""
+    db.session.add(
+        LinkEvent(
+            link_id=link.id if link else None,
+            at=clock.now(),
+            method=request.method,
+            outcome=outcome,
+            ip=request.remote_addr,
+            user_agent=(request.user_agent.string or "")[:300],
+            detail=detail[:300] if detail else None,
+        )
+    )
+    db.session.flush()
+
+
+def code_digest(link: ActionLink, code: str) -> str:
+    """The stored form of a sign-in code: an HMAC bound to its link, never the code itself."""
+    key = current_app.config["SECRET_KEYS"][-1].encode()
+    return hmac.new(key, f"{link.id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def attach_code(link: ActionLink) -> str:
+    """Give a link a 6-digit code usable instead of it; returns the code (flushes)."""
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    link.code_hash = code_digest(link, code)
+    db.session.flush()
+    return code

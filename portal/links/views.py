@@ -1,0 +1,139 @@
+"""GET shows what a link will do and changes nothing; only the POST of its button acts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, Flask, Response, make_response, render_template, request
+from sqlalchemy import func, select
+
+from portal import clock, db, links
+from portal.auth import csrf
+from portal.links.delivery import send_link
+from portal.links.models import ActionLink
+
+bp = Blueprint("links", __name__, url_prefix="/l")
+
+# 404 for what may not exist, 410 for what existed and is over, 409 for a lost race.
+DEAD_STATUS = {"invalid": 404, "expired": 410, "used": 410, "revoked": 410, "stale": 410}
+RENEWABLE = {"expired", "used"}
+
+
+def _private(response: Response) -> Response:
+    # The token is in the URL: keep it out of caches, referrers and search engines.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _dead(opened: links.Opened, token: str, status: int | None = None) -> Response:
+    page = render_template("links/dead.html", state=opened.state, link=opened.link, token=token)
+    return _private(make_response(page, status or DEAD_STATUS[opened.state]))
+
+
+def _confirm_page(opened: links.Opened, token: str, error: str | None = None, status: int = 200) -> Response:
+    action = opened.action
+    page = render_template(
+        action.template,
+        action=action,
+        link=opened.link,
+        obj=opened.obj,
+        description=action.describe(opened.obj),
+        token=token,
+        form_token=links.form_token(opened.link),
+        error=error,
+        form=request.form if request.method == "POST" else {},
+    )
+    return _private(make_response(page, status))
+
+
+@bp.route("/<token>", methods=["GET", "HEAD"])
+def show(token: str):
+    """What the link will do, and one button. Opening it changes nothing."""
+    if request.method == "HEAD":
+        # Mail scanners probe with HEAD: answer without looking anything up or writing anything.
+        return _private(make_response("", 200))
+    opened = links.open_token(token)
+    links.audit(opened.link, f"open-{opened.state}")
+    db.session.commit()
+    if opened.state != "ok":
+        return _dead(opened, token)
+    return _confirm_page(opened, token)
+
+
+@bp.post("/<token>")
+@csrf.exempt  # the form carries a token bound to this very link instead (checked below)
+def act(token: str):
+    """Press the button: check everything again, consume the link atomically, act, commit once."""
+    opened = links.open_token(token)
+    if opened.state != "ok":
+        links.audit(opened.link, f"use-{opened.state}")
+        db.session.commit()
+        return _dead(opened, token)
+    link, action = opened.link, opened.action
+    if not links.check_form_token(link, request.form.get("form_token")):
+        links.audit(link, "use-no-form-token")
+        db.session.commit()
+        return _confirm_page(opened, token, "This page had expired. Please press the button again.", 400)
+    if not links.consume(link):
+        db.session.rollback()
+        links.audit(link, "use-lost-race")
+        db.session.commit()
+        return _dead(links.Opened("used", link), token, 409)
+    try:
+        result = action.perform(opened.obj, link, request.form)
+    except links.ActionRefused as refused:
+        db.session.rollback()  # the link is not used up: nothing happened
+        links.audit(link, "use-refused", refused.message)
+        db.session.commit()
+        again = links.open_token(token)
+        if again.state != "ok":
+            return _dead(again, token, refused.status)
+        return _confirm_page(again, token, refused.message, refused.status)
+    links.audit(link, "used")
+    db.session.commit()
+    if isinstance(result, Response):
+        return _private(result)
+    page = render_template("links/done.html", action=action, message=result, link=link)
+    return _private(make_response(page, 200))
+
+
+@bp.post("/renew")
+def renew():
+    """E-mail a fresh link for an expired or used one. The answer never says whose it was."""
+    token = request.form.get("token", "")
+    opened = links.open_token(token)
+    if opened.state in RENEWABLE and opened.link is not None:
+        old = opened.link
+        spec = links.ACTIONS[old.action]
+        obj = db.session.get(spec.model, old.object_id)
+        recent = db.session.scalar(
+            select(func.count(ActionLink.id)).where(
+                ActionLink.person_id == old.person_id,
+                ActionLink.action == old.action,
+                ActionLink.object_id == old.object_id,
+                ActionLink.created_at > clock.now() - timedelta(minutes=2),
+            )
+        )
+        fresh = obj is not None and links.fingerprint(obj) == old.fingerprint
+        if fresh and not recent and old.person.email:
+            send_link(old.action, obj, old.person)
+            links.audit(old, "renewed")
+        else:
+            links.audit(old, "renew-refused")
+    else:
+        links.audit(opened.link, f"renew-{opened.state}")
+    db.session.commit()
+    return _private(make_response(render_template("links/renewed.html"), 200))
+
+
+def init_app(app: Flask) -> None:
+    """Register the link pages and every action."""
+    # Importing each feature's actions registers them.
+    from portal import signin as _signin  # noqa: F401
+    from portal.appointments import actions as _appointments  # noqa: F401
+    from portal.money import actions as _money  # noqa: F401
+
+    app.register_blueprint(bp)
+

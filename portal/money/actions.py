@@ -1,0 +1,53 @@
+"""Link actions on charges: pay (and optionally pre-approve future rent)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+
+from portal import db, links
+from portal.links.models import ActionLink
+from portal.money.currency import format_money
+from portal.money.models import Charge, ChargeKind
+from portal.money.operations import PaymentRefused, parse_amount, pay, set_up_autopay
+
+
+def describe(charge: Charge) -> str:
+    """'Pay rent of 1,250.00 EUR due 1 December 2026 for Seafront · Flat 3B'."""
+    what = charge.kind.value if charge.kind != ChargeKind.OPTION else "the option"
+    due = f"{charge.due_date.day} {charge.due_date:%B %Y}"
+    return f"Pay {what} of {format_money(charge.balance, charge.currency)} due {due} for {charge.subject}"
+
+
+def perform(charge: Charge, link: ActionLink, form: Mapping[str, str]) -> str:
+    """Pay the charge from the link's form; optionally set up automatic rent payments."""
+    person = link.person
+    try:
+        amount = parse_amount(form.get("amount"), charge)
+        payment = pay(charge, person, amount, channel="link")
+        autopay = form.get("autopay") == "yes" and charge.kind == ChargeKind.RENT and charge.lease_id
+        if autopay:
+            set_up_autopay(charge, person)
+    except PaymentRefused as refused:
+        raise links.ActionRefused(str(refused)) from None
+    db.session.flush()
+    done = f"Thank you. We received {format_money(payment.amount, charge.currency)} for {charge.description}."
+    if autopay:
+        done += " Future rent for this lease will be paid automatically on its due date."
+    return done + " A receipt is on its way to your e-mail."
+
+
+links.register(
+    links.Action(
+        name="pay",
+        model=Charge,
+        describe=describe,
+        perform=perform,
+        lifetime=timedelta(days=14),
+        button="Pay now",
+        belongs_to=lambda charge, person: charge.person_id == person.id,
+        subject=lambda charge: f"Payment due: {charge.description}",
+        mail="pay_request",
+        template="links/pay.html",
+    )
+)

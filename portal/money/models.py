@@ -1,0 +1,123 @@
+"""Charges, the payments against them, and pre-approved (automatic) payment mandates."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.bookings.models import Booking, Lease
+from portal.db import AgencyOwned, Base
+from portal.people.models import Person
+from portal.types import Money, UTCDateTime, enum_column, utcnow
+
+
+class ChargeKind(enum.StrEnum):
+    RENT = "rent"
+    DEPOSIT = "deposit"
+    FEE = "fee"
+    TAX = "tax"
+    OPTION = "option"
+
+
+class ChargeStatus(enum.StrEnum):
+    OPEN = "open"
+    PAID = "paid"
+    CANCELLED = "cancelled"
+
+
+class Charge(AgencyOwned, Base):
+    """An amount a person owes for a lease or a booking, due on a date."""
+
+    __tablename__ = "charges"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(
+            "(lease_id IS NULL AND booking_id IS NOT NULL) OR (lease_id IS NOT NULL AND booking_id IS NULL)",
+            name="for_lease_or_booking",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"), index=True)
+    lease_id: Mapped[int | None] = mapped_column(ForeignKey("leases.id", ondelete="RESTRICT"), index=True)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[ChargeKind] = mapped_column(enum_column(ChargeKind))
+    description: Mapped[str] = mapped_column(String(200))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    due_date: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[ChargeStatus] = mapped_column(enum_column(ChargeStatus), default=ChargeStatus.OPEN, index=True)
+    # Bumped on every change of state, so links issued before the change stop working.
+    version: Mapped[int] = mapped_column(default=1)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    person: Mapped[Person] = relationship()
+    lease: Mapped[Lease | None] = relationship()
+    booking: Mapped[Booking | None] = relationship()
+    payments: Mapped[list[Payment]] = relationship(back_populates="charge", order_by="Payment.id")
+
+    @property
+    def paid_amount(self) -> Decimal:
+        return sum((p.amount for p in self.payments), Decimal(0))
+
+    @property
+    def balance(self) -> Decimal:
+        return self.amount - self.paid_amount
+
+    @property
+    def subject(self) -> str:
+        """What the charge is for: the lease's unit or the booking's reference."""
+        if self.lease is not None:
+            return str(self.lease.unit)
+        return f"booking {self.booking.reference} ({self.booking.unit})" if self.booking else ""
+
+    def link_state(self) -> tuple:
+        return (self.status.value, str(self.amount), self.version)
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class Payment(AgencyOwned, Base):
+    """Money received against a charge, as the payment provider reported it."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        UniqueConstraint("provider", "reference"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charge_id: Mapped[int] = mapped_column(ForeignKey("charges.id", ondelete="RESTRICT"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    provider: Mapped[str] = mapped_column(String(40))
+    reference: Mapped[str] = mapped_column(String(120))
+    channel: Mapped[str] = mapped_column(String(20))  # link, portal, autopay, office
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    charge: Mapped[Charge] = relationship(back_populates="payments")
+    person: Mapped[Person] = relationship()
+
+
+class Mandate(AgencyOwned, Base):
+    """A person's pre-approval to collect a lease's future rent automatically."""
+
+    __tablename__ = "mandates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"), index=True)
+    lease_id: Mapped[int] = mapped_column(ForeignKey("leases.id", ondelete="RESTRICT"), index=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    reference: Mapped[str] = mapped_column(String(120))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    person: Mapped[Person] = relationship()
+    lease: Mapped[Lease] = relationship()

@@ -1,0 +1,165 @@
+"""Writes on charges and payments (flush only; the caller commits)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import render_template
+from sqlalchemy import select, update
+
+from portal import clock, db, mail
+from portal.agencies.models import Agency
+from portal.bookings.models import Booking, Lease
+from portal.money.currency import fits, format_money
+from portal.money.models import Charge, ChargeKind, ChargeStatus, Mandate, Payment
+from portal.money.providers import PaymentDeclined, get_provider
+from portal.operations import FieldError, assign
+from portal.people.models import Person
+
+
+class PaymentRefused(Exception):
+    """The payment cannot be made as asked; the message says why, and nothing changed."""
+
+
+def partial_payments(agency: Agency) -> bool:
+    """Whether the agency lets people pay part of a charge."""
+    return bool((agency.settings or {}).get("partial_payments", False))
+
+
+def save_charge(charge: Charge | None, agency_id: int, data: dict[str, Any]) -> Charge:
+    """Create a charge for a lease or a booking (payer: its tenant or guest), or edit an open one."""
+    agency = db.session.get(Agency, agency_id)
+    if charge is not None and charge.status != ChargeStatus.OPEN:
+        raise FieldError("amount", "Only an open charge can be changed.")
+    lease_id, booking_id = data.get("lease_id") or None, data.get("booking_id") or None
+    if bool(lease_id) == bool(booking_id):
+        raise FieldError("lease_id", "Choose either a lease or a booking.")
+    owner = db.session.get(Lease, lease_id) if lease_id else db.session.get(Booking, booking_id)
+    if owner is None:
+        raise FieldError("lease_id" if lease_id else "booking_id", "Not found.")
+    if charge is None:
+        charge = Charge(agency_id=agency_id, currency=agency.currency)
+        db.session.add(charge)
+    elif charge.payments and Decimal(data["amount"]) < charge.paid_amount:
+        raise FieldError("amount", "The amount cannot be less than what was already paid.")
+    assign(charge, {**data, "lease_id": lease_id, "booking_id": booking_id},
+           ("lease_id", "booking_id", "kind", "description", "amount", "due_date"))
+    charge.person_id = owner.tenant_id if lease_id else owner.guest_id
+    charge.version = (charge.version or 0) + 1  # any edit kills links issued before it
+    db.session.flush()
+    return charge
+
+
+def cancel_charge(charge: Charge) -> None:
+    """Cancel an open, unpaid charge (its links die with it)."""
+    if charge.status != ChargeStatus.OPEN or charge.payments:
+        raise PaymentRefused("Only an open charge without payments can be cancelled.")
+    charge.status = ChargeStatus.CANCELLED
+    charge.version += 1
+    db.session.flush()
+
+
+def parse_amount(raw: str | None, charge: Charge) -> Decimal:
+    """The amount a payer asked to pay: a number above zero in the charge's currency."""
+    if raw is None or raw.strip() == "":
+        return charge.balance
+    try:
+        amount = Decimal(raw.strip().replace(",", ""))
+    except InvalidOperation:
+        raise PaymentRefused("Enter the amount as a number, such as 120.50.") from None
+    if not amount.is_finite() or amount <= 0:
+        raise PaymentRefused("The amount must be more than zero.")
+    if not fits(amount, charge.currency):
+        raise PaymentRefused(f"{charge.currency} amounts cannot have that many decimal places.")
+    return amount
+
+
+def pay(charge: Charge, person: Person, amount: Decimal, *, channel: str, mandate: Mandate | None = None) -> Payment:
+    """Take a payment through the provider, mark the charge paid when settled, e-mail a receipt.
+
+    On PaymentRefused the caller rolls back: the charge may already have been claimed."""
+    if charge.person_id != person.id:
+        raise PaymentRefused("This charge is not yours to pay.")
+    if charge.status != ChargeStatus.OPEN:
+        raise PaymentRefused("This charge is no longer open for payment.")
+    balance = charge.balance
+    if amount > balance:
+        raise PaymentRefused(f"The amount cannot be more than the {format_money(balance, charge.currency)} due.")
+    agency = db.session.get(Agency, charge.agency_id)
+    if amount != balance and not partial_payments(agency):
+        raise PaymentRefused(f"Please pay the full {format_money(balance, charge.currency)}.")
+    settles = amount == balance
+    # Claim this version of the charge first: of two payers at once only one gets past here,
+    # and the provider is only ever asked once per version.
+    claimed = db.session.execute(
+        update(Charge)
+        .where(Charge.id == charge.id, Charge.status == ChargeStatus.OPEN, Charge.version == charge.version)
+        .values(
+            version=Charge.version + 1,
+            status=ChargeStatus.PAID if settles else ChargeStatus.OPEN,
+            paid_at=clock.now() if settles else None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise PaymentRefused("This charge changed in the meantime; please reload.")
+    provider = get_provider()
+    try:
+        collected = provider.collect(
+            amount=amount, currency=charge.currency, description=charge.description, payer_email=person.email,
+            idempotency_key=f"charge-{charge.id}-v{charge.version}",
+            mandate=mandate.reference if mandate else None,
+        )
+    except PaymentDeclined as declined:
+        raise PaymentRefused(f"The payment was declined: {declined}") from None
+    payment = Payment(agency_id=charge.agency_id, charge_id=charge.id, person_id=person.id, amount=amount,
+                      provider=provider.name, reference=collected.reference, channel=channel)
+    db.session.add(payment)
+    db.session.flush()
+    db.session.refresh(charge)
+    if person.email:
+        context = {"charge": charge, "payment": payment, "person": person, "agency": agency}
+        mail.send(to=person.email, subject=f"Receipt: {charge.description}",
+                  text=render_template("mail/receipt.txt", **context),
+                  html=render_template("mail/receipt.html", **context), person=person, about=charge)
+    return payment
+
+
+def set_up_autopay(charge: Charge, person: Person) -> Mandate:
+    """Pre-approve paying this lease's future rent automatically (flushes)."""
+    if charge.lease_id is None or charge.kind != ChargeKind.RENT:
+        raise PaymentRefused("Automatic payments are for rent.")
+    existing = db.session.scalar(
+        select(Mandate).where(Mandate.lease_id == charge.lease_id, Mandate.person_id == person.id,
+                              Mandate.active.is_(True))
+    )
+    if existing is not None:
+        return existing
+    provider = get_provider()
+    mandate = Mandate(
+        agency_id=charge.agency_id, person_id=person.id, lease_id=charge.lease_id, provider=provider.name,
+        reference=provider.create_mandate(payer_email=person.email, description=f"Rent for {charge.subject}"),
+    )
+    db.session.add(mandate)
+    db.session.flush()
+    return mandate
+
+
+def collect_due(today: date) -> list[Payment]:
+    """Pay every open rent charge due by `today` whose tenant pre-approved automatic payments."""
+    rows = db.session.execute(
+        select(Charge, Mandate)
+        .join(Mandate, (Mandate.lease_id == Charge.lease_id) & (Mandate.person_id == Charge.person_id))
+        .where(Mandate.active.is_(True), Charge.status == ChargeStatus.OPEN, Charge.kind == ChargeKind.RENT,
+               Charge.due_date <= today)
+    ).all()
+    payments = []
+    for charge, mandate in rows:
+        try:
+            with db.session.begin_nested():  # a refused payment undoes only its own claim
+                payments.append(pay(charge, charge.person, charge.balance, channel="autopay", mandate=mandate))
+        except PaymentRefused:
+            continue  # changed meanwhile or declined: the tenant is reminded by the usual means
+    return payments

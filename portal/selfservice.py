@@ -1,0 +1,73 @@
+"""What a signed-in person can start from any portal: pay a charge, answer an appointment.
+
+Both go through the same one-time links as e-mail does, so there is one way to act."""
+
+from __future__ import annotations
+
+from flask import abort, redirect
+from sqlalchemy import select
+
+from portal import db, links
+from portal.appointments.models import Appointment, AppointmentStatus
+from portal.money.models import Charge, ChargeStatus
+from portal.people.models import Person
+from portal.signin import bp, current_person
+from portal.types import ID
+
+
+def _me() -> Person:
+    person = current_person()
+    if person is None:
+        abort(404)
+    return person
+
+
+def my_open_charges(person: Person) -> list[Charge]:
+    """The person's open charges, soonest due first."""
+    return list(db.session.scalars(
+        select(Charge).where(Charge.person_id == person.id, Charge.status == ChargeStatus.OPEN)
+        .order_by(Charge.due_date, Charge.id)
+    ))
+
+
+def my_paid_charges(person: Person, limit: int = 10) -> list[Charge]:
+    """The person's most recently paid charges."""
+    return list(db.session.scalars(
+        select(Charge).where(Charge.person_id == person.id, Charge.status == ChargeStatus.PAID)
+        .order_by(Charge.paid_at.desc()).limit(limit)
+    ))
+
+
+def my_appointments(person: Person) -> list[Appointment]:
+    """The person's appointments that are not cancelled, soonest first."""
+    return list(db.session.scalars(
+        select(Appointment).where(Appointment.person_id == person.id,
+                                  Appointment.status != AppointmentStatus.CANCELLED)
+        .order_by(Appointment.starts_at)
+    ))
+
+
+@bp.post(f"/charges/<{ID}:charge_id>/pay")
+def pay_charge(charge_id: int):
+    """Open the payment page for one of the person's own charges."""
+    person = _me()
+    charge = db.session.scalar(select(Charge).where(Charge.id == charge_id, Charge.person_id == person.id))
+    if charge is None or charge.status != ChargeStatus.OPEN:
+        abort(404)
+    url = links.issue("pay", charge, person)
+    db.session.commit()
+    return redirect(url, 303)
+
+
+@bp.post(f"/appointments/<{ID}:appointment_id>/respond")
+def respond_to_appointment(appointment_id: int):
+    """Open the confirm-or-move page for one of the person's own appointments."""
+    person = _me()
+    appointment = db.session.scalar(
+        select(Appointment).where(Appointment.id == appointment_id, Appointment.person_id == person.id)
+    )
+    if appointment is None:
+        abort(404)
+    url = links.issue("appointment", appointment, person)
+    db.session.commit()
+    return redirect(url, 303)

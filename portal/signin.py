@@ -1,0 +1,237 @@
+"""Portal sign-in by e-mail (a one-time link, or its 6-digit code), portal sessions, and the
+agency in the portal's path."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import timedelta
+
+from flask import Blueprint, Flask, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import delete, func, select, update
+from wtforms import EmailField, StringField
+from wtforms.validators import DataRequired, Email, Length, Regexp
+
+from portal import clock, db, links
+from portal.agencies.models import Agency
+from portal.links.delivery import send_link
+from portal.links.models import ActionLink, PortalSession
+from portal.people.models import Person, PortalAccount, PortalRole
+
+SESSION_KEY = "portal_session"
+SIGNIN_LIFETIME = timedelta(minutes=10)  # ASVS 6.5.5
+MAX_CODE_ATTEMPTS = 5
+MAX_LINKS_PER_WINDOW = 5  # sign-in mails per address per 15 minutes
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("Your e-mail address", validators=[DataRequired(), Email(check_deliverability=False),
+                                                           Length(max=254)])
+
+
+class CodeForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    code = StringField("6-digit code", validators=[DataRequired(), Regexp(r"^\s*\d{6}\s*$",
+                                                                           message="The code has 6 digits.")])
+
+
+# -- the agency in the path -------------------------------------------------------------
+
+def bind_agency(bp: Blueprint) -> None:
+    """Resolve `<agency>` in the blueprint's URLs to g.agency, and scope the session to it."""
+
+    @bp.url_value_preprocessor
+    def _pull(endpoint, values):
+        slug = (values or {}).pop("agency", None)
+        agency = db.session.scalar(select(Agency).where(Agency.slug == slug)) if slug else None
+        if agency is None:
+            abort(404)
+        g.agency = agency
+        db.scope(db.session, agency.id)
+
+    @bp.url_defaults
+    def _push(endpoint, values):
+        if "agency" not in values and "agency" in g:
+            values["agency"] = g.agency.slug
+
+
+# -- sessions ---------------------------------------------------------------------------
+
+def start_session(person: Person) -> None:
+    """Sign a person in to the portals under a new server-side session (flushes)."""
+    session.clear()  # no fixation: nothing from before sign-in survives
+    token = secrets.token_urlsafe(32)
+    db.session.add(PortalSession(token=token, person_id=person.id, agency_id=person.agency_id))
+    db.session.flush()
+    session[SESSION_KEY] = token
+
+
+def current_person() -> Person | None:
+    """The person signed in to this agency's portals, if any."""
+    if "person" not in g:
+        token = session.get(SESSION_KEY)
+        g.person = None
+        if token and "agency" in g:
+            hours = current_app.config["STAFF_SESSION_HOURS"]
+            g.person = db.session.scalar(
+                select(Person)
+                .join(PortalSession, PortalSession.person_id == Person.id)
+                .where(PortalSession.token == token, PortalSession.agency_id == g.agency.id,
+                       PortalSession.created_at >= clock.now() - timedelta(hours=hours))
+            )
+    return g.person
+
+
+def end_session() -> None:
+    """Sign out: the server-side session is deleted (flushes)."""
+    token = session.get(SESSION_KEY)
+    if token:
+        db.session.execute(delete(PortalSession).where(PortalSession.token == token))
+    session.clear()
+
+
+# -- the login action -----------------------------------------------------------------
+
+def _after_signin(person: Person, link: ActionLink, form) -> object:
+    start_session(person)
+    return redirect(url_for("portals.choose", agency=db.session.get(Agency, person.agency_id).slug))
+
+
+links.register(
+    links.Action(
+        name="login",
+        model=Person,
+        describe=lambda person: f"Sign in to your portal as {person.name}",
+        perform=_after_signin,
+        lifetime=SIGNIN_LIFETIME,
+        button="Sign in",
+        belongs_to=lambda obj, person: obj.id == person.id and bool(person.active_roles),
+        subject=lambda person: "Your sign-in link",
+        mail="signin",
+        with_code=True,
+    )
+)
+
+
+def request_signin(email: str) -> None:
+    """E-mail a sign-in link and code to the address if it belongs to someone with a portal (flushes).
+
+    Whatever the address, the caller shows the same answer."""
+    person = db.session.scalar(
+        select(Person).where(Person.email == email.strip().lower(), Person.accounts.any(PortalAccount.active))
+    )
+    if person is None:
+        return
+    recent = db.session.scalar(
+        select(func.count(ActionLink.id)).where(
+            ActionLink.person_id == person.id, ActionLink.action == "login",
+            ActionLink.created_at > clock.now() - timedelta(minutes=15),
+        )
+    )
+    if recent < MAX_LINKS_PER_WINDOW:
+        send_link("login", person, person)
+
+
+def signin_with_code(email: str, code: str) -> Person | None:
+    """The person whose newest live sign-in code this is, signed in; None otherwise (flushes)."""
+    person = db.session.scalar(select(Person).where(Person.email == email.strip().lower()))
+    link = None
+    if person is not None:
+        link = db.session.scalar(
+            select(ActionLink)
+            .where(ActionLink.person_id == person.id, ActionLink.action == "login", ActionLink.code_hash.is_not(None),
+                   ActionLink.uses < ActionLink.max_uses, ActionLink.revoked_at.is_(None),
+                   ActionLink.expires_at >= clock.now())
+            .order_by(ActionLink.created_at.desc())
+            .limit(1)
+        )
+    if link is None:
+        links.code_digest(ActionLink(id="-"), code)  # the same work as a real check
+        return None
+    counted = db.session.execute(
+        update(ActionLink)
+        .where(ActionLink.id == link.id, ActionLink.code_attempts < MAX_CODE_ATTEMPTS)
+        .values(code_attempts=ActionLink.code_attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if counted.rowcount != 1 or not hmac.compare_digest(links.code_digest(link, code.strip()), link.code_hash):
+        links.audit(link, "code-wrong")
+        return None
+    opened = links.open_token(links.token(link))
+    if opened.state != "ok" or not links.consume(link):
+        links.audit(link, f"code-{opened.state}")
+        return None
+    links.audit(link, "used-code")
+    start_session(person)
+    return person
+
+
+# -- portal blueprints ----------------------------------------------------------------
+
+def install(bp: Blueprint, role: PortalRole) -> None:
+    """Give a portal blueprint its agency, sign-in pages, and the rule that only its role gets in."""
+    bind_agency(bp)
+    public = {f"{bp.name}.login", f"{bp.name}.code"}
+
+    @bp.before_request
+    def _require_person():
+        if request.endpoint in public:
+            return None
+        person = current_person()
+        if person is None:
+            return redirect(url_for(f"{bp.name}.login"))
+        if role not in person.active_roles:
+            abort(404)  # do not reveal another portal's pages to someone without it
+        return None
+
+    @bp.route("/login", methods=["GET", "POST"])
+    def login():
+        form = SignInForm()
+        if form.validate_on_submit():
+            request_signin(form.email.data)
+            db.session.commit()
+            code_form = CodeForm(formdata=None, data={"email": form.email.data})
+            return render_template("portal/check_email.html", form=code_form, role=role, portal=bp.name)
+        status = 422 if form.is_submitted() else 200
+        return render_template("portal/login.html", form=form, role=role, portal=bp.name), status
+
+    @bp.post("/code")
+    def code():
+        form = CodeForm()
+        if form.validate_on_submit():
+            person = signin_with_code(form.email.data, form.code.data)
+            db.session.commit()
+            if person is not None:
+                return redirect(url_for("portals.choose"))
+            form.code.errors = ["That code is not right, or it has expired. Ask for a new one."]
+        return render_template("portal/check_email.html", form=form, role=role, portal=bp.name), 400
+
+
+bp = Blueprint("portals", __name__, url_prefix="/<agency>")
+bind_agency(bp)
+
+
+@bp.get("/")
+def choose():
+    """After sign-in: straight into the person's portal, or a choice when they have several."""
+    person = current_person()
+    if person is None:
+        return render_template("portal/choose.html", person=None, roles=list(PortalRole))
+    roles = person.active_roles
+    if len(roles) == 1:
+        return redirect(url_for(f"{roles[0].value}.home"))
+    return render_template("portal/choose.html", person=person, roles=roles)
+
+
+@bp.post("/signout")
+def signout():
+    """Sign out of the portals."""
+    end_session()
+    db.session.commit()
+    return redirect(url_for("portals.choose"))
+
+
+def init_app(app: Flask) -> None:
+    """Register the agency's portal entry page."""
+    app.register_blueprint(bp)
