@@ -125,6 +125,29 @@ def mail_requeue() -> None:
     click.echo(f"Re-enqueued {mail.requeue_pending()} message(s).")
 
 
+@cli.group("money")
+def money_group() -> None:
+    """Charges and payments."""
+
+
+@money_group.command("collect")
+@with_appcontext
+def money_collect() -> None:
+    """Collect today's due rent from tenants who pre-approved automatic payments."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from portal.agencies.models import Agency
+    from portal.money.operations import collect_due
+
+    total = 0
+    for agency in db.session.scalars(select(Agency)).all():
+        db.scope(db.session, agency.id)
+        total += len(collect_due(datetime.now(ZoneInfo(agency.timezone)).date()))
+        db.session.commit()
+    click.echo(f"Collected {total} automatic payment(s).")
+
+
 @cli.command("run", with_appcontext=False)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)

@@ -5,22 +5,26 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, g, request
 from itsdangerous import BadData, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_decode, base64_encode
 from sqlalchemy import select, update
 
 from portal import clock, db
+from portal.agencies.models import Agency
 from portal.links.models import ActionLink, LinkEvent
 from portal.people.models import Person
 
 SEPARATOR = "~"  # between the action (which picks the salt) and the signed payload
-FORM_MAX_AGE = 60 * 60  # a confirmation page's button works for an hour
+FORM_MAX_AGE = 60 * 60
+_B64URL = re.compile(r"[A-Za-z0-9_-]+")  # a confirmation page's button works for an hour
 
 
 class ActionRefused(Exception):
@@ -139,7 +143,7 @@ def open_token(raw: str) -> Opened:
     """Check a token and its link without changing anything."""
     action, _, signed = raw.partition(SEPARATOR)
     link_id = "-"
-    if action in ACTIONS and signed and len(raw) < 500:
+    if action in ACTIONS and _canonical(signed) and len(raw) < 500:
         try:
             payload = _signer(action).loads(signed)
         except BadData:
@@ -153,6 +157,7 @@ def open_token(raw: str) -> Opened:
     if link is None or link.action != action:
         return Opened("invalid")
     db.scope(db.session, link.agency_id)
+    g.agency = db.session.get(Agency, link.agency_id)  # the page wears the agency's branding
     if link.revoked_at is not None:
         return Opened("revoked", link)
     if link.uses >= link.max_uses:
@@ -164,6 +169,18 @@ def open_token(raw: str) -> Opened:
     if obj is None or not spec.belongs_to(obj, link.person) or fingerprint(obj) != link.fingerprint:
         return Opened("stale", link, obj)
     return Opened("ok", link, obj)
+
+
+def _canonical(signed: str) -> bool:
+    # Base64 has several spellings of the same bytes (padding, unused low bits); accept only
+    # the one we issue, so a token has exactly one valid form.
+    parts = signed.split(".")
+    if len(parts) != 2 or not all(_B64URL.fullmatch(p) for p in parts):
+        return False
+    try:
+        return all(base64_encode(base64_decode(p)).decode() == p for p in parts)
+    except BadData:
+        return False
 
 
 def consume(link: ActionLink) -> bool:

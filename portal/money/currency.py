@@ -19,7 +19,11 @@ def precision(currency: str) -> int:
 
 def fits(amount: Decimal, currency: str) -> bool:
     """Whether `amount` has no more decimal places than the currency allows."""
-    return amount == amount.quantize(Decimal(1).scaleb(-precision(currency)))
+    if not amount.is_finite():
+        return False
+    # Compare exponents rather than quantize, which fails on very large values.
+    exponent = amount.normalize().as_tuple().exponent
+    return isinstance(exponent, int) and exponent >= -precision(currency)
 
 
 def format_money(amount: Decimal | None, currency: str) -> str:
