@@ -186,7 +186,8 @@ def _domain() -> str:
 
 
 def _enqueue(ids: list[int]) -> None:
-    queue.enqueue(deliver, ids, queue="mail", job_id=f"mail-{ids[0]}-{len(ids)}")
+    # Message ids are never reused, so the job id is unique: no need to look for an existing job.
+    queue.get_queue("mail").enqueue(deliver, ids, job_id=f"mail-{ids[0]}-{len(ids)}")
 
 
 def _after_commit(session: Session) -> None:

@@ -53,3 +53,58 @@ def test_staff_signs_in_creates_a_booking_and_sees_it_listed(app, page):
     expect(row).to_have_count(1)
     expect(row).to_contain_text("Ana Guest")
     expect(row).to_contain_text("booking.com")
+
+
+def _link_in(message) -> str:
+    return re.search(r"(/l/\S+)", message.get_body(("plain",)).get_content()).group(1)
+
+
+def test_tenant_signs_in_from_the_emailed_link(app, page, run_jobs, smtp_server):
+    with app.app_context():
+        a = f.agency("alpha", name="Alpha Rentals")
+        f.person(a, "Tom Tenant", "tom@example.com", roles=["tenant"])
+        db.session.commit()
+
+    page.goto("/alpha/tenant/")
+    expect(page.get_by_role("heading", name="Sign in to your tenant portal")).to_be_visible()
+    page.get_by_label("Your e-mail address").fill("tom@example.com")
+    page.get_by_role("button", name="E-mail me a sign-in link").click()
+    expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
+
+    run_jobs()  # the worker delivers the mail to the SMTP server
+    [email] = smtp_server.messages
+    assert email["To"] == "tom@example.com"
+    page.goto(_link_in(email))
+    expect(page.get_by_role("heading", name="Sign in to your portal as Tom Tenant")).to_be_visible()
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/alpha/tenant/$"))
+    expect(page.get_by_role("heading", name="Welcome, Tom Tenant")).to_be_visible()
+    expect(page.get_by_text("Nothing to pay right now.")).to_be_visible()
+
+
+def test_guest_pays_a_charge_from_the_emailed_link(app, page, run_jobs, smtp_server):
+    from portal.links.delivery import send_link
+
+    with app.app_context():
+        a = f.agency("alpha", name="Alpha Rentals")
+        guest = f.person(a, "Ana Guest", "ana@example.com")
+        charge = f.charge(a, booking=f.booking(a, guest=guest), amount="180.00", kind=f.ChargeKind.OPTION,
+                          description="Airport transfer")
+        send_link("pay", charge, guest)
+        db.session.commit()
+    run_jobs()
+    [email] = smtp_server.messages
+    smtp_server.clear()
+
+    page.goto(_link_in(email))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Pay the option of 180.00 EUR due 1 December 2026")
+    page.get_by_role("button", name="Pay now").click()
+    expect(page.get_by_role("heading", name="Done")).to_be_visible()
+    expect(page.get_by_text("We received 180.00 EUR for Airport transfer")).to_be_visible()
+    page.go_back()
+    page.reload()
+    expect(page.get_by_role("heading", name="This link has already been used")).to_be_visible()
+
+    run_jobs()
+    [receipt] = smtp_server.messages
+    assert receipt["Subject"] == "Receipt: Airport transfer"

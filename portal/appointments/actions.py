@@ -6,15 +6,18 @@ from collections.abc import Mapping
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import joinedload
+
 from portal import db, links
 from portal.agencies.models import Agency
 from portal.appointments.models import Appointment, AppointmentStatus
 from portal.links.models import ActionLink
+from portal.properties.models import Unit
 
 
 def when(appointment: Appointment) -> str:
     """The appointment's time in the agency's time zone, e.g. 'Tue 1 Dec 2026 at 10:30'."""
-    zone = ZoneInfo(db.session.get(Agency, appointment.agency_id).timezone)
+    zone = ZoneInfo(db.session.get(Agency, appointment.agency_id).timezone)  # in the identity map already
     local = appointment.starts_at.astimezone(zone)
     return f"{local:%a} {local.day} {local:%b %Y} at {local:%H:%M}"
 
@@ -59,5 +62,6 @@ links.register(
         subject=lambda appointment: f"Please confirm: {appointment.title}",
         mail="appointment_request",
         template="links/appointment.html",
+        load=(joinedload(Appointment.unit).joinedload(Unit.property),),
     )
 )

@@ -55,11 +55,11 @@ def show(token: str):
         # Mail scanners probe with HEAD: answer without looking anything up or writing anything.
         return _private(make_response("", 200))
     opened = links.open_token(token)
+    # Render before the audit's commit, which would expire what the page reads.
+    response = _confirm_page(opened, token) if opened.state == "ok" else _dead(opened, token)
     links.audit(opened.link, f"open-{opened.state}")
     db.session.commit()
-    if opened.state != "ok":
-        return _dead(opened, token)
-    return _confirm_page(opened, token)
+    return response
 
 
 @bp.post("/<token>")

@@ -6,8 +6,8 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint, func, select, type_coerce
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from portal.bookings.models import Booking, Lease
 from portal.db import AgencyOwned, Base
@@ -47,6 +47,8 @@ class Charge(AgencyOwned, Base):
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="RESTRICT"), index=True)
     kind: Mapped[ChargeKind] = mapped_column(enum_column(ChargeKind))
     description: Mapped[str] = mapped_column(String(200))
+    # What it is for, as written when the charge was made ("Seafront · Flat 3B"), like an invoice line.
+    subject: Mapped[str] = mapped_column(String(300), default="")
     amount: Mapped[Decimal] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     due_date: Mapped[date] = mapped_column(Date, index=True)
@@ -61,20 +63,11 @@ class Charge(AgencyOwned, Base):
     booking: Mapped[Booking | None] = relationship()
     payments: Mapped[list[Payment]] = relationship(back_populates="charge", order_by="Payment.id")
 
-    @property
-    def paid_amount(self) -> Decimal:
-        return sum((p.amount for p in self.payments), Decimal(0))
+    # paid_amount: a column computed in SQL (see below), so a charge and its balance load in one query.
 
     @property
     def balance(self) -> Decimal:
         return self.amount - self.paid_amount
-
-    @property
-    def subject(self) -> str:
-        """What the charge is for: the lease's unit or the booking's reference."""
-        if self.lease is not None:
-            return str(self.lease.unit)
-        return f"booking {self.booking.reference} ({self.booking.unit})" if self.booking else ""
 
     def link_state(self) -> tuple:
         return (self.status.value, str(self.amount), self.version)
@@ -121,3 +114,11 @@ class Mandate(AgencyOwned, Base):
 
     person: Mapped[Person] = relationship()
     lease: Mapped[Lease] = relationship()
+
+
+Charge.paid_amount = column_property(
+    select(type_coerce(func.coalesce(func.sum(Payment.amount), 0), Money))
+    .where(Payment.charge_id == Charge.id)
+    .correlate_except(Payment)
+    .scalar_subquery()
+)

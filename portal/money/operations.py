@@ -47,6 +47,7 @@ def save_charge(charge: Charge | None, agency_id: int, data: dict[str, Any]) -> 
     assign(charge, {**data, "lease_id": lease_id, "booking_id": booking_id},
            ("lease_id", "booking_id", "kind", "description", "amount", "due_date"))
     charge.person_id = owner.tenant_id if lease_id else owner.guest_id
+    charge.subject = str(owner.unit) if lease_id else f"booking {owner.reference} ({owner.unit})"
     charge.version = (charge.version or 0) + 1  # any edit kills links issued before it
     db.session.flush()
     return charge

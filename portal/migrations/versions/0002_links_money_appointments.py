@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 14:19:27.720309
+Create Date: 2026-11-25 14:28:32.175508
 """
 from alembic import op
 import sqlalchemy as sa
@@ -103,6 +103,7 @@ def upgrade() -> None:
     sa.Column('booking_id', sa.Integer(), nullable=True),
     sa.Column('kind', sa.Enum('rent', 'deposit', 'fee', 'tax', 'option', name='chargekind', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('description', sa.String(length=200), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
     sa.Column('amount', portal.types.Money(precision=18, scale=4), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('due_date', sa.Date(), nullable=False),
