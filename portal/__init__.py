@@ -52,6 +52,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         n = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
+    from portal.money.providers import PROVIDERS
+
+    if app.config["PAYMENT_PROVIDER"] not in PROVIDERS:
+        raise StartupError(f"PAYMENT_PROVIDER {app.config['PAYMENT_PROVIDER']!r} is not one of {sorted(PROVIDERS)}")
     db.init_app(app)
     if app.config["PORTICO_ENV"] == "production":
         health.require_database(app)

@@ -9,7 +9,7 @@ from typing import Any
 
 from portal.errors import StartupError
 
-ENV_SETTINGS = ("DATABASE_URL", "REDIS_URL", "SMTP_URL", "BASE_URL", "MAIL_FROM")
+ENV_SETTINGS = ("DATABASE_URL", "REDIS_URL", "SMTP_URL", "BASE_URL", "MAIL_FROM", "PAYMENT_PROVIDER")
 
 
 def defaults(instance_path: str) -> dict[str, Any]:
@@ -24,6 +24,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "BASE_URL": "http://127.0.0.1:5000",
         "MAIL_FROM": "Portico <no-reply@portico.localhost>",
         "PAGE_SIZE": 25,
+        "PAYMENT_PROVIDER": "builtin",
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_WINDOW_SECONDS": 15 * 60,
         # A staff session ends this long after sign-in, whatever happens.

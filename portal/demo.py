@@ -12,11 +12,15 @@ from pathlib import Path
 
 from flask import current_app, render_template
 
-from portal import db
+from portal import db, links
 from portal.agencies.models import Agency
 from portal.agencies.operations import create_agency, create_staff
+from portal.appointments.models import AppointmentStatus
+from portal.appointments.operations import save_appointment
 from portal.bookings.models import BookingStatus, Channel, LeaseStatus, PaymentType
 from portal.bookings.operations import save_booking, save_lease
+from portal.money.models import ChargeKind
+from portal.money.operations import pay, save_charge
 from portal.people.models import PortalRole
 from portal.people.operations import save_person
 from portal.properties.operations import save_property, save_unit
@@ -82,15 +86,17 @@ def load(seed: int = 7) -> tuple[str, str]:
 
     today = date.today()
     # Long-term: the first six Old Town flats are let on leases.
+    leases = []
     for unit in units[10:16]:
         tenant = _person(rng, aid, [PortalRole.TENANT], "tenant")
         start = today.replace(day=1) - timedelta(days=30 * rng.randint(2, 20))
-        save_lease(None, aid, {
+        leases.append(save_lease(None, aid, {
             "unit_id": unit.id, "tenant_id": tenant, "status": LeaseStatus.ACTIVE,
             "start_date": start.replace(day=1), "end_date": None,
             "rent": Decimal(rng.choice([850, 950, 1100, 1250, 1400])),
             "deposit": Decimal(rng.choice([1700, 1900, 2200])), "rent_day": 1,
-        })
+        }))
+    _rent_charges(leases, today)
     # Short-term: bookings over the last 60 and next 90 days on the other units.
     short_term = units[:10] + units[16:]
     guests = [_person(rng, aid, [PortalRole.GUEST], rng.choice(["", "returning", "vip", ""]))
@@ -115,8 +121,35 @@ def load(seed: int = 7) -> tuple[str, str]:
             booking.booked_at = min(booked, datetime.now(UTC))
             day = departure + timedelta(days=rng.randint(0, 6))
     db.session.flush()
+    _appointments(aid, leases, today)
     _welcome_upcoming_guests(aid, today)
     return MANAGER_EMAIL, password
+
+
+def _rent_charges(leases: list, today: date) -> None:
+    """Last month's rent (paid) and this month's (open, except for two early payers)."""
+    this_month = today.replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    for i, lease in enumerate(leases):
+        for month in (last_month, this_month):
+            charge = save_charge(None, lease.agency_id, {
+                "kind": ChargeKind.RENT, "lease_id": lease.id, "booking_id": None,
+                "description": f"Rent {month:%B %Y}", "amount": lease.rent, "due_date": month,
+            })
+            if month == last_month or i < 2:
+                pay(charge, lease.tenant, charge.amount, channel="office")
+
+
+def _appointments(agency_id: int, leases: list, today: date) -> None:
+    """A few inspections and repairs to confirm in the coming days."""
+    for i, (lease, title) in enumerate(zip(leases[:3], ["Boiler service", "Annual inspection", "Window repair"],
+                                           strict=True)):
+        save_appointment(None, agency_id, {
+            "person_id": lease.tenant_id, "unit_id": lease.unit_id, "title": title,
+            "starts_at": datetime.combine(today + timedelta(days=3 + 2 * i), datetime.min.time()).replace(hour=10),
+            "duration_minutes": 60, "status": AppointmentStatus.PROPOSED,
+            "notes": "Our technician will ring the bell; please make sure someone is home.",
+        })
 
 
 def _welcome_upcoming_guests(agency_id: int, today: date) -> None:
@@ -135,7 +168,14 @@ def _welcome_upcoming_guests(agency_id: int, today: date) -> None:
         .limit(3)
     )
     for b in upcoming:
-        context = {"booking": b, "portal_url": portal_url, "agency_name": "Costa Serena Rentals"}
+        balance = None
+        if b.balance > 0:
+            balance = save_charge(None, agency_id, {
+                "kind": ChargeKind.FEE, "lease_id": None, "booking_id": b.id,
+                "description": f"Balance of {b.reference}", "amount": b.balance, "due_date": b.arrival,
+            })
+        context = {"booking": b, "portal_url": portal_url, "agency_name": agency.name, "agency": agency,
+                   "balance": balance, "link": links.link_function(b.guest)}
         mail.send(
             to=b.guest.email,
             subject=f"Booking {b.reference} confirmed",

@@ -64,6 +64,8 @@ def run_everything(host: str, port: int, devservices: ModuleType) -> None:
         if credentials:
             print(f"  Demo manager: {credentials[0]}  password: {credentials[1]}", flush=True)
         print(f"  Sent mail:   {url}/manage/mail  (SMTP at {os.environ['SMTP_URL']})", flush=True)
+        print(f"  Portals:     {url}/costa-serena/  (sign in with any demo person's e-mail; the link", flush=True)
+        print("               arrives under Sent mail)", flush=True)
         print("  Press Ctrl-C to stop everything.", flush=True)
         print("=" * 64 + "\n", flush=True)
         run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)

@@ -1,5 +1,7 @@
 """The `portico` commands: agencies, managers, demo data, worker."""
 
+import re
+
 from sqlalchemy import func, select
 
 from portal import db, queue
@@ -69,9 +71,16 @@ def test_demo_loads_a_believable_agency_that_the_back_office_lists(app, client, 
     assert client.get("/manage/").status_code == 200
     # The demo greets its next arrivals, so the sent-mail page has real messages with links.
     run_jobs()
-    assert len(smtp_server.messages) == 3
-    assert all("/guest/" in m.get_body(("plain",)).get_content() for m in smtp_server.messages)
+    welcomes = [m for m in smtp_server.messages if m["Subject"].endswith("confirmed")]
+    assert len(welcomes) == 3
+    assert all("/costa-serena/guest/" in m.get_body(("plain",)).get_content() for m in welcomes)
     assert client.get("/manage/mail").text.count("confirmed</a>") == 3
+    # Guests owing a balance got a working pay link (the templates' link() merge field).
+    pay_links = [re.search(r"/l/pay~\S+", m.get_body(("plain",)).get_content()) for m in welcomes]
+    assert any(pay_links)
+    assert client.get(next(p for p in pay_links if p).group(0)).status_code == 200
+    assert "Rent " in client.get("/manage/charges").text
+    assert "Boiler service" in client.get("/manage/appointments").text
     # Loading only when empty leaves an existing database alone.
     assert "not loaded" in _invoke(app, "demo", "--if-empty").output
 

@@ -336,3 +336,42 @@ def test_link_merge_field_creates_a_link_for_the_recipient(app):
         assert url.startswith(app.config["BASE_URL"] + "/l/pay~")
         opened = links.open_token(url.rsplit("/", 1)[1])
         assert opened.state == "ok" and opened.link.person_id == guest.id
+
+
+class DecliningProcessor:
+    """Stands in for an outside card processor that declines: the one thing we may fake."""
+
+    name = "declining"
+
+    def collect(self, **kwargs):
+        from portal.money.providers import PaymentDeclined
+
+        raise PaymentDeclined("insufficient funds")
+
+    def create_mandate(self, **kwargs):
+        return "never"
+
+
+def test_a_declined_payment_changes_nothing_and_the_link_stays_usable(app, pay_link):
+    from portal.money.providers import PROVIDERS
+
+    token, link_id, charge_id, _ = pay_link
+    PROVIDERS["declining"] = DecliningProcessor()
+    declining = create_app({**app.config, "PAYMENT_PROVIDER": "declining"})
+    try:
+        client = declining.test_client()
+        response = _press(client, token)
+        assert response.status_code == 422
+        assert "The payment was declined: insufficient funds" in response.text
+        assert _state(app, link_id, charge_id) == (0, None, 0, ChargeStatus.OPEN)
+        assert client.get(f"/l/{token}").status_code == 200
+    finally:
+        declining.extensions["db.engine"].dispose()
+        del PROVIDERS["declining"]
+
+
+def test_an_unknown_payment_provider_refuses_to_start(app):
+    from portal.errors import StartupError
+
+    with pytest.raises(StartupError, match="PAYMENT_PROVIDER"):
+        create_app({**app.config, "PAYMENT_PROVIDER": "nope"})

@@ -57,4 +57,4 @@ PROVIDERS: dict[str, PaymentProvider] = {"builtin": BuiltinProvider()}
 
 def get_provider() -> PaymentProvider:
     """The configured provider."""
-    return PROVIDERS[current_app.config.get("PAYMENT_PROVIDER", "builtin")]
+    return PROVIDERS[current_app.config["PAYMENT_PROVIDER"]]
