@@ -66,7 +66,7 @@ def respond_to_appointment(appointment_id: int):
     appointment = db.session.scalar(
         select(Appointment).where(Appointment.id == appointment_id, Appointment.person_id == person.id)
     )
-    if appointment is None:
+    if appointment is None or not links.ACTIONS["appointment"].actionable(appointment):
         abort(404)
     url = links.issue("appointment", appointment, person)
     db.session.commit()

@@ -4,6 +4,7 @@ agency in the portal's path."""
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from datetime import timedelta
 
@@ -13,15 +14,17 @@ from sqlalchemy import delete, func, select, update
 from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Email, Length, Regexp
 
-from portal import clock, db, links
+from portal import clock, db, links, queue
 from portal.agencies.models import Agency
 from portal.links.delivery import send_link
 from portal.links.models import ActionLink, PortalSession
 from portal.people.models import Person, PortalAccount, PortalRole
 
 SESSION_KEY = "portal_session"
+SLUG = re.compile(r"[a-z0-9-]{1,60}")
 SIGNIN_LIFETIME = timedelta(minutes=10)  # ASVS 6.5.5
-MAX_CODE_ATTEMPTS = 5
+MAX_CODE_ATTEMPTS = 5  # per code
+MAX_CODE_FAILURES_PER_DAY = 10  # per person, whatever the number of codes asked for
 MAX_LINKS_PER_WINDOW = 5  # sign-in mails per address per 15 minutes
 
 
@@ -44,7 +47,9 @@ def bind_agency(bp: Blueprint) -> None:
     @bp.url_value_preprocessor
     def _pull(endpoint, values):
         slug = (values or {}).pop("agency", None)
-        agency = db.session.scalar(select(Agency).where(Agency.slug == slug)) if slug else None
+        agency = None
+        if slug and SLUG.fullmatch(slug):
+            agency = db.session.scalar(select(Agency).where(Agency.slug == slug))
         if agency is None:
             abort(404)
         g.agency = agency
@@ -114,10 +119,14 @@ links.register(
 )
 
 
-def request_signin(email: str) -> None:
-    """E-mail a sign-in link and code to the address if it belongs to someone with a portal (flushes).
+def request_signin(agency_id: int, email: str) -> None:
+    """Queue the sign-in e-mail. Known or not, the address costs the request the same: one enqueue."""
+    queue.enqueue(send_signin, agency_id, email.strip().lower(), queue="mail")
 
-    Whatever the address, the caller shows the same answer."""
+
+def send_signin(agency_id: int, email: str) -> None:
+    """RQ job: e-mail a sign-in link and code if the address belongs to someone with a portal."""
+    db.scope(db.session, agency_id)
     person = db.session.scalar(
         select(Person).where(Person.email == email.strip().lower(), Person.accounts.any(PortalAccount.active))
     )
@@ -131,16 +140,26 @@ def request_signin(email: str) -> None:
     )
     if recent < MAX_LINKS_PER_WINDOW:
         send_link("login", person, person)
+        db.session.commit()
 
 
 def signin_with_code(email: str, code: str) -> Person | None:
     """The person whose newest live sign-in code this is, signed in; None otherwise (flushes)."""
     person = db.session.scalar(select(Person).where(Person.email == email.strip().lower()))
+    since = clock.now() - timedelta(days=1)
+    # Tries are counted per person over a day too, so asking for new codes buys no extra guesses.
+    failures = db.session.scalar(
+        select(func.coalesce(func.sum(ActionLink.code_attempts), 0)).where(
+            ActionLink.person_id == (person.id if person else 0), ActionLink.action == "login",
+            ActionLink.created_at > since, ActionLink.uses == 0,  # a code that got someone in is no failure
+        )
+    )
     link = None
-    if person is not None:
+    if failures < MAX_CODE_FAILURES_PER_DAY:
         link = db.session.scalar(
             select(ActionLink)
-            .where(ActionLink.person_id == person.id, ActionLink.action == "login", ActionLink.code_hash.is_not(None),
+            .where(ActionLink.person_id == (person.id if person else 0), ActionLink.action == "login",
+                   ActionLink.code_hash.is_not(None),
                    ActionLink.uses < ActionLink.max_uses, ActionLink.revoked_at.is_(None),
                    ActionLink.expires_at >= clock.now())
             .order_by(ActionLink.created_at.desc())
@@ -189,8 +208,7 @@ def install(bp: Blueprint, role: PortalRole) -> None:
     def login():
         form = SignInForm()
         if form.validate_on_submit():
-            request_signin(form.email.data)
-            db.session.commit()
+            request_signin(g.agency.id, form.email.data)
             code_form = CodeForm(formdata=None, data={"email": form.email.data})
             return render_template("portal/check_email.html", form=code_form, role=role, portal=bp.name)
         status = 422 if form.is_submitted() else 200

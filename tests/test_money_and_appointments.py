@@ -2,6 +2,7 @@
 
 import re
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -208,6 +209,72 @@ def test_portal_pay_button_goes_through_a_link(app, client, office, run_jobs, sm
     token = go.headers["Location"].rsplit("/", 1)[1]
     assert _press(tenant, token).status_code == 200
     assert "Nothing to pay right now." in tenant.get("/alpha/tenant/").text
-    # Another person's charge through the same door: not found.
-    assert tenant.post(f"/alpha/charges/{charge_id + 1000}/pay",
+    # Another person's real, open charge through the same door: not found.
+    with app.app_context():
+        db.scope(db.session, office["agency"])
+        from portal.bookings.models import Booking
+
+        someone_else = f.charge(db.session.get(Agency, office["agency"]),
+                                booking=db.session.get(Booking, office["booking"]), amount="80.00").id
+        db.session.commit()
+    assert tenant.post(f"/alpha/charges/{someone_else}/pay",
                        data={"csrf_token": csrf_token(home.text)}).status_code == 404
+
+
+def test_charge_and_appointment_text_must_fit_on_one_line(app, client, office):
+    bad = _post(client, "/manage/charges/new", kind="fee", lease_id=office["lease"],
+                description="Cleaning\r\nBcc: x@evil.example", amount="10", due_date="2026-12-01")
+    assert bad.status_code == 422 and "Keep this on one line." in bad.text
+    bad = _post(client, "/manage/appointments/new", person_id=office["tenant"], unit_id="", title="A\nB",
+                starts_at="2026-12-03T10:30", duration_minutes=45, status="proposed")
+    assert bad.status_code == 422 and "Keep this on one line." in bad.text
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Charge.id)).execution_options(all_agencies=True)) == 0
+
+
+def test_a_charge_cannot_be_cut_to_what_was_already_paid(app, client, office):
+    with app.app_context():
+        db.scope(db.session, office["agency"])
+        from portal.agencies.models import Agency
+        from portal.bookings.models import Lease
+        from portal.money.operations import pay
+
+        lease = db.session.get(Lease, office["lease"])
+        charge = f.charge(db.session.get(Agency, office["agency"]), lease=lease, amount="950.00")
+        db.session.get(Agency, office["agency"]).settings = {"partial_payments": True}
+        pay(charge, lease.tenant, Decimal("400.00"), channel="office")
+        charge_id = charge.id
+        db.session.commit()
+    edit = f"/manage/charges/{charge_id}/edit"
+    response = _post(client, edit, kind="rent", lease_id=office["lease"], description="Rent", amount="400.00",
+                     due_date="2026-12-01")
+    assert response.status_code == 422
+    assert "The amount must be more than what was already paid." in response.text
+
+
+def test_no_link_is_sent_for_a_paid_charge(app, client, office, run_jobs, smtp_server):
+    with app.app_context():
+        db.scope(db.session, office["agency"])
+        from portal.agencies.models import Agency
+        from portal.bookings.models import Lease
+        from portal.money.operations import pay
+
+        lease = db.session.get(Lease, office["lease"])
+        charge = f.charge(db.session.get(Agency, office["agency"]), lease=lease)
+        pay(charge, lease.tenant, charge.balance, channel="office")
+        charge_id = charge.id
+        db.session.commit()
+    run_jobs()
+    smtp_server.clear()
+    response = _post(client, f"/manage/charges/{charge_id}/send-link")
+    assert response.status_code == 302
+    assert "cannot be sent" in client.get(response.headers["Location"]).text
+    run_jobs()
+    assert smtp_server.messages == []
+
+
+def test_appointment_in_the_spring_forward_gap_is_refused(app, client, office):
+    response = _post(client, "/manage/appointments/new", person_id=office["tenant"], unit_id="", title="Viewing",
+                     starts_at="2027-03-28T02:30", duration_minutes=30, status="proposed")
+    assert response.status_code == 422
+    assert "That time does not exist on that day" in response.text

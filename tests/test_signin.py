@@ -168,3 +168,35 @@ def test_portal_sessions_are_per_agency(app, client, people, run_jobs, smtp_serv
     with app.app_context():
         assert db.session.scalar(select(PortalSession.agency_id)) is not None
         assert db.session.scalar(select(ActionLink.uses).execution_options(all_agencies=True)) == 1
+
+
+def test_new_codes_buy_no_extra_guesses(app, client, people, run_jobs, smtp_server):
+    page = client.get("/alpha/tenant/login")
+    token = csrf_token(page.text)
+    for _ in range(3):  # three fresh codes, four wrong guesses each: twelve failures in a day
+        _ask(client, "tom@example.com")
+        _, _, code = _mailed(smtp_server, run_jobs)
+        wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+        for _ in range(4):
+            client.post("/alpha/tenant/code", data={"csrf_token": token, "email": "tom@example.com", "code": wrong})
+    _ask(client, "tom@example.com")
+    _, link_token, code = _mailed(smtp_server, run_jobs)
+    right = client.post("/alpha/tenant/code", data={"csrf_token": token, "email": "tom@example.com", "code": code})
+    assert right.status_code == 400  # locked out of codes for the day...
+    assert client.get(f"/l/{link_token}").status_code == 200  # ...while the e-mailed link still works
+
+
+def test_malformed_agency_in_the_path_is_404(client, people):
+    for path in ["/%00/tenant/login", "/ALPHA/tenant/login", "/a%20b/", "/" + "a" * 80 + "/tenant/"]:
+        assert client.get(path).status_code == 404, path
+
+
+def test_known_and_unknown_addresses_cost_the_request_the_same(app, client, people):
+    """The request only enqueues; the lookup and the mail happen in the worker, so timing tells nothing."""
+    mail_queue = app.extensions["queues"]["mail"]
+    for email in ["tom@example.com", "nobody@example.com"]:
+        before = mail_queue.count
+        _ask(client, email)
+        assert mail_queue.count == before + 1
+    with app.app_context():
+        assert db.session.scalar(select(ActionLink.id).execution_options(all_agencies=True)) is None

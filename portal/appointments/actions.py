@@ -14,6 +14,8 @@ from portal.appointments.models import Appointment, AppointmentStatus
 from portal.links.models import ActionLink
 from portal.properties.models import Unit
 
+OPEN_FOR_ANSWER = (AppointmentStatus.PROPOSED, AppointmentStatus.MOVE_REQUESTED)
+
 
 def when(appointment: Appointment) -> str:
     """The appointment's time in the agency's time zone, e.g. 'Tue 1 Dec 2026 at 10:30'."""
@@ -29,7 +31,7 @@ def describe(appointment: Appointment) -> str:
 
 def perform(appointment: Appointment, link: ActionLink, form: Mapping[str, str]) -> str:
     """Confirm, or record the request to move it with the person's words."""
-    if appointment.status not in (AppointmentStatus.PROPOSED, AppointmentStatus.MOVE_REQUESTED):
+    if appointment.status not in OPEN_FOR_ANSWER:
         raise links.ActionRefused("This appointment can no longer be confirmed or moved.", 409)
     if form.get("choice") == "move":
         wish = (form.get("message") or "").replace("\x00", "").strip()
@@ -62,6 +64,7 @@ links.register(
         subject=lambda appointment: f"Please confirm: {appointment.title}",
         mail="appointment_request",
         template="links/appointment.html",
+        actionable=lambda appointment: appointment.status in OPEN_FOR_ANSWER,
         load=(joinedload(Appointment.unit).joinedload(Unit.property),),
     )
 )

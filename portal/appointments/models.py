@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -49,7 +49,7 @@ class Appointment(AgencyOwned, Base):
         return self.starts_at + timedelta(minutes=self.duration_minutes)
 
     def link_state(self) -> tuple:
-        return (self.status.value, self.starts_at.isoformat(), self.version)
+        return (self.status.value, self.starts_at.astimezone(UTC).isoformat(), self.version)
 
     def __str__(self) -> str:
         return self.title

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from portal import db
 from portal.agencies.models import Agency
 from portal.appointments.models import Appointment
-from portal.operations import assign
+from portal.operations import FieldError, assign
 
 
 def save_appointment(appointment: Appointment | None, agency_id: int, data: dict[str, Any]) -> Appointment:
@@ -18,6 +19,8 @@ def save_appointment(appointment: Appointment | None, agency_id: int, data: dict
         appointment = Appointment(agency_id=agency_id, version=0)
         db.session.add(appointment)
     starts_at = data["starts_at"].replace(tzinfo=zone)
+    if starts_at.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != data["starts_at"]:
+        raise FieldError("starts_at", "That time does not exist on that day: the clocks go forward.")
     assign(appointment, {**data, "starts_at": starts_at},
            ("person_id", "unit_id", "title", "starts_at", "duration_minutes", "status", "notes"))
     appointment.version += 1  # any edit kills the links issued before it

@@ -51,6 +51,7 @@ class Action:
     template: str = "links/confirm.html"
     with_code: bool = False  # sign-in links also carry a 6-digit code
     load: tuple = ()  # loader options: what describe() and the page read, fetched with the object
+    actionable: Callable[[Any], bool] = lambda obj: True  # whether the object is still in a state to act on
 
 
 ACTIONS: dict[str, Action] = {}
@@ -92,7 +93,7 @@ def create(
 ) -> ActionLink:
     """Record a new link (flushes)."""
     spec = ACTIONS[action]
-    if not isinstance(obj, spec.model) or not spec.belongs_to(obj, person):
+    if not isinstance(obj, spec.model) or not spec.belongs_to(obj, person) or not spec.actionable(obj):
         raise ValueError(f"a {action!r} link for {obj!r} cannot be issued to {person!r}")
     link = ActionLink(
         id=secrets.token_urlsafe(16),
@@ -166,7 +167,8 @@ def open_token(raw: str) -> Opened:
         return Opened("expired", link)
     spec = ACTIONS[action]
     obj = db.session.get(spec.model, link.object_id, options=spec.load)
-    if obj is None or not spec.belongs_to(obj, link.person) or fingerprint(obj) != link.fingerprint:
+    if (obj is None or not spec.belongs_to(obj, link.person) or fingerprint(obj) != link.fingerprint
+            or not spec.actionable(obj)):
         return Opened("stale", link, obj)
     return Opened("ok", link, obj)
 

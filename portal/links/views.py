@@ -91,6 +91,11 @@ def act(token: str):
         if again.state != "ok":
             return _dead(again, token, refused.status)
         return _confirm_page(again, token, refused.message, refused.status)
+    except Exception as crash:
+        db.session.rollback()
+        links.audit(link, "use-error", type(crash).__name__)
+        db.session.commit()
+        raise
     links.audit(link, "used")
     db.session.commit()
     if isinstance(result, Response):

@@ -38,6 +38,8 @@ from portal.money.models import ChargeKind
 from portal.people.models import PortalRole
 
 MAX_AMOUNT = Decimal(10) ** 12
+# For text that becomes an e-mail subject or a page title: a line break there breaks mail.
+ONE_LINE = Regexp(r"\A[^\r\n]*\Z", message="Keep this on one line.")
 
 
 def _strip_nul(value):
@@ -189,10 +191,7 @@ class BookingForm(Form):
 
 
 class MessageForm(Form):
-    subject = StringField(
-        "Subject",
-        validators=[DataRequired(), Length(max=200), Regexp(r"\A[^\r\n]*\Z", message="Keep the subject on one line.")],
-    )
+    subject = StringField("Subject", validators=[DataRequired(), Length(max=200), ONE_LINE])
     body = TextAreaField("Message", validators=[DataRequired(), Length(max=10000)])
 
 
@@ -205,7 +204,7 @@ class ChargeForm(Form):
     kind = SelectField("Kind", choices=_choices(ChargeKind), coerce=ChargeKind, default=ChargeKind.RENT)
     lease_id = SelectField("Lease", coerce=optional_id, validators=[Optional()])
     booking_id = SelectField("Booking", coerce=optional_id, validators=[Optional()])
-    description = StringField("Description", validators=[DataRequired(), Length(max=200)],
+    description = StringField("Description", validators=[DataRequired(), Length(max=200), ONE_LINE],
                               description="What the payer sees, e.g. Rent December 2026")
     amount = AmountField("Amount")
     due_date = DateField("Due on", validators=[InputRequired(message="Enter a due date.")])
@@ -222,7 +221,8 @@ class ChargeForm(Form):
 class AppointmentForm(Form):
     person_id = SelectField("With", coerce=int, validators=[InputRequired()])
     unit_id = SelectField("Unit", coerce=optional_id, validators=[Optional()])
-    title = StringField("What", validators=[DataRequired(), Length(max=200)], description="e.g. Move-in inspection")
+    title = StringField("What", validators=[DataRequired(), Length(max=200), ONE_LINE],
+                        description="e.g. Move-in inspection")
     starts_at = DateTimeLocalField("Starts (agency time)", format="%Y-%m-%dT%H:%M",
                                    validators=[InputRequired(message="Enter a date and time.")])
     duration_minutes = IntegerField(

@@ -8,7 +8,7 @@ from datetime import timedelta
 from portal import db, links
 from portal.links.models import ActionLink
 from portal.money.currency import format_money
-from portal.money.models import Charge, ChargeKind
+from portal.money.models import Charge, ChargeKind, ChargeStatus
 from portal.money.operations import PaymentRefused, parse_amount, pay, set_up_autopay
 
 
@@ -49,5 +49,6 @@ links.register(
         subject=lambda charge: f"Payment due: {charge.description}",
         mail="pay_request",
         template="links/pay.html",
+        actionable=lambda charge: charge.status == ChargeStatus.OPEN and charge.balance > 0,
     )
 )

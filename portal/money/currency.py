@@ -21,9 +21,12 @@ def fits(amount: Decimal, currency: str) -> bool:
     """Whether `amount` has no more decimal places than the currency allows."""
     if not amount.is_finite():
         return False
-    # Compare exponents rather than quantize, which fails on very large values.
-    exponent = amount.normalize().as_tuple().exponent
-    return isinstance(exponent, int) and exponent >= -precision(currency)
+    # Look at the digits themselves: quantize() and normalize() overflow on extreme exponents.
+    _, digits, exponent = amount.as_tuple()
+    extra = -exponent - precision(currency)  # decimal places beyond the currency's
+    if extra <= 0:
+        return True
+    return all(d == 0 for d in digits[-extra:])
 
 
 def format_money(amount: Decimal | None, currency: str) -> str:

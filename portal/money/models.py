@@ -70,7 +70,7 @@ class Charge(AgencyOwned, Base):
         return self.amount - self.paid_amount
 
     def link_state(self) -> tuple:
-        return (self.status.value, str(self.amount), self.version)
+        return (self.status.value, str(self.amount.normalize()), self.version)
 
     def __str__(self) -> str:
         return self.description

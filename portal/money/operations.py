@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException
 from typing import Any
 
 from flask import render_template
@@ -42,8 +43,8 @@ def save_charge(charge: Charge | None, agency_id: int, data: dict[str, Any]) -> 
     if charge is None:
         charge = Charge(agency_id=agency_id, currency=agency.currency)
         db.session.add(charge)
-    elif charge.payments and Decimal(data["amount"]) < charge.paid_amount:
-        raise FieldError("amount", "The amount cannot be less than what was already paid.")
+    elif charge.paid_amount and Decimal(data["amount"]) <= charge.paid_amount:
+        raise FieldError("amount", "The amount must be more than what was already paid.")
     assign(charge, {**data, "lease_id": lease_id, "booking_id": booking_id},
            ("lease_id", "booking_id", "kind", "description", "amount", "due_date"))
     charge.person_id = owner.tenant_id if lease_id else owner.guest_id
@@ -68,9 +69,10 @@ def parse_amount(raw: str | None, charge: Charge) -> Decimal:
         return charge.balance
     try:
         amount = Decimal(raw.strip().replace(",", ""))
-    except InvalidOperation:
+        positive = amount.is_finite() and amount > 0
+    except DecimalException:
         raise PaymentRefused("Enter the amount as a number, such as 120.50.") from None
-    if not amount.is_finite() or amount <= 0:
+    if not positive:
         raise PaymentRefused("The amount must be more than zero.")
     if not fits(amount, charge.currency):
         raise PaymentRefused(f"{charge.currency} amounts cannot have that many decimal places.")
@@ -110,7 +112,9 @@ def pay(charge: Charge, person: Person, amount: Decimal, *, channel: str, mandat
     try:
         collected = provider.collect(
             amount=amount, currency=charge.currency, description=charge.description, payer_email=person.email,
-            idempotency_key=f"charge-{charge.id}-v{charge.version}",
+            # One key per attempt: a retry of this attempt is never charged twice, and a new
+            # attempt after a decline is not answered with the old decline.
+            idempotency_key=f"charge-{charge.id}-v{charge.version}-{secrets.token_hex(8)}",
             mandate=mandate.reference if mandate else None,
         )
     except PaymentDeclined as declined:
