@@ -226,9 +226,10 @@ def check_form_token(link: ActionLink, value: str | None) -> bool:
 
 def audit(link: ActionLink | None, outcome: str, detail: str | None = None) -> None:
     """Record an open or use of a link with who asked (flushes)."""
-    # A plain INSERT: the audit row is never read back in the request, so skip the unit of work.
-    db.session.execute(
-        insert(LinkEvent).values(
+    # A plain Core INSERT on the session's connection (same transaction): the audit row is
+    # never read back in the request, so the ORM's bulk-insert machinery is not needed.
+    db.session.connection().execute(
+        insert(LinkEvent.__table__).values(
             link_id=link.id if link else None,
             at=clock.now(),
             method=request.method,
