@@ -121,7 +121,7 @@ def renew():
                 ActionLink.created_at > clock.now() - timedelta(minutes=2),
             )
         )
-        fresh = obj is not None and links.fingerprint(obj) == old.fingerprint
+        fresh = obj is not None and links.fingerprint(obj) == old.fingerprint and spec.actionable(obj)
         if fresh and not recent and old.person.email:
             send_link(old.action, obj, old.person)
             links.audit(old, "renewed")
