@@ -1,5 +1,6 @@
 """Every model, imported in one place so the metadata (and Alembic) sees them all."""
 
+from portal.access.models import ItemRule, PersonOverride, PortalDefault, TimeWindow
 from portal.agencies.models import Agency, LoginAttempt, StaffRole, StaffSession, StaffUser
 from portal.appointments.models import Appointment, AppointmentStatus
 from portal.bookings.models import (
@@ -11,6 +12,7 @@ from portal.bookings.models import (
     PaymentType,
 )
 from portal.db import Base
+from portal.documents.models import Document, DocumentKind, Signature
 from portal.links.models import ActionLink, LinkEvent, PortalSession
 from portal.messages.models import Message, MessageStatus
 from portal.money.models import Charge, ChargeKind, ChargeStatus, Mandate, Payment
@@ -30,6 +32,9 @@ __all__ = [
     "Charge",
     "ChargeKind",
     "ChargeStatus",
+    "Document",
+    "DocumentKind",
+    "ItemRule",
     "Lease",
     "LeaseStatus",
     "LinkEvent",
@@ -40,13 +45,17 @@ __all__ = [
     "Payment",
     "PaymentType",
     "Person",
+    "PersonOverride",
     "PortalAccount",
+    "PortalDefault",
     "PortalRole",
     "PortalSession",
     "Property",
+    "Signature",
     "StaffRole",
     "StaffSession",
     "StaffUser",
     "Tag",
+    "TimeWindow",
     "Unit",
 ]

@@ -1,0 +1,244 @@
+"""Layered portal authorization (A1-A4): one engine decides every portal action and item.
+
+Most specific wins: A4 time windows, then A3 item rules (for the person, then for everyone of
+the portal), then A2 the person's overrides, then A1 the agency's defaults. `can()` decides
+one question and says which layer decided; `visible()` is the same decision as a SQL
+condition, so lists are filtered in the query."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select, true
+
+from portal import clock, db
+from portal.access.models import ItemEffect, ItemRule, OverrideEffect, PersonOverride, PortalDefault, TimeWindow
+from portal.agencies.models import Agency
+from portal.people.models import Person, PortalRole
+
+
+@dataclass(frozen=True)
+class Capability:
+    """Something a portal user can do or see; `items` names the model its A3 rules are about."""
+
+    name: str
+    label: str
+    default: bool = True
+    items: str | None = None
+
+    @property
+    def portal(self) -> PortalRole:
+        return PortalRole(self.name.split(".", 1)[0])
+
+
+CAPABILITIES: dict[str, Capability] = {}
+
+
+def capability(name: str, label: str, default: bool = True, items: str | None = None) -> Capability:
+    """Register a capability (one line per capability)."""
+    CAPABILITIES[name] = Capability(name, label, default, items)
+    return CAPABILITIES[name]
+
+
+capability("tenant.pay", "Pay rent, deposits and fees", items="Charge")
+capability("tenant.autopay", "Set up automatic rent payments")
+capability("tenant.documents.view", "See documents, letters and notices", items="Document")
+capability("tenant.documents.sign", "E-sign the lease and notices", items="Document")
+capability("tenant.workorders.submit", "Submit work requests")
+capability("tenant.messages.view", "See messages")
+capability("tenant.appointments.view", "See and answer appointments", items="Appointment")
+capability("guest.pay", "Pay reservation fees, options and taxes", items="Charge")
+capability("guest.documents.view", "See documents", items="Document")
+capability("guest.documents.sign", "E-sign the reservation", items="Document")
+capability("guest.checkin", "Check in and out")
+capability("guest.codes.view", "See access and Wi-Fi codes after check-in")
+capability("guest.options.add", "Add guests, insurance and options")
+capability("guest.requests.submit", "Submit work and cleaning requests")
+capability("guest.messages.view", "See messages")
+capability("owner.documents.view", "See documents and statements", items="Document")
+capability("owner.statements.view", "See statements and reports")
+capability("owner.invoices.approve", "Approve invoices")
+capability("owner.workorders.approve", "Approve work orders")
+capability("owner.messages.view", "See messages")
+capability("vendor.workorders.accept", "Accept and update work orders")
+capability("vendor.invoices.view", "See invoice payment status")
+capability("vendor.messages.view", "Message the manager")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer, the layer that gave it, and why (shown by Explain and on refusal pages)."""
+
+    allowed: bool
+    layer: str
+    reason: str
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One layer's say in an explanation: None when the layer has nothing to say."""
+
+    layer: str
+    allowed: bool | None
+    reason: str
+
+
+def _local_day(agency: Agency, at: datetime) -> date:
+    return at.astimezone(ZoneInfo(agency.timezone)).date()
+
+
+def _window_covers(window: TimeWindow, day: date) -> bool:
+    last = min(window.last_day, calendar.monthrange(day.year, day.month)[1])
+    return window.first_day <= day.day <= last
+
+
+def _next_open_day(windows: list[TimeWindow], day: date) -> date:
+    candidate = day
+    for _ in range(62):  # every window ends within a month
+        if not any(_window_covers(w, candidate) for w in windows):
+            return candidate
+        candidate += timedelta(days=1)
+    return candidate
+
+
+def explain(person: Person, role: PortalRole, name: str, item: object | None = None,
+            at: datetime | None = None) -> tuple[Decision, list[Verdict]]:
+    """Every layer's verdict, most specific first, and the decision they add up to."""
+    cap = CAPABILITIES[name]
+    agency = db.session.get(Agency, person.agency_id)
+    verdicts: list[Verdict] = []
+    if cap.portal != role or role not in person.active_roles:
+        decision = Decision(False, "portal", f"{person.name} has no {cap.portal.value} portal")
+        return decision, [Verdict("portal", False, decision.reason)]
+
+    day = _local_day(agency, at or clock.now())
+    windows = list(db.session.scalars(select(TimeWindow).where(TimeWindow.capability == name)))
+    closing = [w for w in windows if _window_covers(w, day)]
+    if closing:
+        w = closing[0]
+        until = "the end of the month" if w.last_day >= 28 else f"the {_ordinal(w.last_day)}"
+        again = _next_open_day(windows, day)
+        verdicts.append(Verdict("A4", False, f"{cap.label} is off from the {_ordinal(w.first_day)} to {until} "
+                                             f"of each month; available again on {again:%-d %B %Y}"))
+    else:
+        verdicts.append(Verdict("A4", None, "no time window applies now"))
+
+    if item is not None:
+        person_rule, everyone_rule = _item_rules(name, item, person)
+        for who, rule in (("this person", person_rule), (f"every {role.value}", everyone_rule)):
+            if rule is None:
+                verdicts.append(Verdict("A3", None, f"no item rule for {who}"))
+            else:
+                verdicts.append(Verdict("A3", rule.effect == ItemEffect.INCLUDE,
+                                        f"{type(item).__name__.lower()} #{item.id} {rule.effect.value}d for {who}"))
+
+    override = db.session.scalar(
+        select(PersonOverride).where(PersonOverride.person_id == person.id, PersonOverride.capability == name)
+    )
+    if override is None:
+        verdicts.append(Verdict("A2", None, "inherits the agency's setting"))
+    else:
+        verdicts.append(Verdict("A2", override.effect == OverrideEffect.GRANT,
+                                f"{override.effect.value}ed for {person.name}"))
+
+    default = db.session.scalar(select(PortalDefault).where(PortalDefault.capability == name))
+    allowed = cap.default if default is None else default.allowed
+    source = "built-in default" if default is None else "agency default"
+    verdicts.append(Verdict("A1", allowed, f"{source}: {'on' if allowed else 'off'} for every {role.value}"))
+
+    if item is not None and not _owns(person, item):
+        # Without an item rule that includes it, an item that is not theirs is simply not there.
+        verdicts.append(Verdict("owner", False, f"{type(item).__name__.lower()} #{item.id} is not {person.name}'s"))
+
+    decision = _decide(verdicts)
+    return decision, verdicts
+
+
+def _decide(verdicts: list[Verdict]) -> Decision:
+    a4 = next(v for v in verdicts if v.layer == "A4")
+    if a4.allowed is False:
+        return Decision(False, "A4", a4.reason)
+    for v in verdicts:
+        if v.layer == "A3" and v.allowed is not None:
+            return Decision(v.allowed, "A3", v.reason)
+    capability_level = next(v for v in verdicts if v.layer == "A2")
+    if capability_level.allowed is None:
+        capability_level = next(v for v in verdicts if v.layer == "A1")
+    owner = next((v for v in verdicts if v.layer == "owner"), None)
+    if capability_level.allowed and owner is not None:
+        return Decision(False, "owner", owner.reason)
+    return Decision(bool(capability_level.allowed), capability_level.layer, capability_level.reason)
+
+
+def can(person: Person, role: PortalRole, name: str, item: object | None = None,
+        at: datetime | None = None) -> Decision:
+    """May `person`, in their `role` portal, use capability `name` (on `item`) at `at`?"""
+    return explain(person, role, name, item, at)[0]
+
+
+def visible(person: Person, role: PortalRole, name: str, model: type, owned: ColumnElement[bool],
+            at: datetime | None = None) -> ColumnElement[bool]:
+    """The SQL condition for the rows of `model` that `can(person, role, name, row)` allows.
+
+    `owned` says which rows are the person's own (e.g. `Document.person_id == person.id`)."""
+    cap = CAPABILITIES[name]
+    if cap.portal != role or role not in person.active_roles:
+        return false()
+    agency = db.session.get(Agency, person.agency_id)
+    day = _local_day(agency, at or clock.now())
+    windows = db.session.scalars(select(TimeWindow).where(TimeWindow.capability == name))
+    if any(_window_covers(w, day) for w in windows):
+        return false()
+    override = db.session.scalar(
+        select(PersonOverride.effect).where(PersonOverride.person_id == person.id, PersonOverride.capability == name)
+    )
+    if override is not None:
+        capability_allowed = override == OverrideEffect.GRANT
+    else:
+        default = db.session.scalar(select(PortalDefault.allowed).where(PortalDefault.capability == name))
+        capability_allowed = cap.default if default is None else default
+
+    def rule(for_person: bool, effect: ItemEffect):
+        return exists().where(
+            ItemRule.capability == name,
+            ItemRule.item_type == model.__name__,
+            ItemRule.item_id == model.id,
+            ItemRule.person_id == person.id if for_person else ItemRule.person_id.is_(None),
+            ItemRule.effect == effect,
+        )
+
+    person_any = or_(rule(True, ItemEffect.INCLUDE), rule(True, ItemEffect.EXCLUDE))
+    everyone_any = or_(rule(False, ItemEffect.INCLUDE), rule(False, ItemEffect.EXCLUDE))
+    base = and_(owned, true() if capability_allowed else false())
+    return or_(
+        rule(True, ItemEffect.INCLUDE),
+        and_(not_(person_any), rule(False, ItemEffect.INCLUDE)),
+        and_(not_(person_any), not_(everyone_any), base),
+    )
+
+
+def _item_rules(name: str, item: object, person: Person) -> tuple[ItemRule | None, ItemRule | None]:
+    rules = db.session.scalars(
+        select(ItemRule).where(
+            ItemRule.capability == name, ItemRule.item_type == type(item).__name__, ItemRule.item_id == item.id,
+            or_(ItemRule.person_id == person.id, ItemRule.person_id.is_(None)),
+        ).order_by(ItemRule.id)
+    ).all()
+    mine = next((r for r in rules if r.person_id == person.id), None)
+    everyone = next((r for r in rules if r.person_id is None), None)
+    return mine, everyone
+
+
+def _owns(person: Person, item: object) -> bool:
+    return getattr(item, "person_id", None) == person.id
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"

@@ -1,0 +1,1 @@
+"""Documents and e-signatures (D7)."""
