@@ -29,6 +29,17 @@ def render_error(error: HTTPException):
     return render_template("errors/error.html", error=error, code=code), code
 
 
+def render_not_available(error):
+    """A capability that is off: say so plainly, and when it comes back if a time window decided."""
+    from portal import db
+
+    db.session.rollback()
+    return render_template("errors/not_available.html", decision=error.decision), 403
+
+
 def init_app(app: Flask) -> None:
     """Register the error handlers."""
+    from portal.access import NotAvailable
+
     app.register_error_handler(HTTPException, render_error)
+    app.register_error_handler(NotAvailable, render_not_available)

@@ -1,7 +1,7 @@
 """Every model, imported in one place so the metadata (and Alembic) sees them all."""
 
 from portal.access.models import ItemRule, PersonOverride, PortalDefault, TimeWindow
-from portal.agencies.models import Agency, LoginAttempt, StaffRole, StaffSession, StaffUser
+from portal.agencies.models import Agency, LoginAttempt, StaffAudit, StaffRole, StaffSession, StaffUser
 from portal.appointments.models import Appointment, AppointmentStatus
 from portal.bookings.models import (
     Booking,
@@ -52,6 +52,7 @@ __all__ = [
     "PortalSession",
     "Property",
     "Signature",
+    "StaffAudit",
     "StaffRole",
     "StaffSession",
     "StaffUser",

@@ -7,10 +7,11 @@ from __future__ import annotations
 from flask import abort, redirect
 from sqlalchemy import select
 
-from portal import db, links
+from portal import access, db, links
 from portal.appointments.models import Appointment, AppointmentStatus
+from portal.money.actions import payer_portal
 from portal.money.models import Charge, ChargeStatus
-from portal.people.models import Person
+from portal.people.models import Person, PortalRole
 from portal.signin import bp, current_person
 from portal.types import ID
 
@@ -54,6 +55,8 @@ def pay_charge(charge_id: int):
     charge = db.session.scalar(select(Charge).where(Charge.id == charge_id, Charge.person_id == person.id))
     if charge is None or charge.status != ChargeStatus.OPEN:
         abort(404)
+    portal = payer_portal(charge)
+    access.require(person, portal, f"{portal.value}.pay", charge)
     url = links.issue("pay", charge, person)
     db.session.commit()
     return redirect(url, 303)
@@ -68,6 +71,8 @@ def respond_to_appointment(appointment_id: int):
     )
     if appointment is None or not links.ACTIONS["appointment"].actionable(appointment):
         abort(404)
+    if PortalRole.TENANT in person.active_roles:
+        access.require(person, PortalRole.TENANT, "tenant.appointments.view", appointment)
     url = links.issue("appointment", appointment, person)
     db.session.commit()
     return redirect(url, 303)

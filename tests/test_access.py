@@ -100,7 +100,7 @@ def test_every_layer_combination(world):
 
 
 def test_capability_of_another_portal_or_a_missing_role(world):
-    a, tom, _ann, doc = world
+    _a, tom, _ann, doc = world
     decision = access.can(tom, PortalRole.OWNER, "owner.documents.view", doc)
     assert (decision.allowed, decision.layer) == (False, "portal")
     assert access.can(tom, TENANT, "guest.checkin").allowed is False
@@ -188,3 +188,18 @@ def test_sql_filter_agrees_with_can_item_by_item(app, owners, person_rules, ever
         for d in docs:
             assert (d.id in listed) == access.can(me, TENANT, CAP, d, at=at).allowed, d.title
         db.session.rollback()
+
+
+def test_payment_window_stops_pay_links_and_says_when(app, client):
+    from portal import clock, links
+
+    with clock.frozen_at(datetime(2026, 12, 12, 10, tzinfo=MADRID)), app.app_context():
+        a = f.agency("alpha", timezone="Europe/Madrid")
+        tom = f.person(a, "Tom Tenant", "tom@example.com")
+        charge = f.charge(a, lease=f.lease(a, tenant=tom))
+        token = links.token(links.create("pay", charge, tom))
+        db.session.add(TimeWindow(agency_id=a.id, capability="tenant.pay", first_day=10, last_day=31))
+        db.session.commit()
+        page = client.get(f"/l/{token}")
+        assert page.status_code == 403
+        assert "available again on 1 January 2027" in page.text

@@ -45,7 +45,9 @@ def test_scope_filters_get_joins_and_updates(ctx):
 # Which fixture object each back-office resource's <obj_id> routes take.
 KINDS = {"properties": "property", "units": "unit", "people": "person", "leases": "lease",
          "bookings": "booking", "mail": "message", "charges": "charge", "appointments": "appointment",
-         "links": "link"}
+         "links": "link", "documents": "document", "access": "window"}
+# Other URL arguments of ID routes, valid for the objects made below.
+EXTRA_ARGS = {"role": "guest", "page": "home"}
 
 
 def _objects(a):
@@ -55,8 +57,16 @@ def _objects(a):
     msg = mail.send(to=guest.email, subject="Hello", text="Hi", person=guest, about=b)
     charge = f.charge(a, booking=b)
     link = links.create("pay", charge, guest)
+    from portal.access.models import TimeWindow
+    from portal.documents.models import Document, DocumentKind
+
+    document = Document(agency_id=a.id, person_id=guest.id, kind=DocumentKind.NOTICE, title="Notice", body="x")
+    window = TimeWindow(agency_id=a.id, capability="guest.pay", first_day=28, last_day=28)
+    db.session.add_all([document, window])
+    db.session.flush()
     return {"property": u.property, "unit": u, "person": guest, "lease": f.lease(a, u), "booking": b,
-            "message": msg, "charge": charge, "appointment": f.appointment(a, guest), "link": link}
+            "message": msg, "charge": charge, "appointment": f.appointment(a, guest), "link": link,
+            "document": document, "window": window}
 
 
 @pytest.fixture
@@ -79,8 +89,10 @@ def _id_rules(app):
 
 
 def _url(app, rule, obj_id):
+    key = "link_id" if "link_id" in rule.arguments else "obj_id"
+    extra = {k: v for k, v in EXTRA_ARGS.items() if k in rule.arguments}
     with app.test_request_context():
-        return url_for(rule.endpoint, **{next(iter(rule.arguments)): obj_id})
+        return url_for(rule.endpoint, **{key: obj_id}, **extra)
 
 
 def test_every_id_route_is_covered(app):

@@ -59,6 +59,7 @@ capability("guest.options.add", "Add guests, insurance and options")
 capability("guest.requests.submit", "Submit work and cleaning requests")
 capability("guest.messages.view", "See messages")
 capability("owner.documents.view", "See documents and statements", items="Document")
+capability("owner.documents.sign", "E-sign the management agreement", items="Document")
 capability("owner.statements.view", "See statements and reports")
 capability("owner.invoices.approve", "Approve invoices")
 capability("owner.workorders.approve", "Approve work orders")
@@ -242,3 +243,24 @@ def _owns(person: Person, item: object) -> bool:
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
+
+
+class NotAvailable(Exception):
+    """A capability refused: the page says so, and when it will be available again if known."""
+
+    def __init__(self, decision: Decision) -> None:
+        super().__init__(decision.reason)
+        self.decision = decision
+
+
+def require(person: Person, role: PortalRole, name: str, item: object | None = None) -> Decision:
+    """Enforce one decision: an item the person may not see is a 404 (its existence is not
+    revealed); a capability that is off is a friendly 403 page with the reason."""
+    from flask import abort
+
+    decision = can(person, role, name, item)
+    if decision.allowed:
+        return decision
+    if item is not None and decision.layer in ("A3", "owner"):
+        abort(404)
+    raise NotAvailable(decision)

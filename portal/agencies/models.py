@@ -92,3 +92,16 @@ class LoginAttempt(Base):
     email: Mapped[str] = mapped_column(String(254), index=True)
     ip: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class StaffAudit(AgencyOwned, Base):
+    """Something a staff user did that the agency may want to account for (e.g. viewing a portal as someone)."""
+
+    __tablename__ = "staff_audit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"), index=True)
+    action: Mapped[str] = mapped_column(String(60))
+    detail: Mapped[str | None] = mapped_column(String(500))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

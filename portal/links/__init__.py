@@ -52,6 +52,8 @@ class Action:
     with_code: bool = False  # sign-in links also carry a 6-digit code
     load: tuple = ()  # loader options: what describe() and the page read, fetched with the object
     actionable: Callable[[Any], bool] = lambda obj: True  # whether the object is still in a state to act on
+    # The authorization engine's say (portal.access): a link never does what its portal may not.
+    authorize: Callable[[Any, Person], Any] | None = None
 
 
 ACTIONS: dict[str, Action] = {}
@@ -134,6 +136,7 @@ class Opened:
     state: str
     link: ActionLink | None = None
     obj: Any = None
+    reason: str | None = None
 
     @property
     def action(self) -> Action | None:
@@ -170,6 +173,10 @@ def open_token(raw: str) -> Opened:
     if (obj is None or not spec.belongs_to(obj, link.person) or fingerprint(obj) != link.fingerprint
             or not spec.actionable(obj)):
         return Opened("stale", link, obj)
+    if spec.authorize is not None:
+        decision = spec.authorize(obj, link.person)
+        if not decision.allowed:
+            return Opened("unavailable", link, obj, decision.reason)
     return Opened("ok", link, obj)
 
 

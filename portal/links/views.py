@@ -15,7 +15,7 @@ from portal.links.models import ActionLink
 bp = Blueprint("links", __name__, url_prefix="/l")
 
 # 404 for what may not exist, 410 for what existed and is over, 409 for a lost race.
-DEAD_STATUS = {"invalid": 404, "expired": 410, "used": 410, "revoked": 410, "stale": 410}
+DEAD_STATUS = {"invalid": 404, "expired": 410, "used": 410, "revoked": 410, "stale": 410, "unavailable": 403}
 RENEWABLE = {"expired", "used"}
 
 
@@ -28,7 +28,8 @@ def _private(response: Response) -> Response:
 
 
 def _dead(opened: links.Opened, token: str, status: int | None = None) -> Response:
-    page = render_template("links/dead.html", state=opened.state, link=opened.link, token=token)
+    page = render_template("links/dead.html", state=opened.state, link=opened.link, token=token,
+                           reason=opened.reason)
     return _private(make_response(page, status or DEAD_STATUS[opened.state]))
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     DateTimeLocalField,
     DecimalField,
@@ -33,6 +34,7 @@ from wtforms.validators import (
 
 from portal.appointments.models import AppointmentStatus
 from portal.bookings.models import BookingStatus, Channel, LeaseStatus, PaymentType
+from portal.documents.models import DocumentKind
 from portal.money import fits, precision
 from portal.money.models import ChargeKind
 from portal.people.models import PortalRole
@@ -231,3 +233,11 @@ class AppointmentForm(Form):
     status = SelectField("Status", choices=_choices(AppointmentStatus), coerce=AppointmentStatus,
                          default=AppointmentStatus.PROPOSED)
     notes = TextAreaField("Notes for the person", validators=[Optional(), Length(max=2000)])
+
+
+class DocumentForm(Form):
+    person_id = SelectField("For", coerce=int, validators=[InputRequired()])
+    kind = SelectField("Kind", choices=_choices(DocumentKind), coerce=DocumentKind, default=DocumentKind.NOTICE)
+    title = StringField("Title", validators=[DataRequired(), Length(max=200), ONE_LINE])
+    body = TextAreaField("Text", validators=[DataRequired(), Length(max=100_000)])
+    requires_signature = BooleanField("Needs an e-signature")

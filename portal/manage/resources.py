@@ -9,10 +9,14 @@ from flask_login import current_user
 from sqlalchemy import desc, select
 
 from portal import db, tags
+from portal.access import CAPABILITIES
+from portal.access.models import ItemRule
 from portal.appointments.models import Appointment, AppointmentStatus
 from portal.appointments.operations import save_appointment
 from portal.bookings.models import Booking, BookingStatus, Channel, Lease, LeaseStatus
 from portal.bookings.operations import save_booking, save_lease
+from portal.documents.models import Document, DocumentKind
+from portal.documents.operations import save_document, signatures_of
 from portal.links.models import ActionLink
 from portal.manage import bp
 from portal.manage.crud import Column, Filter, Resource
@@ -20,6 +24,7 @@ from portal.manage.forms import (
     AppointmentForm,
     BookingForm,
     ChargeForm,
+    DocumentForm,
     LeaseForm,
     PersonForm,
     PropertyForm,
@@ -358,6 +363,42 @@ def _links_about(kind: str, obj_id: int) -> list[ActionLink]:
     ))
 
 
-RESOURCES = [properties, units, people, leases, bookings, charges, appointments]
+def _prepare_document_form(form: DocumentForm) -> None:
+    form.person_id.choices = options(_people_choices())
+
+
+documents = Resource(
+    name="documents",
+    singular="document",
+    model=Document,
+    form_class=DocumentForm,
+    save=save_document,
+    columns=[
+        Column("Title", lambda d: d.title, link=True),
+        Column("For", lambda d: d.person.name),
+        Column("Kind", lambda d: d.kind.value),
+        Column("Signature", lambda d: "needed" if d.requires_signature else ""),
+        Column("Created", lambda d: d.created_at.date()),
+    ],
+    search=[Document.title, Person.name],
+    search_joins=[Document.person],
+    filters=[
+        Filter("kind", "Kind", lambda s, v: s.where(Document.kind == DocumentKind(v)),
+               choices=_enum_choices(DocumentKind)),
+    ],
+    order_by=[desc(Document.created_at), desc(Document.id)],
+    prepare_form=_prepare_document_form,
+    form_data=lambda d: {"person_id": d.person_id, "kind": d.kind, "title": d.title, "body": d.body,
+                         "requires_signature": d.requires_signature},
+    related=lambda d: {
+        "signatures": signatures_of(d),
+        "rules": list(db.session.scalars(
+            select(ItemRule).where(ItemRule.item_type == "Document", ItemRule.item_id == d.id).order_by(ItemRule.id))),
+        "document_capabilities": [c for c in CAPABILITIES.values() if c.items == "Document"],
+        "people_choices": _people_choices(),
+    },
+)
+
+RESOURCES = [properties, units, people, leases, bookings, charges, appointments, documents]
 for _resource in RESOURCES:
     _resource.register(bp)

@@ -5,11 +5,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 
-from portal import db, links
+from portal import access, db, links
 from portal.links.models import ActionLink
 from portal.money.currency import format_money
 from portal.money.models import Charge, ChargeKind, ChargeStatus
 from portal.money.operations import PaymentRefused, parse_amount, pay, set_up_autopay
+from portal.people.models import PortalRole
+
+
+def payer_portal(charge: Charge) -> PortalRole:
+    """Rent and deposits are paid in the tenant portal; a booking's charges in the guest portal."""
+    return PortalRole.TENANT if charge.lease_id else PortalRole.GUEST
+
+
+def may_pay(charge: Charge, person) -> access.Decision:
+    """The authorization engine's decision on paying this charge in its portal."""
+    portal = payer_portal(charge)
+    return access.can(person, portal, f"{portal.value}.pay", charge)
 
 
 def describe(charge: Charge) -> str:
@@ -50,5 +62,6 @@ links.register(
         mail="pay_request",
         template="links/pay.html",
         actionable=lambda charge: charge.status == ChargeStatus.OPEN and charge.balance > 0,
+        authorize=lambda charge, person: may_pay(charge, person),
     )
 )

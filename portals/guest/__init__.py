@@ -3,9 +3,11 @@
 from flask import Blueprint
 
 from portal import signin
+from portal.documents import portal_views as documents
 from portal.people.models import PortalRole
 
 bp = Blueprint("guest", __name__, url_prefix="/<agency>/guest", template_folder="templates")
 signin.install(bp, PortalRole.GUEST)
+documents.install(bp, PortalRole.GUEST)
 
 from portals.guest import views  # noqa: E402, F401

@@ -3,9 +3,11 @@
 from flask import Blueprint
 
 from portal import signin
+from portal.documents import portal_views as documents
 from portal.people.models import PortalRole
 
 bp = Blueprint("tenant", __name__, url_prefix="/<agency>/tenant", template_folder="templates")
 signin.install(bp, PortalRole.TENANT)
+documents.install(bp, PortalRole.TENANT)
 
 from portals.tenant import views  # noqa: E402, F401

@@ -2,19 +2,26 @@
 
 from flask import render_template
 
-from portal import selfservice
+from portal import selfservice, viewas
+from portal.people.models import PortalRole
 from portal.signin import current_person
 from portals.tenant import bp
 
 
+def home_context(person) -> dict:
+    """What the tenant owes, has paid, and has coming up."""
+    return {
+        "person": person,
+        "open_charges": selfservice.my_open_charges(person),
+        "paid_charges": selfservice.my_paid_charges(person),
+        "appointments": selfservice.my_appointments(person),
+    }
+
+
+viewas.register(PortalRole.TENANT, "home", "tenant/home.html", home_context)
+
+
 @bp.get("/")
 def home():
-    """What the tenant owes, has paid, and has coming up."""
-    person = current_person()
-    return render_template(
-        "tenant/home.html",
-        person=person,
-        open_charges=selfservice.my_open_charges(person),
-        paid_charges=selfservice.my_paid_charges(person),
-        appointments=selfservice.my_appointments(person),
-    )
+    """The tenant portal's front page."""
+    return render_template("tenant/home.html", **home_context(current_person()))

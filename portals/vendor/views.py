@@ -2,8 +2,12 @@
 
 from flask import render_template
 
+from portal import viewas
+from portal.people.models import PortalRole
 from portal.signin import current_person
 from portals.vendor import bp
+
+viewas.register(PortalRole.VENDOR, "home", "vendor/home.html", lambda person: {"person": person})
 
 
 @bp.get("/")

@@ -1,0 +1,56 @@
+"""Writes on documents and signatures (flush only; the caller commits)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from portal import db
+from portal.documents.models import Document, Signature
+from portal.operations import FieldError, assign
+from portal.people.models import Person
+
+
+def save_document(document: Document | None, agency_id: int, data: dict[str, Any]) -> Document:
+    """Create or edit a document; a signed document's text can no longer change."""
+    if document is not None and document.body != data["body"] and signatures_of(document):
+        raise FieldError("body", "This document has been signed; its text can no longer change.")
+    if document is None:
+        document = Document(agency_id=agency_id)
+        db.session.add(document)
+    assign(document, data, ("person_id", "kind", "title", "body", "requires_signature"))
+    db.session.flush()
+    return document
+
+
+def signatures_of(document: Document) -> list[Signature]:
+    """The document's signatures, oldest first."""
+    return list(db.session.scalars(
+        select(Signature).where(Signature.document_id == document.id).order_by(Signature.signed_at)
+    ))
+
+
+def signature_of(document: Document, person: Person) -> Signature | None:
+    """The person's signature of the document, if any."""
+    return db.session.scalar(
+        select(Signature).where(Signature.document_id == document.id, Signature.person_id == person.id)
+    )
+
+
+def sign(document: Document, person: Person, typed_name: str, ip: str | None, user_agent: str | None) -> Signature:
+    """E-sign: the typed name, time, IP, user agent and SHA-256 of the exact text (flushes)."""
+    typed_name = " ".join((typed_name or "").split())
+    if not document.requires_signature:
+        raise FieldError("typed_name", "This document does not need a signature.")
+    if signature_of(document, person) is not None:
+        raise FieldError("typed_name", "You have already signed this document.")
+    if not typed_name or len(typed_name) > 200:
+        raise FieldError("typed_name", "Type your full name to sign.")
+    signature = Signature(
+        agency_id=document.agency_id, document_id=document.id, person_id=person.id, typed_name=typed_name,
+        document_sha256=document.sha256, ip=ip, user_agent=(user_agent or "")[:300],
+    )
+    db.session.add(signature)
+    db.session.flush()
+    return signature

@@ -1,0 +1,148 @@
+"""Back-office pages for portal authorization: A1 defaults, A4 windows, A2 per person, A3 per
+document, Explain, and View portal as."""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal import access, db
+from portal.access.models import ItemEffect, OverrideEffect, PersonOverride, PortalDefault, TimeWindow
+from portal.access.operations import add_window, set_default, set_item_rule, set_override
+from portal.agencies.models import StaffAudit
+from portal.documents.models import Document
+from portal.manage import bp
+from portal.manage.crud import get_scoped
+from portal.manage.resources import documents, people
+from portal.operations import FieldError
+from portal.people.models import Person, PortalRole
+from portal.types import ID
+
+
+def _by_portal() -> dict[PortalRole, list[access.Capability]]:
+    grouped: dict[PortalRole, list[access.Capability]] = {role: [] for role in PortalRole}
+    for cap in access.CAPABILITIES.values():
+        grouped[cap.portal].append(cap)
+    return grouped
+
+
+@bp.route("/access", methods=["GET", "POST"])
+def access_settings():
+    """A1: what every tenant, guest, owner and vendor may do; A4: monthly time windows."""
+    if request.method == "POST":
+        for name in access.CAPABILITIES:
+            set_default(current_user.agency_id, name, request.form.get(name) == "on")
+        db.session.commit()
+        flash("Portal defaults saved.", "success")
+        return redirect(url_for("manage.access_settings"))
+    defaults = {d.capability: d.allowed for d in db.session.scalars(select(PortalDefault))}
+    windows = db.session.scalars(select(TimeWindow).order_by(TimeWindow.capability, TimeWindow.first_day)).all()
+    return render_template("manage/access.html", grouped=_by_portal(), defaults=defaults, windows=windows,
+                           capabilities=access.CAPABILITIES, error=None)
+
+
+@bp.post("/access/windows")
+def access_add_window():
+    """A4: add a monthly window in which a capability is off."""
+    try:
+        add_window(current_user.agency_id, request.form.get("capability", ""),
+                   _int(request.form.get("first_day")), _int(request.form.get("last_day")))
+    except FieldError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return redirect(url_for("manage.access_settings")), 303
+    db.session.commit()
+    flash("Time window added.", "success")
+    return redirect(url_for("manage.access_settings"))
+
+
+@bp.post(f"/access/windows/<{ID}:obj_id>/delete")
+def access_delete_window(obj_id: int):
+    """A4: remove a window."""
+    db.session.delete(get_scoped(TimeWindow, obj_id))
+    db.session.commit()
+    flash("Time window removed.", "success")
+    return redirect(url_for("manage.access_settings"))
+
+
+@bp.route(f"/people/<{ID}:obj_id>/access", methods=["GET", "POST"])
+def people_access(obj_id: int):
+    """A2: grant or revoke capabilities for one person; inherit by default."""
+    person = people.get(obj_id)
+    caps = [c for c in access.CAPABILITIES.values() if c.portal in person.roles]
+    if request.method == "POST":
+        for cap in caps:
+            choice = request.form.get(cap.name, "inherit")
+            effect = None if choice not in {e.value for e in OverrideEffect} else OverrideEffect(choice)
+            set_override(current_user.agency_id, person.id, cap.name, effect)
+        db.session.commit()
+        flash("Permissions saved.", "success")
+        return redirect(url_for("manage.people_access", obj_id=person.id))
+    overrides = {o.capability: o.effect.value for o in db.session.scalars(
+        select(PersonOverride).where(PersonOverride.person_id == person.id))}
+    return render_template("manage/person_access.html", person=person, caps=caps, overrides=overrides)
+
+
+@bp.post(f"/documents/<{ID}:obj_id>/rules")
+def documents_rules(obj_id: int):
+    """A3: include or exclude this document for one person or everyone of a portal."""
+    document = documents.get(obj_id)
+    who = request.form.get("who", "")
+    person_id = None
+    if who != "everyone":
+        if not who.isdigit() or db.session.get(Person, int(who)) is None:
+            flash("Choose a person or everyone.", "error")
+            return redirect(url_for("manage.documents_detail", obj_id=obj_id))
+        person_id = int(who)
+    effect = request.form.get("effect", "")
+    try:
+        set_item_rule(current_user.agency_id, request.form.get("capability", ""), document, person_id,
+                      ItemEffect(effect) if effect in {e.value for e in ItemEffect} else None)
+    except FieldError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return redirect(url_for("manage.documents_detail", obj_id=obj_id))
+    db.session.commit()
+    flash("Rule saved.", "success")
+    return redirect(url_for("manage.documents_detail", obj_id=obj_id))
+
+
+@bp.get("/explain")
+def explain():
+    """Pick a person, a capability and optionally a document: every layer's verdict."""
+    people_list = db.session.execute(select(Person.id, Person.name).order_by(Person.name)).all()
+    person = cap = document = result = None
+    if request.args.get("person", "").isdigit():
+        person = db.session.get(Person, int(request.args["person"]))
+    if request.args.get("capability") in access.CAPABILITIES:
+        cap = access.CAPABILITIES[request.args["capability"]]
+    if request.args.get("document", "").isdigit():
+        document = db.session.get(Document, int(request.args["document"]))
+    if person is not None and cap is not None:
+        result = access.explain(person, cap.portal, cap.name, document if cap.items == "Document" else None)
+    return render_template("manage/explain.html", people_list=people_list, capabilities=access.CAPABILITIES,
+                           person=person, cap=cap, document=document, result=result)
+
+
+@bp.get(f"/people/<{ID}:obj_id>/view-as/<role>/<page>")
+def people_view_as(obj_id: int, role: str, page: str):
+    """The person's portal as they see it, read-only and bannered; every view is audited."""
+    from portal import viewas
+
+    person = people.get(obj_id)
+    if role not in {r.value for r in person.active_roles} or (PortalRole(role), page) not in viewas.PAGES:
+        abort(404)
+    portal_page = viewas.PAGES[(PortalRole(role), page)]
+    g.agency = current_user.agency  # portal URLs on the page carry the agency
+    db.session.add(StaffAudit(agency_id=current_user.agency_id, user_id=current_user.id, action="view-as",
+                              detail=f"{role} portal, {page}, as person #{person.id}", ip=request.remote_addr))
+    db.session.commit()
+    pages = [p for (r, p) in viewas.PAGES if r.value == role]
+    context = portal_page.context(person)
+    return render_template(portal_page.template, **context,
+                           view_as={"role": PortalRole(role), "pages": pages})
+
+
+def _int(value: str | None) -> int:
+    return int(value) if value and value.isdigit() and len(value) < 3 else 0
