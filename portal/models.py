@@ -19,6 +19,7 @@ from portal.money.models import Charge, ChargeKind, ChargeStatus, Mandate, Payme
 from portal.people.models import Person, PortalAccount, PortalRole
 from portal.properties.models import Property, Unit
 from portal.tags import Tag
+from portal.workorders.models import WorkKind, WorkOrder, WorkStatus
 
 __all__ = [
     "ActionLink",
@@ -59,4 +60,7 @@ __all__ = [
     "Tag",
     "TimeWindow",
     "Unit",
+    "WorkKind",
+    "WorkOrder",
+    "WorkStatus",
 ]

@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import AgencyOwned, Base
@@ -101,6 +101,10 @@ class Booking(AgencyOwned, Base):
     amount_paid: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
     external_id: Mapped[str | None] = mapped_column(String(120))
     notes: Mapped[str | None] = mapped_column(String(2000))
+    # Names of the other guests, added by the guest in the portal (up to the unit's capacity).
+    guest_names: Mapped[list[str]] = mapped_column(JSON, default=list)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -119,6 +119,10 @@ class UnitForm(Form):
     capacity = IntegerField("Capacity (guests)", default=2, validators=[InputRequired(), NumberRange(1, 100)])
     external_id = StringField("External ID", validators=[Optional(), Length(max=120)])
     owner_ids = SelectMultipleField("Owners", coerce=int, validators=[Optional()])
+    access_code = StringField("Door code", description="Shown to guests only while they are checked in",
+                              validators=[Optional(), Length(max=60), ONE_LINE])
+    wifi_name = StringField("Wi-Fi name", validators=[Optional(), Length(max=100), ONE_LINE])
+    wifi_password = StringField("Wi-Fi password", validators=[Optional(), Length(max=100), ONE_LINE])
     tags = StringField(
         "Tags", description="Comma-separated, e.g. sea view, pets", validators=[Optional(), Length(max=500)]
     )

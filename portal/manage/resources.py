@@ -127,7 +127,8 @@ units = Resource(
     form_data=lambda u: {
         "property_id": u.property_id, "name": u.name, "bedrooms": u.bedrooms,
         "capacity": u.capacity, "external_id": u.external_id,
-        "owner_ids": [o.id for o in u.owners], **_with_tags(u),
+        "owner_ids": [o.id for o in u.owners], "access_code": u.access_code, "wifi_name": u.wifi_name,
+        "wifi_password": u.wifi_password, **_with_tags(u),
     },
     related=lambda u: {
         "bookings": list(db.session.scalars(

@@ -52,6 +52,10 @@ class Unit(AgencyOwned, Base):
     bedrooms: Mapped[int] = mapped_column(default=1)
     capacity: Mapped[int] = mapped_column(default=2)
     external_id: Mapped[str | None] = mapped_column(String(120))
+    # Shown to a guest only between check-in and a day after check-out.
+    access_code: Mapped[str | None] = mapped_column(String(60))
+    wifi_name: Mapped[str | None] = mapped_column(String(100))
+    wifi_password: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     property: Mapped[Property] = relationship(back_populates="units")

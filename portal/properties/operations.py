@@ -35,7 +35,8 @@ def save_unit(unit: Unit | None, agency_id: int, data: dict[str, Any]) -> Unit:
     if unit is None:
         unit = Unit(agency_id=agency_id)
         db.session.add(unit)
-    assign(unit, data, ("property_id", "name", "bedrooms", "capacity", "external_id"))
+    assign(unit, data, ("property_id", "name", "bedrooms", "capacity", "external_id", "access_code", "wifi_name",
+                        "wifi_password"))
     owner_ids = data.get("owner_ids") or []
     owners = list(db.session.scalars(select(Person).where(Person.id.in_(owner_ids)))) if owner_ids else []
     for owner in owners:

@@ -1,0 +1,79 @@
+"""Pages several portals share: the person's messages and their work requests."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import desc, select
+
+from portal import access, db, viewas
+from portal.bookings.models import Lease, LeaseStatus
+from portal.messages.models import Message, MessageStatus
+from portal.operations import FieldError
+from portal.people.models import Person, PortalRole
+from portal.signin import current_person
+from portal.workorders.models import WorkOrder
+from portal.workorders.operations import submit_request
+
+
+def my_messages(person: Person) -> list[Message]:
+    """The e-mails sent to the person (the communication log), newest first."""
+    return list(db.session.scalars(
+        select(Message).where(Message.person_id == person.id, Message.status == MessageStatus.SENT)
+        .order_by(desc(Message.created_at)).limit(100)
+    ))
+
+
+def my_requests(person: Person) -> list[WorkOrder]:
+    """The person's work requests, newest first."""
+    return list(db.session.scalars(
+        select(WorkOrder).where(WorkOrder.requester_id == person.id).order_by(desc(WorkOrder.created_at))
+    ))
+
+
+def install_messages(bp: Blueprint, role: PortalRole) -> None:
+    """Add /messages to a portal."""
+    capability = f"{role.value}.messages.view"
+
+    def context(person: Person) -> dict:
+        return {"person": person, "messages": my_messages(person)}
+
+    viewas.register(role, "messages", "portal/messages.html", context)
+
+    @bp.get("/messages")
+    def messages():
+        person = current_person()
+        access.require(person, role, capability)
+        return render_template("portal/messages.html", **context(person))
+
+
+def install_tenant_requests(bp: Blueprint) -> None:
+    """Add /requests (list and submit) to the tenant portal."""
+
+    def context(person: Person) -> dict:
+        leases = db.session.scalars(
+            select(Lease).where(Lease.tenant_id == person.id, Lease.status == LeaseStatus.ACTIVE)
+        ).all()
+        return {"person": person, "requests": my_requests(person), "leases": leases, "error": None}
+
+    viewas.register(PortalRole.TENANT, "requests", "tenant/requests.html", context)
+
+    @bp.route("/requests", methods=["GET", "POST"])
+    def requests():
+        person = current_person()
+        ctx = context(person)
+        if request.method == "POST":
+            access.require(person, PortalRole.TENANT, "tenant.workorders.submit")
+            lease = next((x for x in ctx["leases"] if str(x.id) == request.form.get("lease_id")), None)
+            try:
+                if lease is None:
+                    raise FieldError("lease_id", "Choose the home this is about.")
+                submit_request(person, lease.unit, request.form.get("kind", ""), request.form.get("title", ""),
+                               request.form.get("description", ""), lease_id=lease.id)
+            except FieldError as err:
+                db.session.rollback()
+                return render_template("tenant/requests.html", **{**ctx, "error": err.message,
+                                                                   "form": request.form}), 422
+            db.session.commit()
+            flash("Request sent. We will keep you posted here.", "success")
+            return redirect(url_for("tenant.requests"))
+        return render_template("tenant/requests.html", **ctx, form={})
