@@ -1,0 +1,99 @@
+"""Every portal route that takes an id, for every portal role, with another person's and another
+agency's ids: never a 200, and nothing changes."""
+
+import re
+
+import pytest
+from flask import url_for
+from sqlalchemy import func, select
+
+from portal import db, links
+from portal.documents.models import Document, DocumentKind, Signature
+from portal.bookings.models import Booking
+from portal.money.models import Charge, Payment
+from portal.workorders.models import WorkOrder
+from tests import factories as f
+from tests.conftest import csrf_token
+
+PORTALS = ("tenant.", "guest.", "owner.", "vendor.", "portals.")
+KIND_OF = {"doc_id": "document", "booking_id": "booking", "charge_id": "charge", "appointment_id": "appointment"}
+
+
+def _objects(a, owner):
+    booking = f.booking(a, f.unit(a, f.prop(a, f"{a.slug} House")), owner)
+    document = Document(agency_id=a.id, person_id=owner.id, kind=DocumentKind.NOTICE, title="Private",
+                        body="x", requires_signature=True)
+    db.session.add(document)
+    db.session.flush()
+    return {"booking": booking.id, "charge": f.charge(a, booking=booking).id, "document": document.id,
+            "appointment": f.appointment(a, owner).id}
+
+
+@pytest.fixture
+def world(app):
+    with app.app_context():
+        beta = f.agency("beta")
+        theirs = _objects(beta, f.person(beta, "Beta Guest", "b@example.com", roles=["tenant", "guest", "owner"]))
+        a = f.agency("alpha")
+        other = f.person(a, "Other Person", "other@example.com", roles=["tenant", "guest", "owner", "vendor"])
+        others = _objects(a, other)
+        users = {role: f.person(a, f"{role} user", f"{role}@example.com", roles=[role]).id
+                 for role in ("tenant", "guest", "owner", "vendor")}
+        tokens = {}
+        from portal.people.models import Person
+
+        for role, pid in users.items():
+            person = db.session.get(Person, pid)
+            tokens[role] = links.token(links.create("login", person, person))
+        db.session.commit()
+    return others, theirs, tokens
+
+
+def _client(app, token):
+    c = app.test_client()
+    page = c.get(f"/l/{token}")
+    c.post(f"/l/{token}", data={"form_token": re.search(r'name="form_token" value="([^"]+)"', page.text)[1]})
+    return c
+
+
+def _id_rules(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith(PORTALS) and rule.arguments & set(KIND_OF):
+            yield rule
+
+
+def test_every_portal_id_route_is_in_the_sweep(app):
+    rules = list(_id_rules(app))
+    assert len(rules) >= 12
+    for rule in rules:
+        assert (rule.arguments - {"agency"}) <= set(KIND_OF), f"{rule.rule}: add its id to KIND_OF"
+
+
+def test_other_peoples_and_other_agencies_ids_are_never_200(app, world):
+    others, theirs, tokens = world
+    checked = 0
+    for role, token in tokens.items():
+        c = _client(app, token)
+        csrf = csrf_token(c.get(f"/alpha/{role}/").text)
+        for rule in _id_rules(app):
+            arg = next(iter(rule.arguments & set(KIND_OF)))
+            kind = KIND_OF[arg]
+            for agency, obj_id in (("alpha", others[kind]), ("alpha", theirs[kind]), ("beta", theirs[kind])):
+                with app.test_request_context():
+                    url = url_for(rule.endpoint, agency=agency, **{arg: obj_id})
+                for method in sorted(rule.methods & {"GET", "POST"}):
+                    r = c.get(url) if method == "GET" else c.post(url, data={"csrf_token": csrf, "typed_name": "X",
+                                                                             "option": "insurance", "title": "T",
+                                                                             "description": "D", "kind": "repair"})
+                    assert r.status_code in (302, 403, 404), (role, method, url, r.status_code)
+                    if r.status_code == 302:
+                        assert "/login" in r.headers["Location"], (role, method, url)
+                    checked += 1
+    assert checked > 100
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Signature.id)).execution_options(all_agencies=True)) == 0
+        assert db.session.scalar(select(func.count(Payment.id)).execution_options(all_agencies=True)) == 0
+        assert db.session.scalar(select(func.count(WorkOrder.id)).execution_options(all_agencies=True)) == 0
+        assert db.session.scalar(select(func.count(Charge.id)).execution_options(all_agencies=True)) == 2
+        assert db.session.scalar(select(func.count(Booking.id)).where(Booking.checked_in_at.is_not(None))
+                                 .execution_options(all_agencies=True)) == 0
