@@ -108,3 +108,94 @@ def test_guest_pays_a_charge_from_the_emailed_link(app, page, run_jobs, smtp_ser
     run_jobs()
     [receipt] = smtp_server.messages
     assert receipt["Subject"] == "Receipt: Airport transfer"
+
+
+def _sign_in_page(app, page, person_id):
+    from sqlalchemy import select
+
+    from portal import links
+    from portal.people.models import Person
+
+    with app.app_context():
+        person = db.session.scalar(select(Person).where(Person.id == person_id).execution_options(all_agencies=True))
+        db.scope(db.session, person.agency_id)
+        token = links.token(links.create("login", person, person))
+        db.session.commit()
+    page.goto(f"/l/{token}")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+
+
+def test_tenant_pays_rent_and_e_signs_a_notice(app, page):
+    from portal.documents.models import Document, DocumentKind
+
+    with app.app_context():
+        a = f.agency("alpha", name="Alpha Rentals")
+        tom = f.person(a, "Tom Tenant", "tom@example.com", roles=["tenant"])
+        f.charge(a, lease=f.lease(a, tenant=tom), amount="950.00")
+        db.session.add(Document(agency_id=a.id, person_id=tom.id, kind=DocumentKind.NOTICE, title="Rent review notice",
+                                body="From 1 January the rent is 975.00 EUR.", requires_signature=True))
+        db.session.commit()
+        tom_id = tom.id
+    _sign_in_page(app, page, tom_id)
+    expect(page.get_by_role("heading", name="Welcome, Tom Tenant")).to_be_visible()
+    page.get_by_role("button", name="Pay").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Pay rent of 950.00 EUR")
+    page.get_by_label("Also pay future rent for this lease automatically").check()
+    page.get_by_role("button", name="Pay now").click()
+    expect(page.get_by_text("We received 950.00 EUR")).to_be_visible()
+    expect(page.get_by_text("Future rent for this lease will be paid automatically")).to_be_visible()
+
+    page.goto("/alpha/tenant/")
+    expect(page.get_by_text("Nothing to pay right now.")).to_be_visible()
+    page.get_by_role("link", name="Documents").click()
+    page.get_by_role("link", name="Rent review notice").click()
+    page.get_by_label("Type your full name").fill("Tom Tenant")
+    page.get_by_role("button", name="Sign", exact=True).click()
+    expect(page.get_by_text("Signed by Tom Tenant")).to_be_visible()
+
+
+def test_guest_checks_in_and_sees_the_codes(app, page):
+    from datetime import date
+
+    from portal import clock
+
+    with app.app_context():
+        a = f.agency("alpha", name="Alpha Rentals")
+        unit = f.unit(a, f.prop(a, "Seafront"), "Apartment 2B")
+        unit.access_code, unit.wifi_name, unit.wifi_password = "4711#", "Seafront-2B", "sunny-days"
+        ana = f.person(a, "Ana Guest", "ana@example.com")
+        today = clock.now().date()
+        f.booking(a, unit, ana, arrival=today, departure=date.fromordinal(today.toordinal() + 3))
+        db.session.commit()
+        ana_id = ana.id
+    _sign_in_page(app, page, ana_id)
+    page.get_by_role("link", name="Seafront · Apartment 2B").click()
+    expect(page.get_by_text("4711#")).to_have_count(0)
+    page.get_by_role("button", name="Check in").click()
+    expect(page.get_by_text("Welcome! You are checked in.")).to_be_visible()
+    expect(page.get_by_text("4711#")).to_be_visible()
+    expect(page.get_by_text("sunny-days")).to_be_visible()
+
+
+def test_an_excluded_document_stays_invisible(app, page):
+    from portal.access.models import ItemEffect, ItemRule
+    from portal.documents.models import Document, DocumentKind
+
+    with app.app_context():
+        a = f.agency("alpha", name="Alpha Rentals")
+        tom = f.person(a, "Tom Tenant", "tom@example.com", roles=["tenant"])
+        docs = [Document(agency_id=a.id, person_id=tom.id, kind=DocumentKind.LETTER, title=t, body=t)
+                for t in ("House rules", "Letter from the attorney")]
+        db.session.add_all(docs)
+        db.session.flush()
+        db.session.add(ItemRule(agency_id=a.id, capability="tenant.documents.view", item_type="Document",
+                                item_id=docs[1].id, person_id=tom.id, effect=ItemEffect.EXCLUDE))
+        db.session.commit()
+        tom_id, hidden = tom.id, docs[1].id
+    _sign_in_page(app, page, tom_id)
+    page.get_by_role("link", name="Documents").click()
+    expect(page.get_by_role("link", name="House rules")).to_be_visible()
+    expect(page.get_by_text("Letter from the attorney")).to_have_count(0)
+    response = page.goto(f"/alpha/tenant/documents/{hidden}")
+    assert response.status == 404
+    expect(page.get_by_text("Letter from the attorney")).to_have_count(0)
