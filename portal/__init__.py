@@ -21,6 +21,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         db,
         errors,
         health,
+        hosts,
         mail,
         queue,
         selfservice,  # noqa: F401  (routes on the signin blueprint)
@@ -47,11 +48,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["PORTICO_ENV"] == "production":
         app.config["SESSION_COOKIE_SECURE"] = app.config["BASE_URL"].startswith("https://")
 
-    if app.config["PROXY_COUNT"]:
-        # Behind N proxies, the client's address (for rate limits and audits) is in X-Forwarded-For.
-        n = app.config["PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
-
     from portal.money.providers import PROVIDERS
 
     if app.config["PAYMENT_PROVIDER"] not in PROVIDERS:
@@ -69,4 +65,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     signin.init_app(app)
     app.register_blueprint(manage_bp)
     register_portals(app)
+    hosts.init_app(app)
+    if app.config["PROXY_COUNT"]:
+        # Behind N proxies, the client's address (for rate limits and audits) and the host name
+        # (for agencies' own domains) are in X-Forwarded-*; outermost, so everything sees them.
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     return app

@@ -8,8 +8,8 @@ from flask import url_for
 from sqlalchemy import func, select
 
 from portal import db, links
-from portal.documents.models import Document, DocumentKind, Signature
 from portal.bookings.models import Booking
+from portal.documents.models import Document, DocumentKind, Signature
 from portal.money.models import Charge, Payment
 from portal.workorders.models import WorkOrder
 from tests import factories as f

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -35,7 +36,7 @@ from wtforms.validators import (
 from portal.appointments.models import AppointmentStatus
 from portal.bookings.models import BookingStatus, Channel, LeaseStatus, PaymentType
 from portal.documents.models import DocumentKind
-from portal.money import fits, precision
+from portal.money import CURRENCIES, fits, precision
 from portal.money.models import ChargeKind
 from portal.people.models import PortalRole
 
@@ -245,3 +246,22 @@ class DocumentForm(Form):
     title = StringField("Title", validators=[DataRequired(), Length(max=200), ONE_LINE])
     body = TextAreaField("Text", validators=[DataRequired(), Length(max=100_000)])
     requires_signature = BooleanField("Needs an e-signature")
+
+
+HEX = Regexp(r"^#[0-9a-fA-F]{6}$", message="A colour like #1f4e79.")
+
+
+class AgencyForm(Form):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200), ONE_LINE])
+    timezone = SelectField("Time zone", choices=options((z, z) for z in sorted(available_timezones())))
+    currency = SelectField("Currency", choices=options((c, c) for c in CURRENCIES))
+    primary_color = StringField("Main colour", validators=[DataRequired(), HEX])
+    accent_color = StringField("Accent colour", validators=[DataRequired(), HEX])
+    logo_url = StringField("Logo address", description="https://… (shown in the portals' header)",
+                           validators=[Optional(), Length(max=500), Regexp(r"^https://[^\s\"'<>]+$",
+                                                                           message="An https:// address.")])
+    host_name = StringField("Portal host name", description="e.g. portal.costaserena.es, pointed at Portico",
+                            validators=[Optional(), Length(max=255),
+                                        Regexp(r"^(?=.{1,255}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+                                               message="A host name in lower case, like portal.example.com.")])
+    partial_payments = BooleanField("Let people pay part of a charge")

@@ -1,0 +1,43 @@
+"""The agency's own settings: name, branding, host name, time zone, currency, payments."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal import db
+from portal.agencies.models import Agency, StaffRole
+from portal.manage import bp
+from portal.manage.forms import AgencyForm
+
+
+@bp.route("/agency", methods=["GET", "POST"])
+def agency_settings():
+    """Admins edit the agency; its portals show the name, logo and colours at once."""
+    if current_user.role != StaffRole.ADMIN:
+        abort(403)
+    agency = db.session.get(Agency, current_user.agency_id)
+    data = {"name": agency.name, "timezone": agency.timezone, "currency": agency.currency,
+            "primary_color": agency.primary_color, "accent_color": agency.accent_color, "logo_url": agency.logo_url,
+            "host_name": agency.host_name, "partial_payments": (agency.settings or {}).get("partial_payments", False)}
+    form = AgencyForm(data=data)
+    status = 200
+    if form.validate_on_submit():
+        host = form.host_name.data or None
+        taken = host and db.session.scalar(select(Agency.id).where(Agency.host_name == host, Agency.id != agency.id))
+        if taken:
+            form.host_name.errors = ["Another agency already uses this host name."]
+            status = 422
+        else:
+            for name in ("name", "timezone", "currency", "primary_color", "accent_color"):
+                setattr(agency, name, form[name].data)
+            agency.logo_url, agency.host_name = form.logo_url.data or None, host
+            agency.settings = {**(agency.settings or {}), "partial_payments": bool(form.partial_payments.data)}
+            db.session.commit()
+            current_app.extensions["agency_hosts"].forget()
+            flash("Agency settings saved.", "success")
+            return redirect(url_for("manage.agency_settings"))
+    elif form.is_submitted():
+        status = 422
+    return render_template("manage/agency.html", form=form), status
