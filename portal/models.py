@@ -1,6 +1,6 @@
 """Every model, imported in one place so the metadata (and Alembic) sees them all."""
 
-from portal.access.models import ItemRule, PersonOverride, PortalDefault, TimeWindow
+from portal.access.models import ItemRule, PersonOverride, PortalDefault, ShareRule, TimeWindow
 from portal.agencies.models import Agency, LoginAttempt, StaffAudit, StaffRole, StaffSession, StaffUser
 from portal.appointments.models import Appointment, AppointmentStatus
 from portal.bookings.models import (
@@ -52,6 +52,7 @@ __all__ = [
     "PortalRole",
     "PortalSession",
     "Property",
+    "ShareRule",
     "Signature",
     "StaffAudit",
     "StaffRole",

@@ -147,8 +147,8 @@ def test_explain_shows_every_layer(world):
     _set(a, tom, doc, a1=True, a2=OverrideEffect.REVOKE, a3_person=ItemEffect.INCLUDE)
     decision, verdicts = access.explain(tom, TENANT, CAP, doc, at=datetime(2026, 12, 5, tzinfo=MADRID))
     assert decision.layer == "A3" and decision.allowed
-    assert [v.layer for v in verdicts] == ["A4", "A3", "A3", "A2", "A1"]
-    assert [v.allowed for v in verdicts] == [None, True, None, False, True]
+    assert [v.layer for v in verdicts] == ["A4", "A3", "A3", "A4", "A2", "A1"]
+    assert [v.allowed for v in verdicts] == [None, True, None, None, False, True]
 
 
 rules = st.sampled_from([None, ItemEffect.INCLUDE, ItemEffect.EXCLUDE])
@@ -203,3 +203,29 @@ def test_payment_window_stops_pay_links_and_says_when(app, client):
         page = client.get(f"/l/{token}")
         assert page.status_code == 403
         assert "available again on 1 January 2027" in page.text
+
+
+def test_an_owners_document_shared_with_the_tenants_of_the_owners_units(world):
+    from portal.access.models import ShareRule
+
+    a, tom, ann, _doc = world
+    olga = f.person(a, "Olga Owner", "olga@example.com", roles=["owner"])
+    her_unit = f.unit(a, f.prop(a, "Olga's house"), "Flat 1")
+    her_unit.owners = [olga]
+    f.lease(a, her_unit, tenant=tom)  # Tom rents from Olga; Ann does not
+    report = _document(a, olga, "Building works next month")
+    db.session.add(ShareRule(agency_id=a.id, document_id=report.id))
+    db.session.flush()
+    at = datetime(2026, 12, 5, tzinfo=MADRID)
+    decision = access.can(tom, TENANT, CAP, report, at=at)
+    assert (decision.allowed, decision.layer) == (True, "A4")
+    assert not access.can(ann, TENANT, CAP, report, at=at)
+    for who, expected in ((tom, True), (ann, False)):
+        listed = db.session.scalars(select(Document.id).where(
+            access.visible(who, TENANT, CAP, Document, Document.person_id == who.id, at=at))).all()
+        assert (report.id in listed) is expected
+    # An item rule for the person still wins over sharing.
+    db.session.add(ItemRule(agency_id=a.id, capability=CAP, item_type="Document", item_id=report.id,
+                            person_id=tom.id, effect=ItemEffect.EXCLUDE))
+    db.session.flush()
+    assert access.can(tom, TENANT, CAP, report, at=at).layer == "A3"

@@ -139,6 +139,11 @@ def explain(person: Person, role: PortalRole, name: str, item: object | None = N
                 verdicts.append(Verdict("A3", rule.effect == ItemEffect.INCLUDE,
                                         f"{type(item).__name__.lower()} #{item.id} {rule.effect.value}d for {who}"))
 
+    if item is not None and cap.items == "Document" and role == PortalRole.TENANT:
+        shared = _shared_with_tenant(item, person)
+        verdicts.append(Verdict("A4", True if shared else None,
+                                "shared with every tenant of the owner's units" if shared else "not shared"))
+
     override = db.session.scalar(
         select(PersonOverride).where(PersonOverride.person_id == person.id, PersonOverride.capability == name)
     )
@@ -168,6 +173,9 @@ def _decide(verdicts: list[Verdict]) -> Decision:
     for v in verdicts:
         if v.layer == "A3" and v.allowed is not None:
             return Decision(v.allowed, "A3", v.reason)
+    sharing = next((v for v in verdicts[1:] if v.layer == "A4" and v.allowed), None)
+    if sharing is not None:
+        return Decision(True, "A4", sharing.reason)
     capability_level = next(v for v in verdicts if v.layer == "A2")
     if capability_level.allowed is None:
         capability_level = next(v for v in verdicts if v.layer == "A1")
@@ -217,6 +225,8 @@ def visible(person: Person, role: PortalRole, name: str, model: type, owned: Col
     person_any = or_(rule(True, ItemEffect.INCLUDE), rule(True, ItemEffect.EXCLUDE))
     everyone_any = or_(rule(False, ItemEffect.INCLUDE), rule(False, ItemEffect.EXCLUDE))
     base = and_(owned, true() if capability_allowed else false())
+    if model.__name__ == "Document" and role == PortalRole.TENANT:
+        base = or_(_shared_with_tenant_sql(model, person), base)
     return or_(
         rule(True, ItemEffect.INCLUDE),
         and_(not_(person_any), rule(False, ItemEffect.INCLUDE)),
@@ -234,6 +244,29 @@ def _item_rules(name: str, item: object, person: Person) -> tuple[ItemRule | Non
     mine = next((r for r in rules if r.person_id == person.id), None)
     everyone = next((r for r in rules if r.person_id is None), None)
     return mine, everyone
+
+
+def _shared_with_tenant_sql(model: type, tenant: Person) -> ColumnElement[bool]:
+    """A4 sharing in SQL: a shared document whose owner owns a unit the tenant rents."""
+    from portal.access.models import ShareRule
+    from portal.bookings.models import Lease, LeaseStatus
+    from portal.properties.models import unit_owners
+
+    return exists().where(
+        ShareRule.document_id == model.id,
+        unit_owners.c.person_id == model.person_id,
+        Lease.unit_id == unit_owners.c.unit_id,
+        Lease.tenant_id == tenant.id,
+        Lease.status == LeaseStatus.ACTIVE,
+    )
+
+
+def _shared_with_tenant(document: object, tenant: Person) -> bool:
+    from portal.documents.models import Document
+
+    return bool(db.session.scalar(
+        select(Document.id).where(Document.id == document.id, _shared_with_tenant_sql(Document, tenant))
+    ))
 
 
 def _owns(person: Person, item: object) -> bool:

@@ -71,3 +71,13 @@ class TimeWindow(AgencyOwned, Base):
     capability: Mapped[str] = mapped_column(String(60))
     first_day: Mapped[int]
     last_day: Mapped[int]
+
+
+class ShareRule(AgencyOwned, Base):
+    """A4 sharing: an owner's document shown to every tenant of that owner's units."""
+
+    __tablename__ = "share_rules"
+    __table_args__ = (UniqueConstraint("document_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))

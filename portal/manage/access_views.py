@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal import access, db
-from portal.access.models import ItemEffect, OverrideEffect, PersonOverride, PortalDefault, TimeWindow
+from portal.access.models import ItemEffect, OverrideEffect, PersonOverride, PortalDefault, ShareRule, TimeWindow
 from portal.access.operations import add_window, set_default, set_item_rule, set_override
 from portal.agencies.models import StaffAudit
 from portal.documents.models import Document
@@ -105,6 +105,21 @@ def documents_rules(obj_id: int):
         return redirect(url_for("manage.documents_detail", obj_id=obj_id))
     db.session.commit()
     flash("Rule saved.", "success")
+    return redirect(url_for("manage.documents_detail", obj_id=obj_id))
+
+
+@bp.post(f"/documents/<{ID}:obj_id>/share")
+def documents_share(obj_id: int):
+    """A4 sharing: show an owner's document to every tenant of the owner's units (or stop)."""
+    document = documents.get(obj_id)
+    rule = db.session.scalar(select(ShareRule).where(ShareRule.document_id == document.id))
+    if rule is None:
+        db.session.add(ShareRule(agency_id=current_user.agency_id, document_id=document.id))
+        flash("Shared with every tenant of the owner's units.", "success")
+    else:
+        db.session.delete(rule)
+        flash("No longer shared.", "success")
+    db.session.commit()
     return redirect(url_for("manage.documents_detail", obj_id=obj_id))
 
 

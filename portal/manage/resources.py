@@ -10,7 +10,7 @@ from sqlalchemy import desc, select
 
 from portal import db, tags
 from portal.access import CAPABILITIES
-from portal.access.models import ItemRule
+from portal.access.models import ItemRule, ShareRule
 from portal.appointments.models import Appointment, AppointmentStatus
 from portal.appointments.operations import save_appointment
 from portal.bookings.models import Booking, BookingStatus, Channel, Lease, LeaseStatus
@@ -397,6 +397,7 @@ documents = Resource(
             select(ItemRule).where(ItemRule.item_type == "Document", ItemRule.item_id == d.id).order_by(ItemRule.id))),
         "document_capabilities": [c for c in CAPABILITIES.values() if c.items == "Document"],
         "people_choices": _people_choices(),
+        "shared": db.session.scalar(select(ShareRule.id).where(ShareRule.document_id == d.id)) is not None,
     },
 )
 
