@@ -23,10 +23,11 @@ def my_messages(person: Person) -> list[Message]:
     ))
 
 
-def my_requests(person: Person) -> list[WorkOrder]:
+def my_requests(person: Person, limit: int = 100) -> list[WorkOrder]:
     """The person's work requests, newest first."""
     return list(db.session.scalars(
         select(WorkOrder).where(WorkOrder.requester_id == person.id).order_by(desc(WorkOrder.created_at))
+        .limit(limit)
     ))
 
 

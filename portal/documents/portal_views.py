@@ -14,6 +14,17 @@ from portal.signin import current_person
 from portal.types import ID
 
 
+def recent_documents(person, role: PortalRole, limit: int = 5) -> list[Document]:
+    """The person's newest documents that the authorization engine lets them see."""
+    view = f"{role.value}.documents.view"
+    return list(db.session.scalars(
+        select(Document)
+        .where(access.visible(person, role, view, Document, Document.person_id == person.id))
+        .order_by(Document.created_at.desc(), Document.id.desc())
+        .limit(limit)
+    ))
+
+
 def install(bp: Blueprint, role: PortalRole) -> None:
     """Add /documents, /documents/<id> and its sign form to a portal blueprint."""
     view, signing = f"{role.value}.documents.view", f"{role.value}.documents.sign"

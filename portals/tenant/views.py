@@ -2,7 +2,8 @@
 
 from flask import render_template
 
-from portal import selfservice, viewas
+from portal import portal_pages, selfservice, viewas
+from portal.documents.portal_views import recent_documents
 from portal.people.models import PortalRole
 from portal.signin import current_person
 from portals.tenant import bp
@@ -15,6 +16,9 @@ def home_context(person) -> dict:
         "open_charges": selfservice.my_open_charges(person),
         "paid_charges": selfservice.my_paid_charges(person),
         "appointments": selfservice.my_appointments(person),
+        "requests": portal_pages.my_requests(person, limit=5),
+        "documents": recent_documents(person, PortalRole.TENANT),
+        "messages": portal_pages.my_messages(person)[:5],
     }
 
 
