@@ -13,12 +13,14 @@ from pathlib import Path
 from flask import current_app, render_template
 
 from portal import db, links
+from portal.access.models import ShareRule
 from portal.agencies.models import Agency
 from portal.agencies.operations import create_agency, create_staff
 from portal.appointments.models import AppointmentStatus
 from portal.appointments.operations import save_appointment
 from portal.bookings.models import BookingStatus, Channel, LeaseStatus, PaymentType
 from portal.bookings.operations import save_booking, save_lease
+from portal.documents.models import Document, DocumentKind
 from portal.money.models import ChargeKind
 from portal.money.operations import pay, save_charge
 from portal.people.models import PortalRole
@@ -74,6 +76,8 @@ def load(seed: int = 7) -> tuple[str, str]:
         floor, door = divmod(i, 4)
         units.append(save_unit(None, aid, {
             "property_id": seafront.id, "name": f"Apartment {floor + 1}{'ABCD'[door]}",
+            "access_code": f"{rng.randint(1000, 9999)}#", "wifi_name": f"Seafront-{floor + 1}{'ABCD'[door]}",
+            "wifi_password": secrets.token_urlsafe(6),
             "bedrooms": 1 + i % 3, "capacity": 2 + 2 * (i % 3), "external_id": f"SEA-{i + 1:02d}",
             "owner_ids": [owners[i % 3]], "tags": "sea view" if door < 2 else "pool",
         }))
@@ -97,6 +101,7 @@ def load(seed: int = 7) -> tuple[str, str]:
             "deposit": Decimal(rng.choice([1700, 1900, 2200])), "rent_day": 1,
         }))
     _rent_charges(leases, today)
+    _documents(aid, leases, owners[3])
     # Short-term: bookings over the last 60 and next 90 days on the other units.
     short_term = units[:10] + units[16:]
     guests = [_person(rng, aid, [PortalRole.GUEST], rng.choice(["", "returning", "vip", ""]))
@@ -140,6 +145,26 @@ def _rent_charges(leases: list, today: date) -> None:
                 pay(charge, lease.tenant, charge.amount, channel="office")
 
 
+def _documents(agency_id: int, leases: list, old_town_owner: int) -> None:
+    """Each tenant's lease to e-sign and house rules; one owner notice shared with their tenants."""
+    for lease in leases:
+        db.session.add_all([
+            Document(agency_id=agency_id, person_id=lease.tenant_id, kind=DocumentKind.AGREEMENT,
+                     title=f"Lease agreement — {lease.unit}", requires_signature=True,
+                     body=f"Lease of {lease.unit} to {lease.tenant.name} from {lease.start_date:%d %B %Y}.\n\n"
+                          f"Monthly rent: {lease.rent} EUR, due on day {lease.rent_day} of each month.\n"
+                          f"Deposit: {lease.deposit} EUR.\n\nThe tenant keeps the home in good order."),
+            Document(agency_id=agency_id, person_id=lease.tenant_id, kind=DocumentKind.NOTICE, title="House rules",
+                     body="Quiet hours 22:00-08:00. Recycling goes in the courtyard bins. No smoking indoors."),
+        ])
+    notice = Document(agency_id=agency_id, person_id=old_town_owner, kind=DocumentKind.NOTICE,
+                      title="Façade works in January",
+                      body="Scaffolding will be up on Calle Granada from 7 to 25 January. Balconies stay usable.")
+    db.session.add(notice)
+    db.session.flush()
+    db.session.add(ShareRule(agency_id=agency_id, document_id=notice.id))
+
+
 def _appointments(agency_id: int, leases: list, today: date) -> None:
     """A few inspections and repairs to confirm in the coming days."""
     for i, (lease, title) in enumerate(zip(leases[:3], ["Boiler service", "Annual inspection", "Window repair"],
@@ -153,7 +178,7 @@ def _appointments(agency_id: int, leases: list, today: date) -> None:
 
 
 def _welcome_upcoming_guests(agency_id: int, today: date) -> None:
-    """Mail the next few arriving guests, so the sent-mail page has real messages to open."""
+    """Mail the next arrivals who owe a balance, with a pay link, so Sent mail has real links to try."""
     from sqlalchemy import select
 
     from portal import mail
@@ -163,7 +188,8 @@ def _welcome_upcoming_guests(agency_id: int, today: date) -> None:
     portal_url = f"{current_app.config['BASE_URL'].rstrip('/')}/{agency.slug}/guest/"
     upcoming = db.session.scalars(
         select(Booking)
-        .where(Booking.status == BookingStatus.CONFIRMED, Booking.arrival >= today)
+        .where(Booking.status == BookingStatus.CONFIRMED, Booking.arrival >= today,
+               Booking.amount_paid < Booking.amount_due)  # the next arrivals who still owe a balance
         .order_by(Booking.arrival)
         .limit(3)
     )
