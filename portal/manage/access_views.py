@@ -153,7 +153,7 @@ def people_view_as(obj_id: int, role: str, page: str):
     db.session.add(StaffAudit(agency_id=current_user.agency_id, user_id=current_user.id, action="view-as",
                               detail=f"{role} portal, {page}, as person #{person.id}", ip=request.remote_addr))
     db.session.commit()
-    pages = [p for (r, p) in viewas.PAGES if r.value == role]
+    pages = sorted((p for (r, p) in viewas.PAGES if r.value == role), key=lambda p: (p != "home", p))
     context = portal_page.context(person)
     return render_template(portal_page.template, **context,
                            view_as={"role": PortalRole(role), "pages": pages})
