@@ -278,6 +278,14 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
+def gate(order: object) -> Decision:
+    """A4 approval gates: may work on this order go ahead, or does it wait for a decision?"""
+    pending = getattr(order, "pending_gates", [])
+    if pending:
+        return Decision(False, "A4", f"waiting for {' and '.join(pending)}")
+    return Decision(True, "A4", "no decision pending")
+
+
 class NotAvailable(Exception):
     """A capability refused: the page says so, and when it will be available again if known."""
 

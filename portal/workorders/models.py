@@ -50,12 +50,27 @@ class WorkOrder(AgencyOwned, Base):
     estimate: Mapped[Decimal | None] = mapped_column(Money)
     total: Mapped[Decimal | None] = mapped_column(Money)
     scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Approval gates (A4): the order waits for these decisions before work may go ahead.
+    needs_owner_approval: Mapped[bool] = mapped_column(default=False)
+    owner_decision: Mapped[str | None] = mapped_column(String(10))  # approved / denied
+    needs_vendor_acceptance: Mapped[bool] = mapped_column(default=False)
+    vendor_decision: Mapped[str | None] = mapped_column(String(10))  # accepted / declined
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     requester: Mapped[Person] = relationship(foreign_keys=[requester_id])
     vendor: Mapped[Person | None] = relationship(foreign_keys=[vendor_id])
     unit: Mapped[Unit] = relationship()
+
+    @property
+    def pending_gates(self) -> list[str]:
+        """The decisions this order still waits for: owner approval, vendor acceptance."""
+        pending = []
+        if self.needs_owner_approval and self.owner_decision is None:
+            pending.append("owner approval")
+        if self.needs_vendor_acceptance and self.vendor_decision is None:
+            pending.append("vendor acceptance")
+        return pending
 
     def __str__(self) -> str:
         return self.title
