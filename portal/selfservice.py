@@ -8,10 +8,11 @@ from flask import abort, redirect
 from sqlalchemy import select
 
 from portal import access, db, links
+from portal.appointments.actions import may_answer
 from portal.appointments.models import Appointment, AppointmentStatus
 from portal.money.actions import payer_portal
 from portal.money.models import Charge, ChargeStatus
-from portal.people.models import Person, PortalRole
+from portal.people.models import Person
 from portal.signin import bp, current_person
 from portal.types import ID
 
@@ -71,8 +72,9 @@ def respond_to_appointment(appointment_id: int):
     )
     if appointment is None or not links.ACTIONS["appointment"].actionable(appointment):
         abort(404)
-    if PortalRole.TENANT in person.active_roles:
-        access.require(person, PortalRole.TENANT, "tenant.appointments.view", appointment)
+    decision = may_answer(appointment, person)
+    if not decision.allowed:
+        raise access.NotAvailable(decision)
     url = links.issue("appointment", appointment, person)
     db.session.commit()
     return redirect(url, 303)

@@ -34,8 +34,8 @@ def today_for(booking: Booking) -> datetime:
 def check_in(booking: Booking) -> None:
     """Record the check-in time; allowed from the arrival day (agency time) until departure."""
     local_today = today_for(booking).date()
-    if booking.status == BookingStatus.CANCELLED:
-        raise FieldError("check_in", "This booking was cancelled.")
+    if booking.status != BookingStatus.CONFIRMED:
+        raise FieldError("check_in", "Check-in opens once the booking is confirmed.")
     if booking.checked_in_at is not None:
         raise FieldError("check_in", "You have already checked in.")
     if local_today < booking.arrival:
@@ -58,14 +58,21 @@ def check_out(booking: Booking) -> None:
 
 def codes_visible(booking: Booking) -> bool:
     """Access and Wi-Fi codes: after check-in, and until a day after check-out (or departure)."""
-    if booking.checked_in_at is None or booking.status == BookingStatus.CANCELLED:
+    if booking.checked_in_at is None or booking.status != BookingStatus.CONFIRMED:
         return False
     end = booking.checked_out_at or datetime.combine(booking.departure, time(23, 59), _zone(booking))
     return clock.now() <= end + timedelta(days=1)
 
 
+def ensure_open(booking: Booking) -> None:
+    """Changes to a stay are for bookings that are not cancelled and not over."""
+    if booking.status == BookingStatus.CANCELLED or today_for(booking).date() > booking.departure:
+        raise FieldError("booking", "This stay is cancelled or over.")
+
+
 def add_guests(booking: Booking, names: list[str]) -> None:
     """Set the other guests' names; the lead guest plus names fit the unit's capacity."""
+    ensure_open(booking)
     clean = [" ".join(n.split())[:100] for n in names if n and n.strip()]
     if len(clean) + 1 > booking.unit.capacity:
         raise FieldError("guest_names", f"{booking.unit} sleeps {booking.unit.capacity}: "

@@ -229,3 +229,65 @@ def test_an_owners_document_shared_with_the_tenants_of_the_owners_units(world):
                             person_id=tom.id, effect=ItemEffect.EXCLUDE))
     db.session.flush()
     assert access.can(tom, TENANT, CAP, report, at=at).layer == "A3"
+
+
+def test_sharing_shows_but_never_overrides_a_revocation_or_lets_others_sign(world):
+    from portal.access.models import ShareRule
+
+    a, tom, _ann, _doc = world
+    olga = f.person(a, "Olga Owner", "olga@example.com", roles=["owner"])
+    unit = f.unit(a, f.prop(a, "Olga's house"), "Flat 1")
+    unit.owners = [olga]
+    f.lease(a, unit, tenant=tom)
+    agreement = _document(a, olga, "Management agreement")
+    agreement.requires_signature = True
+    db.session.add(ShareRule(agency_id=a.id, document_id=agreement.id))
+    db.session.flush()
+    at = datetime(2026, 12, 5, tzinfo=MADRID)
+    assert access.can(tom, TENANT, CAP, agreement, at=at).layer == "A4"
+    assert not access.can(tom, TENANT, "tenant.documents.sign", agreement, at=at)  # sharing is for reading
+    from portal.documents.operations import sign
+    from portal.operations import FieldError
+
+    with pytest.raises(FieldError):
+        sign(agreement, tom, "Tom Tenant", "127.0.0.1", "test", read_sha256=agreement.sha256)
+    db.session.add(PersonOverride(agency_id=a.id, person_id=tom.id, capability=CAP, effect=OverrideEffect.REVOKE))
+    db.session.flush()
+    assert not access.can(tom, TENANT, CAP, agreement, at=at)
+    listed = db.session.scalars(select(Document.id).where(
+        access.visible(tom, TENANT, CAP, Document, Document.person_id == tom.id, at=at))).all()
+    assert agreement.id not in listed
+
+
+def test_one_rule_per_item_and_level(world):
+    from sqlalchemy.exc import IntegrityError
+
+    a, tom, _ann, doc = world
+    for person_id in (tom.id, None):
+        db.session.add(ItemRule(agency_id=a.id, capability=CAP, item_type="Document", item_id=doc.id,
+                                person_id=person_id, effect=ItemEffect.EXCLUDE))
+        db.session.flush()
+        with pytest.raises(IntegrityError), db.session.begin_nested():
+            db.session.add(ItemRule(agency_id=a.id, capability=CAP, item_type="Document", item_id=doc.id,
+                                    person_id=person_id, effect=ItemEffect.INCLUDE))
+            db.session.flush()
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "local", "allowed", "says"),
+    [
+        (31, 31, datetime(2027, 4, 30, 12), False, "to the end of the month"),  # "the last day" in April
+        (31, 31, datetime(2027, 4, 29, 12), True, None),
+        (31, 31, datetime(2027, 2, 28, 12), False, "to the end of the month"),
+        (10, 28, datetime(2027, 3, 28, 12), False, "to the 28th of each month; available again on 29 March"),
+        (10, 28, datetime(2027, 3, 29, 0, 0), True, None),
+    ],
+)
+def test_windows_in_short_months_and_their_wording(world, first, last, local, allowed, says):
+    a, tom, _ann, _doc = world
+    db.session.add(TimeWindow(agency_id=a.id, capability="tenant.pay", first_day=first, last_day=last))
+    db.session.flush()
+    decision = access.can(tom, TENANT, "tenant.pay", at=local.replace(tzinfo=MADRID))
+    assert decision.allowed is allowed
+    if says:
+        assert says in decision.reason

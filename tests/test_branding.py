@@ -65,3 +65,27 @@ def test_host_name_is_unique_and_settings_are_admin_only(app, client, login):
         )
         db.session.commit()
     assert client.get("/manage/agency").status_code == 403
+
+
+def test_the_platforms_own_host_cannot_be_claimed(app):
+    from portal import create_app
+
+    with app.app_context():
+        a = f.agency("alpha")
+        user = f.staff(a)
+        user.role = StaffRole.ADMIN
+        db.session.commit()
+    hosted = create_app({**app.config, "BASE_URL": "https://app.portico.example"})
+    try:
+        c = hosted.test_client()
+        page = c.get("/manage/login")
+        c.post("/manage/login", data={"email": "manager@alpha.example", "password": f.PASSWORD,
+                                      "csrf_token": csrf_token(page.text)})
+        page = c.get("/manage/agency")
+        for host in ["app.portico.example", "evil.app.portico.example"]:
+            r = c.post("/manage/agency", data={**SETTINGS, "host_name": host, "csrf_token": csrf_token(page.text)})
+            assert r.status_code == 422 and "Portico&#39;s own address" in r.text, host
+        ok = c.post("/manage/agency", data={**SETTINGS, "csrf_token": csrf_token(page.text)})
+        assert ok.status_code == 302
+    finally:
+        hosted.extensions["db.engine"].dispose()

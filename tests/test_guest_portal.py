@@ -136,3 +136,18 @@ def test_messages_page_shows_what_was_sent(app, stay, run_jobs):
     run_jobs()
     guest = _signed_in(app, stay["ana"])
     assert "Pool closed Monday" in guest.get("/alpha/guest/messages").text
+
+
+def test_a_pre_booking_cannot_check_in_or_see_codes(app, stay):
+    from portal.bookings.models import Booking, BookingStatus
+
+    with app.app_context():
+        booking = db.session.scalar(select(Booking).execution_options(all_agencies=True))
+        booking.status = BookingStatus.PRE_BOOKING
+        db.session.commit()
+    with clock.frozen_at(datetime(2026, 12, 10, 9, 0, tzinfo=UTC)):
+        guest = _signed_in(app, stay["ana"])
+        url = f"/alpha/guest/bookings/{stay['booking']}"
+        r = _post(guest, f"{url}/check-in")
+        assert r.status_code == 422 and "once the booking is confirmed" in r.text
+        assert "4711#" not in guest.get(url).text

@@ -41,6 +41,10 @@ def setup(app, client, login):
     return ids, tenant
 
 
+def _sha(html):
+    return re.search(r'name="sha256" value="([0-9a-f]{64})"', html).group(1)
+
+
 def _staff_post(client, url, **data):
     return client.post(url, data={"csrf_token": csrf_token(client.get("/manage/").text), **data})
 
@@ -105,10 +109,13 @@ def test_e_signing_records_the_exact_document(app, setup):
     ids, tenant = setup
     page = tenant.get(f"/alpha/tenant/documents/{ids['notice']}")
     empty = tenant.post(f"/alpha/tenant/documents/{ids['notice']}/sign",
-                        data={"csrf_token": csrf_token(page.text), "typed_name": "  "})
+                        data={"csrf_token": csrf_token(page.text), "typed_name": "  ", "sha256": _sha(page.text)})
     assert empty.status_code == 422 and "Type your full name to sign." in empty.text
+    stale = tenant.post(f"/alpha/tenant/documents/{ids['notice']}/sign",
+                        data={"csrf_token": csrf_token(page.text), "typed_name": "Tom Tenant", "sha256": "0" * 64})
+    assert stale.status_code == 422 and "The document changed since you opened it" in stale.text
     ok = tenant.post(f"/alpha/tenant/documents/{ids['notice']}/sign",
-                     data={"csrf_token": csrf_token(page.text), "typed_name": "Tom  Tenant"},
+                     data={"csrf_token": csrf_token(page.text), "typed_name": "Tom  Tenant", "sha256": _sha(page.text)},
                      headers={"User-Agent": "TestBrowser/1.0"})
     assert ok.status_code == 302
     assert "Signed by Tom Tenant" in tenant.get(f"/alpha/tenant/documents/{ids['notice']}").text
@@ -131,8 +138,10 @@ def test_e_signing_records_the_exact_document(app, setup):
 def test_signed_text_cannot_change(app, setup, client):
     ids, tenant = setup
     page = tenant.get(f"/alpha/tenant/documents/{ids['notice']}")
-    tenant.post(f"/alpha/tenant/documents/{ids['notice']}/sign",
-                data={"csrf_token": csrf_token(page.text), "typed_name": "Tom Tenant"})
+    signed = tenant.post(f"/alpha/tenant/documents/{ids['notice']}/sign",
+                         data={"csrf_token": csrf_token(page.text), "typed_name": "Tom Tenant",
+                               "sha256": _sha(page.text)})
+    assert signed.status_code == 302
     edit = _staff_post(client, f"/manage/documents/{ids['notice']}/edit", person_id=ids["tom"], kind="notice",
                        title="Rent increase notice", body="Different words", requires_signature="y")
     assert edit.status_code == 422
@@ -149,3 +158,41 @@ def test_view_portal_as_is_read_only_and_audited(app, setup, client):
     assert client.get(f"/manage/people/{ids['tom']}/view-as/owner/home").status_code == 404
     with app.app_context():
         assert db.session.scalar(select(func.count(StaffAudit.id)).execution_options(all_agencies=True)) == 1
+
+
+def test_another_persons_document_is_404_even_when_the_capability_is_off(setup, client):
+    ids, tenant = setup
+    _staff_post(client, f"/manage/people/{ids['tom']}/access", **{"tenant.documents.view": "revoke"})
+    assert tenant.get(f"/alpha/tenant/documents/{ids['anns']}").status_code == 404
+    assert tenant.get(f"/alpha/tenant/documents/{ids['notice']}").status_code == 403  # his own: says why
+
+
+def test_revoked_capabilities_leave_the_home_page(app, setup, client, run_jobs):
+    from portal import mail
+
+    ids, tenant = setup
+    with app.app_context():
+        from portal.people.models import Person
+
+        tom = db.session.scalar(select(Person).where(Person.id == ids["tom"]).execution_options(all_agencies=True))
+        db.scope(db.session, tom.agency_id)
+        mail.send(to=tom.email, subject="Private note", text="x", person=tom)
+        db.session.commit()
+    run_jobs()
+    assert "Private note" in tenant.get("/alpha/tenant/").text
+    _staff_post(client, f"/manage/people/{ids['tom']}/access", **{"tenant.messages.view": "revoke"})
+    assert "Private note" not in tenant.get("/alpha/tenant/").text
+    assert tenant.get("/alpha/tenant/messages").status_code == 403
+
+
+def test_odd_numbers_in_back_office_forms_are_not_errors(setup, client):
+    ids, _tenant = setup
+    for url in ["/manage/explain?person=%C2%B2&capability=tenant.pay",
+                "/manage/explain?person=99999999999999999999999&capability=tenant.pay&document=99999999999999999",
+                "/manage/people?page=%C2%B2", "/manage/charges/new?lease_id=%C2%B2"]:
+        assert client.get(url).status_code == 200, url
+    r = _staff_post(client, "/manage/access/windows", capability="tenant.pay", first_day="²", last_day="5")
+    assert r.status_code in (302, 303)
+    r = _staff_post(client, f"/manage/documents/{ids['notice']}/rules", effect="exclude", who="²",
+                    capability="tenant.documents.view")
+    assert r.status_code == 302

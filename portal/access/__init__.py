@@ -95,8 +95,9 @@ def _local_day(agency: Agency, at: datetime) -> date:
 
 
 def _window_covers(window: TimeWindow, day: date) -> bool:
-    last = min(window.last_day, calendar.monthrange(day.year, day.month)[1])
-    return window.first_day <= day.day <= last
+    # Days past the month's end mean its last day: a 31-31 window is "the last day of every month".
+    month_end = calendar.monthrange(day.year, day.month)[1]
+    return min(window.first_day, month_end) <= day.day <= min(window.last_day, month_end)
 
 
 def _next_open_day(windows: list[TimeWindow], day: date) -> date:
@@ -123,7 +124,7 @@ def explain(person: Person, role: PortalRole, name: str, item: object | None = N
     closing = [w for w in windows if _window_covers(w, day)]
     if closing:
         w = closing[0]
-        until = "the end of the month" if w.last_day >= 28 else f"the {_ordinal(w.last_day)}"
+        until = "the end of the month" if w.last_day == 31 else f"the {_ordinal(w.last_day)}"
         again = _next_open_day(windows, day)
         verdicts.append(Verdict("A4", False, f"{cap.label} is off from the {_ordinal(w.first_day)} to {until} "
                                              f"of each month; available again on {again:%-d %B %Y}"))
@@ -139,7 +140,7 @@ def explain(person: Person, role: PortalRole, name: str, item: object | None = N
                 verdicts.append(Verdict("A3", rule.effect == ItemEffect.INCLUDE,
                                         f"{type(item).__name__.lower()} #{item.id} {rule.effect.value}d for {who}"))
 
-    if item is not None and cap.items == "Document" and role == PortalRole.TENANT:
+    if item is not None and name == "tenant.documents.view":
         shared = _shared_with_tenant(item, person)
         verdicts.append(Verdict("A4", True if shared else None,
                                 "shared with every tenant of the owner's units" if shared else "not shared"))
@@ -173,16 +174,19 @@ def _decide(verdicts: list[Verdict]) -> Decision:
     for v in verdicts:
         if v.layer == "A3" and v.allowed is not None:
             return Decision(v.allowed, "A3", v.reason)
-    sharing = next((v for v in verdicts[1:] if v.layer == "A4" and v.allowed), None)
-    if sharing is not None:
-        return Decision(True, "A4", sharing.reason)
     capability_level = next(v for v in verdicts if v.layer == "A2")
     if capability_level.allowed is None:
         capability_level = next(v for v in verdicts if v.layer == "A1")
+    if not capability_level.allowed:
+        return Decision(False, capability_level.layer, capability_level.reason)
     owner = next((v for v in verdicts if v.layer == "owner"), None)
-    if capability_level.allowed and owner is not None:
-        return Decision(False, "owner", owner.reason)
-    return Decision(bool(capability_level.allowed), capability_level.layer, capability_level.reason)
+    if owner is None:
+        return Decision(True, capability_level.layer, capability_level.reason)
+    # Not theirs: only sharing (A4) can show it, and only if the capability itself is on.
+    sharing = next((v for v in verdicts[1:] if v.layer == "A4" and v.allowed), None)
+    if sharing is not None:
+        return Decision(True, "A4", sharing.reason)
+    return Decision(False, "owner", owner.reason)
 
 
 def can(person: Person, role: PortalRole, name: str, item: object | None = None,
@@ -224,9 +228,9 @@ def visible(person: Person, role: PortalRole, name: str, model: type, owned: Col
 
     person_any = or_(rule(True, ItemEffect.INCLUDE), rule(True, ItemEffect.EXCLUDE))
     everyone_any = or_(rule(False, ItemEffect.INCLUDE), rule(False, ItemEffect.EXCLUDE))
+    if model.__name__ == "Document" and name == "tenant.documents.view":
+        owned = or_(owned, _shared_with_tenant_sql(model, person))
     base = and_(owned, true() if capability_allowed else false())
-    if model.__name__ == "Document" and role == PortalRole.TENANT:
-        base = or_(_shared_with_tenant_sql(model, person), base)
     return or_(
         rule(True, ItemEffect.INCLUDE),
         and_(not_(person_any), rule(False, ItemEffect.INCLUDE)),
@@ -241,9 +245,11 @@ def _item_rules(name: str, item: object, person: Person) -> tuple[ItemRule | Non
             or_(ItemRule.person_id == person.id, ItemRule.person_id.is_(None)),
         ).order_by(ItemRule.id)
     ).all()
-    mine = next((r for r in rules if r.person_id == person.id), None)
-    everyone = next((r for r in rules if r.person_id is None), None)
-    return mine, everyone
+    def pick(candidates: list[ItemRule]) -> ItemRule | None:
+        # Should a level hold two rules, an include wins, exactly as in visible().
+        return next((r for r in candidates if r.effect == ItemEffect.INCLUDE), candidates[0] if candidates else None)
+
+    return pick([r for r in rules if r.person_id == person.id]), pick([r for r in rules if r.person_id is None])
 
 
 def _shared_with_tenant_sql(model: type, tenant: Person) -> ColumnElement[bool]:
@@ -302,6 +308,17 @@ def require(person: Person, role: PortalRole, name: str, item: object | None = N
     decision = can(person, role, name, item)
     if decision.allowed:
         return decision
-    if item is not None and decision.layer in ("A3", "owner"):
+    if item is not None and (decision.layer in ("A3", "owner") or not _within_reach(person, name, item)):
         abort(404)
     raise NotAvailable(decision)
+
+
+def _within_reach(person: Person, name: str, item: object) -> bool:
+    """Whether the item is the person's, or put in their reach by an include rule or sharing:
+    only then may a refusal say that it exists."""
+    if _owns(person, item):
+        return True
+    mine, everyone = _item_rules(name, item, person)
+    if ItemEffect.INCLUDE in {r.effect for r in (mine, everyone) if r is not None}:
+        return True
+    return name == "tenant.documents.view" and _shared_with_tenant(item, person)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import AgencyOwned, Base
@@ -48,7 +48,13 @@ class ItemRule(AgencyOwned, Base):
     """A3: include or exclude one item, for one person or (person empty) for everyone of the portal."""
 
     __tablename__ = "item_rules"
-    __table_args__ = (Index("ix_item_rules_item", "item_type", "item_id", "capability"),)
+    __table_args__ = (
+        Index("ix_item_rules_item", "item_type", "item_id", "capability"),
+        # One rule per item, capability and person, and one for everyone (NULL person).
+        Index("uq_item_rules_person", "capability", "item_type", "item_id", "person_id", unique=True),
+        Index("uq_item_rules_everyone", "capability", "item_type", "item_id", unique=True,
+              postgresql_where=text("person_id IS NULL"), sqlite_where=text("person_id IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     capability: Mapped[str] = mapped_column(String(60))

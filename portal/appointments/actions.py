@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import joinedload
 
-from portal import db, links
+from portal import access, db, links
 from portal.agencies.models import Agency
 from portal.appointments.models import Appointment, AppointmentStatus
 from portal.links.models import ActionLink
+from portal.people.models import PortalRole
 from portal.properties.models import Unit
 
 OPEN_FOR_ANSWER = (AppointmentStatus.PROPOSED, AppointmentStatus.MOVE_REQUESTED)
@@ -22,6 +23,13 @@ def when(appointment: Appointment) -> str:
     zone = ZoneInfo(db.session.get(Agency, appointment.agency_id).timezone)  # in the identity map already
     local = appointment.starts_at.astimezone(zone)
     return f"{local:%a} {local.day} {local:%b %Y} at {local:%H:%M}"
+
+
+def may_answer(appointment: Appointment, person) -> access.Decision:
+    """Tenants answer appointments when their portal allows it; others (owners, vendors) always may."""
+    if PortalRole.TENANT in person.active_roles:
+        return access.can(person, PortalRole.TENANT, "tenant.appointments.view", appointment)
+    return access.Decision(True, "A1", "appointments are always answerable")
 
 
 def describe(appointment: Appointment) -> str:
@@ -65,6 +73,7 @@ links.register(
         mail="appointment_request",
         template="links/appointment.html",
         actionable=lambda appointment: appointment.status in OPEN_FOR_ANSWER,
+        authorize=lambda appointment, person: may_answer(appointment, person),
         load=(joinedload(Appointment.unit).joinedload(Unit.property),),
     )
 )

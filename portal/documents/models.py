@@ -6,7 +6,7 @@ import enum
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import AgencyOwned, Base
@@ -51,6 +51,7 @@ class Signature(AgencyOwned, Base):
     """A typed-name e-signature of one document's exact text."""
 
     __tablename__ = "signatures"
+    __table_args__ = (UniqueConstraint("document_id", "person_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="RESTRICT"), index=True)

@@ -14,8 +14,11 @@ from portal.people.models import Person
 
 def save_document(document: Document | None, agency_id: int, data: dict[str, Any]) -> Document:
     """Create or edit a document; a signed document's text can no longer change."""
-    if document is not None and document.body != data["body"] and signatures_of(document):
-        raise FieldError("body", "This document has been signed; its text can no longer change.")
+    if document is not None and signatures_of(document):
+        if document.body != data["body"]:
+            raise FieldError("body", "This document has been signed; its text can no longer change.")
+        if document.person_id != data["person_id"]:
+            raise FieldError("person_id", "This document has been signed; it stays with its signer.")
     if document is None:
         document = Document(agency_id=agency_id)
         db.session.add(document)
@@ -38,9 +41,14 @@ def signature_of(document: Document, person: Person) -> Signature | None:
     )
 
 
-def sign(document: Document, person: Person, typed_name: str, ip: str | None, user_agent: str | None) -> Signature:
-    """E-sign: the typed name, time, IP, user agent and SHA-256 of the exact text (flushes)."""
+def sign(document: Document, person: Person, typed_name: str, ip: str | None, user_agent: str | None,
+         read_sha256: str | None = None) -> Signature:
+    """E-sign: the typed name, time, IP, user agent and SHA-256 of the exact text read (flushes)."""
     typed_name = " ".join((typed_name or "").split())
+    if document.person_id != person.id:
+        raise FieldError("typed_name", "Only the person this document is for can sign it.")
+    if read_sha256 is not None and read_sha256 != document.sha256:
+        raise FieldError("typed_name", "The document changed since you opened it. Please read it again, then sign.")
     if not document.requires_signature:
         raise FieldError("typed_name", "This document does not need a signature.")
     if signature_of(document, person) is not None:

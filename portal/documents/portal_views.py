@@ -53,7 +53,8 @@ def install(bp: Blueprint, role: PortalRole) -> None:
     @bp.get(f"/documents/<{ID}:doc_id>")
     def document(doc_id: int):
         person, doc = current_person(), _get(doc_id)
-        can_sign = doc.requires_signature and access.can(person, role, signing, doc).allowed
+        can_sign = (doc.requires_signature and doc.person_id == person.id
+                    and access.can(person, role, signing, doc).allowed)
         return render_template("portal/document.html", person=person, document=doc, portal=bp.name,
                                signature=signature_of(doc, person), can_sign=can_sign, error=None)
 
@@ -62,7 +63,8 @@ def install(bp: Blueprint, role: PortalRole) -> None:
         person, doc = current_person(), _get(doc_id)
         access.require(person, role, signing, doc)
         try:
-            sign(doc, person, request.form.get("typed_name", ""), request.remote_addr, request.user_agent.string)
+            sign(doc, person, request.form.get("typed_name", ""), request.remote_addr, request.user_agent.string,
+                 read_sha256=request.form.get("sha256", ""))
         except FieldError as err:
             db.session.rollback()
             return render_template("portal/document.html", person=person, document=doc, portal=bp.name,

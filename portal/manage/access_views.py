@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portal import access, db
 from portal.access.models import ItemEffect, OverrideEffect, PersonOverride, PortalDefault, ShareRule, TimeWindow
@@ -47,7 +48,7 @@ def access_add_window():
     """A4: add a monthly window in which a capability is off."""
     try:
         add_window(current_user.agency_id, request.form.get("capability", ""),
-                   _int(request.form.get("first_day")), _int(request.form.get("last_day")))
+                   _int(request.form.get("first_day")) or 0, _int(request.form.get("last_day")) or 0)
     except FieldError as err:
         db.session.rollback()
         flash(err.message, "error")
@@ -91,19 +92,23 @@ def documents_rules(obj_id: int):
     who = request.form.get("who", "")
     person_id = None
     if who != "everyone":
-        if not who.isdigit() or db.session.get(Person, int(who)) is None:
+        person_id = _int(who)
+        if person_id is None or db.session.get(Person, person_id) is None:
             flash("Choose a person or everyone.", "error")
             return redirect(url_for("manage.documents_detail", obj_id=obj_id))
-        person_id = int(who)
     effect = request.form.get("effect", "")
     try:
         set_item_rule(current_user.agency_id, request.form.get("capability", ""), document, person_id,
                       ItemEffect(effect) if effect in {e.value for e in ItemEffect} else None)
+        db.session.commit()
     except FieldError as err:
         db.session.rollback()
         flash(err.message, "error")
         return redirect(url_for("manage.documents_detail", obj_id=obj_id))
-    db.session.commit()
+    except IntegrityError:  # someone saved a rule for the same item at the same moment
+        db.session.rollback()
+        flash("This rule was changed at the same moment by someone else; please check it and try again.", "error")
+        return redirect(url_for("manage.documents_detail", obj_id=obj_id))
     flash("Rule saved.", "success")
     return redirect(url_for("manage.documents_detail", obj_id=obj_id))
 
@@ -128,12 +133,12 @@ def explain():
     """Pick a person, a capability and optionally a document: every layer's verdict."""
     people_list = db.session.execute(select(Person.id, Person.name).order_by(Person.name)).all()
     person = cap = document = result = None
-    if request.args.get("person", "").isdigit():
-        person = db.session.get(Person, int(request.args["person"]))
+    if _int(request.args.get("person")) is not None:
+        person = db.session.get(Person, _int(request.args["person"]))
     if request.args.get("capability") in access.CAPABILITIES:
         cap = access.CAPABILITIES[request.args["capability"]]
-    if request.args.get("document", "").isdigit():
-        document = db.session.get(Document, int(request.args["document"]))
+    if _int(request.args.get("document")) is not None:
+        document = db.session.get(Document, _int(request.args["document"]))
     if person is not None and cap is not None:
         result = access.explain(person, cap.portal, cap.name, document if cap.items == "Document" else None)
     return render_template("manage/explain.html", people_list=people_list, capabilities=access.CAPABILITIES,
@@ -159,5 +164,9 @@ def people_view_as(obj_id: int, role: str, page: str):
                            view_as={"role": PortalRole(role), "pages": pages})
 
 
-def _int(value: str | None) -> int:
-    return int(value) if value and value.isdigit() and len(value) < 3 else 0
+def _int(value: str | None, limit: int = 2_147_483_647) -> int | None:
+    """A plain decimal number within the database's range, or None ("²".isdigit() is True too)."""
+    if not value or not value.isascii() or not value.isdigit() or len(value) > 10:
+        return None
+    number = int(value)
+    return number if number <= limit else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -26,8 +28,12 @@ def agency_settings():
     if form.validate_on_submit():
         host = form.host_name.data or None
         taken = host and db.session.scalar(select(Agency.id).where(Agency.host_name == host, Agency.id != agency.id))
+        platform = urlsplit(current_app.config["BASE_URL"]).hostname or ""
         if taken:
             form.host_name.errors = ["Another agency already uses this host name."]
+            status = 422
+        elif host and platform and (host == platform or host.endswith("." + platform)):
+            form.host_name.errors = ["That is Portico's own address; use your agency's domain."]
             status = 422
         else:
             for name in ("name", "timezone", "currency", "primary_color", "accent_color"):

@@ -282,7 +282,8 @@ def _prepare_charge_form(form: ChargeForm) -> None:
     form.booking_id.choices = options(_booking_choices())
     # Arriving from a lease or booking page: preselect it.
     for name in ("lease_id", "booking_id"):
-        if request.method == "GET" and request.args.get(name, "").isdigit():
+        value = request.args.get(name, "")
+        if request.method == "GET" and value.isascii() and value.isdigit() and len(value) < 10:
             form[name].data = int(request.args[name])
 
 

@@ -38,6 +38,8 @@ def perform(charge: Charge, link: ActionLink, form: Mapping[str, str]) -> str:
         amount = parse_amount(form.get("amount"), charge)
         payment = pay(charge, person, amount, channel="link")
         autopay = form.get("autopay") == "yes" and charge.kind == ChargeKind.RENT and charge.lease_id
+        if autopay and not access.can(person, PortalRole.TENANT, "tenant.autopay").allowed:
+            raise PaymentRefused("Automatic payments are not available to you; pay this charge on its own.")
         if autopay:
             set_up_autopay(charge, person)
     except PaymentRefused as refused:

@@ -119,6 +119,6 @@ def options(booking_id: int):
 def requests(booking_id: int):
     """Ask for a repair or cleaning during the stay."""
     form = request.form
-    return _act(booking_id, "guest.requests.submit", lambda b: submit_request(
+    return _act(booking_id, "guest.requests.submit", lambda b: stays.ensure_open(b) or (submit_request(
         current_person(), b.unit, form.get("kind", ""), form.get("title", ""), form.get("description", ""),
-        booking_id=b.id) and "Request sent. We will be in touch.")
+        booking_id=b.id) and "Request sent. We will be in touch."))

@@ -2,7 +2,7 @@
 
 from flask import render_template
 
-from portal import portal_pages, selfservice, viewas
+from portal import access, portal_pages, selfservice, viewas
 from portal.documents.portal_views import recent_documents
 from portal.people.models import PortalRole
 from portal.signin import current_person
@@ -10,15 +10,19 @@ from portals.tenant import bp
 
 
 def home_context(person) -> dict:
-    """What the tenant owes, has paid, and has coming up."""
+    """What the tenant owes, has paid, and has coming up (each part as the engine allows)."""
+
+    def allows(capability: str) -> bool:
+        return access.can(person, PortalRole.TENANT, capability).allowed
+
     return {
         "person": person,
         "open_charges": selfservice.my_open_charges(person),
         "paid_charges": selfservice.my_paid_charges(person),
-        "appointments": selfservice.my_appointments(person),
+        "appointments": selfservice.my_appointments(person) if allows("tenant.appointments.view") else [],
         "requests": portal_pages.my_requests(person, limit=5),
         "documents": recent_documents(person, PortalRole.TENANT),
-        "messages": portal_pages.my_messages(person)[:5],
+        "messages": portal_pages.my_messages(person)[:5] if allows("tenant.messages.view") else [],
     }
 
 
