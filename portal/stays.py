@@ -64,9 +64,14 @@ def codes_visible(booking: Booking) -> bool:
     return clock.now() <= end + timedelta(days=1)
 
 
+def is_open(booking: Booking) -> bool:
+    """Not cancelled and not over (in the agency's time zone)."""
+    return booking.status != BookingStatus.CANCELLED and today_for(booking).date() <= booking.departure
+
+
 def ensure_open(booking: Booking) -> None:
     """Changes to a stay are for bookings that are not cancelled and not over."""
-    if booking.status == BookingStatus.CANCELLED or today_for(booking).date() > booking.departure:
+    if not is_open(booking):
         raise FieldError("booking", "This stay is cancelled or over.")
 
 

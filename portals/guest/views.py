@@ -64,6 +64,7 @@ def _page(booking: Booking, error: str | None = None, status: int = 200):
         "booking": booking,
         "codes": stays.codes_visible(booking) and access.can(person, GUEST, "guest.codes.view").allowed,
         "options": stays.options_for(booking),
+        "open": stays.is_open(booking),
         "error": error,
     }
     return render_template("guest/booking.html", **context), status
