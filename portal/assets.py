@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask import Flask, g
 from flask_login import current_user
@@ -31,7 +30,7 @@ def localtime(value: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
     if value is None:
         return ""
     agency = _agency()
-    zone = ZoneInfo(agency.timezone) if agency else None
+    zone = agency.zone if agency else None
     return value.astimezone(zone).strftime(fmt) if zone else value.strftime(fmt)
 
 

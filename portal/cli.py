@@ -134,16 +134,13 @@ def money_group() -> None:
 @with_appcontext
 def money_collect() -> None:
     """Collect today's due rent from tenants who pre-approved automatic payments."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
     from portal.agencies.models import Agency
     from portal.money.operations import collect_due
 
     total = 0
     for agency in db.session.scalars(select(Agency)).all():
         db.scope(db.session, agency.id)
-        total += len(collect_due(datetime.now(ZoneInfo(agency.timezone)).date()))
+        total += len(collect_due(agency.today()))
         db.session.commit()
     click.echo(f"Collected {total} automatic payment(s).")
 

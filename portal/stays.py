@@ -23,7 +23,7 @@ DEFAULT_OPTIONS = [
 
 
 def _zone(booking: Booking) -> ZoneInfo:
-    return ZoneInfo(db.session.get(Agency, booking.agency_id).timezone)
+    return db.session.get(Agency, booking.agency_id).zone
 
 
 def today_for(booking: Booking) -> datetime:

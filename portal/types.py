@@ -12,6 +12,16 @@ from sqlalchemy.types import TypeDecorator
 # The URL converter for ids: beyond a 32-bit INTEGER column's range a lookup would fail.
 ID = "int(max=2147483647)"
 
+
+
+def parse_id(raw: str | None) -> int | None:
+    """A plain decimal number that fits an id column, or None ("²".isdigit() is True too)."""
+    if not raw or not raw.isascii() or not raw.isdigit() or len(raw) > 10:
+        return None
+    number = int(raw)
+    return number if number <= 2_147_483_647 else None
+
+
 SCALE = 4  # enough for every ISO 4217 currency precision
 _UNIT = Decimal(1).scaleb(-SCALE)
 

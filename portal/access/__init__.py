@@ -10,7 +10,6 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select, true
 
@@ -91,7 +90,7 @@ class Verdict:
 
 
 def _local_day(agency: Agency, at: datetime) -> date:
-    return at.astimezone(ZoneInfo(agency.timezone)).date()
+    return at.astimezone(agency.zone).date()
 
 
 def _window_covers(window: TimeWindow, day: date) -> bool:

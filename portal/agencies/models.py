@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, String
@@ -31,6 +32,17 @@ class Agency(Base):
     host_name: Mapped[str | None] = mapped_column(String(255), unique=True)
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The agency's time zone, in which its days, windows and appointments are reckoned."""
+        return ZoneInfo(self.timezone)
+
+    def today(self) -> date:
+        """Today's date in the agency's time zone."""
+        from portal import clock
+
+        return clock.now().astimezone(self.zone).date()
 
     def __repr__(self) -> str:
         return f"<Agency {self.slug}>"

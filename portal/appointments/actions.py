@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import joinedload
 
@@ -20,7 +19,7 @@ OPEN_FOR_ANSWER = (AppointmentStatus.PROPOSED, AppointmentStatus.MOVE_REQUESTED)
 
 def when(appointment: Appointment) -> str:
     """The appointment's time in the agency's time zone, e.g. 'Tue 1 Dec 2026 at 10:30'."""
-    zone = ZoneInfo(db.session.get(Agency, appointment.agency_id).timezone)  # in the identity map already
+    zone = db.session.get(Agency, appointment.agency_id).zone  # in the identity map already
     local = appointment.starts_at.astimezone(zone)
     return f"{local:%a} {local.day} {local:%b %Y} at {local:%H:%M}"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from portal import db
 from portal.agencies.models import Agency
@@ -14,7 +13,7 @@ from portal.operations import FieldError, assign
 
 def save_appointment(appointment: Appointment | None, agency_id: int, data: dict[str, Any]) -> Appointment:
     """Create or edit an appointment; the time is entered in the agency's time zone."""
-    zone = ZoneInfo(db.session.get(Agency, agency_id).timezone)
+    zone = db.session.get(Agency, agency_id).zone
     if appointment is None:
         appointment = Appointment(agency_id=agency_id, version=0)
         db.session.add(appointment)

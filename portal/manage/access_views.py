@@ -18,7 +18,7 @@ from portal.manage.crud import get_scoped
 from portal.manage.resources import documents, people
 from portal.operations import FieldError
 from portal.people.models import Person, PortalRole
-from portal.types import ID
+from portal.types import ID, parse_id
 
 
 def _by_portal() -> dict[PortalRole, list[access.Capability]]:
@@ -48,7 +48,7 @@ def access_add_window():
     """A4: add a monthly window in which a capability is off."""
     try:
         add_window(current_user.agency_id, request.form.get("capability", ""),
-                   _int(request.form.get("first_day")) or 0, _int(request.form.get("last_day")) or 0)
+                   parse_id(request.form.get("first_day")) or 0, parse_id(request.form.get("last_day")) or 0)
     except FieldError as err:
         db.session.rollback()
         flash(err.message, "error")
@@ -92,7 +92,7 @@ def documents_rules(obj_id: int):
     who = request.form.get("who", "")
     person_id = None
     if who != "everyone":
-        person_id = _int(who)
+        person_id = parse_id(who)
         if person_id is None or db.session.get(Person, person_id) is None:
             flash("Choose a person or everyone.", "error")
             return redirect(url_for("manage.documents_detail", obj_id=obj_id))
@@ -133,12 +133,12 @@ def explain():
     """Pick a person, a capability and optionally a document: every layer's verdict."""
     people_list = db.session.execute(select(Person.id, Person.name).order_by(Person.name)).all()
     person = cap = document = result = None
-    if _int(request.args.get("person")) is not None:
-        person = db.session.get(Person, _int(request.args["person"]))
+    if parse_id(request.args.get("person")) is not None:
+        person = db.session.get(Person, parse_id(request.args["person"]))
     if request.args.get("capability") in access.CAPABILITIES:
         cap = access.CAPABILITIES[request.args["capability"]]
-    if _int(request.args.get("document")) is not None:
-        document = db.session.get(Document, _int(request.args["document"]))
+    if parse_id(request.args.get("document")) is not None:
+        document = db.session.get(Document, parse_id(request.args["document"]))
     if person is not None and cap is not None:
         result = access.explain(person, cap.portal, cap.name, document if cap.items == "Document" else None)
     return render_template("manage/explain.html", people_list=people_list, capabilities=access.CAPABILITIES,
@@ -162,11 +162,3 @@ def people_view_as(obj_id: int, role: str, page: str):
     context = portal_page.context(person)
     return render_template(portal_page.template, **context,
                            view_as={"role": PortalRole(role), "pages": pages})
-
-
-def _int(value: str | None, limit: int = 2_147_483_647) -> int | None:
-    """A plain decimal number within the database's range, or None ("²".isdigit() is True too)."""
-    if not value or not value.isascii() or not value.isdigit() or len(value) > 10:
-        return None
-    number = int(value)
-    return number if number <= limit else None

@@ -16,7 +16,7 @@ from sqlalchemy import Select, func, or_, select
 from portal import db
 from portal.manage.forms import AmountField
 from portal.operations import FieldError
-from portal.types import ID
+from portal.types import ID, parse_id
 
 
 @dataclass
@@ -68,7 +68,7 @@ class Page:
 def requested_page() -> int:
     """The `page` query argument as a number from 1 (malformed values mean page 1)."""
     raw = request.args.get("page", "1")
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 1
+    return parse_id(raw) or 1
 
 
 def paginate(stmt: Select, number: int, size: int) -> Page:

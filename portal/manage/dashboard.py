@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from flask import render_template
 from flask_login import current_user
@@ -19,7 +18,7 @@ from portal.properties.models import Unit
 @bp.get("/")
 def dashboard():
     """Counts, and arrivals and departures over the next week in the agency's time zone."""
-    today = datetime.now(ZoneInfo(current_user.agency.timezone)).date()
+    today = current_user.agency.today()
     week = today + timedelta(days=7)
     live = Booking.status != BookingStatus.CANCELLED
 

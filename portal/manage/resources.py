@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from flask import request
 from flask_login import current_user
 from sqlalchemy import desc, select
@@ -39,6 +37,7 @@ from portal.people.operations import save_person
 from portal.properties.models import Property, Unit
 from portal.properties.operations import save_property, save_unit
 from portal.tags import Tag
+from portal.types import parse_id
 
 
 def _property_choices() -> list[tuple[int, str]]:
@@ -282,9 +281,8 @@ def _prepare_charge_form(form: ChargeForm) -> None:
     form.booking_id.choices = options(_booking_choices())
     # Arriving from a lease or booking page: preselect it.
     for name in ("lease_id", "booking_id"):
-        value = request.args.get(name, "")
-        if request.method == "GET" and value.isascii() and value.isdigit() and len(value) < 10:
-            form[name].data = int(request.args[name])
+        if request.method == "GET" and parse_id(request.args.get(name)) is not None:
+            form[name].data = parse_id(request.args.get(name))
 
 
 charges = Resource(
@@ -326,7 +324,7 @@ def _prepare_appointment_form(form: AppointmentForm) -> None:
 
 
 def _local(moment):
-    return moment.astimezone(ZoneInfo(current_user.agency.timezone)).replace(tzinfo=None)
+    return moment.astimezone(current_user.agency.zone).replace(tzinfo=None)
 
 
 appointments = Resource(
