@@ -180,3 +180,30 @@ def page(browser, live_server):
     p = context.new_page()
     yield p
     context.close()
+
+
+FORM_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
+
+
+def press_link(client, token: str, **extra):
+    """Open a link's page and press its button, as a person would; returns the POST response."""
+    page = client.get(f"/l/{token}")
+    assert page.status_code == 200, page.text
+    return client.post(f"/l/{token}", data={"form_token": FORM_TOKEN.search(page.text).group(1), **extra})
+
+
+def signed_in_client(app, person_id: int):
+    """A test client signed in to the portals as this person, through a real sign-in link."""
+    from sqlalchemy import select
+
+    from portal import links
+    from portal.people.models import Person
+
+    with app.app_context():
+        person = db.session.scalar(select(Person).where(Person.id == person_id).execution_options(all_agencies=True))
+        db.scope(db.session, person.agency_id)
+        token = links.token(links.create("login", person, person))
+        db.session.commit()
+    client = app.test_client()
+    press_link(client, token)
+    return client

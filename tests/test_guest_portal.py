@@ -7,27 +7,13 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from portal import clock, db, links
+from portal import clock, db
 from portal.money.models import Charge, ChargeKind
 from portal.workorders.models import WorkOrder
 from tests import factories as f
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, signed_in_client
 
 MADRID_NOON = datetime(2026, 12, 9, 11, 0, tzinfo=UTC)  # 12:00 in Madrid
-
-
-def _signed_in(app, person_id):
-    with app.app_context():
-        from portal.people.models import Person
-
-        person = db.session.scalar(select(Person).where(Person.id == person_id).execution_options(all_agencies=True))
-        db.scope(db.session, person.agency_id)
-        token = links.token(links.create("login", person, person))
-        db.session.commit()
-    c = app.test_client()
-    page = c.get(f"/l/{token}")
-    c.post(f"/l/{token}", data={"form_token": re.search(r'name="form_token" value="([^"]+)"', page.text)[1]})
-    return c
 
 
 @pytest.fixture
@@ -49,7 +35,7 @@ def _post(c, url, **data):
 
 def test_check_in_from_the_arrival_day_then_codes_until_a_day_after_check_out(app, stay):
     with clock.frozen_at(MADRID_NOON) as travel:
-        guest = _signed_in(app, stay["ana"])
+        guest = signed_in_client(app, stay["ana"])
         url = f"/alpha/guest/bookings/{stay['booking']}"
         page = guest.get(url).text
         assert "4711#" not in page and "sunny-days" not in page
@@ -64,17 +50,17 @@ def test_check_in_from_the_arrival_day_then_codes_until_a_day_after_check_out(ap
         assert _post(guest, f"{url}/check-in").status_code == 422  # once
 
         travel.advance(days=3)
-        guest = _signed_in(app, stay["ana"])  # portal sessions last 12 hours: sign in again
+        guest = signed_in_client(app, stay["ana"])  # portal sessions last 12 hours: sign in again
         assert _post(guest, f"{url}/check-out").status_code == 302
         travel.advance(hours=23)
-        guest = _signed_in(app, stay["ana"])
+        guest = signed_in_client(app, stay["ana"])
         assert "4711#" in guest.get(url).text  # still within a day of check-out
         travel.advance(hours=2)
         assert "4711#" not in guest.get(url).text
 
 
 def test_guests_up_to_capacity(app, stay):
-    guest = _signed_in(app, stay["ana"])
+    guest = signed_in_client(app, stay["ana"])
     url = f"/alpha/guest/bookings/{stay['booking']}/guests"
     too_many = ["A", "B", "C", "D", "E", "F"][: stay["capacity"]]
     r = _post(guest, url, guest_name=too_many)
@@ -84,7 +70,7 @@ def test_guests_up_to_capacity(app, stay):
 
 
 def test_options_become_charges_to_pay(app, stay):
-    guest = _signed_in(app, stay["ana"])
+    guest = signed_in_client(app, stay["ana"])
     url = f"/alpha/guest/bookings/{stay['booking']}/options"
     assert _post(guest, url, option="not-offered").status_code == 422
     assert _post(guest, url, option="insurance").status_code == 302
@@ -97,7 +83,7 @@ def test_options_become_charges_to_pay(app, stay):
 
 
 def test_requests_from_the_stay_and_from_the_tenant_portal(app, stay):
-    guest = _signed_in(app, stay["ana"])
+    guest = signed_in_client(app, stay["ana"])
     url = f"/alpha/guest/bookings/{stay['booking']}/requests"
     assert _post(guest, url, kind="cleaning", title="", description="x").status_code == 422
     assert _post(guest, url, kind="cleaning", title="Extra towels", description="Four please").status_code == 302
@@ -110,7 +96,7 @@ def test_requests_from_the_stay_and_from_the_tenant_portal(app, stay):
         f.lease(db.session.get(Agency, a_id), tenant=tom)
         db.session.commit()
         tom_id = tom.id
-    tenant = _signed_in(app, tom_id)
+    tenant = signed_in_client(app, tom_id)
     page = tenant.get("/alpha/tenant/requests")
     lease_id = re.search(r'<option value="(\d+)">', page.text).group(1)
     r = tenant.post("/alpha/tenant/requests", data={"csrf_token": csrf_token(page.text), "lease_id": lease_id,
@@ -134,7 +120,7 @@ def test_messages_page_shows_what_was_sent(app, stay, run_jobs):
         mail.send(to=ana.email, subject="Pool closed Monday", text="Sorry!", person=ana)
         db.session.commit()
     run_jobs()
-    guest = _signed_in(app, stay["ana"])
+    guest = signed_in_client(app, stay["ana"])
     assert "Pool closed Monday" in guest.get("/alpha/guest/messages").text
 
 
@@ -146,7 +132,7 @@ def test_a_pre_booking_cannot_check_in_or_see_codes(app, stay):
         booking.status = BookingStatus.PRE_BOOKING
         db.session.commit()
     with clock.frozen_at(datetime(2026, 12, 10, 9, 0, tzinfo=UTC)):
-        guest = _signed_in(app, stay["ana"])
+        guest = signed_in_client(app, stay["ana"])
         url = f"/alpha/guest/bookings/{stay['booking']}"
         r = _post(guest, f"{url}/check-in")
         assert r.status_code == 422 and "once the booking is confirmed" in r.text

@@ -16,7 +16,7 @@ from portal import clock, create_app, db, links
 from portal.links.models import ActionLink, LinkEvent
 from portal.money.models import Charge, ChargeStatus, Payment
 from tests import factories as f
-from tests.conftest import TEST_KEY
+from tests.conftest import FORM_TOKEN, TEST_KEY, press_link
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -45,16 +45,6 @@ def _state(app, link_id, charge_id):
         return link.uses, link.used_at, payments, status
 
 
-def _form_token(html):
-    return re.search(r'name="form_token" value="([^"]+)"', html).group(1)
-
-
-def _press(client, token, **extra):
-    page = client.get(f"/l/{token}")
-    assert page.status_code == 200, page.text
-    return client.post(f"/l/{token}", data={"form_token": _form_token(page.text), **extra})
-
-
 def test_get_head_change_nothing_and_the_link_still_works(app, client, pay_link, run_jobs, smtp_server):
     token, link_id, charge_id, _ = pay_link
     for _ in range(3):
@@ -72,7 +62,7 @@ def test_get_head_change_nothing_and_the_link_still_works(app, client, pay_link,
         outcomes = db.session.scalars(select(LinkEvent.outcome).where(LinkEvent.link_id == link_id)).all()
     assert outcomes == ["open-ok"] * 3  # HEAD writes nothing, not even an audit row
 
-    done = _press(client, token)
+    done = press_link(client, token)
     assert done.status_code == 200
     assert "We received 420.00 EUR for Cleaning fee" in done.text
     uses, used_at, payments, status = _state(app, link_id, charge_id)
@@ -258,7 +248,7 @@ def test_bad_amounts_are_refused_and_change_nothing(app, client, pay_link, amoun
 
         db.session.get(Agency, agency_id).settings = {"partial_payments": True}
         db.session.commit()
-    response = _press(client, token, amount=amount)
+    response = press_link(client, token, amount=amount)
     assert response.status_code == 422
     assert 'role="alert"' in response.text
     assert _state(app, link_id, charge_id) == (0, None, 0, ChargeStatus.OPEN)
@@ -267,13 +257,13 @@ def test_bad_amounts_are_refused_and_change_nothing(app, client, pay_link, amoun
 
 def test_partial_payment_when_enabled_and_full_amount_otherwise(app, client, pay_link):
     token, _link_id, charge_id, agency_id = pay_link
-    assert _press(client, token, amount="100").status_code == 422  # partial payments are off
+    assert press_link(client, token, amount="100").status_code == 422  # partial payments are off
     with app.app_context():
         from portal.agencies.models import Agency
 
         db.session.get(Agency, agency_id).settings = {"partial_payments": True}
         db.session.commit()
-    assert _press(client, token, amount="100.00").status_code == 200
+    assert press_link(client, token, amount="100.00").status_code == 200
     with app.app_context():
         db.scope(db.session, agency_id)
         charge = db.session.get(Charge, charge_id)
@@ -283,7 +273,7 @@ def test_partial_payment_when_enabled_and_full_amount_otherwise(app, client, pay
 def test_twenty_simultaneous_presses_pay_exactly_once(app, live_server, pay_link):
     token, link_id, charge_id, _ = pay_link
     with urllib.request.urlopen(f"{live_server}/l/{token}") as r:
-        form_token = _form_token(r.read().decode())
+        form_token = FORM_TOKEN.search(r.read().decode()).group(1)
     body = urllib.parse.urlencode({"form_token": form_token}).encode()
     barrier = threading.Barrier(20)
     codes = []
@@ -369,7 +359,7 @@ def test_a_declined_payment_changes_nothing_and_the_link_stays_usable(app, pay_l
     declining = create_app({**app.config, "PAYMENT_PROVIDER": "declining"})
     try:
         client = declining.test_client()
-        response = _press(client, token)
+        response = press_link(client, token)
         assert response.status_code == 422
         assert "The payment was declined: insufficient funds" in response.text
         assert _state(app, link_id, charge_id) == (0, None, 0, ChargeStatus.OPEN)

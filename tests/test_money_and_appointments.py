@@ -13,7 +13,7 @@ from portal.links.models import ActionLink
 from portal.money.models import Charge, ChargeKind, ChargeStatus, Mandate, Payment
 from portal.money.operations import collect_due
 from tests import factories as f
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, press_link
 
 
 @pytest.fixture
@@ -31,12 +31,6 @@ def office(app, client, login):
 
 def _post(client, url, **data):
     return client.post(url, data={"csrf_token": csrf_token(client.get("/manage/").text), **data})
-
-
-def _press(client, token, **extra):
-    page = client.get(f"/l/{token}")
-    form_token = re.search(r'name="form_token" value="([^"]+)"', page.text).group(1)
-    return client.post(f"/l/{token}", data={"form_token": form_token, **extra})
 
 
 def test_staff_create_a_charge_and_email_a_payment_link(app, client, office, run_jobs, smtp_server):
@@ -63,7 +57,7 @@ def test_staff_create_a_charge_and_email_a_payment_link(app, client, office, run
     # The staff page lists the link; the tenant pays with it and sets up autopay.
     assert "pay" in client.get(detail).text
     tenant = client.application.test_client()
-    done = _press(tenant, token, autopay="yes")
+    done = press_link(tenant, token, autopay="yes")
     assert done.status_code == 200
     assert "Future rent for this lease will be paid automatically" in done.text
     with app.app_context():
@@ -162,9 +156,9 @@ def test_appointment_confirmed_or_moved_by_link(app, client, office, run_jobs, s
     guest = app.test_client()
     page = guest.get(f"/l/{token}")
     assert "Confirm Boiler service on Thu 3 Dec 2026 at 10:30" in page.text
-    empty = _press(guest, token, choice="move", message="  ")
+    empty = press_link(guest, token, choice="move", message="  ")
     assert empty.status_code == 422 and "Tell us when would suit you better." in empty.text
-    moved = _press(guest, token, choice="move", message="Any afternoon next week")
+    moved = press_link(guest, token, choice="move", message="Any afternoon next week")
     assert moved.status_code == 200
     with app.app_context():
         db.scope(db.session, office["agency"])
@@ -180,7 +174,7 @@ def test_appointment_confirmed_or_moved_by_link(app, client, office, run_jobs, s
     _post(client, f"/manage/appointments/{appointment_id}/send-link")
     run_jobs()
     token = re.search(r"/l/(\S+)", smtp_server.messages[0].get_body(("plain",)).get_content()).group(1)
-    assert _press(guest, token, choice="confirm").status_code == 200
+    assert press_link(guest, token, choice="confirm").status_code == 200
     with app.app_context():
         db.scope(db.session, office["agency"])
         assert db.session.get(Appointment, appointment_id).status == AppointmentStatus.CONFIRMED
@@ -200,14 +194,14 @@ def test_portal_pay_button_goes_through_a_link(app, client, office, run_jobs, sm
         token = links.token(links.create("login", lease.tenant, lease.tenant))
         db.session.commit()
     tenant = app.test_client()
-    _press(tenant, token)
+    press_link(tenant, token)
     home = tenant.get("/alpha/tenant/")
     assert "Rent December 2026" in home.text and "950.00 EUR" in home.text
     charge_id = int(re.search(r"/alpha/charges/(\d+)/pay", home.text).group(1))
     go = tenant.post(f"/alpha/charges/{charge_id}/pay", data={"csrf_token": csrf_token(home.text)})
     assert go.status_code == 303 and "/l/pay~" in go.headers["Location"]
     token = go.headers["Location"].rsplit("/", 1)[1]
-    assert _press(tenant, token).status_code == 200
+    assert press_link(tenant, token).status_code == 200
     assert "Nothing to pay right now." in tenant.get("/alpha/tenant/").text
     # Another person's real, open charge through the same door: not found.
     with app.app_context():

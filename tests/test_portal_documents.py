@@ -11,7 +11,7 @@ from portal import db, links
 from portal.agencies.models import StaffAudit
 from portal.documents.models import Document, DocumentKind, Signature
 from tests import factories as f
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, press_link
 
 
 @pytest.fixture
@@ -36,8 +36,7 @@ def setup(app, client, login):
         db.session.commit()
     login("manager@alpha.example", f.PASSWORD)
     tenant = app.test_client()
-    page = tenant.get(f"/l/{token}")
-    tenant.post(f"/l/{token}", data={"form_token": re.search(r'name="form_token" value="([^"]+)"', page.text)[1]})
+    press_link(tenant, token)
     return ids, tenant
 
 

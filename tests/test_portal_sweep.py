@@ -1,7 +1,6 @@
 """Every portal route that takes an id, for every portal role, with another person's and another
 agency's ids: never a 200, and nothing changes."""
 
-import re
 
 import pytest
 from flask import url_for
@@ -13,7 +12,7 @@ from portal.documents.models import Document, DocumentKind, Signature
 from portal.money.models import Charge, Payment
 from portal.workorders.models import WorkOrder
 from tests import factories as f
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, press_link
 
 PORTALS = ("tenant.", "guest.", "owner.", "vendor.", "portals.")
 KIND_OF = {"doc_id": "document", "booking_id": "booking", "charge_id": "charge", "appointment_id": "appointment"}
@@ -51,8 +50,7 @@ def world(app):
 
 def _client(app, token):
     c = app.test_client()
-    page = c.get(f"/l/{token}")
-    c.post(f"/l/{token}", data={"form_token": re.search(r'name="form_token" value="([^"]+)"', page.text)[1]})
+    press_link(c, token)
     return c
 
 
