@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,6 +62,8 @@ def gunicorn(target: str, env: dict[str, str]):
         try:
             urllib.request.urlopen(f"{base}/healthz" if target == "wsgi:app" else base, timeout=1).close()
             break
+        except urllib.error.HTTPError:
+            break  # it answers
         except OSError:
             time.sleep(0.05)
     try:

@@ -15,11 +15,11 @@ from portal.workorders.models import WorkOrder
 from portal.workorders.operations import submit_request
 
 
-def my_messages(person: Person) -> list[Message]:
+def my_messages(person: Person, limit: int = 100) -> list[Message]:
     """The e-mails sent to the person (the communication log), newest first."""
     return list(db.session.scalars(
         select(Message).where(Message.person_id == person.id, Message.status == MessageStatus.SENT)
-        .order_by(desc(Message.created_at)).limit(100)
+        .order_by(desc(Message.created_at)).limit(limit)
     ))
 
 

@@ -291,3 +291,21 @@ def test_windows_in_short_months_and_their_wording(world, first, last, local, al
     assert decision.allowed is allowed
     if says:
         assert says in decision.reason
+
+
+def test_a_setting_changed_in_the_same_unit_of_work_counts_at_once(world):
+    """can() reads the person's settings once, and forgets them whenever the session writes."""
+    from sqlalchemy import update
+
+    from portal.access import operations
+
+    a, tom, _ann, doc = world
+    assert access.can(tom, TENANT, CAP).allowed
+    operations.set_default(a.id, CAP, False)
+    assert access.can(tom, TENANT, CAP) == access.Decision(False, "A1", "agency default: off for every tenant")
+    db.session.execute(update(PortalDefault).values(allowed=True))
+    assert access.can(tom, TENANT, CAP).layer == "A1" and access.can(tom, TENANT, CAP).allowed
+    operations.set_override(a.id, tom.id, CAP, OverrideEffect.REVOKE)
+    assert not access.can(tom, TENANT, CAP, doc).allowed
+    assert db.session.scalars(select(Document).where(access.visible(tom, TENANT, CAP, Document,
+                                                                     Document.person_id == tom.id))).all() == []

@@ -11,7 +11,8 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select, true
+from sqlalchemy import ColumnElement, case, event, exists, false, func, or_, select
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from portal import clock, db
 from portal.access.models import ItemEffect, ItemRule, OverrideEffect, PersonOverride, PortalDefault, TimeWindow
@@ -89,6 +90,58 @@ class Verdict:
     reason: str
 
 
+@dataclass(frozen=True)
+class Policy:
+    """One person's A1, A2 and A4-window settings, read once per unit of work (three small queries)."""
+
+    agency: Agency
+    windows: dict[str, list[TimeWindow]]
+    overrides: dict[str, OverrideEffect]
+    defaults: dict[str, bool]
+
+    def capability_level(self, cap: Capability) -> tuple[str, bool | None, bool]:
+        """(layer, A2 verdict or None, the capability's setting after A2 and A1)."""
+        override = self.overrides.get(cap.name)
+        if override is not None:
+            return "A2", override == OverrideEffect.GRANT, override == OverrideEffect.GRANT
+        return "A1", None, self.defaults.get(cap.name, cap.default)
+
+
+_POLICIES = "access_policies"
+
+
+def policy(person: Person) -> Policy:
+    """The person's settings, cached on the session until it next writes, commits or rolls back."""
+    cache = db.session.info.setdefault(_POLICIES, {})
+    if person.id not in cache:
+        windows: dict[str, list[TimeWindow]] = {}
+        for w in db.session.scalars(select(TimeWindow).order_by(TimeWindow.first_day, TimeWindow.id)):
+            windows.setdefault(w.capability, []).append(w)
+        cache[person.id] = Policy(
+            agency=db.session.get(Agency, person.agency_id),
+            windows=windows,
+            overrides=dict(db.session.execute(
+                select(PersonOverride.capability, PersonOverride.effect).where(PersonOverride.person_id == person.id)
+            ).all()),
+            defaults=dict(db.session.execute(select(PortalDefault.capability, PortalDefault.allowed)).all()),
+        )
+    return cache[person.id]
+
+
+def _forget_policies(session: Session, *args: object) -> None:
+    session.info.pop(_POLICIES, None)
+
+
+def _forget_policies_on_write(state: ORMExecuteState) -> None:
+    if not state.is_select:  # an UPDATE or DELETE statement may change any setting
+        _forget_policies(state.session)
+
+
+for _event in ("after_flush", "after_commit", "after_soft_rollback"):
+    event.listen(Session, _event, _forget_policies)
+event.listen(Session, "do_orm_execute", _forget_policies_on_write)
+
+
 def _local_day(agency: Agency, at: datetime) -> date:
     return at.astimezone(agency.zone).date()
 
@@ -112,14 +165,14 @@ def explain(person: Person, role: PortalRole, name: str, item: object | None = N
             at: datetime | None = None) -> tuple[Decision, list[Verdict]]:
     """Every layer's verdict, most specific first, and the decision they add up to."""
     cap = CAPABILITIES[name]
-    agency = db.session.get(Agency, person.agency_id)
     verdicts: list[Verdict] = []
     if cap.portal != role or role not in person.active_roles:
         decision = Decision(False, "portal", f"{person.name} has no {cap.portal.value} portal")
         return decision, [Verdict("portal", False, decision.reason)]
 
-    day = _local_day(agency, at or clock.now())
-    windows = list(db.session.scalars(select(TimeWindow).where(TimeWindow.capability == name)))
+    settings = policy(person)
+    day = _local_day(settings.agency, at or clock.now())
+    windows = settings.windows.get(name, [])
     closing = [w for w in windows if _window_covers(w, day)]
     if closing:
         w = closing[0]
@@ -144,17 +197,14 @@ def explain(person: Person, role: PortalRole, name: str, item: object | None = N
         verdicts.append(Verdict("A4", True if shared else None,
                                 "shared with every tenant of the owner's units" if shared else "not shared"))
 
-    override = db.session.scalar(
-        select(PersonOverride).where(PersonOverride.person_id == person.id, PersonOverride.capability == name)
-    )
+    override = settings.overrides.get(name)
     if override is None:
         verdicts.append(Verdict("A2", None, "inherits the agency's setting"))
     else:
-        verdicts.append(Verdict("A2", override.effect == OverrideEffect.GRANT,
-                                f"{override.effect.value}ed for {person.name}"))
+        verdicts.append(Verdict("A2", override == OverrideEffect.GRANT, f"{override.value}ed for {person.name}"))
 
-    default = db.session.scalar(select(PortalDefault).where(PortalDefault.capability == name))
-    allowed = cap.default if default is None else default.allowed
+    default = settings.defaults.get(name)
+    allowed = cap.default if default is None else default
     source = "built-in default" if default is None else "agency default"
     verdicts.append(Verdict("A1", allowed, f"{source}: {'on' if allowed else 'off'} for every {role.value}"))
 
@@ -202,39 +252,27 @@ def visible(person: Person, role: PortalRole, name: str, model: type, owned: Col
     cap = CAPABILITIES[name]
     if cap.portal != role or role not in person.active_roles:
         return false()
-    agency = db.session.get(Agency, person.agency_id)
-    day = _local_day(agency, at or clock.now())
-    windows = db.session.scalars(select(TimeWindow).where(TimeWindow.capability == name))
-    if any(_window_covers(w, day) for w in windows):
+    settings = policy(person)
+    day = _local_day(settings.agency, at or clock.now())
+    if any(_window_covers(w, day) for w in settings.windows.get(name, [])):
         return false()
-    override = db.session.scalar(
-        select(PersonOverride.effect).where(PersonOverride.person_id == person.id, PersonOverride.capability == name)
-    )
-    if override is not None:
-        capability_allowed = override == OverrideEffect.GRANT
-    else:
-        default = db.session.scalar(select(PortalDefault.allowed).where(PortalDefault.capability == name))
-        capability_allowed = cap.default if default is None else default
+    capability_allowed = settings.capability_level(cap)[2]
 
-    def rule(for_person: bool, effect: ItemEffect):
-        return exists().where(
-            ItemRule.capability == name,
-            ItemRule.item_type == model.__name__,
-            ItemRule.item_id == model.id,
-            ItemRule.person_id == person.id if for_person else ItemRule.person_id.is_(None),
-            ItemRule.effect == effect,
+    def rule(for_person: bool) -> ColumnElement:
+        # The level's decisive effect: "include" sorts before "exclude", so min() makes an
+        # include win should a level hold both, exactly as _item_rules() picks.
+        return (
+            select(func.min(ItemRule.effect))
+            .where(ItemRule.capability == name, ItemRule.item_type == model.__name__, ItemRule.item_id == model.id,
+                   ItemRule.person_id == person.id if for_person else ItemRule.person_id.is_(None))
+            .scalar_subquery()
         )
 
-    person_any = or_(rule(True, ItemEffect.INCLUDE), rule(True, ItemEffect.EXCLUDE))
-    everyone_any = or_(rule(False, ItemEffect.INCLUDE), rule(False, ItemEffect.EXCLUDE))
     if model.__name__ == "Document" and name == "tenant.documents.view":
         owned = or_(owned, _shared_with_tenant_sql(model, person))
-    base = and_(owned, true() if capability_allowed else false())
-    return or_(
-        rule(True, ItemEffect.INCLUDE),
-        and_(not_(person_any), rule(False, ItemEffect.INCLUDE)),
-        and_(not_(person_any), not_(everyone_any), base),
-    )
+    fallback = case((owned, ItemEffect.INCLUDE.value), else_=ItemEffect.EXCLUDE.value) if capability_allowed \
+        else ItemEffect.EXCLUDE.value
+    return func.coalesce(rule(True), rule(False), fallback) == ItemEffect.INCLUDE.value
 
 
 def _item_rules(name: str, item: object, person: Person) -> tuple[ItemRule | None, ItemRule | None]:

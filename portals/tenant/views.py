@@ -22,7 +22,7 @@ def home_context(person) -> dict:
         "appointments": selfservice.my_appointments(person) if allows("tenant.appointments.view") else [],
         "requests": portal_pages.my_requests(person, limit=5),
         "documents": recent_documents(person, PortalRole.TENANT),
-        "messages": portal_pages.my_messages(person)[:5] if allows("tenant.messages.view") else [],
+        "messages": portal_pages.my_messages(person, limit=5) if allows("tenant.messages.view") else [],
     }
 
 
