@@ -1,1 +1,53 @@
 """Automation: solutions, planner, tasks, dispatcher and RQ jobs (SPEC section 5)."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+
+def init_app(app: Flask) -> None:
+    """Plan tasks on every flush, and add the back-office pages and the CLI commands."""
+    from automation import events, views
+
+    events.install()
+    app.register_blueprint(views.bp)
+    app.cli.add_command(cron_command)
+    app.cli.add_command(dispatch_command)
+
+
+def cron_scheduler(connection, interval: int):
+    """RQ's CronScheduler with Portico's periodic jobs: dispatch every `interval` seconds,
+    the weekly report on Mondays and the monthly one on the 1st (07:00 server time)."""
+    from rq.cron import CronScheduler
+
+    from automation import jobs
+
+    scheduler = CronScheduler(connection=connection, name=f"portico-{__import__('os').getpid()}")
+    scheduler.register(jobs.dispatch, queue_name="dispatch", interval=interval, job_timeout=60, result_ttl=30,
+                       ttl=max(interval * 5, 10))
+    scheduler.register(jobs.reports, queue_name="default", args=("week",), cron="0 7 * * 1", name="weekly-report")
+    scheduler.register(jobs.reports, queue_name="default", args=("month",), cron="0 7 1 * *", name="monthly-report")
+    return scheduler
+
+
+@click.command("cron")
+def cron_command() -> None:
+    """Run RQ's CronScheduler: the dispatcher every DISPATCH_INTERVAL seconds, and the reports."""
+    from portal import queue
+
+    app = current_app._get_current_object()
+    with app.app_context():
+        connection = queue.redis()
+    interval = app.config["DISPATCH_INTERVAL"]
+    click.echo(f"Dispatching due tasks every {interval} s.")
+    cron_scheduler(connection, interval).start()
+
+
+@click.command("dispatch")
+def dispatch_command() -> None:
+    """Claim the tasks due now and queue their send jobs (what the scheduler does every few seconds)."""
+    from automation import dispatcher
+
+    with current_app.app_context():
+        click.echo(f"Queued {dispatcher.dispatch()} due task(s).")

@@ -15,6 +15,7 @@ __all__ = ["StartupError", "create_app"]
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application: defaults, then the environment, then `config`; then wire."""
+    import automation
     from portal import (
         assets,
         auth,
@@ -65,6 +66,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     signin.init_app(app)
     app.register_blueprint(manage_bp)
     register_portals(app)
+    automation.init_app(app)
     hosts.init_app(app)
     if app.config["PROXY_COUNT"]:
         # Behind N proxies, the client's address (for rate limits and audits) and the host name

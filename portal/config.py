@@ -34,6 +34,11 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # argon2id parameters; tests pass cheap ones (the default costs ~0.1 s per hash).
         "ARGON2": {"time_cost": 3, "memory_cost": 65536, "parallelism": 4},
         "RQ_DEFAULT_TIMEOUT": 180,
+        # Automation (S8): how often the dispatcher runs, how many due tasks one run claims,
+        # and how long a claim lasts before a task whose job vanished is claimed again.
+        "DISPATCH_INTERVAL": 1,
+        "DISPATCH_LIMIT": 1000,
+        "TASK_LEASE_SECONDS": 30,
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -51,6 +56,14 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
             found["PROXY_COUNT"] = int(environ["PROXY_COUNT"])
         except ValueError:
             raise StartupError("PROXY_COUNT must be a whole number (the reverse proxies in front)") from None
+    for name in ("DISPATCH_INTERVAL", "DISPATCH_LIMIT", "TASK_LEASE_SECONDS"):
+        if environ.get(name):
+            try:
+                found[name] = int(environ[name])
+            except ValueError:
+                raise StartupError(f"{name} must be a whole number") from None
+            if found[name] < 1:
+                raise StartupError(f"{name} must be at least 1")
     if environ.get("SECRET_KEYS"):
         found["SECRET_KEYS"] = parse_keys(environ["SECRET_KEYS"])
     return found

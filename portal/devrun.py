@@ -31,7 +31,7 @@ def run_everything(host: str, port: int, devservices: ModuleType) -> None:
     instance.mkdir(parents=True, exist_ok=True)
     stack: list = []
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    worker = None
+    worker = cron = None
     try:
         if not os.environ.get("REDIS_URL"):
             redis = devservices.EmbeddedRedis(instance / "redis.sock", persist=True).start()
@@ -56,6 +56,7 @@ def run_everything(host: str, port: int, devservices: ModuleType) -> None:
                 print("Loaded the demo agency.", flush=True)
             credentials = demo.read_credentials()
         worker = subprocess.Popen([sys.executable, "-m", "portal.cli", "worker"])
+        cron = subprocess.Popen([sys.executable, "-m", "portal.cli", "cron"])
 
         url = os.environ["BASE_URL"]
         print("\n" + "=" * 64, flush=True)
@@ -72,12 +73,13 @@ def run_everything(host: str, port: int, devservices: ModuleType) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        if worker is not None and worker.poll() is None:
-            worker.terminate()
-            try:
-                worker.wait(10)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        for process in (worker, cron):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
         for service in reversed(stack):
             service.stop()
         print("Portico stopped.", flush=True)

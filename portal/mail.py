@@ -51,7 +51,7 @@ def send(
         raise ValueError("refusing to send mail for another agency than the session's")
     message = Message(
         agency_id=agency_id,
-        message_id=make_msgid(domain=_domain()),
+        message_id=make_msgid(domain=domain()),
         person=person,
         about_type=type(about).__name__.lower() if about is not None else None,
         about_id=getattr(about, "id", None),
@@ -131,21 +131,22 @@ def deliver(message_ids: list[int]) -> dict[str, int]:
                 except (smtplib.SMTPServerDisconnected, OSError):
                     raise  # the connection is gone: the rest of the batch fails below
                 except Exception as exc:  # this message is bad (refused, malformed): record why
-                    _record(message, MessageStatus.FAILED, f"{type(exc).__name__}: {exc}")
+                    record(message, MessageStatus.FAILED, f"{type(exc).__name__}: {exc}")
                     outcome["failed"] += 1
                 else:
-                    _record(message, MessageStatus.SENT)
+                    record(message, MessageStatus.SENT)
                     outcome["sent"] += 1
     except (OSError, smtplib.SMTPException) as exc:
         for message in messages:
             if message.status == MessageStatus.SENDING:
-                _record(message, MessageStatus.FAILED, f"SMTP server unavailable: {exc}")
+                record(message, MessageStatus.FAILED, f"SMTP server unavailable: {exc}")
                 outcome["failed"] += 1
     s.commit()
     return outcome
 
 
-def _record(message: Message, status: MessageStatus, error: str | None = None) -> None:
+def record(message: Message, status: MessageStatus, error: str | None = None) -> None:
+    """Note what the SMTP server said about a message."""
     message.status = status
     message.error = error[:1000] if error else None
     if status == MessageStatus.SENT:
@@ -181,7 +182,8 @@ def smtp_connection() -> smtplib.SMTP:
     return smtp
 
 
-def _domain() -> str:
+def domain() -> str:
+    """The host name our Message-IDs end in."""
     return urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
 
 

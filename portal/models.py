@@ -10,6 +10,7 @@ from portal.bookings.models import (
     Lease,
     LeaseStatus,
     PaymentType,
+    Review,
 )
 from portal.db import Base
 from portal.documents.models import Document, DocumentKind, Signature
@@ -52,6 +53,7 @@ __all__ = [
     "PortalRole",
     "PortalSession",
     "Property",
+    "Review",
     "ShareRule",
     "Signature",
     "StaffAudit",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from automation.models import MailTemplate, Solution
 from portal import db
 from portal.agencies.models import Agency, StaffUser
 from portal.agencies.operations import create_agency, create_staff
@@ -86,3 +87,28 @@ def appointment(
         "person_id": who.id, "unit_id": None, "title": title, "starts_at": starts, "duration_minutes": 60,
         "status": AppointmentStatus.PROPOSED, "notes": None,
     })
+
+
+def template(a: Agency, name: str = "Arrival", subject: str = "Your stay {{ booking.reference }}",
+             text: str = "Hello {{ recipient.first_name }}, see you on {{ booking.arrival }}.",
+             html: str = "") -> MailTemplate:
+    from automation.operations import save_template
+
+    return save_template(None, a.id, {"name": name, "subject": subject, "text_body": text, "html_body": html})
+
+
+def solution(a: Agency, kind: str = "extra-services", *, active: bool = True, tpl=None, roles=("guest",),
+             **kw) -> Solution:
+    """A solution with one notification; active unless told (activation plans after commit)."""
+    from automation.operations import save_solution
+
+    tpl = tpl or template(a, name=f"T{kind}{len(roles)}{kw.get('name', '')}")
+    data = {"kind": kind, "name": kw.pop("name", kind), "anchor": kw.pop("anchor", "immediately"),
+            "notifications": kw.pop("notifications", [{"roles": list(roles), "template_id": tpl.id}]), **kw}
+    s = save_solution(None, a.id, data)
+    if active:
+        # Switched on directly: tests plan explicitly (or via the backfill job) as they need.
+        s.active = True
+        s.activated_at = s.created_at
+        db.session.flush()
+    return s

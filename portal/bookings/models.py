@@ -122,3 +122,21 @@ class Booking(AgencyOwned, Base):
 
     def __str__(self) -> str:
         return self.reference
+
+
+class Review(AgencyOwned, Base):
+    """The review a guest left for a stay (at most one per booking)."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (
+        UniqueConstraint("booking_id"),
+        CheckConstraint("rating BETWEEN 1 AND 5", name="rating_1_to_5"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    rating: Mapped[int]
+    comment: Mapped[str] = mapped_column(String(4000), default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    booking: Mapped[Booking] = relationship()

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import automation.models  # noqa: F401  (automation's tables: the core does not import them)
 from portal.models import Base
 
 config = context.config

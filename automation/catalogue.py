@@ -1,0 +1,155 @@
+"""The solution kinds (S1): what each is about, when it may run, to whom, and what it checks
+again just before sending."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from automation.models import Anchor
+from automation.subjects import APPOINTMENT, BOOKING, CHARGE, REVIEW, WORKORDER, Subject
+from portal import db
+from portal.appointments.models import AppointmentStatus
+from portal.bookings.models import Booking, BookingStatus, Channel, PaymentType, Review
+from portal.money.models import ChargeKind, ChargeStatus
+from portal.workorders.models import WorkOrder
+
+CATEGORIES = {
+    "bookings": "Bookings",
+    "customers": "Customers",
+    "owners": "Owners",
+    "rentals": "Rentals & maintenance",
+}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A solution kind from the catalogue."""
+
+    name: str
+    category: str
+    label: str
+    description: str
+    subject: Subject
+    anchors: tuple[Anchor, ...]
+    default_roles: tuple[str, ...]
+    default_statuses: tuple[str, ...] = ()
+    # Planning-time test of the row's live state (beyond the solution's own conditions).
+    qualifies: Callable[[Any], bool] = lambda row: True
+    # Send-time check on the loaded object: None to go ahead, or why the task is skipped.
+    recheck: Callable[[Any], str | None] = lambda obj: None
+    # Something the solution does before mailing (auto-confirm); runs in the send transaction.
+    perform: Callable[[Any], None] | None = None
+    occurrence: Callable[[Any], str] = lambda row: ""
+    never_channels: frozenset[str] = frozenset()
+    default_minutes: int = 5
+    statuses: tuple[str, ...] = ()  # the object's statuses a solution may filter on
+
+
+BOOKING_STATUSES = tuple(s.value for s in BookingStatus)
+BOOKING_ANCHORS = (Anchor.IMMEDIATELY, Anchor.BOOKED, Anchor.ARRIVAL, Anchor.DEPARTURE)
+# Channel-collect OTAs take the guest's money and own the guest relationship: their bookings
+# are never eligible for our payment reminders.
+OTA_COLLECT = frozenset({Channel.AIRBNB.value, Channel.BOOKING_COM.value, Channel.VRBO.value})
+
+
+def _booking_live(b: Booking) -> str | None:
+    return "the booking was cancelled" if b.status == BookingStatus.CANCELLED else None
+
+
+def _still_owes(b: Booking) -> str | None:
+    return _booking_live(b) or ("the booking is paid" if b.amount_paid >= b.amount_due else None)
+
+
+def _no_review_yet(b: Booking) -> str | None:
+    has_review = db.session.scalar(select(Review.id).where(Review.booking_id == b.id))
+    return _booking_live(b) or ("the guest has left a review" if has_review else None)
+
+
+def _paid_pre_booking(b: Booking) -> str | None:
+    if b.status != BookingStatus.PRE_BOOKING:
+        return f"the booking is {b.status.value}, not a pre-booking"
+    return None if b.amount_paid >= b.amount_due else "the booking is not paid in full"
+
+
+def _confirm(b: Booking) -> None:
+    b.status = BookingStatus.CONFIRMED
+    db.session.flush()
+
+
+def _charge_open(c: Any) -> str | None:
+    return None if c.status == ChargeStatus.OPEN else f"the charge is {c.status.value}"
+
+
+def _appointment_open(a: Any) -> str | None:
+    if a.status in (AppointmentStatus.PROPOSED, AppointmentStatus.MOVE_REQUESTED):
+        return None
+    return f"the appointment is {a.status.value}"
+
+
+def _status_unchanged(task_occurrence: str) -> Callable[[WorkOrder], str | None]:
+    def check(w: WorkOrder) -> str | None:
+        return None if w.status.value == task_occurrence else f"the work order moved on to {w.status.value}"
+    return check
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def kind(**fields: Any) -> Kind:
+    """Register a solution kind (one call per kind)."""
+    KINDS[fields["name"]] = Kind(**fields)
+    return KINDS[fields["name"]]
+
+
+kind(name="pending-payment", category="bookings", label="Remind guests of pending payments",
+     description="Reminds the guest of what is still owed, with a one-click payment link (or the day the stored "
+                 "card will be charged).",
+     subject=BOOKING, anchors=BOOKING_ANCHORS, default_roles=("guest",), default_statuses=("confirmed",),
+     qualifies=lambda r: r.amount_paid < r.amount_due, recheck=_still_owes, never_channels=OTA_COLLECT,
+     statuses=BOOKING_STATUSES, default_minutes=5)
+kind(name="auto-confirm", category="bookings", label="Confirm bookings paid immediately",
+     description="Confirms a pre-booking as soon as an immediate payment covers it, and tells the guest.",
+     subject=BOOKING, anchors=(Anchor.IMMEDIATELY,), default_roles=("guest",), default_statuses=("pre-booking",),
+     qualifies=lambda r: r.payment_type == PaymentType.IMMEDIATE and r.amount_paid >= r.amount_due,
+     recheck=_paid_pre_booking, perform=_confirm, statuses=("pre-booking",), default_minutes=4)
+kind(name="extra-services", category="customers", label="Offer extra services or send arrival instructions",
+     description="After the booking is made, offers extras or sends the arrival instructions.",
+     subject=BOOKING, anchors=BOOKING_ANCHORS, default_roles=("guest",), default_statuses=("confirmed",),
+     recheck=_booking_live, statuses=BOOKING_STATUSES, default_minutes=6)
+kind(name="review-request", category="customers", label="Ask for a review",
+     description="After check-out, asks guests who have not left a review to leave one.",
+     subject=BOOKING, anchors=(Anchor.DEPARTURE,), default_roles=("guest",), default_statuses=("confirmed",),
+     recheck=_no_review_yet, statuses=BOOKING_STATUSES, default_minutes=3)
+kind(name="review-thanks", category="customers", label="Thank or reward guests who left a review",
+     description="When a review arrives, thanks the guest (and can offer a reward).",
+     subject=REVIEW, anchors=(Anchor.IMMEDIATELY, Anchor.REVIEWED), default_roles=("guest",),
+     statuses=BOOKING_STATUSES, default_minutes=3)
+kind(name="owner-new-booking", category="owners", label="Tell the owner about a new booking",
+     description="Notifies the unit's owners when a booking is registered: confirmed only, or pre-bookings too.",
+     subject=BOOKING, anchors=(Anchor.IMMEDIATELY, Anchor.BOOKED), default_roles=("owner",),
+     default_statuses=("confirmed",), recheck=_booking_live, statuses=BOOKING_STATUSES, default_minutes=4)
+kind(name="rent-due", category="rentals", label="Remind tenants that rent is due",
+     description="Before (or on) the day rent is due, sends the tenant a one-click payment link.",
+     subject=CHARGE, anchors=(Anchor.DUE,), default_roles=("tenant",),
+     qualifies=lambda r: r.kind == ChargeKind.RENT and r.status == ChargeStatus.OPEN, recheck=_charge_open,
+     default_minutes=5)
+kind(name="appointment-confirmation", category="rentals", label="Ask to confirm an appointment",
+     description="Asks the person to confirm an appointment (or to ask for another time) with a one-click link.",
+     subject=APPOINTMENT, anchors=(Anchor.IMMEDIATELY, Anchor.START), default_roles=("client",),
+     qualifies=lambda r: r.status in (AppointmentStatus.PROPOSED, AppointmentStatus.MOVE_REQUESTED),
+     recheck=_appointment_open, default_minutes=5)
+kind(name="workorder-status", category="rentals", label="Keep requesters posted on their work requests",
+     description="Each time a work request moves on, tells the person who asked.",
+     subject=WORKORDER, anchors=(Anchor.IMMEDIATELY,), default_roles=("requester",),
+     occurrence=lambda r: r.status.value, default_minutes=3)
+
+
+def recheck(kind_: Kind, obj: Any, occurrence: str) -> str | None:
+    """Why a due task should not be sent now, or None."""
+    if kind_.name == "workorder-status":
+        return _status_unchanged(occurrence)(obj)
+    return kind_.recheck(obj)

@@ -1,0 +1,193 @@
+"""Claimed tasks -> mail (S8): check the conditions again, render, send over one SMTP
+connection per batch, and record each task as sent (with its Message-ID), failed (with the
+SMTP server's words) or skipped (with the reason)."""
+
+from __future__ import annotations
+
+import smtplib
+from dataclasses import dataclass, field
+from email.utils import formataddr
+from typing import Any
+
+from sqlalchemy import select, update
+
+from automation import catalogue, templates
+from automation.models import Notification, Task, TaskStatus
+from automation.subjects import SUBJECTS, Recipient
+from portal import access, clock, db, links, mail
+from portal.access import CAPABILITIES
+from portal.messages.models import Message, MessageStatus
+from portal.people.models import Person
+
+# Which capability decides whether a person with that portal may be told about the object.
+CAPABILITY_FOR = {("booking", "owner"): "owner.bookings.view", ("review", "owner"): "owner.bookings.view",
+                  ("charge", "tenant"): "tenant.pay", ("appointment", "client"): "tenant.appointments.view"}
+
+
+@dataclass
+class Outcome:
+    """What happened to one task, once its messages have been tried."""
+
+    task: Task
+    messages: list[Message] = field(default_factory=list)
+    status: TaskStatus | None = None  # decided before sending (skipped / failed)
+    reason: str | None = None
+
+
+def may_see(person: Person, subject_name: str, role: str, obj: Any) -> bool:
+    """Whether the authorization engine lets `person` be told about `obj` (A1-A4)."""
+    capability = CAPABILITY_FOR.get((subject_name, role))
+    if capability is None:
+        return True
+    portal = CAPABILITIES[capability].portal
+    if portal not in person.active_roles:
+        return True  # no portal of that kind: no portal rule speaks about this person
+    decision = access.can(person, portal, capability, obj)
+    # "owner" means only that the item is not the person's own row (a booking of their unit is
+    # still theirs to hear about); every other refusal (A1-A4) keeps the mail from them.
+    return decision.allowed or decision.layer == "owner"
+
+
+def recipients_for(notification: Notification, subject_name: str, obj: Any) -> tuple[list[Recipient], str | None]:
+    """Everyone a notification goes to, each once; or why it cannot go."""
+    subject = SUBJECTS[subject_name]
+    found: list[Recipient] = []
+    seen: set[str] = set()
+    for role in notification.roles:
+        for r in subject.recipients(obj, role):
+            if not r.address:
+                return [], f"the {role} ({r.name}) has no e-mail address"
+            if r.person is not None and not may_see(r.person, subject_name, role, obj):
+                continue
+            if r.address.lower() not in seen:
+                seen.add(r.address.lower())
+                found.append(r)
+    for address in notification.to:
+        if address.lower() not in seen:
+            seen.add(address.lower())
+            found.append(Recipient(address))
+    return found, None
+
+
+def prepare(task: Task) -> Outcome:
+    """Check, render and log the task's messages (flushes); nothing is sent yet."""
+    outcome = Outcome(task)
+    kind = catalogue.KINDS[task.solution.kind]
+    subject = SUBJECTS[task.object_type]
+    obj = db.session.get(subject.model, task.object_id)
+    if obj is None:
+        outcome.status, outcome.reason = TaskStatus.SKIPPED, "the object no longer exists"
+        return outcome
+    reason = catalogue.recheck(kind, obj, task.occurrence)
+    if reason:
+        outcome.status, outcome.reason = TaskStatus.SKIPPED, reason
+        return outcome
+    notification = task.notification
+    people, reason = recipients_for(notification, task.object_type, obj)
+    if reason:
+        outcome.status, outcome.reason = TaskStatus.FAILED, reason
+        return outcome
+    if not people:
+        outcome.status, outcome.reason = TaskStatus.SKIPPED, "nobody this notification goes to may see it"
+        return outcome
+    already = _already_sent(task)
+    template = notification.template
+    context = subject.context(obj)
+    rendered: list[tuple[Recipient, templates.Rendered]] = []
+    try:
+        for r in people:
+            if r.address.lower() in already:
+                continue  # a previous run got this one out: never twice
+            values = {**context, "recipient": {"name": r.name, "first_name": (r.name.split() or [""])[0],
+                                               "email": r.address}}
+            rendered.append((r, templates.render(template.subject, template.html_body, template.text_body,
+                                                 values, templates.LINKS[task.object_type])))
+    except templates.TemplateProblem as exc:
+        outcome.status, outcome.reason = TaskStatus.FAILED, f"template {template.name!r}: {exc}"
+        return outcome
+    if kind.perform is not None:
+        kind.perform(obj)
+    targets = subject.links(obj)
+    for i, (r, part) in enumerate(rendered):
+        filled = part.fill(lambda action, r=r: _link(action, targets.get(action), r))
+        first = i == 0
+        outcome.messages.append(_log(task, obj, r, filled, notification, cc=first, index=len(already) + i))
+    if not outcome.messages and already:
+        outcome.status = TaskStatus.SENT
+    return outcome
+
+
+def _link(action: str, target: Any, recipient: Recipient) -> str:
+    if recipient.person is None or target is None:
+        return ""  # links are personal: an address that is not a person's gets none
+    try:
+        return links.issue(action, target, recipient.person)
+    except ValueError:
+        return ""  # not actionable for this person (already paid, say)
+
+
+def _log(task: Task, obj: Any, r: Recipient, part: templates.Rendered, notification: Notification, cc: bool,
+         index: int) -> Message:
+    message = Message(
+        agency_id=task.agency_id,
+        message_id=f"<task-{task.id}-{task.attempts}-{index}@{mail.domain()}>",
+        person_id=r.person.id if r.person else None,
+        about_type=type(obj).__name__.lower(),
+        about_id=obj.id,
+        sender=notification.sender or mail.default_sender(task.agency_id),
+        to=formataddr((r.name, r.address)) if r.name else r.address,
+        cc=", ".join(notification.cc) if cc and notification.cc else None,
+        bcc=", ".join(notification.bcc) if cc and notification.bcc else None,
+        subject=part.subject,
+        text_body=part.text or part.subject,
+        html_body=part.html or None,
+        status=MessageStatus.SENDING,
+        attempts=1,
+    )
+    db.session.add(message)
+    return message
+
+
+def _already_sent(task: Task) -> set[str]:
+    """Addresses a previous attempt at this task is known to have reached (its idempotency record)."""
+    earlier = db.session.scalars(select(Message).where(Message.message_id.like(f"<task-{task.id}-%"))).all()
+    for m in earlier:
+        if m.status == MessageStatus.SENDING:
+            # That attempt was cut off between handing over and hearing back: we cannot know,
+            # so it is sent again (at most one duplicate per interruption).
+            mail.record(m, MessageStatus.FAILED, "interrupted before the SMTP server's answer was recorded")
+    return {m.to.rsplit("<", 1)[-1].rstrip(">").lower() for m in earlier if m.status == MessageStatus.SENT}
+
+
+def send_batch(outcomes: list[Outcome]) -> None:
+    """Send every prepared message over one SMTP connection and record each result."""
+    messages = [m for o in outcomes for m in o.messages]
+    if messages:
+        try:
+            with mail.smtp_connection() as smtp:
+                for message in messages:
+                    try:
+                        smtp.send_message(mail.compose(message), to_addrs=mail.envelope_recipients(message))
+                    except (smtplib.SMTPServerDisconnected, OSError):
+                        raise
+                    except Exception as exc:  # this one message was refused: record the server's words
+                        mail.record(message, MessageStatus.FAILED, f"{type(exc).__name__}: {exc}")
+                    else:
+                        mail.record(message, MessageStatus.SENT)
+        except (OSError, smtplib.SMTPException) as exc:
+            for message in messages:
+                if message.status == MessageStatus.SENDING:
+                    mail.record(message, MessageStatus.FAILED, f"SMTP server unavailable: {exc}")
+    now = clock.now()
+    for o in outcomes:
+        if o.status is None:
+            failed = [m for m in o.messages if m.status != MessageStatus.SENT]
+            o.status = TaskStatus.FAILED if failed else TaskStatus.SENT
+            o.reason = failed[0].error if failed else None
+        first = o.messages[0].message_id if o.messages else None
+        db.session.execute(
+            update(Task).where(Task.id == o.task.id, Task.claim == o.task.claim, Task.status == TaskStatus.PENDING)
+            .values(status=o.status, reason=(o.reason or None) and o.reason[:1000], message_id=first,
+                    sent_at=now if o.status == TaskStatus.SENT else None, claimed_until=None)
+            .execution_options(synchronize_session=False, all_agencies=True)  # a batch spans agencies
+        )

@@ -1,0 +1,310 @@
+"""What solutions are about: bookings, reviews, charges, appointments and work orders.
+
+For each, a `Subject` knows the plain rows the planner needs (read in bulk, by agency), the
+tags an object carries, who each recipient role is, and the merge fields of its mail."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select, union_all
+
+from portal import db
+from portal.agencies.models import Agency, StaffUser
+from portal.appointments.models import Appointment
+from portal.bookings.models import Booking, Lease, Review, booking_tags
+from portal.money.models import Charge, ChargeStatus
+from portal.people.models import Person, person_tags
+from portal.properties.models import Unit, unit_owners, unit_tags
+from portal.tags import Tag
+from portal.workorders.models import WorkOrder
+
+CHUNK = 500  # ids per IN (...) list: well under SQLite's parameter limit
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone a notification goes to: a person (who gets their own links) or an address."""
+
+    address: str
+    name: str = ""
+    person: Person | None = None
+
+
+@dataclass
+class Subject:
+    """One kind of object solutions can be about."""
+
+    name: str  # stored in Task.object_type
+    model: type
+    label: str
+    rows: Callable[[int, list[int] | None], Select]  # (agency_id, ids or None) -> the planning query
+    roles: tuple[str, ...]
+    recipients: Callable[[Any, str], list[Recipient]]
+    context: Callable[[Any], dict[str, Any]]
+    links: Callable[[Any], dict[str, Any]] = field(default=lambda obj: {})
+    unit_ids: Callable[[list[int]], Select] | None = None  # object id -> unit id, for unit/owner tags
+    person_ids: Callable[[list[int]], Select] | None = None  # object id -> person id, for person tags
+
+    def plan_rows(self, agency_id: int, ids: Iterable[int] | None = None) -> Iterator[Any]:
+        """The planning rows of the agency's objects (all of them, or these ids), in chunks."""
+        if ids is None:
+            # Keyset pages, each read in full: the caller may commit between pages.
+            last = 0
+            while True:
+                page = db.session.execute(self.rows(agency_id, None).where(self.model.id > last).limit(2000)
+                                          .execution_options(all_agencies=True)).all()
+                yield from page
+                if len(page) < 2000:
+                    return
+                last = page[-1].id
+        ids = list(ids)
+        for start in range(0, len(ids), CHUNK):
+            yield from db.session.execute(
+                self.rows(agency_id, ids[start:start + CHUNK]).execution_options(all_agencies=True)
+            )
+
+    def tags(self, ids: list[int]) -> dict[int, set[str]]:
+        """Each object's tags, its own and those of its unit, the unit's owners and its person."""
+        found: dict[int, set[str]] = {i: set() for i in ids}
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start:start + CHUNK]
+            parts = []
+            if self.name == "booking":
+                parts.append(select(booking_tags.c.booking_id, Tag.name).join(Tag, Tag.id == booking_tags.c.tag_id)
+                             .where(booking_tags.c.booking_id.in_(chunk)))
+            if self.unit_ids is not None:
+                units = self.unit_ids(chunk).subquery()
+                parts.append(select(units.c.object_id, Tag.name).join(unit_tags, unit_tags.c.unit_id == units.c.unit_id)
+                             .join(Tag, Tag.id == unit_tags.c.tag_id))
+                parts.append(select(units.c.object_id, Tag.name)
+                             .join(unit_owners, unit_owners.c.unit_id == units.c.unit_id)
+                             .join(person_tags, person_tags.c.person_id == unit_owners.c.person_id)
+                             .join(Tag, Tag.id == person_tags.c.tag_id))
+            if self.person_ids is not None:
+                people = self.person_ids(chunk).subquery()
+                parts.append(select(people.c.object_id, Tag.name)
+                             .join(person_tags, person_tags.c.person_id == people.c.person_id)
+                             .join(Tag, Tag.id == person_tags.c.tag_id))
+            if parts:
+                for object_id, name in db.session.execute(union_all(*parts)):
+                    found[object_id].add(name)
+        return found
+
+
+def _person(p: Person | None) -> list[Recipient]:
+    return [Recipient(p.email, p.name, p)] if p is not None and p.email else (
+        [Recipient("", p.name, p)] if p is not None else [])
+
+
+def _owners(unit: Unit | None) -> list[Recipient]:
+    return [r for owner in (unit.owners if unit else []) for r in _person(owner)]
+
+
+def _agents(agency_id: int) -> list[Recipient]:
+    staff = db.session.scalars(select(StaffUser).where(StaffUser.agency_id == agency_id, StaffUser.active)
+                               .order_by(StaffUser.id))
+    return [Recipient(u.email, u.name) for u in staff]
+
+
+def _money(value: Any, currency: str) -> str:
+    return f"{value:,.2f} {currency}"
+
+
+def _day(value: Any) -> str:
+    return f"{value:%-d %b %Y}"
+
+
+def _agency(agency_id: int) -> Agency:
+    return db.session.get(Agency, agency_id)
+
+
+def _unit_fields(unit: Unit | None) -> dict[str, Any]:
+    if unit is None:
+        return {"name": "", "property": "", "address": "", "code": ""}
+    prop = unit.property
+    return {"name": unit.name, "property": prop.name if prop else "", "address": getattr(prop, "address", "") or "",
+            "code": getattr(unit, "code", "") or ""}
+
+
+def _person_fields(p: Person | None) -> dict[str, Any]:
+    if p is None:
+        return {"name": "", "first_name": "", "email": ""}
+    return {"name": p.name, "first_name": p.name.split()[0] if p.name else "", "email": p.email or ""}
+
+
+def _agency_fields(agency: Agency) -> dict[str, Any]:
+    return {"name": agency.name, "timezone": agency.timezone}
+
+
+def _booking_fields(b: Booking) -> dict[str, Any]:
+    agency = _agency(b.agency_id)
+    return {
+        "reference": b.reference, "arrival": _day(b.arrival), "departure": _day(b.departure),
+        "nights": b.nights, "status": b.status.value, "channel": b.channel.value,
+        "payment_type": b.payment_type.value, "adults": b.adults,
+        "amount_due": _money(b.amount_due, agency.currency), "amount_paid": _money(b.amount_paid, agency.currency),
+        "balance": _money(b.balance, agency.currency),
+    }
+
+
+def _open_charge(b: Booking) -> Charge | None:
+    return db.session.scalar(select(Charge).where(Charge.booking_id == b.id, Charge.status == ChargeStatus.OPEN)
+                             .order_by(Charge.due_date, Charge.id).limit(1))
+
+
+def _charge_fields(c: Charge | None) -> dict[str, Any] | None:
+    if c is None:
+        return None
+    return {"description": c.description, "amount": _money(c.amount, c.currency), "due_date": _day(c.due_date),
+            "balance": _money(c.amount - c.paid_amount, c.currency)}
+
+
+def _booking_context(b: Booking) -> dict[str, Any]:
+    owners = b.unit.owners if b.unit else []
+    return {
+        "booking": _booking_fields(b), "guest": _person_fields(b.guest), "unit": _unit_fields(b.unit),
+        "owner": _person_fields(owners[0] if owners else None), "agency": _agency_fields(_agency(b.agency_id)),
+        "charge": _charge_fields(_open_charge(b)),
+    }
+
+
+def _booking_recipients(b: Booking, role: str) -> list[Recipient]:
+    if role in ("guest", "client"):  # the client is the person who booked, here the lead guest
+        return _person(b.guest)
+    if role == "owner":
+        return _owners(b.unit)
+    if role == "agent":
+        return _agents(b.agency_id)
+    return []
+
+
+def _booking_rows(agency_id: int, ids: list[int] | None) -> Select:
+    q = select(Booking.id, Booking.agency_id, Booking.reference, Booking.booked_at.label("created_at"),
+               Booking.booked_at, Booking.arrival, Booking.departure, Booking.status, Booking.payment_type,
+               Booking.channel, Booking.amount_due, Booking.amount_paid, Booking.checked_out_at
+               ).where(Booking.agency_id == agency_id)
+    return q.where(Booking.id.in_(ids)) if ids is not None else q.order_by(Booking.id)
+
+
+BOOKING = Subject(
+    name="booking", model=Booking, label="Booking", rows=_booking_rows, roles=("guest", "client", "owner", "agent"),
+    recipients=_booking_recipients, context=_booking_context,
+    links=lambda b: {"pay": _open_charge(b)},
+    unit_ids=lambda ids: select(Booking.id.label("object_id"), Booking.unit_id.label("unit_id"))
+    .where(Booking.id.in_(ids)),
+    person_ids=lambda ids: select(Booking.id.label("object_id"), Booking.guest_id.label("person_id"))
+    .where(Booking.id.in_(ids)),
+)
+
+
+def _review_rows(agency_id: int, ids: list[int] | None) -> Select:
+    q = (select(Review.id, Review.agency_id, Booking.reference, Review.received_at.label("created_at"),
+                Review.received_at, Booking.status, Booking.payment_type, Booking.channel, Review.rating)
+         .join(Booking, Booking.id == Review.booking_id).where(Review.agency_id == agency_id))
+    return q.where(Review.id.in_(ids)) if ids is not None else q.order_by(Review.id)
+
+
+REVIEW = Subject(
+    name="review", model=Review, label="Review", rows=_review_rows, roles=("guest", "client", "owner", "agent"),
+    recipients=lambda r, role: _booking_recipients(r.booking, role),
+    context=lambda r: {**_booking_context(r.booking), "review": {"rating": r.rating, "comment": r.comment}},
+    unit_ids=lambda ids: select(Review.id.label("object_id"), Booking.unit_id.label("unit_id"))
+    .join(Booking, Booking.id == Review.booking_id).where(Review.id.in_(ids)),
+    person_ids=lambda ids: select(Review.id.label("object_id"), Booking.guest_id.label("person_id"))
+    .join(Booking, Booking.id == Review.booking_id).where(Review.id.in_(ids)),
+)
+
+
+def _charge_unit(c: Charge) -> Unit | None:
+    if c.lease_id:
+        return db.session.get(Lease, c.lease_id).unit
+    return db.session.get(Booking, c.booking_id).unit if c.booking_id else None
+
+
+def _charge_rows(agency_id: int, ids: list[int] | None) -> Select:
+    q = select(Charge.id, Charge.agency_id, Charge.created_at, Charge.due_date, Charge.status, Charge.kind,
+               Charge.lease_id).where(Charge.agency_id == agency_id)
+    return q.where(Charge.id.in_(ids)) if ids is not None else q.order_by(Charge.id)
+
+
+CHARGE = Subject(
+    name="charge", model=Charge, label="Charge", rows=_charge_rows, roles=("tenant", "owner", "agent"),
+    recipients=lambda c, role: (_person(c.person) if role == "tenant" else _owners(_charge_unit(c))
+                                if role == "owner" else _agents(c.agency_id) if role == "agent" else []),
+    context=lambda c: {"charge": _charge_fields(c), "tenant": _person_fields(c.person),
+                       "unit": _unit_fields(_charge_unit(c)), "agency": _agency_fields(_agency(c.agency_id))},
+    links=lambda c: {"pay": c},
+    unit_ids=lambda ids: select(Charge.id.label("object_id"), Lease.unit_id.label("unit_id"))
+    .join(Lease, Lease.id == Charge.lease_id).where(Charge.id.in_(ids)),
+    person_ids=lambda ids: select(Charge.id.label("object_id"), Charge.person_id.label("person_id"))
+    .where(Charge.id.in_(ids)),
+)
+
+
+def _appointment_rows(agency_id: int, ids: list[int] | None) -> Select:
+    q = select(Appointment.id, Appointment.agency_id, Appointment.created_at, Appointment.starts_at,
+               Appointment.status).where(Appointment.agency_id == agency_id)
+    return q.where(Appointment.id.in_(ids)) if ids is not None else q.order_by(Appointment.id)
+
+
+def _appointment_context(a: Appointment) -> dict[str, Any]:
+    agency = _agency(a.agency_id)
+    start = a.starts_at.astimezone(agency.zone)
+    return {"appointment": {"title": a.title, "starts_at": f"{start:%-d %b %Y, %H:%M}",
+                            "duration_minutes": a.duration_minutes, "status": a.status.value},
+            "person": _person_fields(a.person), "unit": _unit_fields(a.unit), "agency": _agency_fields(agency)}
+
+
+APPOINTMENT = Subject(
+    name="appointment", model=Appointment, label="Appointment", rows=_appointment_rows, roles=("client", "agent"),
+    recipients=lambda a, role: (_person(a.person) if role == "client" else _agents(a.agency_id)
+                                if role == "agent" else []),
+    context=_appointment_context,
+    links=lambda a: {"appointment": a},
+    unit_ids=lambda ids: select(Appointment.id.label("object_id"), Appointment.unit_id.label("unit_id"))
+    .where(Appointment.id.in_(ids)),
+    person_ids=lambda ids: select(Appointment.id.label("object_id"), Appointment.person_id.label("person_id"))
+    .where(Appointment.id.in_(ids)),
+)
+
+
+def _workorder_rows(agency_id: int, ids: list[int] | None) -> Select:
+    q = select(WorkOrder.id, WorkOrder.agency_id, WorkOrder.created_at, WorkOrder.updated_at, WorkOrder.status
+               ).where(WorkOrder.agency_id == agency_id)
+    return q.where(WorkOrder.id.in_(ids)) if ids is not None else q.order_by(WorkOrder.id)
+
+
+def _workorder_recipients(w: WorkOrder, role: str) -> list[Recipient]:
+    if role == "requester":
+        return _person(w.requester)
+    if role == "vendor":
+        return _person(w.vendor)
+    if role == "owner":
+        return _owners(db.session.get(Unit, w.unit_id))
+    return _agents(w.agency_id) if role == "agent" else []
+
+
+WORKORDER = Subject(
+    name="workorder", model=WorkOrder, label="Work order", rows=_workorder_rows,
+    roles=("requester", "owner", "vendor", "agent"), recipients=_workorder_recipients,
+    context=lambda w: {"work_order": {"title": w.title, "status": w.status.value.replace("-", " "),
+                                      "kind": w.kind.value, "id": w.id},
+                       "requester": _person_fields(w.requester), "unit": _unit_fields(db.session.get(Unit, w.unit_id)),
+                       "agency": _agency_fields(_agency(w.agency_id))},
+    unit_ids=lambda ids: select(WorkOrder.id.label("object_id"), WorkOrder.unit_id.label("unit_id"))
+    .where(WorkOrder.id.in_(ids)),
+    person_ids=lambda ids: select(WorkOrder.id.label("object_id"), WorkOrder.requester_id.label("person_id"))
+    .where(WorkOrder.id.in_(ids)),
+)
+
+SUBJECTS: dict[str, Subject] = {s.name: s for s in (BOOKING, REVIEW, CHARGE, APPOINTMENT, WORKORDER)}
+BY_MODEL: dict[type, Subject] = {s.model: s for s in SUBJECTS.values()}
+
+
+def created_at(row: Any) -> datetime:
+    """When the object came into being, for a solution's validity (S5)."""
+    return row.created_at
