@@ -222,3 +222,46 @@ def count_objects(subject_name: str, agency_id: int) -> int:
     model = SUBJECTS[subject_name].model
     return db.session.scalar(select(func.count(model.id)).where(model.agency_id == agency_id)
                              .execution_options(all_agencies=True)) or 0
+
+
+@dataclass
+class Preview:
+    """One message a solution would send: about what, when, and for which notification."""
+
+    object_id: int
+    reference: str | None
+    due_at: datetime
+    notification_id: int
+
+
+def dry_run(solution: Solution, days: int = 30, now: datetime | None = None, limit: int = 500) -> list[Preview]:
+    """What this solution would send in the next `days` days on the real objects, as if it were
+    active now; nothing is written."""
+    from datetime import timedelta
+
+    now = now or clock.now()
+    kind = KINDS[solution.kind]
+    subject = kind.subject
+    zone = db.session.get(Agency, solution.agency_id).zone
+    horizon = now + timedelta(days=days)
+    found: list[Preview] = []
+    batch: list[Any] = []
+
+    def run(rows: list[Any]) -> None:
+        needs_tags = bool((solution.conditions or {}).get("tags"))
+        tags = subject.tags([r.id for r in rows]) if needs_tags else {}
+        for row in rows:
+            due = due_for(solution, kind, row, tags.get(row.id), now, zone)
+            if due is not None and due <= horizon:
+                found.extend(Preview(row.id, getattr(row, "reference", None), due, n.id)
+                             for n in solution.notifications)
+
+    for row in subject.plan_rows(solution.agency_id, None):
+        batch.append(row)
+        if len(batch) >= BATCH:
+            run(batch)
+            batch = []
+    if batch:
+        run(batch)
+    found.sort(key=lambda p: (p.due_at, p.object_id))
+    return found[:limit]
