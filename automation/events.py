@@ -21,7 +21,7 @@ def _collect(session: Session, flush_context: object) -> None:
     gone: dict[str, set[int]] = session.info.setdefault(_GONE, {})
     for obj in (*session.new, *session.dirty):
         subject = BY_MODEL.get(type(obj))
-        if subject is not None and obj.id is not None and session.is_modified(obj, include_collections=False):
+        if subject is not None and obj.id is not None and session.is_modified(obj):
             changed.setdefault((subject.name, obj.agency_id), set()).add(obj.id)
     for obj in session.deleted:
         subject = BY_MODEL.get(type(obj))

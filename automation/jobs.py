@@ -39,8 +39,7 @@ def send_tasks(task_ids: list[int], claim: str) -> dict[str, int]:
             outcome = sending.Outcome(task, status=TaskStatus.FAILED, reason=f"{type(exc).__name__}: {exc}")
         outcomes.append(outcome)
     db.scope(s, None)
-    sending.send_batch(outcomes)
-    s.commit()
+    sending.send_batch(outcomes, commit=s.commit)
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[o.status.value] = counts.get(o.status.value, 0) + 1

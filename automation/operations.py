@@ -108,6 +108,8 @@ def _conditions(kind: Any, data: dict[str, Any]) -> dict[str, list[str]]:
             raise FieldError(key, f"Unknown choice: {', '.join(bad)}.")
         if chosen:
             result[key] = sorted(set(chosen))
+    if kind.statuses and not result.get("statuses") and kind.default_statuses:
+        result["statuses"] = list(kind.default_statuses)  # never "any status" by omission: not cancelled ones
     if not kind.statuses:
         result.pop("statuses", None)
     if kind.subject.name not in ("booking", "review"):

@@ -4,7 +4,9 @@ SMTP server's words) or skipped (with the reason)."""
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formataddr
 from typing import Any
@@ -159,35 +161,49 @@ def _already_sent(task: Task) -> set[str]:
     return {m.to.rsplit("<", 1)[-1].rstrip(">").lower() for m in earlier if m.status == MessageStatus.SENT}
 
 
-def send_batch(outcomes: list[Outcome]) -> None:
-    """Send every prepared message over one SMTP connection and record each result."""
-    messages = [m for o in outcomes for m in o.messages]
-    if messages:
-        try:
-            with mail.smtp_connection() as smtp:
-                for message in messages:
+def send_batch(outcomes: list[Outcome], commit: Callable[[], None]) -> None:
+    """Send every prepared message over one SMTP connection, committing each task's result as
+    soon as the server has answered for it: a worker killed mid-batch leaves at most the one
+    task it was sending in doubt."""
+    smtp: smtplib.SMTP | None = None
+    down: str | None = None
+    try:
+        for o in outcomes:
+            for message in o.messages:
+                if down is None and smtp is None:
                     try:
-                        smtp.send_message(mail.compose(message), to_addrs=mail.envelope_recipients(message))
-                    except (smtplib.SMTPServerDisconnected, OSError):
-                        raise
-                    except Exception as exc:  # this one message was refused: record the server's words
-                        mail.record(message, MessageStatus.FAILED, f"{type(exc).__name__}: {exc}")
-                    else:
-                        mail.record(message, MessageStatus.SENT)
-        except (OSError, smtplib.SMTPException) as exc:
-            for message in messages:
-                if message.status == MessageStatus.SENDING:
-                    mail.record(message, MessageStatus.FAILED, f"SMTP server unavailable: {exc}")
-    now = clock.now()
-    for o in outcomes:
-        if o.status is None:
-            failed = [m for m in o.messages if m.status != MessageStatus.SENT]
-            o.status = TaskStatus.FAILED if failed else TaskStatus.SENT
-            o.reason = failed[0].error if failed else None
-        first = o.messages[0].message_id if o.messages else None
-        db.session.execute(
-            update(Task).where(Task.id == o.task.id, Task.claim == o.task.claim, Task.status == TaskStatus.PENDING)
-            .values(status=o.status, reason=(o.reason or None) and o.reason[:1000], message_id=first,
-                    sent_at=now if o.status == TaskStatus.SENT else None, claimed_until=None)
-            .execution_options(synchronize_session=False, all_agencies=True)  # a batch spans agencies
-        )
+                        smtp = mail.smtp_connection()
+                    except (OSError, smtplib.SMTPException) as exc:
+                        down = f"SMTP server unavailable: {exc}"
+                if down is not None:
+                    mail.record(message, MessageStatus.FAILED, down)
+                    continue
+                try:
+                    smtp.send_message(mail.compose(message), to_addrs=mail.envelope_recipients(message))
+                except (smtplib.SMTPServerDisconnected, OSError) as exc:
+                    down = f"SMTP server unavailable: {exc}"
+                    mail.record(message, MessageStatus.FAILED, down)
+                except Exception as exc:  # this one message was refused: record the server's words
+                    mail.record(message, MessageStatus.FAILED, f"{type(exc).__name__}: {exc}")
+                else:
+                    mail.record(message, MessageStatus.SENT)
+            _finish(o)
+            commit()
+    finally:
+        if smtp is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                smtp.quit()
+
+
+def _finish(o: Outcome) -> None:
+    if o.status is None:
+        failed = [m for m in o.messages if m.status != MessageStatus.SENT]
+        o.status = TaskStatus.FAILED if failed else TaskStatus.SENT
+        o.reason = failed[0].error if failed else None
+    first = o.messages[0].message_id if o.messages else None
+    db.session.execute(
+        update(Task).where(Task.id == o.task.id, Task.claim == o.task.claim, Task.status == TaskStatus.PENDING)
+        .values(status=o.status, reason=(o.reason or None) and o.reason[:1000], message_id=first,
+                sent_at=clock.now() if o.status == TaskStatus.SENT else None, claimed_until=None)
+        .execution_options(synchronize_session=False, all_agencies=True)  # a batch spans agencies
+    )
