@@ -20,28 +20,40 @@ def dispatch() -> int:
 
 
 def send_tasks(task_ids: list[int], claim: str) -> dict[str, int]:
-    """Send a batch of claimed tasks: each prepared in its own transaction, then one SMTP connection."""
+    """Send a batch of claimed tasks: prepared and logged in one transaction, then sent over one
+    SMTP connection with each task's result committed as soon as it is known."""
     s = db.session
-    ids = s.scalars(select(Task.id).where(Task.id.in_(task_ids), Task.claim == claim,
-                                          Task.status == TaskStatus.PENDING)
-                    .execution_options(all_agencies=True)).all()
-    outcomes = []
-    for task_id in ids:
-        task = _task(task_id)
-        db.scope(s, task.agency_id)
+    pending = list(s.scalars(select(Task.id).where(Task.id.in_(task_ids), Task.claim == claim,
+                                                   Task.status == TaskStatus.PENDING)
+                             .order_by(Task.id).execution_options(all_agencies=True)))
+    outcomes: list[sending.Outcome] = []
+    broken: list[sending.Outcome] = []
+    while pending:
+        prepared: list[sending.Outcome] = []
         try:
-            outcome = sending.prepare(task)
-            s.commit()  # the messages are on record before anything leaves
-        except Exception as exc:  # a bug or a database error fails this task, not the batch
-            log.exception("task %s could not be prepared", task_id)
+            for task_id in pending:
+                task = _task(task_id)
+                db.scope(s, task.agency_id)
+                prepared.append(sending.prepare(task))
+            s.commit()  # every message is on record before anything leaves
+            outcomes = prepared
+            break
+        except Exception as exc:  # a bug or a database error fails that task, not the batch
+            failing = pending[len(prepared)]
+            log.exception("task %s could not be prepared", failing)
             s.rollback()
-            task = _task(task_id)
-            outcome = sending.Outcome(task, status=TaskStatus.FAILED, reason=f"{type(exc).__name__}: {exc}")
-        outcomes.append(outcome)
+            broken.append(sending.Outcome(_task(failing), status=TaskStatus.FAILED,
+                                          reason=f"{type(exc).__name__}: {exc}"))
+            pending.remove(failing)
     db.scope(s, None)
-    sending.send_batch(outcomes, commit=s.commit)
+    # Nothing else touches these rows while they are sent: no need to reload them after each commit.
+    s.expire_on_commit = False
+    try:
+        sending.send_batch(broken + outcomes, commit=s.commit)
+    finally:
+        s.expire_on_commit = True
     counts: dict[str, int] = {}
-    for o in outcomes:
+    for o in broken + outcomes:
         counts[o.status.value] = counts.get(o.status.value, 0) + 1
     return counts
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from automation import planner, templates, timing
 from automation.catalogue import KINDS
 from automation.models import Anchor, MailTemplate, Notification, OffsetUnit, Solution, Task, TaskStatus
-from portal import clock, db, queue
+from portal import agencies, clock, db, queue
 from portal.agencies.models import Agency
 from portal.operations import FieldError
 
@@ -148,7 +148,7 @@ def activate(solution: Solution) -> None:
     """Switch a solution on (within the agency's limit) and plan it after the commit (flushes)."""
     if solution.active:
         return
-    agency = db.session.get(Agency, solution.agency_id)
+    agency = agencies.get(solution.agency_id)
     active = db.session.scalar(select(func.count(Solution.id)).where(Solution.active)) or 0
     if active >= max_active(agency):
         raise FieldError("active", f"{agency.name} may have at most {max_active(agency)} active solutions. "

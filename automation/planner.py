@@ -18,8 +18,7 @@ from automation import timing
 from automation.catalogue import KINDS, Kind
 from automation.models import Anchor, Solution, Task, TaskStatus
 from automation.subjects import SUBJECTS, Subject
-from portal import clock, db
-from portal.agencies.models import Agency
+from portal import agencies, clock, db
 
 BATCH = 2000  # rows planned per round trip
 ANCHOR_FIELDS = {Anchor.BOOKED: "booked_at", Anchor.ARRIVAL: "arrival", Anchor.DEPARTURE: "departure",
@@ -99,7 +98,7 @@ def plan(subject_name: str, agency_id: int, ids: Iterable[int] | None = None,
     if not solutions:
         return outcome
     now = now or clock.now()
-    zone = db.session.get(Agency, agency_id).zone
+    zone = agencies.get(agency_id).zone
     batch: list[Any] = []
     for row in subject.plan_rows(agency_id, ids):
         batch.append(row)
@@ -139,7 +138,9 @@ def _plan_batch(subject: Subject, agency_id: int, rows: list[Any], solutions: li
                                         "reference": getattr(row, "reference", None), "due_at": due,
                                         "status": TaskStatus.PENDING.value, "attempts": 0, "created_at": now})
                     continue
-                task_id, status, due_at = found
+                task_id, status, due_at, claimed_until = found
+                if status == TaskStatus.PENDING and claimed_until is not None and claimed_until > now:
+                    continue  # being sent right now: the sender checks the conditions itself
                 if status == TaskStatus.PENDING:
                     if due is None:
                         cancel.append(task_id)
@@ -178,12 +179,13 @@ def _existing(object_type: str, ids: list[int], solution_ids: list[int]) -> dict
     found: dict[tuple, tuple] = {}
     for start in range(0, len(ids), 500):
         rows = db.session.execute(
-            select(t.c.notification_id, t.c.object_id, t.c.occurrence, t.c.id, t.c.status, t.c.due_at)
+            select(t.c.notification_id, t.c.object_id, t.c.occurrence, t.c.id, t.c.status, t.c.due_at,
+                   t.c.claimed_until)
             .where(t.c.object_type == object_type, t.c.object_id.in_(ids[start:start + 500]),
                    t.c.solution_id.in_(solution_ids))
         )
-        for n_id, o_id, occ, task_id, status, due_at in rows:
-            found[(n_id, o_id, occ)] = (task_id, status, due_at)
+        for n_id, o_id, occ, task_id, status, due_at, claimed_until in rows:
+            found[(n_id, o_id, occ)] = (task_id, status, due_at, claimed_until)
     return found
 
 
@@ -242,7 +244,7 @@ def dry_run(solution: Solution, days: int = 30, now: datetime | None = None, lim
     now = now or clock.now()
     kind = KINDS[solution.kind]
     subject = kind.subject
-    zone = db.session.get(Agency, solution.agency_id).zone
+    zone = agencies.get(solution.agency_id).zone
     horizon = now + timedelta(days=days)
     found: list[Preview] = []
     batch: list[Any] = []

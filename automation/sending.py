@@ -94,21 +94,23 @@ def prepare(task: Task) -> Outcome:
         return outcome
     already = _already_sent(task)
     template = notification.template
-    context = subject.context(obj)
-    rendered: list[tuple[Recipient, templates.Rendered]] = []
+
+    def render_all() -> list[tuple[Recipient, templates.Rendered]]:
+        context = subject.context(obj)
+        return [(r, templates.render(template.subject, template.html_body, template.text_body,
+                                     {**context, "recipient": {"name": r.name, "email": r.address,
+                                                               "first_name": (r.name.split() or [""])[0]}},
+                                     templates.LINKS[task.object_type]))
+                for r in people if r.address.lower() not in already]  # never twice to one address
+
     try:
-        for r in people:
-            if r.address.lower() in already:
-                continue  # a previous run got this one out: never twice
-            values = {**context, "recipient": {"name": r.name, "first_name": (r.name.split() or [""])[0],
-                                               "email": r.address}}
-            rendered.append((r, templates.render(template.subject, template.html_body, template.text_body,
-                                                 values, templates.LINKS[task.object_type])))
+        rendered = render_all()
+        if kind.perform is not None:
+            kind.perform(obj)  # only once the template is known to render, and told in its new state
+            rendered = render_all()
     except templates.TemplateProblem as exc:
         outcome.status, outcome.reason = TaskStatus.FAILED, f"template {template.name!r}: {exc}"
         return outcome
-    if kind.perform is not None:
-        kind.perform(obj)
     targets = subject.links(obj)
     for i, (r, part) in enumerate(rendered):
         filled = part.fill(lambda action, r=r: _link(action, targets.get(action), r))
@@ -152,6 +154,8 @@ def _log(task: Task, obj: Any, r: Recipient, part: templates.Rendered, notificat
 
 def _already_sent(task: Task) -> set[str]:
     """Addresses a previous attempt at this task is known to have reached (its idempotency record)."""
+    if task.attempts <= 1:
+        return set()  # the first attempt: nothing can have gone out before
     earlier = db.session.scalars(select(Message).where(Message.message_id.like(f"<task-{task.id}-%"))).all()
     for m in earlier:
         if m.status == MessageStatus.SENDING:

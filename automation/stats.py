@@ -11,8 +11,8 @@ from flask import render_template
 from sqlalchemy import func, select
 
 from automation.models import Solution, Task, TaskStatus
-from portal import clock, db, mail
-from portal.agencies.models import Agency, StaffUser
+from portal import agencies, clock, db, mail
+from portal.agencies.models import StaffUser
 
 PERIODS = {"week": 7, "month": 30}
 
@@ -72,7 +72,7 @@ def figures(agency_id: int, period: str = "month", now: datetime | None = None) 
 
 def per_day(agency_id: int, now: datetime, days: int = 30) -> list[tuple[date, int]]:
     """Tasks sent on each of the last `days` days (agency-local), oldest first."""
-    zone = db.session.get(Agency, agency_id).zone
+    zone = agencies.get(agency_id).zone
     start = now - timedelta(days=days)
     counts: dict[date, int] = {}
     for (sent_at,) in db.session.execute(select(Task.sent_at).where(
@@ -100,7 +100,7 @@ def upcoming(agency_id: int, limit: int = 10) -> list[Task]:
 
 def mail_report(agency_id: int, period: str) -> int:
     """E-mail the period's figures to the agency's active staff (flushes); returns how many."""
-    agency = db.session.get(Agency, agency_id)
+    agency = agencies.get(agency_id)
     f = figures(agency_id, period)
     staff = db.session.scalars(select(StaffUser).where(StaffUser.agency_id == agency_id, StaffUser.active)).all()
     context: dict[str, Any] = {"agency": agency, "figures": f, "label": "weekly" if period == "week" else "monthly"}

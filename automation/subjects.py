@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Select, select, union_all
 
-from portal import db
+from portal import agencies, db
 from portal.agencies.models import Agency, StaffUser
 from portal.appointments.models import Appointment
 from portal.bookings.models import Booking, Lease, Review, booking_tags
@@ -119,7 +119,7 @@ def _day(value: Any) -> str:
 
 
 def _agency(agency_id: int) -> Agency:
-    return db.session.get(Agency, agency_id)
+    return agencies.get(agency_id)
 
 
 def _unit_fields(unit: Unit | None) -> dict[str, Any]:

@@ -8,9 +8,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 MAX_OUTPUT = 200_000  # characters per rendered part
@@ -38,6 +39,12 @@ class _Environment(ImmutableSandboxedEnvironment):
 
 _HTML = _Environment(autoescape=True, undefined=StrictUndefined)
 _TEXT = _Environment(autoescape=False, undefined=StrictUndefined)
+
+
+@lru_cache(maxsize=512)
+def _compiled(source: str, html: bool) -> Template:
+    # Compiling costs far more than rendering; a template's text is its own cache key.
+    return (_HTML if html else _TEXT).from_string(source)
 
 # The documented merge fields, by what a solution is about (shown next to the template editor).
 FIELDS: dict[str, list[str]] = {
@@ -103,9 +110,9 @@ def render(subject: str, html: str, text: str, context: dict[str, Any], actions:
 
     values = {**context, "link": link}
     parts = []
-    for name, source, env in (("subject", subject, _TEXT), ("HTML", html, _HTML), ("text", text, _TEXT)):
+    for name, source, is_html in (("subject", subject, False), ("HTML", html, True), ("text", text, False)):
         try:
-            out = env.from_string(source).render(values) if source else ""
+            out = _compiled(source, is_html).render(values) if source else ""
         except SecurityError as exc:
             raise TemplateProblem(f"{name}: not allowed in a template: {exc}") from exc
         except TemplateError as exc:

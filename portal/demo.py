@@ -12,9 +12,8 @@ from pathlib import Path
 
 from flask import current_app, render_template
 
-from portal import db, links
+from portal import agencies, db, links
 from portal.access.models import ShareRule
-from portal.agencies.models import Agency
 from portal.agencies.operations import create_agency, create_staff
 from portal.appointments.models import AppointmentStatus
 from portal.appointments.operations import save_appointment
@@ -184,7 +183,7 @@ def _welcome_upcoming_guests(agency_id: int, today: date) -> None:
     from portal import mail
     from portal.bookings.models import Booking
 
-    agency = db.session.get(Agency, agency_id)
+    agency = agencies.get(agency_id)
     portal_url = f"{current_app.config['BASE_URL'].rstrip('/')}/{agency.slug}/guest/"
     upcoming = db.session.scalars(
         select(Booking)

@@ -14,7 +14,7 @@ from flask import Flask, current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from portal import db, queue
+from portal import agencies, db, queue
 from portal.messages.models import Message, MessageStatus
 from portal.people.models import Person
 from portal.types import utcnow
@@ -71,9 +71,8 @@ def send(
 
 def default_sender(agency_id: int) -> str:
     """The agency's name on the configured MAIL_FROM address."""
-    from portal.agencies.models import Agency
 
-    agency = db.session.get(Agency, agency_id)
+    agency = agencies.get(agency_id)
     address = parseaddr(current_app.config["MAIL_FROM"])[1]
     return formataddr((agency.name, address)) if agency else current_app.config["MAIL_FROM"]
 

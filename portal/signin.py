@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select, update
 from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Email, Length, Regexp
 
-from portal import clock, db, links, queue
+from portal import agencies, clock, db, links, queue
 from portal.agencies.models import Agency
 from portal.links.delivery import send_link
 from portal.links.models import ActionLink, PortalSession
@@ -100,7 +100,7 @@ def end_session() -> None:
 
 def _after_signin(person: Person, link: ActionLink, form) -> object:
     start_session(person)
-    return redirect(url_for("portals.choose", agency=db.session.get(Agency, person.agency_id).slug))
+    return redirect(url_for("portals.choose", agency=agencies.get(person.agency_id).slug))
 
 
 links.register(

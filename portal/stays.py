@@ -6,8 +6,7 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from portal import clock, db
-from portal.agencies.models import Agency
+from portal import agencies, clock, db
 from portal.bookings.models import Booking, BookingStatus
 from portal.money.models import Charge, ChargeKind
 from portal.money.operations import save_charge
@@ -23,7 +22,7 @@ DEFAULT_OPTIONS = [
 
 
 def _zone(booking: Booking) -> ZoneInfo:
-    return db.session.get(Agency, booking.agency_id).zone
+    return agencies.get(booking.agency_id).zone
 
 
 def today_for(booking: Booking) -> datetime:
@@ -88,7 +87,7 @@ def add_guests(booking: Booking, names: list[str]) -> None:
 
 def options_for(booking: Booking) -> list[dict]:
     """The options the agency offers (its settings, else the defaults)."""
-    agency = db.session.get(Agency, booking.agency_id)
+    agency = agencies.get(booking.agency_id)
     return (agency.settings or {}).get("options") or DEFAULT_OPTIONS
 
 

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import ColumnElement, case, event, exists, false, func, or_, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from portal import clock, db
+from portal import agencies, clock, db
 from portal.access.models import ItemEffect, ItemRule, OverrideEffect, PersonOverride, PortalDefault, TimeWindow
 from portal.agencies.models import Agency
 from portal.people.models import Person, PortalRole
@@ -119,7 +119,7 @@ def policy(person: Person) -> Policy:
         for w in db.session.scalars(select(TimeWindow).order_by(TimeWindow.first_day, TimeWindow.id)):
             windows.setdefault(w.capability, []).append(w)
         cache[person.id] = Policy(
-            agency=db.session.get(Agency, person.agency_id),
+            agency=agencies.get(person.agency_id),
             windows=windows,
             overrides=dict(db.session.execute(
                 select(PersonOverride.capability, PersonOverride.effect).where(PersonOverride.person_id == person.id)

@@ -7,8 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import joinedload
 
-from portal import access, db, links
-from portal.agencies.models import Agency
+from portal import access, agencies, db, links
 from portal.appointments.models import Appointment, AppointmentStatus
 from portal.links.models import ActionLink
 from portal.people.models import PortalRole
@@ -19,7 +18,7 @@ OPEN_FOR_ANSWER = (AppointmentStatus.PROPOSED, AppointmentStatus.MOVE_REQUESTED)
 
 def when(appointment: Appointment) -> str:
     """The appointment's time in the agency's time zone, e.g. 'Tue 1 Dec 2026 at 10:30'."""
-    zone = db.session.get(Agency, appointment.agency_id).zone  # in the identity map already
+    zone = agencies.get(appointment.agency_id).zone  # in the identity map already
     local = appointment.starts_at.astimezone(zone)
     return f"{local:%a} {local.day} {local:%b %Y} at {local:%H:%M}"
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from portal import db
-from portal.agencies.models import Agency
+from portal import agencies, db
 from portal.appointments.models import Appointment
 from portal.operations import FieldError, assign
 
 
 def save_appointment(appointment: Appointment | None, agency_id: int, data: dict[str, Any]) -> Appointment:
     """Create or edit an appointment; the time is entered in the agency's time zone."""
-    zone = db.session.get(Agency, agency_id).zone
+    zone = agencies.get(agency_id).zone
     if appointment is None:
         appointment = Appointment(agency_id=agency_id, version=0)
         db.session.add(appointment)

@@ -6,8 +6,7 @@ from typing import Any
 
 from flask import render_template
 
-from portal import db, links, mail
-from portal.agencies.models import Agency
+from portal import agencies, links, mail
 from portal.messages.models import Message
 from portal.people.models import Person
 
@@ -24,7 +23,7 @@ def send_link(action: str, obj: Any, person: Person, created_by: int | None = No
         "url": links.url(link),
         "code": links.attach_code(link) if spec.with_code else None,
         "expires_at": link.expires_at,
-        "agency": db.session.get(Agency, person.agency_id),
+        "agency": agencies.get(person.agency_id),
         "link": links.link_function(person, created_by),
     }
     return mail.send(

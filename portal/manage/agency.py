@@ -8,7 +8,7 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal import db
+from portal import agencies, db
 from portal.agencies.models import Agency, StaffRole
 from portal.manage import bp
 from portal.manage.forms import AgencyForm
@@ -19,7 +19,7 @@ def agency_settings():
     """Admins edit the agency; its portals show the name, logo and colours at once."""
     if current_user.role != StaffRole.ADMIN:
         abort(403)
-    agency = db.session.get(Agency, current_user.agency_id)
+    agency = agencies.get(current_user.agency_id)
     data = {"name": agency.name, "timezone": agency.timezone, "currency": agency.currency,
             "primary_color": agency.primary_color, "accent_color": agency.accent_color, "logo_url": agency.logo_url,
             "host_name": agency.host_name, "partial_payments": (agency.settings or {}).get("partial_payments", False)}

@@ -10,7 +10,7 @@ from typing import Any
 from flask import render_template
 from sqlalchemy import select, update
 
-from portal import clock, db, mail
+from portal import agencies, clock, db, mail
 from portal.agencies.models import Agency
 from portal.bookings.models import Booking, Lease
 from portal.money.currency import fits, format_money
@@ -31,7 +31,7 @@ def partial_payments(agency: Agency) -> bool:
 
 def save_charge(charge: Charge | None, agency_id: int, data: dict[str, Any]) -> Charge:
     """Create a charge for a lease or a booking (payer: its tenant or guest), or edit an open one."""
-    agency = db.session.get(Agency, agency_id)
+    agency = agencies.get(agency_id)
     if charge is not None and charge.status != ChargeStatus.OPEN:
         raise FieldError("amount", "Only an open charge can be changed.")
     lease_id, booking_id = data.get("lease_id") or None, data.get("booking_id") or None
@@ -90,7 +90,7 @@ def pay(charge: Charge, person: Person, amount: Decimal, *, channel: str, mandat
     balance = charge.balance
     if amount > balance:
         raise PaymentRefused(f"The amount cannot be more than the {format_money(balance, charge.currency)} due.")
-    agency = db.session.get(Agency, charge.agency_id)
+    agency = agencies.get(charge.agency_id)
     if amount != balance and not partial_payments(agency):
         raise PaymentRefused(f"Please pay the full {format_money(balance, charge.currency)}.")
     settles = amount == balance

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portal import db
+from portal import agencies, db
 from portal.operations import FieldError
 from portal.people.models import Person
 from portal.properties.models import Unit
@@ -31,9 +31,8 @@ def apply_gates(order: WorkOrder, *, owner_approval: bool | None = None, vendor_
     above the agency's `owner_approval_above` amount; the status follows the first open gate."""
     from decimal import Decimal
 
-    from portal.agencies.models import Agency
 
-    agency = db.session.get(Agency, order.agency_id)
+    agency = agencies.get(order.agency_id)
     threshold = (agency.settings or {}).get("owner_approval_above")
     if owner_approval is None:
         owner_approval = bool(threshold is not None and order.estimate is not None
