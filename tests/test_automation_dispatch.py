@@ -21,9 +21,10 @@ from portal import clock, db
 from portal.bookings.models import Review
 from portal.messages.models import Message
 from tests import factories as f
-from tests.conftest import TEST_KEY, database_url
+from tests.conftest import TEST_KEY
 
-PAY = "Hello {{ recipient.first_name }}, {{ booking.balance }} is still due for {{ booking.reference }}: {{ link('pay') }}"
+PAY = ("Hello {{ recipient.first_name }}, {{ booking.balance }} is still due for {{ booking.reference }}: "
+       "{{ link('pay') }}")
 
 
 def _task():
