@@ -81,6 +81,7 @@ def create_manager_command(slug: str, email: str, name: str, admin: bool, passwo
 @click.option("--if-empty", is_flag=True, help="Only load when the database has no agency yet")
 def demo_command(if_empty: bool) -> None:
     """Load a believable demo agency (properties, units, people, leases, bookings)."""
+    from automation import demo as automation_demo
     from portal import demo
     from portal.agencies.models import Agency
 
@@ -88,6 +89,7 @@ def demo_command(if_empty: bool) -> None:
         click.echo("Database already has data; demo not loaded.")
         return
     email, password = demo.load()
+    automation_demo.load(db.session.info["agency_id"])
     db.session.commit()
     demo.remember_credentials(email, password)
     click.echo(f"Demo agency loaded. Sign in as {email} / {password}")

@@ -24,6 +24,7 @@ def _stop_on_sigterm(signum, frame):
 
 def run_everything(host: str, port: int, devservices: ModuleType) -> None:
     """Start Redis and SMTP (unless configured), migrate, load the demo, then web + worker."""
+    from automation import demo as automation_demo
     from portal import create_app, db, demo, migrate
     from portal.agencies.models import Agency
 
@@ -51,6 +52,7 @@ def run_everything(host: str, port: int, devservices: ModuleType) -> None:
             migrate.upgrade()
             if db.session.scalar(select(Agency.id).limit(1)) is None:
                 email, password = demo.load()
+                automation_demo.load(db.session.info["agency_id"])
                 db.session.commit()
                 demo.remember_credentials(email, password)
                 print("Loaded the demo agency.", flush=True)

@@ -62,6 +62,13 @@ def test_demo_loads_a_believable_agency_that_the_back_office_lists(app, client, 
         assert db.session.scalar(select(func.count(Booking.id)).where(Booking.arrival < today)) > 0
         assert db.session.scalar(select(func.count(Booking.id)).where(Booking.arrival > today)) > 0
         some_booking = db.session.scalar(select(Booking.reference).order_by(Booking.arrival.desc()))
+        # Its automation is on, with tasks planned on its bookings.
+        from automation.models import Solution, Task, TaskStatus
+
+        assert db.session.scalar(select(func.count(Solution.id)).where(Solution.active)) == 6
+        planned = db.session.execute(select(Task.object_type, func.count(Task.id))
+                                     .where(Task.status == TaskStatus.PENDING).group_by(Task.object_type)).all()
+        assert dict(planned).get("booking", 0) > 20
     assert login(email, password).status_code == 302
     assert "Seafront Apartments" in client.get("/manage/properties").text
     assert some_booking in client.get("/manage/bookings").text
