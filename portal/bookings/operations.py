@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from portal import db, tags
-from portal.bookings.models import Booking, Lease
+from portal.bookings.models import Booking, Lease, Review
 from portal.operations import FieldError, assign
 from portal.people.models import Person, PortalRole
 from portal.people.operations import grant_portal_if_reachable
@@ -62,3 +62,22 @@ def save_booking(booking: Booking | None, agency_id: int, data: dict[str, Any]) 
     booking.tags = tags.resolve(agency_id, tags.parse(data.get("tags")))
     db.session.flush()
     return booking
+
+
+def record_review(booking: Booking, rating: int | str, comment: str) -> Review:
+    """Record the guest's review of a stay (one per booking; flushes)."""
+    try:
+        stars = int(rating)
+    except (TypeError, ValueError):
+        raise FieldError("rating", "Choose a rating from 1 to 5.") from None
+    if not 1 <= stars <= 5:
+        raise FieldError("rating", "Choose a rating from 1 to 5.")
+    comment = (comment or "").strip()
+    if len(comment) > 4000:
+        raise FieldError("comment", "A review can be at most 4000 characters long.")
+    if db.session.scalar(select(Review.id).where(Review.booking_id == booking.id)):
+        raise FieldError("rating", "This booking already has a review.")
+    review = Review(agency_id=booking.agency_id, booking_id=booking.id, rating=stars, comment=comment)
+    db.session.add(review)
+    db.session.flush()
+    return review

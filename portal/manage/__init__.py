@@ -22,4 +22,14 @@ def _require_staff():
     return None
 
 
-from portal.manage import access_views, account, agency, dashboard, linking, mailbox, messaging, resources  # noqa: E402, F401
+from portal.manage import (  # noqa: E402, F401
+    access_views,
+    account,
+    agency,
+    dashboard,
+    linking,
+    mailbox,
+    messaging,
+    resources,
+    reviews,
+)

@@ -11,7 +11,7 @@ from portal.access import CAPABILITIES
 from portal.access.models import ItemRule, ShareRule
 from portal.appointments.models import Appointment, AppointmentStatus
 from portal.appointments.operations import save_appointment
-from portal.bookings.models import Booking, BookingStatus, Channel, Lease, LeaseStatus
+from portal.bookings.models import Booking, BookingStatus, Channel, Lease, LeaseStatus, Review
 from portal.bookings.operations import save_booking, save_lease
 from portal.documents.models import Document, DocumentKind
 from portal.documents.operations import save_document, signatures_of
@@ -261,6 +261,7 @@ bookings = Resource(
     related=lambda b: {
         "messages": _messages_about("booking", b.id),
         "charges": list(db.session.scalars(select(Charge).where(Charge.booking_id == b.id).order_by(Charge.due_date))),
+        "review": db.session.scalar(select(Review).where(Review.booking_id == b.id)),
     },
 )
 
