@@ -14,6 +14,7 @@ from automation.models import Anchor, MailTemplate, Notification, OffsetUnit, So
 from portal import agencies, clock, db, queue
 from portal.agencies.models import Agency
 from portal.operations import FieldError
+from portal.types import parse_id
 
 DEFAULT_MAX_ACTIVE = 10  # S6, per agency unless its settings say otherwise
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
@@ -51,11 +52,12 @@ def save_solution(solution: Solution | None, agency_id: int, data: dict[str, Any
     name = (data.get("name") or "").strip()
     if not name or len(name) > 120:
         raise FieldError("name", "Give the solution a name (at most 120 characters).")
-    anchor = Anchor(data.get("anchor") or kind.anchors[0])
+    runs = ", ".join(a.value for a in kind.anchors)
+    anchor = _choice(Anchor, data.get("anchor") or kind.anchors[0], "anchor", f"This solution can run {runs}.")
     if anchor not in kind.anchors:
-        raise FieldError("anchor", f"This solution can run {', '.join(a.value for a in kind.anchors)}.")
-    unit = OffsetUnit(data.get("offset_unit") or OffsetUnit.DAYS)
-    offset = int(data.get("offset") or 0)
+        raise FieldError("anchor", f"This solution can run {runs}.")
+    unit = _choice(OffsetUnit, data.get("offset_unit") or OffsetUnit.DAYS, "offset_unit", "Choose days or months.")
+    offset = _whole(data.get("offset") or 0, "offset", "The offset is a whole number of days or months.")
     if abs(timing.offset_days(offset, unit)) > timing.MAX_OFFSET_DAYS:
         raise FieldError("offset", f"The offset must be within {timing.MAX_OFFSET_DAYS} days before or after.")
     if anchor == Anchor.BOOKED and offset < 0:
@@ -66,7 +68,9 @@ def save_solution(solution: Solution | None, agency_id: int, data: dict[str, Any
     if not notifications:
         raise FieldError("notifications", "Add at least one notification.")
     checked = [_notification(kind, n, i) for i, n in enumerate(notifications)]
-    minutes = int(data.get("minutes_saved") or kind.default_minutes)
+    raw_minutes = data.get("minutes_saved")
+    minutes = kind.default_minutes if raw_minutes in (None, "") else _whole(
+        raw_minutes, "minutes_saved", "Minutes saved per task is a whole number.")
     if not 0 <= minutes <= 600:
         raise FieldError("minutes_saved", "Minutes saved per task must be between 0 and 600.")
 
@@ -92,6 +96,20 @@ def save_solution(solution: Solution | None, agency_id: int, data: dict[str, Any
     if solution.active:
         _replan_after_commit(solution)
     return solution
+
+
+def _choice(enum_cls: Any, value: Any, field: str, message: str) -> Any:
+    try:
+        return enum_cls(value)
+    except ValueError:
+        raise FieldError(field, message) from None
+
+
+def _whole(value: Any, field: str, message: str) -> int:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise FieldError(field, message) from None
 
 
 def _conditions(kind: Any, data: dict[str, Any]) -> dict[str, list[str]]:
@@ -134,7 +152,8 @@ def _notification(kind: Any, n: dict[str, Any], i: int) -> dict[str, Any]:
     sender = (n.get("sender") or "").strip() or None
     if sender:
         addresses([sender], f"{field}-sender")
-    template = db.session.get(MailTemplate, int(n.get("template_id") or 0))
+    template_id = parse_id(str(n.get("template_id") or ""))
+    template = db.session.get(MailTemplate, template_id) if template_id else None
     if template is None:
         raise FieldError(f"{field}-template_id", "Choose a template.")
     problem = templates.check(kind.subject.name, template.subject, template.html_body, template.text_body)
@@ -149,7 +168,8 @@ def activate(solution: Solution) -> None:
     if solution.active:
         return
     agency = agencies.get(solution.agency_id)
-    active = db.session.scalar(select(func.count(Solution.id)).where(Solution.active)) or 0
+    active = db.session.scalar(select(func.count(Solution.id)).where(
+        Solution.agency_id == solution.agency_id, Solution.active)) or 0
     if active >= max_active(agency):
         raise FieldError("active", f"{agency.name} may have at most {max_active(agency)} active solutions. "
                                    "Switch one off first, or ask us to raise the limit.")
@@ -200,13 +220,14 @@ def save_template(template: MailTemplate | None, agency_id: int, data: dict[str,
     name = (data.get("name") or "").strip()
     if not name or len(name) > 120:
         raise FieldError("name", "Give the template a name (at most 120 characters).")
-    clash = db.session.scalar(select(MailTemplate.id).where(MailTemplate.name == name,
+    clash = db.session.scalar(select(MailTemplate.id).where(MailTemplate.agency_id == agency_id,
+                                                            MailTemplate.name == name,
                                                             MailTemplate.id != (template.id if template else 0)))
     if clash:
         raise FieldError("name", "Another template already has this name.")
     subject, html, text = (data.get("subject") or ""), (data.get("html_body") or ""), (data.get("text_body") or "")
-    if not subject.strip():
-        raise FieldError("subject", "A template needs a subject.")
+    if not subject.strip() or len(subject.strip()) > 500:
+        raise FieldError("subject", "A template needs a subject (at most 500 characters).")
     if not text.strip():
         raise FieldError("text_body", "A template needs a plain-text body (for mail readers without HTML).")
     problems = [templates.check(s, subject, html, text) for s in templates.GROUPS]

@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 MAX_OUTPUT = 200_000  # characters per rendered part
-MAX_SEQUENCE = 10_000  # the longest string or list a template may build by multiplication
+MAX_SEQUENCE = 1_000  # the longest string or list a template may build by multiplication, or range()
+MAX_LOOP_DEPTH = 2  # loops inside loops: with MAX_SEQUENCE this bounds a render at ~10^6 steps
 
 
 class TemplateProblem(Exception):
@@ -37,14 +38,31 @@ class _Environment(ImmutableSandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
 
+def _range(*args: int) -> range:
+    r = range(*args)
+    if len(r) > MAX_SEQUENCE:
+        raise SecurityError(f"range() is limited to {MAX_SEQUENCE} items in templates")
+    return r
+
+
 _HTML = _Environment(autoescape=True, undefined=StrictUndefined)
 _TEXT = _Environment(autoescape=False, undefined=StrictUndefined)
+for _env in (_HTML, _TEXT):
+    _env.globals["range"] = _range
+
+
+def _loop_depth(node: nodes.Node) -> int:
+    inner = max((_loop_depth(child) for child in node.iter_child_nodes()), default=0)
+    return inner + 1 if isinstance(node, nodes.For) else inner
 
 
 @lru_cache(maxsize=512)
 def _compiled(source: str, html: bool) -> Template:
     # Compiling costs far more than rendering; a template's text is its own cache key.
-    return (_HTML if html else _TEXT).from_string(source)
+    env = _HTML if html else _TEXT
+    if _loop_depth(env.parse(source)) > MAX_LOOP_DEPTH:
+        raise SecurityError(f"loops may be nested at most {MAX_LOOP_DEPTH} deep in templates")
+    return env.from_string(source)
 
 # The documented merge fields, by what a solution is about (shown next to the template editor).
 FIELDS: dict[str, list[str]] = {

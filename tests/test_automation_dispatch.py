@@ -180,6 +180,8 @@ SSTI = [
     "{{ booking.reference.format.__globals__ }}",
     "{% set x = guest.update({'name': 'pwned'}) %}{{ x }}",
     "{{ request.environ }}",
+    "{{ range(100000)|list }}",
+    "{% for a in range(999) %}{% for b in range(999) %}{% for c in range(999) %}{% endfor %}{% endfor %}{% endfor %}",
 ]
 
 

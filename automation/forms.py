@@ -1,0 +1,198 @@
+"""Forms for solutions and mail templates; the business rules live in automation.operations."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    FieldList,
+    FormField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms import Form as PlainForm
+from wtforms.validators import Length, Optional
+
+from automation.catalogue import OTA_COLLECT, Kind
+from automation.models import Anchor, MailTemplate, OffsetUnit, Solution
+from automation.queries import ANCHOR_LABELS
+from portal.bookings.models import Channel, PaymentType
+from portal.manage.forms import ONE_LINE, Form, MultiCheckboxField, options
+
+MAX_NOTIFICATIONS = 10
+WITH_BOOKING_FIELDS = ("booking", "review")  # kinds about bookings filter on payment type and channel too
+
+
+def _strip_nul(value: Any) -> Any:
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+def _bind_field(meta: Any, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
+    # NUL characters are dropped from every input (PostgreSQL refuses them); lists of
+    # sub-forms take no filters themselves, their fields do.
+    if unbound_field.field_class not in (FieldList, FormField):
+        options["filters"] = [*options.get("filters", ()), _strip_nul]
+    return unbound_field.bind(form=form, **options)
+
+
+class NotificationForm(PlainForm):
+    """One notification block (its CSRF token is the parent form's)."""
+
+    class Meta:
+        bind_field = _bind_field
+
+    sender = StringField("From", validators=[Optional(), Length(max=320), ONE_LINE],
+                         description="Leave empty to send from the agency's address.")
+    # Choices are checked by the operation, which explains what is allowed.
+    roles = MultiCheckboxField("To (by role)", validate_choice=False)
+    to = StringField("Also to these addresses", validators=[Optional(), Length(max=2000)],
+                     description="Comma-separated e-mail addresses.")
+    cc = StringField("CC", validators=[Optional(), Length(max=2000)])
+    bcc = StringField("BCC", validators=[Optional(), Length(max=2000)])
+    template_id = SelectField("Template", validate_choice=True)
+
+
+class SolutionForm(FlaskForm):
+    """Step 3 of a new solution, and its edit page."""
+
+    class Meta:
+        bind_field = _bind_field
+
+    name = StringField("Name of the solution", validators=[Length(max=120), ONE_LINE],
+                       description="Easy to recognise: to whom, when, what.")
+    statuses = MultiCheckboxField("Booking status", validate_choice=False)
+    payment_types = MultiCheckboxField("Payment type", validate_choice=False)
+    channels = MultiCheckboxField("Channel", validate_choice=False)
+    tags = StringField("Tags", validators=[Optional(), Length(max=500)],
+                       description="Comma-separated. Only objects with one of these tags (on the booking, unit, "
+                                   "owner or guest) qualify; tags include, never exclude.")
+    anchor = SelectField("Timing")
+    offset = IntegerField("Days or months", validators=[Optional()], default=0,
+                          description="Negative = before, positive = after, 0 = that day.")
+    offset_unit = SelectField("Unit", choices=options([(OffsetUnit.DAYS.value, "days"),
+                                                       (OffsetUnit.MONTHS.value, "months (30 days)")]))
+    at_time = StringField("At (local time)", validators=[Optional(), Length(max=8)], default="09:00",
+                          render_kw={"type": "time", "placeholder": "HH:MM"})
+    notifications = FieldList(FormField(NotificationForm), min_entries=1, max_entries=MAX_NOTIFICATIONS)
+    validity = RadioField("Valid for", choices=options([("new", "Only those created on or after"),
+                                                         ("existing", "Existing ones too")]), default="new")
+    valid_from = DateField("From day", validators=[Optional()])
+    minutes_saved = IntegerField("Minutes saved per task", validators=[Optional()],
+                                 description="What doing this by hand would take; the dashboard adds it up.")
+
+
+class TemplateForm(Form):
+    """A mail template's name and its three parts."""
+
+    name = StringField("Name", validators=[Length(max=120), ONE_LINE])
+    subject = StringField("Subject", validators=[Length(max=500), ONE_LINE])
+    html_body = TextAreaField("HTML body", validators=[Optional(), Length(max=100_000)],
+                              description="Optional. Shown by mail readers that display HTML.",
+                              render_kw={"rows": 14, "spellcheck": "false"})
+    text_body = TextAreaField("Text body", validators=[Length(max=100_000)],
+                              description="Required: what mail readers without HTML show.",
+                              render_kw={"rows": 10})
+
+
+def _label(value: str) -> str:
+    return value.replace("-", " ").capitalize()
+
+
+def prepare(form: SolutionForm, kind: Kind, templates: list[MailTemplate]) -> None:
+    """Set the choices that depend on the kind and on the agency's templates."""
+    form.statuses.choices = options((s, _label(s)) for s in kind.statuses)
+    if kind.default_statuses:  # the operation falls back to these rather than to "any status"
+        form.statuses.description = f"None ticked: {', '.join(_label(s).lower() for s in kind.default_statuses)} only."
+    form.payment_types.choices = options((p.value, _label(p.value)) for p in PaymentType)
+    never = kind.never_channels or frozenset()
+    form.channels.choices = options((c.value, c.value) for c in Channel if c.value not in never)
+    form.anchor.choices = options(
+        (a.value, ANCHOR_LABELS[a] if a == Anchor.IMMEDIATELY else f"Relative to {ANCHOR_LABELS[a]}")
+        for a in kind.anchors)
+    template_choices = options([("", "— Choose a template —"), *[(str(t.id), t.name) for t in templates]])
+    for entry in form.notifications:
+        entry.form.roles.choices = options((r, r.capitalize()) for r in kind.subject.roles)
+        entry.form.template_id.choices = template_choices
+    form.channels.description = (f"Never for {', '.join(sorted(never))}: those channels collect the money."
+                                 if never == OTA_COLLECT else "")
+
+
+def defaults(kind: Kind, templates: list[MailTemplate], today: Any, blocks: int = 1) -> dict[str, Any]:
+    """The values a new solution of this kind starts with."""
+    first = str(templates[0].id) if templates else ""
+    notifications = [{"roles": list(kind.default_roles), "template_id": first}]
+    notifications += [{"roles": [], "template_id": first} for _ in range(blocks - 1)]
+    return {"name": kind.label, "statuses": list(kind.default_statuses), "anchor": kind.anchors[0].value,
+            "offset": 0, "offset_unit": OffsetUnit.DAYS.value, "at_time": "09:00", "validity": "new",
+            "valid_from": today, "minutes_saved": kind.default_minutes, "notifications": notifications}
+
+
+def values(solution: Solution, zone: ZoneInfo) -> dict[str, Any]:
+    """A saved solution's values for its edit form."""
+    conditions = solution.conditions or {}
+    return {
+        "name": solution.name, "statuses": conditions.get("statuses", []),
+        "payment_types": conditions.get("payment_types", []), "channels": conditions.get("channels", []),
+        "tags": ", ".join(conditions.get("tags", [])), "anchor": solution.anchor.value, "offset": solution.offset,
+        "offset_unit": solution.offset_unit.value,
+        "at_time": f"{solution.at_time:%H:%M}" if solution.at_time else "09:00",
+        "validity": "existing" if solution.include_existing else "new",
+        "valid_from": solution.valid_from.astimezone(zone).date(), "minutes_saved": solution.minutes_saved,
+        "notifications": [{"sender": n.sender or "", "roles": list(n.roles), "to": ", ".join(n.to),
+                           "cc": ", ".join(n.cc), "bcc": ", ".join(n.bcc), "template_id": str(n.template_id)}
+                          for n in solution.notifications],
+    }
+
+
+def solution_data(form: SolutionForm, kind: Kind, zone: ZoneInfo, solution: Solution | None) -> dict[str, Any]:
+    """The operation's data dict from a validated form."""
+    from portal.types import parse_id
+
+    data: dict[str, Any] = {
+        "kind": kind.name, "name": form.name.data or "", "anchor": form.anchor.data,
+        "offset": form.offset.data or 0, "offset_unit": form.offset_unit.data,
+        "at_time": form.at_time.data or "", "tags": form.tags.data or "",
+        "include_existing": form.validity.data == "existing", "minutes_saved": form.minutes_saved.data,
+        "notifications": [{"sender": e.form.sender.data or "", "roles": e.form.roles.data or [],
+                           "to": e.form.to.data or "", "cc": e.form.cc.data or "", "bcc": e.form.bcc.data or "",
+                           "template_id": parse_id(e.form.template_id.data) or 0}
+                          for e in form.notifications],
+    }
+    if kind.statuses:
+        data["statuses"] = form.statuses.data or []
+    if kind.subject.name in WITH_BOOKING_FIELDS:
+        data["payment_types"] = form.payment_types.data or []
+        data["channels"] = form.channels.data or []
+    day = form.valid_from.data
+    unchanged = solution is not None and day == solution.valid_from.astimezone(zone).date()
+    if day is not None and not unchanged:  # the day starts at the agency's local midnight
+        data["valid_from"] = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+    return data
+
+
+_NOTIFICATION_FIELD = re.compile(r"^notifications-(\d+)-(\w+)$")
+
+
+def attach_error(form: SolutionForm | TemplateForm, name: str, message: str) -> bool:
+    """Show an operation's FieldError beside its field; False when no field of the form has that name."""
+    target = None
+    match = _NOTIFICATION_FIELD.match(name)
+    if match and isinstance(form, SolutionForm):
+        index = int(match.group(1))
+        if index < len(form.notifications.entries):
+            target = form.notifications.entries[index].form._fields.get(match.group(2))
+    elif name != "notifications":
+        target = form._fields.get(name)
+    if target is None:
+        return False
+    target.errors = [*target.errors, message]
+    return True
+

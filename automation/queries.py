@@ -1,0 +1,201 @@
+"""Reads for the automation pages: task filters, solution summaries and chart geometry."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import joinedload
+from werkzeug.datastructures import MultiDict
+
+from automation.catalogue import CATEGORIES, KINDS
+from automation.models import Anchor, MailTemplate, Notification, OffsetUnit, Solution, Task, TaskStatus
+from portal import db
+from portal.types import parse_id
+
+REFERENCE = re.compile(r"^\d{8}$")
+ANCHOR_LABELS = {
+    Anchor.IMMEDIATELY: "Immediately",
+    Anchor.BOOKED: "the booking date",
+    Anchor.ARRIVAL: "arrival",
+    Anchor.DEPARTURE: "departure",
+    Anchor.DUE: "the due date",
+    Anchor.START: "the appointment",
+    Anchor.REVIEWED: "the day the review arrives",
+}
+FILTER_KEYS = ("reference", "from", "to", "category", "status", "solution")
+
+
+def timing_summary(solution: Solution) -> str:
+    """'3 days before arrival at 15:00', 'Immediately', ... in words."""
+    if solution.anchor == Anchor.IMMEDIATELY:
+        return "Immediately"
+    anchor = ANCHOR_LABELS[solution.anchor]
+    at = f" at {solution.at_time:%H:%M}" if solution.at_time else ""
+    n = abs(solution.offset)
+    if n == 0:
+        return f"On {anchor}{at}" if anchor.startswith("the ") else f"On the day of {anchor}{at}"
+    unit = "month" if solution.offset_unit == OffsetUnit.MONTHS else "day"
+    side = "before" if solution.offset < 0 else "after"
+    return f"{n} {unit}{'s' if n != 1 else ''} {side} {anchor}{at}"
+
+
+def solutions() -> list[Solution]:
+    """The agency's solutions, active first, then by name."""
+    return list(db.session.scalars(select(Solution).order_by(Solution.active.desc(), Solution.name, Solution.id)))
+
+
+def task_counts() -> dict[int, dict[str, int]]:
+    """Per solution id, how many of its tasks are in each status."""
+    counts: dict[int, dict[str, int]] = {}
+    rows = db.session.execute(select(Task.solution_id, Task.status, func.count(Task.id))
+                              .group_by(Task.solution_id, Task.status))
+    for solution_id, status, n in rows:
+        counts.setdefault(solution_id, {})[TaskStatus(status).value] = n
+    return counts
+
+
+def template_usage() -> dict[int, int]:
+    """Per template id, how many notifications use it."""
+    rows = db.session.execute(select(Notification.template_id, func.count(Notification.id))
+                              .group_by(Notification.template_id))
+    return dict(rows.all())
+
+
+def mail_templates() -> list[MailTemplate]:
+    """The agency's templates by name."""
+    return list(db.session.scalars(select(MailTemplate).order_by(MailTemplate.name, MailTemplate.id)))
+
+
+@dataclass
+class TaskFilters:
+    """The task list's filters as read from a query string; malformed values are dropped with a note."""
+
+    reference: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    category: str = ""
+    status: TaskStatus | None = None
+    solution_id: int | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, args: MultiDict, solution_ids: set[int]) -> TaskFilters:
+        """Read the filters from `args`; what cannot be understood is ignored and explained."""
+        f = cls()
+        reference = (args.get("reference") or "").strip()
+        if reference:
+            if REFERENCE.match(reference):
+                f.reference = reference
+            else:
+                f.problems.append("A reference is 8 digits; that filter was ignored.")
+        for key, label in (("from", "from"), ("to", "to")):
+            raw = (args.get(key) or "").strip()
+            if raw:
+                try:
+                    value = date.fromisoformat(raw)
+                except ValueError:
+                    f.problems.append(f"The {label} date is not a date (YYYY-MM-DD); it was ignored.")
+                    continue
+                setattr(f, "date_from" if key == "from" else "date_to", value)
+        category = args.get("category") or ""
+        if category:
+            if category in CATEGORIES:
+                f.category = category
+            else:
+                f.problems.append("Unknown category; that filter was ignored.")
+        status = args.get("status") or ""
+        if status:
+            if status in {s.value for s in TaskStatus}:
+                f.status = TaskStatus(status)
+            else:
+                f.problems.append("Unknown status; that filter was ignored.")
+        raw_solution = args.get("solution") or ""
+        if raw_solution:
+            solution_id = parse_id(raw_solution)
+            if solution_id in solution_ids:
+                f.solution_id = solution_id
+            else:
+                f.problems.append("Unknown solution; that filter was ignored.")
+        return f
+
+    @property
+    def active(self) -> bool:
+        """Whether any filter is in effect."""
+        return bool(self.reference or self.date_from or self.date_to or self.category or self.status
+                    or self.solution_id)
+
+    def args(self) -> dict[str, str]:
+        """The filters in effect, as query-string arguments."""
+        values = {"reference": self.reference, "from": self.date_from.isoformat() if self.date_from else "",
+                  "to": self.date_to.isoformat() if self.date_to else "", "category": self.category,
+                  "status": self.status.value if self.status else "",
+                  "solution": str(self.solution_id) if self.solution_id else ""}
+        return {k: v for k, v in values.items() if v}
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The UTC instant an agency-local day starts."""
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def tasks_query(f: TaskFilters, zone: ZoneInfo) -> Select:
+    """The agency's tasks matching the filters, latest due first."""
+    stmt = select(Task).options(joinedload(Task.solution))
+    if f.reference:
+        stmt = stmt.where(Task.reference == f.reference)
+    if f.date_from:
+        stmt = stmt.where(Task.due_at >= local_midnight(f.date_from, zone))
+    if f.date_to:
+        stmt = stmt.where(Task.due_at < local_midnight(f.date_to + timedelta(days=1), zone))
+    if f.status:
+        stmt = stmt.where(Task.status == f.status)
+    if f.solution_id:
+        stmt = stmt.where(Task.solution_id == f.solution_id)
+    if f.category:
+        kinds = [k.name for k in KINDS.values() if k.category == f.category]
+        stmt = stmt.where(Task.solution_id.in_(select(Solution.id).where(Solution.kind.in_(kinds))))
+    return stmt.order_by(Task.due_at.desc(), Task.id.desc())
+
+
+@dataclass
+class Bar:
+    """One bar of a chart, in percent of the chart's width and pixels of its height."""
+
+    label: str
+    value: int
+    x: float = 0.0
+    width: float = 0.0
+    y: float = 0.0
+    height: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+DAY_CHART_TOP, DAY_CHART_BOTTOM = 18, 150
+
+
+def day_bars(per_day: list[tuple[date, int]]) -> tuple[list[Bar], int]:
+    """Vertical bars for tasks sent per day, and the scale's top value."""
+    top = max((n for _, n in per_day), default=0) or 1
+    slot = 100 / max(len(per_day), 1)
+    span = DAY_CHART_BOTTOM - DAY_CHART_TOP
+    bars = []
+    for i, (day, n) in enumerate(per_day):
+        height = max(n / top * span, 1.5 if n else 0)
+        bars.append(Bar(f"{day:%a} {day.day} {day:%b}", n, x=round(i * slot + slot * 0.15, 3),
+                        width=round(slot * 0.7, 3), y=round(DAY_CHART_BOTTOM - height, 2), height=round(height, 2)))
+    return bars, top
+
+
+USAGE_ROW = 38
+
+
+def usage_bars(most_used: list[tuple[str, int]]) -> list[Bar]:
+    """Horizontal bars for the most-used solutions (the longest spans 80% of the width)."""
+    top = max((n for _, n in most_used), default=0) or 1
+    return [Bar(name, n, x=0, width=round(max(n / top * 80, 0.5), 2), y=i * USAGE_ROW + 18, height=12)
+            for i, (name, n) in enumerate(most_used)]
