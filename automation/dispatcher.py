@@ -39,16 +39,36 @@ def claim_due(limit: int, now: datetime | None = None) -> tuple[str, list[int]]:
     return claim, sorted(ids)
 
 
+def renew(task_ids: list[int], claim: str, now: datetime | None = None) -> list[int]:
+    """A send job starting: extend the lease of the tasks still under its claim, from now, and
+    return them. Tasks claimed again meanwhile (the job waited too long) are not its to send."""
+    now = now or clock.now()
+    t = Task.__table__
+    return list(db.session.scalars(
+        update(t).where(t.c.id.in_(task_ids), t.c.claim == claim, t.c.status == TaskStatus.PENDING.value)
+        .values(claimed_until=now + timedelta(seconds=current_app.config["TASK_LEASE_SECONDS"]))
+        .returning(t.c.id)
+    ))
+
+
 def dispatch(limit: int | None = None) -> int:
-    """Claim due tasks, commit the claim, then enqueue their send jobs in batches (one round trip)."""
+    """Claim due tasks, commit the claim, then enqueue their send jobs in batches (one round trip).
+
+    Backpressure: while the workers already have DISPATCH_LIMIT tasks' worth of jobs waiting,
+    nothing more is claimed, so no claim runs out while its job is still in the queue."""
     from automation.jobs import send_tasks
 
     limit = limit or current_app.config["DISPATCH_LIMIT"]
+    waiting = queue.get_queue("automation").count * SEND_BATCH
+    limit = min(limit, current_app.config["DISPATCH_LIMIT"] - waiting)
+    if limit <= 0:
+        return 0
     claim, ids = claim_due(limit)
     db.session.commit()
     if not ids:
         return 0
-    timeout = max(5, current_app.config["TASK_LEASE_SECONDS"] - 5)  # a job never outlives its lease
+    # The job renews the lease as it starts and never outlives it: no second sender can overlap.
+    timeout = max(2, current_app.config["TASK_LEASE_SECONDS"] - 1)
     jobs = [
         Queue.prepare_data(send_tasks, (ids[i:i + SEND_BATCH], claim), timeout=timeout, result_ttl=60,
                            job_id=f"send-{claim}-{i // SEND_BATCH}")

@@ -23,9 +23,8 @@ def send_tasks(task_ids: list[int], claim: str) -> dict[str, int]:
     """Send a batch of claimed tasks: prepared and logged in one transaction, then sent over one
     SMTP connection with each task's result committed as soon as it is known."""
     s = db.session
-    pending = list(s.scalars(select(Task.id).where(Task.id.in_(task_ids), Task.claim == claim,
-                                                   Task.status == TaskStatus.PENDING)
-                             .order_by(Task.id).execution_options(all_agencies=True)))
+    pending = sorted(dispatcher.renew(task_ids, claim))
+    s.commit()
     outcomes: list[sending.Outcome] = []
     broken: list[sending.Outcome] = []
     while pending:

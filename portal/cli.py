@@ -99,7 +99,7 @@ def demo_command(if_empty: bool) -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty")
 @click.argument("queues", nargs=-1)
 def worker_command(burst: bool, queues: tuple[str, ...]) -> None:
-    """Run an RQ worker (with RQ's scheduler) for Portico's queues."""
+    """Run an RQ worker for Portico's queues (periodic work is `portico cron`'s)."""
     from portal import mail
     from portal.worker import make_worker
 
@@ -110,7 +110,9 @@ def worker_command(burst: bool, queues: tuple[str, ...]) -> None:
         db.session.commit()
     if requeued:
         click.echo(f"Re-enqueued {requeued} queued message(s).")
-    make_worker(app, list(queues) or None).work(burst=burst, with_scheduler=not burst)
+    # No scheduler inside the worker: RQ forks it as a child process that would inherit the
+    # worker's database connections and, should the worker be killed, keep its transaction open.
+    make_worker(app, list(queues) or None).work(burst=burst, with_scheduler=False)
 
 
 @cli.group("mail")

@@ -272,14 +272,14 @@ def test_cron_and_a_worker_send_what_is_due(app, smtp_server):
 def test_a_worker_killed_mid_batch_loses_nothing(app, smtp_server):
     n = 1500
     _many_tasks(app, n)
-    cron = _spawn(app, "cron", TASK_LEASE_SECONDS="3")
-    worker = _spawn(app, "worker", TASK_LEASE_SECONDS="3")
+    cron = _spawn(app, "cron", TASK_LEASE_SECONDS="5")
+    worker = _spawn(app, "worker", TASK_LEASE_SECONDS="5")
     try:
         _wait(app, lambda: len(smtp_server.messages) >= 60, 60)
         worker.send_signal(signal.SIGKILL)
         worker.wait(10)
         assert _counts(app)["sent"] < n, "the worker finished before it could be killed"
-        worker = _spawn(app, "worker", TASK_LEASE_SECONDS="3")
+        worker = _spawn(app, "worker", TASK_LEASE_SECONDS="5")
         _wait(app, lambda: _counts(app)["sent"] == n, 120)
     finally:
         _stop(cron, worker)
@@ -290,8 +290,8 @@ def test_a_worker_killed_mid_batch_loses_nothing(app, smtp_server):
 def test_redis_flushed_mid_run_loses_nothing(app, smtp_server):
     n = 1500
     _many_tasks(app, n)
-    cron = _spawn(app, "cron", TASK_LEASE_SECONDS="3")
-    worker = _spawn(app, "worker", TASK_LEASE_SECONDS="3")
+    cron = _spawn(app, "cron", TASK_LEASE_SECONDS="5")
+    worker = _spawn(app, "worker", TASK_LEASE_SECONDS="5")
     try:
         _wait(app, lambda: len(smtp_server.messages) >= 60, 60)
         app.extensions["redis"].flushall()  # every queued job and the scheduler's state are gone
