@@ -25,41 +25,59 @@ def send_tasks(task_ids: list[int], claim: str) -> dict[str, int]:
     s = db.session
     pending = sorted(dispatcher.renew(task_ids, claim))
     s.commit()
-    outcomes: list[sending.Outcome] = []
-    broken: list[sending.Outcome] = []
-    while pending:
-        prepared: list[sending.Outcome] = []
-        try:
-            for task_id in pending:
-                task = _task(task_id)
-                db.scope(s, task.agency_id)
-                prepared.append(sending.prepare(task))
-            s.commit()  # every message is on record before anything leaves
-            outcomes = prepared
-            break
-        except Exception as exc:  # a bug or a database error fails that task, not the batch
-            failing = pending[len(prepared)]
-            log.exception("task %s could not be prepared", failing)
-            s.rollback()
-            broken.append(sending.Outcome(_task(failing), status=TaskStatus.FAILED,
-                                          reason=f"{type(exc).__name__}: {exc}"))
-            pending.remove(failing)
+    s.info["held"] = sending.load_batch(pending)  # the identity map alone keeps nothing alive
+    outcomes = _prepare_all(pending)
     db.scope(s, None)
-    # Nothing else touches these rows while they are sent: no need to reload them after each commit.
-    s.expire_on_commit = False
+    s.expire_on_commit = False  # nothing else touches these rows while they are sent
     try:
-        sending.send_batch(broken + outcomes, commit=s.commit)
+        sending.send_batch(outcomes, commit=s.commit)
     finally:
         s.expire_on_commit = True
     counts: dict[str, int] = {}
-    for o in broken + outcomes:
+    for o in outcomes:
         counts[o.status.value] = counts.get(o.status.value, 0) + 1
     return counts
 
 
+def _prepare_all(task_ids: list[int]) -> list[sending.Outcome]:
+    """Prepare the batch in one transaction; should that fail, one task at a time, so a bug or a
+    database error fails its own task and not the batch."""
+    s = db.session
+    try:
+        # The messages are written at the commit, not flushed task by task: the write lock (on
+        # SQLite, the whole database) is held for one statement batch, not the whole loop.
+        with s.no_autoflush:
+            outcomes = [_prepare(task_id) for task_id in task_ids]
+        s.expire_on_commit = False
+        s.commit()  # every message is on record before anything leaves
+        return outcomes
+    except Exception:
+        log.exception("batch %s could not be prepared at once; preparing its tasks one by one", task_ids)
+        s.rollback()
+    finally:
+        s.expire_on_commit = True
+    outcomes = []
+    for task_id in task_ids:
+        try:
+            with s.no_autoflush:
+                outcome = _prepare(task_id)
+            s.commit()
+        except Exception as exc:
+            log.exception("task %s could not be prepared", task_id)
+            s.rollback()
+            outcome = sending.Outcome(_task(task_id), status=TaskStatus.FAILED, reason=f"{type(exc).__name__}: {exc}")
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _prepare(task_id: int) -> sending.Outcome:
+    task = _task(task_id)
+    db.scope(db.session, task.agency_id)  # the batch may span agencies
+    return sending.prepare(task)
+
+
 def _task(task_id: int) -> Task:
-    # The batch may span agencies: read the task first, then scope the session to its agency.
-    return db.session.scalars(select(Task).where(Task.id == task_id).execution_options(all_agencies=True)).one()
+    return db.session.get(Task, task_id, execution_options={"all_agencies": True})
 
 
 def backfill(solution_id: int) -> int:

@@ -12,6 +12,7 @@ from email.utils import formataddr
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
 from automation import catalogue, templates
 from automation.models import Notification, Task, TaskStatus
@@ -71,6 +72,23 @@ def recipients_for(notification: Notification, subject_name: str, obj: Any) -> t
     return found, None
 
 
+def load_batch(task_ids: list[int]) -> list[Any]:
+    """The batch's tasks with their solution, notification and template, and their objects with
+    what their mail needs, in a few queries; returned so the caller can hold them."""
+    tasks = db.session.scalars(
+        select(Task).where(Task.id.in_(task_ids))
+        .options(selectinload(Task.solution), selectinload(Task.notification).selectinload(Notification.template))
+        .execution_options(all_agencies=True)
+    ).all()
+    held: list[Any] = list(tasks)
+    by_subject: dict[str, set[int]] = {}
+    for t in tasks:
+        by_subject.setdefault(t.object_type, set()).add(t.object_id)
+    for name, ids in by_subject.items():
+        held.extend(SUBJECTS[name].load_many(sorted(ids)))
+    return held
+
+
 def prepare(task: Task) -> Outcome:
     """Check, render and log the task's messages (flushes); nothing is sent yet."""
     outcome = Outcome(task)
@@ -92,7 +110,7 @@ def prepare(task: Task) -> Outcome:
     if not people:
         outcome.status, outcome.reason = TaskStatus.SKIPPED, "nobody this notification goes to may see it"
         return outcome
-    already = _already_sent(task)
+    already = _already_sent(task, obj)
     template = notification.template
 
     def render_all() -> list[tuple[Recipient, templates.Rendered]]:
@@ -152,16 +170,19 @@ def _log(task: Task, obj: Any, r: Recipient, part: templates.Rendered, notificat
     return message
 
 
-def _already_sent(task: Task) -> set[str]:
+def _already_sent(task: Task, obj: Any) -> set[str]:
     """Addresses a previous attempt at this task is known to have reached (its idempotency record)."""
     if task.attempts <= 1:
         return set()  # the first attempt: nothing can have gone out before
-    earlier = db.session.scalars(select(Message).where(Message.message_id.like(f"<task-{task.id}-%"))).all()
+    earlier = db.session.scalars(select(Message).where(
+        Message.about_type == type(obj).__name__.lower(), Message.about_id == obj.id,  # indexed
+        Message.message_id.like(f"<task-{task.id}-%"))).all()
     for m in earlier:
         if m.status == MessageStatus.SENDING:
-            # That attempt was cut off between handing over and hearing back: we cannot know,
-            # so it is sent again (at most one duplicate per interruption).
-            mail.record(m, MessageStatus.FAILED, "interrupted before the SMTP server's answer was recorded")
+            # That attempt stopped (a killed worker) before the SMTP server's answer was recorded:
+            # it may or may not have gone, so it is sent again (at most one duplicate per stop).
+            mail.record(m, MessageStatus.FAILED, "the worker stopped before this message's outcome was recorded; "
+                                                 "sent again")
     return {m.to.rsplit("<", 1)[-1].rstrip(">").lower() for m in earlier if m.status == MessageStatus.SENT}
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select, union_all
+from sqlalchemy.orm import selectinload
 
 from portal import agencies, db
 from portal.agencies.models import Agency, StaffUser
@@ -48,6 +49,12 @@ class Subject:
     links: Callable[[Any], dict[str, Any]] = field(default=lambda obj: {})
     unit_ids: Callable[[list[int]], Select] | None = None  # object id -> unit id, for unit/owner tags
     person_ids: Callable[[list[int]], Select] | None = None  # object id -> person id, for person tags
+    eager: Callable[[], list[Any]] = field(default=lambda: [])  # loader options for load_many
+
+    def load_many(self, ids: list[int]) -> list[Any]:
+        """These objects, with what their mail needs loaded alongside."""
+        return list(db.session.scalars(select(self.model).where(self.model.id.in_(ids)).options(*self.eager())
+                                       .execution_options(all_agencies=True)))
 
     def plan_rows(self, agency_id: int, ids: Iterable[int] | None = None) -> Iterator[Any]:
         """The planning rows of the agency's objects (all of them, or these ids), in chunks."""
@@ -152,8 +159,18 @@ def _booking_fields(b: Booking) -> dict[str, Any]:
 
 
 def _open_charge(b: Booking) -> Charge | None:
-    return db.session.scalar(select(Charge).where(Charge.booking_id == b.id, Charge.status == ChargeStatus.OPEN)
-                             .order_by(Charge.due_date, Charge.id).limit(1))
+    # Asked for by the mail's merge fields and by its pay link: looked up once per unit of work.
+    memo = db.session.info.setdefault("automation_open_charge", {})
+    if b.id not in memo:
+        memo[b.id] = db.session.scalar(select(Charge).where(Charge.booking_id == b.id,
+                                                            Charge.status == ChargeStatus.OPEN)
+                                       .order_by(Charge.due_date, Charge.id).limit(1))
+    return memo[b.id]
+
+
+def _booking_eager() -> list[Any]:
+    return [selectinload(Booking.guest), selectinload(Booking.unit).selectinload(Unit.property),
+            selectinload(Booking.unit).selectinload(Unit.owners)]
 
 
 def _charge_fields(c: Charge | None) -> dict[str, Any] | None:
@@ -192,7 +209,7 @@ def _booking_rows(agency_id: int, ids: list[int] | None) -> Select:
 
 BOOKING = Subject(
     name="booking", model=Booking, label="Booking", rows=_booking_rows, roles=("guest", "client", "owner", "agent"),
-    recipients=_booking_recipients, context=_booking_context,
+    recipients=_booking_recipients, context=_booking_context, eager=_booking_eager,
     links=lambda b: {"pay": _open_charge(b)},
     unit_ids=lambda ids: select(Booking.id.label("object_id"), Booking.unit_id.label("unit_id"))
     .where(Booking.id.in_(ids)),

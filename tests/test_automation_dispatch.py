@@ -313,3 +313,20 @@ def test_due_is_compared_in_utc(ctx):
     db.session.execute(update(Task).values(due_at=now + timedelta(seconds=1)))
     assert dispatcher.claim_due(10, now=now)[1] == []
     assert len(dispatcher.claim_due(10, now=now + timedelta(seconds=2))[1]) == 1
+
+
+def test_a_task_whose_messages_cannot_be_recorded_fails_alone(ctx, run_jobs, smtp_server):
+    """The batch's single commit is refused (a clashing Message-ID here): each task is then
+    prepared on its own, the culprit fails with the database's words, the others go out."""
+    a = f.agency("alpha")
+    f.solution(a, "extra-services", tpl=f.template(a))
+    f.booking(a)
+    f.booking(a, guest=f.person(a, "Bea", "bea@example.com"))
+    first, second = db.session.scalars(select(Task).order_by(Task.id)).all()
+    db.session.add(Message(agency_id=a.id, message_id=f"<task-{second.id}-1-0@127.0.0.1>", sender="x@y",
+                           to="z@y", subject="clash", text_body="x", status="sent"))
+    _send_now(run_jobs)
+    first, second = db.session.scalars(select(Task).order_by(Task.id)).all()
+    assert first.status == TaskStatus.SENT
+    assert second.status == TaskStatus.FAILED and "IntegrityError" in second.reason
+    assert [m["To"] for m in smtp_server.messages] == ["Ana Guest <ana@example.com>"]
