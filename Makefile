@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 lint: setup
 	$(VENV)/bin/ruff check .
 
-BENCHMARKS := bench/links.py bench/link_floor.py bench/portal.py
+BENCHMARKS := bench/links.py bench/link_floor.py bench/portal.py bench/automation.py
 
 bench: setup
 	@for b in $(BENCHMARKS); do echo "== $$b"; (cd bench && ../$(VENV)/bin/python $$(basename $$b)) || exit 1; done
