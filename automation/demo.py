@@ -89,4 +89,31 @@ def load(agency_id: int) -> list[Solution]:
         planner.plan(subject, agency_id)
     for s in solutions:
         s.backfill_total = s.backfill_done = planner.count_objects(KINDS[s.kind].subject.name, agency_id)
+    _last_minute_booking(agency_id)
     return solutions
+
+
+def _last_minute_booking(agency_id: int) -> None:
+    """A booking made just now for the day after tomorrow: its owner is told at once, and its
+    arrival instructions and payment reminder, already late, go at the next dispatch."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from sqlalchemy import select
+
+    from portal import agencies, db
+    from portal.bookings.models import BookingStatus, Channel, PaymentType
+    from portal.bookings.operations import save_booking
+    from portal.people.models import Person, PortalAccount, PortalRole
+    from portal.properties.models import Unit
+
+    guest = db.session.scalar(select(Person).join(PortalAccount).where(PortalAccount.role == PortalRole.GUEST)
+                              .order_by(Person.id).limit(1))
+    unit = db.session.scalar(select(Unit).where(Unit.owners.any()).order_by(Unit.id).limit(1))
+    arrival = agencies.get(agency_id).today() + timedelta(days=2)
+    save_booking(None, agency_id, {
+        "guest_id": guest.id, "unit_id": unit.id, "arrival": arrival, "departure": arrival + timedelta(days=4),
+        "adults": 2, "status": BookingStatus.CONFIRMED, "payment_type": PaymentType.BANK_TRANSFER,
+        "channel": Channel.DIRECT, "amount_due": Decimal("480.00"), "amount_paid": Decimal("144.00"),
+        "notes": "Booked by phone a moment ago (demo)",
+    })

@@ -4,7 +4,7 @@ import re
 
 from sqlalchemy import func, select
 
-from portal import db, queue
+from portal import clock, db, queue
 from portal.agencies.models import Agency, StaffUser
 from portal.bookings.models import Booking, Lease
 from portal.cli import cli
@@ -69,6 +69,9 @@ def test_demo_loads_a_believable_agency_that_the_back_office_lists(app, client, 
         planned = db.session.execute(select(Task.object_type, func.count(Task.id))
                                      .where(Task.status == TaskStatus.PENDING).group_by(Task.object_type)).all()
         assert dict(planned).get("booking", 0) > 20
+        # ... and its last-minute booking is due at once: the owner, instructions, a reminder.
+        late = db.session.scalars(select(Task).where(Task.due_at <= clock.now())).all()
+        assert sorted(t.solution.kind for t in late) == ["extra-services", "owner-new-booking", "pending-payment"]
     assert login(email, password).status_code == 302
     assert "Seafront Apartments" in client.get("/manage/properties").text
     assert some_booking in client.get("/manage/bookings").text
