@@ -18,16 +18,19 @@ def init_app(app: Flask) -> None:
 
 def cron_scheduler(connection, interval: int):
     """RQ's CronScheduler with Portico's periodic jobs: dispatch every `interval` seconds,
-    the weekly report on Mondays and the monthly one on the 1st (07:00 server time)."""
+    the weekly report on Mondays and the monthly one on the 1st (07:00 server time), and the
+    nightly clean-up of stale sessions and login attempts."""
     from rq.cron import CronScheduler
 
     from automation import jobs
+    from portal import housekeeping
 
     scheduler = CronScheduler(connection=connection, name=f"portico-{__import__('os').getpid()}")
     scheduler.register(jobs.dispatch, queue_name="dispatch", interval=interval, job_timeout=60, result_ttl=30,
                        ttl=max(interval * 5, 10))
     scheduler.register(jobs.reports, queue_name="default", args=("week",), cron="0 7 * * 1", name="weekly-report")
     scheduler.register(jobs.reports, queue_name="default", args=("month",), cron="0 7 1 * *", name="monthly-report")
+    scheduler.register(housekeeping.prune_job, queue_name="default", cron="30 3 * * *", name="prune")
     return scheduler
 
 
