@@ -89,11 +89,22 @@ def backfill(solution_id: int) -> int:
     db.scope(s, solution.agency_id)
     subject = KINDS[solution.kind].subject
 
+    class SwitchedOff(Exception):
+        pass
+
     def progress(done: int) -> None:
         solution.backfill_done = done
         s.commit()  # each batch is planned and shown as done in one transaction
+        s.refresh(solution)
+        if not solution.active:  # switched off meanwhile: plan no further
+            raise SwitchedOff
 
-    outcome = planner.plan(subject.name, solution.agency_id, None, solutions=[solution], progress=progress)
+    try:
+        outcome = planner.plan(subject.name, solution.agency_id, None, solutions=[solution], progress=progress)
+    except SwitchedOff:
+        s.rollback()
+        return 0
+
     solution.backfill_done = solution.backfill_total = max(outcome.planned, solution.backfill_total)
     s.commit()
     return outcome.created

@@ -52,8 +52,11 @@ def active_solutions(agency_id: int, subject: str) -> list[Solution]:
 
 
 def due_for(solution: Solution, kind: Kind, row: Any, tags: set[str] | None, now: datetime,
-            zone: ZoneInfo) -> datetime | None:
-    """When this solution's notifications about `row` are due, or None if it does not apply."""
+            zone: ZoneInfo, keep_past: bool = False) -> datetime | None:
+    """When this solution's notifications about `row` are due, or None if it does not apply.
+
+    With `keep_past`, a moment already past is returned as it is (for a task that exists and
+    is merely overdue) rather than None, which means only that the conditions are not met."""
     conditions = solution.conditions or {}
     for field, key in (("status", "statuses"), ("payment_type", "payment_types"), ("channel", "channels")):
         wanted = conditions.get(key)
@@ -71,7 +74,9 @@ def due_for(solution: Solution, kind: Kind, row: Any, tags: set[str] | None, now
         return None
     if solution.anchor == Anchor.IMMEDIATELY:
         # The moment an object starts to qualify; for one that existed before, that moment passed.
-        return now if is_new else None
+        if is_new:
+            return now
+        return row.created_at if keep_past else None  # long past: kept if planned, never new
     field = ANCHOR_FIELDS[solution.anchor]
     due = timing.due_at(solution.anchor, getattr(row, field, None), now, solution.offset, solution.offset_unit,
                         solution.at_time, zone)
@@ -79,7 +84,7 @@ def due_for(solution: Solution, kind: Kind, row: Any, tags: set[str] | None, now
         return None
     if due < now:
         # A booking made after its execution time is sent at once; an old one is not raked up.
-        return now if is_new else None
+        return now if is_new else (due if keep_past else None)
     return due
 
 
@@ -127,12 +132,12 @@ def _plan_batch(subject: Subject, agency_id: int, rows: list[Any], solutions: li
     for sol in solutions:
         kind = KINDS[sol.kind]
         for row in rows:
-            due = due_for(sol, kind, row, tags.get(row.id), now, zone)
+            due = due_for(sol, kind, row, tags.get(row.id), now, zone, keep_past=True)
             occurrence = kind.occurrence(row)
             for n in sol.notifications:
                 found = existing.get((n.id, row.id, occurrence))
                 if found is None:
-                    if due is not None:
+                    if due is not None and due >= now:  # a moment already past is not raked up
                         inserts.append({"agency_id": agency_id, "solution_id": sol.id, "notification_id": n.id,
                                         "object_type": subject.name, "object_id": row.id, "occurrence": occurrence,
                                         "reference": getattr(row, "reference", None), "due_at": due,
@@ -142,7 +147,7 @@ def _plan_batch(subject: Subject, agency_id: int, rows: list[Any], solutions: li
                 if status == TaskStatus.PENDING and claimed_until is not None and claimed_until > now:
                     continue  # being sent right now: the sender checks the conditions itself
                 if status == TaskStatus.PENDING:
-                    if due is None:
+                    if due is None:  # the conditions are no longer met (being overdue is not a reason)
                         cancel.append(task_id)
                     elif due != due_at and sol.anchor != Anchor.IMMEDIATELY:
                         reschedule.append({"task_id": task_id, "due": due})

@@ -35,6 +35,7 @@ class Outcome:
     messages: list[Message] = field(default_factory=list)
     status: TaskStatus | None = None  # decided before sending (skipped / failed)
     reason: str | None = None
+    note: str | None = None  # kept as the reason of a task sent to only some of its recipients
 
 
 def may_see(person: Person, subject_name: str, role: str, obj: Any) -> bool:
@@ -45,31 +46,33 @@ def may_see(person: Person, subject_name: str, role: str, obj: Any) -> bool:
     portal = CAPABILITIES[capability].portal
     if portal not in person.active_roles:
         return True  # no portal of that kind: no portal rule speaks about this person
-    decision = access.can(person, portal, capability, obj)
+    item = obj.booking if subject_name == "review" else obj  # a review's mail is about its booking
+    decision = access.can(person, portal, capability, item)
     # "owner" means only that the item is not the person's own row (a booking of their unit is
     # still theirs to hear about); every other refusal (A1-A4) keeps the mail from them.
     return decision.allowed or decision.layer == "owner"
 
 
 def recipients_for(notification: Notification, subject_name: str, obj: Any) -> tuple[list[Recipient], str | None]:
-    """Everyone a notification goes to, each once; or why it cannot go."""
+    """Everyone a notification goes to, each once, and a note on whom it cannot reach (no address)."""
     subject = SUBJECTS[subject_name]
     found: list[Recipient] = []
+    missing: list[str] = []
     seen: set[str] = set()
     for role in notification.roles:
         for r in subject.recipients(obj, role):
-            if not r.address:
-                return [], f"the {role} ({r.name}) has no e-mail address"
             if r.person is not None and not may_see(r.person, subject_name, role, obj):
                 continue
-            if r.address.lower() not in seen:
+            if not r.address:
+                missing.append(f"the {role} ({r.name}) has no e-mail address")
+            elif r.address.lower() not in seen:
                 seen.add(r.address.lower())
                 found.append(r)
     for address in notification.to:
         if address.lower() not in seen:
             seen.add(address.lower())
             found.append(Recipient(address))
-    return found, None
+    return found, "; ".join(missing) or None
 
 
 def load_batch(task_ids: list[int]) -> list[Any]:
@@ -92,6 +95,9 @@ def load_batch(task_ids: list[int]) -> list[Any]:
 def prepare(task: Task) -> Outcome:
     """Check, render and log the task's messages (flushes); nothing is sent yet."""
     outcome = Outcome(task)
+    if not task.solution.active:
+        outcome.status, outcome.reason = TaskStatus.SKIPPED, "the solution was switched off"
+        return outcome
     kind = catalogue.KINDS[task.solution.kind]
     subject = SUBJECTS[task.object_type]
     obj = db.session.get(subject.model, task.object_id)
@@ -103,13 +109,14 @@ def prepare(task: Task) -> Outcome:
         outcome.status, outcome.reason = TaskStatus.SKIPPED, reason
         return outcome
     notification = task.notification
-    people, reason = recipients_for(notification, task.object_type, obj)
-    if reason:
-        outcome.status, outcome.reason = TaskStatus.FAILED, reason
+    people, unreachable = recipients_for(notification, task.object_type, obj)
+    if not people and unreachable:
+        outcome.status, outcome.reason = TaskStatus.FAILED, unreachable
         return outcome
     if not people:
         outcome.status, outcome.reason = TaskStatus.SKIPPED, "nobody this notification goes to may see it"
         return outcome
+    outcome.note = unreachable  # sent to the others; who could not be reached stays on record
     already = _already_sent(task, obj)
     template = notification.template
 
@@ -224,7 +231,7 @@ def _finish(o: Outcome) -> None:
     if o.status is None:
         failed = [m for m in o.messages if m.status != MessageStatus.SENT]
         o.status = TaskStatus.FAILED if failed else TaskStatus.SENT
-        o.reason = failed[0].error if failed else None
+        o.reason = failed[0].error if failed else o.note
     first = o.messages[0].message_id if o.messages else None
     db.session.execute(
         update(Task).where(Task.id == o.task.id, Task.claim == o.task.claim, Task.status == TaskStatus.PENDING)

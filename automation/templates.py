@@ -5,6 +5,7 @@ the one-time links created and put in place, so a template that fails writes not
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,18 +25,53 @@ class TemplateProblem(Exception):
 
 
 class _Environment(ImmutableSandboxedEnvironment):
-    """The sandbox, with the two operators that could build a huge value capped."""
+    """The sandbox, with the operators and formats that could build a huge value capped."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "%"})
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**" and (abs(left) > 1000 or abs(right) > 100):
+        if operator == "**" and (abs(left) > 1000 or abs(right) > 3):
             raise SecurityError("the power operator is limited in templates")
+        if operator == "%" and isinstance(left, str):
+            _check_widths(left)
         if operator == "*":
             for seq, n in ((left, right), (right, left)):
                 if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_SEQUENCE:
                     raise SecurityError("that value would be too long")
         return super().call_binop(context, operator, left, right)
+
+    def format_string(self, s: str, args: Any, kwargs: Any, format_func: Any = None) -> str:
+        _check_widths(s)
+        return super().format_string(s, args, kwargs, format_func)
+
+
+_WIDTH = re.compile(r"(\d{4,})")
+
+
+_STAR_WIDTH = re.compile(r"%[^a-zA-Z%]*\*")  # '%*s': the width comes from the arguments
+_NESTED_SPEC = re.compile(r"\{[^{}]*:[^{}]*\{")  # '{:{w}}': likewise
+
+
+def _check_widths(pattern: str) -> None:
+    """Refuse printf- or format-style padding wide enough (or unknowable enough) to build a huge string."""
+    if any(int(n) > MAX_SEQUENCE for n in _WIDTH.findall(pattern)) or _STAR_WIDTH.search(pattern) \
+            or _NESTED_SPEC.search(pattern):
+        raise SecurityError("that width is too large for a template")
+
+
+def _capped(name: str, position: int = 1) -> Any:
+    """A built-in filter whose width argument (e.g. center(80)) is capped."""
+    original = _TEXT_FILTERS[name]
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        for value in (*args[position:position + 1], *kwargs.values()):
+            if isinstance(value, int) and value > MAX_SEQUENCE:
+                raise SecurityError(f"{name}() is limited to a width of {MAX_SEQUENCE} in templates")
+        if name == "format" and args and isinstance(args[0], str):
+            _check_widths(args[0])
+        return original(*args, **kwargs)
+
+    return wrapped
 
 
 def _range(*args: int) -> range:
@@ -47,8 +83,11 @@ def _range(*args: int) -> range:
 
 _HTML = _Environment(autoescape=True, undefined=StrictUndefined)
 _TEXT = _Environment(autoescape=False, undefined=StrictUndefined)
+_TEXT_FILTERS = dict(_TEXT.filters)
 for _env in (_HTML, _TEXT):
     _env.globals["range"] = _range
+    for _name in ("center", "indent", "wordwrap", "truncate", "format"):
+        _env.filters[_name] = _capped(_name)
 
 
 def _loop_depth(node: nodes.Node) -> int:
@@ -56,12 +95,19 @@ def _loop_depth(node: nodes.Node) -> int:
     return inner + 1 if isinstance(node, nodes.For) else inner
 
 
+def _check_shape(tree: nodes.Template) -> None:
+    # Macros and call blocks could recurse or hide loops inside loops: a mail merge needs neither.
+    if tree.find(nodes.Macro) is not None or tree.find(nodes.CallBlock) is not None:
+        raise SecurityError("macros are not available in mail templates")
+    if _loop_depth(tree) > MAX_LOOP_DEPTH:
+        raise SecurityError(f"loops may be nested at most {MAX_LOOP_DEPTH} deep in templates")
+
+
 @lru_cache(maxsize=512)
 def _compiled(source: str, html: bool) -> Template:
     # Compiling costs far more than rendering; a template's text is its own cache key.
     env = _HTML if html else _TEXT
-    if _loop_depth(env.parse(source)) > MAX_LOOP_DEPTH:
-        raise SecurityError(f"loops may be nested at most {MAX_LOOP_DEPTH} deep in templates")
+    _check_shape(env.parse(source))
     return env.from_string(source)
 
 # The documented merge fields, by what a solution is about (shown next to the template editor).
@@ -136,7 +182,7 @@ def render(subject: str, html: str, text: str, context: dict[str, Any], actions:
         except TemplateError as exc:
             line = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
             raise TemplateProblem(f"{name}{line}: {exc.message or exc}") from exc
-        except (ArithmeticError, TypeError, ValueError, OverflowError) as exc:
+        except (ArithmeticError, TypeError, ValueError, OverflowError, RecursionError, MemoryError) as exc:
             raise TemplateProblem(f"{name}: {type(exc).__name__}: {exc}") from exc
         if len(out) > MAX_OUTPUT:
             raise TemplateProblem(f"{name}: the rendered text is longer than {MAX_OUTPUT} characters")

@@ -181,6 +181,15 @@ SSTI = [
     "{% set x = guest.update({'name': 'pwned'}) %}{{ x }}",
     "{{ request.environ }}",
     "{{ range(100000)|list }}",
+    "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}",
+    "{% macro m() %}{% for i in range(40) %}{% for j in range(40) %}{% endfor %}{% endfor %}{% endmacro %}x",
+    '{{ "x"|center(10**8) }}',
+    '{{ "x"|indent(10**8) }}',
+    '{{ "%99999999s" % "x" }}',
+    '{{ "%*s" % (99999999, "x") }}',
+    '{{ "{:>99999999}".format("x") }}',
+    '{{ "{:{w}}".format("x", w=99999999) }}',
+    '{{ "%99999999s"|format("x") }}',
     "{% for a in range(999) %}{% for b in range(999) %}{% for c in range(999) %}{% endfor %}{% endfor %}{% endfor %}",
 ]
 
@@ -330,3 +339,46 @@ def test_a_task_whose_messages_cannot_be_recorded_fails_alone(ctx, run_jobs, smt
     assert first.status == TaskStatus.SENT
     assert second.status == TaskStatus.FAILED and "IntegrityError" in second.reason
     assert [m["To"] for m in smtp_server.messages] == ["Ana Guest <ana@example.com>"]
+
+
+def test_owners_are_told_even_if_one_has_no_address_and_an_excluded_one_is_not(ctx, run_jobs, smtp_server):
+    from portal.access import operations as access_ops
+    from portal.access.models import ItemEffect
+    from portal.bookings.operations import record_review
+
+    a = f.agency("alpha")
+    olga = f.person(a, "Olga Owner", "olga@example.com", roles=["owner"])
+    nick = f.person(a, "Nick Nomail", None)
+    eve = f.person(a, "Eve Excluded", "eve@example.com", roles=["owner"])
+    u = f.unit(a)
+    u.owners.extend([olga, nick, eve])
+    f.solution(a, "review-thanks", roles=("owner",), tpl=f.template(a, text="{{ review.comment }}"))
+    b = f.booking(a, u=u)
+    access_ops.set_item_rule(a.id, "owner.bookings.view", b, eve.id, ItemEffect.EXCLUDE)
+    record_review(b, 5, "great")  # a review's mail is about its booking: Eve may not hear of it
+    _send_now(run_jobs)
+    assert [m["To"] for m in smtp_server.messages] == ["Olga Owner <olga@example.com>"]
+    assert (_task().status, _task().reason) == (TaskStatus.SENT, "the owner (Nick Nomail) has no e-mail address")
+
+
+def test_an_overdue_task_survives_an_edit_and_a_switched_off_solution_sends_nothing(ctx, run_jobs, smtp_server):
+    from automation import planner
+
+    a = f.agency("alpha")
+    with clock.frozen_at(datetime(2026, 6, 1, 8, tzinfo=UTC)) as travel:
+        b = f.booking(a, arrival=datetime(2026, 6, 10).date())
+        travel.advance(minutes=1)  # the booking existed before the solution
+        s = f.solution(a, "extra-services", anchor="arrival", offset=-1, at_time="10:00", include_existing=True,
+                       tpl=f.template(a))
+        planner.plan("booking", a.id)
+        due = _task().due_at
+        travel.advance(days=9)  # past its moment, and the dispatcher has not got to it yet
+        b.adults = 3
+        db.session.flush()
+        db.session.refresh(_task())
+        assert (_task().status, _task().due_at) == (TaskStatus.PENDING, due)  # overdue is not "no longer applies"
+        s.active = False  # switched off behind the planner's back (a backfill racing a deactivation)
+        db.session.flush()
+        _send_now(run_jobs)
+    assert (_task().status, _task().reason) == (TaskStatus.SKIPPED, "the solution was switched off")
+    assert smtp_server.messages == []

@@ -260,10 +260,10 @@ def visible(person: Person, role: PortalRole, name: str, model: type, owned: Col
     capability_allowed = settings.capability_level(cap)[2]
 
     def rule(for_person: bool) -> ColumnElement:
-        # The level's decisive effect: "include" sorts before "exclude", so min() makes an
-        # include win should a level hold both, exactly as _item_rules() picks.
+        # The level's effect. The unique indexes allow one rule per level; should a level ever
+        # hold two, max() picks "include" ("include" > "exclude"), as _item_rules() does.
         return (
-            select(func.min(ItemRule.effect))
+            select(func.max(ItemRule.effect))
             .where(ItemRule.capability == name, ItemRule.item_type == model.__name__, ItemRule.item_id == model.id,
                    ItemRule.person_id == person.id if for_person else ItemRule.person_id.is_(None))
             .scalar_subquery()
