@@ -89,22 +89,15 @@ def backfill(solution_id: int) -> int:
     db.scope(s, solution.agency_id)
     subject = KINDS[solution.kind].subject
 
-    class SwitchedOff(Exception):
-        pass
-
-    def progress(done: int) -> None:
+    def progress(done: int) -> bool:
         solution.backfill_done = done
         s.commit()  # each batch is planned and shown as done in one transaction
         s.refresh(solution)
-        if not solution.active:  # switched off meanwhile: plan no further
-            raise SwitchedOff
+        return solution.active  # switched off meanwhile: plan no further
 
-    try:
-        outcome = planner.plan(subject.name, solution.agency_id, None, solutions=[solution], progress=progress)
-    except SwitchedOff:
-        s.rollback()
-        return 0
-
+    outcome = planner.plan(subject.name, solution.agency_id, None, solutions=[solution], progress=progress)
+    if not solution.active:
+        return outcome.created
     solution.backfill_done = solution.backfill_total = max(outcome.planned, solution.backfill_total)
     s.commit()
     return outcome.created

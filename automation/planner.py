@@ -4,13 +4,13 @@ revives tasks so they follow their objects. The same code plans one booking as i
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
@@ -94,9 +94,11 @@ def _value(v: Any) -> str:
 
 def plan(subject_name: str, agency_id: int, ids: Iterable[int] | None = None,
          solutions: list[Solution] | None = None, now: datetime | None = None,
-         progress: Any = None) -> Outcome:
+         progress: Callable[[int], bool | None] | None = None) -> Outcome:
     """Bring the tasks of these objects (all of the agency's when `ids` is None) in line with
-    the agency's active solutions (or just `solutions`). Flushes nothing else; one pass."""
+    the agency's active solutions (or just `solutions`). Flushes nothing else; one pass.
+
+    `progress(planned so far)` is called after each batch; returning False stops the pass."""
     subject = SUBJECTS[subject_name]
     solutions = active_solutions(agency_id, subject_name) if solutions is None else solutions
     outcome = Outcome()
@@ -110,8 +112,8 @@ def plan(subject_name: str, agency_id: int, ids: Iterable[int] | None = None,
         if len(batch) >= BATCH:
             outcome += _plan_batch(subject, agency_id, batch, solutions, now, zone)
             batch = []
-            if progress:
-                progress(outcome.planned)
+            if progress and progress(outcome.planned) is False:
+                return outcome
     if batch:
         outcome += _plan_batch(subject, agency_id, batch, solutions, now, zone)
         if progress:
@@ -157,11 +159,11 @@ def _plan_batch(subject: Subject, agency_id: int, rows: list[Any], solutions: li
         db.session.execute(_insert_ignore(), inserts)
     t = Task.__table__
     if reschedule:
-        db.session.execute(update(t).where(t.c.id == _bind("task_id"), t.c.status == TaskStatus.PENDING.value)
-                           .values(due_at=_bind("due")), reschedule)
+        db.session.execute(update(t).where(t.c.id == bindparam("task_id"), t.c.status == TaskStatus.PENDING.value)
+                           .values(due_at=bindparam("due")), reschedule)
     if revive:
-        db.session.execute(update(t).where(t.c.id == _bind("task_id"), t.c.status == TaskStatus.CANCELLED.value)
-                           .values(due_at=_bind("due"), status=TaskStatus.PENDING.value, reason=None,
+        db.session.execute(update(t).where(t.c.id == bindparam("task_id"), t.c.status == TaskStatus.CANCELLED.value)
+                           .values(due_at=bindparam("due"), status=TaskStatus.PENDING.value, reason=None,
                                    claimed_until=None, claim=None), revive)
     if cancel:
         reason = "no longer meets the solution's conditions"
@@ -171,12 +173,6 @@ def _plan_batch(subject: Subject, agency_id: int, rows: list[Any], solutions: li
                                .values(status=TaskStatus.CANCELLED.value, reason=reason))
     return Outcome(created=len(inserts), rescheduled=len(reschedule), cancelled=len(cancel), revived=len(revive),
                    planned=len(rows))
-
-
-def _bind(name: str):
-    from sqlalchemy import bindparam
-
-    return bindparam(name)
 
 
 def _existing(object_type: str, ids: list[int], solution_ids: list[int]) -> dict[tuple, tuple]:
@@ -224,8 +220,6 @@ def cancel_solution(solution: Solution, reason: str) -> int:
 
 def count_objects(subject_name: str, agency_id: int) -> int:
     """How many objects of this kind the agency has (a backfill's total)."""
-    from sqlalchemy import func
-
     model = SUBJECTS[subject_name].model
     return db.session.scalar(select(func.count(model.id)).where(model.agency_id == agency_id)
                              .execution_options(all_agencies=True)) or 0
@@ -244,8 +238,6 @@ class Preview:
 def dry_run(solution: Solution, days: int = 30, now: datetime | None = None, limit: int = 500) -> list[Preview]:
     """What this solution would send in the next `days` days on the real objects, as if it were
     active now; nothing is written."""
-    from datetime import timedelta
-
     now = now or clock.now()
     kind = KINDS[solution.kind]
     subject = kind.subject

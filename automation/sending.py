@@ -4,8 +4,6 @@ SMTP server's words) or skipped (with the reason)."""
 
 from __future__ import annotations
 
-import contextlib
-import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formataddr
@@ -197,34 +195,12 @@ def send_batch(outcomes: list[Outcome], commit: Callable[[], None]) -> None:
     """Send every prepared message over one SMTP connection, committing each task's result as
     soon as the server has answered for it: a worker killed mid-batch leaves at most the one
     task it was sending in doubt."""
-    smtp: smtplib.SMTP | None = None
-    down: str | None = None
-    try:
+    with mail.Connection() as smtp:
         for o in outcomes:
             for message in o.messages:
-                if down is None and smtp is None:
-                    try:
-                        smtp = mail.smtp_connection()
-                    except (OSError, smtplib.SMTPException) as exc:
-                        down = f"SMTP server unavailable: {exc}"
-                if down is not None:
-                    mail.record(message, MessageStatus.FAILED, down)
-                    continue
-                try:
-                    smtp.send_message(mail.compose(message), to_addrs=mail.envelope_recipients(message))
-                except (smtplib.SMTPServerDisconnected, OSError) as exc:
-                    down = f"SMTP server unavailable: {exc}"
-                    mail.record(message, MessageStatus.FAILED, down)
-                except Exception as exc:  # this one message was refused: record the server's words
-                    mail.record(message, MessageStatus.FAILED, f"{type(exc).__name__}: {exc}")
-                else:
-                    mail.record(message, MessageStatus.SENT)
+                smtp.send(message)
             _finish(o)
             commit()
-    finally:
-        if smtp is not None:
-            with contextlib.suppress(OSError, smtplib.SMTPException):
-                smtp.quit()
 
 
 def _finish(o: Outcome) -> None:

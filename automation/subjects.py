@@ -42,7 +42,7 @@ class Subject:
     name: str  # stored in Task.object_type
     model: type
     label: str
-    rows: Callable[[int, list[int] | None], Select]  # (agency_id, ids or None) -> the planning query
+    rows: Callable[[int], Select]  # agency_id -> the planning query (plan_rows narrows and orders it)
     roles: tuple[str, ...]
     recipients: Callable[[Any, str], list[Recipient]]
     context: Callable[[Any], dict[str, Any]]
@@ -62,7 +62,8 @@ class Subject:
             # Keyset pages, each read in full: the caller may commit between pages.
             last = 0
             while True:
-                page = db.session.execute(self.rows(agency_id, None).where(self.model.id > last).limit(2000)
+                page = db.session.execute(self.rows(agency_id).where(self.model.id > last)
+                                          .order_by(self.model.id).limit(2000)
                                           .execution_options(all_agencies=True)).all()
                 yield from page
                 if len(page) < 2000:
@@ -71,7 +72,8 @@ class Subject:
         ids = list(ids)
         for start in range(0, len(ids), CHUNK):
             yield from db.session.execute(
-                self.rows(agency_id, ids[start:start + CHUNK]).execution_options(all_agencies=True)
+                self.rows(agency_id).where(self.model.id.in_(ids[start:start + CHUNK]))
+                .execution_options(all_agencies=True)
             )
 
     def tags(self, ids: list[int]) -> dict[int, set[str]]:
@@ -199,12 +201,11 @@ def _booking_recipients(b: Booking, role: str) -> list[Recipient]:
     return []
 
 
-def _booking_rows(agency_id: int, ids: list[int] | None) -> Select:
-    q = select(Booking.id, Booking.agency_id, Booking.reference, Booking.booked_at.label("created_at"),
+def _booking_rows(agency_id: int) -> Select:
+    return select(Booking.id, Booking.agency_id, Booking.reference, Booking.booked_at.label("created_at"),
                Booking.booked_at, Booking.arrival, Booking.departure, Booking.status, Booking.payment_type,
                Booking.channel, Booking.amount_due, Booking.amount_paid, Booking.checked_out_at
                ).where(Booking.agency_id == agency_id)
-    return q.where(Booking.id.in_(ids)) if ids is not None else q.order_by(Booking.id)
 
 
 BOOKING = Subject(
@@ -218,11 +219,10 @@ BOOKING = Subject(
 )
 
 
-def _review_rows(agency_id: int, ids: list[int] | None) -> Select:
-    q = (select(Review.id, Review.agency_id, Booking.reference, Review.received_at.label("created_at"),
+def _review_rows(agency_id: int) -> Select:
+    return (select(Review.id, Review.agency_id, Booking.reference, Review.received_at.label("created_at"),
                 Review.received_at, Booking.status, Booking.payment_type, Booking.channel, Review.rating)
          .join(Booking, Booking.id == Review.booking_id).where(Review.agency_id == agency_id))
-    return q.where(Review.id.in_(ids)) if ids is not None else q.order_by(Review.id)
 
 
 REVIEW = Subject(
@@ -242,10 +242,9 @@ def _charge_unit(c: Charge) -> Unit | None:
     return db.session.get(Booking, c.booking_id).unit if c.booking_id else None
 
 
-def _charge_rows(agency_id: int, ids: list[int] | None) -> Select:
-    q = select(Charge.id, Charge.agency_id, Charge.created_at, Charge.due_date, Charge.status, Charge.kind,
+def _charge_rows(agency_id: int) -> Select:
+    return select(Charge.id, Charge.agency_id, Charge.created_at, Charge.due_date, Charge.status, Charge.kind,
                Charge.lease_id).where(Charge.agency_id == agency_id)
-    return q.where(Charge.id.in_(ids)) if ids is not None else q.order_by(Charge.id)
 
 
 CHARGE = Subject(
@@ -262,10 +261,9 @@ CHARGE = Subject(
 )
 
 
-def _appointment_rows(agency_id: int, ids: list[int] | None) -> Select:
-    q = select(Appointment.id, Appointment.agency_id, Appointment.created_at, Appointment.starts_at,
+def _appointment_rows(agency_id: int) -> Select:
+    return select(Appointment.id, Appointment.agency_id, Appointment.created_at, Appointment.starts_at,
                Appointment.status).where(Appointment.agency_id == agency_id)
-    return q.where(Appointment.id.in_(ids)) if ids is not None else q.order_by(Appointment.id)
 
 
 def _appointment_context(a: Appointment) -> dict[str, Any]:
@@ -289,10 +287,9 @@ APPOINTMENT = Subject(
 )
 
 
-def _workorder_rows(agency_id: int, ids: list[int] | None) -> Select:
-    q = select(WorkOrder.id, WorkOrder.agency_id, WorkOrder.created_at, WorkOrder.updated_at, WorkOrder.status
+def _workorder_rows(agency_id: int) -> Select:
+    return select(WorkOrder.id, WorkOrder.agency_id, WorkOrder.created_at, WorkOrder.updated_at, WorkOrder.status
                ).where(WorkOrder.agency_id == agency_id)
-    return q.where(WorkOrder.id.in_(ids)) if ids is not None else q.order_by(WorkOrder.id)
 
 
 def _workorder_recipients(w: WorkOrder, role: str) -> list[Recipient]:

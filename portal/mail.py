@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 from collections.abc import Iterable, Sequence
@@ -122,26 +123,49 @@ def deliver(message_ids: list[int]) -> dict[str, int]:
         .execution_options(all_agencies=True, populate_existing=True)
     ).all()
     outcome = {"sent": 0, "failed": 0}
-    try:
-        with smtp_connection() as smtp:
-            for message in messages:
-                try:
-                    smtp.send_message(compose(message), to_addrs=envelope_recipients(message))
-                except (smtplib.SMTPServerDisconnected, OSError):
-                    raise  # the connection is gone: the rest of the batch fails below
-                except Exception as exc:  # this message is bad (refused, malformed): record why
-                    record(message, MessageStatus.FAILED, f"{type(exc).__name__}: {exc}")
-                    outcome["failed"] += 1
-                else:
-                    record(message, MessageStatus.SENT)
-                    outcome["sent"] += 1
-    except (OSError, smtplib.SMTPException) as exc:
+    with Connection() as smtp:
         for message in messages:
-            if message.status == MessageStatus.SENDING:
-                record(message, MessageStatus.FAILED, f"SMTP server unavailable: {exc}")
-                outcome["failed"] += 1
+            smtp.send(message)
+            outcome["sent" if message.status == MessageStatus.SENT else "failed"] += 1
     s.commit()
     return outcome
+
+
+class Connection:
+    """One SMTP connection for a batch, opened at its first message. Each message is recorded
+    as sent or failed with the server's words; once the server is gone, the rest fail with why."""
+
+    def __init__(self) -> None:
+        self.smtp: smtplib.SMTP | None = None
+        self.down: str | None = None
+
+    def send(self, message: Message) -> None:
+        """Hand one logged message to the server and record the outcome on it."""
+        if self.smtp is None and self.down is None:
+            try:
+                self.smtp = smtp_connection()
+            except (OSError, smtplib.SMTPException) as exc:
+                self.down = f"SMTP server unavailable: {exc}"
+        if self.down is not None:
+            record(message, MessageStatus.FAILED, self.down)
+            return
+        try:
+            self.smtp.send_message(compose(message), to_addrs=envelope_recipients(message))
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:  # the connection is gone
+            self.down = f"SMTP server unavailable: {exc}"
+            record(message, MessageStatus.FAILED, self.down)
+        except Exception as exc:  # this message is bad (refused, malformed): record why
+            record(message, MessageStatus.FAILED, f"{type(exc).__name__}: {exc}")
+        else:
+            record(message, MessageStatus.SENT)
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.smtp is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                self.smtp.quit()
 
 
 def record(message: Message, status: MessageStatus, error: str | None = None) -> None:
