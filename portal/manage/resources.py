@@ -378,7 +378,7 @@ documents = Resource(
         Column("Title", lambda d: d.title, link=True),
         Column("For", lambda d: d.person.name),
         Column("Kind", lambda d: d.kind.value),
-        Column("Signature", lambda d: "needed" if d.requires_signature else ""),
+        Column("Signature", lambda d: "signed" if d.signed else "needed" if d.requires_signature else ""),
         Column("Created", lambda d: d.created_at.date()),
     ],
     search=[Document.title, Person.name],
