@@ -33,6 +33,14 @@ def portal_sign_in(app, page, person_id: int) -> None:
     page.wait_for_load_state()
 
 
+def _shots(page, name: str) -> None:
+    """Screenshots at a phone's and a laptop's width, for people to look at (never committed)."""
+    for width in (390, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=f"/tmp/portalux-{name}-{width}.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
 def staff_sign_in(page) -> None:
     page.goto("/manage/login")
     page.get_by_label("E-mail").fill("manager@alpha.example")
@@ -92,6 +100,7 @@ def test_the_next_stay_comes_first_with_its_charges_and_requests_past_ones_folde
         page.get_by_label("Details").fill("Four please")
         page.get_by_role("button", name="Send request").click()
         expect(page.locator("#requests")).to_contain_text("Extra towels")
+        _shots(page, "guest-booking")
 
         page.goto("/alpha/guest/")
         expect(current).to_contain_text("Travel insurance")
@@ -153,6 +162,7 @@ def test_a_signed_lease_says_signed_everywhere(app, page, tenant):
     expect(documents).to_contain_text("signed")
     expect(documents).not_to_contain_text("to sign")
     page.goto("/alpha/tenant/documents")
+    _shots(page, "tenant-documents")
     expect(page.locator("main")).not_to_contain_text("to sign")
     expect(page.locator("li", has_text="Lease agreement")).to_contain_text("signed")
 
@@ -165,6 +175,7 @@ def test_a_signed_lease_says_signed_everywhere(app, page, tenant):
     expect(page.get_by_role("row").filter(has_text="Lease agreement")).to_contain_text("signed")
     page.goto(f"/manage/leases/{tenant['lease']}")
     expect(page.locator("li", has_text="Lease agreement")).to_contain_text("signed")
+    _shots(page, "lease")
 
 
 def test_pay_in_a_payments_off_window_is_disabled_with_when_it_opens(app, page, tenant):
