@@ -85,7 +85,8 @@ def test_autopay_collects_due_rent(app, office):
         paid = collect_due(date(2026, 12, 1))
         db.session.commit()
         assert [p.charge_id for p in paid] == [december.id]
-        statuses = {c.description: c.status for c in db.session.scalars(select(Charge).where(Charge.lease_id.is_not(None)))}
+        lease_charges = db.session.scalars(select(Charge).where(Charge.lease_id.is_not(None)))
+        statuses = {c.description: c.status for c in lease_charges}
         assert statuses == {
             "Rent November 2026": ChargeStatus.PAID,
             "Rent December 2026": ChargeStatus.PAID,

@@ -170,9 +170,8 @@ def test_the_migration_gives_older_bookings_a_balance_charge(app, stay):
                           description=f"Balance of {demo_style.reference}")  # ... or the demo's own
         db.session.commit()
         ids = (stay["booking"], older.id, demo_style.id, legacy.id)
-    with app.app_context():
-        with db.engine().begin() as conn, Operations.context(MigrationContext.configure(conn)):
-            migration._give_every_balance_a_charge()
+    with app.app_context(), db.engine().begin() as conn, Operations.context(MigrationContext.configure(conn)):
+        migration._give_every_balance_a_charge()
     with app.app_context():
         rows = db.session.execute(select(Charge.booking_id, Charge.id, Charge.amount)
                                   .where(Charge.slot == BALANCE, Charge.status == ChargeStatus.OPEN)

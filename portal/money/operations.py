@@ -59,7 +59,8 @@ def save_charge(charge: Charge | None, agency_id: int, data: dict[str, Any]) -> 
 def balance_charge(booking: Booking) -> Charge | None:
     """The booking's open charge for its balance, if any."""
     return db.session.scalar(
-        select(Charge).where(Charge.booking_id == booking.id, Charge.slot == BALANCE, Charge.status == ChargeStatus.OPEN)
+        select(Charge)
+        .where(Charge.booking_id == booking.id, Charge.slot == BALANCE, Charge.status == ChargeStatus.OPEN)
         .execution_options(populate_existing=True)  # its paid amount as the database has it now
     )
 
