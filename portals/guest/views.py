@@ -8,6 +8,7 @@ from sqlalchemy import select
 from portal import access, db, selfservice, stays, viewas
 from portal.bookings.models import Booking, BookingStatus
 from portal.money.actions import may_pay
+from portal.money.models import ChargeStatus
 from portal.operations import FieldError
 from portal.people.models import Person, PortalRole
 from portal.signin import current_person
@@ -34,7 +35,7 @@ def my_stays(person: Person) -> tuple[list[Booking], list[Booking]]:
 def _decisions(person: Person, bookings: list[Booking], charges: dict) -> dict:
     """What the guest may press on these stays, each with the reason when not (as the engine decides)."""
     return {
-        "pay": {c.id: may_pay(c, person) for cs in charges.values() for c in cs},
+        "pay": {c.id: may_pay(c, person) for cs in charges.values() for c in cs if c.status == ChargeStatus.OPEN},
         "check_in": {b.id: stays.may_check_in(b, person) for b in bookings},
         "check_out": {b.id: stays.may_check_out(b, person) for b in bookings},
         "options": access.can(person, GUEST, "guest.options.add"),
