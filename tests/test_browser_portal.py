@@ -171,6 +171,7 @@ def test_a_signed_lease_says_signed_everywhere(app, page, tenant):
     facts = page.locator("dl.facts")
     expect(facts).to_contain_text("signed by Tom Tenant")
     expect(facts).not_to_contain_text("needed")
+    _shots(page, "document")
     page.goto("/manage/documents")
     expect(page.get_by_role("row").filter(has_text="Lease agreement")).to_contain_text("signed")
     page.goto(f"/manage/leases/{tenant['lease']}")
@@ -285,6 +286,7 @@ def test_staff_see_what_portal_users_did(app, page, guest_with_history, run_jobs
         expect(page.get_by_role("row").filter(has_text="Leaking tap")).to_be_visible()
         page.goto(f"/manage/people/{tom_id}")
         expect(page.get_by_role("row").filter(has_text="Leaking tap")).to_be_visible()
+        _shots(page, "person")
 
         page.get_by_role("link", name="Requests").click()
         page.wait_for_url(re.compile(r"/manage/requests"))
