@@ -32,7 +32,7 @@ def limited(setting: str, scope: str) -> Callable[[View], View]:
 def retry_after() -> int:
     """Whole seconds until the limit this request broke lets the address in again."""
     current = current_app.extensions[EXTENSION].current_limit
-    return max(1, math.ceil(current.reset_at - time.time())) if current else 60
+    return max(1, int(current.reset_at - time.time())) if current else 60
 
 
 def render_too_many_requests(error: RateLimitExceeded):
