@@ -15,11 +15,11 @@ from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Email, Length, Regexp
 
 from portal import agencies, clock, db, links, queue
-from portal.ratelimit import limited
 from portal.agencies.models import Agency
 from portal.links.delivery import send_link
 from portal.links.models import ActionLink, PortalSession
 from portal.people.models import Person, PortalAccount, PortalRole
+from portal.ratelimit import limited
 
 SESSION_KEY = "portal_session"
 SLUG = re.compile(r"[a-z0-9-]{1,60}")
