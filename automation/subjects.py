@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import Select, select, union_all
 from sqlalchemy.orm import selectinload
 
@@ -156,8 +157,13 @@ def _booking_fields(b: Booking) -> dict[str, Any]:
         "nights": b.nights, "status": b.status.value, "channel": b.channel.value,
         "payment_type": b.payment_type.value, "adults": b.adults,
         "amount_due": _money(b.amount_due, agency.currency), "amount_paid": _money(b.amount_paid, agency.currency),
-        "balance": _money(b.balance, agency.currency),
+        "balance": _money(b.balance, agency.currency), "portal_url": _portal_url(agency, "guest", f"bookings/{b.id}"),
     }
+
+
+def _portal_url(agency: Agency, portal: str, path: str = "") -> str:
+    # A plain address: the portal asks the guest to sign in, so the mail carries no token.
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/{agency.slug}/{portal}/{path}"
 
 
 def _open_charge(b: Booking) -> Charge | None:
