@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -220,10 +221,8 @@ def _display(address: str) -> str:
     from email.utils import parseaddr
 
     name, addr = parseaddr(address)
-    try:
+    with contextlib.suppress(ValueError, LookupError):  # a malformed encoded word stays as it is
         name = str(make_header(decode_header(name))) if name else ""
-    except (ValueError, LookupError):
-        pass
     return name or addr or address
 
 
