@@ -280,9 +280,8 @@ def _done(object_type: str, ids: list[int], solution: Solution) -> set[tuple[int
     t = Task.__table__
     found: set[tuple[int, int, str]] = set()
     for start in range(0, len(ids), 500):
-        found.update(db.session.execute(
+        found.update(tuple(row) for row in db.session.execute(
             select(t.c.notification_id, t.c.object_id, t.c.occurrence)
             .where(t.c.solution_id == solution.id, t.c.object_type == object_type,
-                   t.c.object_id.in_(ids[start:start + 500]), t.c.status.in_([s.value for s in DONE]))
-        ).tuples())
+                   t.c.object_id.in_(ids[start:start + 500]), t.c.status.in_([s.value for s in DONE]))))
     return found
