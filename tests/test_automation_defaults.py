@@ -53,16 +53,26 @@ def test_portico_create_agency_gives_every_kind_its_template_and_switches_on_pen
         assert solution.notifications[0].template.name == "Payment reminder"
 
 
-@pytest.fixture
-def staff(app, client, login):
-    """A signed-in manager of a new agency, with what every agency starts with."""
+def _manager(app, client, login, **agency):
     with app.app_context():
-        a = f.agency("alpha", starter=True)
+        a = f.agency("alpha", **agency)
         f.staff(a)
         db.session.commit()
         client.ids = SimpleNamespace(agency=a.id)
     assert login("manager@alpha.example", f.PASSWORD).status_code == 302
     return client
+
+
+@pytest.fixture
+def staff(app, client, login):
+    """A signed-in manager of a new agency, with what every agency starts with."""
+    return _manager(app, client, login, starter=True)
+
+
+@pytest.fixture
+def bare(app, client, login):
+    """A signed-in manager of an agency with no templates or solutions yet."""
+    return _manager(app, client, login)
 
 
 def _options(page: str) -> tuple[list[str], str]:
@@ -154,7 +164,8 @@ def test_the_arrival_instructions_link_to_the_guests_booking_in_the_portal(app, 
 # Item 16: dry run and tasks say what, to whom and with which subject
 
 
-def test_dry_run_leaves_out_what_was_sent_and_names_work_orders_recipients_and_subjects(app, staff):
+def test_dry_run_leaves_out_what_was_sent_and_names_work_orders_recipients_and_subjects(app, bare):
+    staff = bare
     with app.app_context():
         db.scope(db.session, staff.ids.agency)
         a = db.session.get(Agency, staff.ids.agency)
@@ -178,7 +189,8 @@ def test_dry_run_leaves_out_what_was_sent_and_names_work_orders_recipients_and_s
     assert ">#1<" not in page
 
 
-def test_the_task_list_names_each_tasks_recipients(app, staff, run_jobs):
+def test_the_task_list_names_each_tasks_recipients(app, bare, run_jobs):
+    staff = bare
     with app.app_context():
         db.scope(db.session, staff.ids.agency)
         a = db.session.get(Agency, staff.ids.agency)
