@@ -3,12 +3,12 @@ starts with (automation.starter), planned on its data."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from automation import operations, planner
 from automation.catalogue import KINDS
-from automation.models import MailTemplate, Solution
-from portal import db
+from automation.models import MailTemplate, Solution, Task
+from portal import clock, db
 
 SOLUTIONS = [
     ("pending-payment", "Payment reminder 7 days before arrival", "Payment reminder",
@@ -37,8 +37,12 @@ def load(agency_id: int) -> list[Solution]:
         roles = options.pop("roles")
         existing = db.session.scalar(select(Solution).where(Solution.agency_id == agency_id, Solution.kind == kind)
                                      .order_by(Solution.id).limit(1))
+        if existing is not None:
+            # The agency's own solution planned the demo's history as it was written, as if each
+            # booking were new: the demo starts it afresh from now, on its existing bookings.
+            db.session.execute(delete(Task).where(Task.solution_id == existing.id))
         s = operations.save_solution(existing, agency_id, {
-            "kind": kind, "name": name, "include_existing": True, **options,
+            "kind": kind, "name": name, "include_existing": True, "valid_from": clock.now(), **options,
             "notifications": [{"roles": roles, "template_id": templates[template].id}],
         })
         operations.activate(s)
@@ -58,7 +62,7 @@ def _last_minute_booking(agency_id: int) -> None:
     from datetime import timedelta
     from decimal import Decimal
 
-    from sqlalchemy import select
+    from sqlalchemy import delete, select
 
     from portal import agencies, db
     from portal.bookings.models import BookingStatus, Channel, PaymentType
