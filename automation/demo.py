@@ -62,7 +62,7 @@ def _last_minute_booking(agency_id: int) -> None:
     from datetime import timedelta
     from decimal import Decimal
 
-    from sqlalchemy import delete, select
+    from sqlalchemy import select
 
     from portal import agencies, db
     from portal.bookings.models import BookingStatus, Channel, PaymentType
