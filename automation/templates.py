@@ -12,6 +12,7 @@ neither grow the process by more than a few MB nor hold it for more than a momen
 from __future__ import annotations
 
 import contextvars
+import hashlib
 import re
 import secrets
 import time
@@ -459,9 +460,20 @@ class _Compiled:
     dynamic_links: bool  # link() with an action that is not written out
 
 
-@lru_cache(maxsize=256)
+CACHED_SOURCE = 20_000  # longer sources are compiled each time: a cache of them could hold hundreds of MB
+
+
 def _compiled(source: str, html: bool) -> _Compiled:
+    return _compiled_cached(source, html) if len(source) <= CACHED_SOURCE else _compile(source, html)
+
+
+@lru_cache(maxsize=256)
+def _compiled_cached(source: str, html: bool) -> _Compiled:
     # Compiling costs far more than rendering; a template's text is its own cache key.
+    return _compile(source, html)
+
+
+def _compile(source: str, html: bool) -> _Compiled:
     env = _HTML if html else _TEXT
     tree = env.parse(source)
     _check_shape(tree)
@@ -628,9 +640,20 @@ def _fits(compiled: list[_Compiled], subject_name: str) -> bool:
     return names <= _allowed(subject_name) and actions <= set(LINKS[subject_name])
 
 
-@lru_cache(maxsize=1024)
+_SUBJECTS: dict[str, tuple[str, ...]] = {}  # digest of a template's parts -> subjects_for()
+
+
 def subjects_for(subject: str, html: str, text: str) -> tuple[str, ...]:
     """What kinds of object the template's merge fields and links can be filled for (no render)."""
+    key = hashlib.sha256("\x00".join((subject, html, text)).encode()).hexdigest()
+    if key not in _SUBJECTS:
+        if len(_SUBJECTS) >= 1024:
+            _SUBJECTS.clear()
+        _SUBJECTS[key] = _subjects_for(subject, html, text)
+    return _SUBJECTS[key]
+
+
+def _subjects_for(subject: str, html: str, text: str) -> tuple[str, ...]:
     try:
         compiled = [c for (name, is_html), source in zip(_PARTS, (subject, html, text), strict=True)
                     if (c := _compile_part(name, source, is_html)) is not None]
