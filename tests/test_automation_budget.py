@@ -159,6 +159,8 @@ CONTEXT = templates.sample("booking")
     ('{% set s = "x" * 1000 %}{% for i in range(1000) %}{% for j in range(1000) %}{{ s|replace("x", "xx") }}'
      '{% endfor %}{% endfor %}', "rendering budget"),
     ("{% for i in range(1000) %}{% for j in range(1000) %}{{ i }}{% endfor %}{% endfor %}", "loops run more than"),
+    ('{% set s = "ab " * 30000 %}{% for i in range(1000) %}{% for j in range(9) %}{{ s|wordcount }}{% endfor %}'
+     "{% endfor %}", "rendering budget"),  # small values, much work: the deadline stops it
     ("{% set n = 10 ** 3 %}{% set n = n * n * n * n * n * n %}{% set n = n * n * n * n * n * n * n * n %}"
      "{% set n = n * n * n * n * n * n * n * n * n * n %}{% set n = n * n * n * n * n * n * n * n * n * n %}{{ n }}",
      "number too large"),
