@@ -5,38 +5,59 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from flask import Flask, g
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 
+from portal import dates
+from portal.agencies.models import Agency
 from portal.money import format_money
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
-def money(amount: Decimal | None, currency: str | None = None) -> str:
-    """Format an amount in the signed-in agency's currency unless one is given."""
+@pass_context
+def money(context: Context, amount: Decimal | None, currency: str | None = None) -> str | Markup:
+    """An amount in the agency's currency unless one is given; in HTML it never wraps."""
     if currency is None:
-        agency = _agency()
+        agency = _agency(context)
         currency = agency.currency if agency else "EUR"
-    return format_money(amount, currency)
+    text = format_money(amount, currency)
+    if context.eval_ctx.autoescape and text:
+        # One unbreakable unit, so "760.00 EUR" never splits or loses its currency in a narrow cell.
+        return Markup('<span class="money">{0}</span>').format(text)
+    return text
 
 
-def localtime(value: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
-    """A UTC datetime shown in the agency's time zone."""
-    if value is None:
-        return ""
-    agency = _agency()
-    zone = agency.zone if agency else None
-    return value.astimezone(zone).strftime(fmt) if zone else value.strftime(fmt)
+@pass_context
+def localtime(context: Context, value: datetime | None, style: str = "datetime") -> str:
+    """A UTC datetime in the agency's time zone and locale: '1 Dec 2026, 09:05'.
+
+    `style` is one of portal.dates.STYLES; an old strftime pattern ('%d %b') is read as the style it meant."""
+    if style.startswith("%") or style not in dates.STYLES:
+        style = dates.style_of_strftime(style)
+    locale, zone = _locale_and_zone(context)
+    return dates.format_moment(value, locale, zone, style)
 
 
-def nicedate(value: date | None) -> str:
-    """2026-12-01 -> 'Tue 1 Dec 2026'."""
-    return f"{value:%a} {value.day} {value:%b %Y}" if value else ""
+@pass_context
+def nicedate(context: Context, value: date | None, style: str = "weekday") -> str:
+    """A calendar day in the agency's locale: 2026-12-01 -> 'Tue, 1 Dec 2026'."""
+    locale, zone = _locale_and_zone(context)
+    return dates.format_day(value, locale, style, zone)
+
+
+def _locale_and_zone(context: Context | None = None) -> tuple[str, ZoneInfo | None]:
+    agency = _agency(context)
+    if agency is None:
+        return dates.DEFAULT_LOCALE, None
+    return agency.babel_locale, agency.zone
 
 
 def linkify(text: str) -> Markup:
@@ -56,7 +77,11 @@ def color(value: str | None, fallback: str) -> str:
     return value if value and _HEX.match(value) else fallback
 
 
-def _agency():
+def _agency(context: Context | None = None):
+    # A template given its agency (mail rendered by a worker) says whose it is; a page asks the request.
+    given = context.get("agency") if context is not None else None
+    if isinstance(given, Agency):
+        return given
     if "agency" in g:
         return g.agency
     try:
