@@ -14,9 +14,10 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 
-from portal import dates
+from portal import clock, dates
 from portal.agencies.models import Agency
 from portal.money import format_money
+from portal.money.models import ChargeStatus
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -60,6 +61,27 @@ def _locale_and_zone(context: Context | None = None) -> tuple[str, ZoneInfo | No
     return agency.babel_locale, agency.zone
 
 
+def days_overdue(charge: object) -> int:
+    """How many days an open charge is past its due date in the agency's calendar (0 if it is not)."""
+    if getattr(charge, "status", None) != ChargeStatus.OPEN or charge.due_date is None:
+        return 0
+    agency = _agency()
+    today = agency.today() if agency else clock.now().date()
+    return max((today - charge.due_date).days, 0)
+
+
+@pass_context
+def when(context: Context, value: object) -> object:
+    """Dates and datetimes as the agency writes them; anything else unchanged (for generic table cells)."""
+    if isinstance(value, datetime):
+        text = localtime(context, value)
+    elif isinstance(value, date):
+        text = nicedate(context, value, "date")
+    else:
+        return value
+    return Markup('<span class="nowrap">{0}</span>').format(text) if context.eval_ctx.autoescape else text
+
+
 def linkify(text: str) -> Markup:
     """Escape text and make its http(s) URLs clickable."""
     out, last = [], 0
@@ -93,9 +115,10 @@ def _agency(context: Context | None = None):
 def init_app(app: Flask) -> None:
     """Register filters and the branding context."""
     app.jinja_env.filters.update(
-        money=money, localtime=localtime, nicedate=nicedate, linkify=linkify,
+        money=money, localtime=localtime, nicedate=nicedate, linkify=linkify, when=when, days_overdue=days_overdue,
         css_color=lambda value: color(value, "#1f4e79"),
     )
+    app.jinja_env.tests["overdue"] = lambda charge: days_overdue(charge) > 0
 
     @app.context_processor
     def _branding():
