@@ -7,14 +7,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask import Flask, g
+from flask import Flask, g, has_request_context, request
 from flask_login import current_user
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from portal import clock, dates
+from portal import clock, dates, db
 from portal.agencies.models import Agency
 from portal.money import format_money
 from portal.money.models import ChargeStatus
@@ -112,6 +113,22 @@ def _agency(context: Context | None = None):
         return None
 
 
+def _signin_agency() -> Agency | None:
+    """Whose staff sign-in page this is, where that is known: the agency on whose own host name it is
+    served, or the only agency of this installation. Anywhere else it wears Portico's colours."""
+    if not has_request_context() or request.endpoint != "manage.login":
+        return None
+    try:
+        host = request.host.split(":", 1)[0].lower()
+        agency = db.session.scalar(select(Agency).where(Agency.host_name == host)) if host else None
+        if agency is None:
+            only = db.session.scalars(select(Agency).limit(2)).all()
+            agency = only[0] if len(only) == 1 else None
+    except SQLAlchemyError:
+        return None
+    return agency
+
+
 def init_app(app: Flask) -> None:
     """Register filters and the branding context."""
     app.jinja_env.filters.update(
@@ -122,7 +139,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _branding():
-        agency = _agency()
+        agency = _agency() or _signin_agency()
         return {
             "agency": agency,
             "brand": {

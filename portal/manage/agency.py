@@ -9,6 +9,7 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectField
+from wtforms.validators import Optional
 
 from portal import agencies, clock, dates, db
 from portal.agencies.models import Agency, StaffRole
@@ -30,7 +31,9 @@ def _locale_choices() -> list:
 class AgencySettingsForm(AgencyForm):
     """The agency form plus the locale its dates are written in."""
 
-    locale = SelectField("Date format", choices=_locale_choices, description="How dates read on every page and mail.")
+    # Optional: a form posted without it (an older client) keeps the agency's locale.
+    locale = SelectField("Date format", choices=_locale_choices, validators=[Optional()],
+                         description="How dates read on every page and mail.")
 
 
 @bp.route("/agency", methods=["GET", "POST"])
@@ -56,8 +59,9 @@ def agency_settings():
             form.host_name.errors = ["That is Portico's own address; use your agency's domain."]
             status = 422
         else:
-            for name in ("name", "timezone", "currency", "primary_color", "accent_color", "locale"):
+            for name in ("name", "timezone", "currency", "primary_color", "accent_color"):
                 setattr(agency, name, form[name].data)
+            agency.locale = form.locale.data or agency.locale
             agency.logo_url, agency.host_name = form.logo_url.data or None, host
             agency.settings = {**(agency.settings or {}), "partial_payments": bool(form.partial_payments.data)}
             db.session.commit()
