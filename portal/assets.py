@@ -25,16 +25,12 @@ _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
 @pass_context
-def money(context: Context, amount: Decimal | None, currency: str | None = None) -> str | Markup:
-    """An amount in the agency's currency unless one is given; in HTML it never wraps."""
+def money(context: Context, amount: Decimal | None, currency: str | None = None) -> str:
+    """An amount in the agency's currency unless one is given (pages keep it on one line: .num, .amount)."""
     if currency is None:
         agency = _agency(context)
         currency = agency.currency if agency else "EUR"
-    text = format_money(amount, currency)
-    if context.eval_ctx.autoescape and text:
-        # One unbreakable unit, so "760.00 EUR" never splits or loses its currency in a narrow cell.
-        return Markup('<span class="money">{0}</span>').format(text)
-    return text
+    return format_money(amount, currency)
 
 
 @pass_context

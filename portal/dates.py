@@ -11,7 +11,7 @@ from babel.dates import format_date, format_skeleton, format_time, get_datetime_
 DEFAULT_LOCALE = "en_GB"
 
 # The styles pages ask for; each maps to a locale-aware Babel pattern, never to a strftime string.
-STYLES = ("date", "day", "weekday", "long", "daymonth", "time", "datetime")
+STYLES = ("date", "day", "weekday", "long", "daymonth", "time", "datetime", "weekday_time")
 
 
 def locale_for(code: str | None) -> str:
@@ -56,12 +56,13 @@ def format_moment(value: datetime | None, locale: str, zone: ZoneInfo | None = N
     local = _local(value, zone)
     if style == "time":
         return format_time(local.time(), "short", locale=locale)
-    if style != "datetime":
+    if style not in ("datetime", "weekday_time"):
         return format_day(local.date(), locale, style)
-    day = format_date(local.date(), "medium", locale=locale)
     clock = format_time(local.time(), "short", locale=locale)
-    # The locale's own way of joining a date and a time ('{1}, {0}', '{1} um {0}', ...).
-    return get_datetime_format("medium", locale=locale).replace("{1}", day).replace("{0}", clock)
+    # 'weekday_time' names the day too, as an appointment does: 'Thu, 3 Dec 2026, 10:30'.
+    day = format_day(local.date(), locale, "weekday" if style == "weekday_time" else "date")
+    # The locale's own way of joining a date and a time ('{1}, {0}', '{1} {0}', ...); quotes mark literals.
+    return _literal(get_datetime_format("medium", locale=locale)).replace("{1}", day).replace("{0}", clock)
 
 
 def format_clock(value: time | None, locale: str) -> str:
@@ -82,6 +83,11 @@ def style_of_strftime(fmt: str) -> str:
     if "%a" in fmt or "%A" in fmt:
         return "weekday"
     return "long" if "%B" in fmt else "date"
+
+
+def _literal(pattern: str) -> str:
+    """A CLDR joining pattern with its quoted literals unquoted ("{1} 'at' {0}" -> '{1} at {0}')."""
+    return pattern.replace("''", "\0").replace("'", "").replace("\0", "'")
 
 
 def _local(value: datetime, zone: ZoneInfo | None) -> datetime:

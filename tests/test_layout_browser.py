@@ -15,7 +15,7 @@ from tests import factories as f
 pytestmark = pytest.mark.browser
 
 # For every amount on the page: is it on one line, and inside the box that shows it?
-MONEY_CHECK = """() => [...document.querySelectorAll('main .money, main .num')].map(el => {
+MONEY_CHECK = """() => [...document.querySelectorAll('main .num, main .amount')].map(el => {
   const text = document.createRange();
   text.selectNodeContents(el);
   const box = text.getBoundingClientRect();

@@ -3,7 +3,6 @@ settings, Explain limited to the person's portals, capabilities no feature uses,
 
 import re
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 import pytest
 from flask import render_template, render_template_string
@@ -229,11 +228,3 @@ def test_staff_signin_wears_the_agencys_brand_where_known(app, client):
     assert "Alpha Homes" not in anywhere and "Beta Stays" not in anywhere and "Portico" in anywhere
     on_host = client.get("/manage/login", headers={"Host": "office.beta.example"}).text
     assert "Beta Stays" in on_host and "--brand: #7a1f5c" in on_host and "Alpha Homes" not in on_host
-
-
-def test_money_is_one_unbreakable_unit_in_html_and_plain_in_text(app):
-    with app.app_context():
-        html = render_template_string("{{ x|money('EUR') }}", x=Decimal("760"))
-        text = app.jinja_env.overlay(autoescape=False).from_string("{{ x|money('EUR') }}").render(x=Decimal("760"))
-    assert html == '<span class="money">760.00 EUR</span>'
-    assert text == "760.00 EUR"
