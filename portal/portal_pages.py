@@ -54,7 +54,8 @@ def install_tenant_requests(bp: Blueprint) -> None:
         leases = db.session.scalars(
             select(Lease).where(Lease.tenant_id == person.id, Lease.status == LeaseStatus.ACTIVE)
         ).all()
-        return {"person": person, "requests": my_requests(person), "leases": leases, "error": None}
+        return {"person": person, "requests": my_requests(person), "leases": leases, "error": None,
+                "submit": access.can(person, PortalRole.TENANT, "tenant.workorders.submit")}
 
     viewas.register(PortalRole.TENANT, "requests", "tenant/requests.html", context)
 
