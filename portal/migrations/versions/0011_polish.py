@@ -1,14 +1,14 @@
 """agency locale: one date format per agency
 
 Revision ID: 0011_polish
-Revises: 0010
+Revises: 0011_portalux
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0011_polish'
-down_revision = '0010'
+down_revision = '0011_portalux'
 branch_labels = None
 depends_on = None
 
