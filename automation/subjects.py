@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import Select, select, union_all
 from sqlalchemy.orm import selectinload
 
-from portal import agencies, db
+from portal import agencies, dates, db
 from portal.agencies.models import Agency, StaffUser
 from portal.appointments.models import Appointment
 from portal.bookings.models import Booking, Lease, Review, booking_tags
@@ -278,8 +278,8 @@ def _appointment_rows(agency_id: int) -> Select:
 
 def _appointment_context(a: Appointment) -> dict[str, Any]:
     agency = _agency(a.agency_id)
-    start = a.starts_at.astimezone(agency.zone)
-    return {"appointment": {"title": a.title, "starts_at": f"{start:%-d %b %Y, %H:%M}",
+    start = dates.format_moment(a.starts_at, agency.babel_locale, agency.zone)  # '3 Dec 2026, 10:30' in en_GB
+    return {"appointment": {"title": a.title, "starts_at": start,
                             "duration_minutes": a.duration_minutes, "status": a.status.value},
             "person": _person_fields(a.person), "unit": _unit_fields(a.unit), "agency": _agency_fields(agency)}
 

@@ -5,38 +5,78 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from flask import Flask, g
+from flask import Flask, g, has_request_context, request
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from portal import clock, dates, db
+from portal.agencies.models import Agency
 from portal.money import format_money
+from portal.money.models import ChargeStatus
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
-def money(amount: Decimal | None, currency: str | None = None) -> str:
-    """Format an amount in the signed-in agency's currency unless one is given."""
+@pass_context
+def money(context: Context, amount: Decimal | None, currency: str | None = None) -> str:
+    """An amount in the agency's currency unless one is given (pages keep it on one line: .num, .amount)."""
     if currency is None:
-        agency = _agency()
+        agency = _agency(context)
         currency = agency.currency if agency else "EUR"
     return format_money(amount, currency)
 
 
-def localtime(value: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
-    """A UTC datetime shown in the agency's time zone."""
-    if value is None:
-        return ""
+@pass_context
+def localtime(context: Context, value: datetime | None, style: str = "datetime") -> str:
+    """A UTC datetime in the agency's time zone and locale: '1 Dec 2026, 09:05'.
+
+    `style` is one of portal.dates.STYLES; an old strftime pattern ('%d %b') is read as the style it meant."""
+    if style.startswith("%") or style not in dates.STYLES:
+        style = dates.style_of_strftime(style)
+    locale, zone = _locale_and_zone(context)
+    return dates.format_moment(value, locale, zone, style)
+
+
+@pass_context
+def nicedate(context: Context, value: date | None, style: str = "weekday") -> str:
+    """A calendar day in the agency's locale: 2026-12-01 -> 'Tue, 1 Dec 2026'."""
+    locale, zone = _locale_and_zone(context)
+    return dates.format_day(value, locale, style, zone)
+
+
+def _locale_and_zone(context: Context | None = None) -> tuple[str, ZoneInfo | None]:
+    agency = _agency(context)
+    if agency is None:
+        return dates.DEFAULT_LOCALE, None
+    return agency.babel_locale, agency.zone
+
+
+def days_overdue(charge: object) -> int:
+    """How many days an open charge is past its due date in the agency's calendar (0 if it is not)."""
+    if getattr(charge, "status", None) != ChargeStatus.OPEN or charge.due_date is None:
+        return 0
     agency = _agency()
-    zone = agency.zone if agency else None
-    return value.astimezone(zone).strftime(fmt) if zone else value.strftime(fmt)
+    today = agency.today() if agency else clock.now().date()
+    return max((today - charge.due_date).days, 0)
 
 
-def nicedate(value: date | None) -> str:
-    """2026-12-01 -> 'Tue 1 Dec 2026'."""
-    return f"{value:%a} {value.day} {value:%b %Y}" if value else ""
+@pass_context
+def when(context: Context, value: object) -> object:
+    """Dates and datetimes as the agency writes them; anything else unchanged (for generic table cells)."""
+    if isinstance(value, datetime):
+        text = localtime(context, value)
+    elif isinstance(value, date):
+        text = nicedate(context, value, "date")
+    else:
+        return value
+    return Markup('<span class="nowrap">{0}</span>').format(text) if context.eval_ctx.autoescape else text
 
 
 def linkify(text: str) -> Markup:
@@ -56,7 +96,11 @@ def color(value: str | None, fallback: str) -> str:
     return value if value and _HEX.match(value) else fallback
 
 
-def _agency():
+def _agency(context: Context | None = None):
+    # A template given its agency (mail rendered by a worker) says whose it is; a page asks the request.
+    given = context.get("agency") if context is not None else None
+    if isinstance(given, Agency):
+        return given
     if "agency" in g:
         return g.agency
     try:
@@ -65,16 +109,33 @@ def _agency():
         return None
 
 
+def _signin_agency() -> Agency | None:
+    """Whose staff sign-in page this is, where that is known: the agency on whose own host name it is
+    served, or the only agency of this installation. Anywhere else it wears Portico's colours."""
+    if not has_request_context() or request.endpoint != "manage.login":
+        return None
+    try:
+        host = request.host.split(":", 1)[0].lower()
+        agency = db.session.scalar(select(Agency).where(Agency.host_name == host)) if host else None
+        if agency is None:
+            only = db.session.scalars(select(Agency).limit(2)).all()
+            agency = only[0] if len(only) == 1 else None
+    except SQLAlchemyError:
+        return None
+    return agency
+
+
 def init_app(app: Flask) -> None:
     """Register filters and the branding context."""
     app.jinja_env.filters.update(
-        money=money, localtime=localtime, nicedate=nicedate, linkify=linkify,
+        money=money, localtime=localtime, nicedate=nicedate, linkify=linkify, when=when, days_overdue=days_overdue,
         css_color=lambda value: color(value, "#1f4e79"),
     )
+    app.jinja_env.tests["overdue"] = lambda charge: days_overdue(charge) > 0
 
     @app.context_processor
     def _branding():
-        agency = _agency()
+        agency = _agency() or _signin_agency()
         return {
             "agency": agency,
             "brand": {

@@ -147,7 +147,7 @@ def test_explain_shows_every_layer(world):
     _set(a, tom, doc, a1=True, a2=OverrideEffect.REVOKE, a3_person=ItemEffect.INCLUDE)
     decision, verdicts = access.explain(tom, TENANT, CAP, doc, at=datetime(2026, 12, 5, tzinfo=MADRID))
     assert decision.layer == "A3" and decision.allowed
-    assert [v.layer for v in verdicts] == ["A4", "A3", "A3", "A4", "A2", "A1"]
+    assert [v.layer for v in verdicts] == ["A4", "A3", "A3", "shared", "A2", "A1"]
     assert [v.allowed for v in verdicts] == [None, True, None, None, False, True]
 
 
@@ -218,7 +218,7 @@ def test_an_owners_document_shared_with_the_tenants_of_the_owners_units(world):
     db.session.flush()
     at = datetime(2026, 12, 5, tzinfo=MADRID)
     decision = access.can(tom, TENANT, CAP, report, at=at)
-    assert (decision.allowed, decision.layer) == (True, "A4")
+    assert (decision.allowed, decision.layer) == (True, "shared")
     assert not access.can(ann, TENANT, CAP, report, at=at)
     for who, expected in ((tom, True), (ann, False)):
         listed = db.session.scalars(select(Document.id).where(
@@ -244,7 +244,7 @@ def test_sharing_shows_but_never_overrides_a_revocation_or_lets_others_sign(worl
     db.session.add(ShareRule(agency_id=a.id, document_id=agreement.id))
     db.session.flush()
     at = datetime(2026, 12, 5, tzinfo=MADRID)
-    assert access.can(tom, TENANT, CAP, agreement, at=at).layer == "A4"
+    assert access.can(tom, TENANT, CAP, agreement, at=at).layer == "shared"
     assert not access.can(tom, TENANT, "tenant.documents.sign", agreement, at=at)  # sharing is for reading
     from portal.documents.operations import sign
     from portal.operations import FieldError

@@ -271,7 +271,7 @@ def test_staff_see_what_portal_users_did(app, page, guest_with_history, run_jobs
         staff_sign_in(page)
         page.goto(f"/manage/bookings/{ids['next']}")
         facts = page.locator("dl.facts")
-        expect(facts).to_contain_text("checked in 10 Dec 2026 01:00")
+        expect(facts).to_contain_text("checked in 10 Dec 2026, 01:00")
         expect(facts).to_contain_text("3 named: Ana Guest (lead), Ben Guest, Cleo Guest")
         expect(facts).not_to_contain_text("2 guests")
         expect(facts).to_contain_text("Travel insurance")

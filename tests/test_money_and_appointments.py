@@ -156,7 +156,7 @@ def test_appointment_confirmed_or_moved_by_link(app, client, office, run_jobs, s
     token = re.search(r"/l/(\S+)", smtp_server.messages[0].get_body(("plain",)).get_content()).group(1)
     guest = app.test_client()
     page = guest.get(f"/l/{token}")
-    assert "Confirm Boiler service on Thu 3 Dec 2026 at 10:30" in page.text
+    assert "Confirm Boiler service on Thu, 3 Dec 2026, 10:30" in page.text
     empty = press_link(guest, token, choice="move", message="  ")
     assert empty.status_code == 422 and "Tell us when would suit you better." in empty.text
     moved = press_link(guest, token, choice="move", message="Any afternoon next week")

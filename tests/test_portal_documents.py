@@ -66,7 +66,7 @@ def test_excluded_document_is_invisible_in_list_and_by_url(setup, client):
     assert "Rent increase notice" in tenant.get("/alpha/tenant/documents").text
     # Explain says which layer decided.
     page = client.get(f"/manage/explain?person={ids['tom']}&capability=tenant.documents.view&document={ids['letter']}")
-    assert "Not allowed" in page.text and "decided by A3" in page.text
+    assert "Not allowed" in page.text and "decided by <em>this item</em>" in page.text
 
 
 def test_shared_with_every_tenant(setup, client):

@@ -30,7 +30,7 @@ def test_owner_approval_is_automatic_above_the_agency_amount(orders):
     apply_gates(big)
     assert access.gate(small).allowed and small.status == WorkStatus.ACKNOWLEDGED  # others proceed
     decision = access.gate(big)
-    assert (decision.allowed, decision.layer) == (False, "A4")
+    assert (decision.allowed, decision.layer) == (False, "approval")
     assert decision.reason == "waiting for owner approval"
     assert big.status == WorkStatus.AWAITING_OWNER_APPROVAL
     decide(big, "owner", "approved")

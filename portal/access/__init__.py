@@ -1,9 +1,10 @@
 """Layered portal authorization (A1-A4): one engine decides every portal action and item.
 
 Most specific wins: A4 time windows, then A3 item rules (for the person, then for everyone of
-the portal), then A2 the person's overrides, then A1 the agency's defaults. `can()` decides
-one question and says which layer decided; `visible()` is the same decision as a SQL
-condition, so lists are filtered in the query."""
+the portal), then A2 the person's overrides, then A1 the agency's defaults; an owner's document
+shared with their tenants ("shared") shows it to them. `can()` decides one question and says which
+layer decided; `visible()` is the same decision as a SQL condition, so lists are filtered in the
+query. The codes are the engine's; people read them as LAYERS' plain words."""
 
 from __future__ import annotations
 
@@ -14,20 +15,41 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import ColumnElement, case, event, exists, false, func, or_, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from portal import agencies, clock, db
+from portal import agencies, clock, dates, db
 from portal.access.models import ItemEffect, ItemRule, OverrideEffect, PersonOverride, PortalDefault, TimeWindow
 from portal.agencies.models import Agency
 from portal.people.models import Person, PortalRole
 
+# What each layer code means, in the words the back office shows.
+LAYERS = {
+    "A1": "agency default",
+    "A2": "this person's setting",
+    "A3": "this item",
+    "A4": "time window",
+    "shared": "shared notice",
+    "approval": "approval",
+    "portal": "portal access",
+    "owner": "whose item it is",
+}
+
+
+def layer_label(layer: str) -> str:
+    """A layer code in plain words ('A2' -> "this person's setting")."""
+    return LAYERS.get(layer, layer)
+
 
 @dataclass(frozen=True)
 class Capability:
-    """Something a portal user can do or see; `items` names the model its A3 rules are about."""
+    """Something a portal user can do or see; `items` names the model its A3 rules are about.
+
+    `available` is False for a capability no feature checks yet: the engine knows it, the
+    back office does not offer it (a switch that changes nothing would mislead)."""
 
     name: str
     label: str
     default: bool = True
     items: str | None = None
+    available: bool = True
 
     @property
     def portal(self) -> PortalRole:
@@ -37,10 +59,16 @@ class Capability:
 CAPABILITIES: dict[str, Capability] = {}
 
 
-def capability(name: str, label: str, default: bool = True, items: str | None = None) -> Capability:
+def capability(name: str, label: str, default: bool = True, items: str | None = None,
+               available: bool = True) -> Capability:
     """Register a capability (one line per capability)."""
-    CAPABILITIES[name] = Capability(name, label, default, items)
+    CAPABILITIES[name] = Capability(name, label, default, items, available)
     return CAPABILITIES[name]
+
+
+def offered(roles: object | None = None) -> list[Capability]:
+    """The capabilities the back office offers (those a feature uses), of the given portals if any."""
+    return [c for c in CAPABILITIES.values() if c.available and (roles is None or c.portal in roles)]
 
 
 capability("tenant.pay", "Pay rent, deposits and fees", items="Charge")
@@ -60,13 +88,13 @@ capability("guest.requests.submit", "Submit work and cleaning requests")
 capability("guest.messages.view", "See messages")
 capability("owner.documents.view", "See documents and statements", items="Document")
 capability("owner.documents.sign", "E-sign the management agreement", items="Document")
-capability("owner.statements.view", "See statements and reports")
-capability("owner.invoices.approve", "Approve invoices")
-capability("owner.workorders.approve", "Approve work orders")
+capability("owner.statements.view", "See statements and reports", available=False)
+capability("owner.invoices.approve", "Approve invoices", available=False)
+capability("owner.workorders.approve", "Approve work orders", available=False)
 capability("owner.messages.view", "See messages")
 capability("owner.bookings.view", "Hear about bookings of their units", items="Booking")
-capability("vendor.workorders.accept", "Accept and update work orders")
-capability("vendor.invoices.view", "See invoice payment status")
+capability("vendor.workorders.accept", "Accept and update work orders", available=False)
+capability("vendor.invoices.view", "See invoice payment status", available=False)
 capability("vendor.messages.view", "Message the manager")
 
 
@@ -81,6 +109,10 @@ class Decision:
     def __bool__(self) -> bool:
         return self.allowed
 
+    @property
+    def layer_label(self) -> str:
+        return layer_label(self.layer)
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -89,6 +121,10 @@ class Verdict:
     layer: str
     allowed: bool | None
     reason: str
+
+    @property
+    def layer_label(self) -> str:
+        return layer_label(self.layer)
 
 
 @dataclass(frozen=True)
@@ -180,7 +216,8 @@ def explain(person: Person, role: PortalRole, name: str, item: object | None = N
         until = "the end of the month" if w.last_day == 31 else f"the {_ordinal(w.last_day)}"
         again = _next_open_day(windows, day)
         verdicts.append(Verdict("A4", False, f"{cap.label} is off from the {_ordinal(w.first_day)} to {until} "
-                                             f"of each month; available again on {again:%-d %B %Y}"))
+                                             f"of each month; available again on "
+                                             f"{dates.format_day(again, settings.agency.babel_locale, 'long')}"))
     else:
         verdicts.append(Verdict("A4", None, "no time window applies now"))
 
@@ -195,7 +232,7 @@ def explain(person: Person, role: PortalRole, name: str, item: object | None = N
 
     if item is not None and name == "tenant.documents.view":
         shared = _shared_with_tenant(item, person)
-        verdicts.append(Verdict("A4", True if shared else None,
+        verdicts.append(Verdict("shared", True if shared else None,
                                 "shared with every tenant of the owner's units" if shared else "not shared"))
 
     override = settings.overrides.get(name)
@@ -232,10 +269,10 @@ def _decide(verdicts: list[Verdict]) -> Decision:
     owner = next((v for v in verdicts if v.layer == "owner"), None)
     if owner is None:
         return Decision(True, capability_level.layer, capability_level.reason)
-    # Not theirs: only sharing (A4) can show it, and only if the capability itself is on.
-    sharing = next((v for v in verdicts[1:] if v.layer == "A4" and v.allowed), None)
+    # Not theirs: only sharing can show it, and only if the capability itself is on.
+    sharing = next((v for v in verdicts if v.layer == "shared" and v.allowed), None)
     if sharing is not None:
-        return Decision(True, "A4", sharing.reason)
+        return Decision(True, "shared", sharing.reason)
     return Decision(False, "owner", owner.reason)
 
 
@@ -291,7 +328,7 @@ def _item_rules(name: str, item: object, person: Person) -> tuple[ItemRule | Non
 
 
 def _shared_with_tenant_sql(model: type, tenant: Person) -> ColumnElement[bool]:
-    """A4 sharing in SQL: a shared document whose owner owns a unit the tenant rents."""
+    """Sharing in SQL: a shared document whose owner owns a unit the tenant rents."""
     from portal.access.models import ShareRule
     from portal.bookings.models import Lease, LeaseStatus
     from portal.properties.models import unit_owners
@@ -323,11 +360,11 @@ def _ordinal(n: int) -> str:
 
 
 def gate(order: object) -> Decision:
-    """A4 approval gates: may work on this order go ahead, or does it wait for a decision?"""
+    """Approval gates: may work on this order go ahead, or does it wait for a decision?"""
     pending = getattr(order, "pending_gates", [])
     if pending:
-        return Decision(False, "A4", f"waiting for {' and '.join(pending)}")
-    return Decision(True, "A4", "no decision pending")
+        return Decision(False, "approval", f"waiting for {' and '.join(pending)}")
+    return Decision(True, "approval", "no decision pending")
 
 
 class NotAvailable(Exception):

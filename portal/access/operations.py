@@ -11,7 +11,7 @@ from portal.operations import FieldError
 
 
 def set_default(agency_id: int, capability: str, allowed: bool) -> None:
-    """A1: the agency's default for a capability."""
+    """A1, the agency default for a capability."""
     row = db.session.scalar(select(PortalDefault).where(PortalDefault.capability == capability))
     if row is None:
         db.session.add(PortalDefault(agency_id=agency_id, capability=capability, allowed=allowed))
@@ -21,7 +21,7 @@ def set_default(agency_id: int, capability: str, allowed: bool) -> None:
 
 
 def set_override(agency_id: int, person_id: int, capability: str, effect: OverrideEffect | None) -> None:
-    """A2: grant, revoke, or (None) inherit a capability for one person."""
+    """A2, this person's setting: grant, revoke, or (None) inherit a capability."""
     db.session.execute(
         delete(PersonOverride)
         .where(PersonOverride.person_id == person_id, PersonOverride.capability == capability)
@@ -34,7 +34,7 @@ def set_override(agency_id: int, person_id: int, capability: str, effect: Overri
 
 def set_item_rule(agency_id: int, capability: str, item: object, person_id: int | None,
                   effect: ItemEffect | None) -> None:
-    """A3: include or exclude one item for one person or (None) everyone of the portal; None removes."""
+    """A3, this item: include or exclude one item for one person or (None) everyone of the portal; None removes."""
     cap = CAPABILITIES.get(capability)
     if cap is None or cap.items != type(item).__name__:
         raise FieldError("capability", "That permission does not apply to this kind of item.")
@@ -52,8 +52,8 @@ def set_item_rule(agency_id: int, capability: str, item: object, person_id: int 
 
 
 def add_window(agency_id: int, capability: str, first_day: int, last_day: int) -> TimeWindow:
-    """A4: switch a capability off every month from one day to another."""
-    if capability not in CAPABILITIES:
+    """A4, a time window: switch a capability off every month from one day to another."""
+    if capability not in CAPABILITIES or not CAPABILITIES[capability].available:
         raise FieldError("capability", "Unknown permission.")
     if not (1 <= first_day <= last_day <= 31):
         raise FieldError("last_day", "Days run from 1 to 31, the first on or before the last.")

@@ -11,6 +11,7 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.dates import DEFAULT_LOCALE, locale_for
 from portal.db import AgencyOwned, Base
 from portal.types import UTCDateTime, enum_column, utcnow
 
@@ -26,6 +27,8 @@ class Agency(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     language: Mapped[str] = mapped_column(String(8), default="en")
+    # How dates read on every page and mail (Babel locale: 'en_GB' -> 1 Dec 2026, 'de_DE' -> 01.12.2026).
+    locale: Mapped[str] = mapped_column(String(16), default=DEFAULT_LOCALE, server_default=DEFAULT_LOCALE)
     primary_color: Mapped[str] = mapped_column(String(7), default="#1f4e79")
     accent_color: Mapped[str] = mapped_column(String(7), default="#e07a1f")
     logo_url: Mapped[str | None] = mapped_column(String(500))
@@ -37,6 +40,11 @@ class Agency(Base):
     def zone(self) -> ZoneInfo:
         """The agency's time zone, in which its days, windows and appointments are reckoned."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def babel_locale(self) -> str:
+        """The agency's locale as Babel knows it (the default if the stored one is unknown)."""
+        return locale_for(self.locale)
 
     def today(self) -> date:
         """Today's date in the agency's time zone."""

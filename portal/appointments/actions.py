@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import joinedload
 
-from portal import access, agencies, db, links
+from portal import access, agencies, dates, db, links
 from portal.appointments.models import Appointment, AppointmentStatus
 from portal.links.models import ActionLink
 from portal.people.models import PortalRole
@@ -17,10 +17,9 @@ OPEN_FOR_ANSWER = (AppointmentStatus.PROPOSED, AppointmentStatus.MOVE_REQUESTED)
 
 
 def when(appointment: Appointment) -> str:
-    """The appointment's time in the agency's time zone, e.g. 'Tue 1 Dec 2026 at 10:30'."""
-    zone = agencies.get(appointment.agency_id).zone  # in the identity map already
-    local = appointment.starts_at.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b %Y} at {local:%H:%M}"
+    """The appointment's time in the agency's time zone and locale, e.g. 'Tue, 1 Dec 2026, 10:30'."""
+    agency = agencies.get(appointment.agency_id)  # in the identity map already
+    return dates.format_moment(appointment.starts_at, agency.babel_locale, agency.zone, "weekday_time")
 
 
 def may_answer(appointment: Appointment, person) -> access.Decision:

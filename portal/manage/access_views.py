@@ -1,5 +1,6 @@
-"""Back-office pages for portal authorization: A1 defaults, A4 windows, A2 per person, A3 per
-document, Explain, and View portal as."""
+"""Back-office pages for portal authorization: agency defaults (A1), time windows (A4), one person's
+settings (A2), one item's rules (A3), Explain, and View portal as. Only capabilities a feature uses
+are offered (`access.offered()`)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from portal.types import ID, parse_id
 
 def _by_portal() -> dict[PortalRole, list[access.Capability]]:
     grouped: dict[PortalRole, list[access.Capability]] = {role: [] for role in PortalRole}
-    for cap in access.CAPABILITIES.values():
+    for cap in access.offered():
         grouped[cap.portal].append(cap)
     return grouped
 
@@ -32,15 +33,15 @@ def _by_portal() -> dict[PortalRole, list[access.Capability]]:
 def access_settings():
     """A1: what every tenant, guest, owner and vendor may do; A4: monthly time windows."""
     if request.method == "POST":
-        for name in access.CAPABILITIES:
-            set_default(current_user.agency_id, name, request.form.get(name) == "on")
+        for cap in access.offered():  # a capability not offered keeps its setting
+            set_default(current_user.agency_id, cap.name, request.form.get(cap.name) == "on")
         db.session.commit()
         flash("Portal defaults saved.", "success")
         return redirect(url_for("manage.access_settings"))
     defaults = {d.capability: d.allowed for d in db.session.scalars(select(PortalDefault))}
     windows = db.session.scalars(select(TimeWindow).order_by(TimeWindow.capability, TimeWindow.first_day)).all()
     return render_template("manage/access.html", grouped=_by_portal(), defaults=defaults, windows=windows,
-                           capabilities=access.CAPABILITIES, error=None)
+                           capabilities=access.CAPABILITIES, offered=access.offered(), error=None)
 
 
 @bp.post("/access/windows")
@@ -71,7 +72,7 @@ def access_delete_window(obj_id: int):
 def people_access(obj_id: int):
     """A2: grant or revoke capabilities for one person; inherit by default."""
     person = people.get(obj_id)
-    caps = [c for c in access.CAPABILITIES.values() if c.portal in person.roles]
+    caps = access.offered(person.roles)
     if request.method == "POST":
         for cap in caps:
             choice = request.form.get(cap.name, "inherit")
@@ -130,18 +131,20 @@ def documents_share(obj_id: int):
 
 @bp.get("/explain")
 def explain():
-    """Pick a person, a capability and optionally a document: every layer's verdict."""
+    """Pick a person, then one of their portals' capabilities and optionally a document: every layer's verdict."""
     people_list = db.session.execute(select(Person.id, Person.name).order_by(Person.name)).all()
     person = cap = document = result = None
     if parse_id(request.args.get("person")) is not None:
         person = db.session.get(Person, parse_id(request.args["person"]))
-    if request.args.get("capability") in access.CAPABILITIES:
-        cap = access.CAPABILITIES[request.args["capability"]]
+    # Only what the person's portals offer: asking about another portal's capability explains nothing.
+    capabilities = {c.name: c for c in access.offered(person.roles)} if person is not None else {}
+    if request.args.get("capability") in capabilities:
+        cap = capabilities[request.args["capability"]]
     if parse_id(request.args.get("document")) is not None:
         document = db.session.get(Document, parse_id(request.args["document"]))
     if person is not None and cap is not None:
         result = access.explain(person, cap.portal, cap.name, document if cap.items == "Document" else None)
-    return render_template("manage/explain.html", people_list=people_list, capabilities=access.CAPABILITIES,
+    return render_template("manage/explain.html", people_list=people_list, capabilities=capabilities,
                            person=person, cap=cap, document=document, result=result)
 
 

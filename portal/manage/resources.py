@@ -6,7 +6,7 @@ from flask import request
 from flask_login import current_user
 from sqlalchemy import desc, select
 
-from portal import db, tags
+from portal import dates, db, tags
 from portal.access import CAPABILITIES
 from portal.access.models import ItemRule, ShareRule
 from portal.appointments.models import Appointment, AppointmentStatus
@@ -280,7 +280,9 @@ def _booking_choices() -> list[tuple[str, str]]:
     rows = db.session.scalars(
         select(Booking).where(Booking.status != BookingStatus.CANCELLED).order_by(desc(Booking.arrival)).limit(1000)
     )
-    return [("", "—"), *((b.id, f"{b.reference} · {b.guest.name} · {b.arrival:%d %b %Y}") for b in rows)]
+    locale = current_user.agency.babel_locale
+    return [("", "—"), *((b.id, f"{b.reference} · {b.guest.name} · {dates.format_day(b.arrival, locale, 'date')}")
+                         for b in rows)]
 
 
 def _prepare_charge_form(form: ChargeForm) -> None:
@@ -304,7 +306,7 @@ charges = Resource(
         Column("For", lambda c: c.subject),
         Column("Due", lambda c: c.due_date),
         Column("Amount", lambda c: ("money", c.amount)),
-        Column("Status", lambda c: ("status", c.status.value)),
+        Column("Status", lambda c: ("charge", c)),
     ],
     search=[Charge.description, Person.name],
     search_joins=[Charge.person],
@@ -312,6 +314,9 @@ charges = Resource(
         Filter("status", "Status", lambda s, v: s.where(Charge.status == ChargeStatus(v)),
                choices=_enum_choices(ChargeStatus)),
         Filter("kind", "Kind", lambda s, v: s.where(Charge.kind == ChargeKind(v)), choices=_enum_choices(ChargeKind)),
+        Filter("overdue", "Overdue", lambda s, v: s.where(
+            Charge.status == ChargeStatus.OPEN, Charge.due_date < current_user.agency.today()) if v == "yes" else s,
+               choices=lambda: [("yes", "Overdue only")]),
         Filter("due_from", "Due from", lambda s, v: s.where(Charge.due_date >= v), kind="date"),
         Filter("due_to", "Due until", lambda s, v: s.where(Charge.due_date <= v), kind="date"),
     ],
@@ -343,7 +348,7 @@ appointments = Resource(
     columns=[
         Column("What", lambda a: a.title, link=True),
         Column("With", lambda a: a.person.name),
-        Column("When", lambda a: _local(a.starts_at).strftime("%a %d %b %Y %H:%M")),
+        Column("When", lambda a: a.starts_at),
         Column("Unit", lambda a: str(a.unit) if a.unit else ""),
         Column("Status", lambda a: ("status", a.status.value)),
     ],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 
-from portal import access, db, links
+from portal import access, agencies, dates, db, links
 from portal.links.models import ActionLink
 from portal.money.currency import format_money
 from portal.money.models import Charge, ChargeKind, ChargeStatus
@@ -27,7 +27,7 @@ def may_pay(charge: Charge, person) -> access.Decision:
 def describe(charge: Charge) -> str:
     """'Pay rent of 1,250.00 EUR due 1 December 2026 for Seafront · Flat 3B'."""
     what = charge.kind.value if charge.kind != ChargeKind.OPTION else "the option"
-    due = f"{charge.due_date.day} {charge.due_date:%B %Y}"
+    due = dates.format_day(charge.due_date, agencies.get(charge.agency_id).babel_locale, "long")
     return f"Pay {what} of {format_money(charge.balance, charge.currency)} due {due} for {charge.subject}"
 
 
