@@ -44,7 +44,7 @@ def install_messages(bp: Blueprint, role: PortalRole) -> None:
     def messages():
         person = current_person()
         access.require(person, role, capability)
-        return render_template("portal/messages.html", **context(person))
+        return viewas.render(role, "messages", person)
 
 
 def install_tenant_requests(bp: Blueprint) -> None:
@@ -54,27 +54,28 @@ def install_tenant_requests(bp: Blueprint) -> None:
         leases = db.session.scalars(
             select(Lease).where(Lease.tenant_id == person.id, Lease.status == LeaseStatus.ACTIVE)
         ).all()
-        return {"person": person, "requests": my_requests(person), "leases": leases, "error": None}
+        # `form` holds what was typed (empty on a fresh page): view-as renders this context alone.
+        return {"person": person, "requests": my_requests(person), "leases": leases, "error": None, "form": {}}
 
     viewas.register(PortalRole.TENANT, "requests", "tenant/requests.html", context)
 
     @bp.route("/requests", methods=["GET", "POST"])
     def requests():
         person = current_person()
+        if request.method == "GET":
+            return viewas.render(PortalRole.TENANT, "requests", person)
+        access.require(person, PortalRole.TENANT, "tenant.workorders.submit")
         ctx = context(person)
-        if request.method == "POST":
-            access.require(person, PortalRole.TENANT, "tenant.workorders.submit")
-            lease = next((x for x in ctx["leases"] if str(x.id) == request.form.get("lease_id")), None)
-            try:
-                if lease is None:
-                    raise FieldError("lease_id", "Choose the home this is about.")
-                submit_request(person, lease.unit, request.form.get("kind", ""), request.form.get("title", ""),
-                               request.form.get("description", ""), lease_id=lease.id)
-            except FieldError as err:
-                db.session.rollback()
-                return render_template("tenant/requests.html", **{**ctx, "error": err.message,
-                                                                   "form": request.form}), 422
-            db.session.commit()
-            flash("Request sent. We will keep you posted here.", "success")
-            return redirect(url_for("tenant.requests"))
-        return render_template("tenant/requests.html", **ctx, form={})
+        lease = next((x for x in ctx["leases"] if str(x.id) == request.form.get("lease_id")), None)
+        try:
+            if lease is None:
+                raise FieldError("lease_id", "Choose the home this is about.")
+            submit_request(person, lease.unit, request.form.get("kind", ""), request.form.get("title", ""),
+                           request.form.get("description", ""), lease_id=lease.id)
+        except FieldError as err:
+            db.session.rollback()
+            return render_template("tenant/requests.html", **{**ctx, "error": err.message,
+                                                               "form": request.form}), 422
+        db.session.commit()
+        flash("Request sent. We will keep you posted here.", "success")
+        return redirect(url_for("tenant.requests"))

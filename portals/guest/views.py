@@ -45,7 +45,7 @@ viewas.register(GUEST, "home", "guest/home.html", home_context)
 @bp.get("/")
 def home():
     """The guest portal's front page."""
-    return render_template("guest/home.html", **home_context(current_person()))
+    return viewas.render(GUEST, "home", current_person())
 
 
 def _booking(booking_id: int) -> Booking:
