@@ -94,6 +94,15 @@ class AmountField(fields.DecimalField):
             raise StopValidation(f"{self.currency} amounts have {n} decimal place{'s' if n != 1 else ''} at most.")
 
 
+def parse_date(raw: str | None) -> date | None:
+    """A YYYY-MM-DD date from a query string within EARLIEST..LATEST, or None."""
+    try:
+        day = date.fromisoformat(raw.strip()) if isinstance(raw, str) and len(raw) <= 10 else None
+    except ValueError:
+        return None
+    return day if day is not None and EARLIEST <= day <= LATEST else None
+
+
 class _DateRange:
     """Dates from EARLIEST to LATEST: beyond them, zone conversions and durations overflow."""
 

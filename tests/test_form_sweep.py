@@ -27,13 +27,16 @@ from portal.workorders.operations import submit_request
 from tests import factories as f
 from tests.conftest import signed_in_client
 
-EXAMPLES_PER_FORM = 5  # about 60 forms: a few hundred posts in all
+EXAMPLES_PER_FORM = 3  # random ones per form, after the EVERYWHERE ones: a few hundred requests in all
+# Each is put in every field of every form at once: WTForms checks all fields, so each field's parsing meets it.
+EVERYWHERE = ["9" * 400, "1E+999999999999", "9999-12-31", "0001-01-01"]
 FORM_PREFIXES = ("manage.", "automation.", "portals.", "tenant.", "guest.", "owner.", "vendor.", "links.")
 # Routes with no form to sweep, and why.
 NOT_SWEPT = {
     "manage.logout": "ends the session the sweep runs in",
     "portals.signout": "ends the session the sweep runs in",
 }
+FINAL = re.compile(r"delete|cancel|revoke|deactivate")
 # Tables that record attempts by design (a refused sign-in or link use is audited): their rows are the point.
 AUDIT_TABLES = {"login_attempts", "link_events", "staff_audit"}
 
@@ -63,7 +66,7 @@ class _Forms(HTMLParser):
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.forms: list[tuple[str, dict[str, list[str]]]] = []
+        self.forms: list[tuple[str, str, dict[str, list[str]]]] = []
         self.links: list[str] = []
         self._form: dict[str, list[str]] | None = None
         self._select: str | None = None
@@ -74,11 +77,11 @@ class _Forms(HTMLParser):
         a = {k: (v or "") for k, v in attrs}
         if tag == "a" and a.get("href"):
             self.links.append(a["href"])
-        elif tag == "form" and a.get("method", "get").lower() == "post":
+        elif tag == "form":
             self._form = {}
-            self.forms.append((a.get("action", ""), self._form))
+            self.forms.append((a.get("method", "get").upper(), a.get("action", ""), self._form))
         elif self._form is not None and a.get("formaction"):  # a button posting the same fields elsewhere
-            self.forms.append((a["formaction"], self._form))
+            self.forms.append((self.forms[-1][0], a["formaction"], self._form))
         elif self._form is None or ("name" not in a and tag != "option"):
             return
         elif tag == "input" and a.get("type", "text") not in ("submit", "button", "image", "file"):
@@ -144,29 +147,32 @@ def _world(app):
 
 
 def _harvest(app, url: str, html: str, found: dict[str, Target], name: str) -> list[str]:
-    """Keep the first form seen for each POST route; return the page's links."""
+    """Keep the first form seen for each route and method (GET forms are filters); return the page's links."""
     adapter = app.url_map.bind("localhost")
     parser = _Forms()
     parser.feed(html)
-    for action, fields in parser.forms:
+    for method, action, fields in parser.forms:
         target = urlsplit(urljoin(url, action or url)).path
         try:
-            endpoint, _ = adapter.match(target, method="POST")
+            endpoint, _ = adapter.match(target, method=method)
         except Exception:
             continue
-        found.setdefault(endpoint, Target(endpoint, name, target, fields))
+        key = endpoint if method == "POST" else f"GET {endpoint}"
+        found.setdefault(key, Target(key, name, target, fields))
     return parser.links
 
 
 def _crawl(app, client, seeds: list[str], found: dict[str, Target], name: str, limit: int = 120) -> None:
     """Visit the pages reachable from `seeds` (GET only) and keep the first form seen for each POST route."""
-    queue, seen = list(seeds), set()
+    queue, seen, shapes = list(seeds), set(), {}
     while queue and len(seen) < limit:
         url = queue.pop(0)
         path = urlsplit(url).path
-        if path in seen:
+        shape = re.sub(r"/\d+", "/#", path)  # two pages of a kind show its forms; more only take time
+        if path in seen or shapes.get(shape, 0) >= 2:
             continue
         seen.add(path)
+        shapes[shape] = shapes.get(shape, 0) + 1
         response = client.get(url)
         assert response.status_code < 500, f"GET {url}: {response.status_code}"
         if "html" not in response.content_type:
@@ -192,6 +198,22 @@ def _field_values(defaults: list[str]):
     return st.one_of(choices)
 
 
+def _send(app, client, target: Target, data: dict[str, object]) -> None:
+    """One request: never a 500; a refusal (4xx), or any GET, writes nothing."""
+    with app.app_context():
+        before = _counts(app)
+    if target.endpoint.startswith("GET "):
+        response = client.get(target.action, query_string={"page": "9" * 400, **data})
+    else:
+        response = client.post(target.action, data=data)
+    assert response.status_code < 500, f"{target.endpoint} {target.action} {data!r:.2000}"
+    if 400 <= response.status_code < 500 or target.endpoint.startswith("GET "):
+        with app.app_context():
+            after = _counts(app)
+        changed = {t: (before[t], after[t]) for t in before if before[t] != after[t]}
+        assert not changed, f"{target.endpoint} {target.action} answered {response.status_code} but wrote {changed}"
+
+
 def _sweep(app, client, target: Target) -> None:
     names = [n for n in target.fields if n not in ("csrf_token", "form_token")]
 
@@ -208,16 +230,10 @@ def _sweep(app, client, target: Target) -> None:
             elif value is not MISSING:
                 data[name] = value
         data.update({k: v for k, v in extra.items() if k not in data})
-        with app.app_context():
-            before = _counts(app)
-        response = client.post(target.action, data=data)
-        assert response.status_code < 500, f"POST {target.action} {data!r:.2000}"
-        if 400 <= response.status_code < 500:
-            with app.app_context():
-                after = _counts(app)
-            changed = {t: (before[t], after[t]) for t in before if before[t] != after[t]}
-            assert not changed, f"POST {target.action} answered {response.status_code} but wrote {changed}"
+        _send(app, client, target, data)
 
+    for value in EVERYWHERE:
+        _send(app, client, target, {**target.fields, **dict.fromkeys(names, value)})
     post()
 
 
@@ -245,9 +261,12 @@ def test_junk_posted_to_every_form_is_never_a_500_and_a_refusal_writes_nothing(a
     posts = {r.endpoint for r in app.url_map.iter_rules()
              if "POST" in r.methods and r.endpoint.startswith(FORM_PREFIXES)}
     missing = posts - set(found) - set(NOT_SWEPT)
+    assert sum(key.startswith("GET ") for key in found) >= 3  # the lists' filter forms
     assert not missing, f"POST routes with no form reachable by the sweep: {sorted(missing)}"
 
-    order = ("anonymous", "person", "staff")  # the back office last: its forms may take portal access away
+    # The back office last (its forms may take portal access away), and in each part the forms that
+    # delete or cancel after the ones that edit what they remove.
+    order = ("anonymous", "person", "staff")
     for target in sorted((t for t in found.values() if t.endpoint not in NOT_SWEPT),
-                         key=lambda t: (order.index(t.client), t.endpoint)):
+                         key=lambda t: (order.index(t.client), bool(FINAL.search(t.endpoint)), t.endpoint)):
         _sweep(app, clients[target.client], target)
