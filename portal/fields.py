@@ -12,7 +12,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask_wtf import FlaskForm
 from wtforms import fields, widgets
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional, StopValidation, ValidationError
 
 from portal.money.currency import fits, precision
@@ -21,8 +23,32 @@ INT_MIN, INT_MAX = -2_147_483_648, 2_147_483_647  # a 32-bit INTEGER column
 MAX_AMOUNT = Decimal(10) ** 12  # well inside NUMERIC(18, 4): 14 digits before the point
 EARLIEST, LATEST = date(2000, 1, 1), date(2200, 12, 31)  # time-zone arithmetic never leaves datetime's range
 
-_INTEGER = re.compile(r"[+-]?[0-9]{1,10}", re.ASCII)
+_INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
 _AMOUNT = re.compile(r"[+-]?(?:[0-9]{1,16}(?:\.[0-9]{0,8})?|\.[0-9]{1,8})(?:[eE][+-]?[0-9]{1,2})?", re.ASCII)
+
+
+def _strip_nul(value: Any) -> Any:
+    # PostgreSQL refuses NUL in text; no person means one, so it is dropped, not an error.
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+class Form(FlaskForm):
+    """Base of every form (CSRF from Flask-WTF): NUL characters are removed from every text input."""
+
+    class Meta:
+        def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
+            options["filters"] = [*options.get("filters", ()), _strip_nul]
+            return unbound_field.bind(form=form, **options)
+
+
+def options(pairs: Any) -> list[SelectChoice]:
+    """Select options from (value, label) pairs."""
+    return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+def first_error(form: FlaskForm) -> str:
+    """The first field error of a validated form, for pages that show one message."""
+    return next((errors[0] for errors in form.errors.values() if errors), "Please check what you entered.")
 
 
 def _first(valuelist: list[Any]) -> str | None:
@@ -54,11 +80,16 @@ class IntegerField(fields.IntegerField):
             return  # InputRequired or Optional decides
         if raw is None or not _INTEGER.fullmatch(raw):
             raise ValueError("Enter a whole number.")
+        if len(raw.lstrip("+-0")) > 10:  # far out of any range: said so without building a huge int
+            raise ValueError(self._range_message())
         self.data = int(raw)
+
+    def _range_message(self) -> str:
+        return f"Enter a number between {self.min} and {self.max}."
 
     def pre_validate(self, form: Any) -> None:
         if self.data is not None and not self.process_errors and not self.min <= self.data <= self.max:
-            raise StopValidation(f"Enter a number between {self.min} and {self.max}.")
+            raise StopValidation(self._range_message())
 
 
 class AmountField(fields.DecimalField):

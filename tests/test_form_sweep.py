@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
@@ -270,3 +271,41 @@ def test_junk_posted_to_every_form_is_never_a_500_and_a_refusal_writes_nothing(a
     for target in sorted((t for t in found.values() if t.endpoint not in NOT_SWEPT),
                          key=lambda t: (order.index(t.client), bool(FINAL.search(t.endpoint)), t.endpoint)):
         _sweep(app, clients[target.client], target)
+
+
+@pytest.fixture
+def manager(app, client, login):
+    with app.app_context():
+        a = f.agency("alpha")
+        f.staff(a)
+        f.lease(a, f.unit(a, f.prop(a, "Seafront"), "1A"), f.person(a, "Tom Tenant", "tom@example.com"))
+        db.session.commit()
+    assert login("manager@alpha.example", f.PASSWORD).status_code == 302
+    return client
+
+
+@pytest.mark.parametrize(("url", "field", "value", "message"), [
+    ("/manage/units/new", "bedrooms", "9" * 400, "Enter a number between 0 and 50."),
+    ("/manage/units/new", "capacity", "9" * 400, "Enter a number between 1 and 100."),
+    ("/manage/leases/new", "rent_day", "9" * 400, "Enter a number between 1 and 28."),
+    ("/manage/bookings/new", "adults", "-" + "9" * 400, "Enter a number between 1 and 100."),
+    ("/manage/appointments/new", "duration_minutes", "9" * 400, "Enter a number between 5 and 1440."),
+    ("/manage/units/new", "capacity", "٣", "Enter a whole number."),
+    ("/manage/leases/new", "rent", "1E+999999999999", "Enter an amount such as 120.50."),
+    ("/manage/bookings/new", "amount_due", "1E+99", "That amount is too large."),
+    ("/manage/bookings/new", "amount_due", "99999999999999", "That amount is too large."),
+    ("/manage/charges/new", "amount", "-1E+999999999999", "Enter an amount such as 120.50."),
+    ("/manage/people/new", "roles", "", "is not a valid choice"),
+    ("/manage/people/new", "roles", "landlord", "is not a valid choice"),
+    ("/manage/units/new", "property_id", "٣", "Invalid Choice"),
+    ("/manage/appointments/new", "starts_at", "9999-12-31T23:59", "Enter a date between 2000 and 2200."),
+])
+def test_out_of_range_numbers_and_choices_are_form_errors(app, manager, url, field, value, message):
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', manager.get(url).text).group(1)
+    with app.app_context():
+        before = _counts(app)
+    response = manager.post(url, data={"csrf_token": token, "name": "Olga", field: value})
+    assert response.status_code == 422
+    assert message in response.text
+    with app.app_context():
+        assert _counts(app) == before

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from zoneinfo import available_timezones
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -13,7 +12,6 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -30,11 +28,13 @@ from portal.fields import (
     AmountField,
     DateField,
     DateTimeLocalField,
+    Form,
     IntegerField,
     MultiCheckboxField,
     SelectField,
     SelectMultipleField,
     optional_id,
+    options,
     record_id,
 )
 from portal.money import CURRENCIES
@@ -45,26 +45,7 @@ from portal.people.models import PortalRole
 ONE_LINE = Regexp(r"\A[^\r\n]*\Z", message="Keep this on one line.")
 
 
-def _strip_nul(value):
-    # PostgreSQL refuses NUL in text; no person means one, so it is dropped, not an error.
-    return value.replace("\x00", "") if isinstance(value, str) else value
-
-
-class Form(FlaskForm):
-    """Base of every back-office form: NUL characters are removed from every text input."""
-
-    class Meta:
-        def bind_field(self, form, unbound_field, options):
-            options["filters"] = [*options.get("filters", ()), _strip_nul]
-            return unbound_field.bind(form=form, **options)
-
-
-def options(pairs) -> list[SelectChoice]:
-    """Select options from (value, label) pairs."""
-    return [SelectChoice(str(value), label) for value, label in pairs]
-
-
-def _choices(enum_cls) -> list[SelectChoice]:
+def _choices(enum_cls) -> list:
     return options((m.value, m.value.replace("-", " ").capitalize()) for m in enum_cls)
 
 

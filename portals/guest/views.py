@@ -7,16 +7,25 @@ from datetime import timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from portal import access, clock, db, selfservice, stays, viewas
+from portal import access, clock, db, fields, selfservice, stays, viewas
 from portal.bookings.models import Booking, BookingStatus
+from portal.fields import Form, SelectField
 from portal.operations import FieldError
 from portal.people.models import Person, PortalRole
+from portal.portal_pages import RequestForm, validated
 from portal.signin import current_person
 from portal.types import ID
 from portal.workorders.operations import submit_request
 from portals.guest import bp
 
 GUEST = PortalRole.GUEST
+MAX_GUEST_NAMES = 50  # more than any unit sleeps; the operation checks the unit's capacity
+
+
+class OptionForm(Form):
+    """An option or insurance to add to the stay: one of those the agency offers."""
+
+    option = SelectField("Option", invalid_choice_message="Choose one of the options offered.")
 
 
 def my_bookings(person: Person) -> list[Booking]:
@@ -104,22 +113,32 @@ def check_out(booking_id: int):
 @bp.post(f"/bookings/<{ID}:booking_id>/guests")
 def guests(booking_id: int):
     """Name the other guests."""
-    names = request.form.getlist("guest_name")
+    names = [n.replace("\x00", "") for n in request.form.getlist("guest_name")[:MAX_GUEST_NAMES]]
     return _act(booking_id, "guest.options.add", lambda b: stays.add_guests(b, names) or "Guests saved.")
 
 
 @bp.post(f"/bookings/<{ID}:booking_id>/options")
 def options(booking_id: int):
     """Add insurance or another option: it becomes a charge to pay."""
-    key = request.form.get("option", "")
-    return _act(booking_id, "guest.options.add",
-                lambda b: f"{stays.add_option(b, key).description} added. You can pay it below.")
+    form = OptionForm()
+
+    def add(b: Booking) -> str:
+        form.option.choices = fields.options((o["key"], o["name"]) for o in stays.options_for(b))
+        return f"{stays.add_option(b, validated(form).option.data).description} added. You can pay it below."
+
+    return _act(booking_id, "guest.options.add", add)
 
 
 @bp.post(f"/bookings/<{ID}:booking_id>/requests")
 def requests(booking_id: int):
     """Ask for a repair or cleaning during the stay."""
-    form = request.form
-    return _act(booking_id, "guest.requests.submit", lambda b: stays.ensure_open(b) or (submit_request(
-        current_person(), b.unit, form.get("kind", ""), form.get("title", ""), form.get("description", ""),
-        booking_id=b.id) and "Request sent. We will be in touch."))
+    form = RequestForm()
+
+    def send(b: Booking) -> str:
+        stays.ensure_open(b)
+        validated(form)
+        submit_request(current_person(), b.unit, form.kind.data, form.title.data or "", form.description.data or "",
+                       booking_id=b.id)
+        return "Request sent. We will be in touch."
+
+    return _act(booking_id, "guest.requests.submit", send)
