@@ -1,8 +1,9 @@
 """The one set of form field types: every number and every choice is bounded, so junk is a form error.
 
-Each number field parses only plain ASCII digits of bounded length (no exponents, no NaN, no
-"²" or "٣"), and checks its range before any validator compares it, so nothing downstream can
-overflow: ints stay within a 32-bit INTEGER column, amounts within Money = NUMERIC(18, 4).
+Each number field parses only plain ASCII digits (no NaN or Infinity, no "²" or "٣", an amount's
+exponent at most two digits), and checks its range before any validator compares it, so nothing
+downstream can overflow: ints stay within a 32-bit INTEGER column and a domain range, amounts
+within Money = NUMERIC(18, 4), dates within EARLIEST..LATEST.
 Choice fields never take an Optional() validator, which would drop the "not a valid choice" error."""
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from portal.money.currency import fits, precision
 
 INT_MIN, INT_MAX = -2_147_483_648, 2_147_483_647  # a 32-bit INTEGER column
 MAX_AMOUNT = Decimal(10) ** 12  # well inside NUMERIC(18, 4): 14 digits before the point
-EARLIEST, LATEST = date(2000, 1, 1), date(2200, 12, 31)  # time-zone arithmetic never leaves datetime's range
+EARLIEST, LATEST = date(1900, 1, 1), date(2200, 12, 31)  # time-zone arithmetic never leaves datetime's range
 
 _INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
 _AMOUNT = re.compile(r"[+-]?(?:[0-9]{1,16}(?:\.[0-9]{0,8})?|\.[0-9]{1,8})(?:[eE][+-]?[0-9]{1,2})?", re.ASCII)
