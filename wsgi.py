@@ -8,5 +8,7 @@ try:
     app = create_app()
 except StartupError as err:
     print(f"portico: cannot start: {err}", file=sys.stderr)
-    # 4 is gunicorn's "application failed to load": the master stops instead of respawning.
-    sys.exit(4)
+    # gunicorn.conf.py has normally refused already (exit 2) in the master. Should a worker still
+    # fail (gunicorn run without that file), 4 is gunicorn's "application failed to load": the
+    # master stops instead of respawning; any other server sees the usual exit code 2.
+    sys.exit(4 if "gunicorn" in sys.modules else 2)

@@ -8,9 +8,11 @@ from flask import Flask, current_app
 
 def init_app(app: Flask) -> None:
     """Plan tasks on every flush, and add the back-office pages and the CLI commands."""
-    from automation import events, views
+    from automation import events, starter, views
+    from portal.agencies.operations import agency_created
 
     events.install()
+    agency_created.connect(starter.install)  # every new agency starts with the defaults
     app.register_blueprint(views.bp)
     app.cli.add_command(cron_command)
     app.cli.add_command(dispatch_command)

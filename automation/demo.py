@@ -1,58 +1,14 @@
-"""The demo agency's automation: a few templates and active solutions, planned on its data."""
+"""The demo agency's automation: active solutions on the default templates every agency
+starts with (automation.starter), planned on its data."""
 
 from __future__ import annotations
 
+from sqlalchemy import delete, select
+
 from automation import operations, planner
 from automation.catalogue import KINDS
-from automation.models import Solution
-
-TEMPLATES = {
-    "Payment reminder": (
-        "Booking {{ booking.reference }}: {{ booking.balance }} still to pay",
-        "<p>Hello {{ recipient.first_name }},</p><p>Your stay at <b>{{ unit.name }}</b> from {{ booking.arrival }} "
-        "has <b>{{ booking.balance }}</b> still to pay.</p><p><a href=\"{{ link('pay') }}\">Pay now in one "
-        "click</a></p><p>{{ agency.name }}</p>",
-        "Hello {{ recipient.first_name }},\n\nYour stay at {{ unit.name }} from {{ booking.arrival }} has "
-        "{{ booking.balance }} still to pay.\n\nPay in one click: {{ link('pay') }}\n\n{{ agency.name }}",
-    ),
-    "Arrival instructions": (
-        "Your arrival at {{ unit.name }} on {{ booking.arrival }}",
-        "<p>Hello {{ recipient.first_name }},</p><p>We look forward to welcoming you at <b>{{ unit.name }}</b> "
-        "({{ unit.property }}, {{ unit.address }}) on {{ booking.arrival }}. Check-in is from 15:00; your access "
-        "codes appear in your guest portal once you check in.</p><p>{{ agency.name }}</p>",
-        "Hello {{ recipient.first_name }},\n\nWe look forward to welcoming you at {{ unit.name }} "
-        "({{ unit.property }}, {{ unit.address }}) on {{ booking.arrival }}. Check-in is from 15:00; your access "
-        "codes appear in your guest portal once you check in.\n\n{{ agency.name }}",
-    ),
-    "New booking for the owner": (
-        "New booking {{ booking.reference }} at {{ unit.name }}",
-        "<p>Hello {{ recipient.first_name }},</p><p>{{ unit.name }} is booked from {{ booking.arrival }} to "
-        "{{ booking.departure }} ({{ booking.nights }} nights, {{ booking.status }}).</p>",
-        "Hello {{ recipient.first_name }},\n\n{{ unit.name }} is booked from {{ booking.arrival }} to "
-        "{{ booking.departure }} ({{ booking.nights }} nights, {{ booking.status }}).",
-    ),
-    "Review request": (
-        "How was your stay at {{ unit.name }}?",
-        "<p>Hello {{ recipient.first_name }},</p><p>Thank you for staying with {{ agency.name }}. Would you tell "
-        "us how it went? A short review helps other guests.</p>",
-        "Hello {{ recipient.first_name }},\n\nThank you for staying with {{ agency.name }}. Would you tell us how "
-        "it went? A short review helps other guests.",
-    ),
-    "Rent reminder": (
-        "{{ charge.description }}: {{ charge.amount }} due on {{ charge.due_date }}",
-        "<p>Hello {{ recipient.first_name }},</p><p>{{ charge.description }} ({{ charge.amount }}) is due on "
-        "{{ charge.due_date }}.</p><p><a href=\"{{ link('pay') }}\">Pay now</a></p>",
-        "Hello {{ recipient.first_name }},\n\n{{ charge.description }} ({{ charge.amount }}) is due on "
-        "{{ charge.due_date }}.\n\nPay now: {{ link('pay') }}",
-    ),
-    "Work request update": (
-        "Your request \"{{ work_order.title }}\": {{ work_order.status }}",
-        "<p>Hello {{ recipient.first_name }},</p><p>Your request <b>{{ work_order.title }}</b> is now "
-        "<b>{{ work_order.status }}</b>.</p>",
-        "Hello {{ recipient.first_name }},\n\nYour request \"{{ work_order.title }}\" is now "
-        "{{ work_order.status }}.",
-    ),
-}
+from automation.models import MailTemplate, Solution, Task
+from portal import clock, db
 
 SOLUTIONS = [
     ("pending-payment", "Payment reminder 7 days before arrival", "Payment reminder",
@@ -71,15 +27,22 @@ SOLUTIONS = [
 
 
 def load(agency_id: int) -> list[Solution]:
-    """Create the templates and solutions, switch them on, and plan them on the existing data (flushes)."""
-    templates = {name: operations.save_template(None, agency_id, {"name": name, "subject": s, "html_body": h,
-                                                                  "text_body": t})
-                 for name, (s, h, t) in TEMPLATES.items()}
+    """Switch on the demo's solutions (the agency's own pending-payment one included, for its
+    existing bookings too) and plan them on the existing data (flushes)."""
+    templates = {t.name: t for t in db.session.scalars(select(MailTemplate)
+                                                       .where(MailTemplate.agency_id == agency_id))}
     solutions = []
     for kind, name, template, options in SOLUTIONS:
+        options = dict(options)
         roles = options.pop("roles")
-        s = operations.save_solution(None, agency_id, {
-            "kind": kind, "name": name, "include_existing": True, **options,
+        existing = db.session.scalar(select(Solution).where(Solution.agency_id == agency_id, Solution.kind == kind)
+                                     .order_by(Solution.id).limit(1))
+        if existing is not None:
+            # The agency's own solution planned the demo's history as it was written, as if each
+            # booking were new: the demo starts it afresh from now, on its existing bookings.
+            db.session.execute(delete(Task).where(Task.solution_id == existing.id))
+        s = operations.save_solution(existing, agency_id, {
+            "kind": kind, "name": name, "include_existing": True, "valid_from": clock.now(), **options,
             "notifications": [{"roles": roles, "template_id": templates[template].id}],
         })
         operations.activate(s)

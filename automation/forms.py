@@ -106,8 +106,26 @@ def _label(value: str) -> str:
     return value.replace("-", " ").capitalize()
 
 
+def usable_templates(kind: Kind, templates: list[MailTemplate]) -> list[MailTemplate]:
+    """The templates whose merge fields and links exist for the kind's objects."""
+    from automation.templates import subjects_for
+
+    return [t for t in templates if kind.subject.name in subjects_for(t.subject, t.html_body, t.text_body)]
+
+
+def default_template(kind: Kind, templates: list[MailTemplate]) -> str:
+    """The id (as the form has it) a new notification of this kind starts with: its own default
+    template, else the first it can use, else none."""
+    from automation.starter import template_name
+
+    usable = usable_templates(kind, templates)
+    own = next((t for t in usable if t.name == template_name(kind.name)), None)
+    chosen = own or (usable[0] if usable else None)
+    return str(chosen.id) if chosen else ""
+
+
 def prepare(form: SolutionForm, kind: Kind, templates: list[MailTemplate]) -> None:
-    """Set the choices that depend on the kind and on the agency's templates."""
+    """Set the choices that depend on the kind and on the agency's templates (those it can use)."""
     form.statuses.choices = options((s, _label(s)) for s in kind.statuses)
     if kind.default_statuses:  # the operation falls back to these rather than to "any status"
         form.statuses.description = f"None ticked: {', '.join(_label(s).lower() for s in kind.default_statuses)} only."
@@ -117,7 +135,8 @@ def prepare(form: SolutionForm, kind: Kind, templates: list[MailTemplate]) -> No
     form.anchor.choices = options(
         (a.value, ANCHOR_LABELS[a] if a == Anchor.IMMEDIATELY else f"Relative to {ANCHOR_LABELS[a]}")
         for a in kind.anchors)
-    template_choices = options([("", "— Choose a template —"), *[(str(t.id), t.name) for t in templates]])
+    template_choices = options([("", "— Choose a template —"),
+                                *[(str(t.id), t.name) for t in usable_templates(kind, templates)]])
     for entry in form.notifications:
         entry.form.roles.choices = options((r, r.capitalize()) for r in kind.subject.roles)
         entry.form.template_id.choices = template_choices
@@ -127,7 +146,7 @@ def prepare(form: SolutionForm, kind: Kind, templates: list[MailTemplate]) -> No
 
 def defaults(kind: Kind, templates: list[MailTemplate], today: Any, blocks: int = 1) -> dict[str, Any]:
     """The values a new solution of this kind starts with."""
-    first = str(templates[0].id) if templates else ""
+    first = default_template(kind, templates)
     notifications = [{"roles": list(kind.default_roles), "template_id": first}]
     notifications += [{"roles": [], "template_id": first} for _ in range(blocks - 1)]
     return {"name": kind.label, "statuses": list(kind.default_statuses), "anchor": kind.anchors[0].value,

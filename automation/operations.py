@@ -230,14 +230,27 @@ def save_template(template: MailTemplate | None, agency_id: int, data: dict[str,
         raise FieldError("subject", "A template needs a subject (at most 500 characters).")
     if not text.strip():
         raise FieldError("text_body", "A template needs a plain-text body (for mail readers without HTML).")
-    problems = [templates.check(s, subject, html, text) for s in templates.GROUPS]
-    if all(problems):
-        field = "subject" if problems[0].startswith("subject") else "html_body" if problems[0].startswith(
+    fits, problem = templates.usable(subject, html, text)  # parsed once, rendered once
+    if problem is None and template is not None:
+        problem = _still_fits(template, fits)
+    if problem is not None:
+        field = "subject" if problem.startswith("subject") else "html_body" if problem.startswith(
             "HTML") else "text_body"
-        raise FieldError(field, problems[0])
+        raise FieldError(field, problem)
     if template is None:
         template = MailTemplate(agency_id=agency_id)
         db.session.add(template)
     template.name, template.subject, template.html_body, template.text_body = name, subject.strip(), html, text
     db.session.flush()
     return template
+
+
+def _still_fits(template: MailTemplate, fits: tuple[str, ...]) -> str | None:
+    """Why a changed template would break a solution that sends it, or None."""
+    for solution in db.session.scalars(select(Solution).join(Notification).where(
+            Notification.template_id == template.id).distinct().order_by(Solution.name)):
+        subject = KINDS[solution.kind].subject.name
+        if subject not in fits:
+            return (f"text: the solution {solution.name!r} sends this template about "
+                    f"{templates.SUBJECT_LABELS[subject]}, and these merge fields or links do not exist there.")
+    return None

@@ -233,6 +233,10 @@ class Preview:
     reference: str | None
     due_at: datetime
     notification_id: int
+    occurrence: str = ""
+
+
+DONE = (TaskStatus.SENT, TaskStatus.FAILED, TaskStatus.SKIPPED)  # a task in these states is never sent again
 
 
 def dry_run(solution: Solution, days: int = 30, now: datetime | None = None, limit: int = 500) -> list[Preview]:
@@ -249,11 +253,13 @@ def dry_run(solution: Solution, days: int = 30, now: datetime | None = None, lim
     def run(rows: list[Any]) -> None:
         needs_tags = bool((solution.conditions or {}).get("tags"))
         tags = subject.tags([r.id for r in rows]) if needs_tags else {}
+        done = _done(subject.name, [r.id for r in rows], solution)
         for row in rows:
             due = due_for(solution, kind, row, tags.get(row.id), now, zone)
             if due is not None and due <= horizon:
-                found.extend(Preview(row.id, getattr(row, "reference", None), due, n.id)
-                             for n in solution.notifications)
+                occurrence = kind.occurrence(row)
+                found.extend(Preview(row.id, getattr(row, "reference", None), due, n.id, occurrence)
+                             for n in solution.notifications if (n.id, row.id, occurrence) not in done)
 
     for row in subject.plan_rows(solution.agency_id, None):
         batch.append(row)
@@ -264,3 +270,18 @@ def dry_run(solution: Solution, days: int = 30, now: datetime | None = None, lim
         run(batch)
     found.sort(key=lambda p: (p.due_at, p.object_id))
     return found[:limit]
+
+
+def _done(object_type: str, ids: list[int], solution: Solution) -> set[tuple[int, int, str]]:
+    """(notification, object, occurrence) of the solution's tasks already sent, failed or skipped:
+    one task per notification and object, so those will not be sent again."""
+    if solution.id is None:
+        return set()
+    t = Task.__table__
+    found: set[tuple[int, int, str]] = set()
+    for start in range(0, len(ids), 500):
+        found.update(tuple(row) for row in db.session.execute(
+            select(t.c.notification_id, t.c.object_id, t.c.occurrence)
+            .where(t.c.solution_id == solution.id, t.c.object_type == object_type,
+                   t.c.object_id.in_(ids[start:start + 500]), t.c.status.in_([s.value for s in DONE]))))
+    return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -9,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import MultiDict
 
 from automation.catalogue import CATEGORIES, KINDS
@@ -145,7 +146,7 @@ def local_midnight(day: date, zone: ZoneInfo) -> datetime:
 
 def tasks_query(f: TaskFilters, zone: ZoneInfo) -> Select:
     """The agency's tasks matching the filters, latest due first."""
-    stmt = select(Task).options(joinedload(Task.solution))
+    stmt = select(Task).options(joinedload(Task.solution), selectinload(Task.notification))
     if f.reference:
         stmt = stmt.where(Task.reference == f.reference)
     if f.date_from:
@@ -199,3 +200,96 @@ def usage_bars(most_used: list[tuple[str, int]]) -> list[Bar]:
     top = max((n for _, n in most_used), default=0) or 1
     return [Bar(name, n, x=0, width=round(max(n / top * 80, 0.5), 2), y=i * USAGE_ROW + 18, height=12)
             for i, (name, n) in enumerate(most_used)]
+
+
+# What a task or a dry-run line is about, and to whom it goes
+
+
+@dataclass
+class Described:
+    """A dry-run line in words: what it is about, to whom it would go, and its subject line."""
+
+    title: str
+    recipients: list[str]
+    subject: str | None = None
+    problem: str | None = None  # why the mail could not be rendered (the task would fail)
+
+
+def _display(address: str) -> str:
+    """'Marco Müller' for '=?utf-8?q?Marco_M=C3=BCller?= <marco@...>': the name, else the address."""
+    from email.header import decode_header, make_header
+    from email.utils import parseaddr
+
+    name, addr = parseaddr(address)
+    with contextlib.suppress(ValueError, LookupError):  # a malformed encoded word stays as it is
+        name = str(make_header(decode_header(name))) if name else ""
+    return name or addr or address
+
+
+def describe_previews(solution: Solution, previews: list[Any]) -> list[Described]:
+    """For each dry-run line: the object's title, its recipients today and the rendered subject."""
+    from automation import sending, templates
+    from automation.subjects import SUBJECTS
+
+    subject = SUBJECTS[KINDS[solution.kind].subject.name]
+    objects = {o.id: o for o in subject.load_many(sorted({p.object_id for p in previews}))}
+    notifications = {n.id: n for n in solution.notifications}
+    contexts: dict[int, dict[str, Any]] = {}
+    described = []
+    for p in previews:
+        obj, n = objects.get(p.object_id), notifications.get(p.notification_id)
+        if obj is None or n is None:
+            described.append(Described(f"{subject.label} {p.reference or p.object_id}", []))
+            continue
+        people, missing = sending.recipients_for(n, subject.name, obj)
+        names = [r.name or r.address for r in people] + ([f"({missing})"] if missing else [])
+        line = Described(subject.title(obj), names)
+        if obj.id not in contexts:
+            contexts[obj.id] = subject.context(obj)
+        first = people[0] if people else None
+        recipient = {"name": first.name if first else "", "email": first.address if first else "",
+                     "first_name": ((first.name if first else "").split() or [""])[0]}
+        try:
+            rendered = templates.render(n.template.subject, "", "", {**contexts[obj.id], "recipient": recipient},
+                                        templates.LINKS[subject.name])
+            line.subject = rendered.fill(lambda action: "[one-time link]").subject
+        except templates.TemplateProblem as exc:
+            line.problem = str(exc)
+        described.append(line)
+    return described
+
+
+_TASK_MESSAGE = re.compile(r"^<task-(\d+)-")
+
+
+def task_recipients(tasks: list[Task]) -> dict[int, list[str]]:
+    """Per task: to whom its messages went (when it has any), else to whom it would go now."""
+    from sqlalchemy import and_, or_
+
+    from automation import sending
+    from automation.subjects import SUBJECTS
+    from portal.messages.models import Message
+
+    by_type: dict[str, set[int]] = {}
+    for t in tasks:
+        by_type.setdefault(t.object_type, set()).add(t.object_id)
+    found: dict[int, list[str]] = {}
+    if by_type:
+        messages = db.session.execute(select(Message.message_id, Message.to).where(or_(*[
+            and_(Message.about_type == SUBJECTS[name].model.__name__.lower(), Message.about_id.in_(sorted(ids)))
+            for name, ids in by_type.items()])).order_by(Message.id))
+        wanted = {t.id for t in tasks}
+        for message_id, to in messages:
+            match = _TASK_MESSAGE.match(message_id or "")
+            if match and int(match.group(1)) in wanted:
+                names = found.setdefault(int(match.group(1)), [])
+                if _display(to) not in names:
+                    names.append(_display(to))
+    objects = {(name, o.id): o for name, ids in by_type.items()
+               for o in SUBJECTS[name].load_many(sorted(ids))}
+    for t in tasks:
+        obj = objects.get((t.object_type, t.object_id))
+        if t.id not in found and obj is not None:
+            people, _ = sending.recipients_for(t.notification, t.object_type, obj)
+            found[t.id] = [r.name or r.address for r in people]
+    return found

@@ -114,7 +114,6 @@ def prepare(task: Task) -> Outcome:
     if not people:
         outcome.status, outcome.reason = TaskStatus.SKIPPED, "nobody this notification goes to may see it"
         return outcome
-    outcome.note = unreachable  # sent to the others; who could not be reached stays on record
     already = _already_sent(task, obj)
     template = notification.template
 
@@ -135,22 +134,38 @@ def prepare(task: Task) -> Outcome:
         outcome.status, outcome.reason = TaskStatus.FAILED, f"template {template.name!r}: {exc}"
         return outcome
     targets = subject.links(obj)
-    for i, (r, part) in enumerate(rendered):
-        filled = part.fill(lambda action, r=r: _link(action, targets.get(action), r))
-        first = i == 0
-        outcome.messages.append(_log(task, obj, r, filled, notification, cc=first, index=len(already) + i))
+    refused: list[str] = []
+    for r, part in rendered:
+        try:
+            filled = part.fill(lambda action, r=r: _link(action, targets.get(action), r, subject.label.lower()))
+        except templates.LinkProblem as exc:
+            refused.append(str(exc))  # never a mail whose link could not be made
+            continue
+        first = not outcome.messages
+        outcome.messages.append(_log(task, obj, r, filled, notification, cc=first,
+                                     index=len(already) + len(outcome.messages)))
+    if refused and not outcome.messages:
+        outcome.status, outcome.reason = TaskStatus.FAILED, "; ".join(refused)
+        return outcome
+    outcome.note = "; ".join(filter(None, [unreachable, *refused])) or None
     if not outcome.messages and already:
         outcome.status = TaskStatus.SENT
     return outcome
 
 
-def _link(action: str, target: Any, recipient: Recipient) -> str:
-    if recipient.person is None or target is None:
-        return ""  # links are personal: an address that is not a person's gets none
+def _link(action: str, target: Any, recipient: Recipient, about: str) -> str:
+    who = recipient.name or recipient.address
+    if recipient.person is None:
+        raise templates.LinkProblem(f"link({action!r}) is personal and {who} is not a person in the agency: "
+                                    "not sent to them")
+    if target is None:
+        what = "no open charge to pay" if action == "pay" else f"nothing to {action}"
+        raise templates.LinkProblem(f"link({action!r}) could not be made: the {about} has {what}")
     try:
         return links.issue(action, target, recipient.person)
     except ValueError:
-        return ""  # not actionable for this person (already paid, say)
+        raise templates.LinkProblem(f"link({action!r}) could not be made for {who}: it is paid, closed "
+                                    "or not theirs") from None
 
 
 def _log(task: Task, obj: Any, r: Recipient, part: templates.Rendered, notification: Notification, cc: bool,

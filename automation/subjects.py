@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import Select, select, union_all
 from sqlalchemy.orm import selectinload
 
@@ -50,6 +51,7 @@ class Subject:
     unit_ids: Callable[[list[int]], Select] | None = None  # object id -> unit id, for unit/owner tags
     person_ids: Callable[[list[int]], Select] | None = None  # object id -> person id, for person tags
     eager: Callable[[], list[Any]] = field(default=lambda: [])  # loader options for load_many
+    title: Callable[[Any], str] = field(default=lambda obj: f"#{obj.id}")  # the object in a few words
 
     def load_many(self, ids: list[int]) -> list[Any]:
         """These objects, with what their mail needs loaded alongside."""
@@ -156,8 +158,13 @@ def _booking_fields(b: Booking) -> dict[str, Any]:
         "nights": b.nights, "status": b.status.value, "channel": b.channel.value,
         "payment_type": b.payment_type.value, "adults": b.adults,
         "amount_due": _money(b.amount_due, agency.currency), "amount_paid": _money(b.amount_paid, agency.currency),
-        "balance": _money(b.balance, agency.currency),
+        "balance": _money(b.balance, agency.currency), "portal_url": _portal_url(agency, "guest", f"bookings/{b.id}"),
     }
+
+
+def _portal_url(agency: Agency, portal: str, path: str = "") -> str:
+    # A plain address: the portal asks the guest to sign in, so the mail carries no token.
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/{agency.slug}/{portal}/{path}"
 
 
 def _open_charge(b: Booking) -> Charge | None:
@@ -211,6 +218,7 @@ def _booking_rows(agency_id: int) -> Select:
 BOOKING = Subject(
     name="booking", model=Booking, label="Booking", rows=_booking_rows, roles=("guest", "client", "owner", "agent"),
     recipients=_booking_recipients, context=_booking_context, eager=_booking_eager,
+    title=lambda b: f"Booking {b.reference} · {b.guest.name if b.guest else ''} · {b.unit.name if b.unit else ''}",
     links=lambda b: {"pay": _open_charge(b)},
     unit_ids=lambda ids: select(Booking.id.label("object_id"), Booking.unit_id.label("unit_id"))
     .where(Booking.id.in_(ids)),
@@ -228,6 +236,7 @@ def _review_rows(agency_id: int) -> Select:
 REVIEW = Subject(
     name="review", model=Review, label="Review", rows=_review_rows, roles=("guest", "client", "owner", "agent"),
     recipients=lambda r, role: _booking_recipients(r.booking, role),
+    title=lambda r: f"Review of booking {r.booking.reference} ({r.rating}/5)",
     context=lambda r: {**_booking_context(r.booking), "review": {"rating": r.rating, "comment": r.comment}},
     unit_ids=lambda ids: select(Review.id.label("object_id"), Booking.unit_id.label("unit_id"))
     .join(Booking, Booking.id == Review.booking_id).where(Review.id.in_(ids)),
@@ -254,6 +263,7 @@ CHARGE = Subject(
     context=lambda c: {"charge": _charge_fields(c), "tenant": _person_fields(c.person),
                        "unit": _unit_fields(_charge_unit(c)), "agency": _agency_fields(_agency(c.agency_id))},
     links=lambda c: {"pay": c},
+    title=lambda c: f"{c.description} · {_money(c.amount, c.currency)} due {_day(c.due_date)}",
     unit_ids=lambda ids: select(Charge.id.label("object_id"), Lease.unit_id.label("unit_id"))
     .join(Lease, Lease.id == Charge.lease_id).where(Charge.id.in_(ids)),
     person_ids=lambda ids: select(Charge.id.label("object_id"), Charge.person_id.label("person_id"))
@@ -280,6 +290,7 @@ APPOINTMENT = Subject(
                                 if role == "agent" else []),
     context=_appointment_context,
     links=lambda a: {"appointment": a},
+    title=lambda a: f"{a.title} · {a.starts_at.astimezone(_agency(a.agency_id).zone):%-d %b %Y, %H:%M}",
     unit_ids=lambda ids: select(Appointment.id.label("object_id"), Appointment.unit_id.label("unit_id"))
     .where(Appointment.id.in_(ids)),
     person_ids=lambda ids: select(Appointment.id.label("object_id"), Appointment.person_id.label("person_id"))
@@ -305,6 +316,7 @@ def _workorder_recipients(w: WorkOrder, role: str) -> list[Recipient]:
 WORKORDER = Subject(
     name="workorder", model=WorkOrder, label="Work order", rows=_workorder_rows,
     roles=("requester", "owner", "vendor", "agent"), recipients=_workorder_recipients,
+    title=lambda w: f"Work order #{w.id}: {w.title} ({w.status.value.replace('-', ' ')})",
     context=lambda w: {"work_order": {"title": w.title, "status": w.status.value.replace("-", " "),
                                       "kind": w.kind.value, "id": w.id},
                        "requester": _person_fields(w.requester), "unit": _unit_fields(db.session.get(Unit, w.unit_id)),

@@ -151,7 +151,8 @@ def _solution_form(kind: Kind, solution: Solution | None) -> ResponseReturnValue
         else:
             status = 422
     return render_template("automation/configure.html", form=form, kind=kind, solution=solution,
-                           problems=problems, failed=status == 422, has_templates=bool(agency_templates)), status
+                           problems=problems, failed=status == 422,
+                           has_templates=bool(forms.usable_templates(kind, agency_templates))), status
 
 
 def _change_blocks(form: forms.SolutionForm, action: str, kind: Kind,
@@ -160,7 +161,7 @@ def _change_blocks(form: forms.SolutionForm, action: str, kind: Kind,
     data = form.data
     blocks = data["notifications"]
     if action == "add" and len(blocks) < forms.MAX_NOTIFICATIONS:
-        blocks.append({"roles": [], "template_id": str(agency_templates[0].id) if agency_templates else ""})
+        blocks.append({"roles": [], "template_id": forms.default_template(kind, agency_templates)})
     elif action.startswith("remove-") and len(blocks) > 1:
         index = parse_id(action.removeprefix("remove-"))
         if index is not None and index < len(blocks):
@@ -217,8 +218,9 @@ def dry_run(obj_id: int) -> ResponseReturnValue:
     solution = get_scoped(Solution, obj_id)
     previews = planner.dry_run(solution)
     positions = {n.id: n.position + 1 for n in solution.notifications}
-    return render_template("automation/dry_run.html", solution=solution, previews=previews, positions=positions,
-                           kind=KINDS[solution.kind])
+    lines = list(zip(previews, queries.describe_previews(solution, previews), strict=True))
+    return render_template("automation/dry_run.html", solution=solution, previews=previews, lines=lines,
+                           positions=positions, kind=KINDS[solution.kind])
 
 
 # Templates (S9)
@@ -279,14 +281,14 @@ def _chosen_booking(raw: str | None) -> Booking | None:
 
 def _render(template: MailTemplate, booking: Booking | None) -> tuple[templates.Rendered | None, str | None, str]:
     """The template rendered with a real booking (or sample values), links as placeholders."""
-    if booking is not None:
+    fits = templates.subjects_for(template.subject, template.html_body, template.text_body)
+    if booking is not None and (not fits or "booking" in fits):
         guest = booking.guest
         context = {**BOOKING.context(booking), "recipient": {
             "name": guest.name, "first_name": (guest.name.split() or [""])[0], "email": guest.email or ""}}
         subject_name, source = "booking", f"booking {booking.reference}"
-    else:
-        subject_name = next((s for s in templates.GROUPS if not templates.check(
-            s, template.subject, template.html_body, template.text_body)), "booking")
+    else:  # not about bookings (an appointment's, say): its own kind's sample values
+        subject_name = fits[0] if fits else "booking"
         context, source = templates.sample(subject_name), f"sample values ({subject_name})"
     try:
         rendered = templates.render(template.subject, template.html_body, template.text_body, context,
@@ -339,7 +341,8 @@ def tasks() -> ResponseReturnValue:
         flash(problem, "error")
     page = paginate(queries.tasks_query(filters, current_user.agency.zone), requested_page(), TASKS_PER_PAGE)
     return render_template("automation/tasks.html", page=page, filters=filters, solutions=all_solutions,
-                           statuses=list(TaskStatus), retryable=operations.RETRYABLE)
+                           statuses=list(TaskStatus), retryable=operations.RETRYABLE,
+                           recipients=queries.task_recipients(list(page.items)))
 
 
 def _back_to_tasks() -> ResponseReturnValue:

@@ -85,7 +85,8 @@ app = create_app()
 with app.app_context():
     s = db.session
     migrate.upgrade()
-    agency = create_agency(slug="plan-" + secrets.token_hex(3), name="Plan Rentals", timezone="Europe/Madrid")
+    agency = create_agency(slug="plan-" + secrets.token_hex(3), name="Plan Rentals", timezone="Europe/Madrid",
+                           starter=False)
     aid = agency.id
     db.scope(s, aid)
     s.execute(insert(Property), [{"agency_id": aid, "name": f"Block {i}"} for i in range(50)])
@@ -170,7 +171,7 @@ with app.app_context():
     s = db.session
     migrate.upgrade()
     agency = create_agency(slug=f"{name}-{secrets.token_hex(3)}", name=f"{name.title()} Rentals",
-                           timezone="Europe/Madrid")
+                           timezone="Europe/Madrid", starter=False)
     aid = agency.id
     db.scope(s, aid)
     s.execute(insert(Property), [{"agency_id": aid, "name": f"Block {i}"} for i in range(10)])

@@ -21,10 +21,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         auth,
         db,
         errors,
+        favicon,
         health,
         hosts,
         mail,
         queue,
+        ratelimit,
+        security,
         selfservice,  # noqa: F401  (routes on the signin blueprint)
         signin,
     )
@@ -46,8 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["SECRET_KEYS"] = keys
     app.config["SECRET_KEY"] = keys[-1]
     app.config["SECRET_KEY_FALLBACKS"] = keys[:-1][::-1]
-    if app.config["PORTICO_ENV"] == "production":
-        app.config["SESSION_COOKIE_SECURE"] = app.config["BASE_URL"].startswith("https://")
+    settings.check(app.config)
 
     from portal.money.providers import PROVIDERS
 
@@ -60,13 +62,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     mail.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
+    security.init_app(app)
     assets.init_app(app)
+    favicon.init_app(app)
     health.init_app(app)
     links_views.init_app(app)
     signin.init_app(app)
     app.register_blueprint(manage_bp)
     register_portals(app)
     automation.init_app(app)
+    ratelimit.init_app(app)  # after every blueprint: it limits the views marked `limited`
     hosts.init_app(app)
     if app.config["PROXY_COUNT"]:
         # Behind N proxies, the client's address (for rate limits and audits) and the host name

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
 
+from limits import parse_many
+
 from portal.errors import StartupError
 
-ENV_SETTINGS = ("DATABASE_URL", "REDIS_URL", "SMTP_URL", "BASE_URL", "MAIL_FROM", "PAYMENT_PROVIDER")
+ENV_SETTINGS = (
+    "DATABASE_URL", "REDIS_URL", "SMTP_URL", "BASE_URL", "MAIL_FROM", "PAYMENT_PROVIDER",
+    "FRAME_ANCESTORS", "SIGNIN_RATE_LIMIT", "CODE_RATE_LIMIT", "RENEW_RATE_LIMIT",
+)
+# A CSP source: a keyword or a scheme/host source, never anything that could end the directive.
+_CSP_SOURCE = re.compile(r"'self'|'none'|(?:https?:|https?://[A-Za-z0-9.*-]+(?::\d{1,5})?)")
 
 
 def defaults(instance_path: str) -> dict[str, Any]:
@@ -43,6 +51,13 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+        # Who may show the portals in a frame (CSP frame-ancestors): agencies that embed the
+        # portal in their own site add their origin, e.g. "'self' https://www.costaserena.es".
+        "FRAME_ANCESTORS": "'self'",
+        # Per client address, on top of the per-person counters (limits' notation, ";" between).
+        "SIGNIN_RATE_LIMIT": "10 per minute; 50 per hour",
+        "CODE_RATE_LIMIT": "10 per minute; 50 per hour",
+        "RENEW_RATE_LIMIT": "5 per minute; 30 per hour",
     }
 
 
@@ -67,6 +82,28 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
     if environ.get("SECRET_KEYS"):
         found["SECRET_KEYS"] = parse_keys(environ["SECRET_KEYS"])
     return found
+
+
+def check(config: dict[str, Any]) -> None:
+    """Refuse settings that would run unsafely: production needs HTTPS; frame-ancestors must parse."""
+    if config["PORTICO_ENV"] == "production" and not str(config["BASE_URL"]).startswith("https://"):
+        raise StartupError(
+            f"BASE_URL must start with https:// in production (it is {config['BASE_URL']!r}): sign-in links, "
+            "session cookies and HSTS all need it. Put Portico behind a TLS-terminating proxy and set "
+            "BASE_URL=https://your.host"
+        )
+    sources = str(config["FRAME_ANCESTORS"]).split()
+    if not sources or not all(_CSP_SOURCE.fullmatch(s) for s in sources):
+        raise StartupError(
+            f"FRAME_ANCESTORS must be 'self', 'none' or space-separated origins such as https://www.example.com "
+            f"(it is {config['FRAME_ANCESTORS']!r})"
+        )
+    for name in ("SIGNIN_RATE_LIMIT", "CODE_RATE_LIMIT", "RENEW_RATE_LIMIT"):
+        try:
+            parse_many(str(config[name]))
+        except ValueError:
+            raise StartupError(f"{name} must read like \"10 per minute; 50 per hour\" "
+                               f"(it is {config[name]!r})") from None
 
 
 def parse_keys(value: str | list[str]) -> list[str]:

@@ -21,7 +21,7 @@ from portal.bookings.models import BookingStatus, Channel, LeaseStatus, PaymentT
 from portal.bookings.operations import save_booking, save_lease
 from portal.documents.models import Document, DocumentKind
 from portal.money.models import ChargeKind
-from portal.money.operations import pay, save_charge
+from portal.money.operations import balance_charge, pay, save_charge
 from portal.people.models import PortalRole
 from portal.people.operations import save_person
 from portal.properties.operations import save_property, save_unit
@@ -126,8 +126,38 @@ def load(seed: int = 7) -> tuple[str, str]:
             day = departure + timedelta(days=rng.randint(0, 6))
     db.session.flush()
     _appointments(aid, leases, today)
+    _portal_activity(aid, leases, today)
     _welcome_upcoming_guests(aid, today)
     return MANAGER_EMAIL, password
+
+
+def _portal_activity(agency_id: int, leases: list, today: date) -> None:
+    """What portal users did, so the back office has it to show: a signed lease and a repair request,
+    and a guest under way who checked in, named the others, added insurance and asked for towels."""
+    from sqlalchemy import select
+
+    from portal import stays
+    from portal.bookings.models import Booking
+    from portal.documents.operations import sign
+    from portal.workorders.operations import submit_request
+
+    lease = leases[0]
+    agreement = db.session.scalar(select(Document).where(Document.person_id == lease.tenant_id,
+                                                         Document.requires_signature.is_(True)))
+    sign(agreement, lease.tenant, lease.tenant.name, "192.0.2.10", "Demo browser")
+    submit_request(lease.tenant, lease.unit, "repair", "Kitchen tap drips",
+                   "The kitchen tap keeps dripping after it is closed.", lease_id=lease.id)
+    stay = db.session.scalar(
+        select(Booking).where(Booking.status == BookingStatus.CONFIRMED, Booking.arrival < today,
+                              Booking.departure > today + timedelta(days=1)).order_by(Booking.arrival.desc()).limit(1))
+    if stay is None:
+        return
+    stay.checked_in_at = datetime.combine(stay.arrival, datetime.min.time(), UTC).replace(hour=15, minute=20)
+    stay.guest_names = ["Sam Rivera", "Noa Rivera"][: max(0, stay.unit.capacity - 1)]
+    stays.add_option(stay, "insurance")
+    submit_request(stay.guest, stay.unit, "cleaning", "Extra towels", "Four more bath towels, please.",
+                   booking_id=stay.id)
+    db.session.flush()
 
 
 def _rent_charges(leases: list, today: date) -> None:
@@ -193,12 +223,7 @@ def _welcome_upcoming_guests(agency_id: int, today: date) -> None:
         .limit(3)
     )
     for b in upcoming:
-        balance = None
-        if b.balance > 0:
-            balance = save_charge(None, agency_id, {
-                "kind": ChargeKind.FEE, "lease_id": None, "booking_id": b.id,
-                "description": f"Balance of {b.reference}", "amount": b.balance, "due_date": b.arrival,
-            })
+        balance = balance_charge(b)  # every booking that owes something has one (save_booking keeps it)
         context = {"booking": b, "portal_url": portal_url, "agency_name": agency.name, "agency": agency,
                    "balance": balance, "link": links.link_function(b.guest)}
         mail.send(

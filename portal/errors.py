@@ -10,7 +10,8 @@ class StartupError(Exception):
     """The application cannot start; the message says why and what to do."""
 
 
-def _wants_json() -> bool:
+def wants_json() -> bool:
+    """The client is the API or asked for JSON."""
     return request.path.startswith("/api/") or (
         request.accept_mimetypes.best == "application/json"
     )
@@ -24,7 +25,7 @@ def render_error(error: HTTPException):
     # not break the error page too.
     db.session.rollback()
     code = error.code or 500
-    if _wants_json():
+    if wants_json():
         return jsonify(error=error.name, reason=error.description), code
     return render_template("errors/error.html", error=error, code=code), code
 

@@ -81,7 +81,8 @@ def install_tenant_requests(bp: Blueprint) -> None:
             select(Lease).where(Lease.tenant_id == person.id, Lease.status == LeaseStatus.ACTIVE)
         ).all()
         # `form` holds what was typed (empty on a fresh page): view-as renders this context alone.
-        return {"person": person, "requests": my_requests(person), "leases": leases, "error": None, "form": {}}
+        return {"person": person, "requests": my_requests(person), "leases": leases, "error": None, "form": {},
+                "submit": access.can(person, PortalRole.TENANT, "tenant.workorders.submit")}
 
     viewas.register(PortalRole.TENANT, "requests", "tenant/requests.html", context)
 

@@ -4,7 +4,7 @@ Both go through the same one-time links as e-mail does, so there is one way to a
 
 from __future__ import annotations
 
-from flask import abort, redirect
+from flask import abort, g, redirect
 from sqlalchemy import select
 
 from portal import access, db, links
@@ -57,6 +57,7 @@ def pay_charge(charge_id: int):
     if charge is None or charge.status != ChargeStatus.OPEN:
         abort(404)
     portal = payer_portal(charge)
+    g.portal_role = portal.value  # a refusal page shows this portal's menu
     access.require(person, portal, f"{portal.value}.pay", charge)
     url = links.issue("pay", charge, person)
     db.session.commit()

@@ -19,6 +19,7 @@ from portal.agencies.models import Agency
 from portal.links.delivery import send_link
 from portal.links.models import ActionLink, PortalSession
 from portal.people.models import Person, PortalAccount, PortalRole
+from portal.ratelimit import limited
 
 SESSION_KEY = "portal_session"
 SLUG = re.compile(r"[a-z0-9-]{1,60}")
@@ -154,28 +155,29 @@ def signin_with_code(email: str, code: str) -> Person | None:
             ActionLink.created_at > since, ActionLink.uses == 0,  # a code that got someone in is no failure
         )
     )
-    link = None
-    if failures < MAX_CODE_FAILURES_PER_DAY:
-        link = db.session.scalar(
-            select(ActionLink)
-            .where(ActionLink.person_id == (person.id if person else 0), ActionLink.action == "login",
-                   ActionLink.code_hash.is_not(None),
-                   ActionLink.uses < ActionLink.max_uses, ActionLink.revoked_at.is_(None),
-                   ActionLink.expires_at >= clock.now())
-            .order_by(ActionLink.created_at.desc())
-            .limit(1)
-        )
-    if link is None:
-        links.code_digest(ActionLink(id="-"), code)  # the same work as a real check
-        return None
+    link = db.session.scalar(
+        select(ActionLink)
+        .where(ActionLink.person_id == (person.id if person else 0), ActionLink.action == "login",
+               ActionLink.code_hash.is_not(None),
+               ActionLink.uses < ActionLink.max_uses, ActionLink.revoked_at.is_(None),
+               ActionLink.expires_at >= clock.now())
+        .order_by(ActionLink.created_at.desc())
+        .limit(1)
+    )
+    if failures >= MAX_CODE_FAILURES_PER_DAY:
+        link = None
+    # Live code or not, the same statements and the same hash run and the attempt is audited, so
+    # neither the answer nor its timing tells whether the address has a sign-in waiting.
+    target = link if link is not None else ActionLink(id="-")
     counted = db.session.execute(
         update(ActionLink)
-        .where(ActionLink.id == link.id, ActionLink.code_attempts < MAX_CODE_ATTEMPTS)
+        .where(ActionLink.id == target.id, ActionLink.code_attempts < MAX_CODE_ATTEMPTS)
         .values(code_attempts=ActionLink.code_attempts + 1)
         .execution_options(synchronize_session=False)
     )
-    if counted.rowcount != 1 or not hmac.compare_digest(links.code_digest(link, code.strip()), link.code_hash):
-        links.audit(link, "code-wrong")
+    right = hmac.compare_digest(links.code_digest(target, code.strip()), target.code_hash or "")
+    if link is None or counted.rowcount != 1 or not right:
+        links.audit(link, "code-wrong" if link is not None else "code-unknown")
         return None
     opened = links.open_token(links.token(link))
     if opened.state != "ok" or not links.consume(link):
@@ -205,6 +207,7 @@ def install(bp: Blueprint, role: PortalRole) -> None:
         return None
 
     @bp.route("/login", methods=["GET", "POST"])
+    @limited("SIGNIN_RATE_LIMIT", scope="portal-signin")
     def login():
         form = SignInForm()
         if form.validate_on_submit():
@@ -215,6 +218,7 @@ def install(bp: Blueprint, role: PortalRole) -> None:
         return render_template("portal/login.html", form=form, role=role, portal=bp.name), status
 
     @bp.post("/code")
+    @limited("CODE_RATE_LIMIT", scope="portal-code")
     def code():
         form = CodeForm()
         if form.validate_on_submit():

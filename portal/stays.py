@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from portal import agencies, clock, db
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from portal import access, agencies, clock, db
 from portal.bookings.models import Booking, BookingStatus
-from portal.money.models import Charge, ChargeKind
-from portal.money.operations import save_charge
+from portal.money.models import Charge, ChargeKind, ChargeStatus, option_slot
+from portal.money.operations import cancel_charge, save_charge
 from portal.operations import FieldError
+from portal.people.models import Person, PortalRole
+from portal.workorders.models import WorkOrder
 
 # What a guest can add from the portal when the agency has not configured its own list.
 DEFAULT_OPTIONS = [
@@ -30,17 +35,46 @@ def today_for(booking: Booking) -> datetime:
     return clock.now().astimezone(_zone(booking))
 
 
-def check_in(booking: Booking) -> None:
-    """Record the check-in time; allowed from the arrival day (agency time) until departure."""
+def short_date(day: date) -> str:
+    """'Thu 10 Dec': the day a closed action opens."""
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+def _check_in_refusal(booking: Booking) -> str | None:
     local_today = today_for(booking).date()
     if booking.status != BookingStatus.CONFIRMED:
-        raise FieldError("check_in", "Check-in opens once the booking is confirmed.")
+        return "Check-in opens once the booking is confirmed."
     if booking.checked_in_at is not None:
-        raise FieldError("check_in", "You have already checked in.")
+        return "You have already checked in."
     if local_today < booking.arrival:
-        raise FieldError("check_in", f"Check-in opens on your arrival day, {booking.arrival:%A %-d %B}.")
+        return f"Check-in opens on {short_date(booking.arrival)}."
     if local_today >= booking.departure:
-        raise FieldError("check_in", "This stay has ended.")
+        return "This stay has ended."
+    return None
+
+
+def may_check_in(booking: Booking, person: Person) -> access.Decision:
+    """Whether the guest may check in now, and if not why and from when (the stay's dates, then the engine)."""
+    refusal = _check_in_refusal(booking)
+    if refusal is not None:
+        return access.Decision(False, "stay", refusal)
+    return access.can(person, PortalRole.GUEST, "guest.checkin")
+
+
+def may_check_out(booking: Booking, person: Person) -> access.Decision:
+    """Whether the guest may check out now."""
+    if booking.checked_in_at is None:
+        return access.Decision(False, "stay", "Check in first.")
+    if booking.checked_out_at is not None:
+        return access.Decision(False, "stay", "You have already checked out.")
+    return access.can(person, PortalRole.GUEST, "guest.checkin")
+
+
+def check_in(booking: Booking) -> None:
+    """Record the check-in time; allowed from the arrival day (agency time) until departure."""
+    refusal = _check_in_refusal(booking)
+    if refusal is not None:
+        raise FieldError("check_in", refusal)
     booking.checked_in_at = clock.now()
     db.session.flush()
 
@@ -53,6 +87,17 @@ def check_out(booking: Booking) -> None:
         raise FieldError("check_out", "You have already checked out.")
     booking.checked_out_at = clock.now()
     db.session.flush()
+
+
+def check_in_status(booking: Booking) -> str:
+    """What to say about check-in, true for a stay to come, under way, over or cancelled."""
+    if booking.checked_in_at is not None:
+        return ""  # the template shows the time
+    if booking.status == BookingStatus.CANCELLED:
+        return "cancelled stay"
+    if today_for(booking).date() >= booking.departure:
+        return "not through the portal"
+    return "not yet"
 
 
 def codes_visible(booking: Booking) -> bool:
@@ -91,14 +136,77 @@ def options_for(booking: Booking) -> list[dict]:
     return (agency.settings or {}).get("options") or DEFAULT_OPTIONS
 
 
-def add_option(booking: Booking, key: str) -> Charge:
-    """Add an option or insurance to the stay: it becomes a charge the guest pays."""
+def added_options(booking: Booking) -> list[Charge]:
+    """The options on the stay (open or paid), in the order they were added."""
+    return list(db.session.scalars(
+        select(Charge).where(Charge.booking_id == booking.id, Charge.kind == ChargeKind.OPTION,
+                             Charge.status != ChargeStatus.CANCELLED).order_by(Charge.id)
+    ))
+
+
+def _added(booking: Booking, option: dict) -> Charge | None:
+    # Charges from before options had a slot are recognised by their name.
+    return next((c for c in added_options(booking)
+                 if c.slot == option_slot(option["key"]) or (c.slot is None and c.description == option["name"])),
+                None)
+
+
+def add_option(booking: Booking, key: str) -> tuple[Charge, bool]:
+    """Add an option or insurance to the stay, once: it becomes a charge the guest pays.
+
+    Returns the charge and whether it is new; adding it again returns the one already there."""
     option = next((o for o in options_for(booking) if o["key"] == key), None)
     if option is None:
         raise FieldError("option", "Choose one of the options offered.")
+    existing = _added(booking, option)
+    if existing is not None:
+        return existing, False
     if booking.status == BookingStatus.CANCELLED or today_for(booking).date() >= booking.departure:
         raise FieldError("option", "Options can be added until the day of departure.")
-    return save_charge(None, booking.agency_id, {
-        "kind": ChargeKind.OPTION, "lease_id": None, "booking_id": booking.id, "description": option["name"],
-        "amount": Decimal(option["price"]), "due_date": booking.arrival,
-    })
+    try:
+        with db.session.begin_nested():  # two clicks at once: the database keeps one (unique slot)
+            charge = save_charge(None, booking.agency_id, {
+                "kind": ChargeKind.OPTION, "lease_id": None, "booking_id": booking.id, "description": option["name"],
+                "amount": Decimal(option["price"]), "due_date": booking.arrival,
+            })
+            charge.slot = option_slot(option["key"])
+            db.session.flush()
+    except IntegrityError:
+        return _added(booking, option), False
+    return charge, True
+
+
+def remove_option(booking: Booking, charge_id: int | str | None) -> Charge:
+    """Take an unpaid option off the stay (its charge is cancelled)."""
+    charge = next((c for c in added_options(booking) if str(c.id) == str(charge_id)), None)
+    if charge is None:
+        raise FieldError("option", "This option is not on your stay.")
+    if charge.status != ChargeStatus.OPEN or charge.payments:
+        raise FieldError("option", f"{charge.description} is paid and can no longer be removed.")
+    ensure_open(booking)
+    cancel_charge(charge)
+    return charge
+
+
+def charges_by_stay(booking_ids: list[int]) -> dict[int, list[Charge]]:
+    """Each stay's charges that are not cancelled: open ones first, then by due date."""
+    found: dict[int, list[Charge]] = {i: [] for i in booking_ids}
+    if booking_ids:
+        for c in db.session.scalars(
+            select(Charge).where(Charge.booking_id.in_(booking_ids), Charge.status != ChargeStatus.CANCELLED)
+            .order_by(Charge.status != ChargeStatus.OPEN, Charge.due_date, Charge.id)
+        ):
+            found[c.booking_id].append(c)
+    return found
+
+
+def requests_by_stay(booking_ids: list[int]) -> dict[int, list[WorkOrder]]:
+    """Each stay's requests, newest first."""
+    found: dict[int, list[WorkOrder]] = {i: [] for i in booking_ids}
+    if booking_ids:
+        for r in db.session.scalars(
+            select(WorkOrder).where(WorkOrder.booking_id.in_(booking_ids)).order_by(WorkOrder.created_at.desc(),
+                                                                                      WorkOrder.id.desc())
+        ):
+            found[r.booking_id].append(r)
+    return found

@@ -24,7 +24,9 @@ PASSWORD = "correct horse battery staple"
 
 
 def agency(slug: str = "alpha", **kw) -> Agency:
-    a = create_agency(slug=slug, name=kw.pop("name", slug.title() + " Rentals"), **kw)
+    # Bare unless asked: tests add the templates and solutions they are about.
+    a = create_agency(slug=slug, name=kw.pop("name", slug.title() + " Rentals"), starter=kw.pop("starter", False),
+                      **kw)
     db.scope(db.session, a.id)
     return a
 

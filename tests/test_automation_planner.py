@@ -194,7 +194,7 @@ def test_deactivating_cancels_and_deleting_a_booking_cancels(ctx):
     a = f.agency("alpha")
     s = f.solution(a, "extra-services", anchor="arrival", offset=-1, at_time="10:00")
     b1 = f.booking(a)
-    b2 = f.booking(a, guest=f.person(a, "Bo", "bo@example.com"))
+    b2 = f.booking(a, guest=f.person(a, "Bo", "bo@example.com"), amount_paid=Decimal("300.00"))  # no charge
     db.session.delete(b2)
     db.session.flush()
     assert {(t.object_id, t.status) for t in _tasks()} == {(b1.id, TaskStatus.PENDING),

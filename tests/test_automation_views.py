@@ -303,7 +303,7 @@ def test_backfill_progress_shows_while_it_runs(app, staff):
         s.backfill_total, s.backfill_done = 10, 4
         db.session.commit()
     page = staff.get(f"{BASE}/solutions").text
-    assert "<progress" in page and "4 / 10 planned" in page and "location.reload" in page
+    assert "<progress" in page and "4 / 10 planned" in page and 'data-reload-after="3"' in page
 
 
 def test_dry_run_lists_what_is_due_within_30_days_in_local_time_and_writes_nothing(app, staff):

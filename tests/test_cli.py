@@ -72,6 +72,17 @@ def test_demo_loads_a_believable_agency_that_the_back_office_lists(app, client, 
         # ... and its last-minute booking is due at once: the owner, instructions, a reminder.
         late = db.session.scalars(select(Task).where(Task.due_at <= clock.now())).all()
         assert sorted(t.solution.kind for t in late) == ["extra-services", "owner-new-booking", "pending-payment"]
+        # Every balance owed can be paid (an open charge for it), and portal users have done things.
+        from portal.bookings.models import BookingStatus
+        from portal.documents.models import Signature
+        from portal.money.operations import balance_charge
+        from portal.workorders.models import WorkOrder
+
+        owing = db.session.scalars(select(Booking).where(Booking.status != BookingStatus.CANCELLED,
+                                                         Booking.amount_paid < Booking.amount_due)).all()
+        assert owing and all(balance_charge(b).amount == b.balance for b in owing)
+        assert count(Signature) >= 1 and count(WorkOrder) >= 2
+        assert db.session.scalar(select(func.count(Booking.id)).where(Booking.checked_in_at.is_not(None))) >= 1
     assert login(email, password).status_code == 302
     assert "Seafront Apartments" in client.get("/manage/properties").text
     assert some_booking in client.get("/manage/bookings").text
@@ -89,7 +100,7 @@ def test_demo_loads_a_believable_agency_that_the_back_office_lists(app, client, 
     pay_links = [re.search(r"/l/pay~\S+", m.get_body(("plain",)).get_content()) for m in welcomes]
     assert any(pay_links)
     assert client.get(next(p for p in pay_links if p).group(0)).status_code == 200
-    assert "Rent " in client.get("/manage/charges").text
+    assert "Rent " in client.get("/manage/charges?kind=rent").text
     assert "Boiler service" in client.get("/manage/appointments").text
     # Loading only when empty leaves an existing database alone.
     assert "not loaded" in _invoke(app, "demo", "--if-empty").output

@@ -58,6 +58,7 @@ def test_production_refuses_to_start_with_unreachable_database(tmp_path):
     result = _portico(
         "db", "upgrade", PORTICO_ENV="production", PORTICO_INSTANCE=str(tmp_path),
         SECRET_KEYS="k" * 48, DATABASE_URL=f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/x",
+        BASE_URL="https://portal.example.com",
     )
     assert result.returncode == 2
     assert "cannot reach the database" in result.stderr
@@ -105,7 +106,7 @@ def test_gunicorn_serves_the_production_app(app, tmp_path):
     port = free_port()
     env = {**os.environ, "PORTICO_ENV": "production", "SECRET_KEYS": "p" * 48,
            "DATABASE_URL": app.config["DATABASE_URL"], "REDIS_URL": app.config["REDIS_URL"],
-           "PORTICO_INSTANCE": str(tmp_path)}
+           "PORTICO_INSTANCE": str(tmp_path), "BASE_URL": "https://portal.example.com"}
     root = os.path.dirname(os.path.dirname(__file__))
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from zoneinfo import available_timezones
 
+from blinker import Namespace
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 
@@ -18,6 +19,9 @@ _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
 MIN_PASSWORD = 10
 # Portals live under /<slug>/, so a slug may not shadow the app's own top-level paths.
 RESERVED_SLUGS = {"manage", "l", "api", "static", "healthz", "readyz", "admin", "login"}
+# Sent with each new agency, inside its transaction: what the agency starts with (automation's
+# default templates and solutions, say) is added by whoever listens, so the core imports none of it.
+agency_created = Namespace().signal("agency-created")
 
 
 def find_agency(slug: str) -> Agency | None:
@@ -25,8 +29,9 @@ def find_agency(slug: str) -> Agency | None:
     return db.session.scalar(select(Agency).where(Agency.slug == slug))
 
 
-def create_agency(*, slug: str, name: str, timezone: str = "UTC", currency: str = "EUR") -> Agency:
-    """A new agency, its settings validated."""
+def create_agency(*, slug: str, name: str, timezone: str = "UTC", currency: str = "EUR",
+                  starter: bool = True) -> Agency:
+    """A new agency, its settings validated, with what every agency starts with unless `starter` is False."""
     if not _SLUG.match(slug):
         raise FieldError("slug", "use lower-case letters, digits and dashes (at most 60)")
     if slug in RESERVED_SLUGS:
@@ -42,6 +47,8 @@ def create_agency(*, slug: str, name: str, timezone: str = "UTC", currency: str 
     agency = Agency(slug=slug, name=name.strip(), timezone=timezone, currency=currency.upper(), settings={})
     db.session.add(agency)
     db.session.flush()
+    if starter:
+        agency_created.send(agency)
     return agency
 
 

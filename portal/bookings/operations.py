@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from portal import db, tags
 from portal.bookings.models import Booking, Lease, Review
+from portal.money.operations import sync_booking_balance
 from portal.operations import FieldError, assign
 from portal.people.models import Person, PortalRole
 from portal.people.operations import grant_portal_if_reachable
@@ -36,7 +37,8 @@ def new_reference() -> str:
 
 
 def save_booking(booking: Booking | None, agency_id: int, data: dict[str, Any]) -> Booking:
-    """Create or update a booking; a missing reference is generated; the guest gains the guest portal."""
+    """Create or update a booking (and the charge for its balance); a missing reference is generated; the guest
+    gains the guest portal."""
     reference = data.get("reference") or (booking.reference if booking else new_reference())
     current = booking.id if booking else 0
     if db.session.scalar(select(Booking.id).where(Booking.reference == reference, Booking.id != current)):
@@ -61,6 +63,8 @@ def save_booking(booking: Booking | None, agency_id: int, data: dict[str, Any]) 
     grant_portal_if_reachable(db.session.get(Person, booking.guest_id), PortalRole.GUEST)
     booking.tags = tags.resolve(agency_id, tags.parse(data.get("tags")))
     db.session.flush()
+    # What is still due is always payable: one open charge in step with the booking's amounts.
+    sync_booking_balance(booking)
     return booking
 
 

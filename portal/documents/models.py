@@ -6,8 +6,8 @@ import enum
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, exists
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from portal.db import AgencyOwned, Base
 from portal.people.models import Person
@@ -61,3 +61,10 @@ class Signature(AgencyOwned, Base):
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(300))
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# signed: whether the person the document is for has signed it, loaded with the document (one
+# EXISTS in the same query), so every list can say "signed" instead of "to sign".
+Document.signed = column_property(
+    exists().where(Signature.document_id == Document.id, Signature.person_id == Document.person_id)
+)

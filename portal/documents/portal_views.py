@@ -53,10 +53,11 @@ def install(bp: Blueprint, role: PortalRole) -> None:
     @bp.get(f"/documents/<{ID}:doc_id>")
     def document(doc_id: int):
         person, doc = current_person(), _get(doc_id)
-        can_sign = (doc.requires_signature and doc.person_id == person.id
-                    and access.can(person, role, signing, doc).allowed)
+        decision = access.can(person, role, signing, doc)
+        can_sign = doc.requires_signature and doc.person_id == person.id and decision.allowed
         return render_template("portal/document.html", person=person, document=doc, portal=bp.name,
-                               signature=signature_of(doc, person), can_sign=can_sign, error=None)
+                               signature=signature_of(doc, person), can_sign=can_sign, sign_decision=decision,
+                               error=None)
 
     @bp.post(f"/documents/<{ID}:doc_id>/sign")
     def sign_document(doc_id: int):

@@ -11,6 +11,7 @@ from portal import clock, db, links
 from portal.auth import csrf
 from portal.links.delivery import send_link
 from portal.links.models import ActionLink
+from portal.ratelimit import limited
 
 bp = Blueprint("links", __name__, url_prefix="/l")
 
@@ -106,6 +107,7 @@ def act(token: str):
 
 
 @bp.post("/renew")
+@limited("RENEW_RATE_LIMIT", scope="link-renew")
 def renew():
     """E-mail a fresh link for an expired or used one. The answer never says whose it was."""
     token = request.form.get("token", "")

@@ -30,6 +30,7 @@ from portal.manage import (  # noqa: E402, F401
     linking,
     mailbox,
     messaging,
+    requests,
     resources,
     reviews,
 )

@@ -38,6 +38,7 @@ from portal.properties.models import Property, Unit
 from portal.properties.operations import save_property, save_unit
 from portal.tags import Tag
 from portal.types import parse_id
+from portal.workorders.queries import requests_about
 
 
 def _property_choices() -> list[tuple[int, str]]:
@@ -173,6 +174,7 @@ people = Resource(
             select(ActionLink).where(ActionLink.person_id == p.id).order_by(desc(ActionLink.created_at)).limit(50))),
         "charges": list(db.session.scalars(
             select(Charge).where(Charge.person_id == p.id).order_by(desc(Charge.due_date)).limit(20))),
+        "requests": requests_about(person_id=p.id),
     },
 )
 
@@ -214,6 +216,9 @@ leases = Resource(
         "messages": _messages_about("lease", lease.id),
         "charges": list(db.session.scalars(
             select(Charge).where(Charge.lease_id == lease.id).order_by(desc(Charge.due_date)))),
+        "requests": requests_about(lease_id=lease.id),
+        "documents": list(db.session.scalars(
+            select(Document).where(Document.person_id == lease.tenant_id).order_by(desc(Document.created_at)))),
     },
 )
 
@@ -262,6 +267,7 @@ bookings = Resource(
         "messages": _messages_about("booking", b.id),
         "charges": list(db.session.scalars(select(Charge).where(Charge.booking_id == b.id).order_by(Charge.due_date))),
         "review": db.session.scalar(select(Review).where(Review.booking_id == b.id)),
+        "requests": requests_about(booking_id=b.id),
     },
 )
 
@@ -378,7 +384,7 @@ documents = Resource(
         Column("Title", lambda d: d.title, link=True),
         Column("For", lambda d: d.person.name),
         Column("Kind", lambda d: d.kind.value),
-        Column("Signature", lambda d: "needed" if d.requires_signature else ""),
+        Column("Signature", lambda d: "signed" if d.signed else "needed" if d.requires_signature else ""),
         Column("Created", lambda d: d.created_at.date()),
     ],
     search=[Document.title, Person.name],

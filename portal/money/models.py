@@ -15,6 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
     select,
+    text,
     type_coerce,
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
@@ -51,6 +52,14 @@ class Charge(AgencyOwned, Base):
             "(lease_id IS NULL AND booking_id IS NOT NULL) OR (lease_id IS NOT NULL AND booking_id IS NULL)",
             name="for_lease_or_booking",
         ),
+        # An option is on a booking once (until it is removed), and a booking has one open
+        # charge for its balance: the database holds the line even if two requests race.
+        Index("uq_charges_booking_option", "booking_id", "slot", unique=True,
+              postgresql_where=text("slot LIKE 'option:%' AND status <> 'cancelled'"),
+              sqlite_where=text("slot LIKE 'option:%' AND status <> 'cancelled'")),
+        Index("uq_charges_booking_balance", "booking_id", unique=True,
+              postgresql_where=text("slot = 'balance' AND status = 'open'"),
+              sqlite_where=text("slot = 'balance' AND status = 'open'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,6 +74,9 @@ class Charge(AgencyOwned, Base):
     currency: Mapped[str] = mapped_column(String(3))
     due_date: Mapped[date] = mapped_column(Date, index=True)
     status: Mapped[ChargeStatus] = mapped_column(enum_column(ChargeStatus), default=ChargeStatus.OPEN, index=True)
+    # What the charge stands for on its booking: "balance" (what is still due for the stay, kept
+    # in step with the booking) or "option:<key>" (an option the guest added); else empty.
+    slot: Mapped[str | None] = mapped_column(String(60))
     # Bumped on every change of state, so links issued before the change stop working.
     version: Mapped[int] = mapped_column(default=1)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -86,6 +98,14 @@ class Charge(AgencyOwned, Base):
 
     def __str__(self) -> str:
         return self.description
+
+
+BALANCE = "balance"
+
+
+def option_slot(key: str) -> str:
+    """The slot of an option's charge on a booking."""
+    return f"option:{key}"
 
 
 class Payment(AgencyOwned, Base):

@@ -12,9 +12,9 @@ from sqlalchemy import select, update
 
 from portal import agencies, clock, db, mail
 from portal.agencies.models import Agency
-from portal.bookings.models import Booking, Lease
+from portal.bookings.models import Booking, BookingStatus, Lease
 from portal.money.currency import fits, format_money
-from portal.money.models import Charge, ChargeKind, ChargeStatus, Mandate, Payment
+from portal.money.models import BALANCE, Charge, ChargeKind, ChargeStatus, Mandate, Payment
 from portal.money.providers import PaymentDeclined, get_provider
 from portal.operations import FieldError, assign
 from portal.people.models import Person
@@ -45,11 +45,55 @@ def save_charge(charge: Charge | None, agency_id: int, data: dict[str, Any]) -> 
         db.session.add(charge)
     elif charge.paid_amount and Decimal(data["amount"]) <= charge.paid_amount:
         raise FieldError("amount", "The amount must be more than what was already paid.")
+    if charge.slot == BALANCE and (Decimal(data["amount"]) != charge.amount or booking_id != charge.booking_id):
+        raise FieldError("amount", "This charge is the booking's balance: change the booking's amounts instead.")
     assign(charge, {**data, "lease_id": lease_id, "booking_id": booking_id},
            ("lease_id", "booking_id", "kind", "description", "amount", "due_date"))
     charge.person_id = owner.tenant_id if lease_id else owner.guest_id
     charge.subject = str(owner.unit) if lease_id else f"booking {owner.reference} ({owner.unit})"
     charge.version = (charge.version or 0) + 1  # any edit kills links issued before it
+    db.session.flush()
+    return charge
+
+
+def balance_charge(booking: Booking) -> Charge | None:
+    """The booking's open charge for its balance, if any."""
+    return db.session.scalar(
+        select(Charge)
+        .where(Charge.booking_id == booking.id, Charge.slot == BALANCE, Charge.status == ChargeStatus.OPEN)
+        .execution_options(populate_existing=True)  # its paid amount as the database has it now
+    )
+
+
+def sync_booking_balance(booking: Booking) -> Charge | None:
+    """Keep one open charge for what is still due on the booking (amount due less amount paid),
+    so the balance can always be paid; none when nothing is due or the booking is cancelled (flushes)."""
+    db.session.flush()
+    charge = balance_charge(booking)
+    outstanding = booking.balance if booking.status != BookingStatus.CANCELLED else Decimal(0)
+    if outstanding <= 0:
+        if charge is not None and charge.paid_amount:
+            # Part was paid through the charge and the rest is settled otherwise: it is paid.
+            charge.amount, charge.status, charge.paid_at = charge.paid_amount, ChargeStatus.PAID, clock.now()
+            charge.version += 1
+        elif charge is not None:
+            charge.status = ChargeStatus.CANCELLED
+            charge.version += 1
+        db.session.flush()
+        return None
+    if charge is None:
+        agency = agencies.get(booking.agency_id)
+        charge = Charge(agency_id=booking.agency_id, currency=agency.currency, booking_id=booking.id,
+                        slot=BALANCE, kind=ChargeKind.FEE, version=1, status=ChargeStatus.OPEN)
+        db.session.add(charge)
+        wanted = outstanding
+    else:
+        wanted = charge.paid_amount + outstanding  # what was paid through it, and what is still due
+        if charge.amount != wanted or charge.person_id != booking.guest_id:
+            charge.version += 1  # links issued for the old amount or payer stop working
+    charge.amount, charge.person_id, charge.due_date = wanted, booking.guest_id, booking.arrival
+    charge.description = f"Balance of booking {booking.reference}"
+    charge.subject = f"booking {booking.reference} ({booking.unit})"
     db.session.flush()
     return charge
 
@@ -122,6 +166,10 @@ def pay(charge: Charge, person: Person, amount: Decimal, *, channel: str, mandat
     payment = Payment(agency_id=charge.agency_id, charge_id=charge.id, person_id=person.id, amount=amount,
                       provider=provider.name, reference=collected.reference, channel=channel)
     db.session.add(payment)
+    if charge.slot == BALANCE and charge.booking is not None:
+        # The booking's own figures follow, so reminders and rules see the balance paid.
+        booking = charge.booking
+        booking.amount_paid = min(booking.amount_due, booking.amount_paid + amount)
     db.session.flush()
     db.session.refresh(charge)
     if person.email:

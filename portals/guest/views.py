@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from portal import access, clock, db, fields, selfservice, stays, viewas
+from portal import access, db, fields, selfservice, stays, viewas
 from portal.bookings.models import Booking, BookingStatus
 from portal.fields import Form, SelectField
+from portal.money.actions import may_pay
+from portal.money.models import ChargeStatus
 from portal.operations import FieldError
 from portal.people.models import Person, PortalRole
 from portal.portal_pages import RequestForm, validated
@@ -19,6 +19,7 @@ from portal.workorders.operations import submit_request
 from portals.guest import bp
 
 GUEST = PortalRole.GUEST
+PAST_STAYS_SHOWN = 50
 MAX_GUEST_NAMES = 50  # more than any unit sleeps; the operation checks the unit's capacity
 
 
@@ -28,22 +29,49 @@ class OptionForm(Form):
     option = SelectField("Option", invalid_choice_message="Choose one of the options offered.")
 
 
-def my_bookings(person: Person) -> list[Booking]:
-    """The guest's stays that are coming up, under way, or ended in the last month."""
-    since = clock.now().date() - timedelta(days=30)
-    return list(db.session.scalars(
-        select(Booking).where(Booking.guest_id == person.id, Booking.status != BookingStatus.CANCELLED,
-                              Booking.departure >= since).order_by(Booking.arrival)
+def my_stays(person: Person) -> tuple[list[Booking], list[Booking]]:
+    """The guest's stays to come or under way (soonest first) and past ones (latest first)."""
+    rows = list(db.session.scalars(
+        select(Booking).where(Booking.guest_id == person.id, Booking.status != BookingStatus.CANCELLED)
+        .order_by(Booking.arrival.desc()).limit(PAST_STAYS_SHOWN + 20)
     ))
+    # "Over" is the agency's own day; a stay stays current until the end of its departure day.
+    coming = [b for b in rows if stays.is_open(b)]
+    past = [b for b in rows if not stays.is_open(b)][:PAST_STAYS_SHOWN]
+    return sorted(coming, key=lambda b: (b.arrival, b.id)), past
+
+
+def _decisions(person: Person, bookings: list[Booking], charges: dict) -> dict:
+    """What the guest may press on these stays, each with the reason when not (as the engine decides)."""
+    return {
+        "pay": {c.id: may_pay(c, person) for cs in charges.values() for c in cs if c.status == ChargeStatus.OPEN},
+        "check_in": {b.id: stays.may_check_in(b, person) for b in bookings},
+        "check_out": {b.id: stays.may_check_out(b, person) for b in bookings},
+        "options": access.can(person, GUEST, "guest.options.add"),
+        "requests": access.can(person, GUEST, "guest.requests.submit"),
+    }
 
 
 def home_context(person: Person) -> dict:
-    """The guest's stays, what they owe and have paid, and appointments."""
+    """The current or next stay first with its charges and requests, then later stays, then past ones."""
+    coming, past = my_stays(person)
+    ids = [b.id for b in coming + past]
+    charges = stays.charges_by_stay(ids)
+    stay_ids = set(ids)
+    # Charges not tied to a stay shown here still get their own list.
+    elsewhere = [c for c in selfservice.my_open_charges(person) if c.booking_id not in stay_ids]
     return {
         "person": person,
-        "bookings": my_bookings(person),
-        "open_charges": selfservice.my_open_charges(person),
-        "paid_charges": selfservice.my_paid_charges(person),
+        "current": coming[0] if coming else None,
+        "current_under_way": bool(coming) and stays.today_for(coming[0]).date() >= coming[0].arrival,
+        "later": coming[1:],
+        "past": past,
+        "charges": charges,
+        "requests": stays.requests_by_stay(ids),
+        "can": _decisions(person, coming + past, charges),
+        "open_charges": elsewhere,
+        "pay_decisions": {c.id: may_pay(c, person) for c in elsewhere},
+        "paid_charges": [],
         "appointments": selfservice.my_appointments(person),
     }
 
@@ -68,12 +96,18 @@ def _booking(booking_id: int) -> Booking:
 
 def _page(booking: Booking, error: str | None = None, status: int = 200):
     person = current_person()
+    charges = stays.charges_by_stay([booking.id])
+    added = {c.slot for c in charges[booking.id] if c.slot}
     context = {
         "person": person,
         "booking": booking,
         "codes": stays.codes_visible(booking) and access.can(person, GUEST, "guest.codes.view").allowed,
-        "options": stays.options_for(booking),
+        "options": [o for o in stays.options_for(booking) if f"option:{o['key']}" not in added],
         "open": stays.is_open(booking),
+        "check_in_status": stays.check_in_status(booking),
+        "charges": charges,
+        "requests": stays.requests_by_stay([booking.id]),
+        "can": _decisions(person, [booking], charges),
         "error": error,
     }
     return render_template("guest/booking.html", **context), status
@@ -85,7 +119,7 @@ def booking(booking_id: int):
     return _page(_booking(booking_id))
 
 
-def _act(booking_id: int, capability: str, change) -> object:
+def _act(booking_id: int, capability: str, change, anchor: str | None = None) -> object:
     booking = _booking(booking_id)
     access.require(current_person(), GUEST, capability)
     try:
@@ -95,7 +129,7 @@ def _act(booking_id: int, capability: str, change) -> object:
         return _page(_booking(booking_id), err.message, 422)
     db.session.commit()
     flash(message, "success")
-    return redirect(url_for("guest.booking", booking_id=booking_id))
+    return redirect(url_for("guest.booking", booking_id=booking_id, _anchor=anchor))
 
 
 @bp.post(f"/bookings/<{ID}:booking_id>/check-in")
@@ -117,16 +151,31 @@ def guests(booking_id: int):
     return _act(booking_id, "guest.options.add", lambda b: stays.add_guests(b, names) or "Guests saved.")
 
 
+def _added(booking: Booking, key: str) -> str:
+    charge, new = stays.add_option(booking, key)
+    if not new:
+        return f"{charge.description} is already part of your stay (once is enough)."
+    return f"{charge.description} added. You can pay it under “To pay” below."
+
+
 @bp.post(f"/bookings/<{ID}:booking_id>/options")
 def options(booking_id: int):
-    """Add insurance or another option: it becomes a charge to pay."""
+    """Add insurance or another option (once): it becomes a charge to pay."""
     form = OptionForm()
 
     def add(b: Booking) -> str:
         form.option.choices = fields.options((o["key"], o["name"]) for o in stays.options_for(b))
-        return f"{stays.add_option(b, validated(form).option.data).description} added. You can pay it below."
+        return _added(b, validated(form).option.data)
 
-    return _act(booking_id, "guest.options.add", add)
+    return _act(booking_id, "guest.options.add", add, anchor="to-pay")
+
+
+@bp.post(f"/bookings/<{ID}:booking_id>/options/remove")
+def remove_option(booking_id: int):
+    """Take an unpaid option off the stay."""
+    charge_id = request.form.get("charge_id")
+    return _act(booking_id, "guest.options.add",
+                lambda b: f"{stays.remove_option(b, charge_id).description} removed.", anchor="options")
 
 
 @bp.post(f"/bookings/<{ID}:booking_id>/requests")
@@ -139,6 +188,6 @@ def requests(booking_id: int):
         validated(form)
         submit_request(current_person(), b.unit, form.kind.data, form.title.data or "", form.description.data or "",
                        booking_id=b.id)
-        return "Request sent. We will be in touch."
+        return "Request sent. You can follow it under “Your requests” below."
 
-    return _act(booking_id, "guest.requests.submit", send)
+    return _act(booking_id, "guest.requests.submit", send, anchor="requests")

@@ -1,0 +1,32 @@
+"""Reads on work orders: the requests portal users sent, for the back office."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, desc, select
+from sqlalchemy.orm import selectinload
+
+from portal import db
+from portal.properties.models import Unit
+from portal.workorders.models import WorkOrder
+
+
+def requests_query() -> Select:
+    """Every request of the current agency, newest first, with who sent it and where."""
+    return (
+        select(WorkOrder)
+        .options(selectinload(WorkOrder.requester), selectinload(WorkOrder.unit).selectinload(Unit.property))
+        .order_by(desc(WorkOrder.created_at), desc(WorkOrder.id))
+    )
+
+
+def requests_about(*, booking_id: int | None = None, lease_id: int | None = None, person_id: int | None = None,
+                   limit: int = 50) -> list[WorkOrder]:
+    """The requests sent about a booking, a lease, or by a person, newest first."""
+    stmt = requests_query()
+    if booking_id is not None:
+        stmt = stmt.where(WorkOrder.booking_id == booking_id)
+    if lease_id is not None:
+        stmt = stmt.where(WorkOrder.lease_id == lease_id)
+    if person_id is not None:
+        stmt = stmt.where(WorkOrder.requester_id == person_id)
+    return list(db.session.scalars(stmt.limit(limit)))
