@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from automation.models import Task, TaskStatus
-from portal import db, links
+from portal import db, links, stays
 from portal.access.operations import add_window
 from portal.agencies.operations import create_staff
 from portal.documents.models import Document, DocumentKind
@@ -126,6 +126,8 @@ def _world(app):
         today = date.today()
         here = f.booking(a, u, who, arrival=today - timedelta(days=1), departure=today + timedelta(days=3))
         f.booking(a, f.unit(a, name="2B"), who, arrival=today + timedelta(days=1), departure=today + timedelta(days=5))
+        arriving = f.booking(a, f.unit(a, name="3C"), who, arrival=today, departure=today + timedelta(days=2))
+        stays.add_option(arriving, stays.options_for(arriving)[0]["key"])
         here.checked_in_at = here.created_at
         f.charge(a, booking=here, amount="300.00", description="Stay")
         appointment = f.appointment(a, who)
