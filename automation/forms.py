@@ -9,12 +9,8 @@ from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     FieldList,
     FormField,
-    IntegerField,
-    RadioField,
-    SelectField,
     StringField,
     TextAreaField,
 )
@@ -24,8 +20,10 @@ from wtforms.validators import Length, Optional
 from automation.catalogue import OTA_COLLECT, Kind
 from automation.models import Anchor, MailTemplate, OffsetUnit, Solution
 from automation.queries import ANCHOR_LABELS
+from automation.timing import MAX_OFFSET_DAYS
 from portal.bookings.models import Channel, PaymentType
-from portal.manage.forms import ONE_LINE, Form, MultiCheckboxField, options
+from portal.fields import DateField, IntegerField, MultiCheckboxField, RadioField, SelectField
+from portal.manage.forms import ONE_LINE, Form, options
 
 MAX_NOTIFICATIONS = 10
 WITH_BOOKING_FIELDS = ("booking", "review")  # kinds about bookings filter on payment type and channel too
@@ -75,7 +73,9 @@ class SolutionForm(FlaskForm):
                        description="Comma-separated. Only objects with one of these tags (on the booking, unit, "
                                    "owner or guest) qualify; tags include, never exclude.")
     anchor = SelectField("Timing")
-    offset = IntegerField("Days or months", validators=[Optional()], default=0,
+    # The field keeps the number small; the operation checks the offset in days and explains the limit.
+    offset = IntegerField("Days or months", required=False, min=-100 * MAX_OFFSET_DAYS, max=100 * MAX_OFFSET_DAYS,
+                          default=0,
                           description="Negative = before, positive = after, 0 = that day.")
     offset_unit = SelectField("Unit", choices=options([(OffsetUnit.DAYS.value, "days"),
                                                        (OffsetUnit.MONTHS.value, "months (30 days)")]))
@@ -85,7 +85,7 @@ class SolutionForm(FlaskForm):
     validity = RadioField("Valid for", choices=options([("new", "Only those created on or after"),
                                                          ("existing", "Existing ones too")]), default="new")
     valid_from = DateField("From day", validators=[Optional()])
-    minutes_saved = IntegerField("Minutes saved per task", validators=[Optional()],
+    minutes_saved = IntegerField("Minutes saved per task", required=False, min=0, max=600,
                                  description="What doing this by hand would take; the dashboard adds it up.")
 
 

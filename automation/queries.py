@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 from automation.catalogue import CATEGORIES, KINDS
 from automation.models import Anchor, MailTemplate, Notification, OffsetUnit, Solution, Task, TaskStatus
 from portal import db
+from portal.fields import parse_date
 from portal.types import parse_id
 
 REFERENCE = re.compile(r"^\d{8}$")
@@ -97,9 +98,8 @@ class TaskFilters:
         for key, label in (("from", "from"), ("to", "to")):
             raw = (args.get(key) or "").strip()
             if raw:
-                try:
-                    value = date.fromisoformat(raw)
-                except ValueError:
+                value = parse_date(raw)
+                if value is None:
                     f.problems.append(f"The {label} date is not a date (YYYY-MM-DD); it was ignored.")
                     continue
                 setattr(f, "date_from" if key == "from" else "date_to", value)

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask import render_template
+
 from portal.people.models import Person, PortalRole
 
 
@@ -25,3 +27,10 @@ PAGES: dict[tuple[PortalRole, str], PortalPage] = {}
 def register(role: PortalRole, name: str, template: str, context: Callable[[Person], dict[str, Any]]) -> None:
     """Make a portal page viewable as a person from the back office."""
     PAGES[(role, name)] = PortalPage(template, context)
+
+
+def render(role: PortalRole, name: str, person: Person, **extra: Any) -> str:
+    """A registered page for the person: the portal's own GET and *view as* both render through here,
+    so the page can never need something the view-as context lacks."""
+    page = PAGES[(role, name)]
+    return render_template(page.template, **page.context(person), **extra)

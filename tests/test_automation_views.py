@@ -177,7 +177,7 @@ def test_add_and_remove_notification_blocks_then_save_two(app, staff):
     [
         ({"offset": "400"}, "within 365 days"),
         ({"offset": "13", "offset_unit": "months"}, "within 365 days"),
-        ({"offset": "two"}, "Not a valid integer value"),
+        ({"offset": "two"}, "Enter a whole number."),
         ({"at_time": "25:00"}, "HH:MM"),
         ({"at_time": "9.30"}, "HH:MM"),
         ({"anchor": "booked", "offset": "-1"}, "before the booking is made"),

@@ -75,7 +75,7 @@ def test_create_booking_generates_reference_and_shows_it(app, staff_client):
         ({"arrival": ""}, "Enter an arrival date."),
         ({"amount_due": "-5"}, "Must be zero or more."),
         ({"amount_due": "10.005"}, "EUR amounts have 2 decimal places at most."),
-        ({"amount_due": "ten"}, "Not a valid decimal value."),
+        ({"amount_due": "ten"}, "Enter an amount such as 120.50."),
         ({"amount_due": "Infinity"}, "Enter an amount such as 120.50."),
         ({"amount_due": "NaN"}, "Enter an amount such as 120.50."),
         ({"amount_due": "sNaN"}, "Enter an amount such as 120.50."),

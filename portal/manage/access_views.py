@@ -156,12 +156,9 @@ def people_view_as(obj_id: int, role: str, page: str):
     person = people.get(obj_id)
     if role not in {r.value for r in person.active_roles} or (PortalRole(role), page) not in viewas.PAGES:
         abort(404)
-    portal_page = viewas.PAGES[(PortalRole(role), page)]
     g.agency = current_user.agency  # portal URLs on the page carry the agency
     db.session.add(StaffAudit(agency_id=current_user.agency_id, user_id=current_user.id, action="view-as",
                               detail=f"{role} portal, {page}, as person #{person.id}", ip=request.remote_addr))
     db.session.commit()
     pages = sorted((p for (r, p) in viewas.PAGES if r.value == role), key=lambda p: (p != "home", p))
-    context = portal_page.context(person)
-    return render_template(portal_page.template, **context,
-                           view_as={"role": PortalRole(role), "pages": pages})
+    return viewas.render(PortalRole(role), page, person, view_as={"role": PortalRole(role), "pages": pages})

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -14,6 +13,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, or_, select
 
 from portal import db
+from portal.fields import parse_date
 from portal.manage.forms import AmountField
 from portal.operations import FieldError
 from portal.types import ID, parse_id
@@ -34,10 +34,7 @@ class Filter:
         if not raw:
             return None
         if self.kind == "date":
-            try:
-                return date.fromisoformat(raw)
-            except ValueError:
-                return None
+            return parse_date(raw)
         allowed = {str(v) for v, _ in self.choices()} if self.choices else set()
         return raw if raw in allowed else None
 

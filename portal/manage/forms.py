@@ -2,99 +2,51 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from zoneinfo import available_timezones
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
-    DateTimeLocalField,
-    DecimalField,
     EmailField,
-    IntegerField,
     PasswordField,
-    SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     ValidationError,
-    widgets,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Email,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
     Regexp,
-    StopValidation,
 )
 
 from portal.appointments.models import AppointmentStatus
 from portal.bookings.models import BookingStatus, Channel, LeaseStatus, PaymentType
 from portal.documents.models import DocumentKind
-from portal.money import CURRENCIES, fits, precision
+from portal.fields import (
+    AmountField,
+    DateField,
+    DateTimeLocalField,
+    Form,
+    IntegerField,
+    MultiCheckboxField,
+    SelectField,
+    SelectMultipleField,
+    optional_id,
+    options,
+    record_id,
+)
+from portal.money import CURRENCIES
 from portal.money.models import ChargeKind
 from portal.people.models import PortalRole
 
-MAX_AMOUNT = Decimal(10) ** 12
 # For text that becomes an e-mail subject or a page title: a line break there breaks mail.
 ONE_LINE = Regexp(r"\A[^\r\n]*\Z", message="Keep this on one line.")
 
 
-def _strip_nul(value):
-    # PostgreSQL refuses NUL in text; no person means one, so it is dropped, not an error.
-    return value.replace("\x00", "") if isinstance(value, str) else value
-
-
-class Form(FlaskForm):
-    """Base of every back-office form: NUL characters are removed from every text input."""
-
-    class Meta:
-        def bind_field(self, form, unbound_field, options):
-            options["filters"] = [*options.get("filters", ()), _strip_nul]
-            return unbound_field.bind(form=form, **options)
-
-
-def options(pairs) -> list[SelectChoice]:
-    """Select options from (value, label) pairs."""
-    return [SelectChoice(str(value), label) for value, label in pairs]
-
-
-def _choices(enum_cls) -> list[SelectChoice]:
+def _choices(enum_cls) -> list:
     return options((m.value, m.value.replace("-", " ").capitalize()) for m in enum_cls)
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Several choices as checkboxes."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-
-class AmountField(DecimalField):
-    """A money amount: not negative, and no more decimals than the agency's currency has."""
-
-    def __init__(self, label: str, currency: str = "EUR", required: bool = True, **kwargs):
-        validators = [InputRequired() if required else Optional(), NumberRange(min=0, message="Must be zero or more.")]
-        super().__init__(label, validators=validators, places=None, **kwargs)
-        self.currency = currency
-
-    def pre_validate(self, form) -> None:
-        if self.data is None:
-            return
-        if not self.data.is_finite():
-            raise StopValidation("Enter an amount such as 120.50.")
-        if abs(self.data) >= MAX_AMOUNT:
-            raise StopValidation("That amount is too large.")
-        if not fits(self.data, self.currency):
-            n = precision(self.currency)
-            raise ValidationError(
-                f"{self.currency} amounts have {n} decimal place{'s' if n != 1 else ''} at most."
-            )
 
 
 LANGUAGES = [("", "Agency default"), ("en", "English"), ("es", "Español"), ("fr", "Français"),
@@ -114,12 +66,12 @@ class PropertyForm(Form):
 
 
 class UnitForm(Form):
-    property_id = SelectField("Property", coerce=int, validators=[InputRequired()])
+    property_id = SelectField("Property", coerce=record_id)
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    bedrooms = IntegerField("Bedrooms", default=1, validators=[InputRequired(), NumberRange(0, 50)])
-    capacity = IntegerField("Capacity (guests)", default=2, validators=[InputRequired(), NumberRange(1, 100)])
+    bedrooms = IntegerField("Bedrooms", default=1, min=0, max=50)
+    capacity = IntegerField("Capacity (guests)", default=2, min=1, max=100)
     external_id = StringField("External ID", validators=[Optional(), Length(max=120)])
-    owner_ids = SelectMultipleField("Owners", coerce=int, validators=[Optional()])
+    owner_ids = SelectMultipleField("Owners", coerce=record_id)
     access_code = StringField("Door code", description="Shown to guests only while they are checked in",
                               validators=[Optional(), Length(max=60), ONE_LINE])
     wifi_name = StringField("Wi-Fi name", validators=[Optional(), Length(max=100), ONE_LINE])
@@ -138,8 +90,8 @@ class PersonForm(Form):
             Optional(), Length(max=40), Regexp(r"^[0-9+()./ -]+$", message="Digits, spaces and + ( ) - . / only.")
         ],
     )
-    language = SelectField("Language", choices=options(LANGUAGES), validators=[Optional()])
-    roles = MultiCheckboxField("Portal access", choices=_choices(PortalRole), validators=[Optional()])
+    language = SelectField("Language", choices=options(LANGUAGES), default="")
+    roles = MultiCheckboxField("Portal access", choices=_choices(PortalRole))
     tags = StringField("Tags", description="Comma-separated", validators=[Optional(), Length(max=500)])
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
 
@@ -149,14 +101,14 @@ class PersonForm(Form):
 
 
 class LeaseForm(Form):
-    unit_id = SelectField("Unit", coerce=int, validators=[InputRequired()])
-    tenant_id = SelectField("Tenant", coerce=int, validators=[InputRequired()])
+    unit_id = SelectField("Unit", coerce=record_id)
+    tenant_id = SelectField("Tenant", coerce=record_id)
     status = SelectField("Status", choices=_choices(LeaseStatus), coerce=LeaseStatus, default=LeaseStatus.DRAFT)
     start_date = DateField("Start", validators=[InputRequired(message="Enter a start date.")])
     end_date = DateField("End", validators=[Optional()])
     rent = AmountField("Monthly rent")
     deposit = AmountField("Deposit", required=False)
-    rent_day = IntegerField("Rent due on day", default=1, validators=[InputRequired(), NumberRange(1, 28)])
+    rent_day = IntegerField("Rent due on day", default=1, min=1, max=28)
 
     def validate_end_date(self, field) -> None:
         if field.data and self.start_date.data and field.data <= self.start_date.data:
@@ -169,11 +121,11 @@ class BookingForm(Form):
         description="8 digits; leave empty to generate one",
         validators=[Optional(), Regexp(r"^\d{8}$", message="A reference is exactly 8 digits.")],
     )
-    guest_id = SelectField("Guest", coerce=int, validators=[InputRequired()])
-    unit_id = SelectField("Unit", coerce=int, validators=[InputRequired()])
+    guest_id = SelectField("Guest", coerce=record_id)
+    unit_id = SelectField("Unit", coerce=record_id)
     arrival = DateField("Arrival", validators=[InputRequired(message="Enter an arrival date.")])
     departure = DateField("Departure", validators=[InputRequired(message="Enter a departure date.")])
-    adults = IntegerField("Guests", default=2, validators=[InputRequired(), NumberRange(1, 100)])
+    adults = IntegerField("Guests", default=2, min=1, max=100)
     status = SelectField(
         "Status", choices=_choices(BookingStatus), coerce=BookingStatus, default=BookingStatus.CONFIRMED
     )
@@ -202,15 +154,10 @@ class MessageForm(Form):
     body = TextAreaField("Message", validators=[DataRequired(), Length(max=10000)])
 
 
-def optional_id(value):
-    """Coerce a select's value to an id, the empty choice to None."""
-    return int(value) if value not in ("", None, "None") else None
-
-
 class ChargeForm(Form):
     kind = SelectField("Kind", choices=_choices(ChargeKind), coerce=ChargeKind, default=ChargeKind.RENT)
-    lease_id = SelectField("Lease", coerce=optional_id, validators=[Optional()])
-    booking_id = SelectField("Booking", coerce=optional_id, validators=[Optional()])
+    lease_id = SelectField("Lease", coerce=optional_id)
+    booking_id = SelectField("Booking", coerce=optional_id)
     description = StringField("Description", validators=[DataRequired(), Length(max=200), ONE_LINE],
                               description="What the payer sees, e.g. Rent December 2026")
     amount = AmountField("Amount")
@@ -226,22 +173,20 @@ class ChargeForm(Form):
 
 
 class AppointmentForm(Form):
-    person_id = SelectField("With", coerce=int, validators=[InputRequired()])
-    unit_id = SelectField("Unit", coerce=optional_id, validators=[Optional()])
+    person_id = SelectField("With", coerce=record_id)
+    unit_id = SelectField("Unit", coerce=optional_id)
     title = StringField("What", validators=[DataRequired(), Length(max=200), ONE_LINE],
                         description="e.g. Move-in inspection")
     starts_at = DateTimeLocalField("Starts (agency time)", format="%Y-%m-%dT%H:%M",
                                    validators=[InputRequired(message="Enter a date and time.")])
-    duration_minutes = IntegerField(
-        "Duration (minutes)", default=60, validators=[InputRequired(), NumberRange(5, 24 * 60)]
-    )
+    duration_minutes = IntegerField("Duration (minutes)", default=60, min=5, max=24 * 60)
     status = SelectField("Status", choices=_choices(AppointmentStatus), coerce=AppointmentStatus,
                          default=AppointmentStatus.PROPOSED)
     notes = TextAreaField("Notes for the person", validators=[Optional(), Length(max=2000)])
 
 
 class DocumentForm(Form):
-    person_id = SelectField("For", coerce=int, validators=[InputRequired()])
+    person_id = SelectField("For", coerce=record_id)
     kind = SelectField("Kind", choices=_choices(DocumentKind), coerce=DocumentKind, default=DocumentKind.NOTICE)
     title = StringField("Title", validators=[DataRequired(), Length(max=200), ONE_LINE])
     body = TextAreaField("Text", validators=[DataRequired(), Length(max=100_000)])

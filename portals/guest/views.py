@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from portal import access, db, selfservice, stays, viewas
+from portal import access, db, fields, selfservice, stays, viewas
 from portal.bookings.models import Booking, BookingStatus
+from portal.fields import Form, SelectField
 from portal.money.actions import may_pay
 from portal.money.models import ChargeStatus
 from portal.operations import FieldError
 from portal.people.models import Person, PortalRole
+from portal.portal_pages import RequestForm, validated
 from portal.signin import current_person
 from portal.types import ID
 from portal.workorders.operations import submit_request
@@ -18,6 +20,13 @@ from portals.guest import bp
 
 GUEST = PortalRole.GUEST
 PAST_STAYS_SHOWN = 50
+MAX_GUEST_NAMES = 50  # more than any unit sleeps; the operation checks the unit's capacity
+
+
+class OptionForm(Form):
+    """An option or insurance to add to the stay: one of those the agency offers."""
+
+    option = SelectField("Option", invalid_choice_message="Choose one of the options offered.")
 
 
 def my_stays(person: Person) -> tuple[list[Booking], list[Booking]]:
@@ -73,7 +82,7 @@ viewas.register(GUEST, "home", "guest/home.html", home_context)
 @bp.get("/")
 def home():
     """The guest portal's front page."""
-    return render_template("guest/home.html", **home_context(current_person()))
+    return viewas.render(GUEST, "home", current_person())
 
 
 def _booking(booking_id: int) -> Booking:
@@ -138,7 +147,7 @@ def check_out(booking_id: int):
 @bp.post(f"/bookings/<{ID}:booking_id>/guests")
 def guests(booking_id: int):
     """Name the other guests."""
-    names = request.form.getlist("guest_name")
+    names = [n.replace("\x00", "") for n in request.form.getlist("guest_name")[:MAX_GUEST_NAMES]]
     return _act(booking_id, "guest.options.add", lambda b: stays.add_guests(b, names) or "Guests saved.")
 
 
@@ -152,8 +161,13 @@ def _added(booking: Booking, key: str) -> str:
 @bp.post(f"/bookings/<{ID}:booking_id>/options")
 def options(booking_id: int):
     """Add insurance or another option (once): it becomes a charge to pay."""
-    key = request.form.get("option", "")
-    return _act(booking_id, "guest.options.add", lambda b: _added(b, key), anchor="to-pay")
+    form = OptionForm()
+
+    def add(b: Booking) -> str:
+        form.option.choices = fields.options((o["key"], o["name"]) for o in stays.options_for(b))
+        return _added(b, validated(form).option.data)
+
+    return _act(booking_id, "guest.options.add", add, anchor="to-pay")
 
 
 @bp.post(f"/bookings/<{ID}:booking_id>/options/remove")
@@ -167,7 +181,13 @@ def remove_option(booking_id: int):
 @bp.post(f"/bookings/<{ID}:booking_id>/requests")
 def requests(booking_id: int):
     """Ask for a repair or cleaning during the stay."""
-    form = request.form
-    return _act(booking_id, "guest.requests.submit", lambda b: stays.ensure_open(b) or (submit_request(
-        current_person(), b.unit, form.get("kind", ""), form.get("title", ""), form.get("description", ""),
-        booking_id=b.id) and "Request sent. You can follow it under “Your requests” below."), anchor="requests")
+    form = RequestForm()
+
+    def send(b: Booking) -> str:
+        stays.ensure_open(b)
+        validated(form)
+        submit_request(current_person(), b.unit, form.kind.data, form.title.data or "", form.description.data or "",
+                       booking_id=b.id)
+        return "Request sent. You can follow it under “Your requests” below."
+
+    return _act(booking_id, "guest.requests.submit", send, anchor="requests")

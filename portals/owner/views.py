@@ -1,7 +1,5 @@
 """Owner portal pages."""
 
-from flask import render_template
-
 from portal import viewas
 from portal.people.models import PortalRole
 from portal.signin import current_person
@@ -13,4 +11,4 @@ viewas.register(PortalRole.OWNER, "home", "owner/home.html", lambda person: {"pe
 @bp.get("/")
 def home():
     """The owner portal's front page."""
-    return render_template("owner/home.html", person=current_person())
+    return viewas.render(PortalRole.OWNER, "home", current_person())

@@ -1,7 +1,5 @@
 """Tenant portal pages."""
 
-from flask import render_template
-
 from portal import access, portal_pages, selfservice, viewas
 from portal.documents.portal_views import recent_documents
 from portal.money.actions import may_pay
@@ -36,4 +34,4 @@ viewas.register(PortalRole.TENANT, "home", "tenant/home.html", home_context)
 @bp.get("/")
 def home():
     """The tenant portal's front page."""
-    return render_template("tenant/home.html", **home_context(current_person()))
+    return viewas.render(PortalRole.TENANT, "home", current_person())

@@ -1,7 +1,5 @@
 """Vendor portal pages."""
 
-from flask import render_template
-
 from portal import viewas
 from portal.people.models import PortalRole
 from portal.signin import current_person
@@ -13,4 +11,4 @@ viewas.register(PortalRole.VENDOR, "home", "vendor/home.html", lambda person: {"
 @bp.get("/")
 def home():
     """The vendor portal's front page."""
-    return render_template("vendor/home.html", person=current_person())
+    return viewas.render(PortalRole.VENDOR, "home", current_person())

@@ -1,0 +1,209 @@
+"""The one set of form field types: every number and every choice is bounded, so junk is a form error.
+
+Each number field parses only plain ASCII digits (no NaN or Infinity, no "²" or "٣", an amount's
+exponent at most two digits), and checks its range before any validator compares it, so nothing
+downstream can overflow: ints stay within a 32-bit INTEGER column and a domain range, amounts
+within Money = NUMERIC(18, 4), dates within EARLIEST..LATEST.
+Choice fields never take an Optional() validator, which would drop the "not a valid choice" error."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import fields, widgets
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Optional, StopValidation, ValidationError
+
+from portal.money.currency import fits, precision
+
+INT_MIN, INT_MAX = -2_147_483_648, 2_147_483_647  # a 32-bit INTEGER column
+MAX_AMOUNT = Decimal(10) ** 12  # well inside NUMERIC(18, 4): 14 digits before the point
+EARLIEST, LATEST = date(1900, 1, 1), date(2200, 12, 31)  # time-zone arithmetic never leaves datetime's range
+
+_INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_AMOUNT = re.compile(r"[+-]?(?:[0-9]{1,16}(?:\.[0-9]{0,8})?|\.[0-9]{1,8})(?:[eE][+-]?[0-9]{1,2})?", re.ASCII)
+
+
+def _strip_nul(value: Any) -> Any:
+    # PostgreSQL refuses NUL in text; no person means one, so it is dropped, not an error.
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+class Form(FlaskForm):
+    """Base of every form (CSRF from Flask-WTF): NUL characters are removed from every text input."""
+
+    class Meta:
+        def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
+            options["filters"] = [*options.get("filters", ()), _strip_nul]
+            return unbound_field.bind(form=form, **options)
+
+
+def options(pairs: Any) -> list[SelectChoice]:
+    """Select options from (value, label) pairs."""
+    return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+def first_error(form: FlaskForm) -> str:
+    """The first field error of a validated form, for pages that show one message."""
+    return next((errors[0] for errors in form.errors.values() if errors), "Please check what you entered.")
+
+
+def _first(valuelist: list[Any]) -> str | None:
+    raw = valuelist[0] if valuelist else None
+    return raw.strip() if isinstance(raw, str) else None
+
+
+def _presence(required: bool, validators: list[Any] | None) -> list[Any]:
+    return [InputRequired() if required else Optional(), *(validators or [])]
+
+
+class IntegerField(fields.IntegerField):
+    """A whole number from `min` to `max` (both within a 32-bit column)."""
+
+    def __init__(self, label: str | None = None, validators: list[Any] | None = None, *, min: int, max: int,
+                 required: bool = True, **kwargs: Any):
+        if not INT_MIN <= min <= max <= INT_MAX:
+            raise ValueError(f"{min}..{max} does not fit an INTEGER column")
+        render_kw = {"min": min, "max": max, **kwargs.pop("render_kw", {})}
+        super().__init__(label, _presence(required, validators), render_kw=render_kw, **kwargs)
+        self.min, self.max = min, max
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        raw = _first(valuelist)
+        self.data = None
+        if valuelist[0] == "":
+            return  # InputRequired or Optional decides
+        if raw is None or not _INTEGER.fullmatch(raw):
+            raise ValueError("Enter a whole number.")
+        if len(raw.lstrip("+-0")) > 10:  # far out of any range: said so without building a huge int
+            raise ValueError(self._range_message())
+        self.data = int(raw)
+
+    def _range_message(self) -> str:
+        return f"Enter a number between {self.min} and {self.max}."
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data is not None and not self.process_errors and not self.min <= self.data <= self.max:
+            raise StopValidation(self._range_message())
+
+
+class AmountField(fields.DecimalField):
+    """A money amount: plain digits, not negative, below MAX_AMOUNT, no more decimals than the currency has."""
+
+    def __init__(self, label: str | None = None, validators: list[Any] | None = None, *, currency: str = "EUR",
+                 required: bool = True, **kwargs: Any):
+        super().__init__(label, _presence(required, validators), places=None, **kwargs)
+        self.currency = currency
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        raw = _first(valuelist)
+        self.data = None
+        if valuelist[0] == "":
+            return  # InputRequired or Optional decides
+        if raw is None or not _AMOUNT.fullmatch(raw):
+            raise ValueError("Enter an amount such as 120.50.")
+        self.data = Decimal(raw)
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data is None or self.process_errors:
+            return
+        if not self.data.is_finite():
+            raise StopValidation("Enter an amount such as 120.50.")
+        if self.data < 0:
+            raise StopValidation("Must be zero or more.")
+        if self.data >= MAX_AMOUNT:
+            raise StopValidation("That amount is too large.")
+        if not fits(self.data, self.currency):
+            n = precision(self.currency)
+            raise StopValidation(f"{self.currency} amounts have {n} decimal place{'s' if n != 1 else ''} at most.")
+
+
+def parse_date(raw: str | None) -> date | None:
+    """A YYYY-MM-DD date from a query string within EARLIEST..LATEST, or None."""
+    try:
+        day = date.fromisoformat(raw.strip()) if isinstance(raw, str) and len(raw) <= 10 else None
+    except ValueError:
+        return None
+    return day if day is not None and EARLIEST <= day <= LATEST else None
+
+
+class _DateRange:
+    """Dates from EARLIEST to LATEST: beyond them, zone conversions and durations overflow."""
+
+    def pre_validate(self, form: Any) -> None:
+        value = self.data
+        day = value.date() if isinstance(value, datetime) else value
+        if day is not None and not self.process_errors and not EARLIEST <= day <= LATEST:
+            raise StopValidation(f"Enter a date between {EARLIEST.year} and {LATEST.year}.")
+
+
+class DateField(_DateRange, fields.DateField):
+    """A calendar date within EARLIEST..LATEST."""
+
+
+class DateTimeLocalField(_DateRange, fields.DateTimeLocalField):
+    """A local date and time within EARLIEST..LATEST."""
+
+
+def record_id(value: Any) -> int:
+    """A select's value as a record id: plain digits within an id column, else ValueError."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= INT_MAX:
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
+        number = int(value)
+        if 0 < number <= INT_MAX:
+            return number
+    raise ValueError("not an id")
+
+
+def optional_id(value: Any) -> int | None:
+    """A select's value as a record id, the empty choice as None."""
+    return None if value in ("", None, "None") else record_id(value)
+
+
+def _no_optional(validators: list[Any] | None) -> list[Any]:
+    # Optional() clears every error when the input is empty, the "not a valid choice" one too.
+    if any(isinstance(v, Optional) for v in validators or ()):
+        raise TypeError("choice fields check their choices; give the empty value a choice instead of Optional()")
+    return list(validators or ())
+
+
+class SelectField(fields.SelectField):
+    """One of the offered choices; anything else is "Not a valid choice"."""
+
+    def __init__(self, label: str | None = None, validators: list[Any] | None = None, **kwargs: Any):
+        super().__init__(label, _no_optional(validators), **kwargs)
+
+
+class RadioField(fields.RadioField):
+    """One of the offered choices, as radio buttons."""
+
+    def __init__(self, label: str | None = None, validators: list[Any] | None = None, **kwargs: Any):
+        super().__init__(label, _no_optional(validators), **kwargs)
+
+
+class SelectMultipleField(fields.SelectMultipleField):
+    """Any number of the offered choices, each one checked (an empty value is not a choice)."""
+
+    def __init__(self, label: str | None = None, validators: list[Any] | None = None, **kwargs: Any):
+        super().__init__(label, _no_optional(validators), **kwargs)
+
+    def pre_validate(self, form: Any) -> None:
+        super().pre_validate(form)
+        if self.data and len(set(self.data)) != len(self.data):
+            raise ValidationError("Choose each option once.")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as checkboxes."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
