@@ -9,7 +9,7 @@ import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, g, request
@@ -18,6 +18,7 @@ from itsdangerous.encoding import base64_decode, base64_encode
 from sqlalchemy import insert, select, update
 
 from portal import clock, db
+from portal.assets import localtime
 from portal.links.models import ActionLink, LinkEvent
 from portal.people.models import Person
 
@@ -54,6 +55,8 @@ class Action:
     actionable: Callable[[Any], bool] = lambda obj: True  # whether the object is still in a state to act on
     # The authorization engine's say (portal.access): a link never does what its portal may not.
     authorize: Callable[[Any, Person], Any] | None = None
+    ends: Callable[[Any], datetime | None] = lambda obj: None  # a moment past which no link for obj may work
+    context: Callable[[Any], dict[str, Any]] = lambda obj: {}  # more for the action's page (e.g. how one pays)
 
 
 ACTIONS: dict[str, Action] = {}
@@ -105,9 +108,11 @@ def create(
         object_type=type(obj).__name__,
         object_id=obj.id,
         fingerprint=fingerprint(obj),
-        expires_at=clock.now() + (expires_in or spec.lifetime),
+        expires_at=min(filter(None, (clock.now() + (expires_in or spec.lifetime), spec.ends(obj)))),
         created_by=created_by,
     )
+    if link.expires_at <= clock.now():
+        raise ValueError(f"a {action!r} link for {obj!r} would be over before it is sent")
     db.session.add(link)
     db.session.flush()
     return link
@@ -121,12 +126,70 @@ def issue(
 
 
 def link_function(person: Person, created_by: int | None = None) -> Callable[..., str]:
-    """The `link(action, obj)` merge field of templates rendered for `person`."""
+    """The `link(action, obj)` merge field of mail templates rendered for `person`: it gives the
+    link's placeholder, which only the message handed to SMTP carries as a usable URL."""
 
     def link(action: str, obj: Any, **kwargs: Any) -> str:
-        return issue(action, obj, person, created_by=created_by, **kwargs)
+        return placeholder(create(action, obj, person, created_by=created_by, **kwargs))
 
     return link
+
+
+# -- links in mail ----------------------------------------------------------------------
+# The mail log never holds a usable token or code: a stored message names its links by id
+# (useless without the secret key), `expand` puts the real URL and code in only the copy
+# handed to SMTP, and `redact` shows staff what was there without anything they could use.
+
+_PLACEHOLDER = re.compile(r"\{portico-(link|code):([a-z_]+):([A-Za-z0-9_-]{1,32})\}")
+
+
+def placeholder(link: ActionLink) -> str:
+    """What a mail stores where the link's URL goes."""
+    return f"{{portico-link:{link.action}:{link.id}}}"
+
+
+def code_placeholder(link: ActionLink) -> str:
+    """What a mail stores where the link's sign-in code goes."""
+    return f"{{portico-code:{link.action}:{link.id}}}"
+
+
+def _url_for_id(action: str, link_id: str) -> str:
+    signed = _signer(action).dumps({"id": link_id})
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/l/{action}{SEPARATOR}{signed}"
+
+
+def expand(text: str) -> str:
+    """The text with every link placeholder replaced by its URL and every code placeholder by its code."""
+
+    def real(match: re.Match) -> str:
+        kind, action, link_id = match.groups()
+        return _url_for_id(action, link_id) if kind == "link" else derived_code(link_id)
+
+    return _PLACEHOLDER.sub(real, text)
+
+
+LINK_NAMES = {"login": "sign-in link", "pay": "payment link", "appointment": "appointment link"}
+
+
+def redact(text: str, html: bool = False) -> str:
+    """The text as staff may see it: each link and code described, none usable."""
+    found = {m.group(3) for m in _PLACEHOLDER.finditer(text)}
+    expiry = {}
+    if found:
+        rows = db.session.execute(select(ActionLink.id, ActionLink.expires_at).where(ActionLink.id.in_(found)))
+        expiry = {link_id: expires_at for link_id, expires_at in rows}
+
+    def described(match: re.Match) -> str:
+        kind, action, link_id = match.groups()
+        if kind == "code":
+            return "[6-digit code, shown only to the recipient]"
+        when = expiry.get(link_id)
+        until = f", expires {localtime(when)}" if when else ""
+        return f"[one-time {LINK_NAMES.get(action, 'link')}{until}]"
+
+    if html:  # a link's button stays a button, but goes nowhere
+        text = re.sub(r'href="(' + _PLACEHOLDER.pattern + r')"', 'href="#" data-redacted="\\1"', text)
+    return _PLACEHOLDER.sub(described, text)
 
 
 @dataclass
@@ -248,6 +311,13 @@ def audit(link: ActionLink | None, outcome: str, detail: str | None = None) -> N
     )
 
 
+def derived_code(link_id: str) -> str:
+    """A sign-in link's 6-digit code, derived from the secret key and the link's id (never stored)."""
+    key = current_app.config["SECRET_KEYS"][-1].encode()
+    digest = hmac.new(key, f"portico.signin-code:{link_id}".encode(), hashlib.sha256).digest()
+    return f"{int.from_bytes(digest[:8], 'big') % 1_000_000:06d}"
+
+
 def code_digest(link: ActionLink, code: str) -> str:
     """The stored form of a sign-in code: an HMAC bound to its link, never the code itself."""
     key = current_app.config["SECRET_KEYS"][-1].encode()
@@ -255,8 +325,7 @@ def code_digest(link: ActionLink, code: str) -> str:
 
 
 def attach_code(link: ActionLink) -> str:
-    """Give a link a 6-digit code usable instead of it; returns the code (flushes)."""
-    code = f"{secrets.randbelow(1_000_000):06d}"
-    link.code_hash = code_digest(link, code)
+    """Give a link a 6-digit code usable instead of it; returns the code's placeholder (flushes)."""
+    link.code_hash = code_digest(link, derived_code(link.id))
     db.session.flush()
-    return code
+    return code_placeholder(link)
