@@ -57,6 +57,7 @@ class Action:
     authorize: Callable[[Any, Person], Any] | None = None
     ends: Callable[[Any], datetime | None] = lambda obj: None  # a moment past which no link for obj may work
     context: Callable[[Any], dict[str, Any]] = lambda obj: {}  # more for the action's page (e.g. how one pays)
+    settled: Callable[[Any], str | None] = lambda obj: None  # why nothing is left to do (e.g. "paid"), if so
 
 
 ACTIONS: dict[str, Action] = {}

@@ -73,5 +73,7 @@ links.register(
         actionable=lambda charge: charge.status == ChargeStatus.OPEN and charge.balance > 0,
         authorize=lambda charge, person: may_pay(charge, person),
         context=lambda charge: {"method": payment_method()},
+        settled=lambda charge: "This charge has been paid. Nothing more needs doing."
+        if charge.status == ChargeStatus.PAID else None,
     )
 )
