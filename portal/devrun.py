@@ -16,7 +16,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import run_simple
 
 MAILBOX = "/_dev/mail"  # the development mailbox, mounted by this runner only
-STOP_WITHIN = 3.0  # seconds the children get to stop before they are killed
+STOP_WITHIN = 2.0  # seconds the children get to stop before they are killed (Ctrl-C ends all within 5 s)
 
 
 def _instance_path() -> Path:
@@ -114,3 +114,7 @@ def run_everything(host: str, port: int, devservices: ModuleType) -> None:
         for service in reversed(stack):
             service.stop()
         print("Portico stopped.", flush=True)
+    # Stopped as asked, everything reaped: skip the interpreter's own teardown, which (collecting
+    # the whole app's heap) takes seconds on a busy machine and has nothing left to release.
+    sys.stderr.flush()
+    os._exit(0)

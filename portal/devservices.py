@@ -76,7 +76,7 @@ class EmbeddedRedis:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(1.5)
+                self.process.wait(1)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
