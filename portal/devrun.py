@@ -68,7 +68,7 @@ def run_everything(host: str, port: int, devservices: ModuleType) -> None:
             os.environ["REDIS_URL"] = redis.url
         if not os.environ.get("SMTP_URL"):
             smtp_port = 8025 if not devservices.port_in_use(8025) else devservices.free_port()
-            smtp = devservices.LocalSMTP(smtp_port, echo=True).start()
+            smtp = devservices.LocalSMTP(smtp_port, echo=True, store=instance / "mailbox").start()
             stack.append(smtp)
             os.environ["SMTP_URL"] = smtp.url
         if devservices.port_in_use(port):

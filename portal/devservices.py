@@ -94,19 +94,33 @@ def _unix_answers(path: Path) -> bool:
 
 
 class _Inbox:
-    """aiosmtpd handler keeping every received message (and printing a line, if asked)."""
+    """aiosmtpd handler keeping every received message (and printing a line, if asked); with a
+    `store` folder, also as .eml files there, read back at start (the dev mailbox survives restarts)."""
 
-    def __init__(self, echo: bool) -> None:
+    def __init__(self, echo: bool, store: Path | None = None) -> None:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.echo = echo
+        self.store = store
         self.lock = threading.Lock()
+        if store is not None:
+            store.mkdir(parents=True, exist_ok=True)
+            for path in sorted(store.glob("*.eml")):
+                message = message_from_bytes(path.read_bytes(), policy=policy.default)
+                self.messages.append(message)
+                self.envelopes.append((message["X-Envelope-From"] or "", message.get_all("X-Envelope-To") or []))
 
     async def handle_DATA(self, server, session, envelope):
         message = message_from_bytes(envelope.content, policy=policy.default)
         with self.lock:
             self.messages.append(message)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            if self.store is not None:
+                stamped = message_from_bytes(envelope.content, policy=policy.default)
+                stamped["X-Envelope-From"] = envelope.mail_from
+                for rcpt in envelope.rcpt_tos:
+                    stamped["X-Envelope-To"] = rcpt
+                (self.store / f"{len(self.messages):06d}.eml").write_bytes(stamped.as_bytes())
         if self.echo:
             print(f"[smtp] {message['Subject']!s} -> {', '.join(envelope.rcpt_tos)}", flush=True)
         return "250 Message accepted for delivery"
@@ -115,8 +129,8 @@ class _Inbox:
 class LocalSMTP:
     """A real SMTP server (aiosmtpd) on loopback; `messages` holds what it received."""
 
-    def __init__(self, port: int = 0, echo: bool = False) -> None:
-        self.inbox = _Inbox(echo)
+    def __init__(self, port: int = 0, echo: bool = False, store: Path | None = None) -> None:
+        self.inbox = _Inbox(echo, store)
         self.port = port or _free_port()
         self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
 

@@ -133,3 +133,33 @@ def test_the_app_itself_has_no_dev_mailbox(app):
     """Only the dev runner mounts the mailbox beside the app; wsgi.py (gunicorn) serves the app alone."""
     assert app.test_client().get("/_dev/mail/").status_code == 404
     assert not [r for r in app.url_map.iter_rules() if r.rule.startswith("/_dev")]
+
+
+def test_the_dev_mailbox_keeps_mail_across_restarts(tmp_path):
+    import smtplib
+    from email.message import EmailMessage
+
+    from werkzeug.test import Client
+
+    from portal.devservices import LocalSMTP, mailbox_app
+
+    first = LocalSMTP(store=tmp_path).start()
+    try:
+        email = EmailMessage()
+        email["From"], email["To"], email["Subject"] = "a@example.com", "Zoë <b@example.com>", "Grüße"
+        email.set_content("Open https://example.com/l/pay~x.y")
+        with smtplib.SMTP("127.0.0.1", first.port) as s:
+            s.send_message(email, to_addrs=["b@example.com", "hidden@example.com"])
+    finally:
+        first.stop()
+    again = LocalSMTP(store=tmp_path).start()  # a later `portico run`
+    try:
+        client = Client(mailbox_app(again, "/_dev/mail"))
+        listing = client.get("/").get_data(as_text=True)
+        page = client.get("/0").get_data(as_text=True)
+        missing = client.get("/1").status_code
+    finally:
+        again.stop()
+    assert "Grüße" in listing and "Zoë &lt;b@example.com&gt;" in listing
+    assert '<a href="https://example.com/l/pay~x.y"' in page and "hidden@example.com" in page
+    assert missing == 404

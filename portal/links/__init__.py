@@ -183,7 +183,7 @@ def redact(text: str, html: bool = False) -> str:
     def described(match: re.Match) -> str:
         kind, action, link_id = match.groups()
         if kind == "code":
-            return "[6-digit code, shown only to the recipient]"
+            return "••••••" if html else "[6-digit code, shown only to the recipient]"
         when = expiry.get(link_id)
         until = f", expires {localtime(when)}" if when else ""
         return f"[one-time {LINK_NAMES.get(action, 'link')}{until}]"
