@@ -175,3 +175,33 @@ def test_an_appointment_link_expires_when_the_appointment_starts(ctx):
     later = clock.now() + timedelta(days=30)
     far = links.create("appointment", f.appointment(a, who, starts=later.astimezone(a.zone).replace(tzinfo=None)), who)
     assert far.expires_at < later  # the usual week, when the appointment is further away
+
+
+def test_the_migration_scrubs_links_and_codes_logged_before(ctx):
+    import importlib.util
+    from pathlib import Path
+
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
+    import portal
+
+    a = f.agency("alpha")
+    old = mail.send(to="ana@example.com", subject="Your sign-in link",
+                    text="Open http://x.example/l/login~eyJpZCI6IjEifQ.abc-_1 or type 123456",
+                    html='<a href="http://x.example/l/login~eyJpZCI6IjEifQ.abc-_1">Sign in</a> <b>123456</b>')
+    pay = mail.send(to="ana@example.com", subject="Payment due",
+                    text="Pay: https://x.example/l/pay%7Eabc.def (ref 123456)")
+    db.session.flush()
+    path = Path(portal.__file__).parent / "migrations" / "versions" / "0011_mail.py"
+    spec = importlib.util.spec_from_file_location("migration_0011_mail", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with Operations.context(MigrationContext.configure(db.session.connection())):
+        module.upgrade()
+    db.session.expire_all()
+    old, pay = db.session.get(Message, old.id), db.session.get(Message, pay.id)
+    assert "/l/" not in old.text_body + old.html_body and "123456" not in old.text_body + old.html_body
+    assert "[one-time link, removed from the log]" in old.html_body
+    assert pay.text_body == "Pay: [one-time link, removed from the log] (ref 123456)"  # only sign-in codes go
+    assert a.id
