@@ -280,6 +280,7 @@ def init_app(app: Flask) -> None:
     from sqlalchemy import event
 
     app.add_template_filter(readable, "readable_header")
+    app.add_template_filter(lambda text: links.redact(text or ""), "redact_links")  # a logged body, shown
     factory = app.extensions["db.sessionmaker"]
     event.listen(factory, "after_commit", _after_commit)
     event.listen(factory, "after_rollback", _after_rollback)

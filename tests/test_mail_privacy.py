@@ -205,3 +205,40 @@ def test_the_migration_scrubs_links_and_codes_logged_before(ctx):
     assert "[one-time link, removed from the log]" in old.html_body
     assert pay.text_body == "Pay: [one-time link, removed from the log] (ref 123456)"  # only sign-in codes go
     assert a.id
+
+
+def test_a_placeholder_written_by_hand_never_becomes_a_live_link(ctx, app, run_jobs, smtp_server):
+    """Link ids show in the back office (to revoke them): typing one into a mail must give nothing."""
+    a = f.agency("alpha")
+    person = f.person(a, roles=["tenant"])
+    link = links.create("login", person, person)
+    genuine = links.placeholder(link)
+    forged = re.sub(r":[0-9a-f]{20}\}$", ":" + "0" * 20 + "}", genuine)
+    assert forged != genuine
+    mail.send(to="someone@example.com", subject="Hi", text=f"Try {forged} and {{portico-link:login:{link.id}}}")
+    db.session.commit()
+    run_jobs()
+    [email] = smtp_server.messages
+    body = email.get_body(("plain",)).get_content()
+    assert "/l/" not in body and "[invalid link]" in body
+
+
+def test_the_portal_message_list_shows_links_redacted(app, run_jobs):
+    from tests.conftest import signed_in_client
+
+    with app.app_context():
+        a = f.agency("alpha")
+        guest = f.person(a, roles=["guest"])
+        b = f.booking(a, guest=guest)
+        charge = f.charge(a, booking=b, amount="20.00")
+        from portal.links.delivery import send_link
+
+        send_link("pay", charge, guest)
+        db.session.commit()
+        person_id = guest.id
+    run_jobs()  # the portal lists what was sent
+    client = signed_in_client(app, person_id)
+    page = client.get("/alpha/guest/messages")
+    assert page.status_code == 200, page.text
+    assert "Payment due" in page.text and "[one-time payment link, expires" in page.text
+    assert "portico-link" not in page.text and "/l/pay" not in page.text

@@ -86,7 +86,7 @@ def fingerprint(obj: Any) -> str:
 
 def token(link: ActionLink) -> str:
     """The token that goes in the URL."""
-    return f"{link.action}{SEPARATOR}{_signer(link.action).dumps({'id': link.id})}"
+    return _token(link.action, link.id)
 
 
 def url(link: ActionLink) -> str:
@@ -141,30 +141,46 @@ def link_function(person: Person, created_by: int | None = None) -> Callable[...
 # (useless without the secret key), `expand` puts the real URL and code in only the copy
 # handed to SMTP, and `redact` shows staff what was there without anything they could use.
 
-_PLACEHOLDER = re.compile(r"\{portico-(link|code):([a-z_]+):([A-Za-z0-9_-]{1,32})\}")
+_PLACEHOLDER = re.compile(r"\{portico-(link|code):([a-z_]+):([A-Za-z0-9_-]{1,32}):([0-9a-f]{20})\}")
+
+
+def _tag(kind: str, action: str, link_id: str, key: str) -> str:
+    # Placeholders are tagged so that nobody can write one (say, a link id seen in the back
+    # office typed into a template) and have it turned into a live link.
+    message = f"portico.mail-placeholder:{kind}:{action}:{link_id}".encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()[:20]
+
+
+def _placeholder(kind: str, link: ActionLink) -> str:
+    tag = _tag(kind, link.action, link.id, current_app.config["SECRET_KEYS"][-1])
+    return f"{{portico-{kind}:{link.action}:{link.id}:{tag}}}"
 
 
 def placeholder(link: ActionLink) -> str:
     """What a mail stores where the link's URL goes."""
-    return f"{{portico-link:{link.action}:{link.id}}}"
+    return _placeholder("link", link)
 
 
 def code_placeholder(link: ActionLink) -> str:
     """What a mail stores where the link's sign-in code goes."""
-    return f"{{portico-code:{link.action}:{link.id}}}"
+    return _placeholder("code", link)
 
 
-def _url_for_id(action: str, link_id: str) -> str:
-    signed = _signer(action).dumps({"id": link_id})
-    return f"{current_app.config['BASE_URL'].rstrip('/')}/l/{action}{SEPARATOR}{signed}"
+def _token(action: str, link_id: str) -> str:
+    return f"{action}{SEPARATOR}{_signer(action).dumps({'id': link_id})}"
 
 
 def expand(text: str) -> str:
-    """The text with every link placeholder replaced by its URL and every code placeholder by its code."""
+    """The text with every placeholder we made replaced by its link's URL or code."""
+    base = current_app.config["BASE_URL"].rstrip("/")
 
     def real(match: re.Match) -> str:
-        kind, action, link_id = match.groups()
-        return _url_for_id(action, link_id) if kind == "link" else derived_code(link_id)
+        kind, action, link_id, tag = match.groups()
+        genuine = any(hmac.compare_digest(tag, _tag(kind, action, link_id, key))
+                      for key in current_app.config["SECRET_KEYS"])
+        if not genuine or action not in ACTIONS:
+            return "[invalid link]"
+        return f"{base}/l/{_token(action, link_id)}" if kind == "link" else derived_code(link_id)
 
     return _PLACEHOLDER.sub(real, text)
 
@@ -181,7 +197,7 @@ def redact(text: str, html: bool = False) -> str:
         expiry = {link_id: expires_at for link_id, expires_at in rows}
 
     def described(match: re.Match) -> str:
-        kind, action, link_id = match.groups()
+        kind, action, link_id, _ = match.groups()
         if kind == "code":
             return "••••••" if html else "[6-digit code, shown only to the recipient]"
         when = expiry.get(link_id)
