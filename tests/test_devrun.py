@@ -163,3 +163,15 @@ def test_the_dev_mailbox_keeps_mail_across_restarts(tmp_path):
     assert "Grüße" in listing and "Zoë &lt;b@example.com&gt;" in listing
     assert '<a href="https://example.com/l/pay~x.y"' in page and "hidden@example.com" in page
     assert missing == 404
+
+
+def test_tokens_are_redacted_from_gunicorn_and_flask_log_lines(app, caplog):
+    import logging
+
+    token = "pay~eyJpZCI6IkFiQyJ9.SiGnAtUrE_-x"
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("gunicorn.access").info('%(h)s "%(r)s" %(s)s', {"h": "10.0.0.1",
+                                                                         "r": f"GET /l/{token} HTTP/1.1", "s": 200})
+        app.logger.error("Exception on /l/%s [POST]", token.replace("~", "%7E"))
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == ['10.0.0.1 "GET /l/pay~[redacted] HTTP/1.1" 200', "Exception on /l/pay~[redacted] [POST]"]
