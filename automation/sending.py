@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.utils import formataddr
 from typing import Any
 
 from sqlalchemy import select, update
@@ -162,7 +161,7 @@ def _link(action: str, target: Any, recipient: Recipient, about: str) -> str:
         what = "no open charge to pay" if action == "pay" else f"nothing to {action}"
         raise templates.LinkProblem(f"link({action!r}) could not be made: the {about} has {what}")
     try:
-        return links.issue(action, target, recipient.person)
+        return links.placeholder(links.create(action, target, recipient.person))  # made real only for SMTP
     except ValueError:
         raise templates.LinkProblem(f"link({action!r}) could not be made for {who}: it is paid, closed "
                                     "or not theirs") from None
@@ -177,7 +176,7 @@ def _log(task: Task, obj: Any, r: Recipient, part: templates.Rendered, notificat
         about_type=type(obj).__name__.lower(),
         about_id=obj.id,
         sender=notification.sender or mail.default_sender(task.agency_id),
-        to=formataddr((r.name, r.address)) if r.name else r.address,
+        to=mail.address(r.name, r.address),
         cc=", ".join(notification.cc) if cc and notification.cc else None,
         bcc=", ".join(notification.bcc) if cc and notification.bcc else None,
         subject=part.subject,

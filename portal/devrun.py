@@ -6,12 +6,17 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
 
 from flask import Flask
 from sqlalchemy import select
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import run_simple
+
+MAILBOX = "/_dev/mail"  # the development mailbox, mounted by this runner only
+STOP_WITHIN = 2.0  # seconds the children get to stop before they are killed (Ctrl-C ends all within 5 s)
 
 
 def _instance_path() -> Path:
@@ -22,17 +27,40 @@ def _stop_on_sigterm(signum, frame):
     raise KeyboardInterrupt
 
 
+def stop_children(processes: list[subprocess.Popen], within: float = STOP_WITHIN) -> None:
+    """Ask every child to stop at once, kill whoever is still there after `within` seconds, and
+    reap them all (no zombies)."""
+    alive = [p for p in processes if p is not None and p.poll() is None]
+    for p in alive:
+        p.terminate()
+    deadline = time.monotonic() + within
+    for p in alive:
+        try:
+            p.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def serve(app: Flask, smtp=None) -> object:
+    """The WSGI app the development server runs: Portico, plus the local SMTP server's mailbox."""
+    from portal.devservices import mailbox_app
+
+    return DispatcherMiddleware(app, {MAILBOX: mailbox_app(smtp, MAILBOX)}) if smtp is not None else app
+
+
 def run_everything(host: str, port: int, devservices: ModuleType) -> None:
     """Start Redis and SMTP (unless configured), migrate, load the demo, then web + worker."""
     from automation import demo as automation_demo
     from portal import create_app, db, demo, migrate
     from portal.agencies.models import Agency
+    from portal.links import logs
 
     instance = _instance_path()
     instance.mkdir(parents=True, exist_ok=True)
     stack: list = []
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    worker = cron = None
+    worker = cron = smtp = None
     try:
         if not os.environ.get("REDIS_URL"):
             redis = devservices.EmbeddedRedis(instance / "redis.sock", persist=True).start()
@@ -40,7 +68,7 @@ def run_everything(host: str, port: int, devservices: ModuleType) -> None:
             os.environ["REDIS_URL"] = redis.url
         if not os.environ.get("SMTP_URL"):
             smtp_port = 8025 if not devservices.port_in_use(8025) else devservices.free_port()
-            smtp = devservices.LocalSMTP(smtp_port, echo=True).start()
+            smtp = devservices.LocalSMTP(smtp_port, echo=True, store=instance / "mailbox").start()
             stack.append(smtp)
             os.environ["SMTP_URL"] = smtp.url
         if devservices.port_in_use(port):
@@ -66,22 +94,27 @@ def run_everything(host: str, port: int, devservices: ModuleType) -> None:
         print(f"  Back office: {url}/manage/login", flush=True)
         if credentials:
             print(f"  Demo manager: {credentials[0]}  password: {credentials[1]}", flush=True)
-        print(f"  Sent mail:   {url}/manage/mail  (SMTP at {os.environ['SMTP_URL']})", flush=True)
+        if smtp is not None:
+            print(f"  Mailbox:     {url}{MAILBOX}  (development only: the mail as delivered, real links)", flush=True)
+        else:
+            print(f"  Mail goes to {os.environ['SMTP_URL']}", flush=True)
         print(f"  Portals:     {url}/costa-serena/  (sign in with any demo person's e-mail; the link", flush=True)
-        print("               arrives under Sent mail)", flush=True)
+        print("               arrives in the mailbox)", flush=True)
         print("  Press Ctrl-C to stop everything.", flush=True)
         print("=" * 64 + "\n", flush=True)
-        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+        logs.install("werkzeug")  # the access log prints every URL: never a link's token
+        run_simple(host, port, serve(app, smtp), threaded=True, use_reloader=False, use_debugger=False)
     except KeyboardInterrupt:
         pass
     finally:
-        for process in (worker, cron):
-            if process is not None and process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        # A second Ctrl-C (or a SIGTERM) must not cut the clean-up short: it is bounded anyway.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stop_children([worker, cron])
         for service in reversed(stack):
             service.stop()
         print("Portico stopped.", flush=True)
+    # Stopped as asked, everything reaped: skip the interpreter's own teardown, which (collecting
+    # the whole app's heap) takes seconds on a busy machine and has nothing left to release.
+    sys.stderr.flush()
+    os._exit(0)

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
+from jinja2 import Environment, FileSystemLoader
+from markupsafe import Markup, escape
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Request, Response
 
 
 def redis_server_binary() -> str:
@@ -70,9 +76,10 @@ class EmbeddedRedis:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(5)
+                self.process.wait(1)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+                self.process.wait()
         shutil.rmtree(self._dir, ignore_errors=True)
 
 
@@ -87,19 +94,33 @@ def _unix_answers(path: Path) -> bool:
 
 
 class _Inbox:
-    """aiosmtpd handler keeping every received message (and printing a line, if asked)."""
+    """aiosmtpd handler keeping every received message (and printing a line, if asked); with a
+    `store` folder, also as .eml files there, read back at start (the dev mailbox survives restarts)."""
 
-    def __init__(self, echo: bool) -> None:
+    def __init__(self, echo: bool, store: Path | None = None) -> None:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.echo = echo
+        self.store = store
         self.lock = threading.Lock()
+        if store is not None:
+            store.mkdir(parents=True, exist_ok=True)
+            for path in sorted(store.glob("*.eml")):
+                message = message_from_bytes(path.read_bytes(), policy=policy.default)
+                self.messages.append(message)
+                self.envelopes.append((message["X-Envelope-From"] or "", message.get_all("X-Envelope-To") or []))
 
     async def handle_DATA(self, server, session, envelope):
         message = message_from_bytes(envelope.content, policy=policy.default)
         with self.lock:
             self.messages.append(message)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            if self.store is not None:
+                stamped = message_from_bytes(envelope.content, policy=policy.default)
+                stamped["X-Envelope-From"] = envelope.mail_from
+                for rcpt in envelope.rcpt_tos:
+                    stamped["X-Envelope-To"] = rcpt
+                (self.store / f"{len(self.messages):06d}.eml").write_bytes(stamped.as_bytes())
         if self.echo:
             print(f"[smtp] {message['Subject']!s} -> {', '.join(envelope.rcpt_tos)}", flush=True)
         return "250 Message accepted for delivery"
@@ -108,8 +129,8 @@ class _Inbox:
 class LocalSMTP:
     """A real SMTP server (aiosmtpd) on loopback; `messages` holds what it received."""
 
-    def __init__(self, port: int = 0, echo: bool = False) -> None:
-        self.inbox = _Inbox(echo)
+    def __init__(self, port: int = 0, echo: bool = False, store: Path | None = None) -> None:
+        self.inbox = _Inbox(echo, store)
         self.port = port or _free_port()
         self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
 
@@ -134,6 +155,50 @@ class LocalSMTP:
 
     def stop(self) -> None:
         self.controller.stop()
+
+
+# Rendered by the mailbox app alone (Flask never serves it).
+_PAGE = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates" / "dev"), autoescape=True)
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def _linked(text: str) -> Markup:
+    parts, last = [], 0
+    for m in _URL.finditer(text):
+        parts += [escape(text[last:m.start()]), Markup('<a href="{0}" target="_blank">{0}</a>').format(m.group(0))]
+        last = m.end()
+    return Markup("").join([*parts, escape(text[last:])])
+
+
+def _part(message: EmailMessage, kind: str) -> str | None:
+    body = message.get_body((kind,))
+    return body.get_content() if body is not None else None
+
+
+def mailbox_app(smtp: LocalSMTP, root: str = "/_dev/mail") -> Callable:
+    """A WSGI app listing what `smtp` received, each message as delivered (development only:
+    the dev runner mounts it beside Portico; the production app has no such page)."""
+
+    @Request.application
+    def app(request: Request) -> Response:
+        with smtp.inbox.lock:
+            received = list(zip(smtp.inbox.messages, smtp.inbox.envelopes, strict=True))
+        path = request.path.strip("/")
+        context = {"root": root, "message": None, "title": "Received mail"}
+        if not path:
+            context["messages"] = [(i, m) for i, (m, _) in reversed(list(enumerate(received)))]
+        elif path.isdigit() and int(path) < len(received):
+            message, envelope = received[int(path)]
+            text = _part(message, "plain")
+            context.update(message=message, envelope=envelope, title=message["Subject"], html=_part(message, "html"),
+                           text=_linked(text) if text is not None else None)
+        else:
+            raise NotFound()
+        response = Response(_PAGE.get_template("mailbox.html").render(context), content_type="text/html; charset=utf-8")
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return app
 
 
 def _free_port() -> int:

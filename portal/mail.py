@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import smtplib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, getaddresses, make_msgid, parseaddr
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from flask import Flask, current_app
+from flask import Flask, current_app, render_template
+from markupsafe import Markup
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from portal import agencies, db, queue
+from portal import agencies, db, links, queue
+from portal.assets import linkify
 from portal.messages.models import Message, MessageStatus
 from portal.people.models import Person
 from portal.types import utcnow
@@ -74,23 +80,63 @@ def default_sender(agency_id: int) -> str:
     """The agency's name on the configured MAIL_FROM address."""
 
     agency = agencies.get(agency_id)
-    address = parseaddr(current_app.config["MAIL_FROM"])[1]
-    return formataddr((agency.name, address)) if agency else current_app.config["MAIL_FROM"]
+    addr = parseaddr(current_app.config["MAIL_FROM"])[1]
+    return address(agency.name, addr) if agency else current_app.config["MAIL_FROM"]
+
+
+def address(name: str | None, email: str) -> str:
+    """'Marco Müller <marco@example.com>' as people read it; RFC 2047 encoding happens only on the wire."""
+    if not name:
+        return email
+    try:
+        return str(Address(display_name=name, addr_spec=email))
+    except (ValueError, IndexError, HeaderParseError):
+        return formataddr((name, email))
+
+
+def readable(header: str | None) -> str:
+    """A header as people read it: RFC 2047 encoded words (in older rows) decoded."""
+    if not header:
+        return ""
+    try:
+        return str(make_header(decode_header(header)))
+    except (HeaderParseError, LookupError, UnicodeDecodeError):
+        return header
+
+
+_BODY = re.compile(r"<body[^>]*>(.*)</body>", re.IGNORECASE | re.DOTALL)
+
+
+def present(message: Message, for_staff: bool = False) -> tuple[str, str, str]:
+    """Subject, text and HTML as the recipient gets them: the agency's one mail layout around the
+    message, with real links and codes (for SMTP) or with them described, unusable (for staff)."""
+    fill: Callable[[str, bool], str] = links.redact if for_staff else (lambda value, html=False: links.expand(value))
+    agency = agencies.get(message.agency_id)
+    text = fill(message.text_body, False)
+    if message.html_body:
+        inner = message.html_body
+        whole = _BODY.search(inner)  # a complete document: its body goes inside the layout
+        html_inner = Markup(fill(whole.group(1) if whole else inner, True))
+    else:
+        html_inner = Markup('<p style="white-space: pre-wrap">{}</p>').format(linkify(text))
+    context = {"agency": agency, "subject": message.subject}
+    return (fill(message.subject, False), render_template("mail/layout.txt", body=text, **context),
+            render_template("mail/base.html", body=html_inner, **context))
 
 
 def compose(message: Message) -> EmailMessage:
-    """The multipart (text + HTML) e-mail for a logged message."""
+    """The multipart (text + HTML) e-mail for a logged message, its links made real here only."""
+    subject, text, html = present(message)
     email = EmailMessage()
     email["From"] = message.sender
     email["To"] = message.to
     if message.cc:
         email["Cc"] = message.cc
-    email["Subject"] = message.subject
+    email["Subject"] = subject
     email["Message-ID"] = message.message_id
     email["Date"] = formatdate(message.created_at.timestamp(), localtime=False)
-    email.set_content(message.text_body)
-    if message.html_body:
-        email.add_alternative(message.html_body, subtype="html")
+    email.set_content(text)
+    email.add_alternative(html, subtype="html")
     return email
 
 
@@ -233,6 +279,8 @@ def init_app(app: Flask) -> None:
     """Hook mail release to the session's commit and drop it on rollback."""
     from sqlalchemy import event
 
+    app.add_template_filter(readable, "readable_header")
+    app.add_template_filter(lambda text: links.redact(text or ""), "redact_links")  # a logged body, shown
     factory = app.extensions["db.sessionmaker"]
     event.listen(factory, "after_commit", _after_commit)
     event.listen(factory, "after_rollback", _after_rollback)

@@ -103,7 +103,9 @@ def test_guest_pays_a_charge_from_the_emailed_link(app, page, run_jobs, smtp_ser
     expect(page.get_by_text("We received 180.00 EUR for Airport transfer")).to_be_visible()
     page.go_back()
     page.reload()
-    expect(page.get_by_role("heading", name="This link has already been used")).to_be_visible()
+    # A used link for a paid charge says so, and offers no fresh link.
+    expect(page.get_by_text("This charge has been paid.")).to_be_visible()
+    expect(page.get_by_role("button", name="E-mail me a fresh link")).to_have_count(0)
 
     run_jobs()
     [receipt] = smtp_server.messages

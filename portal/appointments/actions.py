@@ -70,6 +70,7 @@ links.register(
         mail="appointment_request",
         template="links/appointment.html",
         actionable=lambda appointment: appointment.status in OPEN_FOR_ANSWER,
+        ends=lambda appointment: appointment.starts_at,  # once it has started, there is nothing to confirm
         authorize=lambda appointment, person: may_answer(appointment, person),
         load=(joinedload(Appointment.unit).joinedload(Unit.property),),
     )

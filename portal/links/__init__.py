@@ -9,7 +9,7 @@ import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, g, request
@@ -18,6 +18,7 @@ from itsdangerous.encoding import base64_decode, base64_encode
 from sqlalchemy import insert, select, update
 
 from portal import clock, db
+from portal.assets import localtime
 from portal.links.models import ActionLink, LinkEvent
 from portal.people.models import Person
 
@@ -54,6 +55,9 @@ class Action:
     actionable: Callable[[Any], bool] = lambda obj: True  # whether the object is still in a state to act on
     # The authorization engine's say (portal.access): a link never does what its portal may not.
     authorize: Callable[[Any, Person], Any] | None = None
+    ends: Callable[[Any], datetime | None] = lambda obj: None  # a moment past which no link for obj may work
+    context: Callable[[Any], dict[str, Any]] = lambda obj: {}  # more for the action's page (e.g. how one pays)
+    settled: Callable[[Any], str | None] = lambda obj: None  # why nothing is left to do (e.g. "paid"), if so
 
 
 ACTIONS: dict[str, Action] = {}
@@ -82,7 +86,7 @@ def fingerprint(obj: Any) -> str:
 
 def token(link: ActionLink) -> str:
     """The token that goes in the URL."""
-    return f"{link.action}{SEPARATOR}{_signer(link.action).dumps({'id': link.id})}"
+    return _token(link.action, link.id)
 
 
 def url(link: ActionLink) -> str:
@@ -105,9 +109,11 @@ def create(
         object_type=type(obj).__name__,
         object_id=obj.id,
         fingerprint=fingerprint(obj),
-        expires_at=clock.now() + (expires_in or spec.lifetime),
+        expires_at=min(filter(None, (clock.now() + (expires_in or spec.lifetime), spec.ends(obj)))),
         created_by=created_by,
     )
+    if link.expires_at <= clock.now():
+        raise ValueError(f"a {action!r} link for {obj!r} would be over before it is sent")
     db.session.add(link)
     db.session.flush()
     return link
@@ -121,12 +127,86 @@ def issue(
 
 
 def link_function(person: Person, created_by: int | None = None) -> Callable[..., str]:
-    """The `link(action, obj)` merge field of templates rendered for `person`."""
+    """The `link(action, obj)` merge field of mail templates rendered for `person`: it gives the
+    link's placeholder, which only the message handed to SMTP carries as a usable URL."""
 
     def link(action: str, obj: Any, **kwargs: Any) -> str:
-        return issue(action, obj, person, created_by=created_by, **kwargs)
+        return placeholder(create(action, obj, person, created_by=created_by, **kwargs))
 
     return link
+
+
+# -- links in mail ----------------------------------------------------------------------
+# The mail log never holds a usable token or code: a stored message names its links by id
+# (useless without the secret key), `expand` puts the real URL and code in only the copy
+# handed to SMTP, and `redact` shows staff what was there without anything they could use.
+
+_PLACEHOLDER = re.compile(r"\{portico-(link|code):([a-z_]+):([A-Za-z0-9_-]{1,32}):([0-9a-f]{20})\}")
+
+
+def _tag(kind: str, action: str, link_id: str, key: str) -> str:
+    # Placeholders are tagged so that nobody can write one (say, a link id seen in the back
+    # office typed into a template) and have it turned into a live link.
+    message = f"portico.mail-placeholder:{kind}:{action}:{link_id}".encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()[:20]
+
+
+def _placeholder(kind: str, link: ActionLink) -> str:
+    tag = _tag(kind, link.action, link.id, current_app.config["SECRET_KEYS"][-1])
+    return f"{{portico-{kind}:{link.action}:{link.id}:{tag}}}"
+
+
+def placeholder(link: ActionLink) -> str:
+    """What a mail stores where the link's URL goes."""
+    return _placeholder("link", link)
+
+
+def code_placeholder(link: ActionLink) -> str:
+    """What a mail stores where the link's sign-in code goes."""
+    return _placeholder("code", link)
+
+
+def _token(action: str, link_id: str) -> str:
+    return f"{action}{SEPARATOR}{_signer(action).dumps({'id': link_id})}"
+
+
+def expand(text: str) -> str:
+    """The text with every placeholder we made replaced by its link's URL or code."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+
+    def real(match: re.Match) -> str:
+        kind, action, link_id, tag = match.groups()
+        genuine = any(hmac.compare_digest(tag, _tag(kind, action, link_id, key))
+                      for key in current_app.config["SECRET_KEYS"])
+        if not genuine or action not in ACTIONS:
+            return "[invalid link]"
+        return f"{base}/l/{_token(action, link_id)}" if kind == "link" else derived_code(link_id)
+
+    return _PLACEHOLDER.sub(real, text)
+
+
+LINK_NAMES = {"login": "sign-in link", "pay": "payment link", "appointment": "appointment link"}
+
+
+def redact(text: str, html: bool = False) -> str:
+    """The text as staff may see it: each link and code described, none usable."""
+    found = {m.group(3) for m in _PLACEHOLDER.finditer(text)}
+    expiry = {}
+    if found:
+        rows = db.session.execute(select(ActionLink.id, ActionLink.expires_at).where(ActionLink.id.in_(found)))
+        expiry = {link_id: expires_at for link_id, expires_at in rows}
+
+    def described(match: re.Match) -> str:
+        kind, action, link_id, _ = match.groups()
+        if kind == "code":
+            return "••••••" if html else "[6-digit code, shown only to the recipient]"
+        when = expiry.get(link_id)
+        until = f", expires {localtime(when)}" if when else ""
+        return f"[one-time {LINK_NAMES.get(action, 'link')}{until}]"
+
+    if html:  # a link's button stays a button, but goes nowhere
+        text = re.sub(r'href="(' + _PLACEHOLDER.pattern + r')"', 'href="#" data-redacted="\\1"', text)
+    return _PLACEHOLDER.sub(described, text)
 
 
 @dataclass
@@ -248,6 +328,13 @@ def audit(link: ActionLink | None, outcome: str, detail: str | None = None) -> N
     )
 
 
+def derived_code(link_id: str) -> str:
+    """A sign-in link's 6-digit code, derived from the secret key and the link's id (never stored)."""
+    key = current_app.config["SECRET_KEYS"][-1].encode()
+    digest = hmac.new(key, f"portico.signin-code:{link_id}".encode(), hashlib.sha256).digest()
+    return f"{int.from_bytes(digest[:8], 'big') % 1_000_000:06d}"
+
+
 def code_digest(link: ActionLink, code: str) -> str:
     """The stored form of a sign-in code: an HMAC bound to its link, never the code itself."""
     key = current_app.config["SECRET_KEYS"][-1].encode()
@@ -255,8 +342,7 @@ def code_digest(link: ActionLink, code: str) -> str:
 
 
 def attach_code(link: ActionLink) -> str:
-    """Give a link a 6-digit code usable instead of it; returns the code (flushes)."""
-    code = f"{secrets.randbelow(1_000_000):06d}"
-    link.code_hash = code_digest(link, code)
+    """Give a link a 6-digit code usable instead of it; returns the code's placeholder (flushes)."""
+    link.code_hash = code_digest(link, derived_code(link.id))
     db.session.flush()
-    return code
+    return code_placeholder(link)

@@ -1,12 +1,14 @@
-"""E-mailing a link: the mail templates get the link's URL and the `link()` merge field."""
+"""E-mailing a link: the mail templates get the link's placeholder (the URL only the SMTP copy
+carries) and the `link()` merge field; a link sent by staff is audited."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template
+from flask import has_request_context, render_template, request
 
-from portal import agencies, links, mail
+from portal import agencies, db, links, mail
+from portal.agencies.models import StaffAudit
 from portal.messages.models import Message
 from portal.people.models import Person
 
@@ -20,12 +22,19 @@ def send_link(action: str, obj: Any, person: Person, created_by: int | None = No
     context = {
         "person": person,
         "obj": obj,
-        "url": links.url(link),
+        "url": links.placeholder(link),
         "code": links.attach_code(link) if spec.with_code else None,
         "expires_at": link.expires_at,
         "agency": agencies.get(person.agency_id),
         "link": links.link_function(person, created_by),
     }
+    if created_by is not None:  # staff acting towards a person's account: the agency can account for it
+        db.session.add(StaffAudit(
+            agency_id=person.agency_id, user_id=created_by, action=f"send-link-{action}",
+            detail=f"{links.LINK_NAMES.get(action, action)} for {type(obj).__name__.lower()} #{obj.id} "
+                   f"to person #{person.id}",
+            ip=request.remote_addr if has_request_context() else None,
+        ))
     return mail.send(
         to=person.email,
         subject=spec.subject(obj),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, Flask, Response, make_response, render_template, request
+from flask import Blueprint, Flask, Response, make_response, render_template, request, url_for
 from sqlalchemy import func, select
 
 from portal import clock, db, links
@@ -29,8 +29,14 @@ def _private(response: Response) -> Response:
 
 
 def _dead(opened: links.Opened, token: str, status: int | None = None) -> Response:
+    settled = None
+    if opened.state in RENEWABLE and opened.link is not None:
+        # A used or expired link for something already done: say so rather than offer a fresh link.
+        spec = links.ACTIONS[opened.link.action]
+        obj = opened.obj or db.session.get(spec.model, opened.link.object_id)
+        settled = spec.settled(obj) if obj is not None else None
     page = render_template("links/dead.html", state=opened.state, link=opened.link, token=token,
-                           reason=opened.reason)
+                           reason=opened.reason, settled=settled)
     return _private(make_response(page, status or DEAD_STATUS[opened.state]))
 
 
@@ -46,6 +52,7 @@ def _confirm_page(opened: links.Opened, token: str, error: str | None = None, st
         form_token=links.form_token(opened.link),
         error=error,
         form=request.form if request.method == "POST" else {},
+        **action.context(opened.obj),
     )
     return _private(make_response(page, status))
 
@@ -102,7 +109,8 @@ def act(token: str):
     db.session.commit()
     if isinstance(result, Response):
         return _private(result)
-    page = render_template("links/done.html", action=action, message=result, link=link)
+    page = render_template("links/done.html", action=action, message=result, link=link,
+                           portal_url=url_for("portals.choose", agency=link.agency.slug))
     return _private(make_response(page, 200))
 
 
@@ -141,7 +149,10 @@ def init_app(app: Flask) -> None:
     # Importing each feature's actions registers them.
     from portal import signin as _signin  # noqa: F401
     from portal.appointments import actions as _appointments  # noqa: F401
+    from portal.links import logs
     from portal.money import actions as _money  # noqa: F401
 
     app.register_blueprint(bp)
+    # Access logs (werkzeug's, gunicorn's) and Flask's own "Exception on /l/<token>" lines.
+    logs.install(*logs.LOGGERS, app.logger.name)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import render_template, request
 from sqlalchemy import desc, select
 
+from portal import mail
 from portal.manage import bp
 from portal.manage.crud import get_scoped, paginate, requested_page
 from portal.messages.models import Message, MessageStatus
@@ -24,6 +25,7 @@ def mail_list():
 
 @bp.get(f"/mail/<{ID}:obj_id>")
 def mail_detail(obj_id: int):
-    """One message as it was sent, with its links clickable."""
+    """One message in the agency's layout, its one-time links and codes described, never usable."""
     message = get_scoped(Message, obj_id)
-    return render_template("manage/mail_detail.html", message=message)
+    subject, text, html = mail.present(message, for_staff=True)
+    return render_template("manage/mail_detail.html", message=message, subject=subject, text=text, html=html)

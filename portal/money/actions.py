@@ -10,6 +10,7 @@ from portal.links.models import ActionLink
 from portal.money.currency import format_money
 from portal.money.models import Charge, ChargeKind, ChargeStatus
 from portal.money.operations import PaymentRefused, parse_amount, pay, set_up_autopay
+from portal.money.providers import get_provider
 from portal.people.models import PortalRole
 
 
@@ -22,6 +23,12 @@ def may_pay(charge: Charge, person) -> access.Decision:
     """The authorization engine's decision on paying this charge in its portal."""
     portal = payer_portal(charge)
     return access.can(person, portal, f"{portal.value}.pay", charge)
+
+
+def payment_method() -> str:
+    """How the configured provider takes money, in the payer's words."""
+    provider = get_provider()
+    return getattr(provider, "label", provider.name)
 
 
 def describe(charge: Charge) -> str:
@@ -65,5 +72,8 @@ links.register(
         template="links/pay.html",
         actionable=lambda charge: charge.status == ChargeStatus.OPEN and charge.balance > 0,
         authorize=lambda charge, person: may_pay(charge, person),
+        context=lambda charge: {"method": payment_method()},
+        settled=lambda charge: "This charge has been paid. Nothing more needs doing."
+        if charge.status == ChargeStatus.PAID else None,
     )
 )

@@ -44,6 +44,7 @@ class BuiltinProvider:
     """Records payments made by other means (bank transfer, cash, terminal) as they are declared."""
 
     name = "builtin"
+    label = "Recorded payment (settled by bank transfer, cash or card terminal; no card is charged here)"
 
     def collect(self, *, amount, currency, description, payer_email, idempotency_key, mandate=None) -> Collected:
         return Collected(reference=f"pt_{secrets.token_hex(12)}")

@@ -1,0 +1,177 @@
+"""`portico run` as a developer runs it, in a real subprocess: its development-only mailbox shows
+the mail as delivered, its access log never prints a link's token, and Ctrl-C stops everything
+(web, worker, scheduler, Redis) within 5 seconds, leaving no process behind (issue 9, items 2, 5, 16)."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from portal.devservices import free_port
+
+LINK = re.compile(r'href="(http://[^"]+/l/(pay~[^"]+))"')
+ENV_NAMES = ("DATABASE_URL", "REDIS_URL", "SMTP_URL", "BASE_URL", "PORTICO_ENV", "SECRET_KEYS")
+
+
+@pytest.fixture(scope="module")
+def instance(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("devrun-instance")
+
+
+def _start(instance: Path, log: Path) -> tuple[subprocess.Popen, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
+    port = free_port()
+    with open(log, "wb") as out:  # a file, not a pipe: the runner never blocks on its own output
+        runner = subprocess.Popen([sys.executable, "-m", "portal.cli", "run", "--port", str(port)],
+                                  env={**env, "PORTICO_INSTANCE": str(instance)}, stdout=out,
+                                  stderr=subprocess.STDOUT, start_new_session=True)  # its own group, like a job
+    deadline = time.monotonic() + 240  # the first start migrates and loads the demo
+    while "Press Ctrl-C" not in log.read_text(errors="replace"):
+        assert runner.poll() is None, log.read_text(errors="replace")
+        assert time.monotonic() < deadline, "portico run did not start"
+        time.sleep(0.2)
+    return runner, f"http://127.0.0.1:{port}"
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _stops_within(runner: subprocess.Popen, children: list[int], seconds: float, log: Path) -> None:
+    started = time.monotonic()
+    try:
+        runner.wait(seconds)
+    except subprocess.TimeoutExpired:
+        os.killpg(runner.pid, signal.SIGKILL)
+        runner.wait()
+        pytest.fail(f"portico run still running {seconds} s after Ctrl-C:\n{log.read_text(errors='replace')[-3000:]}")
+    left = time.monotonic() - started
+    leftovers = [pid for pid in children if _alive(pid)]
+    for pid in leftovers:
+        os.kill(pid, signal.SIGKILL)
+    assert not leftovers, f"processes left behind: {leftovers}"
+    assert left <= seconds
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=20) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_dev_mailbox_shows_real_links_logs_hide_them_and_ctrl_c_stops_all(instance, tmp_path):
+    log = tmp_path / "run.log"
+    runner, url = _start(instance, log)
+    try:
+        children = _children(runner.pid)
+        assert len(children) >= 3  # Redis, the worker and the scheduler
+        # The demo's booking confirmations reach the local SMTP server; its mailbox shows them as delivered.
+        deadline = time.monotonic() + 120
+        while "Booking" not in (listing := _get(f"{url}/_dev/mail/")[1]):
+            assert time.monotonic() < deadline, "no mail reached the development mailbox"
+            time.sleep(0.5)
+        number = re.search(r'href="/_dev/mail/(\d+)">Booking', listing).group(1)
+        status, page = _get(f"{url}/_dev/mail/{number}")
+        assert status == 200
+        full_url, token = LINK.search(page).groups()
+        assert _get(full_url)[0] == 200  # the real, working one-time link
+        assert _get(f"{url}/l/pay~not.real")[0] == 404
+    finally:
+        os.killpg(runner.pid, signal.SIGINT)  # Ctrl-C in a terminal reaches the whole job
+    _stops_within(runner, children, 5, log)
+    output = log.read_text(errors="replace")
+    assert "/l/pay~[redacted]" in output  # the requests were logged...
+    secret = token.split("~", 1)[1]
+    assert secret not in output and "not.real" not in output  # ...without their tokens
+
+
+def test_ctrl_c_stops_a_busy_worker_within_5_seconds(instance, tmp_path):
+    from redis import Redis
+    from rq import Queue
+
+    log = tmp_path / "run.log"
+    runner, _ = _start(instance, log)
+    try:
+        children = _children(runner.pid)
+        queue = Queue("default", connection=Redis(unix_socket_path=str(instance / "redis.sock")))
+        job = queue.enqueue(time.sleep, 60)  # a long job the worker is in the middle of
+        deadline = time.monotonic() + 60
+        while job.get_status(refresh=True) != "started":
+            assert time.monotonic() < deadline, "the worker never started the job"
+            time.sleep(0.2)
+    finally:
+        os.kill(runner.pid, signal.SIGINT)  # the runner alone is told (an IDE's stop button, kill -INT)
+    _stops_within(runner, children, 5, log)
+
+
+def test_the_app_itself_has_no_dev_mailbox(app):
+    """Only the dev runner mounts the mailbox beside the app; wsgi.py (gunicorn) serves the app alone."""
+    assert app.test_client().get("/_dev/mail/").status_code == 404
+    assert not [r for r in app.url_map.iter_rules() if r.rule.startswith("/_dev")]
+
+
+def test_the_dev_mailbox_keeps_mail_across_restarts(tmp_path):
+    import smtplib
+    from email.message import EmailMessage
+
+    from werkzeug.test import Client
+
+    from portal.devservices import LocalSMTP, mailbox_app
+
+    first = LocalSMTP(store=tmp_path).start()
+    try:
+        email = EmailMessage()
+        email["From"], email["To"], email["Subject"] = "a@example.com", "Zoë <b@example.com>", "Grüße"
+        email.set_content("Open https://example.com/l/pay~x.y")
+        with smtplib.SMTP("127.0.0.1", first.port) as s:
+            s.send_message(email, to_addrs=["b@example.com", "hidden@example.com"])
+    finally:
+        first.stop()
+    again = LocalSMTP(store=tmp_path).start()  # a later `portico run`
+    try:
+        client = Client(mailbox_app(again, "/_dev/mail"))
+        listing = client.get("/").get_data(as_text=True)
+        page = client.get("/0").get_data(as_text=True)
+        missing = client.get("/1").status_code
+    finally:
+        again.stop()
+    assert "Grüße" in listing and "Zoë &lt;b@example.com&gt;" in listing
+    assert '<a href="https://example.com/l/pay~x.y"' in page and "hidden@example.com" in page
+    assert missing == 404
+
+
+def test_tokens_are_redacted_from_gunicorn_and_flask_log_lines(app, caplog):
+    import logging
+
+    token = "pay~eyJpZCI6IkFiQyJ9.SiGnAtUrE_-x"
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("gunicorn.access").info('%(h)s "%(r)s" %(s)s', {"h": "10.0.0.1",
+                                                                         "r": f"GET /l/{token} HTTP/1.1", "s": 200})
+        app.logger.error("Exception on /l/%s [POST]", token.replace("~", "%7E"))
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == ['10.0.0.1 "GET /l/pay~[redacted] HTTP/1.1" 200', "Exception on /l/pay~[redacted] [POST]"]
