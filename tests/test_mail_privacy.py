@@ -193,8 +193,8 @@ def test_the_migration_scrubs_links_and_codes_logged_before(ctx):
     pay = mail.send(to="ana@example.com", subject="Payment due",
                     text="Pay: https://x.example/l/pay%7Eabc.def (ref 123456)")
     db.session.flush()
-    path = Path(portal.__file__).parent / "migrations" / "versions" / "0011_mail.py"
-    spec = importlib.util.spec_from_file_location("migration_0011_mail", path)
+    path = Path(portal.__file__).parent / "migrations" / "versions" / "0013_mail_redaction.py"
+    spec = importlib.util.spec_from_file_location("migration_0013_mail", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     with Operations.context(MigrationContext.configure(db.session.connection())):

@@ -1,14 +1,14 @@
 """agency locale: one date format per agency
 
-Revision ID: 0011_polish
-Revises: 0011_portalux
+Revision ID: 0012
+Revises: 0011
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0011_polish'
-down_revision = '0011_portalux'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

@@ -1,15 +1,15 @@
 """mail log: scrub one-time links and sign-in codes from messages logged before they were redacted
 
-Revision ID: 0011_mail
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 """
 import re
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0011_mail'
-down_revision = '0010'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """charge slots: one open balance charge per booking, each option once
 
-Revision ID: 0011_portalux
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-11-29 12:00:00
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 import portal.types
 
-revision = '0011_portalux'
+revision = '0011'
 down_revision = '0010'
 branch_labels = None
 depends_on = None
