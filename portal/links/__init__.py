@@ -17,8 +17,7 @@ from itsdangerous import BadData, URLSafeSerializer, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_decode, base64_encode
 from sqlalchemy import insert, select, update
 
-from portal import clock, db
-from portal.assets import localtime
+from portal import agencies, clock, dates, db
 from portal.links.models import ActionLink, LinkEvent
 from portal.people.models import Person
 
@@ -193,15 +192,16 @@ def redact(text: str, html: bool = False) -> str:
     found = {m.group(3) for m in _PLACEHOLDER.finditer(text)}
     expiry = {}
     if found:
-        rows = db.session.execute(select(ActionLink.id, ActionLink.expires_at).where(ActionLink.id.in_(found)))
-        expiry = {link_id: expires_at for link_id, expires_at in rows}
+        rows = db.session.execute(
+            select(ActionLink.id, ActionLink.expires_at, ActionLink.agency_id).where(ActionLink.id.in_(found)))
+        expiry = {link_id: (expires_at, agencies.get(agency_id)) for link_id, expires_at, agency_id in rows}
 
     def described(match: re.Match) -> str:
         kind, action, link_id, _ = match.groups()
         if kind == "code":
             return "••••••" if html else "[6-digit code, shown only to the recipient]"
-        when = expiry.get(link_id)
-        until = f", expires {localtime(when)}" if when else ""
+        when, agency = expiry.get(link_id, (None, None))
+        until = f", expires {dates.format_moment(when, agency.babel_locale, agency.zone)}" if when else ""
         return f"[one-time {LINK_NAMES.get(action, 'link')}{until}]"
 
     if html:  # a link's button stays a button, but goes nowhere
