@@ -247,8 +247,9 @@ def save_template(template: MailTemplate | None, agency_id: int, data: dict[str,
 
 def _still_fits(template: MailTemplate, fits: tuple[str, ...]) -> str | None:
     """Why a changed template would break a solution that sends it, or None."""
-    for solution in db.session.scalars(select(Solution).join(Notification).where(
-            Notification.template_id == template.id).distinct().order_by(Solution.name)):
+    # An IN subquery, not DISTINCT: PostgreSQL cannot compare the JSON columns DISTINCT would.
+    users = select(Notification.solution_id).where(Notification.template_id == template.id)
+    for solution in db.session.scalars(select(Solution).where(Solution.id.in_(users)).order_by(Solution.name)):
         subject = KINDS[solution.kind].subject.name
         if subject not in fits:
             return (f"text: the solution {solution.name!r} sends this template about "
