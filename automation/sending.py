@@ -141,8 +141,15 @@ def prepare(task: Task) -> Outcome:
             refused.append(str(exc))  # never a mail whose link could not be made
             continue
         first = not outcome.messages
-        outcome.messages.append(_log(task, obj, r, filled, notification, cc=first,
+        personal = bool(part.links)  # this copy carries the recipient's own one-time links
+        outcome.messages.append(_log(task, obj, r, filled, notification, cc=first and not personal,
                                      index=len(already) + len(outcome.messages)))
+        if first and personal:
+            # Cc and Bcc must not receive someone else's live link: each gets a copy with the links described.
+            copy = templates.Rendered(filled.subject, links.redact(filled.html, html=True), links.redact(filled.text))
+            for address in [*notification.cc, *notification.bcc]:
+                outcome.messages.append(_log(task, obj, Recipient(address=address), copy, notification, cc=False,
+                                             index=len(already) + len(outcome.messages)))
     if refused and not outcome.messages:
         outcome.status, outcome.reason = TaskStatus.FAILED, "; ".join(refused)
         return outcome

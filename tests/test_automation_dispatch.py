@@ -49,17 +49,23 @@ def test_a_due_task_is_sent_once_with_its_message_id_and_a_working_link(ctx, run
     _send_now(run_jobs)
     task = _task()
     assert task.status == TaskStatus.SENT and task.sent_at is not None
-    (mail,) = smtp_server.messages
+    mail, *copies = smtp_server.messages
     assert mail["Message-ID"] == task.message_id and mail["Subject"] == f"Balance for {b.reference}"
-    assert mail["To"] == "Ana Guest <ana@example.com>" and mail["Cc"] == "desk@alpha.example" and not mail["Bcc"]
-    assert sorted(smtp_server.inbox.envelopes[0][1]) == ["ana@example.com", "desk@alpha.example",
-                                                          "log@alpha.example"]
+    # The guest's mail carries their own one-time link, so it goes to them alone...
+    assert mail["To"] == "Ana Guest <ana@example.com>" and not mail["Cc"] and not mail["Bcc"]
+    assert smtp_server.inbox.envelopes[0][1] == ["ana@example.com"]
     body = mail.get_body(("plain",)).get_content()
     token = re.search(r"/l/(\S+)", body).group(1)
     assert client.get(f"/l/{token}").status_code == 200  # the one-time pay link works
+    # ...and Cc and Bcc each get a copy in which the link is described, never usable.
+    assert sorted(c["To"] for c in copies) == ["desk@alpha.example", "log@alpha.example"]
+    for copy in copies:
+        for part in ("plain", "html"):
+            content = copy.get_body((part,)).get_content()
+            assert "/l/" not in content and token not in content and "one-time payment link" in content
     dispatcher.dispatch()  # nothing is due any more
     run_jobs()
-    assert len(smtp_server.messages) == 1
+    assert len(smtp_server.messages) == 3
 
 
 def test_conditions_are_checked_again_before_sending(ctx, run_jobs, smtp_server):
