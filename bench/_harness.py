@@ -39,6 +39,9 @@ def scratch():
         "SMTP_URL": f"smtp://127.0.0.1:{free_port()}",  # nothing listens: mail stays queued
         "SECRET_KEYS": "bench-" + "k" * 48,
         "PORTICO_ENV": "production",
+        # Production refuses a plain-http BASE_URL: as behind a TLS proxy, links say https while
+        # the benchmark talks plain HTTP to the process on loopback.
+        "BASE_URL": "https://127.0.0.1:5000",
     }
     try:
         yield env
@@ -51,7 +54,7 @@ def scratch():
 def gunicorn(target: str, env: dict[str, str]):
     """Serve `target` (module:app) with gunicorn; yields its base URL."""
     port = free_port()
-    env = {**env, "BASE_URL": f"http://127.0.0.1:{port}"}
+    env = {**env, "BASE_URL": f"https://127.0.0.1:{port}"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}",
          "--log-level", "warning", target],

@@ -7,16 +7,17 @@ import logging
 import re
 import smtplib
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, getaddresses, make_msgid, parseaddr
+from email.utils import formatdate, getaddresses, make_msgid, parseaddr
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import Flask, current_app, render_template
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -86,12 +87,15 @@ def default_sender(agency_id: int) -> str:
 
 def address(name: str | None, email: str) -> str:
     """'Marco Müller <marco@example.com>' as people read it; RFC 2047 encoding happens only on the wire."""
+    name = " ".join((name or "").split())  # a header holds one line
     if not name:
         return email
-    try:
-        return str(Address(display_name=name, addr_spec=email))
-    except (ValueError, IndexError, HeaderParseError):
-        return formataddr((name, email))
+    if _SPECIALS.search(name):  # quoted as RFC 5322 asks (what email.utils.formataddr does, minus encoding)
+        name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"{name} <{email}>"
+
+
+_SPECIALS = re.compile(r'[][\\()<>@,:;".]')
 
 
 def readable(header: str | None) -> str:
@@ -119,9 +123,36 @@ def present(message: Message, for_staff: bool = False) -> tuple[str, str, str]:
         html_inner = Markup(fill(whole.group(1) if whole else inner, True))
     else:
         html_inner = Markup('<p style="white-space: pre-wrap">{}</p>').format(linkify(text))
-    context = {"agency": agency, "subject": message.subject}
-    return (fill(message.subject, False), render_template("mail/layout.txt", body=text, **context),
-            render_template("mail/base.html", body=html_inner, **context))
+    brand = _Brand(agency.name, agency.primary_color, agency.accent_color,
+                   agency.settings.get("contact_email")) if agency else None
+    text_shell, html_shell = _layout(brand)
+    return (fill(message.subject, False), text_shell.replace(_MARK_BODY, text.rstrip()),
+            html_shell.replace(_MARK_SUBJECT, str(escape(message.subject))).replace(_MARK_BODY, html_inner))
+
+
+_MARK_BODY, _MARK_SUBJECT = "\x00portico-mail-body\x00", "\x00portico-mail-subject\x00"
+
+
+@dataclass(frozen=True)
+class _Brand:
+    """What the mail layout shows of an agency (hashable: the rendered layout is cached by it)."""
+
+    name: str
+    primary_color: str | None
+    accent_color: str | None
+    contact_email: str | None
+
+    @property
+    def settings(self) -> dict[str, str | None]:
+        return {"contact_email": self.contact_email}
+
+
+@lru_cache(maxsize=256)
+def _layout(brand: _Brand | None) -> tuple[str, str]:
+    # Rendered once per branding, with markers where the body goes: a batch of mail renders no template.
+    context = {"agency": brand, "subject": _MARK_SUBJECT}
+    return (render_template("mail/layout.txt", body=_MARK_BODY, **context),
+            render_template("mail/base.html", body=Markup(_MARK_BODY), **context))
 
 
 def compose(message: Message) -> EmailMessage:
