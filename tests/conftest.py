@@ -212,3 +212,31 @@ def signed_in_client(app, person_id: int):
     client = app.test_client()
     press_link(client, token)
     return client
+
+
+def browser_portal_sign_in(app, page, person_id: int) -> None:
+    """Sign a browser page in to the portals as this person, through a real one-time link."""
+    from sqlalchemy import select
+
+    from portal import links
+    from portal.people.models import Person
+
+    with app.app_context():
+        person = db.session.scalar(select(Person).where(Person.id == person_id).execution_options(all_agencies=True))
+        db.scope(db.session, person.agency_id)
+        token = links.token(links.create("login", person, person))
+        db.session.commit()
+    page.goto(f"/l/{token}")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_load_state()
+
+
+def browser_staff_sign_in(page, email: str = "manager@alpha.example") -> None:
+    """Sign a browser page in to the back office with the factories' password."""
+    from tests.factories import PASSWORD
+
+    page.goto("/manage/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/manage/?$"))

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from portal import db
 from tests import factories as f
+from tests.conftest import browser_portal_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -112,21 +113,6 @@ def test_guest_pays_a_charge_from_the_emailed_link(app, page, run_jobs, smtp_ser
     assert receipt["Subject"] == "Receipt: Airport transfer"
 
 
-def _sign_in_page(app, page, person_id):
-    from sqlalchemy import select
-
-    from portal import links
-    from portal.people.models import Person
-
-    with app.app_context():
-        person = db.session.scalar(select(Person).where(Person.id == person_id).execution_options(all_agencies=True))
-        db.scope(db.session, person.agency_id)
-        token = links.token(links.create("login", person, person))
-        db.session.commit()
-    page.goto(f"/l/{token}")
-    page.get_by_role("button", name="Sign in", exact=True).click()
-
-
 def test_tenant_pays_rent_and_e_signs_a_notice(app, page):
     from portal.documents.models import Document, DocumentKind
 
@@ -138,7 +124,7 @@ def test_tenant_pays_rent_and_e_signs_a_notice(app, page):
                                 body="From 1 January the rent is 975.00 EUR.", requires_signature=True))
         db.session.commit()
         tom_id = tom.id
-    _sign_in_page(app, page, tom_id)
+    browser_portal_sign_in(app, page, tom_id)
     expect(page.get_by_role("heading", name="Welcome, Tom Tenant")).to_be_visible()
     page.get_by_role("button", name="Pay").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Pay rent of 950.00 EUR")
@@ -170,7 +156,7 @@ def test_guest_checks_in_and_sees_the_codes(app, page):
         f.booking(a, unit, ana, arrival=today, departure=date.fromordinal(today.toordinal() + 3))
         db.session.commit()
         ana_id = ana.id
-    _sign_in_page(app, page, ana_id)
+    browser_portal_sign_in(app, page, ana_id)
     page.get_by_role("link", name="Seafront · Apartment 2B").click()
     expect(page.get_by_text("4711#")).to_have_count(0)
     page.get_by_role("button", name="Check in").click()
@@ -194,7 +180,7 @@ def test_an_excluded_document_stays_invisible(app, page):
                                 item_id=docs[1].id, person_id=tom.id, effect=ItemEffect.EXCLUDE))
         db.session.commit()
         tom_id, hidden = tom.id, docs[1].id
-    _sign_in_page(app, page, tom_id)
+    browser_portal_sign_in(app, page, tom_id)
     page.get_by_role("link", name="Documents").click()
     expect(page.get_by_role("link", name="House rules")).to_be_visible()
     expect(page.get_by_text("Letter from the attorney")).to_have_count(0)

@@ -9,28 +9,16 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from portal import clock, db, links
+from portal import clock, db
 from portal.access.models import TimeWindow
 from portal.bookings.models import Booking
 from portal.documents.models import Document, DocumentKind
-from portal.people.models import Person
 from tests import factories as f
+from tests.conftest import browser_portal_sign_in, browser_staff_sign_in
 
 pytestmark = pytest.mark.browser
 
 NOON = datetime(2026, 12, 9, 11, 0, tzinfo=UTC)  # Wed 9 Dec, 12:00 in Madrid
-
-
-def portal_sign_in(app, page, person_id: int) -> None:
-    """Sign the browser in to the portals through a real one-time link."""
-    with app.app_context():
-        person = db.session.scalar(select(Person).where(Person.id == person_id).execution_options(all_agencies=True))
-        db.scope(db.session, person.agency_id)
-        token = links.token(links.create("login", person, person))
-        db.session.commit()
-    page.goto(f"/l/{token}")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
 
 
 def _shots(page, name: str) -> None:
@@ -39,14 +27,6 @@ def _shots(page, name: str) -> None:
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=f"/tmp/portalux-{name}-{width}.png", full_page=True)
     page.set_viewport_size({"width": 1280, "height": 900})
-
-
-def staff_sign_in(page) -> None:
-    page.goto("/manage/login")
-    page.get_by_label("E-mail").fill("manager@alpha.example")
-    page.get_by_label("Password").fill(f.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/manage/?"))
 
 
 @pytest.fixture
@@ -70,7 +50,7 @@ def guest_with_history(app):
 def test_the_next_stay_comes_first_with_its_charges_and_requests_past_ones_folded(app, page, guest_with_history):
     ids = guest_with_history
     with clock.frozen_at(NOON):
-        portal_sign_in(app, page, ids["ana"])
+        browser_portal_sign_in(app, page, ids["ana"])
         page.goto("/alpha/guest/")
         current = page.locator("section.stay-current")
         expect(current.get_by_role("heading", name="Your next stay")).to_be_visible()
@@ -116,7 +96,7 @@ def test_a_past_stay_says_something_true_about_check_in(app, page, guest_with_hi
         past_id = db.session.scalar(select(Booking.id).order_by(Booking.arrival).limit(1)
                                     .execution_options(all_agencies=True))
     with clock.frozen_at(NOON):
-        portal_sign_in(app, page, guest_with_history["ana"])
+        browser_portal_sign_in(app, page, guest_with_history["ana"])
         page.goto(f"/alpha/guest/bookings/{past_id}")
         facts = page.locator("dl.facts")
         expect(facts).to_contain_text("not through the portal")
@@ -127,7 +107,7 @@ def test_a_past_stay_says_something_true_about_check_in(app, page, guest_with_hi
 def test_check_in_opens_on_the_arrival_day(app, page, guest_with_history):
     with clock.frozen_at(NOON) as travel:
         travel.advance(hours=13)  # Thu 10 Dec, 01:00 in Madrid
-        portal_sign_in(app, page, guest_with_history["ana"])
+        browser_portal_sign_in(app, page, guest_with_history["ana"])
         page.goto(f"/alpha/guest/bookings/{guest_with_history['next']}")
         page.get_by_role("button", name="Check in").click()
         expect(page.get_by_text("Welcome! You are checked in.")).to_be_visible()
@@ -149,7 +129,7 @@ def tenant(app):
 
 
 def test_a_signed_lease_says_signed_everywhere(app, page, tenant):
-    portal_sign_in(app, page, tenant["tom"])
+    browser_portal_sign_in(app, page, tenant["tom"])
     page.goto("/alpha/tenant/")
     documents = page.locator("section", has=page.get_by_role("heading", name="Documents"))
     expect(documents).to_contain_text("to sign")
@@ -166,7 +146,7 @@ def test_a_signed_lease_says_signed_everywhere(app, page, tenant):
     expect(page.locator("main")).not_to_contain_text("to sign")
     expect(page.locator("li", has_text="Lease agreement")).to_contain_text("signed")
 
-    staff_sign_in(page)
+    browser_staff_sign_in(page)
     page.goto(f"/manage/documents/{tenant['doc']}")
     facts = page.locator("dl.facts")
     expect(facts).to_contain_text("signed by Tom Tenant")
@@ -184,7 +164,7 @@ def test_pay_in_a_payments_off_window_is_disabled_with_when_it_opens(app, page, 
         db.session.add(TimeWindow(agency_id=tenant["agency"], capability="tenant.pay", first_day=5, last_day=20))
         db.session.commit()
     with clock.frozen_at(NOON):
-        portal_sign_in(app, page, tenant["tom"])
+        browser_portal_sign_in(app, page, tenant["tom"])
         page.goto("/alpha/tenant/")
         row = page.locator("#to-pay li", has_text="Rent December 2026")
         expect(row.get_by_role("button", name="Pay")).to_be_disabled()
@@ -213,7 +193,7 @@ def test_pay_in_a_payments_off_window_is_disabled_with_when_it_opens(app, page, 
 
 
 def test_error_pages_keep_the_portal_menu(app, page, tenant):
-    portal_sign_in(app, page, tenant["tom"])
+    browser_portal_sign_in(app, page, tenant["tom"])
     response = page.goto("/alpha/tenant/documents/999999")
     assert response.status == 404
     expect(page.get_by_role("heading", name="We could not find that page")).to_be_visible()
@@ -229,7 +209,7 @@ def test_view_as_shows_buttons_as_the_person_sees_them(app, page, tenant):
         db.session.add(TimeWindow(agency_id=tenant["agency"], capability="tenant.pay", first_day=5, last_day=20))
         db.session.commit()
     with clock.frozen_at(NOON):
-        staff_sign_in(page)
+        browser_staff_sign_in(page)
         page.goto(f"/manage/people/{tenant['tom']}/view-as/tenant/home")
         expect(page.locator(".viewas-banner")).to_contain_text("read-only")
         row = page.locator("#to-pay li", has_text="Rent December 2026")
@@ -242,7 +222,7 @@ def test_staff_see_what_portal_users_did(app, page, guest_with_history, run_jobs
     ids = guest_with_history
     with clock.frozen_at(NOON) as travel:
         travel.advance(hours=13)
-        portal_sign_in(app, page, ids["ana"])
+        browser_portal_sign_in(app, page, ids["ana"])
         page.goto(f"/alpha/guest/bookings/{ids['next']}")
         page.get_by_role("button", name="Check in").click()
         page.get_by_label("Guest 2").fill("Ben Guest")
@@ -268,7 +248,7 @@ def test_staff_see_what_portal_users_did(app, page, guest_with_history, run_jobs
             db.session.commit()
             lease_id, tom_id = lease.id, tom.id
 
-        staff_sign_in(page)
+        browser_staff_sign_in(page)
         page.goto(f"/manage/bookings/{ids['next']}")
         facts = page.locator("dl.facts")
         expect(facts).to_contain_text("checked in 10 Dec 2026, 01:00")

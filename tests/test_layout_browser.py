@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from portal import db
 from portal.agencies.models import StaffRole
 from tests import factories as f
+from tests.conftest import browser_staff_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -48,14 +49,6 @@ def busy_agency(app):
     return a
 
 
-def _sign_in(page) -> None:
-    page.goto("/manage/login")
-    page.get_by_label("E-mail").fill("manager@alpha.example")
-    page.get_by_label("Password").fill(f.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/manage/?$"))
-
-
 def _assert_amounts_whole(page, url: str) -> None:
     page.goto(url)
     amounts = page.evaluate(MONEY_CHECK)
@@ -71,7 +64,7 @@ def _assert_amounts_whole(page, url: str) -> None:
 def test_lists_fit_at_1280_and_no_amount_is_cut(browser, live_server, busy_agency):
     context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    _sign_in(page)
+    browser_staff_sign_in(page)
     for url in ("/manage/bookings", "/manage/charges", "/manage/leases"):
         _assert_amounts_whole(page, url)
         # At 1280 px the lists fit: every amount is fully in view, none behind a scroll edge.
@@ -85,7 +78,7 @@ def test_lists_fit_at_1280_and_no_amount_is_cut(browser, live_server, busy_agenc
 def test_amounts_stay_whole_on_a_phone(browser, live_server, busy_agency):
     context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
     page = context.new_page()
-    _sign_in(page)
+    browser_staff_sign_in(page)
     for url in ("/manage/bookings", "/manage/charges"):
         _assert_amounts_whole(page, url)
         assert all(a["inside"] for a in page.evaluate(MONEY_CHECK)), url
@@ -106,7 +99,7 @@ def _nav_items(page) -> list[dict]:
 def test_back_office_bar_is_one_line_at_1280(browser, live_server, busy_agency):
     context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    _sign_in(page)
+    browser_staff_sign_in(page)
     items = _nav_items(page)
     texts = [i["text"] for i in items]
     assert "Bookings" in texts and "More" in texts and "Sign out" in texts
@@ -125,7 +118,7 @@ def test_back_office_menu_is_compact_on_a_phone_without_javascript(browser, live
     context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844},
                                   java_script_enabled=False)
     page = context.new_page()
-    _sign_in(page)
+    browser_staff_sign_in(page)
     bar = page.locator("header.topbar").bounding_box()["height"]
     assert bar < 80, bar  # one row: the brand and a Menu button, not four lines of links
     expect(page.get_by_role("link", name="Charges")).to_be_hidden()
