@@ -569,3 +569,12 @@ def test_another_agencys_ids_are_404(app, staff):
     with agency_session(app, beta_id) as session:
         assert session.get(Solution, sid).active is True
         assert session.get(Task, task_id).status == TaskStatus.FAILED
+
+
+def test_the_timing_help_reads_right_for_every_kind(staff):
+    """No "A appointment": the help names the kind's objects in the plural."""
+    for path, objects in (("rentals/appointment-confirmation", "Appointments"),
+                          ("customers/extra-services", "Bookings"), ("rentals/workorder-status", "Work orders")):
+        page = staff.get(f"{BASE}/solutions/new/{path}").text
+        assert f"{objects} that arrive after their execution time are sent at the next dispatch." in page, path
+        assert "A appointment" not in page
