@@ -578,3 +578,21 @@ def test_the_timing_help_reads_right_for_every_kind(staff):
         page = staff.get(f"{BASE}/solutions/new/{path}").text
         assert f"{objects} that arrive after their execution time are sent at the next dispatch." in page, path
         assert "A appointment" not in page
+
+
+def test_preview_of_a_template_not_about_bookings_offers_no_booking_to_render_with(app, staff):
+    """An appointment's template is previewed with its own sample values: no booking picker that changes nothing."""
+    with agency_session(app, staff.ids.agency):
+        a = db.session.get(Agency, staff.ids.agency)
+        f.booking(a, guest=f.person(a, "Ana Guest", "ana@example.com"))
+        tpl = f.template(a, name="Appointment", subject="Please confirm: {{ appointment.title }}",
+                         text="Hello {{ recipient.first_name }}: {{ appointment.title }} {{ link('appointment') }}")
+        db.session.commit()
+        tid = tpl.id
+    page = staff.get(f"{BASE}/templates/{tid}/preview")
+    assert page.status_code == 200
+    assert "[appointment.title]" in page.text and "sample values (appointment)" in page.text
+    assert "Ana Guest" not in page.text and 'name="booking" value=""' in page.text
+    assert "Render with" not in page.text
+    booking_tpl = staff.get(f"{BASE}/templates/{staff.ids.template}/preview").text
+    assert "Render with" in booking_tpl and "Ana Guest" in booking_tpl  # a booking's template still offers them
