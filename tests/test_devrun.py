@@ -175,3 +175,24 @@ def test_tokens_are_redacted_from_gunicorn_and_flask_log_lines(app, caplog):
         app.logger.error("Exception on /l/%s [POST]", token.replace("~", "%7E"))
     lines = [r.getMessage() for r in caplog.records]
     assert lines == ['10.0.0.1 "GET /l/pay~[redacted] HTTP/1.1" 200', "Exception on /l/pay~[redacted] [POST]"]
+
+
+def test_the_dev_mailbox_sends_the_security_headers_too(tmp_path):
+    """The mailbox shows real links: its pages get the same headers as Portico's, and framing is refused."""
+    from werkzeug.test import Client
+
+    from portal.devservices import LocalSMTP, mailbox_app
+
+    smtp = LocalSMTP(store=tmp_path).start()
+    try:
+        client = Client(mailbox_app(smtp, "/_dev/mail"))
+        responses = [client.get("/"), client.get("/99")]
+    finally:
+        smtp.stop()
+    assert [r.status_code for r in responses] == [200, 404]
+    for response in responses:
+        csp = response.headers.get("Content-Security-Policy", "")
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+        assert response.headers.get("X-Content-Type-Options") == "nosniff"
+        assert response.headers.get("Referrer-Policy") == "no-referrer"
+        assert response.headers.get("Cache-Control") == "no-store"
