@@ -12,7 +12,7 @@ from sqlalchemy import desc, select
 from automation import forms, operations, planner, queries, stats, templates
 from automation.catalogue import CATEGORIES, KINDS, Kind
 from automation.models import MailTemplate, Solution, Task, TaskStatus
-from automation.subjects import BOOKING
+from automation.subjects import BOOKING, SUBJECTS
 from portal import db, mail
 from portal.bookings.models import Booking
 from portal.manage.crud import get_scoped, paginate, requested_page
@@ -295,7 +295,8 @@ def _render(template: MailTemplate, booking: Booking | None) -> tuple[templates.
         subject_name, source = "booking", f"booking {booking.reference}"
     else:  # not about bookings (an appointment's, say): its own kind's sample values
         subject_name = fits[0] if fits else "booking"
-        context, source = templates.sample(subject_name), f"sample values ({subject_name})"
+        label = SUBJECTS[subject_name].label.lower() if subject_name in SUBJECTS else subject_name
+        context, source = templates.sample(subject_name), f"sample values ({label})"
     try:
         rendered = templates.render(template.subject, template.html_body, template.text_body, context,
                                     templates.LINKS[subject_name])

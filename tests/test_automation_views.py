@@ -596,3 +596,15 @@ def test_preview_of_a_template_not_about_bookings_offers_no_booking_to_render_wi
     assert "Render with" not in page.text
     booking_tpl = staff.get(f"{BASE}/templates/{staff.ids.template}/preview").text
     assert "Render with" in booking_tpl and "Ana Guest" in booking_tpl  # a booking's template still offers them
+
+
+def test_sample_values_are_named_in_plain_words(app, staff):
+    """The preview of a work order's template says "sample values (work order)", not the internal name."""
+    with agency_session(app, staff.ids.agency):
+        a = db.session.get(Agency, staff.ids.agency)
+        tpl = f.template(a, name="Update", subject="Your request {{ work_order.title }}",
+                         text="Hello {{ recipient.first_name }}: {{ work_order.status }}")
+        db.session.commit()
+        tid = tpl.id
+    page = staff.get(f"{BASE}/templates/{tid}/preview").text
+    assert "sample values (work order)" in page and "(workorder)" not in page
