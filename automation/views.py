@@ -12,7 +12,7 @@ from sqlalchemy import desc, select
 from automation import forms, operations, planner, queries, stats, templates
 from automation.catalogue import CATEGORIES, KINDS, Kind
 from automation.models import MailTemplate, Solution, Task, TaskStatus
-from automation.subjects import BOOKING
+from automation.subjects import BOOKING, SUBJECTS
 from portal import db, mail
 from portal.bookings.models import Booking
 from portal.manage.crud import get_scoped, paginate, requested_page
@@ -279,6 +279,12 @@ def _chosen_booking(raw: str | None) -> Booking | None:
     return get_scoped(Booking, booking_id) if booking_id else None
 
 
+def _about_bookings(template: MailTemplate) -> bool:
+    """The template can be rendered with a booking (it needs nothing of another kind)."""
+    fits = templates.subjects_for(template.subject, template.html_body, template.text_body)
+    return not fits or "booking" in fits
+
+
 def _render(template: MailTemplate, booking: Booking | None) -> tuple[templates.Rendered | None, str | None, str]:
     """The template rendered with a real booking (or sample values), links as placeholders."""
     fits = templates.subjects_for(template.subject, template.html_body, template.text_body)
@@ -289,7 +295,8 @@ def _render(template: MailTemplate, booking: Booking | None) -> tuple[templates.
         subject_name, source = "booking", f"booking {booking.reference}"
     else:  # not about bookings (an appointment's, say): its own kind's sample values
         subject_name = fits[0] if fits else "booking"
-        context, source = templates.sample(subject_name), f"sample values ({subject_name})"
+        label = SUBJECTS[subject_name].label.lower() if subject_name in SUBJECTS else subject_name
+        context, source = templates.sample(subject_name), f"sample values ({label})"
     try:
         rendered = templates.render(template.subject, template.html_body, template.text_body, context,
                                     templates.LINKS[subject_name])
@@ -302,8 +309,9 @@ def _render(template: MailTemplate, booking: Booking | None) -> tuple[templates.
 def preview_template(obj_id: int) -> ResponseReturnValue:
     """The template rendered with one of the agency's bookings; nothing is written."""
     template = get_scoped(MailTemplate, obj_id)
-    bookings = _bookings()
-    booking = _chosen_booking(request.args.get("booking"))
+    about_bookings = _about_bookings(template)  # others render with their own kind's sample values
+    bookings = _bookings() if about_bookings else []
+    booking = _chosen_booking(request.args.get("booking")) if about_bookings else None
     if booking is None and request.args.get("booking") != "" and bookings:
         booking = bookings[0]
     rendered, problem, source = _render(template, booking)
@@ -315,11 +323,12 @@ def preview_template(obj_id: int) -> ResponseReturnValue:
 def send_test(obj_id: int) -> ResponseReturnValue:
     """Send the rendered template to the signed-in user."""
     template = get_scoped(MailTemplate, obj_id)
-    booking = _chosen_booking(request.form.get("booking"))
+    booking = _chosen_booking(request.form.get("booking")) if _about_bookings(template) else None
     rendered, problem, source = _render(template, booking)
     if rendered is None:
         flash(f"Nothing was sent: {problem}", "error")
-        return render_template("automation/preview.html", template=template, bookings=_bookings(), booking=booking,
+        bookings = _bookings() if _about_bookings(template) else []
+        return render_template("automation/preview.html", template=template, bookings=bookings, booking=booking,
                                rendered=None, problem=problem, source=source), 422
     mail.send(to=current_user.email, subject=f"[Test] {rendered.subject}"[:500], text=rendered.text or
               rendered.subject, html=rendered.html or None, agency_id=current_user.agency_id)

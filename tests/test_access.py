@@ -276,9 +276,10 @@ def test_one_rule_per_item_and_level(world):
 @pytest.mark.parametrize(
     ("first", "last", "local", "allowed", "says"),
     [
-        (31, 31, datetime(2027, 4, 30, 12), False, "to the end of the month"),  # "the last day" in April
+        # the 31st is "the last day" in April
+        (31, 31, datetime(2027, 4, 30, 12), False, "to the end of each month; available again on 1 May"),
         (31, 31, datetime(2027, 4, 29, 12), True, None),
-        (31, 31, datetime(2027, 2, 28, 12), False, "to the end of the month"),
+        (31, 31, datetime(2027, 2, 28, 12), False, "to the end of each month; available again on 1 March"),
         (10, 28, datetime(2027, 3, 28, 12), False, "to the 28th of each month; available again on 29 March"),
         (10, 28, datetime(2027, 3, 29, 0, 0), True, None),
     ],
@@ -291,6 +292,7 @@ def test_windows_in_short_months_and_their_wording(world, first, last, local, al
     assert decision.allowed is allowed
     if says:
         assert says in decision.reason
+        assert "month of each month" not in decision.reason  # reads as a sentence
 
 
 def test_a_setting_changed_in_the_same_unit_of_work_counts_at_once(world):

@@ -569,3 +569,42 @@ def test_another_agencys_ids_are_404(app, staff):
     with agency_session(app, beta_id) as session:
         assert session.get(Solution, sid).active is True
         assert session.get(Task, task_id).status == TaskStatus.FAILED
+
+
+def test_the_timing_help_reads_right_for_every_kind(staff):
+    """No "A appointment": the help names the kind's objects in the plural."""
+    for path, objects in (("rentals/appointment-confirmation", "Appointments"),
+                          ("customers/extra-services", "Bookings"), ("rentals/workorder-status", "Work orders")):
+        page = staff.get(f"{BASE}/solutions/new/{path}").text
+        assert f"{objects} that arrive after their execution time are sent at the next dispatch." in page, path
+        assert "A appointment" not in page
+
+
+def test_preview_of_a_template_not_about_bookings_offers_no_booking_to_render_with(app, staff):
+    """An appointment's template is previewed with its own sample values: no booking picker that changes nothing."""
+    with agency_session(app, staff.ids.agency):
+        a = db.session.get(Agency, staff.ids.agency)
+        f.booking(a, guest=f.person(a, "Ana Guest", "ana@example.com"))
+        tpl = f.template(a, name="Appointment", subject="Please confirm: {{ appointment.title }}",
+                         text="Hello {{ recipient.first_name }}: {{ appointment.title }} {{ link('appointment') }}")
+        db.session.commit()
+        tid = tpl.id
+    page = staff.get(f"{BASE}/templates/{tid}/preview")
+    assert page.status_code == 200
+    assert "[appointment.title]" in page.text and "sample values (appointment)" in page.text
+    assert "Ana Guest" not in page.text and 'name="booking" value=""' in page.text
+    assert "Render with" not in page.text
+    booking_tpl = staff.get(f"{BASE}/templates/{staff.ids.template}/preview").text
+    assert "Render with" in booking_tpl and "Ana Guest" in booking_tpl  # a booking's template still offers them
+
+
+def test_sample_values_are_named_in_plain_words(app, staff):
+    """The preview of a work order's template says "sample values (work order)", not the internal name."""
+    with agency_session(app, staff.ids.agency):
+        a = db.session.get(Agency, staff.ids.agency)
+        tpl = f.template(a, name="Update", subject="Your request {{ work_order.title }}",
+                         text="Hello {{ recipient.first_name }}: {{ work_order.status }}")
+        db.session.commit()
+        tid = tpl.id
+    page = staff.get(f"{BASE}/templates/{tid}/preview").text
+    assert "sample values (work order)" in page and "(workorder)" not in page

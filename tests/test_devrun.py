@@ -25,13 +25,16 @@ def instance(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("devrun-instance")
 
 
-def _start(instance: Path, log: Path) -> tuple[subprocess.Popen, str]:
+def _start(instance: Path, log: Path, ignoring_sigint: bool = False) -> tuple[subprocess.Popen, str]:
     env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
     port = free_port()
     with open(log, "wb") as out:  # a file, not a pipe: the runner never blocks on its own output
         runner = subprocess.Popen([sys.executable, "-m", "portal.cli", "run", "--port", str(port)],
                                   env={**env, "PORTICO_INSTANCE": str(instance)}, stdout=out,
-                                  stderr=subprocess.STDOUT, start_new_session=True)  # its own group, like a job
+                                  stderr=subprocess.STDOUT, start_new_session=True,  # its own group, like a job
+                                  # `make run &` in a script: the shell starts it with Ctrl-C ignored
+                                  preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+                                  if ignoring_sigint else None)
     deadline = time.monotonic() + 240  # the first start migrates and loads the demo
     while "Press Ctrl-C" not in log.read_text(errors="replace"):
         assert runner.poll() is None, log.read_text(errors="replace")
@@ -175,3 +178,34 @@ def test_tokens_are_redacted_from_gunicorn_and_flask_log_lines(app, caplog):
         app.logger.error("Exception on /l/%s [POST]", token.replace("~", "%7E"))
     lines = [r.getMessage() for r in caplog.records]
     assert lines == ['10.0.0.1 "GET /l/pay~[redacted] HTTP/1.1" 200', "Exception on /l/pay~[redacted] [POST]"]
+
+
+def test_the_dev_mailbox_sends_the_security_headers_too(tmp_path):
+    """The mailbox shows real links: its pages get the same headers as Portico's, and framing is refused."""
+    from werkzeug.test import Client
+
+    from portal.devservices import LocalSMTP, mailbox_app
+
+    smtp = LocalSMTP(store=tmp_path).start()
+    try:
+        client = Client(mailbox_app(smtp, "/_dev/mail"))
+        responses = [client.get("/"), client.get("/99")]
+    finally:
+        smtp.stop()
+    assert [r.status_code for r in responses] == [200, 404]
+    for response in responses:
+        csp = response.headers.get("Content-Security-Policy", "")
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+        assert response.headers.get("X-Content-Type-Options") == "nosniff"
+        assert response.headers.get("Referrer-Policy") == "no-referrer"
+        assert response.headers.get("Cache-Control") == "no-store"
+
+
+def test_ctrl_c_stops_it_even_when_started_in_the_background_of_a_script(instance, tmp_path):
+    """A shell starts `cmd &` with SIGINT ignored; Python then keeps it ignored unless told. `portico run`
+    still stops on SIGINT, instead of serving on with its worker and scheduler dead as zombies."""
+    log = tmp_path / "run.log"
+    runner, _ = _start(instance, log, ignoring_sigint=True)
+    children = _children(runner.pid)
+    os.killpg(runner.pid, signal.SIGINT)
+    _stops_within(runner, children, 5, log)

@@ -213,7 +213,7 @@ def explain(person: Person, role: PortalRole, name: str, item: object | None = N
     closing = [w for w in windows if _window_covers(w, day)]
     if closing:
         w = closing[0]
-        until = "the end of the month" if w.last_day == 31 else f"the {_ordinal(w.last_day)}"
+        until = "the end" if w.last_day == 31 else f"the {_ordinal(w.last_day)}"
         again = _next_open_day(windows, day)
         verdicts.append(Verdict("A4", False, f"{cap.label} is off from the {_ordinal(w.first_day)} to {until} "
                                              f"of each month; available again on "
