@@ -19,17 +19,17 @@ TEMPLATES: dict[str, tuple[str, str, str, str]] = {
         "Booking {{ booking.reference }}: {{ booking.balance }} still to pay",
         "<p>Hello {{ recipient.first_name }},</p><p>Your stay at <b>{{ unit.name }}</b> from {{ booking.arrival }} "
         "has <b>{{ booking.balance }}</b> still to pay.</p><p><a href=\"{{ link('pay') }}\">Pay now in one "
-        "click</a></p><p>{{ agency.name }}</p>",
+        "click</a></p>",
         "Hello {{ recipient.first_name }},\n\nYour stay at {{ unit.name }} from {{ booking.arrival }} has "
-        "{{ booking.balance }} still to pay.\n\nPay in one click: {{ link('pay') }}\n\n{{ agency.name }}",
+        "{{ booking.balance }} still to pay.\n\nPay in one click: {{ link('pay') }}",
     ),
     "auto-confirm": (
         "Booking confirmed",
         "Booking {{ booking.reference }} is confirmed",
         "<p>Hello {{ recipient.first_name }},</p><p>Thank you for your payment: your stay at <b>{{ unit.name }}</b> "
-        "from {{ booking.arrival }} to {{ booking.departure }} is confirmed.</p><p>{{ agency.name }}</p>",
+        "from {{ booking.arrival }} to {{ booking.departure }} is confirmed.</p>",
         "Hello {{ recipient.first_name }},\n\nThank you for your payment: your stay at {{ unit.name }} from "
-        "{{ booking.arrival }} to {{ booking.departure }} is confirmed.\n\n{{ agency.name }}",
+        "{{ booking.arrival }} to {{ booking.departure }} is confirmed.",
     ),
     "extra-services": (
         "Arrival instructions",
@@ -37,12 +37,10 @@ TEMPLATES: dict[str, tuple[str, str, str, str]] = {
         "<p>Hello {{ recipient.first_name }},</p><p>We look forward to welcoming you at <b>{{ unit.name }}</b> "
         "({{ unit.property }}, {{ unit.address }}) on {{ booking.arrival }}. Check-in is from 15:00; your access "
         "codes appear in your guest portal once you check in.</p><p><a href=\"{{ booking.portal_url }}\">Open "
-        "your guest portal</a></p><p>{{ agency.name }}</p>",
+        "your guest portal</a></p>",
         "Hello {{ recipient.first_name }},\n\nWe look forward to welcoming you at {{ unit.name }} "
         "({{ unit.property }}, {{ unit.address }}) on {{ booking.arrival }}. Check-in is from 15:00; your access "
-        "codes appear in your guest portal once you check in.\n\nYour guest portal: {{ booking.portal_url }}\n\n"
-        "{{ agency.name }}",
-    ),
+        "codes appear in your guest portal once you check in.\n\nYour guest portal: {{ booking.portal_url }}"),
     "review-request": (
         "Review request",
         "How was your stay at {{ unit.name }}?",
@@ -55,9 +53,9 @@ TEMPLATES: dict[str, tuple[str, str, str, str]] = {
         "Thanks for your review",
         "Thank you for your review of {{ unit.name }}",
         "<p>Hello {{ recipient.first_name }},</p><p>Thank you for taking the time to review your stay at "
-        "<b>{{ unit.name }}</b> ({{ review.rating }}/5). We hope to welcome you again.</p><p>{{ agency.name }}</p>",
+        "<b>{{ unit.name }}</b> ({{ review.rating }}/5). We hope to welcome you again.</p>",
         "Hello {{ recipient.first_name }},\n\nThank you for taking the time to review your stay at {{ unit.name }} "
-        "({{ review.rating }}/5). We hope to welcome you again.\n\n{{ agency.name }}",
+        "({{ review.rating }}/5). We hope to welcome you again.",
     ),
     "owner-new-booking": (
         "New booking for the owner",
@@ -80,11 +78,10 @@ TEMPLATES: dict[str, tuple[str, str, str, str]] = {
         "Please confirm: {{ appointment.title }} on {{ appointment.starts_at }}",
         "<p>Hello {{ recipient.first_name }},</p><p>We have planned <b>{{ appointment.title }}</b> on "
         "{{ appointment.starts_at }} ({{ appointment.duration_minutes }} minutes). Please confirm it, or ask for "
-        "another time:</p><p><a href=\"{{ link('appointment') }}\">Confirm or ask for another time</a></p>"
-        "<p>{{ agency.name }}</p>",
+        "another time:</p><p><a href=\"{{ link('appointment') }}\">Confirm or ask for another time</a></p>",
         "Hello {{ recipient.first_name }},\n\nWe have planned {{ appointment.title }} on {{ appointment.starts_at }} "
         "({{ appointment.duration_minutes }} minutes). Please confirm it, or ask for another time: "
-        "{{ link('appointment') }}\n\n{{ agency.name }}",
+        "{{ link('appointment') }}",
     ),
     "workorder-status": (
         "Work request update",

@@ -159,6 +159,8 @@ def test_the_arrival_instructions_link_to_the_guests_booking_in_the_portal(app, 
     assert f'href="{url}"' in mail.get_body(("html",)).get_content()
     response = client.get(url.removeprefix(app.config["BASE_URL"]))
     assert response.status_code == 302 and "/alpha/guest/login" in response.headers["Location"]
+    # Signed once, by the mail layout's footer: the default templates carry no sign-off of their own.
+    assert mail.get_body(("plain",)).get_content().count(a.name) == 1
 
 
 # Item 16: dry run and tasks say what, to whom and with which subject
