@@ -22,6 +22,7 @@ from portal.people.models import Person, PortalAccount, PortalRole
 from portal.ratelimit import limited
 
 SESSION_KEY = "portal_session"
+RETURN_KEY = "portal_return_to"  # the page a signed-out person asked for, kept across sign-in
 SLUG = re.compile(r"[a-z0-9-]{1,60}")
 SIGNIN_LIFETIME = timedelta(minutes=10)  # ASVS 6.5.5
 MAX_CODE_ATTEMPTS = 5  # per code
@@ -66,11 +67,23 @@ def bind_agency(bp: Blueprint) -> None:
 
 def start_session(person: Person) -> None:
     """Sign a person in to the portals under a new server-side session (flushes)."""
-    session.clear()  # no fixation: nothing from before sign-in survives
+    return_to = session.get(RETURN_KEY)
+    session.clear()  # no fixation: nothing from before sign-in survives but where the person was going
     token = secrets.token_urlsafe(32)
     db.session.add(PortalSession(token=token, person_id=person.id, agency_id=person.agency_id))
     db.session.flush()
     session[SESSION_KEY] = token
+    if return_to:
+        session[RETURN_KEY] = return_to
+
+
+def after_signin_url(agency_slug: str) -> str:
+    """Where a person goes once signed in: the portal page that sent them to sign in, else their portal."""
+    return_to = session.pop(RETURN_KEY, None)
+    # Our own value from a signed cookie, but still only ever a path under this agency's portals.
+    if isinstance(return_to, str) and return_to.startswith(f"/{agency_slug}/") and "//" not in return_to:
+        return return_to
+    return url_for("portals.choose", agency=agency_slug)
 
 
 def current_person() -> Person | None:
@@ -101,7 +114,7 @@ def end_session() -> None:
 
 def _after_signin(person: Person, link: ActionLink, form) -> object:
     start_session(person)
-    return redirect(url_for("portals.choose", agency=agencies.get(person.agency_id).slug))
+    return redirect(after_signin_url(agencies.get(person.agency_id).slug))
 
 
 links.register(
@@ -201,6 +214,8 @@ def install(bp: Blueprint, role: PortalRole) -> None:
             return None
         person = current_person()
         if person is None:
+            if request.method == "GET":  # e.g. a link in a mail: come back here once signed in
+                session[RETURN_KEY] = request.full_path.rstrip("?")
             return redirect(url_for(f"{bp.name}.login"))
         if role not in person.active_roles:
             abort(404)  # do not reveal another portal's pages to someone without it
@@ -225,7 +240,7 @@ def install(bp: Blueprint, role: PortalRole) -> None:
             person = signin_with_code(form.email.data, form.code.data)
             db.session.commit()
             if person is not None:
-                return redirect(url_for("portals.choose"))
+                return redirect(after_signin_url(g.agency.slug))
             form.code.errors = ["That code is not right, or it has expired. Ask for a new one."]
         return render_template("portal/check_email.html", form=form, role=role, portal=bp.name), 400
 

@@ -196,3 +196,31 @@ def test_known_and_unknown_addresses_cost_the_request_the_same(app, client, peop
         assert mail_queue.count == before + 1
     with app.app_context():
         assert db.session.scalar(select(ActionLink.id).execution_options(all_agencies=True)) is None
+
+
+def test_a_signed_out_person_comes_back_to_the_page_they_asked_for(app, client, people, run_jobs, smtp_server):
+    """A portal link in a mail (say, a booking's page) survives the sign-in, by link or by code."""
+    asked = client.get("/alpha/tenant/documents?tab=all")
+    assert asked.status_code == 302 and asked.headers["Location"].endswith("/alpha/tenant/login")
+    _ask(client, "tom@example.com")
+    _, token, code = _mailed(smtp_server, run_jobs)
+    signed_in = press_link(client, token)
+    assert signed_in.headers["Location"] == "/alpha/tenant/documents?tab=all"
+    assert client.get(signed_in.headers["Location"]).status_code == 200
+    # Only once: the next sign-in lands on the portal itself.
+    other = app.test_client()
+    _ask(other, "tom@example.com")
+    _, _, code = _mailed(smtp_server, run_jobs)
+    page = other.get("/alpha/tenant/login")
+    by_code = other.post("/alpha/tenant/code", data={"csrf_token": csrf_token(page.text), "email": "tom@example.com",
+                                                     "code": code})
+    assert by_code.headers["Location"] == "/alpha/"
+    # By code, after asking for a page.
+    third = app.test_client()
+    third.get("/alpha/tenant/requests")
+    _ask(third, "tom@example.com")
+    _, _, code = _mailed(smtp_server, run_jobs)
+    page = third.get("/alpha/tenant/login")
+    by_code = third.post("/alpha/tenant/code", data={"csrf_token": csrf_token(page.text), "email": "tom@example.com",
+                                                     "code": code})
+    assert by_code.headers["Location"] == "/alpha/tenant/requests"
