@@ -182,3 +182,20 @@ def test_the_migration_gives_older_bookings_a_balance_charge(app, stay):
         assert by_booking[ids[2]] == (ids[3], Decimal("300.00"))  # adopted, not doubled
         assert len(rows) == 3
 
+
+
+def test_the_pay_page_of_a_balance_names_it_and_writes_its_date_once_one_way(app, stay):
+    from portal import links
+
+    with app.app_context():
+        db.scope(db.session, stay["agency"])
+        booking = db.session.get(Booking, stay["booking"])
+        charge = balance_charge(booking)
+        token = links.token(links.create("pay", charge, booking.guest))
+        db.session.commit()
+        due = charge.due_date
+    page = app.test_client().get(f"/l/{token}")
+    assert page.status_code == 200
+    assert "Pay the balance of" in page.text and "Pay fee of" not in page.text
+    long_date = f"{due.day} {due.strftime('%B')} {due.year}"  # '10 December 2026', in the heading and the facts
+    assert page.text.count(long_date) >= 2, page.text

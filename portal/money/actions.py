@@ -8,7 +8,7 @@ from datetime import timedelta
 from portal import access, agencies, dates, db, links
 from portal.links.models import ActionLink
 from portal.money.currency import format_money
-from portal.money.models import Charge, ChargeKind, ChargeStatus
+from portal.money.models import BALANCE, Charge, ChargeKind, ChargeStatus
 from portal.money.operations import PaymentRefused, parse_amount, pay, set_up_autopay
 from portal.money.providers import get_provider
 from portal.people.models import PortalRole
@@ -33,7 +33,10 @@ def payment_method() -> str:
 
 def describe(charge: Charge) -> str:
     """'Pay rent of 1,250.00 EUR due 1 December 2026 for Seafront · Flat 3B'."""
-    what = charge.kind.value if charge.kind != ChargeKind.OPTION else "the option"
+    if charge.slot == BALANCE:
+        what = "the balance"
+    else:
+        what = charge.kind.value if charge.kind != ChargeKind.OPTION else "the option"
     due = dates.format_day(charge.due_date, agencies.get(charge.agency_id).babel_locale, "long")
     return f"Pay {what} of {format_money(charge.balance, charge.currency)} due {due} for {charge.subject}"
 
