@@ -11,7 +11,7 @@ from babel.dates import format_date, format_skeleton, format_time, get_datetime_
 DEFAULT_LOCALE = "en_GB"
 
 # The styles pages ask for; each maps to a locale-aware Babel pattern, never to a strftime string.
-STYLES = ("date", "day", "weekday", "long", "daymonth", "time", "datetime", "weekday_time")
+STYLES = ("date", "day", "weekday", "weekday_short", "long", "daymonth", "time", "datetime", "weekday_time")
 
 
 def locale_for(code: str | None) -> str:
@@ -44,6 +44,8 @@ def format_day(value: date | datetime | None, locale: str, style: str = "weekday
         return format_date(value, "long", locale=locale)
     if style == "daymonth":
         return format_skeleton("MMMd", value, locale=locale)
+    if style == "weekday_short":  # a near day, with its weekday: 'Thu 10 Dec'
+        return format_skeleton("MMMEd", value, locale=locale)
     if style == "day":  # weekday without the year, for near dates: 'Tuesday 1 December'
         return format_skeleton("MMMMEEEEd", value, locale=locale)
     return format_skeleton("yMMMEd", value, locale=locale)

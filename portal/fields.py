@@ -57,6 +57,19 @@ def _first(valuelist: list[Any]) -> str | None:
     return raw.strip() if isinstance(raw, str) else None
 
 
+def _submitted(field: Any, valuelist: list[Any], shape: re.Pattern[str], message: str) -> str | None:
+    """The field's submitted text if it has `shape`; None when nothing was sent (data left unset)."""
+    if not valuelist:
+        return None
+    field.data = None
+    if valuelist[0] == "":
+        return None  # InputRequired or Optional decides
+    raw = _first(valuelist)
+    if raw is None or not shape.fullmatch(raw):
+        raise ValueError(message)
+    return raw
+
+
 def _presence(required: bool, validators: list[Any] | None) -> list[Any]:
     return [InputRequired() if required else Optional(), *(validators or [])]
 
@@ -73,14 +86,9 @@ class IntegerField(fields.IntegerField):
         self.min, self.max = min, max
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        if not valuelist:
+        raw = _submitted(self, valuelist, _INTEGER, "Enter a whole number.")
+        if raw is None:
             return
-        raw = _first(valuelist)
-        self.data = None
-        if valuelist[0] == "":
-            return  # InputRequired or Optional decides
-        if raw is None or not _INTEGER.fullmatch(raw):
-            raise ValueError("Enter a whole number.")
         if len(raw.lstrip("+-0")) > 10:  # far out of any range: said so without building a huge int
             raise ValueError(self._range_message())
         self.data = int(raw)
@@ -102,15 +110,9 @@ class AmountField(fields.DecimalField):
         self.currency = currency
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        if not valuelist:
-            return
-        raw = _first(valuelist)
-        self.data = None
-        if valuelist[0] == "":
-            return  # InputRequired or Optional decides
-        if raw is None or not _AMOUNT.fullmatch(raw):
-            raise ValueError("Enter an amount such as 120.50.")
-        self.data = Decimal(raw)
+        raw = _submitted(self, valuelist, _AMOUNT, "Enter an amount such as 120.50.")
+        if raw is not None:
+            self.data = Decimal(raw)
 
     def pre_validate(self, form: Any) -> None:
         if self.data is None or self.process_errors:

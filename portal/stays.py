@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal import access, agencies, clock, db
+from portal import access, agencies, clock, dates, db
 from portal.bookings.models import Booking, BookingStatus
 from portal.money.models import Charge, ChargeKind, ChargeStatus, option_slot
 from portal.money.operations import cancel_charge, save_charge
@@ -35,11 +35,6 @@ def today_for(booking: Booking) -> datetime:
     return clock.now().astimezone(_zone(booking))
 
 
-def short_date(day: date) -> str:
-    """'Thu 10 Dec': the day a closed action opens."""
-    return f"{day:%a} {day.day} {day:%b}"
-
-
 def _check_in_refusal(booking: Booking) -> str | None:
     local_today = today_for(booking).date()
     if booking.status != BookingStatus.CONFIRMED:
@@ -47,7 +42,8 @@ def _check_in_refusal(booking: Booking) -> str | None:
     if booking.checked_in_at is not None:
         return "You have already checked in."
     if local_today < booking.arrival:
-        return f"Check-in opens on {short_date(booking.arrival)}."
+        opens = dates.format_day(booking.arrival, agencies.get(booking.agency_id).babel_locale, "weekday_short")
+        return f"Check-in opens on {opens}."
     if local_today >= booking.departure:
         return "This stay has ended."
     return None
