@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Flask, current_app, g, jsonify, render_template
+from flask import Flask, current_app, jsonify, render_template
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
@@ -39,7 +39,6 @@ def render_too_many_requests(error: RateLimitExceeded):
     """429: a friendly page (or JSON for the API) that says when to try again, with Retry-After."""
     from portal import db
     from portal.errors import wants_json
-    from portal.signin import current_person
 
     db.session.rollback()
     seconds = retry_after()
@@ -47,9 +46,8 @@ def render_too_many_requests(error: RateLimitExceeded):
         response = jsonify(error="Too Many Requests", reason="Too many attempts from your address.",
                            retry_after=seconds)
     else:
-        person = current_person() if "agency" in g else None
         response = current_app.make_response(
-            render_template("errors/too_many_requests.html", minutes=math.ceil(seconds / 60), person=person)
+            render_template("errors/too_many_requests.html", minutes=math.ceil(seconds / 60))
         )
     response.status_code = 429
     response.headers["Retry-After"] = str(seconds)
