@@ -1,0 +1,264 @@
+"""Delivery heals itself (issue 10), shown with real processes and real failures: gunicorn, `portico
+worker` and `portico cron` on a Redis that is stopped and started again, an SMTP server that goes away
+or is slow, and a worker SIGKILLed mid-delivery. Mail is counted where it arrives, at the SMTP server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parseaddr
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+
+from automation.models import Task
+from portal import clock, db
+from portal.bookings.models import Booking
+from portal.devservices import EmbeddedRedis, free_port
+from portal.messages.models import Message
+from tests import factories as f
+from tests.faults import Browser, Fleet, Sink, pid_of_local_port, process_env
+
+PARKED = datetime(2100, 1, 1, tzinfo=UTC)  # tasks wait here until a test makes them due
+
+# Short periods, so that each outage heals within seconds: the dispatcher's and the mail sweeper's
+# period, the leases after which a killed worker's task or message is taken again, and the retry
+# backoff after a transient SMTP failure.
+FAST = {
+    "DISPATCH_INTERVAL": "1",
+    "TASK_LEASE_SECONDS": "5",
+    "MAIL_SWEEP_INTERVAL": "1",
+    "MAIL_LEASE_SECONDS": "5",
+    "MAIL_RETRY_DELAYS": "1,2",
+    "SIGNIN_RATE_LIMIT": "1000 per minute",
+    "CODE_RATE_LIMIT": "1000 per minute",
+    "RENEW_RATE_LIMIT": "1000 per minute",
+}
+SIGNIN = "Your sign-in link"
+
+
+@dataclass
+class Rig:
+    redis: EmbeddedRedis
+    sink: Sink
+    fleet: Fleet
+    port: int
+
+    def up(self, workers: int) -> str:
+        """gunicorn, `workers` workers and `portico cron`, as deployed; the web base URL."""
+        base = self.fleet.web(self.port)
+        for i in range(workers):
+            self.fleet.start(f"worker{i + 1}", "worker")
+        self.fleet.start("cron", "cron")
+        return base
+
+
+@pytest.fixture
+def rig(app, tmp_path):
+    # A short folder: a unix socket path holds at most 107 bytes, and pytest's tmp_path can be longer.
+    sockets = Path(tempfile.mkdtemp(prefix="portico-faults-"))
+    redis = EmbeddedRedis(sockets / "redis.sock", appendonly=True).start()
+    sink = Sink().start()
+    port = free_port()
+    env = process_env(app, REDIS_URL=redis.url, SMTP_URL=sink.url, BASE_URL=f"http://127.0.0.1:{port}", **FAST)
+    fleet = Fleet(env, tmp_path)
+    try:
+        yield Rig(redis, sink, fleet, port)
+    finally:
+        fleet.stop()
+        sink.stop()
+        redis.stop()
+        shutil.rmtree(sockets, ignore_errors=True)
+
+
+@dataclass
+class Office:
+    tenants: list[str]  # e-mail addresses of people with a tenant portal
+    charges: list[int]  # one open charge per tenant, same order
+    tasks: list[int]  # one parked task per guest
+    stays: list[tuple[str, str]]  # (guest's address, subject) of each task's mail, same order
+
+
+def office(app, tenants: int, guests: int) -> Office:
+    """An agency with a manager, tenants who can sign in (each with a charge to pay), and guests whose
+    booking has a task, parked until a test makes it due."""
+    with app.app_context():
+        a = f.agency("alpha")
+        f.staff(a)
+        f.solution(a, "extra-services", tpl=f.template(a))
+        people = [f.person(a, f"Tina Tenant{i}", f"tina{i}@example.com", roles=["tenant"]) for i in range(tenants)]
+        charges = [f.charge(a, lease=f.lease(a, tenant=p), description=f"Rent {i}").id for i, p in enumerate(people)]
+        bookings = [f.booking(a, guest=f.person(a, f"Gus Guest{i}", f"gus{i}@example.com")) for i in range(guests)]
+        db.session.execute(update(Task).values(due_at=PARKED))
+        tasks = db.session.execute(select(Task.id, Booking.reference, Booking.guest_id)
+                                   .join(Booking, Booking.id == Task.object_id).order_by(Task.id)).all()
+        emails = {b.guest_id: b.guest.email for b in bookings}
+        db.session.commit()
+        return Office([p.email for p in people], charges, [t.id for t in tasks],
+                      [(emails[t.guest_id], f"Your stay {t.reference}") for t in tasks])
+
+
+def make_due(app, task_ids: list[int]) -> None:
+    with app.app_context():
+        db.session.execute(update(Task).where(Task.id.in_(task_ids)).values(due_at=clock.now())
+                           .execution_options(all_agencies=True))
+        db.session.commit()
+
+
+def sign_in(base: str, email: str) -> None:
+    """A tenant asks for a sign-in link: the page says to check their e-mail, as always."""
+    answer = Browser(base).post("/alpha/tenant/login", email=email)
+    assert answer.status == 200 and "Check your e-mail" in answer.text, (answer.status, answer.text[:500])
+
+
+def staff(base: str) -> Browser:
+    browser = Browser(base)
+    answer = browser.post("/manage/login", email="manager@alpha.example", password=f.PASSWORD)
+    assert answer.status == 302, (answer.status, answer.text[:500])
+    return browser
+
+
+def email_payment_link(browser: Browser, charge_id: int) -> None:
+    """Staff press "E-mail a payment link": back to the charge, told it was sent."""
+    answer = browser.post(f"/manage/charges/{charge_id}/send-link", form_page=f"/manage/charges/{charge_id}")
+    assert answer.status == 302 and answer.location.endswith(f"/manage/charges/{charge_id}"), \
+        (answer.status, answer.text[:500])
+    assert "Payment link sent to" in browser.get(f"/manage/charges/{charge_id}").text
+
+
+def arrived(sink: Sink) -> Counter:
+    """How many times each mail reached the SMTP server, by (recipient's address, subject)."""
+    return Counter({(parseaddr(to)[1], subject): n for (to, subject), n in sink.counts().items()})
+
+
+def signin_mail(email: str) -> tuple[str, str]:
+    return (email, SIGNIN)
+
+
+def pay_mail(office: Office, i: int) -> tuple[str, str]:
+    return (office.tenants[i], f"Payment due: Rent {i}")
+
+
+def settled(rig: Rig, expected: set, seconds: float = 60, allow_dead: tuple[str, ...] = ()) -> None:
+    """Wait until every expected mail reached the server, then a few sweeper and dispatch periods
+    more, so that a late copy would have arrived too."""
+    rig.fleet.wait(lambda: expected <= set(arrived(rig.sink)), seconds,
+                   f"every mail to arrive; missing {sorted(expected - set(arrived(rig.sink)))}", allow_dead)
+    time.sleep(4)
+
+
+def test_redis_stopped_and_restarted_loses_no_mail_and_answers_every_request(app, rig):
+    """Sign-in requests, a staff payment link and due tasks while Redis is down: every page answers
+    as usual, and once Redis is back every mail arrives once, with no process restarted by hand."""
+    o = office(app, tenants=5, guests=4)
+    base = rig.up(workers=2)
+    manager = staff(base)
+    # Everything works before the outage.
+    sign_in(base, o.tenants[0])
+    email_payment_link(manager, o.charges[0])
+    make_due(app, o.tasks[:1])
+    before = {signin_mail(o.tenants[0]), pay_mail(o, 0), o.stays[0]}
+    settled(rig, before)
+
+    rig.redis.halt()
+    for email in o.tenants[1:4]:
+        sign_in(base, email)
+    for i in (1, 2):
+        email_payment_link(manager, o.charges[i])
+    make_due(app, o.tasks[1:])
+    time.sleep(6)  # several dispatch and sweep periods meet the outage
+    assert rig.fleet.dead() == [], rig.fleet.tail()
+    rig.redis.start()
+    sign_in(base, o.tenants[4])
+
+    expected = before | {signin_mail(e) for e in o.tenants[1:]} | {pay_mail(o, 1), pay_mail(o, 2)} | set(o.stays)
+    settled(rig, expected)
+    assert arrived(rig.sink) == Counter({mail: 1 for mail in expected})
+    assert rig.fleet.dead() == []
+
+
+def test_smtp_server_down_mail_and_tasks_are_retried_and_delivered_once(app, rig):
+    """Portal mail and due tasks meet a stopped SMTP server, are retried, and arrive once after it returns."""
+    o = office(app, tenants=3, guests=3)
+    base = rig.up(workers=1)
+    manager = staff(base)
+    rig.sink.stop()
+    for email in o.tenants:
+        sign_in(base, email)
+    for i in (0, 1):
+        email_payment_link(manager, o.charges[i])
+    make_due(app, o.tasks)
+
+    def tried() -> bool:  # each mail has met the closed port at least once (the database says so)
+        with app.app_context():
+            messages = db.session.scalars(select(Message.attempts).execution_options(all_agencies=True)).all()
+            tasks = db.session.scalar(select(func.count(Task.id)).where(Task.id.in_(o.tasks), Task.attempts >= 1)
+                                      .execution_options(all_agencies=True))
+        return len(messages) >= len(o.tenants) + 2 + len(o.tasks) and min(messages) >= 1 and tasks == len(o.tasks)
+
+    rig.fleet.wait(tried, 60, "every mail to be tried while the SMTP server is down")
+    assert rig.sink.messages == []
+    rig.sink.start()
+
+    expected = {signin_mail(e) for e in o.tenants} | {pay_mail(o, 0), pay_mail(o, 1)} | set(o.stays)
+    settled(rig, expected)
+    assert arrived(rig.sink) == Counter({mail: 1 for mail in expected})
+    assert rig.fleet.dead() == []
+
+
+def test_a_worker_killed_mid_delivery_costs_at_most_one_copy_with_the_same_message_id(app, rig):
+    """With a slow SMTP server, the worker that is waiting for the server's answer is SIGKILLed, once
+    during a payment link, once during a sign-in mail and once in a batch of tasks; a new worker takes
+    its place as a supervisor would. Every mail arrives; each kill costs at most one copy, and the copy
+    carries the first one's Message-ID, so the receiver drops it."""
+    o = office(app, tenants=3, guests=4)
+    base = rig.up(workers=2)
+    manager = staff(base)
+    rig.sink.inbox.delay = 0.5
+    kills: list[tuple[str, str]] = []  # (subject, Message-ID) of the mail being delivered at each kill
+    target: dict[str, object] = {}
+
+    def on_data(port: int, message) -> None:
+        subject = str(message["Subject"])
+        if target.get("prefix") and subject.startswith(target["prefix"]):
+            target["seen"] = target.get("seen", 0) + 1
+            if target["seen"] == target["at"]:
+                pid = pid_of_local_port(port, [p.pid for n, p in rig.fleet.procs.items() if n.startswith("worker")])
+                if pid is not None:
+                    os.kill(pid, signal.SIGKILL)
+                    kills.append((subject, str(message["Message-ID"])))
+
+    rig.sink.inbox.on_data = on_data
+    replacements = 0
+
+    def kill_during(prefix: str, at: int, act, expected: set) -> None:
+        nonlocal replacements
+        target.update(prefix=prefix, at=at, seen=0)
+        act()
+        rig.fleet.wait(lambda: len(kills) > replacements, 60, f"a worker to be killed while sending {prefix!r}",
+                       allow_dead=tuple(rig.fleet.procs))
+        target.clear()
+        replacements += 1
+        rig.fleet.start(f"worker-after-kill-{replacements}", "worker")  # systemd's Restart=always
+        settled(rig, expected, allow_dead=tuple(n for n in rig.fleet.procs if n.startswith("worker")))
+
+    pays = {pay_mail(o, i) for i in range(3)}
+    kill_during("Payment due", 2, lambda: [email_payment_link(manager, c) for c in o.charges], pays)
+    signins = {signin_mail(e) for e in o.tenants}
+    kill_during(SIGNIN, 2, lambda: [sign_in(base, e) for e in o.tenants], pays | signins)
+    kill_during("Your stay", 2, lambda: make_due(app, o.tasks), pays | signins | set(o.stays))
+
+    assert len(kills) == 3
+    got = {(parseaddr(to)[1], subject): ids for (to, subject), ids in rig.sink.by_mail().items()}
+    assert set(got) == pays | signins | set(o.stays)
+    for mail, ids in got.items():
+        assert len(set(ids)) == 1, f"{mail} arrived under different Message-IDs: {ids}"
+        assert len(ids) <= 2, f"{mail} arrived {len(ids)} times"
+    assert sum(len(ids) - 1 for ids in got.values()) <= len(kills)
