@@ -14,10 +14,14 @@ Each figure is a ratio to (or a time against) a baseline measured in the same ru
    SMTP sink when it accepts message BENCH_KILL_AT (525: in the middle of a 50-task batch), a fresh
    worker is started; seconds from the kill until every task is 'sent' (target <= 60 s) and the number
    of duplicate messages the sink received.
+5. BENCH_OUTAGE_TASKS (2,000) tasks due now, cron + BENCH_SEND_WORKERS workers on a Redis with appendonly
+   persistence, as in production; when the sink has accepted half of them, Redis is stopped for
+   BENCH_OUTAGE_SECONDS (10) s and started again on the same socket, nobody touching the processes:
+   seconds from Redis's return to the sink's last acceptance (target <= 15 s), and duplicates (target 0).
 
 SQLite in a scratch folder unless DATABASE_URL is set (PostgreSQL works too). Other knobs: BENCH_DELAY_WORKERS (2),
 BENCH_STALL_SECONDS (120: give up, printing the processes' logs, when no task is sent for that long).
-Run: .venv/bin/python bench/automation.py      (BENCH_ONLY=2,4 runs some figures only;
+Run: .venv/bin/python bench/automation.py      (BENCH_ONLY=2,5 runs some figures only;
      BENCH_BOOKINGS=10000 for a quick run; BENCH_LOGS=/some/dir keeps the workers' and cron's logs)
 """
 
@@ -44,7 +48,7 @@ from pathlib import Path
 
 from _harness import ROOT, scratch
 
-from portal.devservices import LocalSMTP, _Inbox  # the harness put ROOT on sys.path
+from portal.devservices import EmbeddedRedis, LocalSMTP, _Inbox  # the harness put ROOT on sys.path
 
 BOOKINGS = int(os.environ.get("BENCH_BOOKINGS", "100000"))
 SOLUTIONS = int(os.environ.get("BENCH_SOLUTIONS", "10"))
@@ -56,8 +60,10 @@ DELAY_WORKERS = int(os.environ.get("BENCH_DELAY_WORKERS", "2"))
 RECOVERY_TASKS = int(os.environ.get("BENCH_RECOVERY_TASKS", "2000"))
 # Kill the worker in the middle of a 50-task batch, about a quarter of the way through (525 of 2,000).
 KILL_AT = int(os.environ.get("BENCH_KILL_AT") or RECOVERY_TASKS // 4 // 50 * 50 + 25)
+OUTAGE_TASKS = int(os.environ.get("BENCH_OUTAGE_TASKS", "2000"))
+OUTAGE_SECONDS = float(os.environ.get("BENCH_OUTAGE_SECONDS", "10"))
 STALL_SECONDS = float(os.environ.get("BENCH_STALL_SECONDS", "120"))  # no task sent for this long: give up
-ONLY = {s.strip() for s in os.environ.get("BENCH_ONLY", "1,2,3,4").split(",") if s.strip()}
+ONLY = {s.strip() for s in os.environ.get("BENCH_ONLY", "1,2,3,4,5").split(",") if s.strip()}
 LOGS = os.environ.get("BENCH_LOGS")
 
 SUBJECT = "Your stay {{ booking.reference }}"
@@ -619,6 +625,58 @@ def figure_recovery() -> str:
             f"duplicates {duplicates} (after 1 kill)")
 
 
+def figure_outage() -> str:
+    with scratch() as env:
+        # Its own Redis, persisted as production's is, so that a stop and a start keep the queues.
+        redis = EmbeddedRedis(Path(env["PORTICO_INSTANCE"]) / "outage-redis.sock", appendonly=True).start()
+        env = {**env, "REDIS_URL": redis.url}
+        seed = run_script(SEED, env, "outage", str(OUTAGE_TASKS), SUBJECT, TEXT, PARKED.isoformat())
+        sink = Sink().start()
+        tasks = Tasks(env, seed["agency_id"])
+        try:
+            env = {**env, "SMTP_URL": sink.url}
+            with fleet(env, "outage", SEND_WORKERS) as f:
+                t0 = time.monotonic()
+                tasks.make_due(datetime.now(UTC))
+                while len(sink.accepted()) < OUTAGE_TASKS // 2:
+                    if time.monotonic() - t0 > STALL_SECONDS:
+                        raise SystemExit(f"the sink never got {OUTAGE_TASKS // 2} messages: {tasks.statuses()}\n"
+                                         f"{f.tail()}")
+                    time.sleep(0.01)
+                redis.halt()
+                down = time.monotonic()
+                at_stop = tasks.statuses()
+                time.sleep(OUTAGE_SECONDS)
+                redis.start()
+                back = time.monotonic()
+                tasks.wait_all_sent(OUTAGE_TASKS, f)
+                while len(sink.per_task()) < OUTAGE_TASKS:  # sent in the database: at the sink too, surely
+                    if time.monotonic() - back > STALL_SECONDS:
+                        raise SystemExit(f"the sink got {len(sink.per_task())} of {OUTAGE_TASKS} tasks\n{f.tail()}")
+                    time.sleep(0.1)
+                exited = [f"{name} ({proc.returncode})" for name, proc in f.procs if proc.poll() is not None]
+            accepted = [t for t, _, _ in sink.accepted()]
+            per_task = sink.per_task()
+            twice = sink.duplicates()
+            messages = tasks.messages()
+        finally:
+            tasks.close()
+            sink.stop()
+            redis.stop()
+    recovery = max(accepted) - back
+    during = sum(1 for t in accepted if down <= t < back)
+    duplicates = sum(per_task.values()) - len(per_task)
+    print(f"[5] Redis stopped for {OUTAGE_SECONDS:.0f} s when the sink had {OUTAGE_TASKS // 2:,} of {OUTAGE_TASKS:,} "
+          f"tasks ({down - t0:.1f} s after they fell due; tasks then: {at_stop}); the sink accepted {during} "
+          f"during the outage; last acceptance {recovery:.1f} s after Redis returned; sink got {len(accepted):,} "
+          f"messages for {len(per_task):,} tasks; processes that exited: {', '.join(exited) or 'none'}; "
+          f"messages by status: {messages}", flush=True)
+    if twice:
+        print(f"[5] duplicates: {twice}", flush=True)
+    return (f"Redis down {OUTAGE_SECONDS:.0f} s mid-dispatch: {recovery:.1f} s from its return to the last send "
+            f"(target <= 15 s); duplicates {duplicates} (target 0)")
+
+
 def code_version() -> str:
     """The commit under test, and whether the automation code has uncommitted changes."""
     try:
@@ -636,7 +694,8 @@ def main() -> None:
     started = time.monotonic()
     print(f"code under test: {code_version()}; database: "
           f"{'DATABASE_URL' if os.environ.get('DATABASE_URL') else 'SQLite (scratch)'}", flush=True)
-    figures = {"1": figure_planning, "2": figure_dispatch, "3": figure_delay, "4": figure_recovery}
+    figures = {"1": figure_planning, "2": figure_dispatch, "3": figure_delay, "4": figure_recovery,
+               "5": figure_outage}
     results = [figures[k]() for k in sorted(ONLY)]
     print()
     for line in results:

@@ -17,12 +17,13 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
-from portal.devservices import LocalSMTP, _Inbox, free_port
+from portal.devservices import LocalSMTP, _Inbox
 from tests.conftest import TEST_KEY, csrf_token
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,21 +32,22 @@ ROOT = Path(__file__).resolve().parent.parent
 # -- the SMTP server -------------------------------------------------------------------------
 
 class _FaultyInbox(_Inbox):
-    """The dev server's inbox: keeps each message the moment it is accepted, then (when slow)
-    waits `delay` seconds before answering 250, the window in which a killed client cannot
-    know that the server already has it; `on_data(peer_port, message)` is called at acceptance."""
+    """The dev server's inbox, with faults: `on_data(peer_port, message)` is called when a message's
+    data has come in, and the message is kept (accepted) unless it returns False; when slow, the
+    server then waits `delay` seconds before answering 250, the window in which a killed client
+    cannot know that the server already has its message."""
 
     def __init__(self) -> None:
         super().__init__(echo=False)
         self.delay = 0.0
-        self.on_data: Callable[[int, EmailMessage], None] | None = None
+        self.on_data: Callable[[int, EmailMessage], bool] | None = None
 
     async def handle_DATA(self, server, session, envelope):
-        reply = await super().handle_DATA(server, session, envelope)
         if self.on_data is not None:
-            with self.lock:
-                message = self.messages[-1]
-            self.on_data(session.peer[1], message)
+            message = message_from_bytes(envelope.content, policy=policy.default)
+            if self.on_data(session.peer[1], message) is False:
+                return "451 4.3.0 Not accepted, try again later"
+        reply = await super().handle_DATA(server, session, envelope)
         if self.delay:
             await asyncio.sleep(self.delay)
         return reply
@@ -125,8 +127,8 @@ class Fleet:
 
     def web(self, port: int, workers: int = 2) -> str:
         """gunicorn with the repository's gunicorn.conf.py on 127.0.0.1:port; its base URL once it answers."""
-        self._popen("web", [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
-                            "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--no-control-socket", "wsgi:app"])
+        self._popen("web", [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "--bind",
+                            f"127.0.0.1:{port}", "--workers", str(workers), "--no-control-socket", "wsgi:app"])
         base = f"http://127.0.0.1:{port}"
         self.wait(lambda: _answers(f"{base}/healthz"), 60, "gunicorn to answer")
         return base
@@ -245,10 +247,3 @@ class Browser:
         except urllib.error.HTTPError as r:
             return Answer(r.code, r.read().decode(errors="replace"), r.headers.get("Location"))
 
-
-def free_ports(n: int) -> list[int]:
-    """n distinct free loopback ports."""
-    ports: set[int] = set()
-    while len(ports) < n:
-        ports.add(free_port())
-    return sorted(ports)
