@@ -38,13 +38,11 @@ def redis_server_binary() -> str:
 
 
 class EmbeddedRedis:
-    """A private redis-server on a unix socket, stopped with `stop()`; `appendonly` keeps every write
-    on disk as a production Redis does, so `halt()` then `start()` brings the same data back."""
+    """A private redis-server on a unix socket, stopped with `stop()`."""
 
-    def __init__(self, socket_path: str | Path, persist: bool = False, appendonly: bool = False) -> None:
+    def __init__(self, socket_path: str | Path, persist: bool = False) -> None:
         self.socket_path = Path(socket_path)
         self.persist = persist
-        self.appendonly = appendonly
         self.process: subprocess.Popen | None = None
         self._dir = tempfile.mkdtemp(prefix="portico-redis-")
 
@@ -60,8 +58,7 @@ class EmbeddedRedis:
         args = [
             redis_server_binary(), "--port", "0", "--unixsocket", str(self.socket_path),
             "--unixsocketperm", "700", "--dir", self._dir, "--daemonize", "no",
-            "--save", "60 1" if self.persist else "", "--appendonly", "yes" if self.appendonly else "no",
-            "--loglevel", "warning",
+            "--save", "60 1" if self.persist else "", "--appendonly", "no", "--loglevel", "warning",
         ]
         log = Path(self._dir) / "redis.log"
         with open(log, "wb") as out:
@@ -77,19 +74,15 @@ class EmbeddedRedis:
         raise RuntimeError("redis-server did not start in time")
 
     def stop(self) -> None:
-        """Stop the server and forget its data."""
-        self.halt()
-        shutil.rmtree(self._dir, ignore_errors=True)
-
-    def halt(self) -> None:
-        """Stop the server as an outage would, keeping its data for the next `start()`."""
+        """Stop the server."""
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(5)
+                self.process.wait(1)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        shutil.rmtree(self._dir, ignore_errors=True)
 
 
 def _unix_answers(path: Path) -> bool:

@@ -2,8 +2,11 @@
 Message-ID, skipped or failed with the reason, retried, and never lost when a worker is killed
 or Redis is flushed mid-run."""
 
+import os
 import re
 import signal
+import subprocess
+import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -18,7 +21,7 @@ from portal import clock, db
 from portal.bookings.models import Review
 from portal.messages.models import Message
 from tests import factories as f
-from tests.faults import spawn, stop
+from tests.conftest import TEST_KEY
 
 PAY = ("Hello {{ recipient.first_name }}, {{ booking.balance }} is still due for {{ booking.reference }}: "
        "{{ link('pay') }}")
@@ -216,6 +219,27 @@ def test_autoescaped_html_and_plain_text(ctx):
 
 # -- real worker processes ---------------------------------------------------------------
 
+def _env(app, **extra) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "REDIS_URL": app.config["REDIS_URL"],
+            "SMTP_URL": app.config["SMTP_URL"], "SECRET_KEYS": TEST_KEY, "BASE_URL": app.config["BASE_URL"],
+            "PORTICO_INSTANCE": os.environ["PORTICO_INSTANCE"], "PORTICO_ENV": "development", **extra}
+
+
+def _spawn(app, *args: str, **extra) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "portal.cli", *args], env=_env(app, **extra),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _stop(*processes: subprocess.Popen) -> None:
+    for p in processes:
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
 def _many_tasks(app, n: int) -> None:
     """n tasks due now: one solution and booking, one task per occurrence (inserted in bulk)."""
     with app.app_context():
@@ -252,28 +276,28 @@ def _duplicates(smtp_server) -> int:
 def test_cron_and_a_worker_send_what_is_due(app, smtp_server):
     """`portico cron` (RQ's CronScheduler) and `portico worker`, as deployed: due mail goes out."""
     _many_tasks(app, 20)
-    cron, worker = spawn(app, "cron"), spawn(app, "worker")
+    cron, worker = _spawn(app, "cron"), _spawn(app, "worker")
     try:
         _wait(app, lambda: _counts(app)["sent"] == 20, 60)
     finally:
-        stop(cron, worker)
+        _stop(cron, worker)
     assert len(smtp_server.messages) == 20 and _duplicates(smtp_server) == 0
 
 
 def test_a_worker_killed_mid_batch_loses_nothing(app, smtp_server):
     n = 1500
     _many_tasks(app, n)
-    cron = spawn(app, "cron", TASK_LEASE_SECONDS="5")
-    worker = spawn(app, "worker", TASK_LEASE_SECONDS="5")
+    cron = _spawn(app, "cron", TASK_LEASE_SECONDS="5")
+    worker = _spawn(app, "worker", TASK_LEASE_SECONDS="5")
     try:
         _wait(app, lambda: len(smtp_server.messages) >= 60, 60)
         worker.send_signal(signal.SIGKILL)
         worker.wait(10)
         assert _counts(app)["sent"] < n, "the worker finished before it could be killed"
-        worker = spawn(app, "worker", TASK_LEASE_SECONDS="5")
+        worker = _spawn(app, "worker", TASK_LEASE_SECONDS="5")
         _wait(app, lambda: _counts(app)["sent"] == n, 120)
     finally:
-        stop(cron, worker)
+        _stop(cron, worker)
     assert _counts(app) == Counter({"sent": n})
     assert _duplicates(smtp_server) <= 1  # at most the one task in flight when it was killed
 
@@ -281,15 +305,15 @@ def test_a_worker_killed_mid_batch_loses_nothing(app, smtp_server):
 def test_redis_flushed_mid_run_loses_nothing(app, smtp_server):
     n = 1500
     _many_tasks(app, n)
-    cron = spawn(app, "cron", TASK_LEASE_SECONDS="5")
-    worker = spawn(app, "worker", TASK_LEASE_SECONDS="5")
+    cron = _spawn(app, "cron", TASK_LEASE_SECONDS="5")
+    worker = _spawn(app, "worker", TASK_LEASE_SECONDS="5")
     try:
         _wait(app, lambda: len(smtp_server.messages) >= 60, 60)
         app.extensions["redis"].flushall()  # every queued job and the scheduler's state are gone
         assert _counts(app)["sent"] < n
         _wait(app, lambda: _counts(app)["sent"] == n, 120)
     finally:
-        stop(cron, worker)
+        _stop(cron, worker)
     assert _duplicates(smtp_server) == 0
     with app.app_context():
         assert db.session.scalar(select(func.count(Message.id)).execution_options(all_agencies=True)) == n
