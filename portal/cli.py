@@ -99,20 +99,11 @@ def demo_command(if_empty: bool) -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty")
 @click.argument("queues", nargs=-1)
 def worker_command(burst: bool, queues: tuple[str, ...]) -> None:
-    """Run an RQ worker for Portico's queues (periodic work is `portico cron`'s)."""
-    from portal import mail
-    from portal.worker import make_worker
+    """Run an RQ worker for Portico's queues (periodic work is `portico cron`'s); it waits for Redis
+    and the database when they are away, and stops on SIGTERM or Ctrl-C."""
+    from portal import worker
 
-    app = current_app._get_current_object()
-    with app.app_context():
-        # Anything committed while Redis was away is still queued in the database.
-        requeued = mail.requeue_pending()
-        db.session.commit()
-    if requeued:
-        click.echo(f"Re-enqueued {requeued} queued message(s).")
-    # No scheduler inside the worker: RQ forks it as a child process that would inherit the
-    # worker's database connections and, should the worker be killed, keep its transaction open.
-    make_worker(app, list(queues) or None).work(burst=burst, with_scheduler=False)
+    worker.run(current_app._get_current_object(), list(queues) or None, burst=burst)
 
 
 @cli.group("mail")
