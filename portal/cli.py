@@ -85,6 +85,13 @@ def demo_command(if_empty: bool) -> None:
     from portal import demo
     from portal.agencies.models import Agency
 
+    if current_app.config["PORTICO_ENV"] == "production":
+        # A demo agency beside real ones means a manager whose password this command prints (and,
+        # for `portico run`, keeps on disk) and invented people who could be mailed for real.
+        click.echo("portico demo: refused in production (PORTICO_ENV=production): it would add an agency with a "
+                   "known manager password and invented people beside real data. Load the demo on a development "
+                   "machine instead (PORTICO_ENV=development, e.g. `make run`).", err=True)
+        sys.exit(2)
     if if_empty and db.session.scalar(select(Agency.id).limit(1)) is not None:
         click.echo("Database already has data; demo not loaded.")
         return
