@@ -1,0 +1,152 @@
+"""Long-running processes survive their dependencies (issue 10): `portico cron` and `portico worker`
+ride out a Redis outage and an unreachable database without being restarted by hand, and say what
+in Redis's settings would lose work. Real processes, a real Redis stopped and started again, the
+real SMTP server counting what arrives."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from rq.registry import FailedJobRegistry
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import make_url
+
+from automation.models import Task
+from portal import clock, db
+from portal.devservices import EmbeddedRedis
+from portal.processes import redis_warnings
+from tests import factories as f
+from tests.procs import TcpForward, spawn, stop, wait_for
+
+
+@pytest.fixture
+def own_redis(tmp_path) -> EmbeddedRedis:
+    """A Redis of this test's own (the session's shared one is never stopped), keeping its data
+    across `stop()` and `start()` as a production Redis with persistence does."""
+    server = EmbeddedRedis(tmp_path / "redis.sock", persist=True, data_dir=tmp_path / "redis-data").start()
+    yield server
+    server.stop()
+
+
+def _due_task(app) -> None:
+    """One more task due now (the first call sets up the agency, template, solution and booking)."""
+    with app.app_context():
+        task = db.session.scalars(select(Task).execution_options(all_agencies=True).order_by(Task.id)).first()
+        if task is None:
+            a = f.agency("alpha")
+            f.solution(a, "extra-services", tpl=f.template(a))
+            f.booking(a)
+            db.session.execute(update(Task).values(occurrence="0", due_at=clock.now()))
+        else:
+            count = len(db.session.scalars(select(Task.id).execution_options(all_agencies=True)).all())
+            db.session.execute(insert(Task), [{
+                "agency_id": task.agency_id, "solution_id": task.solution_id, "notification_id": task.notification_id,
+                "object_type": task.object_type, "object_id": task.object_id, "occurrence": str(count),
+                "reference": task.reference, "due_at": clock.now()}])
+        db.session.commit()
+
+
+def test_cron_and_worker_ride_out_a_redis_outage(app, smtp_server, own_redis, tmp_path):
+    """Redis stops under a running `portico cron` and `portico worker`: both log it and wait; once
+    Redis is back, a task that became due afterwards is sent, and neither was restarted by hand."""
+    logs = (tmp_path / "cron.log", tmp_path / "worker.log")
+    _due_task(app)
+    cron = spawn(app, "cron", log=logs[0], REDIS_URL=own_redis.url)
+    worker = spawn(app, "worker", log=logs[1], REDIS_URL=own_redis.url)
+    try:
+        wait_for(lambda: len(smtp_server.messages) == 1, 30, "the first task to be sent", logs)
+        own_redis.stop()
+        wait_for(lambda: "trying again" in logs[0].read_text() or cron.poll() is not None, 20,
+                 "cron to notice Redis is gone", logs)
+        wait_for(lambda: "Redis" in logs[1].read_text().split("trying again")[-1] or worker.poll() is not None, 20,
+                 "the worker to notice Redis is gone", logs)
+        assert cron.poll() is None and worker.poll() is None, "a process exited when Redis went away"
+        own_redis.start()
+        _due_task(app)
+        wait_for(lambda: len(smtp_server.messages) == 2, 30, "the task due after Redis returned to be sent", logs)
+        assert cron.poll() is None and worker.poll() is None
+    finally:
+        stop(cron, worker)
+    ids = [m["Message-ID"] for m in smtp_server.messages]
+    assert len(set(ids)) == 2
+    assert cron.returncode == 0 and worker.returncode == 0  # SIGTERM still stops both cleanly
+
+
+def _unreachable(app, tmp_path) -> tuple[str, object]:
+    """A DATABASE_URL for the same database that cannot be reached yet, and how to make it reachable."""
+    url = make_url(app.config["DATABASE_URL"])
+    if url.get_backend_name() == "sqlite":
+        real = Path(url.database)
+        door = tmp_path / "db"  # a folder that does not exist yet: SQLite cannot open the file
+        return str(url.set(database=str(door / real.name))), lambda: os.symlink(real.parent, door)
+    forward = TcpForward((url.host or "127.0.0.1", url.port or 5432))
+    return url.set(host="127.0.0.1", port=forward.port).render_as_string(hide_password=False), forward.restore
+
+
+def test_worker_survives_an_unreachable_database_and_sends_once_it_returns(app, smtp_server, own_redis, tmp_path):
+    """Jobs that hit a database error fail (RQ records them) without taking the worker down; when the
+    database answers again, the work is done, with no process restarted by hand."""
+    logs = (tmp_path / "cron.log", tmp_path / "worker.log")
+    database_url, make_reachable = _unreachable(app, tmp_path)
+    _due_task(app)
+    worker = spawn(app, "worker", log=logs[1], REDIS_URL=own_redis.url, DATABASE_URL=database_url)
+    cron = spawn(app, "cron", log=logs[0], REDIS_URL=own_redis.url, DATABASE_URL=database_url)
+    failed = FailedJobRegistry("dispatch", connection=Redis(unix_socket_path=str(own_redis.socket_path)))
+    try:
+        wait_for(lambda: failed.count >= 2 or worker.poll() is not None, 30,
+                 "dispatch jobs to fail on the database", logs)
+        assert worker.poll() is None, "the worker exited on a database error"
+        assert not smtp_server.messages
+        make_reachable()
+        wait_for(lambda: len(smtp_server.messages) == 1, 30, "the task to be sent once the database is back", logs)
+        assert worker.poll() is None and cron.poll() is None
+    finally:
+        stop(cron, worker)
+    assert worker.returncode == 0
+
+
+def _configured(server: EmbeddedRedis, **settings: str) -> Redis:
+    connection = Redis(unix_socket_path=str(server.socket_path), decode_responses=True)
+    for name, value in settings.items():
+        connection.config_set(name.replace("_", "-"), value)
+    return connection
+
+
+def test_redis_settings_that_lose_work_are_named_with_their_fix(own_redis):
+    risky = _configured(own_redis, appendonly="no", save="", maxmemory_policy="allkeys-lru")
+    warnings = redis_warnings(risky)
+    assert len(warnings) == 2
+    assert "persistence is off" in warnings[0] and "appendonly yes" in warnings[0]
+    assert "allkeys-lru" in warnings[1] and "maxmemory-policy noeviction" in warnings[1]
+    assert redis_warnings(_configured(own_redis, appendonly="yes", maxmemory_policy="noeviction")) == []
+    assert redis_warnings(_configured(own_redis, appendonly="no", save="60 1")) == []  # RDB alone is persistence
+
+
+@pytest.mark.parametrize("command", ["worker", "cron"])
+def test_worker_and_cron_warn_about_risky_redis_settings_and_still_start(app, smtp_server, own_redis, tmp_path,
+                                                                         command):
+    log, good_log = tmp_path / "risky.log", tmp_path / "good.log"
+    _configured(own_redis, appendonly="no", save="", maxmemory_policy="volatile-lru")
+    process = spawn(app, command, log=log, REDIS_URL=own_redis.url)
+    try:
+        wait_for(lambda: "maxmemory-policy" in log.read_text() or process.poll() is not None, 30,
+                 "the warning", (log,))
+        assert process.poll() is None, "it refused to start"
+    finally:
+        stop(process)
+    output = log.read_text()
+    assert "WARNING: Redis persistence is off" in output and "appendonly yes" in output
+    assert "WARNING: Redis maxmemory-policy is volatile-lru" in output and "noeviction" in output
+
+    _configured(own_redis, appendonly="yes", maxmemory_policy="noeviction")
+    process = spawn(app, command, log=good_log, REDIS_URL=own_redis.url)
+    redis = Redis(unix_socket_path=str(own_redis.socket_path))
+    try:  # up and registered with Redis: its start-up check is behind it
+        wait_for(lambda: redis.keys("rq:worker:*" if command == "worker" else "rq:cron_scheduler:*"), 30,
+                 "it to start", (good_log,))
+    finally:
+        stop(process)
+    assert "WARNING" not in good_log.read_text()
