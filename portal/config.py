@@ -47,6 +47,11 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "DISPATCH_INTERVAL": 1,
         "DISPATCH_LIMIT": 1000,
         "TASK_LEASE_SECONDS": 30,
+        # Mail (portal.delivery): how long a delivery job owns the messages it claimed, how often
+        # the sweeper looks for lost wake-ups and lapsed leases, how long transient failures retry.
+        "MAIL_LEASE_SECONDS": 300,
+        "MAIL_SWEEP_SECONDS": 30,
+        "MAIL_RETRY_HOURS": 24,
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -71,7 +76,8 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
             found["PROXY_COUNT"] = int(environ["PROXY_COUNT"])
         except ValueError:
             raise StartupError("PROXY_COUNT must be a whole number (the reverse proxies in front)") from None
-    for name in ("DISPATCH_INTERVAL", "DISPATCH_LIMIT", "TASK_LEASE_SECONDS"):
+    for name in ("DISPATCH_INTERVAL", "DISPATCH_LIMIT", "TASK_LEASE_SECONDS", "MAIL_LEASE_SECONDS",
+                 "MAIL_SWEEP_SECONDS", "MAIL_RETRY_HOURS"):
         if environ.get(name):
             try:
                 found[name] = int(environ[name])
