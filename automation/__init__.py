@@ -21,9 +21,9 @@ def init_app(app: Flask) -> None:
 def cron_scheduler(connection, interval: int):
     """RQ's CronScheduler with Portico's periodic jobs: dispatch every `interval` seconds,
     the weekly report on Mondays and the monthly one on the 1st (07:00 server time), and the
-    nightly clean-up of stale sessions and login attempts."""
+    nightly clean-up of stale sessions and login attempts, and the mail sweeper every MAIL_SWEEP_SECONDS."""
     from automation import jobs
-    from portal import housekeeping
+    from portal import housekeeping, mail
     from portal.processes import CronScheduler
 
     scheduler = CronScheduler(connection=connection, name=f"portico-{__import__('os').getpid()}")
@@ -31,6 +31,10 @@ def cron_scheduler(connection, interval: int):
                        ttl=max(interval * 5, 10))
     scheduler.register(jobs.reports, queue_name="default", args=("week",), cron="0 7 * * 1", name="weekly-report")
     scheduler.register(jobs.reports, queue_name="default", args=("month",), cron="0 7 1 * *", name="monthly-report")
+    # The mail sweeper: lost wake-ups, lapsed delivery leases and due retries (portal.mail.sweep).
+    sweep_every = current_app.config["MAIL_SWEEP_SECONDS"] if current_app else 30
+    scheduler.register(mail.sweep, queue_name="default", interval=sweep_every, job_timeout=60, result_ttl=30,
+                       ttl=max(sweep_every * 5, 10))
     scheduler.register(housekeeping.prune_job, queue_name="default", cron="30 3 * * *", name="prune")
     return scheduler
 

@@ -111,7 +111,8 @@ class Task(AgencyOwned, Base):
     """One notification of one solution for one object (and occurrence): never two (S7).
 
     The database is the source of truth: a task is claimed for a while (`claimed_until`) by
-    the dispatcher; a claim that lapses because its job vanished is simply claimed again."""
+    the dispatcher; a claim that lapses because its job vanished is simply claimed again, and a
+    transient SMTP failure leaves the task pending with `claimed_until` at its next attempt."""
 
     __tablename__ = "tasks"
     __table_args__ = (
@@ -140,8 +141,3 @@ class Task(AgencyOwned, Base):
 
     solution: Mapped[Solution] = relationship()
     notification: Mapped[Notification] = relationship()
-
-    @property
-    def idempotency_key(self) -> str:
-        """Stable across retries of one attempt, so a re-run job finds what it already sent."""
-        return f"task-{self.id}-{self.attempts}"

@@ -8,13 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from automation import catalogue, templates
 from automation.models import Notification, Task, TaskStatus
 from automation.subjects import SUBJECTS, Recipient
-from portal import access, clock, db, links, mail
+from portal import access, agencies, clock, db, delivery, links, mail
 from portal.access import CAPABILITIES
 from portal.messages.models import Message, MessageStatus
 from portal.people.models import Person
@@ -90,7 +90,19 @@ def load_batch(task_ids: list[int]) -> list[Any]:
 
 
 def prepare(task: Task) -> Outcome:
-    """Check, render and log the task's messages (flushes); nothing is sent yet."""
+    """Check the conditions again, then pick the messages to send (flushes); nothing is sent yet.
+    Messages an earlier attempt logged and did not get out are sent again as they are, with the
+    same Message-ID (receivers drop a copy); otherwise the template is rendered and logged."""
+    earlier = _earlier(task)
+    outcome = _prepare(task, earlier)
+    if outcome.status in (TaskStatus.SKIPPED, TaskStatus.FAILED):
+        for m in earlier:
+            if m.status in (MessageStatus.QUEUED, MessageStatus.SENDING):
+                mail.record(m, MessageStatus.FAILED, f"not sent: {outcome.reason}")
+    return outcome
+
+
+def _prepare(task: Task, earlier: list[Message]) -> Outcome:
     outcome = Outcome(task)
     if not task.solution.active:
         outcome.status, outcome.reason = TaskStatus.SKIPPED, "the solution was switched off"
@@ -113,7 +125,14 @@ def prepare(task: Task) -> Outcome:
     if not people:
         outcome.status, outcome.reason = TaskStatus.SKIPPED, "nobody this notification goes to may see it"
         return outcome
-    already = _already_sent(task, obj)
+    unsent = [m for m in earlier if m.status in (MessageStatus.QUEUED, MessageStatus.SENDING)]
+    if unsent:  # a retry, or a worker stopped mid-send: the same mail again, never re-rendered
+        for m in unsent:
+            m.status, m.attempts = MessageStatus.SENDING, m.attempts + 1
+        outcome.messages = unsent
+        outcome.note = unreachable
+        return outcome
+    already = {m.to.rsplit("<", 1)[-1].rstrip(">").lower() for m in earlier if m.status == MessageStatus.SENT}
     template = notification.template
 
     def render_all() -> list[tuple[Recipient, templates.Rendered]]:
@@ -143,13 +162,13 @@ def prepare(task: Task) -> Outcome:
         first = not outcome.messages
         personal = bool(part.links)  # this copy carries the recipient's own one-time links
         outcome.messages.append(_log(task, obj, r, filled, notification, cc=first and not personal,
-                                     index=len(already) + len(outcome.messages)))
+                                     index=len(earlier) + len(outcome.messages)))
         if first and personal:
             # Cc and Bcc must not receive someone else's live link: each gets a copy with the links described.
             copy = templates.Rendered(filled.subject, links.redact(filled.html, html=True), links.redact(filled.text))
             for address in [*notification.cc, *notification.bcc]:
                 outcome.messages.append(_log(task, obj, Recipient(address=address), copy, notification, cc=False,
-                                             index=len(already) + len(outcome.messages)))
+                                             index=len(earlier) + len(outcome.messages)))
     if refused and not outcome.messages:
         outcome.status, outcome.reason = TaskStatus.FAILED, "; ".join(refused)
         return outcome
@@ -178,7 +197,8 @@ def _log(task: Task, obj: Any, r: Recipient, part: templates.Rendered, notificat
          index: int) -> Message:
     message = Message(
         agency_id=task.agency_id,
-        message_id=f"<task-{task.id}-{task.attempts}-{index}@{mail.domain()}>",
+        # One logical message, one Message-ID: stable per task and recipient, whatever the attempt.
+        message_id=f"<task-{task.id}-{index}@{mail.domain()}>",
         person_id=r.person.id if r.person else None,
         about_type=type(obj).__name__.lower(),
         about_id=obj.id,
@@ -196,43 +216,68 @@ def _log(task: Task, obj: Any, r: Recipient, part: templates.Rendered, notificat
     return message
 
 
-def _already_sent(task: Task, obj: Any) -> set[str]:
-    """Addresses a previous attempt at this task is known to have reached (its idempotency record)."""
+def _earlier(task: Task) -> list[Message]:
+    """The messages earlier attempts at this task logged (its idempotency record), oldest first."""
     if task.attempts <= 1:
-        return set()  # the first attempt: nothing can have gone out before
-    earlier = db.session.scalars(select(Message).where(
-        Message.about_type == type(obj).__name__.lower(), Message.about_id == obj.id,  # indexed
-        Message.message_id.like(f"<task-{task.id}-%"))).all()
-    for m in earlier:
-        if m.status == MessageStatus.SENDING:
-            # That attempt stopped (a killed worker) before the SMTP server's answer was recorded:
-            # it may or may not have gone, so it is sent again (at most one duplicate per stop).
-            mail.record(m, MessageStatus.FAILED, "the worker stopped before this message's outcome was recorded; "
-                                                 "sent again")
-    return {m.to.rsplit("<", 1)[-1].rstrip(">").lower() for m in earlier if m.status == MessageStatus.SENT}
+        return []  # the first attempt: nothing can have been logged before
+    about = SUBJECTS[task.object_type].model.__name__.lower()
+    return list(db.session.scalars(select(Message).where(
+        Message.about_type == about, Message.about_id == task.object_id,  # indexed
+        Message.message_id.like(f"<task-{task.id}-%")).order_by(Message.id)))
 
 
 def send_batch(outcomes: list[Outcome], commit: Callable[[], None]) -> None:
-    """Send every prepared message over one SMTP connection, committing each task's result as
-    soon as the server has answered for it: a worker killed mid-batch leaves at most the one
-    task it was sending in doubt."""
+    """Send every prepared message over one SMTP connection, committing each message's outcome
+    as soon as the server has answered for it: a worker killed mid-batch leaves at most the one
+    message it was sending in doubt (sent again later under the same Message-ID)."""
     with mail.Connection() as smtp:
         for o in outcomes:
-            for message in o.messages:
-                smtp.send(message)
-            _finish(o)
+            failures: dict[int, delivery.Failure] = {}
+            for i, message in enumerate(o.messages):
+                failure = smtp.send(message)
+                if failure is None:
+                    mail.record(message, MessageStatus.SENT)
+                else:
+                    failures[i] = failure
+                if i < len(o.messages) - 1:
+                    commit()
+            _finish(o, failures)
             commit()
 
 
-def _finish(o: Outcome) -> None:
+def _finish(o: Outcome, failures: dict[int, delivery.Failure]) -> None:
+    task = o.task
+    values: dict[str, Any] = {"claimed_until": None}
     if o.status is None:
-        failed = [m for m in o.messages if m.status != MessageStatus.SENT]
-        o.status = TaskStatus.FAILED if failed else TaskStatus.SENT
-        o.reason = failed[0].error if failed else o.note
+        retry_at = None
+        transient = [o.messages[i] for i, f in failures.items() if f.transient]
+        if transient:
+            first = min(m.created_at for m in o.messages)
+            retry_at = delivery.next_attempt(task.attempts, first, clock.now())
+        for i, failure in failures.items():
+            m = o.messages[i]
+            if failure.transient and retry_at is not None:
+                # Still the task's (SENDING, no lease of its own): its next attempt checks again first.
+                m.error, m.next_attempt_at = failure.reason[:1000], retry_at
+            elif failure.transient:
+                mail.record(m, MessageStatus.FAILED, delivery.gave_up(task.attempts, failure.reason))
+            else:
+                mail.record(m, MessageStatus.FAILED, failure.reason)
+        if retry_at is not None:
+            agency = agencies.get(task.agency_id)
+            reason = failures[o.messages.index(transient[0])].reason
+            o.status = TaskStatus.PENDING
+            o.reason = f"{delivery.retrying(task.attempts, retry_at, agency.babel_locale, agency.zone)}: {reason}"
+            values = {"claimed_until": retry_at, "claim": None}  # the dispatcher claims it again then
+        elif failures:
+            o.status, o.reason = TaskStatus.FAILED, o.messages[min(failures)].error
+        else:
+            o.status, o.reason = TaskStatus.SENT, o.note
     first = o.messages[0].message_id if o.messages else None
     db.session.execute(
-        update(Task).where(Task.id == o.task.id, Task.claim == o.task.claim, Task.status == TaskStatus.PENDING)
-        .values(status=o.status, reason=(o.reason or None) and o.reason[:1000], message_id=first,
-                sent_at=clock.now() if o.status == TaskStatus.SENT else None, claimed_until=None)
+        update(Task).where(Task.id == task.id, Task.claim == task.claim, Task.status == TaskStatus.PENDING)
+        .values(status=o.status, reason=(o.reason or None) and o.reason[:1000],
+                message_id=func.coalesce(Task.message_id, first) if first else Task.message_id,
+                sent_at=clock.now() if o.status == TaskStatus.SENT else None, **values)
         .execution_options(synchronize_session=False, all_agencies=True)  # a batch spans agencies
     )

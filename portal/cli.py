@@ -121,10 +121,14 @@ def mail_group() -> None:
 @mail_group.command("requeue")
 @with_appcontext
 def mail_requeue() -> None:
-    """Enqueue delivery of every message still waiting in the database."""
+    """Sweep at once: reclaim messages whose delivery stopped, wake up every queued message and sign-in."""
+    from datetime import timedelta
+
     from portal import mail
 
-    click.echo(f"Re-enqueued {mail.requeue_pending()} message(s).")
+    done = mail.sweep(grace=timedelta(0))
+    click.echo(f"Re-enqueued {done['requeued']} message(s) and {done['signins']} sign-in request(s); "
+               f"{done['reclaimed']} stopped delivery(ies) queued again.")
 
 
 @cli.group("money")

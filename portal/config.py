@@ -58,6 +58,11 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "MIN_FREE_DISK_PERCENT": 1,
         # A dependency down is a 503 page telling clients to come back after this many seconds.
         "RETRY_AFTER_SECONDS": 30,
+        # Mail (portal.delivery): how long a delivery job owns the messages it claimed, how often
+        # the sweeper looks for lost wake-ups and lapsed leases, how long transient failures retry.
+        "MAIL_LEASE_SECONDS": 300,
+        "MAIL_SWEEP_SECONDS": 30,
+        "MAIL_RETRY_HOURS": 24,
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -85,7 +90,8 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
     if environ.get("EXPECT_CRON"):
         found["EXPECT_CRON"] = environ["EXPECT_CRON"].strip().lower() in {"1", "true", "yes", "on"}
     for name in ("DISPATCH_INTERVAL", "DISPATCH_LIMIT", "TASK_LEASE_SECONDS", "DISPATCH_LATE_SECONDS",
-                 "MIN_FREE_DISK_MB", "RETRY_AFTER_SECONDS"):
+                 "MIN_FREE_DISK_MB", "RETRY_AFTER_SECONDS",
+                 "MAIL_LEASE_SECONDS", "MAIL_SWEEP_SECONDS", "MAIL_RETRY_HOURS"):
         if environ.get(name):
             try:
                 found[name] = int(environ[name])

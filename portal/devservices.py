@@ -157,6 +157,8 @@ class LocalSMTP:
             self.inbox.envelopes.clear()
 
     def start(self) -> LocalSMTP:
+        if self.controller.loop.is_closed():  # stopped before: a new controller, same port and inbox
+            self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
         self.controller.start()
         return self
 

@@ -8,6 +8,7 @@ import re
 import smtplib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
 from email.message import EmailMessage
@@ -18,10 +19,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import Flask, current_app, render_template
 from markupsafe import Markup, escape
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from portal import agencies, db, links, queue
+from portal import agencies, clock, db, delivery, links, queue
 from portal.assets import linkify
 from portal.messages.models import Message, MessageStatus
 from portal.people.models import Person
@@ -178,63 +179,70 @@ def envelope_recipients(message: Message) -> list[str]:
 
 
 def deliver(message_ids: list[int]) -> dict[str, int]:
-    """RQ job: claim queued messages, send them over one SMTP connection, record the outcome."""
+    """RQ job: claim the due queued messages for a lease, send them over one SMTP connection, and
+    commit each outcome as soon as the server has answered: a killed job leaves one in doubt."""
     s = db.session
-    claimed = []
-    for mid in message_ids:
-        # A conditional update claims each message once, however often the job is run.
-        result = s.execute(
-            update(Message)
-            .where(Message.id == mid, Message.status == MessageStatus.QUEUED)
-            .values(status=MessageStatus.SENDING, attempts=Message.attempts + 1)
-            .execution_options(all_agencies=True, synchronize_session=False)
-        )
-        if result.rowcount == 1:
-            claimed.append(mid)
+    now = clock.now()
+    lease = now + timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
+    m = Message.__table__
+    # A conditional update claims each message once, however often (or early) its job is run.
+    claimed = s.scalars(
+        update(m).where(m.c.id.in_(message_ids), m.c.status == MessageStatus.QUEUED.value,
+                        or_(m.c.next_attempt_at.is_(None), m.c.next_attempt_at <= now))
+        .values(status=MessageStatus.SENDING.value, attempts=m.c.attempts + 1, lease_until=lease)
+        .returning(m.c.id)
+    ).all()
     s.commit()
+    outcome = {"sent": 0, "retrying": 0, "failed": 0}
     if not claimed:
-        return {"sent": 0, "failed": 0}
+        return outcome
     messages = s.scalars(
         select(Message)
         .where(Message.id.in_(claimed))
+        .order_by(Message.id)
         .execution_options(all_agencies=True, populate_existing=True)
     ).all()
-    outcome = {"sent": 0, "failed": 0}
-    with Connection() as smtp:
-        for message in messages:
-            smtp.send(message)
-            outcome["sent" if message.status == MessageStatus.SENT else "failed"] += 1
-    s.commit()
+    s.expire_on_commit = False  # the batch's rows are this job's until their lease ends
+    try:
+        with Connection() as smtp:
+            for message in messages:
+                settle(message, smtp.send(message))
+                s.commit()
+                outcome["sent" if message.status == MessageStatus.SENT
+                        else "retrying" if message.status == MessageStatus.QUEUED else "failed"] += 1
+    finally:
+        s.expire_on_commit = True
     return outcome
 
 
 class Connection:
-    """One SMTP connection for a batch, opened at its first message. Each message is recorded
-    as sent or failed with the server's words; once the server is gone, the rest fail with why."""
+    """One SMTP connection for a batch, opened at its first message. `send` returns None once the
+    server has taken a message, else why not (portal.delivery); once the server is gone, the rest
+    of the batch is not tried and gets the same transient failure."""
 
     def __init__(self) -> None:
         self.smtp: smtplib.SMTP | None = None
-        self.down: str | None = None
+        self.down: delivery.Failure | None = None
 
-    def send(self, message: Message) -> None:
-        """Hand one logged message to the server and record the outcome on it."""
+    def send(self, message: Message) -> delivery.Failure | None:
+        """Hand one logged message to the server; None if it took it, else the failure."""
         if self.smtp is None and self.down is None:
             try:
                 self.smtp = smtp_connection()
-            except (OSError, smtplib.SMTPException) as exc:
-                self.down = f"SMTP server unavailable: {exc}"
+            except Exception as exc:
+                # Not being let in (refused, a 5xx greeting, bad credentials) is about the server and
+                # its settings, not the message: retried until someone fixes it or the limit passes.
+                self.down = delivery.Failure(f"SMTP server unavailable: {delivery.classify(exc).reason}", True)
         if self.down is not None:
-            record(message, MessageStatus.FAILED, self.down)
-            return
+            return self.down
         try:
             self.smtp.send_message(compose(message), to_addrs=envelope_recipients(message))
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:  # the connection is gone
-            self.down = f"SMTP server unavailable: {exc}"
-            record(message, MessageStatus.FAILED, self.down)
-        except Exception as exc:  # this message is bad (refused, malformed): record why
-            record(message, MessageStatus.FAILED, f"{type(exc).__name__}: {exc}")
-        else:
-            record(message, MessageStatus.SENT)
+        except Exception as exc:
+            failure = delivery.classify(exc)
+            if _connection_lost(exc):
+                self.down = failure
+            return failure
+        return None
 
     def __enter__(self) -> Connection:
         return self
@@ -245,26 +253,78 @@ class Connection:
                 self.smtp.quit()
 
 
+def _connection_lost(exc: BaseException) -> bool:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return False
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code == 421  # "service not available, closing transmission channel"
+    return isinstance(exc, OSError)  # smtplib's disconnects, resets, timeouts
+
+
+def settle(message: Message, failure: delivery.Failure | None) -> None:
+    """Record the server's answer on a portal message: sent; queued again for a transient failure
+    while MAIL_RETRY_HOURS last; else failed with the server's words."""
+    if failure is None:
+        record(message, MessageStatus.SENT)
+        return
+    when = delivery.next_attempt(message.attempts, message.created_at, clock.now()) if failure.transient else None
+    if when is not None:
+        message.status, message.next_attempt_at, message.lease_until = MessageStatus.QUEUED, when, None
+        message.error = failure.reason[:1000]
+    elif failure.transient:
+        record(message, MessageStatus.FAILED, delivery.gave_up(message.attempts, failure.reason))
+    else:
+        record(message, MessageStatus.FAILED, failure.reason)
+
+
 def record(message: Message, status: MessageStatus, error: str | None = None) -> None:
-    """Note what the SMTP server said about a message."""
+    """Note a final outcome on a message (sent, or failed with why)."""
     message.status = status
     message.error = error[:1000] if error else None
+    message.lease_until = message.next_attempt_at = None
     if status == MessageStatus.SENT:
         message.sent_at = utcnow()
 
 
+SWEEP_GRACE = timedelta(seconds=10)  # a wake-up normally reaches a worker long before this
+SWEEP_LIMIT = 2000  # messages re-enqueued per sweep, less what the mail queue already holds
+BATCH = 100  # messages per delivery job
+
+
+def sweep(grace: timedelta = SWEEP_GRACE) -> dict[str, int]:
+    """RQ job on the cron scheduler (and `portico mail requeue`): queue again the messages whose
+    delivery job's lease lapsed, and wake up the queued messages and sign-in requests whose wake-up
+    was lost (Redis down, flushed) or whose retry is due. Duplicate wake-ups are harmless."""
+    from portal import signin
+
+    s = db.session
+    now = clock.now()
+    m = Message.__table__
+    lapsed = and_(m.c.status == MessageStatus.SENDING.value, m.c.lease_until < now)
+    too_old = m.c.created_at < now - timedelta(hours=delivery.retry_hours())
+    gave_up = s.execute(update(m).where(lapsed, too_old).values(
+        status=MessageStatus.FAILED.value, lease_until=None, next_attempt_at=None,
+        error=f"gave up after {delivery.retry_hours()} h: the delivery kept stopping before the server answered",
+    )).rowcount
+    reclaimed = s.execute(update(m).where(lapsed).values(
+        status=MessageStatus.QUEUED.value, lease_until=None, next_attempt_at=now,
+        error="the delivery stopped before the server's answer was recorded: sending again")).rowcount
+    s.commit()
+    room = SWEEP_LIMIT - queue.get_queue("mail").count * BATCH  # backpressure: no pile of duplicate jobs
+    due = or_(m.c.next_attempt_at <= now, and_(m.c.next_attempt_at.is_(None), m.c.created_at <= now - grace))
+    ids = list(s.scalars(select(m.c.id).where(m.c.status == MessageStatus.QUEUED.value, due)
+                         .order_by(m.c.id).limit(max(room, 0)))) if room > 0 else []
+    for start in range(0, len(ids), BATCH):
+        _enqueue(ids[start:start + BATCH], dedupe=True)
+    signins = signin.sweep_requests(now, grace)
+    s.commit()
+    return {"reclaimed": reclaimed, "requeued": len(ids), "signins": signins, "gave_up": gave_up}
+
+
 def requeue_pending() -> int:
-    """Enqueue delivery of every message still queued (after a Redis restart, say)."""
-    ids = list(
-        db.session.scalars(
-            select(Message.id)
-            .where(Message.status == MessageStatus.QUEUED)
-            .execution_options(all_agencies=True)
-        )
-    )
-    for start in range(0, len(ids), 100):
-        _enqueue(ids[start : start + 100])
-    return len(ids)
+    """Sweep at once (no grace): what is queued is enqueued again, lapsed leases reclaimed first."""
+    done = sweep(grace=timedelta(0))
+    return done["requeued"] + done["signins"]
 
 
 def smtp_connection() -> smtplib.SMTP:
@@ -287,9 +347,14 @@ def domain() -> str:
     return urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
 
 
-def _enqueue(ids: list[int]) -> None:
-    # Message ids are never reused, so the job id is unique: no need to look for an existing job.
-    queue.get_queue("mail").enqueue(deliver, ids, job_id=f"mail-{ids[0]}-{len(ids)}")
+def _enqueue(ids: list[int], dedupe: bool = False) -> None:
+    # A job never outlives its messages' lease, so no two deliveries of one message overlap.
+    timeout = max(2, current_app.config["MAIL_LEASE_SECONDS"] - 1)
+    job_id = f"mail-{ids[0]}-{len(ids)}"
+    if dedupe:  # a sweep: the same wake-up still waiting in the queue is enough
+        queue.enqueue(deliver, ids, queue="mail", job_id=job_id, job_timeout=timeout)
+    else:  # right after a commit: new message ids, so a new job id
+        queue.get_queue("mail").enqueue(deliver, ids, job_id=job_id, job_timeout=timeout)
 
 
 def _after_commit(session: Session) -> None:
@@ -298,8 +363,8 @@ def _after_commit(session: Session) -> None:
         return
     try:
         _enqueue(ids)
-    except Exception:  # Redis down: the rows stay queued and `requeue_pending` sends them later
-        log.exception("could not enqueue mail delivery for messages %s", ids)
+    except Exception:  # Redis down: the rows stay queued and the sweeper wakes them up later
+        log.exception("could not enqueue mail delivery for messages %s (the sweeper will)", ids)
 
 
 def _after_rollback(session: Session) -> None:

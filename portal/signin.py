@@ -6,7 +6,7 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Blueprint, Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
@@ -18,6 +18,7 @@ from portal import agencies, clock, db, links, queue
 from portal.agencies.models import Agency
 from portal.links.delivery import send_link
 from portal.links.models import ActionLink, PortalSession
+from portal.messages.models import SigninRequest
 from portal.people.models import Person, PortalAccount, PortalRole
 from portal.ratelimit import limited
 
@@ -133,28 +134,73 @@ links.register(
 )
 
 
+SIGNIN_REQUEST_TTL = timedelta(hours=1)  # an older request is dropped: its link would come far too late
+BATCH = 100
+
+
 def request_signin(agency_id: int, email: str) -> None:
-    """Queue the sign-in e-mail. Known or not, the address costs the request the same: one enqueue."""
-    queue.enqueue(send_signin, agency_id, email.strip().lower(), queue="mail")
+    """Note the sign-in asked for in the outbox (flushes); its mail job is woken after the commit.
+    Known or not, the address costs the request the same: one row, one enqueue."""
+    row = SigninRequest(agency_id=agency_id, email=email.strip().lower())
+    db.session.add(row)
+    db.session.flush()
+    # Only a wake-up: with Redis away the row waits for the sweeper (portal.mail.sweep).
+    queue.enqueue_after_commit(db.session, send_signins, [row.id], queue="mail", job_id=f"signin-{row.id}-1")
+
+
+def send_signins(request_ids: list[int]) -> int:
+    """RQ job: each sign-in request, in its own transaction, deleted and (if the address belongs to
+    someone with a portal) turned into a Message: mailed once however often the job runs."""
+    sent = 0
+    for request_id in request_ids:
+        db.scope(db.session, None)
+        taken = db.session.execute(
+            delete(SigninRequest).where(SigninRequest.id == request_id)
+            .returning(SigninRequest.agency_id, SigninRequest.email)
+            .execution_options(all_agencies=True)
+        ).first()
+        if taken is not None:
+            sent += _mail_signin(taken.agency_id, taken.email)
+        db.session.commit()  # the delivery job is woken by this commit (portal.mail)
+    return sent
 
 
 def send_signin(agency_id: int, email: str) -> None:
-    """RQ job: e-mail a sign-in link and code if the address belongs to someone with a portal."""
+    """RQ job of earlier releases (still in a queue after an upgrade): mail a sign-in now."""
+    _mail_signin(agency_id, email)
+    db.session.commit()
+
+
+def _mail_signin(agency_id: int, email: str) -> bool:
+    # A sign-in link and code, if the address belongs to someone with a portal (flushes).
     db.scope(db.session, agency_id)
     person = db.session.scalar(
         select(Person).where(Person.email == email.strip().lower(), Person.accounts.any(PortalAccount.active))
     )
     if person is None:
-        return
+        return False
     recent = db.session.scalar(
         select(func.count(ActionLink.id)).where(
             ActionLink.person_id == person.id, ActionLink.action == "login",
             ActionLink.created_at > clock.now() - timedelta(minutes=15),
         )
     )
-    if recent < MAX_LINKS_PER_WINDOW:
-        send_link("login", person, person)
-        db.session.commit()
+    if recent >= MAX_LINKS_PER_WINDOW:
+        return False
+    send_link("login", person, person)
+    return True
+
+
+def sweep_requests(now: datetime, grace: timedelta) -> int:
+    """Drop sign-in requests too old to help, and wake up those whose wake-up was lost (flushes)."""
+    db.session.execute(delete(SigninRequest).where(SigninRequest.created_at < now - SIGNIN_REQUEST_TTL)
+                       .execution_options(all_agencies=True))
+    ids = list(db.session.scalars(select(SigninRequest.id).where(SigninRequest.created_at <= now - grace)
+                                  .order_by(SigninRequest.id).limit(20 * BATCH).execution_options(all_agencies=True)))
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start:start + BATCH]
+        queue.enqueue(send_signins, batch, queue="mail", job_id=f"signin-{batch[0]}-{len(batch)}")
+    return len(ids)
 
 
 def signin_with_code(email: str, code: str) -> Person | None:
@@ -227,6 +273,7 @@ def install(bp: Blueprint, role: PortalRole) -> None:
         form = SignInForm()
         if form.validate_on_submit():
             request_signin(g.agency.id, form.email.data)
+            db.session.commit()
             code_form = CodeForm(formdata=None, data={"email": form.email.data})
             return render_template("portal/check_email.html", form=code_form, role=role, portal=bp.name)
         status = 422 if form.is_submitted() else 200

@@ -51,7 +51,7 @@ def test_committed_message_is_sent_exactly_once(ctx, app, run_jobs, smtp_server)
     assert logged.attempts == 1
 
 
-def test_unreachable_smtp_server_marks_failed_with_reason(app, smtp_server):
+def test_unreachable_smtp_server_queues_the_message_again_with_the_reason(app, smtp_server):
     from portal import create_app
 
     broken = create_app({**app.config, "SMTP_URL": f"smtp://127.0.0.1:{free_port()}"})
@@ -60,11 +60,11 @@ def test_unreachable_smtp_server_marks_failed_with_reason(app, smtp_server):
             f.agency()
             msg = mail.send(to="ana@example.com", subject="Hi", text="Hi")
             db.session.commit()
-            assert mail.deliver([msg.id]) == {"sent": 0, "failed": 1}
+            assert mail.deliver([msg.id]) == {"sent": 0, "retrying": 1, "failed": 0}
             db.session.expire_all()
-            failed = db.session.get(Message, msg.id)
-            assert failed.status == MessageStatus.FAILED
-            assert "SMTP server unavailable" in failed.error
+            waiting = db.session.get(Message, msg.id)
+            assert waiting.status == MessageStatus.QUEUED and waiting.next_attempt_at is not None
+            assert "SMTP server unavailable" in waiting.error
     finally:
         broken.extensions["db.engine"].dispose()
     assert smtp_server.messages == []
@@ -131,7 +131,7 @@ def test_one_bad_message_fails_alone_and_the_rest_of_the_batch_is_sent(ctx, smtp
                   to="ana@example.com", subject="Broken\r\nBcc: x@evil.example", text_body="x")
     db.session.add(bad)
     db.session.commit()
-    assert mail.deliver([bad.id, good.id]) == {"sent": 1, "failed": 1}
+    assert mail.deliver([bad.id, good.id]) == {"sent": 1, "retrying": 0, "failed": 1}
     db.session.expire_all()
     assert db.session.get(Message, good.id).status == MessageStatus.SENT
     failed = db.session.get(Message, bad.id)

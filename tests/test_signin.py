@@ -188,12 +188,19 @@ def test_malformed_agency_in_the_path_is_404(client, people):
 
 
 def test_known_and_unknown_addresses_cost_the_request_the_same(app, client, people):
-    """The request only enqueues; the lookup and the mail happen in the worker, so timing tells nothing."""
+    """The request writes one outbox row and enqueues one wake-up; the lookup and the mail happen in
+    the worker, so timing tells nothing."""
+    from sqlalchemy import func
+
+    from portal.messages.models import SigninRequest
+
     mail_queue = app.extensions["queues"]["mail"]
-    for email in ["tom@example.com", "nobody@example.com"]:
+    for n, email in enumerate(["tom@example.com", "nobody@example.com"], start=1):
         before = mail_queue.count
         _ask(client, email)
         assert mail_queue.count == before + 1
+        with app.app_context():
+            assert db.session.scalar(select(func.count(SigninRequest.id)).execution_options(all_agencies=True)) == n
     with app.app_context():
         assert db.session.scalar(select(ActionLink.id).execution_options(all_agencies=True)) is None
 

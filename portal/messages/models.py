@@ -1,4 +1,4 @@
-"""A message in the communication log."""
+"""A message in the communication log (the outbox too: every mail is written here before it is sent)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ class Message(AgencyOwned, Base):
     """One e-mail: what was sent, to whom, about what, and what the SMTP server said."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_about", "about_type", "about_id"),)
+    __table_args__ = (Index("ix_messages_about", "about_type", "about_id"),
+                      Index("ix_messages_status_next", "status", "next_attempt_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
@@ -41,7 +42,29 @@ class Message(AgencyOwned, Base):
     status: Mapped[MessageStatus] = mapped_column(enum_column(MessageStatus), default=MessageStatus.QUEUED, index=True)
     error: Mapped[str | None] = mapped_column(String(1000))
     attempts: Mapped[int] = mapped_column(default=0)
+    # Queued: not before this (a retry's time; None = at once). Also shown as "next at" in the log.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Sending: the delivery job owns the message until then; after it the sweeper queues it again.
+    # None while sending means its automation task owns it (the task's lease, claimed_until).
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     person: Mapped[Person | None] = relationship()
+
+    @property
+    def retrying(self) -> bool:
+        """Failed for now (a transient error) and due to be tried again at next_attempt_at."""
+        return self.status in (MessageStatus.QUEUED, MessageStatus.SENDING) and self.next_attempt_at is not None \
+            and self.error is not None
+
+
+class SigninRequest(AgencyOwned, Base):
+    """A portal sign-in asked for: the request writes only this (known address or not, the same
+    cost), and the mail job turns it into a Message if the address belongs to someone."""
+
+    __tablename__ = "signin_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
