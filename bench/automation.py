@@ -210,7 +210,7 @@ with app.app_context():
 print(json.dumps({"agency_id": aid}))
 '''
 
-TASK_MID = re.compile(r"<task-(\d+)-(\d+)-(\d+)@")
+TASK_MID = re.compile(r"<task-(\d+)-[\d-]+@")  # <task-ID-INDEX@...>; before issue 10, <task-ID-ATTEMPT-INDEX@...>
 
 
 class _TimedInbox(_Inbox):
@@ -628,7 +628,8 @@ def figure_recovery() -> str:
 def figure_outage() -> str:
     with scratch() as env:
         # Its own Redis, persisted as production's is, so that a stop and a start keep the queues.
-        redis = EmbeddedRedis(Path(env["PORTICO_INSTANCE"]) / "outage-redis.sock", appendonly=True).start()
+        tmp = Path(env["PORTICO_INSTANCE"])
+        redis = EmbeddedRedis(tmp / "outage-redis.sock", data_dir=tmp / "outage-redis", appendonly=True).start()
         env = {**env, "REDIS_URL": redis.url}
         seed = run_script(SEED, env, "outage", str(OUTAGE_TASKS), SUBJECT, TEXT, PARKED.isoformat())
         sink = Sink().start()
@@ -643,7 +644,7 @@ def figure_outage() -> str:
                         raise SystemExit(f"the sink never got {OUTAGE_TASKS // 2} messages: {tasks.statuses()}\n"
                                          f"{f.tail()}")
                     time.sleep(0.01)
-                redis.halt()
+                redis.stop()  # its data stay in data_dir
                 down = time.monotonic()
                 at_stop = tasks.statuses()
                 time.sleep(OUTAGE_SECONDS)

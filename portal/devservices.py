@@ -39,11 +39,14 @@ def redis_server_binary() -> str:
 
 class EmbeddedRedis:
     """A private redis-server on a unix socket, stopped with `stop()`. Given a `data_dir`, its data
-    stay there after `stop()`, and `start()` again brings the same server back (tests of outages)."""
+    stay there after `stop()`, and `start()` again brings the same server back (tests of outages);
+    `appendonly` logs every write to disk as a production Redis should."""
 
-    def __init__(self, socket_path: str | Path, persist: bool = False, data_dir: str | Path | None = None) -> None:
+    def __init__(self, socket_path: str | Path, persist: bool = False, data_dir: str | Path | None = None,
+                 appendonly: bool = False) -> None:
         self.socket_path = Path(socket_path)
         self.persist = persist
+        self.appendonly = appendonly
         self.process: subprocess.Popen | None = None
         self._keep = data_dir is not None
         if data_dir is not None:
@@ -62,7 +65,8 @@ class EmbeddedRedis:
         args = [
             redis_server_binary(), "--port", "0", "--unixsocket", str(self.socket_path),
             "--unixsocketperm", "700", "--dir", self._dir, "--daemonize", "no",
-            "--save", "60 1" if self.persist else "", "--appendonly", "no", "--loglevel", "warning",
+            "--save", "60 1" if self.persist else "", "--appendonly", "yes" if self.appendonly else "no",
+            "--loglevel", "warning",
         ]
         log = Path(self._dir) / "redis.log"
         with open(log, "wb") as out:

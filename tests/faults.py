@@ -1,7 +1,8 @@
-"""Fault injection on real parts: an SMTP server that can be stopped, started again on its port and
-made slow, Portico's own processes (gunicorn, `portico worker`, `portico cron`) started as deployed,
-and a small HTTP client that talks to them. Redis is devservices.EmbeddedRedis(appendonly=True),
-stopped with `halt()` and started again on the same socket with its data."""
+"""Fault injection on real parts: an SMTP server that can be stopped, started again on its port, made
+slow or made to lose its client mid-message; Portico's own processes (gunicorn with gunicorn.conf.py,
+`portico worker`, `portico cron`) started as deployed; and a small HTTP client that talks to them.
+Redis is devservices.EmbeddedRedis(data_dir=..., appendonly=True): stopped and started again on the
+same socket, with its data. Process environment and stopping come from tests/procs.py."""
 
 from __future__ import annotations
 
@@ -21,10 +22,9 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
-from aiosmtpd.controller import Controller
-
 from portal.devservices import LocalSMTP, _Inbox
-from tests.conftest import TEST_KEY, csrf_token
+from tests.conftest import csrf_token
+from tests.procs import stop as stop_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,24 +55,12 @@ class _FaultyInbox(_Inbox):
 
 class Sink(LocalSMTP):
     """The real SMTP server (aiosmtpd) on a fixed loopback port: `stop()` and `start()` again
-    (connections are refused meanwhile), `inbox.delay` to make it slow. Counts are taken here."""
+    (connections are refused meanwhile); `inbox.delay` and `inbox.on_data` for the faults above."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.controller.loop.close()  # LocalSMTP's own, never started: each start() builds a fresh one
+        self.controller.loop.close()  # LocalSMTP's, never started: start() builds one on the faulty inbox
         self.inbox = _FaultyInbox()
-        self.controller = None
-
-    def start(self) -> Sink:
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-        return self
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller.loop.close()
-            self.controller = None
 
     def by_mail(self) -> dict[tuple[str, str], list[str]]:
         """Every Message-ID received, per logical mail: (To, Subject)."""
@@ -87,32 +75,6 @@ class Sink(LocalSMTP):
 
 
 # -- Portico's processes -----------------------------------------------------------------------
-
-def process_env(app, **extra: str) -> dict[str, str]:
-    """The environment a spawned Portico process runs on: the test app's settings unless overridden."""
-    return {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "REDIS_URL": app.config["REDIS_URL"],
-            "SMTP_URL": app.config["SMTP_URL"], "SECRET_KEYS": TEST_KEY, "BASE_URL": app.config["BASE_URL"],
-            "PORTICO_INSTANCE": os.environ["PORTICO_INSTANCE"], "PORTICO_ENV": "development", **extra}
-
-
-def spawn(app, *args: str, **extra: str) -> subprocess.Popen:
-    """`python -m portal.cli *args` on the test app's settings (`extra` added to its environment)."""
-    return subprocess.Popen([sys.executable, "-m", "portal.cli", *args], env=process_env(app, **extra),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def stop(*processes: subprocess.Popen) -> None:
-    """SIGTERM (RQ: warm shutdown after the current job), then SIGKILL after 10 s."""
-    for p in processes:
-        if p.poll() is None:
-            p.terminate()
-    for p in processes:
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-
 
 class Fleet:
     """Portico's processes on one environment, each logged to a file, all stopped at the end."""
@@ -164,7 +126,7 @@ class Fleet:
         raise AssertionError(f"timed out waiting for {what}\n{self.tail()}")
 
     def stop(self) -> None:
-        stop(*self.procs.values())
+        stop_processes(*self.procs.values())
 
     def tail(self, lines: int = 25) -> str:
         out = []

@@ -24,7 +24,8 @@ from portal.bookings.models import Booking
 from portal.devservices import EmbeddedRedis, free_port
 from portal.messages.models import Message
 from tests import factories as f
-from tests.faults import Browser, Fleet, Sink, pid_of_local_port, process_env
+from tests.faults import Browser, Fleet, Sink, pid_of_local_port
+from tests.procs import env as process_env
 
 PARKED = datetime(2100, 1, 1, tzinfo=UTC)  # tasks wait here until a test makes them due
 
@@ -34,9 +35,8 @@ PARKED = datetime(2100, 1, 1, tzinfo=UTC)  # tasks wait here until a test makes 
 FAST = {
     "DISPATCH_INTERVAL": "1",
     "TASK_LEASE_SECONDS": "5",
-    "MAIL_SWEEP_INTERVAL": "1",
+    "MAIL_SWEEP_SECONDS": "1",
     "MAIL_LEASE_SECONDS": "5",
-    "MAIL_RETRY_DELAYS": "1,2",
     "SIGNIN_RATE_LIMIT": "1000 per minute",
     "CODE_RATE_LIMIT": "1000 per minute",
     "RENEW_RATE_LIMIT": "1000 per minute",
@@ -64,7 +64,8 @@ class Rig:
 def rig(app, tmp_path):
     # A short folder: a unix socket path holds at most 107 bytes, and pytest's tmp_path can be longer.
     sockets = Path(tempfile.mkdtemp(prefix="portico-faults-"))
-    redis = EmbeddedRedis(sockets / "redis.sock", appendonly=True).start()
+    # Persisted as production's should be: a stop and a start keep what was queued.
+    redis = EmbeddedRedis(sockets / "redis.sock", data_dir=sockets / "data", appendonly=True).start()
     sink = Sink().start()
     port = free_port()
     env = process_env(app, REDIS_URL=redis.url, SMTP_URL=sink.url, BASE_URL=f"http://127.0.0.1:{port}", **FAST)
@@ -167,7 +168,7 @@ def test_redis_stopped_and_restarted_loses_no_mail_and_answers_every_request(app
     before = {signin_mail(o.tenants[0]), pay_mail(o, 0), o.stays[0]}
     settled(rig, before)
 
-    rig.redis.halt()
+    rig.redis.stop()  # the data stay in data_dir
     for email in o.tenants[1:4]:
         sign_in(base, email)
     for i in (1, 2):
