@@ -112,18 +112,19 @@ class Fleet:
         self.procs[name].wait(10)
         return name
 
-    def wait(self, condition: Callable[[], bool], seconds: float, what: str, allow_dead: tuple[str, ...] = ()) -> None:
+    def wait(self, condition: Callable[[], bool], seconds: float, what: str | Callable[[], str],
+             allow_dead: tuple[str, ...] = ()) -> None:
         """Poll `condition` until true; fail with the processes' logs if it is not within `seconds`
-        or if a process exits meanwhile (nobody restarts them here)."""
+        or if a process exits meanwhile (nobody restarts them here). `what` may be worked out at the end."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if condition():
                 return
             dead = [n for n in self.dead() if n not in allow_dead]
             if dead:
-                raise AssertionError(f"{', '.join(dead)} exited while waiting for {what}\n{self.tail()}")
+                raise AssertionError(f"{', '.join(dead)} exited while waiting for {_say(what)}\n{self.tail()}")
             time.sleep(0.2)
-        raise AssertionError(f"timed out waiting for {what}\n{self.tail()}")
+        raise AssertionError(f"timed out waiting for {_say(what)}\n{self.tail()}")
 
     def stop(self) -> None:
         stop_processes(*self.procs.values())
@@ -135,6 +136,10 @@ class Fleet:
             text = path.read_text(errors="replace").splitlines()[-lines:] if path.exists() else []
             out.append(f"--- {name}.log\n" + "\n".join(text))
         return "\n".join(out)
+
+
+def _say(what: str | Callable[[], str]) -> str:
+    return what if isinstance(what, str) else what()
 
 
 def _answers(url: str) -> bool:

@@ -151,7 +151,7 @@ def settled(rig: Rig, expected: set, seconds: float = 60, allow_dead: tuple[str,
     """Wait until every expected mail reached the server, then a few sweeper and dispatch periods
     more, so that a late copy would have arrived too."""
     rig.fleet.wait(lambda: expected <= set(arrived(rig.sink)), seconds,
-                   f"every mail to arrive; missing {sorted(expected - set(arrived(rig.sink)))}", allow_dead)
+                   lambda: f"every mail to arrive; missing {sorted(expected - set(arrived(rig.sink)))}", allow_dead)
     time.sleep(4)
 
 
