@@ -258,6 +258,37 @@ def test_a_retried_task_whose_booking_was_paid_meanwhile_is_skipped(app, run_job
     assert smtp_server.messages == []
 
 
+def test_a_retrying_task_switched_off_meanwhile_leaves_no_message_waiting(app, run_jobs, smtp_server):
+    from portal import mail
+
+    with app.app_context(), clock.frozen_at(datetime(2026, 6, 1, 8, tzinfo=UTC)) as travel:
+        a = f.agency("alpha")
+        s = f.solution(a, "extra-services", tpl=f.template(a))
+        f.booking(a)
+        db.session.commit()
+        smtp_server.stop()
+        try:
+            dispatcher.dispatch()
+            run_jobs()
+        finally:
+            smtp_server.start()
+        db.session.expire_all()
+        assert _task().status == TaskStatus.PENDING
+        operations.deactivate(db.session.merge(s))
+        db.session.commit()
+        travel.advance(minutes=59)
+        mail.sweep()
+        assert db.session.scalars(select(Message)).one().retrying  # its task might still come for it
+        travel.advance(minutes=5)
+        mail.sweep()
+        run_jobs()
+        db.session.expire_all()
+        [message] = db.session.scalars(select(Message)).all()
+        assert message.status == "failed" and message.error.startswith("not sent: its automation task")
+        assert _task().status == TaskStatus.CANCELLED
+    assert smtp_server.messages == []
+
+
 SSTI = [
     "{{ ''.__class__.__mro__[1].__subclasses__() }}",
     "{{ booking.__class__ }}",
