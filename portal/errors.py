@@ -6,7 +6,7 @@ from __future__ import annotations
 import errno
 import logging
 
-from flask import Flask, current_app, g, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request, session
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -125,11 +125,29 @@ def _offline() -> None:
         except Exception:
             log.warning("could not detach the request's rows", exc_info=True)
     _rollback()
-    g.setdefault("_login_user", AnonymousUserMixin())
-    g.setdefault("person", None)
+    # A failed commit has already expired every row: what is expired is no longer loaded.
+    if "_login_user" not in g or _expired(g._login_user):
+        g._login_user = AnonymousUserMixin()
+    if "person" not in g or _expired(g.person):
+        g.person = None
+    if _expired(g.get("agency")):
+        g.pop("agency")
     g.setdefault("error_area", None)
     g.error_offline = True
     db.scope(db.session, None)
+
+
+def _expired(row: object) -> bool:
+    from sqlalchemy import inspect
+
+    state = inspect(row, raiseerr=False) if row is not None else None
+    return bool(state is not None and getattr(state, "expired_attributes", None))
+
+
+def _keep_the_old_cookie() -> None:
+    """A failed request changes nothing, not even the signed cookie (a sign-in that failed has already
+    cleared it): the browser keeps the session it came with, CSRF token and all, and can try again."""
+    session.modified = False
 
 
 def _nobody() -> None:
@@ -174,6 +192,7 @@ def render_error(error: HTTPException):
         return render_unavailable(original)
     code = error.code or 500
     if code >= 500:
+        _keep_the_old_cookie()
         # Whatever broke may be the database: the page must not need it.
         if wants_json():
             _offline()
@@ -194,6 +213,7 @@ def render_unavailable(exc: BaseException):
     log.warning("%s %s: %s unavailable: %s", request.method, request.path, what,
                 (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300])
     retry_after = current_app.config.get("RETRY_AFTER_SECONDS", RETRY_AFTER)
+    _keep_the_old_cookie()
     if wants_json():
         _offline()
         response = jsonify(error="Service Unavailable", reason=WHAT_IS_DOWN[what], retry_after=retry_after)

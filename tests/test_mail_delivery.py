@@ -275,3 +275,33 @@ def test_stale_sign_in_requests_are_dropped(app, portal_people, run_jobs, smtp_s
         assert db.session.scalar(select(func.count(SigninRequest.id)).execution_options(all_agencies=True)) == 0
     run_jobs()
     assert smtp_server.messages == []
+
+
+# -- what staff see --------------------------------------------------------------------------
+
+def test_staff_see_retrying_mail_and_tasks_with_the_next_attempt_and_the_limit(app, client, login, run_jobs,
+                                                                               smtp_server):
+    from automation import dispatcher
+
+    with app.app_context(), clock.frozen_at(T0):
+        a = f.agency("alpha", timezone="Europe/Madrid")
+        f.staff(a)
+        f.solution(a, "extra-services", tpl=f.template(a))
+        f.booking(a)
+        mail.send(to="ana@example.com", subject="Pool closed", text="x")
+        db.session.commit()
+        smtp_server.stop()
+        try:
+            run_jobs()
+            dispatcher.dispatch()
+            run_jobs()
+        finally:
+            smtp_server.start()
+    login("manager@alpha.example", f.PASSWORD)
+    log = client.get("/manage/mail").text
+    assert log.count("retrying — attempt 1, next at 10:01: SMTP server unavailable") == 2  # portal mail and task
+    assert "Portico retries by itself for up to\n24 h" in log
+    tasks = client.get("/manage/automation/tasks").text
+    assert "Retrying" in tasks and "retrying — attempt 1, next at 10:01: SMTP server unavailable" in tasks
+    assert "Portico retries for up to 24 h" in tasks
+    assert smtp_server.messages == []
