@@ -90,7 +90,7 @@ class Fleet:
     def web(self, port: int, workers: int = 2) -> str:
         """gunicorn with the repository's gunicorn.conf.py on 127.0.0.1:port; its base URL once it answers."""
         self._popen("web", [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "--bind",
-                            f"127.0.0.1:{port}", "--workers", str(workers), "--no-control-socket", "wsgi:app"])
+                            f"127.0.0.1:{port}", "--workers", str(workers), "wsgi:app"])
         base = f"http://127.0.0.1:{port}"
         self.wait(lambda: _answers(f"{base}/healthz"), 60, "gunicorn to answer")
         return base
