@@ -14,7 +14,10 @@ from sqlalchemy.orm import Session
 # In priority order: a worker always takes the dispatcher's quick job first.
 QUEUES = ("dispatch", "default", "mail", "automation")
 AFTER_COMMIT = "jobs_after_commit"
-_PENDING = {"queued", "started", "scheduled", "deferred"}
+# Jobs still waiting to run. A "started" one is not: its worker may have been killed mid-job (the
+# job stays "started" in Redis), and the sweepers that pass job ids re-enqueue only work the database
+# says is still owed, done idempotently, so a second run of a live job claims nothing.
+_PENDING = {"queued", "scheduled", "deferred"}
 
 
 def init_app(app: Flask) -> None:
