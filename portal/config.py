@@ -99,6 +99,13 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
                 raise StartupError(f"{name} must be a whole number") from None
             if found[name] < 1:
                 raise StartupError(f"{name} must be at least 1")
+    if environ.get("MAIL_RETRY_SECONDS"):
+        try:
+            found["MAIL_RETRY_SECONDS"] = tuple(int(v) for v in environ["MAIL_RETRY_SECONDS"].replace(",", " ").split())
+        except ValueError:
+            raise StartupError("MAIL_RETRY_SECONDS must be whole seconds between attempts, e.g. 60,120,300") from None
+        if not found["MAIL_RETRY_SECONDS"] or min(found["MAIL_RETRY_SECONDS"]) < 1:
+            raise StartupError("MAIL_RETRY_SECONDS must be whole seconds between attempts, e.g. 60,120,300")
     if environ.get("SECRET_KEYS"):
         found["SECRET_KEYS"] = parse_keys(environ["SECRET_KEYS"])
     return found

@@ -11,7 +11,8 @@ from flask import current_app
 
 from portal import dates
 
-# Minutes to wait after the 1st, 2nd, ... failed attempt; hourly after the last.
+# Minutes to wait after the 1st, 2nd, ... failed attempt; hourly after the last (MAIL_RETRY_SECONDS,
+# in seconds, replaces it: the fault-injection tests retry within seconds).
 SCHEDULE = (1, 2, 5, 10, 30, 60)
 
 
@@ -49,8 +50,9 @@ def retry_hours() -> int:
 def next_attempt(attempts: int, first: datetime, now: datetime) -> datetime | None:
     """When to try again after `attempts` failed attempts since `first`; None once the next
     attempt would fall beyond MAIL_RETRY_HOURS."""
-    minutes = SCHEDULE[attempts - 1] if 0 < attempts <= len(SCHEDULE) else SCHEDULE[-1]
-    when = now + timedelta(minutes=minutes)
+    waits = current_app.config.get("MAIL_RETRY_SECONDS") or tuple(m * 60 for m in SCHEDULE)
+    seconds = waits[attempts - 1] if 0 < attempts <= len(waits) else waits[-1]
+    when = now + timedelta(seconds=seconds)
     return when if when <= first + timedelta(hours=retry_hours()) else None
 
 
