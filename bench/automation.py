@@ -666,12 +666,16 @@ def figure_outage() -> str:
             redis.stop()
     recovery = max(accepted) - back
     during = sum(1 for t in accepted if down <= t < back)
+    after = [t for t in accepted if t >= back]
+    rate = sum(1 for t in accepted if t < down) / (down - t0)
     duplicates = sum(per_task.values()) - len(per_task)
     print(f"[5] Redis stopped for {OUTAGE_SECONDS:.0f} s when the sink had {OUTAGE_TASKS // 2:,} of {OUTAGE_TASKS:,} "
-          f"tasks ({down - t0:.1f} s after they fell due; tasks then: {at_stop}); the sink accepted {during} "
-          f"during the outage; last acceptance {recovery:.1f} s after Redis returned; sink got {len(accepted):,} "
-          f"messages for {len(per_task):,} tasks; processes that exited: {', '.join(exited) or 'none'}; "
-          f"messages by status: {messages}", flush=True)
+          f"tasks ({down - t0:.1f} s after they fell due, {rate:.0f}/s; tasks then: {at_stop}); the sink accepted "
+          f"{during} during the outage; after Redis returned, the first acceptance came "
+          f"{(min(after) - back) if after else float('nan'):.1f} s later and the last {recovery:.1f} s later "
+          f"({len(after):,} messages; at the pre-outage rate alone ~{len(after) / max(rate, 1e-9):.0f} s); sink got "
+          f"{len(accepted):,} messages for {len(per_task):,} tasks; processes that exited: "
+          f"{', '.join(exited) or 'none'}; messages by status: {messages}", flush=True)
     if twice:
         print(f"[5] duplicates: {twice}", flush=True)
     return (f"Redis down {OUTAGE_SECONDS:.0f} s mid-dispatch: {recovery:.1f} s from its return to the last send "
