@@ -11,7 +11,7 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 from pathlib import Path
 
@@ -19,9 +19,11 @@ import pytest
 from sqlalchemy import func, select, update
 
 from automation.models import Task
-from portal import clock, db
+from portal import clock, db, delivery
 from portal.bookings.models import Booking
+from portal.config import from_environment
 from portal.devservices import EmbeddedRedis, free_port
+from portal.errors import StartupError
 from portal.messages.models import Message
 from tests import factories as f
 from tests.faults import Browser, Fleet, Sink, pid_of_local_port
@@ -280,3 +282,16 @@ def test_a_worker_killed_mid_delivery_costs_at_most_one_copy_with_the_same_messa
         assert len(set(ids)) == 1, f"{mail} arrived under different Message-IDs: {ids}"
         assert len(ids) <= 2, f"{mail} arrived {len(ids)} times"
     assert sum(len(ids) - 1 for ids in got.values()) <= len(kills)
+
+
+def test_the_retry_backoff_is_a_setting_so_the_tests_above_retry_within_seconds(app, monkeypatch):
+    assert from_environment({"MAIL_RETRY_SECONDS": "1, 2"})["MAIL_RETRY_SECONDS"] == (1, 2)
+    for bad in ("soon", "0", "1,-2", ","):
+        with pytest.raises(StartupError, match="MAIL_RETRY_SECONDS"):
+            from_environment({"MAIL_RETRY_SECONDS": bad})
+    now = datetime(2026, 6, 1, 8, tzinfo=UTC)
+    with app.app_context():
+        assert delivery.next_attempt(1, now, now) == now + timedelta(minutes=1)  # unset: 1, 2, 5 ... minutes
+        monkeypatch.setitem(app.config, "MAIL_RETRY_SECONDS", (1, 2))
+        waits = [delivery.next_attempt(n, now, now) - now for n in (1, 2, 7)]
+        assert waits == [timedelta(seconds=1), timedelta(seconds=2), timedelta(seconds=2)]  # the last repeats
