@@ -48,20 +48,21 @@ def keep_running(run: Callable[[], bool], log: logging.Logger, backoff: Exponent
     while True:
         started = time.monotonic()
         try:
-            if run():
+            try:
+                if run():
+                    return
+                reason = "stopped unexpectedly"
+            except CONNECTION_ERRORS as exc:
+                reason = f"lost a dependency: {type(exc).__name__}: {_first_line(exc)}"
+            if time.monotonic() - started >= HEALTHY_AFTER:
+                failures = 0
+            delay = backoff.compute(failures)
+            failures += 1
+            log.warning("%s; trying again in %.1f s (attempt %d)", reason, delay, failures)
+            if not _sleep_unless_stopped(delay):
+                log.info("stopped while waiting to reconnect")
                 return
-            reason = "stopped unexpectedly"
-        except StopRequested:
-            return
-        except CONNECTION_ERRORS as exc:
-            reason = f"lost a dependency: {type(exc).__name__}: {_first_line(exc)}"
-        if time.monotonic() - started >= HEALTHY_AFTER:
-            failures = 0
-        delay = backoff.compute(failures)
-        failures += 1
-        log.warning("%s; trying again in %.1f s (attempt %d)", reason, delay, failures)
-        if not _sleep_unless_stopped(delay):
-            log.info("stopped while waiting to reconnect")
+        except StopRequested:  # the engine's own signal handler, still installed, asked to stop
             return
 
 

@@ -80,6 +80,21 @@ def test_cron_and_worker_ride_out_a_redis_outage(app, smtp_server, own_redis, tm
     assert cron.returncode == 0 and worker.returncode == 0  # SIGTERM still stops both cleanly
 
 
+@pytest.mark.parametrize("command", ["worker", "cron"])
+def test_started_while_redis_is_down_it_waits_and_sigterm_still_stops_it(app, own_redis, tmp_path, command):
+    log = tmp_path / f"{command}.log"
+    own_redis.stop()
+    process = spawn(app, command, log=log, REDIS_URL=own_redis.url)
+    try:
+        wait_for(lambda: "(attempt 2)" in log.read_text() or process.poll() is not None, 30,
+                 "it to wait for Redis", (log,))
+        assert process.poll() is None, log.read_text()
+        assert "ConnectionError" in log.read_text()
+    finally:
+        stop(process)
+    assert process.returncode == 0, log.read_text()
+
+
 def _unreachable(app, tmp_path) -> tuple[str, object]:
     """A DATABASE_URL for the same database that cannot be reached yet, and how to make it reachable."""
     url = make_url(app.config["DATABASE_URL"])
