@@ -145,6 +145,24 @@ def test_redis_settings_that_lose_work_are_named_with_their_fix(own_redis):
     assert redis_warnings(_configured(own_redis, appendonly="no", save="60 1")) == []  # RDB alone is persistence
 
 
+def test_a_redis_that_refuses_config_gets_a_warning_saying_what_to_check(tmp_path):
+    """Managed Redis services often rename or disable CONFIG: say what could not be checked."""
+    from portal.devservices import redis_server_binary
+
+    sock = tmp_path / "managed.sock"
+    server = subprocess.Popen([redis_server_binary(), "--port", "0", "--unixsocket", str(sock), "--dir", str(tmp_path),
+                               "--rename-command", "CONFIG", "", "--save", ""], stdout=subprocess.DEVNULL)
+    try:
+        connection = Redis(unix_socket_path=str(sock))
+        wait_for(lambda: sock.exists() and connection.ping(), 10, "redis-server to start")
+        warnings = redis_warnings(connection)
+    finally:
+        stop(server)
+    assert len(warnings) == 1
+    assert "could not read Redis's settings" in warnings[0]
+    assert "appendonly yes" in warnings[0] and "maxmemory-policy is noeviction" in warnings[0]
+
+
 @pytest.mark.parametrize("command", ["worker", "cron"])
 def test_worker_and_cron_warn_about_risky_redis_settings_and_still_start(app, smtp_server, own_redis, tmp_path,
                                                                          command):
