@@ -117,8 +117,6 @@ def _offline() -> None:
     not yet looked up counts as nobody."""
     from flask_login import AnonymousUserMixin
 
-    from portal import db
-
     if "db_session" in g:
         try:
             g.db_session.expunge_all()
@@ -132,12 +130,10 @@ def _offline() -> None:
         g.person = None
     if _expired(g.get("agency")):
         g.pop("agency")
-    g.setdefault("error_area", None)
-    g.error_offline = True
-    db.scope(db.session, None)
 
 
 def _expired(row: object) -> bool:
+    """A row whose fields a rollback has expired: reading them would need the database."""
     from sqlalchemy import inspect
 
     state = inspect(row, raiseerr=False) if row is not None else None

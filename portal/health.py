@@ -202,7 +202,10 @@ def _greet(url: str) -> str | None:
             return None
         smtp = smtplib.SMTP(timeout=SMTP_TIMEOUT)
         code, _ = smtp.connect(host, port)
-        smtp.close()
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
     except (OSError, smtplib.SMTPException) as exc:
         return f"SMTP server {host}:{port} unreachable: {_first_line(exc)} (mail waits and is retried)"
     return None if code == 220 else f"SMTP server {host}:{port} greeted with {code}"

@@ -48,20 +48,21 @@ def keep_running(run: Callable[[], bool], log: logging.Logger, backoff: Exponent
     while True:
         started = time.monotonic()
         try:
-            if run():
+            try:
+                if run():
+                    return
+                reason = "stopped unexpectedly"
+            except CONNECTION_ERRORS as exc:
+                reason = f"lost a dependency: {type(exc).__name__}: {first_line(exc)}"
+            if time.monotonic() - started >= HEALTHY_AFTER:
+                failures = 0
+            delay = backoff.compute(failures)
+            failures += 1
+            log.warning("%s; trying again in %.1f s (attempt %d)", reason, delay, failures)
+            if not _sleep_unless_stopped(delay):
+                log.info("stopped while waiting to reconnect")
                 return
-            reason = "stopped unexpectedly"
-        except StopRequested:
-            return
-        except CONNECTION_ERRORS as exc:
-            reason = f"lost a dependency: {type(exc).__name__}: {_first_line(exc)}"
-        if time.monotonic() - started >= HEALTHY_AFTER:
-            failures = 0
-        delay = backoff.compute(failures)
-        failures += 1
-        log.warning("%s; trying again in %.1f s (attempt %d)", reason, delay, failures)
-        if not _sleep_unless_stopped(delay):
-            log.info("stopped while waiting to reconnect")
+        except StopRequested:  # the engine's own signal handler, still installed, asked to stop
             return
 
 
@@ -96,7 +97,8 @@ def _sleep_unless_stopped(seconds: float) -> bool:
             signal.signal(s, handler)
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """An error's first line, short enough for one log line."""
     return (str(exc).strip().splitlines() or [""])[0][:200]
 
 
@@ -105,7 +107,7 @@ def redis_warnings(connection: redis.Redis) -> list[str]:
     try:
         config = connection.config_get("appendonly", "save", "maxmemory-policy")
     except redis.exceptions.ResponseError as exc:  # managed Redis often refuses CONFIG
-        return [f"could not read Redis's settings ({_first_line(exc)}): make sure persistence is on "
+        return [f"could not read Redis's settings ({first_line(exc)}): make sure persistence is on "
                 "(appendonly yes, or a save rule) and maxmemory-policy is noeviction"]
     found = []
     if config.get("appendonly") != "yes" and not config.get("save", "").strip():
@@ -116,7 +118,7 @@ def redis_warnings(connection: redis.Redis) -> list[str]:
     if policy != "noeviction":
         found.append(f"Redis maxmemory-policy is {policy}: when Redis fills up it silently drops keys, queued "
                      "jobs among them. Fix: set `maxmemory-policy noeviction` in redis.conf (a full Redis "
-                     "then refuses writes, which Portico reports and retries).")
+                     "then refuses new work, which Portico logs, and drops nothing already queued).")
     return found
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask
 from rq import SimpleWorker
 
@@ -59,7 +61,7 @@ def run(app: Flask, queues: list[str] | None = None, burst: bool = False) -> Non
     processes.keep_running(work, log)
 
 
-def _requeue_pending(app: Flask, log) -> None:
+def _requeue_pending(app: Flask, log: logging.Logger) -> None:
     """Anything committed while Redis was away is still queued in the database: wake it up."""
     from portal import mail
 
@@ -69,7 +71,7 @@ def _requeue_pending(app: Flask, log) -> None:
             db.session.commit()
         except processes.CONNECTION_ERRORS as exc:
             log.warning("could not re-enqueue queued mail now (%s: %s); it is picked up later",
-                        type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+                        type(exc).__name__, processes.first_line(exc))
             return
     if requeued:
         log.info("Re-enqueued %d queued message(s).", requeued)

@@ -80,6 +80,21 @@ def test_cron_and_worker_ride_out_a_redis_outage(app, smtp_server, own_redis, tm
     assert cron.returncode == 0 and worker.returncode == 0  # SIGTERM still stops both cleanly
 
 
+@pytest.mark.parametrize("command", ["worker", "cron"])
+def test_started_while_redis_is_down_it_waits_and_sigterm_still_stops_it(app, own_redis, tmp_path, command):
+    log = tmp_path / f"{command}.log"
+    own_redis.stop()
+    process = spawn(app, command, log=log, REDIS_URL=own_redis.url)
+    try:
+        wait_for(lambda: "(attempt 2)" in log.read_text() or process.poll() is not None, 30,
+                 "it to wait for Redis", (log,))
+        assert process.poll() is None, log.read_text()
+        assert "ConnectionError" in log.read_text()
+    finally:
+        stop(process)
+    assert process.returncode == 0, log.read_text()
+
+
 def _unreachable(app, tmp_path) -> tuple[str, object]:
     """A DATABASE_URL for the same database that cannot be reached yet, and how to make it reachable."""
     url = make_url(app.config["DATABASE_URL"])
@@ -128,6 +143,24 @@ def test_redis_settings_that_lose_work_are_named_with_their_fix(own_redis):
     assert "allkeys-lru" in warnings[1] and "maxmemory-policy noeviction" in warnings[1]
     assert redis_warnings(_configured(own_redis, appendonly="yes", maxmemory_policy="noeviction")) == []
     assert redis_warnings(_configured(own_redis, appendonly="no", save="60 1")) == []  # RDB alone is persistence
+
+
+def test_a_redis_that_refuses_config_gets_a_warning_saying_what_to_check(tmp_path):
+    """Managed Redis services often rename or disable CONFIG: say what could not be checked."""
+    from portal.devservices import redis_server_binary
+
+    sock = tmp_path / "managed.sock"
+    server = subprocess.Popen([redis_server_binary(), "--port", "0", "--unixsocket", str(sock), "--dir", str(tmp_path),
+                               "--rename-command", "CONFIG", "", "--save", ""], stdout=subprocess.DEVNULL)
+    try:
+        connection = Redis(unix_socket_path=str(sock))
+        wait_for(lambda: sock.exists() and connection.ping(), 10, "redis-server to start")
+        warnings = redis_warnings(connection)
+    finally:
+        stop(server)
+    assert len(warnings) == 1
+    assert "could not read Redis's settings" in warnings[0]
+    assert "appendonly yes" in warnings[0] and "maxmemory-policy is noeviction" in warnings[0]
 
 
 @pytest.mark.parametrize("command", ["worker", "cron"])
