@@ -105,13 +105,6 @@ class Fleet:
         """The processes that have exited (none should, unless a test killed it)."""
         return [name for name, p in self.procs.items() if p.poll() is not None]
 
-    def kill(self, pid: int) -> str:
-        """SIGKILL one of the processes by pid; its name."""
-        name = next(n for n, p in self.procs.items() if p.pid == pid)
-        self.procs[name].kill()
-        self.procs[name].wait(10)
-        return name
-
     def wait(self, condition: Callable[[], bool], seconds: float, what: str | Callable[[], str],
              allow_dead: tuple[str, ...] = ()) -> None:
         """Poll `condition` until true; fail with the processes' logs if it is not within `seconds`
@@ -145,7 +138,8 @@ def _say(what: str | Callable[[], str]) -> str:
 def _answers(url: str) -> bool:
     try:
         urllib.request.urlopen(url, timeout=2).close()
-    except urllib.error.HTTPError:
+    except urllib.error.HTTPError as answer:
+        answer.close()
         return True
     except OSError:
         return False
@@ -212,5 +206,6 @@ class Browser:
             with self.opener.open(request, timeout=60) as r:
                 return Answer(r.status, r.read().decode(errors="replace"), r.headers.get("Location"))
         except urllib.error.HTTPError as r:
-            return Answer(r.code, r.read().decode(errors="replace"), r.headers.get("Location"))
+            with r:
+                return Answer(r.code, r.read().decode(errors="replace"), r.headers.get("Location"))
 
