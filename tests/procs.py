@@ -1,6 +1,7 @@
 """Helpers for tests that run Portico's real processes (`python -m portal.cli worker|cron|run`,
 gunicorn) and take their dependencies away: spawn with the test app's settings and a log file,
-stop, wait for a condition with a deadline, and forward a TCP port that can be cut and restored."""
+stop, wait for a condition with a deadline, a Redis that can be stopped and started again, and a
+TCP port forward that can be cut and restored (a database that goes away and comes back)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from portal.devservices import EmbeddedRedis
 from tests.conftest import TEST_KEY
+
+
+def restartable_redis(folder: Path) -> EmbeddedRedis:
+    """A started Redis of a test's own (its socket and data in `folder`), persisting as production
+    should: `stop()` then `start()` brings it back with its data, the session's Redis untouched."""
+    return EmbeddedRedis(folder / "redis.sock", persist=True, data_dir=folder / "redis-data").start()
 
 
 def env(app, **extra: str) -> dict[str, str]:

@@ -22,14 +22,14 @@ from portal import clock, db
 from portal.devservices import EmbeddedRedis, free_port
 from portal.processes import redis_warnings
 from tests import factories as f
-from tests.procs import TcpForward, spawn, stop, wait_for
+from tests.procs import TcpForward, restartable_redis, spawn, stop, wait_for
 
 
 @pytest.fixture
 def own_redis(tmp_path) -> EmbeddedRedis:
     """A Redis of this test's own (the session's shared one is never stopped), keeping its data
     across `stop()` and `start()` as a production Redis with persistence does."""
-    server = EmbeddedRedis(tmp_path / "redis.sock", persist=True, data_dir=tmp_path / "redis-data").start()
+    server = restartable_redis(tmp_path)
     yield server
     server.stop()
 
