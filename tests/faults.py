@@ -61,6 +61,18 @@ class Sink(LocalSMTP):
         super().__init__()
         self.controller.loop.close()  # LocalSMTP's, never started: start() builds one on the faulty inbox
         self.inbox = _FaultyInbox()
+        self.running = False
+
+    def start(self) -> Sink:
+        super().start()
+        self.running = True
+        return self
+
+    def stop(self) -> None:
+        """Stop listening (a no-op when stopped already, as after a test that failed mid-outage)."""
+        if self.running:
+            super().stop()
+            self.running = False
 
     def by_mail(self) -> dict[tuple[str, str], list[str]]:
         """Every Message-ID received, per logical mail: (To, Subject)."""

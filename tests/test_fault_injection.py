@@ -10,6 +10,7 @@ import signal
 import tempfile
 import time
 from collections import Counter
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
@@ -67,19 +68,18 @@ class Rig:
 def rig(app, tmp_path):
     # A short folder: a unix socket path holds at most 107 bytes, and pytest's tmp_path can be longer.
     sockets = Path(tempfile.mkdtemp(prefix="portico-faults-"))
-    # Persisted as production's should be: a stop and a start keep what was queued.
-    redis = EmbeddedRedis(sockets / "redis.sock", data_dir=sockets / "data", appendonly=True).start()
-    sink = Sink().start()
-    port = free_port()
-    env = process_env(app, REDIS_URL=redis.url, SMTP_URL=sink.url, BASE_URL=f"http://127.0.0.1:{port}", **FAST)
-    fleet = Fleet(env, tmp_path)
-    try:
+    with ExitStack() as cleanup:  # everything stopped, even when one stop fails
+        cleanup.callback(shutil.rmtree, sockets, ignore_errors=True)
+        # Persisted as production's should be: a stop and a start keep what was queued.
+        redis = EmbeddedRedis(sockets / "redis.sock", data_dir=sockets / "data", appendonly=True).start()
+        cleanup.callback(redis.stop)
+        sink = Sink().start()
+        cleanup.callback(sink.stop)
+        port = free_port()
+        env = process_env(app, REDIS_URL=redis.url, SMTP_URL=sink.url, BASE_URL=f"http://127.0.0.1:{port}", **FAST)
+        fleet = Fleet(env, tmp_path)
+        cleanup.callback(fleet.stop)
         yield Rig(redis, sink, fleet, port)
-    finally:
-        fleet.stop()
-        sink.stop()
-        redis.stop()
-        shutil.rmtree(sockets, ignore_errors=True)
 
 
 @dataclass
