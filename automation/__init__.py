@@ -22,10 +22,9 @@ def cron_scheduler(connection, interval: int):
     """RQ's CronScheduler with Portico's periodic jobs: dispatch every `interval` seconds,
     the weekly report on Mondays and the monthly one on the 1st (07:00 server time), and the
     nightly clean-up of stale sessions and login attempts, and the mail sweeper every MAIL_SWEEP_SECONDS."""
-    from rq.cron import CronScheduler
-
     from automation import jobs
     from portal import housekeeping, mail
+    from portal.processes import CronScheduler
 
     scheduler = CronScheduler(connection=connection, name=f"portico-{__import__('os').getpid()}")
     scheduler.register(jobs.dispatch, queue_name="dispatch", interval=interval, job_timeout=60, result_ttl=30,
@@ -42,15 +41,29 @@ def cron_scheduler(connection, interval: int):
 
 @click.command("cron")
 def cron_command() -> None:
-    """Run RQ's CronScheduler: the dispatcher every DISPATCH_INTERVAL seconds, and the reports."""
-    from portal import queue
+    """Run RQ's CronScheduler: the dispatcher every DISPATCH_INTERVAL seconds, and the reports; it
+    waits for Redis when Redis is away, and stops on SIGTERM or Ctrl-C."""
+    from portal import processes, queue
 
     app = current_app._get_current_object()
     with app.app_context():
         connection = queue.redis()
     interval = app.config["DISPATCH_INTERVAL"]
+    log = processes.logger("cron")
+    scheduler = cron_scheduler(connection, interval)
+
+    def start() -> bool:
+        processes.warn_about_redis(connection, log)
+        try:
+            scheduler.start()  # returns only when asked to stop; what is due meanwhile is kept in memory
+        except processes.CONNECTION_ERRORS:
+            if scheduler.stopping:  # its farewell to Redis failed: Redis is away, and we are leaving anyway
+                return True
+            raise
+        return True
+
     click.echo(f"Dispatching due tasks every {interval} s.")
-    cron_scheduler(connection, interval).start()
+    processes.keep_running(start, log)
 
 
 @click.command("dispatch")

@@ -9,14 +9,16 @@ from sqlalchemy import select
 from automation import dispatcher, planner, sending, stats
 from automation.catalogue import KINDS
 from automation.models import Solution, Task, TaskStatus
-from portal import db
+from portal import db, health
 
 log = logging.getLogger(__name__)
 
 
 def dispatch() -> int:
     """Every few seconds (RQ's CronScheduler): claim due tasks and queue their send jobs."""
-    return dispatcher.dispatch()
+    queued = dispatcher.dispatch()
+    health.record_dispatch()  # after a run that worked: the heartbeat /readyz and the dashboard read
+    return queued
 
 
 def send_tasks(task_ids: list[int], claim: str) -> dict[str, int]:

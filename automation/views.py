@@ -13,7 +13,7 @@ from automation import forms, operations, planner, queries, stats, templates
 from automation.catalogue import CATEGORIES, KINDS, Kind
 from automation.models import MailTemplate, Solution, Task, TaskStatus
 from automation.subjects import BOOKING, SUBJECTS
-from portal import db, mail
+from portal import db, health, mail
 from portal.bookings.models import Booking
 from portal.manage.crud import get_scoped, paginate, requested_page
 from portal.operations import FieldError
@@ -57,7 +57,20 @@ def dashboard() -> ResponseReturnValue:
         "automation/dashboard.html", figures=figures, period=period, periods=PERIODS, day_bars=day_bars,
         day_top=day_top, usage_bars=queries.usage_bars(figures.most_used), chart_bottom=queries.DAY_CHART_BOTTOM,
         usage_row=queries.USAGE_ROW, recent=stats.recent(agency_id), upcoming=stats.upcoming(agency_id),
+        dispatch=_dispatch_notice(),
     )
+
+
+def _dispatch_notice() -> dict[str, Any] | None:
+    """What to tell staff when due tasks are not being sent: dispatch late, or Redis not answering."""
+    try:
+        state = health.dispatch_state()
+    except Exception as exc:  # Redis down: the page still shows, and says so
+        return {"unreachable": type(exc).__name__}
+    if not state.late:
+        return None
+    return {"age": None if state.age is None else health.as_duration(state.age),
+            "late_after": health.as_duration(state.late_after)}
 
 
 @bp.get("/live")

@@ -85,6 +85,13 @@ def demo_command(if_empty: bool) -> None:
     from portal import demo
     from portal.agencies.models import Agency
 
+    if current_app.config["PORTICO_ENV"] == "production":
+        # A demo agency beside real ones means a manager whose password this command prints (and,
+        # for `portico run`, keeps on disk) and invented people who could be mailed for real.
+        click.echo("portico demo: refused in production (PORTICO_ENV=production): it would add an agency with a "
+                   "known manager password and invented people beside real data. Load the demo on a development "
+                   "machine instead (PORTICO_ENV=development, e.g. `make run`).", err=True)
+        sys.exit(2)
     if if_empty and db.session.scalar(select(Agency.id).limit(1)) is not None:
         click.echo("Database already has data; demo not loaded.")
         return
@@ -99,20 +106,11 @@ def demo_command(if_empty: bool) -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty")
 @click.argument("queues", nargs=-1)
 def worker_command(burst: bool, queues: tuple[str, ...]) -> None:
-    """Run an RQ worker for Portico's queues (periodic work is `portico cron`'s)."""
-    from portal import mail
-    from portal.worker import make_worker
+    """Run an RQ worker for Portico's queues (periodic work is `portico cron`'s); it waits for Redis
+    and the database when they are away, and stops on SIGTERM or Ctrl-C."""
+    from portal import worker
 
-    app = current_app._get_current_object()
-    with app.app_context():
-        # Anything committed while Redis was away is still queued in the database.
-        requeued = mail.requeue_pending()
-        db.session.commit()
-    if requeued:
-        click.echo(f"Re-enqueued {requeued} queued message(s).")
-    # No scheduler inside the worker: RQ forks it as a child process that would inherit the
-    # worker's database connections and, should the worker be killed, keep its transaction open.
-    make_worker(app, list(queues) or None).work(burst=burst, with_scheduler=False)
+    worker.run(current_app._get_current_object(), list(queues) or None, burst=burst)
 
 
 @cli.group("mail")

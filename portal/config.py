@@ -47,6 +47,17 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "DISPATCH_INTERVAL": 1,
         "DISPATCH_LIMIT": 1000,
         "TASK_LEASE_SECONDS": 30,
+        # Health (portal/health.py): dispatch is late (/readyz 503, a notice on the automation dashboard)
+        # when it last ran longer ago than this (None: max(60, 5 x DISPATCH_INTERVAL)); whether a
+        # `portico cron` is expected at all (None: in production), so one that never ran is not ready.
+        "DISPATCH_LATE_SECONDS": None,
+        "EXPECT_CRON": None,
+        # Not ready when the instance folder's or the SQLite file's disk has less free than the lesser
+        # of these (a small disk is not "full" at 100 MB).
+        "MIN_FREE_DISK_MB": 100,
+        "MIN_FREE_DISK_PERCENT": 1,
+        # A dependency down is a 503 page telling clients to come back after this many seconds.
+        "RETRY_AFTER_SECONDS": 30,
         # Mail (portal.delivery): how long a delivery job owns the messages it claimed, how often
         # the sweeper looks for lost wake-ups and lapsed leases, how long transient failures retry.
         "MAIL_LEASE_SECONDS": 300,
@@ -76,8 +87,11 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
             found["PROXY_COUNT"] = int(environ["PROXY_COUNT"])
         except ValueError:
             raise StartupError("PROXY_COUNT must be a whole number (the reverse proxies in front)") from None
-    for name in ("DISPATCH_INTERVAL", "DISPATCH_LIMIT", "TASK_LEASE_SECONDS", "MAIL_LEASE_SECONDS",
-                 "MAIL_SWEEP_SECONDS", "MAIL_RETRY_HOURS"):
+    if environ.get("EXPECT_CRON"):
+        found["EXPECT_CRON"] = environ["EXPECT_CRON"].strip().lower() in {"1", "true", "yes", "on"}
+    for name in ("DISPATCH_INTERVAL", "DISPATCH_LIMIT", "TASK_LEASE_SECONDS", "DISPATCH_LATE_SECONDS",
+                 "MIN_FREE_DISK_MB", "RETRY_AFTER_SECONDS", "MAIL_LEASE_SECONDS", "MAIL_SWEEP_SECONDS",
+                 "MAIL_RETRY_HOURS"):
         if environ.get(name):
             try:
                 found[name] = int(environ[name])

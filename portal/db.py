@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, current_app, g
@@ -49,6 +50,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    if url.startswith("postgresql") and "connect_timeout" not in url:
+        # A database host that vanished (no refusal, just silence) answers 503 within seconds, not minutes.
+        kwargs.setdefault("connect_args", {"connect_timeout": 5})
+    # pool_pre_ping: after a restart of the server the pooled connections are dead; the first request
+    # then gets a fresh one instead of an error.
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
@@ -108,8 +114,18 @@ def _get_session() -> Session:
 
 def _close_session(_exc: BaseException | None) -> None:
     s = g.pop("db_session", None)
-    if s is not None:
+    if s is None:
+        return
+    try:
         s.close()
+    except Exception:
+        # The server went away mid-request (a restart): its ROLLBACK cannot be sent. The response is
+        # already written; drop the dead connection rather than fail the request after the fact.
+        logging.getLogger(__name__).warning("closing the session failed; invalidating it", exc_info=True)
+        try:
+            s.invalidate()
+        except Exception:
+            logging.getLogger(__name__).warning("invalidating the session failed", exc_info=True)
 
 
 def engine() -> Engine:

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from types import ModuleType
@@ -42,6 +43,62 @@ def stop_children(processes: list[subprocess.Popen], within: float = STOP_WITHIN
             p.wait()
 
 
+class Children:
+    """The worker and cron children of `portico run`: one that dies is started again, after a
+    backoff (0.5 s doubling to 10 s, reset once it has run a while) and a line saying so."""
+
+    def __init__(self, commands: dict[str, list[str]]) -> None:
+        self.commands = commands
+        self.processes: dict[str, subprocess.Popen] = {}
+        self._started: dict[str, float] = {}
+        self._failures = dict.fromkeys(commands, 0)
+        self._due: dict[str, float] = {}
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()  # the watcher never starts a child that stop() would miss
+        self._watcher = threading.Thread(target=self._watch, name="portico-run-children", daemon=True)
+
+    def start(self) -> Children:
+        for name in self.commands:
+            self._spawn(name)
+        self._watcher.start()
+        return self
+
+    def _spawn(self, name: str) -> None:
+        self.processes[name] = subprocess.Popen(self.commands[name])
+        self._started[name] = time.monotonic()
+
+    def _watch(self) -> None:
+        from portal.processes import BACKOFF, HEALTHY_AFTER
+
+        while not self._stopping.wait(0.2):
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                now = time.monotonic()
+                for name, process in self.processes.items():
+                    if name in self._due:
+                        if now >= self._due[name]:
+                            del self._due[name]
+                            self._spawn(name)
+                            print(f"portico run: {name} started again (pid {self.processes[name].pid}).", flush=True)
+                        continue
+                    code = process.poll()
+                    if code is None:
+                        continue
+                    if now - self._started[name] >= HEALTHY_AFTER:
+                        self._failures[name] = 0
+                    delay = BACKOFF.compute(self._failures[name])
+                    self._failures[name] += 1
+                    self._due[name] = now + delay
+                    print(f"portico run: {name} exited (code {code}); starting it again in {delay:.1f} s.", flush=True)
+
+    def stop(self, within: float = STOP_WITHIN) -> None:
+        """Stop watching, then stop every child (see `stop_children`)."""
+        self._stopping.set()
+        with self._lock:
+            stop_children(list(self.processes.values()), within)
+
+
 def serve(app: Flask, smtp=None) -> object:
     """The WSGI app the development server runs: Portico, plus the local SMTP server's mailbox."""
     from portal.devservices import mailbox_app
@@ -63,7 +120,7 @@ def run_everything(host: str, port: int, devservices: ModuleType) -> None:
     # Ctrl-C stops everything even when a shell started us in the background (`make run &`), where
     # SIGINT arrives ignored and Python would leave it so.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    worker = cron = smtp = None
+    children = smtp = None
     try:
         if not os.environ.get("REDIS_URL"):
             redis = devservices.EmbeddedRedis(instance / "redis.sock", persist=True).start()
@@ -88,8 +145,7 @@ def run_everything(host: str, port: int, devservices: ModuleType) -> None:
                 demo.remember_credentials(email, password)
                 print("Loaded the demo agency.", flush=True)
             credentials = demo.read_credentials()
-        worker = subprocess.Popen([sys.executable, "-m", "portal.cli", "worker"])
-        cron = subprocess.Popen([sys.executable, "-m", "portal.cli", "cron"])
+        children = Children({name: [sys.executable, "-m", "portal.cli", name] for name in ("worker", "cron")}).start()
 
         url = os.environ["BASE_URL"]
         print("\n" + "=" * 64, flush=True)
@@ -113,7 +169,8 @@ def run_everything(host: str, port: int, devservices: ModuleType) -> None:
         # A second Ctrl-C (or a SIGTERM) must not cut the clean-up short: it is bounded anyway.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        stop_children([worker, cron])
+        if children is not None:
+            children.stop()
         for service in reversed(stack):
             service.stop()
         print("Portico stopped.", flush=True)

@@ -38,13 +38,17 @@ def redis_server_binary() -> str:
 
 
 class EmbeddedRedis:
-    """A private redis-server on a unix socket, stopped with `stop()`."""
+    """A private redis-server on a unix socket, stopped with `stop()`. Given a `data_dir`, its data
+    stay there after `stop()`, and `start()` again brings the same server back (tests of outages)."""
 
-    def __init__(self, socket_path: str | Path, persist: bool = False) -> None:
+    def __init__(self, socket_path: str | Path, persist: bool = False, data_dir: str | Path | None = None) -> None:
         self.socket_path = Path(socket_path)
         self.persist = persist
         self.process: subprocess.Popen | None = None
-        self._dir = tempfile.mkdtemp(prefix="portico-redis-")
+        self._keep = data_dir is not None
+        if data_dir is not None:
+            Path(data_dir).mkdir(parents=True, exist_ok=True)
+        self._dir = str(data_dir) if data_dir is not None else tempfile.mkdtemp(prefix="portico-redis-")
 
     @property
     def url(self) -> str:
@@ -82,7 +86,8 @@ class EmbeddedRedis:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        shutil.rmtree(self._dir, ignore_errors=True)
+        if not self._keep:
+            shutil.rmtree(self._dir, ignore_errors=True)
 
 
 def _unix_answers(path: Path) -> bool:

@@ -32,7 +32,9 @@ class AgencyHosts:
                     rows = conn.execute(select(Agency.host_name, Agency.slug).where(Agency.host_name.is_not(None)))
                     self._hosts = {h.lower(): s for h, s in rows}
             except SQLAlchemyError:
-                return None  # the database is away: /readyz says so; try again on the next request
+                # The database is away: keep routing by the names we knew (the page then answers 503,
+                # not a misleading 404); /readyz says so; try again on the next request.
+                return self._hosts.get(host)
             self._loaded = time.monotonic()
         return self._hosts.get(host)
 

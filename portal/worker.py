@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask
 from rq import SimpleWorker
 
-from portal import queue
+from portal import db, processes, queue
 
 
 class AppWorker(SimpleWorker):
@@ -13,10 +15,18 @@ class AppWorker(SimpleWorker):
     app context, hence its own database session, committed or closed when the job ends."""
 
     app: Flask
+    stopping = False  # set when SIGTERM/SIGINT asked it to stop (not when Redis went away)
+    # RQ retries a lost Redis while it waits for jobs, doubling the wait: up to 10 s, not its 60 s,
+    # so that work resumes soon after Redis returns.
+    max_connection_wait_time = processes.BACKOFF.compute(99)
 
     def perform_job(self, job, queue, execution):  # type: ignore[override]
         with self.app.app_context():
             return super().perform_job(job, queue, execution)
+
+    def request_stop(self, signum, frame):  # type: ignore[override]
+        self.stopping = True
+        super().request_stop(signum, frame)
 
 
 def make_worker(app: Flask, queues: list[str] | None = None) -> AppWorker:
@@ -26,3 +36,42 @@ def make_worker(app: Flask, queues: list[str] | None = None) -> AppWorker:
         worker = AppWorker(qs, connection=queue.redis())
     worker.app = app
     return worker
+
+
+def run(app: Flask, queues: list[str] | None = None, burst: bool = False) -> None:
+    """`portico worker`: RQ's work loop, started again (a new worker, backing off) whenever it ends
+    because Redis or the database went away, until SIGTERM/SIGINT or, in burst mode, empty queues."""
+    log = processes.logger("worker")
+    _requeue_pending(app, log)
+
+    def work() -> bool:
+        with app.app_context():
+            processes.warn_about_redis(queue.redis(), log)
+        worker = make_worker(app, queues)
+        try:
+            # No scheduler inside the worker: RQ forks it as a child process that would inherit the
+            # worker's database connections and, should the worker be killed, keep its transaction open.
+            worker.work(burst=burst, with_scheduler=False)
+        except processes.CONNECTION_ERRORS:
+            if worker.stopping:  # its farewell to Redis failed: Redis is away, and we are leaving anyway
+                return True
+            raise
+        return burst or worker.stopping
+
+    processes.keep_running(work, log)
+
+
+def _requeue_pending(app: Flask, log: logging.Logger) -> None:
+    """Anything committed while Redis was away is still queued in the database: wake it up."""
+    from portal import mail
+
+    with app.app_context():
+        try:
+            requeued = mail.requeue_pending()
+            db.session.commit()
+        except processes.CONNECTION_ERRORS as exc:
+            log.warning("could not re-enqueue queued mail now (%s: %s); it is picked up later",
+                        type(exc).__name__, processes.first_line(exc))
+            return
+    if requeued:
+        log.info("Re-enqueued %d queued message(s).", requeued)

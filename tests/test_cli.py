@@ -128,3 +128,26 @@ def test_worker_runs_jobs_inside_the_app_context(app):
 def count_agencies() -> int:
     """A job: proves the worker gives jobs an app context and a database session."""
     return db.session.scalar(select(func.count(Agency.id)))
+
+
+def test_demo_refuses_to_run_in_production_and_writes_nothing(app, tmp_path, monkeypatch):
+    from portal import create_app
+    from tests.conftest import test_config
+
+    instance = tmp_path / "instance"
+    monkeypatch.setenv("PORTICO_INSTANCE", str(instance))
+    production = create_app(test_config(tmp_path, app.config["REDIS_URL"], app.config["SMTP_URL"], 443,
+                                        DATABASE_URL=app.config["DATABASE_URL"], PORTICO_ENV="production",
+                                        BASE_URL="https://portico.example"))
+    try:
+        result = production.test_cli_runner().invoke(cli, ["demo"])
+        again = production.test_cli_runner().invoke(cli, ["demo", "--if-empty"])
+    finally:
+        production.extensions["db.engine"].dispose()
+    assert result.exit_code == 2 and again.exit_code == 2
+    assert "refused in production" in result.stderr and "PORTICO_ENV=development" in result.stderr
+    assert "Sign in as" not in result.output
+    assert not (instance / "demo-login.txt").exists()
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Agency.id))) == 0
+        assert db.session.scalar(select(func.count(StaffUser.id)).execution_options(all_agencies=True)) == 0

@@ -209,3 +209,40 @@ def test_ctrl_c_stops_it_even_when_started_in_the_background_of_a_script(instanc
     children = _children(runner.pid)
     os.killpg(runner.pid, signal.SIGINT)
     _stops_within(runner, children, 5, log)
+
+
+def _child(runner_pid: int, command: str) -> int | None:
+    """The runner's live child running `portal.cli <command>`, if any."""
+    for pid in _children(runner_pid):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if _alive(pid) and b"portal.cli" in argv and command.encode() in argv:
+            return pid
+    return None
+
+
+def test_a_worker_or_scheduler_that_dies_is_started_again_and_ctrl_c_still_stops_all(instance, tmp_path):
+    log = tmp_path / "run.log"
+    runner, _ = _start(instance, log)
+    replaced = {}
+    try:
+        for command in ("worker", "cron"):
+            first = _child(runner.pid, command)
+            assert first is not None, f"no {command} child"
+            os.kill(first, signal.SIGKILL)
+            deadline = time.monotonic() + 30
+            while (again := _child(runner.pid, command)) in (None, first):
+                assert runner.poll() is None and time.monotonic() < deadline, (
+                    f"the {command} was not started again:\n{log.read_text(errors='replace')[-3000:]}")
+                time.sleep(0.1)
+            replaced[command] = again
+        children = _children(runner.pid)
+    finally:
+        os.killpg(runner.pid, signal.SIGINT)
+    _stops_within(runner, children, 5, log)
+    output = log.read_text(errors="replace")
+    assert "portico run: worker exited (code -9); starting it again in" in output
+    assert "portico run: cron exited (code -9); starting it again in" in output
+    assert f"portico run: cron started again (pid {replaced['cron']})" in output

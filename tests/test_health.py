@@ -1,6 +1,7 @@
 """Health endpoints and refusing to start without what production needs."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -138,3 +139,90 @@ def test_gunicorn_refuses_production_without_keys(tmp_path):
     )
     assert result.returncode != 0
     assert "SECRET_KEYS is not set" in result.stderr
+
+
+# -- readyz tells the truth: the dispatcher's heartbeat, free disk, SMTP -------------------------
+
+def _beat(app, seconds_ago: float) -> None:
+    """The dispatcher's heartbeat as `portico cron` leaves it, `seconds_ago`."""
+    import time
+
+    from portal import health
+
+    app.extensions["redis"].set(health.HEARTBEAT_KEY, repr(time.time() - seconds_ago))
+
+
+def test_the_dispatch_job_records_a_heartbeat_that_readyz_reports(app, client, run_jobs):
+    from automation import jobs
+    from portal import queue
+
+    assert client.get("/readyz").json["warnings"]["dispatch"] == "dispatch has not run yet"
+    with app.app_context():
+        queue.get_queue("dispatch").enqueue(jobs.dispatch)
+    run_jobs()
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and "dispatch" not in ready.json.get("warnings", {})
+    assert 0 <= ready.json["checks"]["dispatch_age_seconds"] < 60
+
+
+def test_readyz_is_503_when_dispatch_is_late(app, client):
+    _beat(app, 600)  # DISPATCH_INTERVAL 1: late after 60 s
+    late = client.get("/readyz")
+    assert late.status_code == 503
+    assert re.fullmatch(r"dispatch late: last ran 6\d\d s ago", late.json["reasons"]["dispatch"])
+    _beat(app, 5)
+    assert client.get("/readyz").status_code == 200
+
+
+def test_a_cron_that_never_ran_is_late_only_where_one_is_expected(app):
+    import time
+
+    expected = create_app({**app.config, "EXPECT_CRON": True})
+    try:
+        c = expected.test_client()
+        assert c.get("/readyz").status_code == 200  # just deployed: its cron starts alongside
+        expected.extensions["health.started"] = time.time() - 3600  # up an hour, and still no heartbeat
+        never = c.get("/readyz")
+        assert never.status_code == 503 and "never run" in never.json["reasons"]["dispatch"]
+        _beat(expected, 1)
+        assert c.get("/readyz").status_code == 200
+    finally:
+        expected.extensions["db.engine"].dispose()
+
+
+def test_readyz_is_503_when_the_disk_has_too_little_room(app):
+    roomy = create_app({**app.config, "MIN_FREE_DISK_MB": 2**40, "MIN_FREE_DISK_PERCENT": 100})
+    try:
+        response = roomy.test_client().get("/readyz")
+    finally:
+        roomy.extensions["db.engine"].dispose()
+    assert response.status_code == 503 and set(response.json["reasons"]) == {"disk"}
+    assert response.json["reasons"]["disk"].startswith("disk space low:")
+    assert all(mb > 0 for mb in response.json["checks"]["disk_free_mb"].values())
+
+
+def test_an_unreachable_smtp_server_is_a_warning_not_unready(app, client):
+    assert "smtp" not in client.get("/readyz").json.get("warnings", {})
+    silent = create_app({**app.config, "SMTP_URL": f"smtp://127.0.0.1:{free_port()}"})
+    try:
+        response = silent.test_client().get("/readyz")
+    finally:
+        silent.extensions["db.engine"].dispose()
+    assert response.status_code == 200 and response.json["status"] == "ready"
+    assert "unreachable" in response.json["warnings"]["smtp"]
+
+
+def test_the_automation_dashboard_says_when_dispatch_is_late(app, client, login):
+    from portal import db
+    from tests import factories as f
+
+    with app.app_context():
+        f.staff(f.agency())
+        db.session.commit()
+    login("manager@alpha.example", f.PASSWORD)
+    assert "Dispatch is late" not in client.get("/manage/automation/").text  # no cron expected, none ran
+    _beat(app, 3 * 3600)
+    page = client.get("/manage/automation/")
+    assert page.status_code == 200 and "Dispatch is late: it last ran 3 hours ago" in page.text
+    _beat(app, 2)
+    assert "Dispatch is late" not in client.get("/manage/automation/").text
