@@ -90,8 +90,8 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
     if environ.get("EXPECT_CRON"):
         found["EXPECT_CRON"] = environ["EXPECT_CRON"].strip().lower() in {"1", "true", "yes", "on"}
     for name in ("DISPATCH_INTERVAL", "DISPATCH_LIMIT", "TASK_LEASE_SECONDS", "DISPATCH_LATE_SECONDS",
-                 "MIN_FREE_DISK_MB", "RETRY_AFTER_SECONDS",
-                 "MAIL_LEASE_SECONDS", "MAIL_SWEEP_SECONDS", "MAIL_RETRY_HOURS"):
+                 "MIN_FREE_DISK_MB", "RETRY_AFTER_SECONDS", "MAIL_LEASE_SECONDS", "MAIL_SWEEP_SECONDS",
+                 "MAIL_RETRY_HOURS"):
         if environ.get(name):
             try:
                 found[name] = int(environ[name])
