@@ -16,7 +16,7 @@ class AppWorker(SimpleWorker):
 
     app: Flask
     stopping = False  # set when SIGTERM/SIGINT asked it to stop (not when Redis went away)
-    # RQ retries a lost Redis while it waits for jobs, doubling the wait: up to 10 s, not its 60 s,
+    # RQ retries a lost Redis while it waits for jobs, doubling the wait: up to 2 s, not its 60 s,
     # so that work resumes soon after Redis returns.
     max_connection_wait_time = processes.BACKOFF.compute(99)
 
