@@ -150,19 +150,24 @@ def test_a_broken_template_fails_its_task_not_the_worker(ctx, run_jobs, smtp_ser
     assert len(smtp_server.messages) == 1
 
 
+def _dispatch_with_smtp_down(run_jobs, smtp_server) -> None:
+    """Dispatch what is due and run the send jobs while the SMTP server is stopped."""
+    smtp_server.stop()
+    try:
+        dispatcher.dispatch()
+        run_jobs()
+    finally:
+        smtp_server.start()
+    db.session.expire_all()
+
+
 def test_smtp_down_retries_by_itself_with_the_same_message_id(app, run_jobs, smtp_server):
     with app.app_context(), clock.frozen_at(datetime(2026, 6, 1, 8, 40, tzinfo=UTC)) as travel:
         a = f.agency("alpha", timezone="Europe/Madrid")
         f.solution(a, "extra-services", tpl=f.template(a))
         f.booking(a)
         db.session.commit()
-        smtp_server.stop()
-        try:
-            dispatcher.dispatch()
-            run_jobs()
-        finally:
-            smtp_server.start()
-        db.session.expire_all()
+        _dispatch_with_smtp_down(run_jobs, smtp_server)
         task = _task()
         # Pending, not failed: claimed again by the dispatcher at its next attempt (10:41 in Madrid).
         assert task.status == TaskStatus.PENDING
@@ -238,13 +243,7 @@ def test_a_retried_task_whose_booking_was_paid_meanwhile_is_skipped(app, run_job
         b = f.booking(a)
         f.charge(a, booking=b, amount="300.00")
         db.session.commit()
-        smtp_server.stop()
-        try:
-            dispatcher.dispatch()
-            run_jobs()
-        finally:
-            smtp_server.start()
-        db.session.expire_all()
+        _dispatch_with_smtp_down(run_jobs, smtp_server)
         assert _task().status == TaskStatus.PENDING
         # Paid behind the planner's back (an import, say): the retry's own check sees it.
         db.session.execute(text("UPDATE bookings SET amount_paid = amount_due WHERE id = :id"), {"id": b.id})
@@ -266,13 +265,7 @@ def test_a_retrying_task_switched_off_meanwhile_leaves_no_message_waiting(app, r
         s = f.solution(a, "extra-services", tpl=f.template(a))
         f.booking(a)
         db.session.commit()
-        smtp_server.stop()
-        try:
-            dispatcher.dispatch()
-            run_jobs()
-        finally:
-            smtp_server.start()
-        db.session.expire_all()
+        _dispatch_with_smtp_down(run_jobs, smtp_server)
         assert _task().status == TaskStatus.PENDING
         operations.deactivate(db.session.merge(s))
         db.session.commit()

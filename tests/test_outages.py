@@ -22,7 +22,7 @@ from portal import create_app, db, migrate
 from portal.devservices import free_port
 from tests import conftest
 from tests import factories as f
-from tests.conftest import csrf_token, press_link
+from tests.conftest import csrf_token, signed_in_client
 
 FRIENDLY = "We will be back in a moment"
 BARE_500 = "<h1>Internal Server Error</h1>"  # Werkzeug's page when the error page itself failed
@@ -54,21 +54,6 @@ def _staff_client(application):
     r = c.post("/manage/login", data={"email": "manager@alpha.example", "password": f.PASSWORD,
                                       "csrf_token": csrf_token(page.text)})
     assert r.status_code == 302, r.text
-    return c
-
-
-def _portal_client(application, person_id: int):
-    """A test client of `application` signed in to the portals through a real sign-in link."""
-    from portal import links
-    from portal.people.models import Person
-
-    with application.app_context():
-        person = db.session.scalar(select(Person).where(Person.id == person_id).execution_options(all_agencies=True))
-        db.scope(db.session, person.agency_id)
-        token = links.token(links.create("login", person, person))
-        db.session.commit()
-    c = application.test_client()
-    press_link(c, token)
     return c
 
 
@@ -139,7 +124,7 @@ def test_no_request_answers_500_with_redis_stopped(app, run_jobs, smtp_server):
         page = staff.get(f"/manage/charges/{ids['charge']}")
         sent = staff.post(f"/manage/charges/{ids['charge']}/send-link", data={"csrf_token": csrf_token(page.text)})
         statuses["send-link"] = sent.status_code
-        tenant = _portal_client(broken, ids["tom"])
+        tenant = signed_in_client(broken, ids["tom"])
         for path in ("/alpha/tenant/", "/alpha/tenant/requests", "/alpha/tenant/messages", f"/l/{pay_token}"):
             statuses[path] = tenant.get(path).status_code
         form = tenant.get("/alpha/tenant/requests")
@@ -224,7 +209,7 @@ def test_postgres_restarting_during_requests_never_answers_500(app, postgres, tm
             migrate.upgrade()
         ids = _seed(pg_app)
         staff = [_staff_client(pg_app) for _ in range(2)]
-        tenant = _portal_client(pg_app, ids["tom"])
+        tenant = signed_in_client(pg_app, ids["tom"])
         token = csrf_token(staff[1].get(f"/manage/charges/{ids['charge']}").text)
         calls = [
             lambda: staff[0].get("/manage/"),
@@ -318,7 +303,7 @@ def test_a_full_disk_is_a_friendly_503_and_nothing_is_lost(app, small_disk, monk
             migrate.upgrade()
         ids = _seed(disk_app)
         staff = _staff_client(disk_app)
-        tenant = _portal_client(disk_app, ids["tom"])
+        tenant = signed_in_client(disk_app, ids["tom"])
         charge_page = staff.get(f"/manage/charges/{ids['charge']}").text
         request_form = tenant.get("/alpha/tenant/requests").text
         newcomer = disk_app.test_client()
