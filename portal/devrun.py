@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
@@ -44,27 +45,34 @@ def stop_children(processes: list[subprocess.Popen], within: float = STOP_WITHIN
 
 
 class Children:
-    """The worker and cron children of `portico run`: one that dies is started again, after a
-    backoff (0.5 s doubling to 10 s, reset once it has run a while) and a line saying so."""
+    """The children of `portico run` (worker and cron, and the embedded Redis it started): one that
+    dies is started again, after a backoff (0.5 s doubling to 2 s, reset once it has run a while)
+    and a line saying so. Services (objects with `start()` and `process`) are stopped by their owner."""
 
-    def __init__(self, commands: dict[str, list[str]]) -> None:
+    def __init__(self, commands: dict[str, list[str]], services: dict[str, Any] | None = None) -> None:
         self.commands = commands
+        self.services = services or {}
         self.processes: dict[str, subprocess.Popen] = {}
         self._started: dict[str, float] = {}
-        self._failures = dict.fromkeys(commands, 0)
+        self._failures = dict.fromkeys([*commands, *self.services], 0)
         self._due: dict[str, float] = {}
         self._stopping = threading.Event()
         self._lock = threading.Lock()  # the watcher never starts a child that stop() would miss
         self._watcher = threading.Thread(target=self._watch, name="portico-run-children", daemon=True)
 
     def start(self) -> Children:
+        for name, service in self.services.items():  # already running: only watched from here on
+            self.processes[name], self._started[name] = service.process, time.monotonic()
         for name in self.commands:
             self._spawn(name)
         self._watcher.start()
         return self
 
     def _spawn(self, name: str) -> None:
-        self.processes[name] = subprocess.Popen(self.commands[name])
+        if name in self.services:
+            self.processes[name] = self.services[name].start().process
+        else:
+            self.processes[name] = subprocess.Popen(self.commands[name])
         self._started[name] = time.monotonic()
 
     def _watch(self) -> None:
@@ -79,7 +87,12 @@ class Children:
                     if name in self._due:
                         if now >= self._due[name]:
                             del self._due[name]
-                            self._spawn(name)
+                            try:
+                                self._spawn(name)
+                            except (OSError, RuntimeError) as exc:  # tried again at the next backoff
+                                print(f"portico run: {name} could not start: {exc}", flush=True)
+                                self._started[name] = now
+                                continue
                             print(f"portico run: {name} started again (pid {self.processes[name].pid}).", flush=True)
                         continue
                     code = process.poll()
@@ -96,7 +109,7 @@ class Children:
         """Stop watching, then stop every child (see `stop_children`)."""
         self._stopping.set()
         with self._lock:
-            stop_children(list(self.processes.values()), within)
+            stop_children([p for name, p in self.processes.items() if name not in self.services], within)
 
 
 def serve(app: Flask, smtp=None) -> object:
@@ -120,12 +133,12 @@ def run_everything(host: str, port: int, devservices: ModuleType) -> None:
     # Ctrl-C stops everything even when a shell started us in the background (`make run &`), where
     # SIGINT arrives ignored and Python would leave it so.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    children = smtp = None
+    children = smtp = redis_server = None
     try:
         if not os.environ.get("REDIS_URL"):
-            redis = devservices.EmbeddedRedis(instance / "redis.sock", persist=True).start()
-            stack.append(redis)
-            os.environ["REDIS_URL"] = redis.url
+            redis_server = devservices.EmbeddedRedis(instance / "redis.sock", persist=True).start()
+            stack.append(redis_server)
+            os.environ["REDIS_URL"] = redis_server.url
         if not os.environ.get("SMTP_URL"):
             smtp_port = 8025 if not devservices.port_in_use(8025) else devservices.free_port()
             smtp = devservices.LocalSMTP(smtp_port, echo=True, store=instance / "mailbox").start()
@@ -145,7 +158,8 @@ def run_everything(host: str, port: int, devservices: ModuleType) -> None:
                 demo.remember_credentials(email, password)
                 print("Loaded the demo agency.", flush=True)
             credentials = demo.read_credentials()
-        children = Children({name: [sys.executable, "-m", "portal.cli", name] for name in ("worker", "cron")}).start()
+        children = Children({name: [sys.executable, "-m", "portal.cli", name] for name in ("worker", "cron")},
+                            services={"redis": redis_server} if redis_server is not None else None).start()
 
         url = os.environ["BASE_URL"]
         print("\n" + "=" * 64, flush=True)

@@ -212,23 +212,25 @@ def test_ctrl_c_stops_it_even_when_started_in_the_background_of_a_script(instanc
 
 
 def _child(runner_pid: int, command: str) -> int | None:
-    """The runner's live child running `portal.cli <command>`, if any."""
+    """The runner's live child running `portal.cli <command>` (or its embedded redis-server), if any."""
     for pid in _children(runner_pid):
         try:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if _alive(pid) and b"portal.cli" in argv and command.encode() in argv:
+        ours = b"redis-server" in argv[0] if command == "redis" else (
+            b"portal.cli" in argv and command.encode() in argv)
+        if _alive(pid) and ours:
             return pid
     return None
 
 
-def test_a_worker_or_scheduler_that_dies_is_started_again_and_ctrl_c_still_stops_all(instance, tmp_path):
+def test_a_worker_scheduler_or_redis_that_dies_is_started_again_and_ctrl_c_still_stops_all(instance, tmp_path):
     log = tmp_path / "run.log"
     runner, _ = _start(instance, log)
     replaced = {}
     try:
-        for command in ("worker", "cron"):
+        for command in ("worker", "cron", "redis"):
             first = _child(runner.pid, command)
             assert first is not None, f"no {command} child"
             os.kill(first, signal.SIGKILL)
@@ -246,3 +248,4 @@ def test_a_worker_or_scheduler_that_dies_is_started_again_and_ctrl_c_still_stops
     assert "portico run: worker exited (code -9); starting it again in" in output
     assert "portico run: cron exited (code -9); starting it again in" in output
     assert f"portico run: cron started again (pid {replaced['cron']})" in output
+    assert f"portico run: redis started again (pid {replaced['redis']})" in output
