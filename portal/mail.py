@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import Flask, current_app, render_template
 from markupsafe import Markup, escape
+from rq.timeouts import BaseTimeoutException
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -229,6 +230,8 @@ class Connection:
         if self.smtp is None and self.down is None:
             try:
                 self.smtp = smtp_connection()
+            except BaseTimeoutException:  # the job's time is up: no verdict on the server (see below)
+                raise
             except Exception as exc:
                 # Not being let in (refused, a 5xx greeting, bad credentials) is about the server and
                 # its settings, not the message: retried until someone fixes it or the limit passes.
@@ -240,6 +243,10 @@ class Connection:
             return self.down
         try:
             self.smtp.send_message(compose(message), to_addrs=envelope_recipients(message))
+        except BaseTimeoutException:
+            # RQ ending the job mid-send says nothing about the message: the job stops here, its
+            # lease lapses and the message is sent again (same Message-ID), never failed for good.
+            raise
         except Exception as exc:
             failure = delivery.classify(exc)
             if _connection_lost(exc):

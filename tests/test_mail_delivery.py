@@ -185,6 +185,44 @@ def test_a_delivery_stopped_mid_send_is_reclaimed_after_its_lease_and_sent_with_
     assert _message(message.id).status == MessageStatus.SENT
 
 
+class _Slow:
+    """An SMTP server that takes longer to accept a message than a delivery job may run."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+
+        await asyncio.sleep(self.seconds)
+        return "250 OK"
+
+
+def test_a_job_that_runs_out_of_time_mid_send_leaves_the_message_to_its_lease_not_failed(
+        ctx, app, run_jobs, smtp_server, monkeypatch):
+    f.agency()
+    monkeypatch.setitem(app.config, "MAIL_LEASE_SECONDS", 2)  # the delivery job may run 2 s
+    slow = Controller(_Slow(4), hostname="127.0.0.1", port=free_port())
+    slow.start()
+    try:
+        monkeypatch.setitem(app.config, "SMTP_URL", f"smtp://127.0.0.1:{slow.port}")
+        with clock.frozen_at(T0) as travel:
+            message = mail.send(to="ana@example.com", subject="Slow going", text="x")
+            db.session.commit()
+            run_jobs()  # RQ stops the job while the server is still taking the message
+            in_doubt = _message(message.id)
+            # Running out of time says nothing about the message: no failure for good, no verdict.
+            assert (in_doubt.status, in_doubt.error) == (MessageStatus.SENDING, None)
+            monkeypatch.setitem(app.config, "SMTP_URL", smtp_server.url)
+            travel.advance(seconds=3)
+            assert mail.sweep()["reclaimed"] == 1
+            run_jobs()
+    finally:
+        slow.stop()
+    assert _message(message.id).status == MessageStatus.SENT
+    assert [m["Message-ID"] for m in smtp_server.messages] == [message.message_id]
+
+
 def test_portico_mail_requeue_sweeps_at_once(app, run_jobs, smtp_server):
     with app.app_context():
         f.agency()
