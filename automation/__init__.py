@@ -35,6 +35,7 @@ def cron_scheduler(connection, interval: int):
     sweep_every = current_app.config["MAIL_SWEEP_SECONDS"] if current_app else 30
     scheduler.register(mail.sweep, queue_name="default", interval=sweep_every, job_timeout=60, result_ttl=30,
                        ttl=max(sweep_every * 5, 10))
+    scheduler.register(jobs.release_abandoned, queue_name="default", interval=300, job_timeout=60, result_ttl=30)
     scheduler.register(housekeeping.prune_job, queue_name="default", cron="30 3 * * *", name="prune")
     return scheduler
 

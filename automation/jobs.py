@@ -9,7 +9,7 @@ from sqlalchemy import select
 from automation import dispatcher, planner, sending, stats
 from automation.catalogue import KINDS
 from automation.models import Solution, Task, TaskStatus
-from portal import db, health
+from portal import clock, db, health
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,13 @@ def _prepare(task_id: int) -> sending.Outcome:
 
 def _task(task_id: int) -> Task:
     return db.session.get(Task, task_id, execution_options={"all_agencies": True})
+
+
+def release_abandoned() -> int:
+    """Every few minutes (RQ's CronScheduler): fail the messages of tasks that stopped waiting for them."""
+    released = sending.release_abandoned(clock.now())
+    db.session.commit()
+    return released
 
 
 def backfill(solution_id: int) -> int:

@@ -4,8 +4,10 @@ SMTP server's words) or skipped (with the reason)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -281,3 +283,35 @@ def _finish(o: Outcome, failures: dict[int, delivery.Failure]) -> None:
                 sent_at=clock.now() if o.status == TaskStatus.SENT else None, **values)
         .execution_options(synchronize_session=False, all_agencies=True)  # a batch spans agencies
     )
+
+
+HELD_FOR = timedelta(minutes=10)  # longer than any send job runs (TASK_LEASE_SECONDS) by far
+
+
+def release_abandoned(now: datetime) -> int:
+    """Fail the messages a task holds ('sending', no lease of their own: a worker was killed, or a
+    transient failure waits for the retry) once that task stopped waiting for them (cancelled,
+    skipped or failed meanwhile): nothing else would ever settle them (flushes)."""
+    m = Message.__table__
+    held = db.session.execute(
+        select(m.c.id, m.c.message_id)
+        .where(m.c.status == MessageStatus.SENDING.value, m.c.lease_until.is_(None),
+               func.coalesce(m.c.next_attempt_at, m.c.created_at) < now - HELD_FOR)
+        .order_by(m.c.id).limit(1000).execution_options(all_agencies=True)
+    ).all()
+    task_of = {row.id: int(found.group(1)) for row in held if (found := _TASK_MESSAGE.match(row.message_id))}
+    waiting = set(db.session.scalars(
+        select(Task.id).where(Task.id.in_(set(task_of.values())), Task.status == TaskStatus.PENDING)
+        .execution_options(all_agencies=True)))
+    abandoned = [mid for mid, task_id in task_of.items() if task_id not in waiting]
+    if abandoned:
+        db.session.execute(
+            update(m).where(m.c.id.in_(abandoned), m.c.status == MessageStatus.SENDING.value,
+                            m.c.lease_until.is_(None))
+            .values(status=MessageStatus.FAILED.value, next_attempt_at=None,
+                    error="not sent: its automation task stopped waiting for it (cancelled or switched off)")
+            .execution_options(all_agencies=True))
+    return len(abandoned)
+
+
+_TASK_MESSAGE = re.compile(r"<task-(\d+)-")

@@ -299,7 +299,6 @@ def record(message: Message, status: MessageStatus, error: str | None = None) ->
 SWEEP_GRACE = timedelta(seconds=10)  # a wake-up normally reaches a worker long before this
 SWEEP_LIMIT = 2000  # messages re-enqueued per sweep, less what the mail queue already holds
 BATCH = 100  # messages per delivery job
-ORPHANED_AFTER = timedelta(hours=1)
 
 
 def sweep(grace: timedelta = SWEEP_GRACE) -> dict[str, int]:
@@ -320,13 +319,8 @@ def sweep(grace: timedelta = SWEEP_GRACE) -> dict[str, int]:
     reclaimed = s.execute(update(m).where(lapsed).values(
         status=MessageStatus.QUEUED.value, lease_until=None, next_attempt_at=now,
         error="the delivery stopped before the server's answer was recorded: sending again")).rowcount
-    # A message held by its automation task (sending, no lease of its own) is claimed again within
-    # seconds of its next attempt while the dispatcher runs beside this sweeper; one still waiting
-    # an hour later belongs to a task that was cancelled or switched off meanwhile.
-    s.execute(update(m).where(m.c.status == MessageStatus.SENDING.value, m.c.lease_until.is_(None),
-                              m.c.next_attempt_at < now - ORPHANED_AFTER).values(
-        status=MessageStatus.FAILED.value, next_attempt_at=None,
-        error="not sent: its automation task stopped waiting for it (cancelled or switched off)"))
+    # A message held by its automation task (sending, no lease of its own) is the task's to settle
+    # (automation.sending.release_abandoned).
     s.commit()
     room = SWEEP_LIMIT - queue.get_queue("mail").count * BATCH  # backpressure: no pile of duplicate jobs
     due = or_(m.c.next_attempt_at <= now, and_(m.c.next_attempt_at.is_(None), m.c.created_at <= now - grace))

@@ -257,29 +257,34 @@ def test_a_retried_task_whose_booking_was_paid_meanwhile_is_skipped(app, run_job
     assert smtp_server.messages == []
 
 
-def test_a_retrying_task_switched_off_meanwhile_leaves_no_message_waiting(app, run_jobs, smtp_server):
-    from portal import mail
+def test_messages_held_by_a_task_that_stopped_waiting_are_failed_and_the_others_kept(app, run_jobs, smtp_server):
+    from automation import jobs
 
     with app.app_context(), clock.frozen_at(datetime(2026, 6, 1, 8, tzinfo=UTC)) as travel:
         a = f.agency("alpha")
-        s = f.solution(a, "extra-services", tpl=f.template(a))
+        kept = f.solution(a, "extra-services", tpl=f.template(a, name="Kept"), name="Kept")
+        dropped = f.solution(a, "extra-services", tpl=f.template(a, name="Dropped"), name="Dropped")
         f.booking(a)
         db.session.commit()
-        _dispatch_with_smtp_down(run_jobs, smtp_server)
-        assert _task().status == TaskStatus.PENDING
-        operations.deactivate(db.session.merge(s))
+        _dispatch_with_smtp_down(run_jobs, smtp_server)  # both tasks wait to retry, holding their mail
+        held = {t.solution_id: t.message_id for t in db.session.scalars(select(Task))}
+        assert {t.status for t in db.session.scalars(select(Task))} == {TaskStatus.PENDING}
+        operations.deactivate(db.session.merge(dropped))
+        # The other task's worker was killed mid-send: its message has no next attempt of its own.
+        db.session.execute(update(Message).where(Message.message_id == held[kept.id]).values(next_attempt_at=None))
         db.session.commit()
-        travel.advance(minutes=59)
-        mail.sweep()
-        assert db.session.scalars(select(Message)).one().retrying  # its task might still come for it
         travel.advance(minutes=5)
-        mail.sweep()
-        run_jobs()
+        assert jobs.release_abandoned() == 0  # a send job may still be at work on them
+        travel.advance(hours=3)  # the kept task's retry is long overdue (dispatch is late), not abandoned
+        assert jobs.release_abandoned() == 1
         db.session.expire_all()
-        [message] = db.session.scalars(select(Message)).all()
-        assert message.status == "failed" and message.error.startswith("not sent: its automation task")
-        assert _task().status == TaskStatus.CANCELLED
-    assert smtp_server.messages == []
+        by_id = {m.message_id: m for m in db.session.scalars(select(Message))}
+        assert by_id[held[dropped.id]].status == "failed"
+        assert by_id[held[dropped.id]].error.startswith("not sent: its automation task")
+        assert by_id[held[kept.id]].status == "sending"  # still its task's to send
+        _send_now(run_jobs)
+        assert by_id[held[kept.id]].status == "sent"
+    assert [m["Message-ID"] for m in smtp_server.messages] == [held[kept.id]]
 
 
 SSTI = [
