@@ -63,10 +63,19 @@ def unavailable(exc: BaseException | None) -> str | None:
                 if any(m in message for m in _SQLITE_DISK):
                     return "disk"
                 return "database" if any(m in message for m in _SQLITE_BUSY) else None
-            if exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError)):
-                # A server's OperationalError is about the server (refused, restarting, closed the
-                # connection, out of disk or locks), not about the statement.
-                return "disk" if "no space left" in message or "disk full" in message else "database"
+            if exc.connection_invalidated:
+                return "database"
+            if isinstance(exc, (OperationalError, InterfaceError)):
+                # The server's SQLSTATE says whether it is away (08 connection, 57P0x shutting down or
+                # starting, 53 out of disk, memory or connections) or the statement is at fault
+                # (a timeout, a deadlock, a value too large: a bug to see, not a 503).
+                state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+                if state is None:  # no answer from a server at all: it could not be reached
+                    return "disk" if "no space left" in message else "database"
+                if state == "53100":
+                    return "disk"
+                if state[:2] in {"08", "53"} or state in {"57P01", "57P02", "57P03"}:
+                    return "database"
             return None
         exc = exc.__cause__ or exc.__context__
     return None

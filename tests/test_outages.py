@@ -285,6 +285,31 @@ def _fill(disk: Path) -> Path:
     return filler
 
 
+def test_a_server_away_is_a_503_but_a_statement_at_fault_stays_a_bug(postgres):
+    """PostgreSQL's SQLSTATE decides: a cancelled statement (a timeout, a bug to see) is no outage;
+    a server shutting down or not answering is."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    from portal.errors import unavailable
+
+    engine = create_engine(postgres.url)
+    try:
+        with pytest.raises(OperationalError) as timed_out, engine.connect() as conn:
+            conn.execute(text("SET statement_timeout = 10"))
+            conn.execute(text("SELECT pg_sleep(1)"))
+        assert unavailable(timed_out.value) is None
+        with pytest.raises(OperationalError) as cut_off, engine.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+        assert unavailable(cut_off.value) == "database"
+    finally:
+        engine.dispose()
+    postgres.stop()
+    with pytest.raises(OperationalError) as refused, create_engine(postgres.url).connect():
+        pass
+    assert unavailable(refused.value) == "database"
+
+
 def test_a_full_disk_is_a_friendly_503_and_nothing_is_lost(app, small_disk, monkeypatch, smtp_server, live_port):
     """SQLite and the instance folder on a small disk that fills up: staff sign-in, e-mailing a payment
     link and a tenant's request answer 503 and write nothing; readyz names the disk. Once space is
