@@ -321,14 +321,15 @@ def sweep(grace: timedelta = SWEEP_GRACE) -> dict[str, int]:
         error="the delivery stopped before the server's answer was recorded: sending again")).rowcount
     # A message held by its automation task (sending, no lease of its own) is the task's to settle
     # (automation.sending.release_abandoned).
-    s.commit()
+    signin.drop_stale_requests(now)
+    s.commit()  # the writes are done: no database lock is held while Redis is called below
     room = SWEEP_LIMIT - queue.get_queue("mail").count * BATCH  # backpressure: no pile of duplicate jobs
     due = or_(m.c.next_attempt_at <= now, and_(m.c.next_attempt_at.is_(None), m.c.created_at <= now - grace))
     ids = list(s.scalars(select(m.c.id).where(m.c.status == MessageStatus.QUEUED.value, due)
                          .order_by(m.c.id).limit(max(room, 0)))) if room > 0 else []
     for start in range(0, len(ids), BATCH):
         _enqueue(ids[start:start + BATCH], dedupe=True)
-    signins = signin.sweep_requests(now, grace)
+    signins = signin.wake_requests(now, grace, limit=room - len(ids)) if room > len(ids) else 0
     s.commit()
     return {"reclaimed": reclaimed, "requeued": len(ids), "signins": signins, "gave_up": gave_up}
 

@@ -191,12 +191,16 @@ def _mail_signin(agency_id: int, email: str) -> bool:
     return True
 
 
-def sweep_requests(now: datetime, grace: timedelta) -> int:
-    """Drop sign-in requests too old to help, and wake up those whose wake-up was lost (flushes)."""
+def drop_stale_requests(now: datetime) -> None:
+    """Drop sign-in requests too old to help: their link would come far too late (flushes)."""
     db.session.execute(delete(SigninRequest).where(SigninRequest.created_at < now - SIGNIN_REQUEST_TTL)
                        .execution_options(all_agencies=True))
+
+
+def wake_requests(now: datetime, grace: timedelta, limit: int) -> int:
+    """Wake up to `limit` sign-in requests whose wake-up was lost (reads only)."""
     ids = list(db.session.scalars(select(SigninRequest.id).where(SigninRequest.created_at <= now - grace)
-                                  .order_by(SigninRequest.id).limit(20 * BATCH).execution_options(all_agencies=True)))
+                                  .order_by(SigninRequest.id).limit(limit).execution_options(all_agencies=True)))
     for start in range(0, len(ids), BATCH):
         batch = ids[start:start + BATCH]
         queue.enqueue(send_signins, batch, queue="mail", job_id=f"signin-{batch[0]}-{len(batch)}")
