@@ -191,7 +191,7 @@ def deliver(message_ids: list[int]) -> dict[str, int]:
         update(m).where(m.c.id.in_(message_ids), m.c.status == MessageStatus.QUEUED.value,
                         or_(m.c.next_attempt_at.is_(None), m.c.next_attempt_at <= now))
         .values(status=MessageStatus.SENDING.value, attempts=m.c.attempts + 1, lease_until=lease)
-        .returning(m.c.id)
+        .returning(m.c.id).execution_options(all_agencies=True)  # a wake-up's batch may span agencies
     ).all()
     s.commit()
     outcome = {"sent": 0, "retrying": 0, "failed": 0}
@@ -315,10 +315,11 @@ def sweep(grace: timedelta = SWEEP_GRACE) -> dict[str, int]:
     gave_up = s.execute(update(m).where(lapsed, too_old).values(
         status=MessageStatus.FAILED.value, lease_until=None, next_attempt_at=None,
         error=f"gave up after {delivery.retry_hours()} h: the delivery kept stopping before the server answered",
-    )).rowcount
+    ).execution_options(all_agencies=True)).rowcount  # the sweeper looks after every agency's mail
     reclaimed = s.execute(update(m).where(lapsed).values(
         status=MessageStatus.QUEUED.value, lease_until=None, next_attempt_at=now,
-        error="the delivery stopped before the server's answer was recorded: sending again")).rowcount
+        error="the delivery stopped before the server's answer was recorded: sending again",
+    ).execution_options(all_agencies=True)).rowcount
     # A message held by its automation task (sending, no lease of its own) is the task's to settle
     # (automation.sending.release_abandoned).
     signin.drop_stale_requests(now)
@@ -326,7 +327,7 @@ def sweep(grace: timedelta = SWEEP_GRACE) -> dict[str, int]:
     room = SWEEP_LIMIT - queue.get_queue("mail").count * BATCH  # backpressure: no pile of duplicate jobs
     due = or_(m.c.next_attempt_at <= now, and_(m.c.next_attempt_at.is_(None), m.c.created_at <= now - grace))
     ids = list(s.scalars(select(m.c.id).where(m.c.status == MessageStatus.QUEUED.value, due)
-                         .order_by(m.c.id).limit(max(room, 0)))) if room > 0 else []
+                         .order_by(m.c.id).limit(room).execution_options(all_agencies=True))) if room > 0 else []
     for start in range(0, len(ids), BATCH):
         _enqueue(ids[start:start + BATCH], dedupe=True)
     signins = signin.wake_requests(now, grace, limit=room - len(ids)) if room > len(ids) else 0
