@@ -17,15 +17,16 @@ from email.utils import parseaddr
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from sqlalchemy import func, select, update
 
-from automation.models import Task
+from automation.models import Task, TaskStatus
 from portal import clock, db, delivery
 from portal.bookings.models import Booking
 from portal.config import from_environment
 from portal.devservices import EmbeddedRedis, free_port
 from portal.errors import StartupError
-from portal.messages.models import Message
+from portal.messages.models import Message, MessageStatus, SigninRequest
 from tests import factories as f
 from tests.faults import Browser, Fleet, Sink, pid_of_local_port
 from tests.procs import env as process_env
@@ -45,11 +46,16 @@ FAST = {
     "CODE_RATE_LIMIT": "1000 per minute",
     "RENEW_RATE_LIMIT": "1000 per minute",
 }
+# After the database shows nothing left to send: a lease, a sweep and a dispatch more, the longest
+# a copy could still take to be sent again (a lapsed lease reclaimed by the sweeper or the dispatcher).
+LATE = (max(int(FAST["MAIL_LEASE_SECONDS"]), int(FAST["TASK_LEASE_SECONDS"]))
+        + int(FAST["MAIL_SWEEP_SECONDS"]) + int(FAST["DISPATCH_INTERVAL"]))
 SIGNIN = "Your sign-in link"
 
 
 @dataclass
 class Rig:
+    app: Flask  # the test app: its database is the processes' database
     redis: EmbeddedRedis
     sink: Sink
     fleet: Fleet
@@ -79,7 +85,7 @@ def rig(app, tmp_path):
         env = process_env(app, REDIS_URL=redis.url, SMTP_URL=sink.url, BASE_URL=f"http://127.0.0.1:{port}", **FAST)
         fleet = Fleet(env, tmp_path)
         cleanup.callback(fleet.stop)
-        yield Rig(redis, sink, fleet, port)
+        yield Rig(app, redis, sink, fleet, port)
 
 
 @dataclass
@@ -150,12 +156,32 @@ def pay_mail(office: Office, i: int) -> tuple[str, str]:
     return (office.tenants[i], f"Payment due: Rent {i}")
 
 
+def in_flight(app: Flask) -> dict[str, int]:
+    """What the database still has to send, in every agency: messages queued or being sent, sign-in
+    requests not yet turned into mail, due tasks still pending. Empty when nothing is left."""
+    with app.app_context():
+        counts = {
+            "messages queued or sending": db.session.scalar(
+                select(func.count(Message.id)).where(Message.status.in_([MessageStatus.QUEUED, MessageStatus.SENDING]))
+                .execution_options(all_agencies=True)),
+            "sign-in requests": db.session.scalar(
+                select(func.count(SigninRequest.id)).execution_options(all_agencies=True)),
+            "due tasks pending": db.session.scalar(
+                select(func.count(Task.id)).where(Task.status == TaskStatus.PENDING, Task.due_at <= clock.now())
+                .execution_options(all_agencies=True)),
+        }
+    return {what: n for what, n in counts.items() if n}
+
+
 def settled(rig: Rig, expected: set, seconds: float = 60, allow_dead: tuple[str, ...] = ()) -> None:
-    """Wait until every expected mail reached the server, then a few sweeper and dispatch periods
-    more, so that a late copy would have arrived too."""
+    """Wait until every expected mail reached the server and the database has nothing left in flight,
+    then a lease, a sweep and a dispatch more (LATE), so that a copy sent again after a lapsed lease
+    has arrived too before the test counts at the server."""
     rig.fleet.wait(lambda: expected <= set(arrived(rig.sink)), seconds,
                    lambda: f"every mail to arrive; missing {sorted(expected - set(arrived(rig.sink)))}", allow_dead)
-    time.sleep(4)
+    rig.fleet.wait(lambda: not in_flight(rig.app), seconds,
+                   lambda: f"nothing left in flight; the database still has {in_flight(rig.app)}", allow_dead)
+    time.sleep(LATE)
 
 
 def test_redis_stopped_and_restarted_loses_no_mail_and_answers_every_request(app, rig):
