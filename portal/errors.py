@@ -39,6 +39,11 @@ def wants_json() -> bool:
     )
 
 
+def first_line(exc: BaseException) -> str:
+    """An error's first line, short enough for one log line or a health reason."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+
+
 def error_area() -> str | None:
     """Which part of the product an error was met in: the request's blueprint, or where its path points."""
     return request.blueprint or g.get("error_area")
@@ -216,7 +221,7 @@ def render_unavailable(exc: BaseException):
     if what is None:
         raise exc
     log.warning("%s %s: %s unavailable: %s", request.method, request.path, what,
-                (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300])
+                first_line(exc))
     retry_after = current_app.config.get("RETRY_AFTER_SECONDS", RETRY_AFTER)
     _keep_the_old_cookie()
     if wants_json():

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from portal import db, queue
-from portal.errors import StartupError
+from portal.errors import StartupError, first_line
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
@@ -47,12 +47,12 @@ def readyz():
         with db.engine().connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:  # any driver error means "not ready"; say which
-        problems["database"] = _first_line(exc)
+        problems["database"] = first_line(exc)
     try:
         queue.redis().ping()
         state = dispatch_state()
     except Exception as exc:
-        problems["redis"] = _first_line(exc)
+        problems["redis"] = first_line(exc)
     else:
         checks["dispatch_age_seconds"] = None if state.age is None else round(state.age)
         if state.late:
@@ -207,12 +207,8 @@ def _greet(url: str) -> str | None:
         except (OSError, smtplib.SMTPException):
             smtp.close()
     except (OSError, smtplib.SMTPException) as exc:
-        return f"SMTP server {host}:{port} unreachable: {_first_line(exc)} (mail waits and is retried)"
+        return f"SMTP server {host}:{port} unreachable: {first_line(exc)} (mail waits and is retried)"
     return None if code == 220 else f"SMTP server {host}:{port} greeted with {code}"
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
 def require_database(app: Flask) -> None:
@@ -222,7 +218,7 @@ def require_database(app: Flask) -> None:
             conn.execute(text("SELECT 1"))
     except Exception as exc:
         raise StartupError(
-            f"cannot reach the database at DATABASE_URL: {_first_line(exc)}"
+            f"cannot reach the database at DATABASE_URL: {first_line(exc)}"
         ) from None
 
 

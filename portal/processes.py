@@ -15,6 +15,8 @@ from redis.backoff import ExponentialBackoff
 from rq.cron import CronScheduler as RQCronScheduler
 from rq.exceptions import StopRequested
 
+from portal.errors import first_line
+
 # Errors that say "a dependency is away right now", not "this code is wrong": the process waits
 # and tries again instead of exiting (a bug still ends it, for the supervisor to restart).
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
@@ -96,11 +98,6 @@ def _sleep_unless_stopped(seconds: float) -> bool:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-
-
-def first_line(exc: BaseException) -> str:
-    """An error's first line, short enough for one log line."""
-    return (str(exc).strip().splitlines() or [""])[0][:200]
 
 
 def redis_warnings(connection: redis.Redis) -> list[str]:

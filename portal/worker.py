@@ -8,6 +8,7 @@ from flask import Flask
 from rq import SimpleWorker
 
 from portal import db, processes, queue
+from portal.errors import first_line
 
 
 class AppWorker(SimpleWorker):
@@ -71,7 +72,7 @@ def _requeue_pending(app: Flask, log: logging.Logger) -> None:
             db.session.commit()
         except processes.CONNECTION_ERRORS as exc:
             log.warning("could not re-enqueue queued mail now (%s: %s); it is picked up later",
-                        type(exc).__name__, processes.first_line(exc))
+                        type(exc).__name__, first_line(exc))
             return
     if requeued:
         log.info("Re-enqueued %d queued message(s).", requeued)

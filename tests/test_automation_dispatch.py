@@ -2,12 +2,8 @@
 Message-ID, skipped or failed with the reason, retried, and never lost when a worker is killed
 or Redis is flushed mid-run."""
 
-import os
 import re
 import signal
-import subprocess
-import sys
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -21,7 +17,7 @@ from portal import clock, db
 from portal.bookings.models import Review
 from portal.messages.models import Message
 from tests import factories as f
-from tests.conftest import TEST_KEY
+from tests import procs
 
 PAY = ("Hello {{ recipient.first_name }}, {{ booking.balance }} is still due for {{ booking.reference }}: "
        "{{ link('pay') }}")
@@ -333,27 +329,6 @@ def test_autoescaped_html_and_plain_text(ctx):
 
 # -- real worker processes ---------------------------------------------------------------
 
-def _env(app, **extra) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "REDIS_URL": app.config["REDIS_URL"],
-            "SMTP_URL": app.config["SMTP_URL"], "SECRET_KEYS": TEST_KEY, "BASE_URL": app.config["BASE_URL"],
-            "PORTICO_INSTANCE": os.environ["PORTICO_INSTANCE"], "PORTICO_ENV": "development", **extra}
-
-
-def _spawn(app, *args: str, **extra) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "portal.cli", *args], env=_env(app, **extra),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def _stop(*processes: subprocess.Popen) -> None:
-    for p in processes:
-        if p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-
-
 def _many_tasks(app, n: int) -> None:
     """n tasks due now: one solution and booking, one task per occurrence (inserted in bulk)."""
     with app.app_context():
@@ -368,15 +343,6 @@ def _many_tasks(app, n: int) -> None:
         db.session.commit()
 
 
-def _wait(app, condition, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out")
-
-
 def _counts(app) -> Counter:
     with app.app_context():
         return Counter(s.value for s in db.session.scalars(select(Task.status).execution_options(all_agencies=True)))
@@ -387,47 +353,50 @@ def _duplicates(smtp_server) -> int:
     return sum(n - 1 for n in per_task.values())
 
 
-def test_cron_and_a_worker_send_what_is_due(app, smtp_server):
+def test_cron_and_a_worker_send_what_is_due(app, smtp_server, tmp_path):
     """`portico cron` (RQ's CronScheduler) and `portico worker`, as deployed: due mail goes out."""
     _many_tasks(app, 20)
-    cron, worker = _spawn(app, "cron"), _spawn(app, "worker")
+    cron = procs.spawn(app, "cron", log=tmp_path / "cron.log")
+    worker = procs.spawn(app, "worker", log=tmp_path / "worker.log")
     try:
-        _wait(app, lambda: _counts(app)["sent"] == 20, 60)
+        procs.wait_for(lambda: _counts(app)["sent"] == 20, 60, "every task sent", tuple(tmp_path.glob("*.log")))
     finally:
-        _stop(cron, worker)
+        procs.stop(cron, worker)
     assert len(smtp_server.messages) == 20 and _duplicates(smtp_server) == 0
 
 
-def test_a_worker_killed_mid_batch_loses_nothing(app, smtp_server):
+def test_a_worker_killed_mid_batch_loses_nothing(app, smtp_server, tmp_path):
     n = 1500
     _many_tasks(app, n)
-    cron = _spawn(app, "cron", TASK_LEASE_SECONDS="5")
-    worker = _spawn(app, "worker", TASK_LEASE_SECONDS="5")
+    cron = procs.spawn(app, "cron", log=tmp_path / "cron.log", TASK_LEASE_SECONDS="5")
+    worker = procs.spawn(app, "worker", log=tmp_path / "worker.log", TASK_LEASE_SECONDS="5")
     try:
-        _wait(app, lambda: len(smtp_server.messages) >= 60, 60)
+        procs.wait_for(lambda: len(smtp_server.messages) >= 60, 60, "the first messages", tuple(tmp_path.glob("*.log")))
         worker.send_signal(signal.SIGKILL)
         worker.wait(10)
         assert _counts(app)["sent"] < n, "the worker finished before it could be killed"
-        worker = _spawn(app, "worker", TASK_LEASE_SECONDS="5")
-        _wait(app, lambda: _counts(app)["sent"] == n, 300)  # a hang guard, generous for a loaded machine
+        worker = procs.spawn(app, "worker", log=tmp_path / "worker.log", TASK_LEASE_SECONDS="5")
+        # A hang guard, generous for a loaded machine.
+        procs.wait_for(lambda: _counts(app)["sent"] == n, 300, "every task sent", tuple(tmp_path.glob("*.log")))
     finally:
-        _stop(cron, worker)
+        procs.stop(cron, worker)
     assert _counts(app) == Counter({"sent": n})
     assert _duplicates(smtp_server) <= 1  # at most the one task in flight when it was killed
 
 
-def test_redis_flushed_mid_run_loses_nothing(app, smtp_server):
+def test_redis_flushed_mid_run_loses_nothing(app, smtp_server, tmp_path):
     n = 1500
     _many_tasks(app, n)
-    cron = _spawn(app, "cron", TASK_LEASE_SECONDS="5")
-    worker = _spawn(app, "worker", TASK_LEASE_SECONDS="5")
+    cron = procs.spawn(app, "cron", log=tmp_path / "cron.log", TASK_LEASE_SECONDS="5")
+    worker = procs.spawn(app, "worker", log=tmp_path / "worker.log", TASK_LEASE_SECONDS="5")
     try:
-        _wait(app, lambda: len(smtp_server.messages) >= 60, 60)
+        procs.wait_for(lambda: len(smtp_server.messages) >= 60, 60, "the first messages", tuple(tmp_path.glob("*.log")))
         app.extensions["redis"].flushall()  # every queued job and the scheduler's state are gone
         assert _counts(app)["sent"] < n
-        _wait(app, lambda: _counts(app)["sent"] == n, 300)  # a hang guard, generous for a loaded machine
+        # A hang guard, generous for a loaded machine.
+        procs.wait_for(lambda: _counts(app)["sent"] == n, 300, "every task sent", tuple(tmp_path.glob("*.log")))
     finally:
-        _stop(cron, worker)
+        procs.stop(cron, worker)
     assert _duplicates(smtp_server) == 0
     with app.app_context():
         assert db.session.scalar(select(func.count(Message.id)).execution_options(all_agencies=True)) == n
