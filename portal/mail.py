@@ -235,10 +235,8 @@ class Connection:
             except Exception as exc:
                 # Not being let in (refused, a 5xx greeting, bad credentials) is about the server and
                 # its settings, not the message: retried until someone fixes it or the limit passes.
-                reason = delivery.classify(exc).reason
-                if not reason.startswith("SMTP server unavailable"):
-                    reason = f"SMTP server unavailable: {reason}"
-                self.down = delivery.Failure(reason, True)
+                reason = delivery.classify(exc).reason.removeprefix("SMTP server unavailable: ")
+                self.down = delivery.Failure(f"SMTP server unavailable: {reason}", True)
         if self.down is not None:
             return self.down
         try:
