@@ -108,7 +108,7 @@ def _label(value: str) -> str:
 
 def usable_templates(kind: Kind, templates: list[MailTemplate]) -> list[MailTemplate]:
     """The templates whose merge fields and links exist for the kind's objects."""
-    from automation.templates import subjects_for
+    from automation.rendering import subjects_for
 
     return [t for t in templates if kind.subject.name in subjects_for(t.subject, t.html_body, t.text_body)]
 

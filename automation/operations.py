@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from automation import planner, templates, timing
+from automation import planner, rendering, timing
 from automation.catalogue import KINDS
 from automation.models import Anchor, MailTemplate, Notification, OffsetUnit, Solution, Task, TaskStatus
 from portal import agencies, clock, db, queue
@@ -156,7 +156,7 @@ def _notification(kind: Any, n: dict[str, Any], i: int) -> dict[str, Any]:
     template = db.session.get(MailTemplate, template_id) if template_id else None
     if template is None:
         raise FieldError(f"{field}-template_id", "Choose a template.")
-    problem = templates.check(kind.subject.name, template.subject, template.html_body, template.text_body)
+    problem = rendering.check(kind.subject.name, template.subject, template.html_body, template.text_body)
     if problem:
         raise FieldError(f"{field}-template_id", f"The template {template.name!r} cannot be used here: {problem}")
     return {"position": i, "roles": roles, "to": to, "cc": addresses(n.get("cc"), f"{field}-cc"),
@@ -230,7 +230,7 @@ def save_template(template: MailTemplate | None, agency_id: int, data: dict[str,
         raise FieldError("subject", "A template needs a subject (at most 500 characters).")
     if not text.strip():
         raise FieldError("text_body", "A template needs a plain-text body (for mail readers without HTML).")
-    fits, problem = templates.usable(subject, html, text)  # parsed once, rendered once
+    fits, problem = rendering.usable(subject, html, text)  # parsed once, rendered once
     if problem is None and template is not None:
         problem = _still_fits(template, fits)
     if problem is not None:
@@ -253,5 +253,5 @@ def _still_fits(template: MailTemplate, fits: tuple[str, ...]) -> str | None:
         subject = KINDS[solution.kind].subject.name
         if subject not in fits:
             return (f"text: the solution {solution.name!r} sends this template about "
-                    f"{templates.SUBJECT_LABELS[subject]}, and these merge fields or links do not exist there.")
+                    f"{rendering.SUBJECT_LABELS[subject]}, and these merge fields or links do not exist there.")
     return None

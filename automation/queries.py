@@ -1,4 +1,4 @@
-"""Reads for the automation pages: task filters, solution summaries and chart geometry."""
+"""Reads for the automation pages: task filters, solution summaries and what a task is about."""
 
 from __future__ import annotations
 
@@ -163,45 +163,6 @@ def tasks_query(f: TaskFilters, zone: ZoneInfo) -> Select:
     return stmt.order_by(Task.due_at.desc(), Task.id.desc())
 
 
-@dataclass
-class Bar:
-    """One bar of a chart, in percent of the chart's width and pixels of its height."""
-
-    label: str
-    value: int
-    x: float = 0.0
-    width: float = 0.0
-    y: float = 0.0
-    height: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-DAY_CHART_TOP, DAY_CHART_BOTTOM = 18, 150
-
-
-def day_bars(per_day: list[tuple[date, int]]) -> tuple[list[Bar], int]:
-    """Vertical bars for tasks sent per day, and the scale's top value."""
-    top = max((n for _, n in per_day), default=0) or 1
-    slot = 100 / max(len(per_day), 1)
-    span = DAY_CHART_BOTTOM - DAY_CHART_TOP
-    bars = []
-    for i, (day, n) in enumerate(per_day):
-        height = max(n / top * span, 1.5 if n else 0)
-        bars.append(Bar(f"{day:%a} {day.day} {day:%b}", n, x=round(i * slot + slot * 0.15, 3),
-                        width=round(slot * 0.7, 3), y=round(DAY_CHART_BOTTOM - height, 2), height=round(height, 2)))
-    return bars, top
-
-
-USAGE_ROW = 38
-
-
-def usage_bars(most_used: list[tuple[str, int]]) -> list[Bar]:
-    """Horizontal bars for the most-used solutions (the longest spans 80% of the width)."""
-    top = max((n for _, n in most_used), default=0) or 1
-    return [Bar(name, n, x=0, width=round(max(n / top * 80, 0.5), 2), y=i * USAGE_ROW + 18, height=12)
-            for i, (name, n) in enumerate(most_used)]
-
-
 # What a task or a dry-run line is about, and to whom it goes
 
 
@@ -228,7 +189,7 @@ def _display(address: str) -> str:
 
 def describe_previews(solution: Solution, previews: list[Any]) -> list[Described]:
     """For each dry-run line: the object's title, its recipients today and the rendered subject."""
-    from automation import sending, templates
+    from automation import rendering, sending
     from automation.subjects import SUBJECTS
 
     subject = SUBJECTS[KINDS[solution.kind].subject.name]
@@ -250,10 +211,10 @@ def describe_previews(solution: Solution, previews: list[Any]) -> list[Described
         recipient = {"name": first.name if first else "", "email": first.address if first else "",
                      "first_name": ((first.name if first else "").split() or [""])[0]}
         try:
-            rendered = templates.render(n.template.subject, "", "", {**contexts[obj.id], "recipient": recipient},
-                                        templates.LINKS[subject.name])
+            rendered = rendering.render(n.template.subject, "", "", {**contexts[obj.id], "recipient": recipient},
+                                        rendering.LINKS[subject.name])
             line.subject = rendered.fill(lambda action: "[one-time link]").subject
-        except templates.TemplateProblem as exc:
+        except rendering.TemplateProblem as exc:
             line.problem = str(exc)
         described.append(line)
     return described

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
-from automation import catalogue, templates
+from automation import catalogue, rendering
 from automation.models import Notification, Task, TaskStatus
 from automation.subjects import SUBJECTS, Recipient
 from portal import access, agencies, clock, db, delivery, links, mail
@@ -137,12 +137,12 @@ def _prepare(task: Task, earlier: list[Message]) -> Outcome:
     already = {m.to.rsplit("<", 1)[-1].rstrip(">").lower() for m in earlier if m.status == MessageStatus.SENT}
     template = notification.template
 
-    def render_all() -> list[tuple[Recipient, templates.Rendered]]:
+    def render_all() -> list[tuple[Recipient, rendering.Rendered]]:
         context = subject.context(obj)
-        return [(r, templates.render(template.subject, template.html_body, template.text_body,
+        return [(r, rendering.render(template.subject, template.html_body, template.text_body,
                                      {**context, "recipient": {"name": r.name, "email": r.address,
                                                                "first_name": (r.name.split() or [""])[0]}},
-                                     templates.LINKS[task.object_type]))
+                                     rendering.LINKS[task.object_type]))
                 for r in people if r.address.lower() not in already]  # never twice to one address
 
     try:
@@ -150,7 +150,7 @@ def _prepare(task: Task, earlier: list[Message]) -> Outcome:
         if kind.perform is not None:
             kind.perform(obj)  # only once the template is known to render, and told in its new state
             rendered = render_all()
-    except templates.TemplateProblem as exc:
+    except rendering.TemplateProblem as exc:
         outcome.status, outcome.reason = TaskStatus.FAILED, f"template {template.name!r}: {exc}"
         return outcome
     targets = subject.links(obj)
@@ -158,7 +158,7 @@ def _prepare(task: Task, earlier: list[Message]) -> Outcome:
     for r, part in rendered:
         try:
             filled = part.fill(lambda action, r=r: _link(action, targets.get(action), r, subject.label.lower()))
-        except templates.LinkProblem as exc:
+        except rendering.LinkProblem as exc:
             refused.append(str(exc))  # never a mail whose link could not be made
             continue
         first = not outcome.messages
@@ -167,7 +167,7 @@ def _prepare(task: Task, earlier: list[Message]) -> Outcome:
                                      index=len(earlier) + len(outcome.messages)))
         if first and personal:
             # Cc and Bcc must not receive someone else's live link: each gets a copy with the links described.
-            copy = templates.Rendered(filled.subject, links.redact(filled.html, html=True), links.redact(filled.text))
+            copy = rendering.Rendered(filled.subject, links.redact(filled.html, html=True), links.redact(filled.text))
             for address in [*notification.cc, *notification.bcc]:
                 outcome.messages.append(_log(task, obj, Recipient(address=address), copy, notification, cc=False,
                                              index=len(earlier) + len(outcome.messages)))
@@ -183,19 +183,19 @@ def _prepare(task: Task, earlier: list[Message]) -> Outcome:
 def _link(action: str, target: Any, recipient: Recipient, about: str) -> str:
     who = recipient.name or recipient.address
     if recipient.person is None:
-        raise templates.LinkProblem(f"link({action!r}) is personal and {who} is not a person in the agency: "
+        raise rendering.LinkProblem(f"link({action!r}) is personal and {who} is not a person in the agency: "
                                     "not sent to them")
     if target is None:
         what = "no open charge to pay" if action == "pay" else f"nothing to {action}"
-        raise templates.LinkProblem(f"link({action!r}) could not be made: the {about} has {what}")
+        raise rendering.LinkProblem(f"link({action!r}) could not be made: the {about} has {what}")
     try:
         return links.placeholder(links.create(action, target, recipient.person))  # made real only for SMTP
     except ValueError:
-        raise templates.LinkProblem(f"link({action!r}) could not be made for {who}: it is paid, closed "
+        raise rendering.LinkProblem(f"link({action!r}) could not be made for {who}: it is paid, closed "
                                     "or not theirs") from None
 
 
-def _log(task: Task, obj: Any, r: Recipient, part: templates.Rendered, notification: Notification, cc: bool,
+def _log(task: Task, obj: Any, r: Recipient, part: rendering.Rendered, notification: Notification, cc: bool,
          index: int) -> Message:
     message = Message(
         agency_id=task.agency_id,

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import desc, select
 
-from automation import forms, operations, planner, queries, stats, templates
+from automation import charts, forms, operations, planner, queries, rendering, stats
 from automation.catalogue import CATEGORIES, KINDS, Kind
 from automation.models import MailTemplate, Solution, Task, TaskStatus
 from automation.subjects import BOOKING, SUBJECTS
@@ -52,11 +52,11 @@ def dashboard() -> ResponseReturnValue:
     period = period if period in PERIODS else "month"
     agency_id = current_user.agency_id
     figures = stats.figures(agency_id, period)
-    day_bars, day_top = queries.day_bars(figures.per_day)
+    day_bars, day_top = charts.day_bars(figures.per_day)
     return render_template(
         "automation/dashboard.html", figures=figures, period=period, periods=PERIODS, day_bars=day_bars,
-        day_top=day_top, usage_bars=queries.usage_bars(figures.most_used), chart_bottom=queries.DAY_CHART_BOTTOM,
-        usage_row=queries.USAGE_ROW, recent=stats.recent(agency_id), upcoming=stats.upcoming(agency_id),
+        day_top=day_top, usage_bars=charts.usage_bars(figures.most_used), chart_bottom=charts.DAY_CHART_BOTTOM,
+        usage_row=charts.USAGE_ROW, recent=stats.recent(agency_id), upcoming=stats.upcoming(agency_id),
         dispatch=_dispatch_notice(),
     )
 
@@ -280,7 +280,7 @@ def edit_template(obj_id: int | None) -> ResponseReturnValue:
         else:
             status = 422
     return render_template("automation/template_form.html", form=form, template=template,
-                           fields=templates.FIELDS, groups=templates.GROUPS, links=templates.LINKS), status
+                           fields=rendering.FIELDS, groups=rendering.GROUPS, links=rendering.LINKS), status
 
 
 def _bookings() -> list[Booking]:
@@ -294,13 +294,13 @@ def _chosen_booking(raw: str | None) -> Booking | None:
 
 def _about_bookings(template: MailTemplate) -> bool:
     """The template can be rendered with a booking (it needs nothing of another kind)."""
-    fits = templates.subjects_for(template.subject, template.html_body, template.text_body)
+    fits = rendering.subjects_for(template.subject, template.html_body, template.text_body)
     return not fits or "booking" in fits
 
 
-def _render(template: MailTemplate, booking: Booking | None) -> tuple[templates.Rendered | None, str | None, str]:
+def _render(template: MailTemplate, booking: Booking | None) -> tuple[rendering.Rendered | None, str | None, str]:
     """The template rendered with a real booking (or sample values), links as placeholders."""
-    fits = templates.subjects_for(template.subject, template.html_body, template.text_body)
+    fits = rendering.subjects_for(template.subject, template.html_body, template.text_body)
     if booking is not None and (not fits or "booking" in fits):
         guest = booking.guest
         context = {**BOOKING.context(booking), "recipient": {
@@ -309,11 +309,11 @@ def _render(template: MailTemplate, booking: Booking | None) -> tuple[templates.
     else:  # not about bookings (an appointment's, say): its own kind's sample values
         subject_name = fits[0] if fits else "booking"
         label = SUBJECTS[subject_name].label.lower() if subject_name in SUBJECTS else subject_name
-        context, source = templates.sample(subject_name), f"sample values ({label})"
+        context, source = rendering.sample(subject_name), f"sample values ({label})"
     try:
-        rendered = templates.render(template.subject, template.html_body, template.text_body, context,
-                                    templates.LINKS[subject_name])
-    except templates.TemplateProblem as exc:
+        rendered = rendering.render(template.subject, template.html_body, template.text_body, context,
+                                    rendering.LINKS[subject_name])
+    except rendering.TemplateProblem as exc:
         return None, str(exc), source
     return rendered.fill(lambda action: PREVIEW_LINK), None, source
 

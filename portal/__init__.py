@@ -17,11 +17,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application: defaults, then the environment, then `config`; then wire."""
     import automation
     from portal import (
-        assets,
         auth,
         db,
         errors,
         favicon,
+        filters,
         health,
         hosts,
         mail,
@@ -36,6 +36,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     from portal.links import views as links_views
     from portal.manage import bp as manage_bp
+    from portal.money import filters as money_filters
     from portals import register_portals
 
     app = Flask(__name__, instance_path=os.environ.get("PORTICO_INSTANCE") or None,
@@ -63,7 +64,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     errors.init_app(app)
     security.init_app(app)
-    assets.init_app(app)
+    filters.init_app(app)
+    money_filters.init_app(app)
     favicon.init_app(app)
     health.init_app(app)
     links_views.init_app(app)

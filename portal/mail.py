@@ -24,7 +24,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal import agencies, clock, db, delivery, links, queue
-from portal.assets import linkify
+from portal.filters import linkify
 from portal.messages.models import Message, MessageStatus
 from portal.people.models import Person
 from portal.types import utcnow

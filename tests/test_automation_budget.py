@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select, update
 
-from automation import dispatcher, templates
+from automation import dispatcher, rendering
 from automation.models import MailTemplate, Task, TaskStatus
 from portal import db
 from portal.agencies.models import Agency
@@ -139,7 +139,7 @@ def test_every_render_path_refuses_the_payload_with_bounded_memory(app, world, r
     assert len(smtp_server.messages) == 2  # the warm-up's test mail and automated mail only
 
 
-CONTEXT = templates.sample("booking")
+CONTEXT = rendering.sample("booking")
 
 
 @pytest.mark.parametrize(("payload", "reason"), [
@@ -169,15 +169,15 @@ CONTEXT = templates.sample("booking")
 ])
 def test_budget_refuses_while_building(ctx, payload, reason):
     with PeakMemory() as peak:
-        with pytest.raises(templates.TemplateProblem, match=reason):
-            templates.render("s", "", payload, CONTEXT, ["pay"])
-        with pytest.raises(templates.TemplateProblem):
-            templates.render("s", payload, "t", CONTEXT, ["pay"])  # and as HTML, autoescaped
+        with pytest.raises(rendering.TemplateProblem, match=reason):
+            rendering.render("s", "", payload, CONTEXT, ["pay"])
+        with pytest.raises(rendering.TemplateProblem):
+            rendering.render("s", payload, "t", CONTEXT, ["pay"])  # and as HTML, autoescaped
     assert peak.grew_mb < PEAK_MB
 
 
 def test_ordinary_templates_render_within_the_budget(ctx):
-    r = templates.render(
+    r = rendering.render(
         "Stay {{ booking.reference ~ '!' }}",
         "<p>{% for k in ['a', 'b'] %}{{ k|upper }}{% endfor %} {{ '%s-%s' % (1, 2) }} {{ '{} x'.format(3) }}</p>",
         "{{ 'a,b'|replace(',', ';') }} {{ ['a', 'b']|join(', ') }} {{ 'x'.ljust(3) }}| {{ range(3)|sum }}",
@@ -191,8 +191,8 @@ def test_a_template_is_checked_once_at_save(app, ctx, monkeypatch):
 
     a = f.agency("alpha")
     renders = []
-    original = templates._render_part
-    monkeypatch.setattr(templates, "_render_part", lambda *args: renders.append(1) or original(*args))
+    original = rendering._render_part
+    monkeypatch.setattr(rendering, "_render_part", lambda *args: renders.append(1) or original(*args))
     f.template(a, name="Any", subject="Hi {{ recipient.first_name }}", text="Hello")
     assert len(renders) == 2  # subject and text, once: not once per kind of object
     with pytest.raises(FieldError, match="not a merge field"):

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import delete, func, select
 
-from automation import dispatcher, starter, templates
+from automation import dispatcher, rendering, starter
 from automation.catalogue import KINDS
 from automation.models import MailTemplate, Solution, Task, TaskStatus
 from portal import clock, db
@@ -47,7 +47,7 @@ def test_portico_create_agency_gives_every_kind_its_template_and_switches_on_pen
         assert names == {starter.template_name(k) for k in KINDS}
         for kind in KINDS.values():
             tpl = db.session.scalar(select(MailTemplate).where(MailTemplate.name == starter.template_name(kind.name)))
-            assert templates.check(kind.subject.name, tpl.subject, tpl.html_body, tpl.text_body) is None, kind.name
+            assert rendering.check(kind.subject.name, tpl.subject, tpl.html_body, tpl.text_body) is None, kind.name
         (solution,) = db.session.scalars(select(Solution)).all()
         assert solution.kind == "pending-payment" and solution.active
         assert solution.notifications[0].template.name == "Payment reminder"

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, insert, select, text, update
 
-from automation import dispatcher, operations, templates
+from automation import dispatcher, operations, rendering
 from automation.models import MailTemplate, Task, TaskStatus
 from portal import clock, db
 from portal.bookings.models import Review
@@ -315,14 +315,14 @@ def test_template_injection_is_inert(ctx, payload):
     a = f.agency("alpha")
     with pytest.raises(operations.FieldError):
         f.template(a, text=payload)
-    with pytest.raises(templates.TemplateProblem):
-        templates.render("s", "", payload, templates.sample("booking"), ["pay"])
+    with pytest.raises(rendering.TemplateProblem):
+        rendering.render("s", "", payload, rendering.sample("booking"), ["pay"])
 
 
 def test_autoescaped_html_and_plain_text(ctx):
-    context = {**templates.sample("booking"), "guest": {"name": "<script>alert(1)</script>", "first_name": "x",
+    context = {**rendering.sample("booking"), "guest": {"name": "<script>alert(1)</script>", "first_name": "x",
                                                          "email": "e"}}
-    r = templates.render("Hi {{ guest.name }}", "<p>{{ guest.name }}</p>", "{{ guest.name }}", context, [])
+    r = rendering.render("Hi {{ guest.name }}", "<p>{{ guest.name }}</p>", "{{ guest.name }}", context, [])
     assert r.html == "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"
     assert r.text == "<script>alert(1)</script>" and r.subject == "Hi <script>alert(1)</script>"
 

@@ -1,10 +1,11 @@
-"""Template helpers: filters, the current agency's branding, and safe link rendering."""
+"""Template helpers: dates in the agency's locale, the current agency's branding, and safe link rendering.
+
+Feature packages add their own filters through their `init_app` (money: portal.money.filters)."""
 
 from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Flask, g, has_request_context, request
@@ -15,22 +16,11 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from portal import clock, dates, db
+from portal import dates, db
 from portal.agencies.models import Agency
-from portal.money import format_money
-from portal.money.models import ChargeStatus
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
-
-
-@pass_context
-def money(context: Context, amount: Decimal | None, currency: str | None = None) -> str:
-    """An amount in the agency's currency unless one is given (pages keep it on one line: .num, .amount)."""
-    if currency is None:
-        agency = _agency(context)
-        currency = agency.currency if agency else "EUR"
-    return format_money(amount, currency)
 
 
 @pass_context
@@ -52,19 +42,10 @@ def nicedate(context: Context, value: date | None, style: str = "weekday") -> st
 
 
 def _locale_and_zone(context: Context | None = None) -> tuple[str, ZoneInfo | None]:
-    agency = _agency(context)
+    agency = current_agency(context)
     if agency is None:
         return dates.DEFAULT_LOCALE, None
     return agency.babel_locale, agency.zone
-
-
-def days_overdue(charge: object) -> int:
-    """How many days an open charge is past its due date in the agency's calendar (0 if it is not)."""
-    if getattr(charge, "status", None) != ChargeStatus.OPEN or charge.due_date is None:
-        return 0
-    agency = _agency()
-    today = agency.today() if agency else clock.now().date()
-    return max((today - charge.due_date).days, 0)
 
 
 @pass_context
@@ -96,7 +77,8 @@ def color(value: str | None, fallback: str) -> str:
     return value if value and _HEX.match(value) else fallback
 
 
-def _agency(context: Context | None = None):
+def current_agency(context: Context | None = None) -> Agency | None:
+    """The agency a template is rendered for: the one it was given, else the request's."""
     # A template given its agency (mail rendered by a worker) says whose it is; a page asks the request.
     given = context.get("agency") if context is not None else None
     if isinstance(given, Agency):
@@ -128,14 +110,13 @@ def _signin_agency() -> Agency | None:
 def init_app(app: Flask) -> None:
     """Register filters and the branding context."""
     app.jinja_env.filters.update(
-        money=money, localtime=localtime, nicedate=nicedate, linkify=linkify, when=when, days_overdue=days_overdue,
+        localtime=localtime, nicedate=nicedate, linkify=linkify, when=when,
         css_color=lambda value: color(value, "#1f4e79"),
     )
-    app.jinja_env.tests["overdue"] = lambda charge: days_overdue(charge) > 0
 
     @app.context_processor
     def _branding():
-        agency = _agency() or _signin_agency()
+        agency = current_agency() or _signin_agency()
         return {
             "agency": agency,
             "brand": {
