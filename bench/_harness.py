@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from portal.devservices import EmbeddedRedis, free_port  # noqa: E402
+from devtools.services import EmbeddedRedis, free_port  # noqa: E402
 
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 DURATION = os.environ.get("BENCH_DURATION", "8s")

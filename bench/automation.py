@@ -48,7 +48,7 @@ from pathlib import Path
 
 from _harness import ROOT, scratch
 
-from portal.devservices import EmbeddedRedis, LocalSMTP, _Inbox  # the harness put ROOT on sys.path
+from devtools.services import EmbeddedRedis, LocalSMTP, _Inbox  # the harness put ROOT on sys.path
 
 BOOKINGS = int(os.environ.get("BENCH_BOOKINGS", "100000"))
 SOLUTIONS = int(os.environ.get("BENCH_SOLUTIONS", "10"))
@@ -234,7 +234,7 @@ class _TimedInbox(_Inbox):
 
 
 class Sink(LocalSMTP):
-    """LocalSMTP with arrival times (portal/devservices.py keeps no timestamps)."""
+    """LocalSMTP with arrival times (devtools/services.py keeps no timestamps)."""
 
     def __init__(self) -> None:
         super().__init__()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from portal import db
@@ -19,10 +20,7 @@ def _create_app() -> Flask:
     return create_app()
 
 
-cli = FlaskGroup(create_app=_create_app, help="Portico: portals, back office and automation.")
-
-
-@cli.group("db")
+@click.group("db", cls=AppGroup)
 def db_group() -> None:
     """Database schema."""
 
@@ -37,11 +35,12 @@ def db_upgrade() -> None:
     click.echo("Database is up to date.")
 
 
-@cli.command("create-agency")
+@click.command("create-agency")
 @click.option("--slug", required=True, help="Short unique name, e.g. costa-serena")
 @click.option("--name", required=True)
 @click.option("--timezone", "tz", default="UTC", show_default=True, help="IANA time zone")
 @click.option("--currency", default="EUR", show_default=True)
+@with_appcontext
 def create_agency_command(slug: str, name: str, tz: str, currency: str) -> None:
     """Create an agency."""
     from portal.agencies.operations import create_agency
@@ -55,12 +54,13 @@ def create_agency_command(slug: str, name: str, tz: str, currency: str) -> None:
     click.echo(f"Created agency {agency.slug} (id {agency.id}).")
 
 
-@cli.command("create-manager")
+@click.command("create-manager")
 @click.option("--agency", "slug", required=True, help="The agency's slug")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option("--admin", is_flag=True, help="Give the admin role instead of manager")
 @click.password_option()
+@with_appcontext
 def create_manager_command(slug: str, email: str, name: str, admin: bool, password: str) -> None:
     """Create a back-office user for an agency."""
     from portal.agencies.operations import create_staff, find_agency
@@ -77,34 +77,10 @@ def create_manager_command(slug: str, email: str, name: str, admin: bool, passwo
     click.echo(f"Created {user.role.value} {user.email} for {agency.name}.")
 
 
-@cli.command("demo")
-@click.option("--if-empty", is_flag=True, help="Only load when the database has no agency yet")
-def demo_command(if_empty: bool) -> None:
-    """Load a believable demo agency (properties, units, people, leases, bookings)."""
-    from automation import demo as automation_demo
-    from portal import demo
-    from portal.agencies.models import Agency
-
-    if current_app.config["PORTICO_ENV"] == "production":
-        # A demo agency beside real ones means a manager whose password this command prints (and,
-        # for `portico run`, keeps on disk) and invented people who could be mailed for real.
-        click.echo("portico demo: refused in production (PORTICO_ENV=production): it would add an agency with a "
-                   "known manager password and invented people beside real data. Load the demo on a development "
-                   "machine instead (PORTICO_ENV=development, e.g. `make run`).", err=True)
-        sys.exit(2)
-    if if_empty and db.session.scalar(select(Agency.id).limit(1)) is not None:
-        click.echo("Database already has data; demo not loaded.")
-        return
-    email, password = demo.load()
-    automation_demo.load(db.session.info["agency_id"])
-    db.session.commit()
-    demo.remember_credentials(email, password)
-    click.echo(f"Demo agency loaded. Sign in as {email} / {password}")
-
-
-@cli.command("worker")
+@click.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty")
 @click.argument("queues", nargs=-1)
+@with_appcontext
 def worker_command(burst: bool, queues: tuple[str, ...]) -> None:
     """Run an RQ worker for Portico's queues (periodic work is `portico cron`'s); it waits for Redis
     and the database when they are away, and stops on SIGTERM or Ctrl-C."""
@@ -113,7 +89,7 @@ def worker_command(burst: bool, queues: tuple[str, ...]) -> None:
     worker.run(current_app._get_current_object(), list(queues) or None, burst=burst)
 
 
-@cli.group("mail")
+@click.group("mail", cls=AppGroup)
 def mail_group() -> None:
     """Outgoing mail."""
 
@@ -131,7 +107,7 @@ def mail_requeue() -> None:
                f"{done['reclaimed']} stopped delivery(ies) queued again.")
 
 
-@cli.group("money")
+@click.group("money", cls=AppGroup)
 def money_group() -> None:
     """Charges and payments."""
 
@@ -151,15 +127,38 @@ def money_collect() -> None:
     click.echo(f"Collected {total} automatic payment(s).")
 
 
-@cli.command("run", with_appcontext=False)
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
-def run_command(host: str, port: int) -> None:
-    """Development: start Redis, an SMTP server, the web app and a worker; Ctrl-C stops all."""
-    from portal import devservices
-    from portal.devrun import run_everything
+# Every `portico` command, in one place. The automation and development commands are named by
+# "module:attribute" and imported only when they run (or `--help` lists them): the core does not
+# import automation, and production never imports the development tooling (devtools/).
+COMMANDS: dict[str, click.Command | str] = {
+    "db": db_group,
+    "create-agency": create_agency_command,
+    "create-manager": create_manager_command,
+    "worker": worker_command,
+    "mail": mail_group,
+    "money": money_group,
+    "cron": "automation.cli:cron_command",
+    "dispatch": "automation.cli:dispatch_command",
+    "demo": "devtools.cli:demo_command",
+    "run": "devtools.cli:run_command",
+}
 
-    run_everything(host, port, devservices)
+
+class PorticoGroup(FlaskGroup):
+    """Flask's command group with the commands of COMMANDS (Flask's own `shell` and `routes` too)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | COMMANDS.keys())
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = COMMANDS.get(cmd_name)
+        if isinstance(command, str):
+            module, _, name = command.partition(":")
+            return getattr(importlib.import_module(module), name)
+        return command or super().get_command(ctx, cmd_name)
+
+
+cli = PorticoGroup(create_app=_create_app, help="Portico: portals, back office and automation.")
 
 
 def main() -> None:
@@ -169,7 +168,6 @@ def main() -> None:
     except StartupError as err:
         click.echo(f"portico: cannot start: {err}", err=True)
         sys.exit(2)
-
 
 
 if __name__ == "__main__":

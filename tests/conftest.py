@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import text
 from werkzeug.serving import make_server
 
-from portal import create_app, db, devservices, migrate
+from devtools import services
+from portal import create_app, db, migrate
 from portal.models import Base
 
 TEST_KEY = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
@@ -26,22 +27,22 @@ def tmp_root(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def redis_server(tmp_root) -> Iterator[devservices.EmbeddedRedis]:
-    server = devservices.EmbeddedRedis(tmp_root / "redis.sock").start()
+def redis_server(tmp_root) -> Iterator[services.EmbeddedRedis]:
+    server = services.EmbeddedRedis(tmp_root / "redis.sock").start()
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
-def smtp_server() -> Iterator[devservices.LocalSMTP]:
-    server = devservices.LocalSMTP().start()
+def smtp_server() -> Iterator[services.LocalSMTP]:
+    server = services.LocalSMTP().start()
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
 def live_port() -> int:
-    return devservices.free_port()
+    return services.free_port()
 
 
 def database_url(tmp_root: Path) -> str:

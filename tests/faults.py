@@ -1,7 +1,7 @@
 """Fault injection on real parts: an SMTP server that can be stopped, started again on its port, made
 slow or made to lose its client mid-message; Portico's own processes (gunicorn with gunicorn.conf.py,
 `portico worker`, `portico cron`) started as deployed; and a small HTTP client that talks to them.
-Redis is devservices.EmbeddedRedis(data_dir=..., appendonly=True): stopped and started again on the
+Redis is services.EmbeddedRedis(data_dir=..., appendonly=True): stopped and started again on the
 same socket, with its data. Process environment and stopping come from tests/procs.py."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
-from portal.devservices import LocalSMTP, _Inbox
+from devtools.services import LocalSMTP, _Inbox
 from tests.conftest import csrf_token
 from tests.procs import stop as stop_processes
 

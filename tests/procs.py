@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from portal.devservices import EmbeddedRedis
+from devtools.services import EmbeddedRedis
 from tests.conftest import TEST_KEY
 
 

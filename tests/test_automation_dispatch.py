@@ -185,7 +185,7 @@ def test_smtp_down_retries_by_itself_with_the_same_message_id(app, run_jobs, smt
 def test_a_permanent_refusal_fails_the_task_with_the_servers_words(app, run_jobs, smtp_server, monkeypatch):
     from aiosmtpd.controller import Controller
 
-    from portal.devservices import free_port
+    from devtools.services import free_port
     from tests.test_mail_delivery import _Answer
 
     refusing = Controller(_Answer("550 5.1.1 No such mailbox here"), hostname="127.0.0.1", port=free_port())

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.devservices import free_port
+from devtools.services import free_port
 
 LINK = re.compile(r'href="(http://[^"]+/l/(pay~[^"]+))"')
 ENV_NAMES = ("DATABASE_URL", "REDIS_URL", "SMTP_URL", "BASE_URL", "PORTICO_ENV", "SECRET_KEYS")
@@ -144,7 +144,7 @@ def test_the_dev_mailbox_keeps_mail_across_restarts(tmp_path):
 
     from werkzeug.test import Client
 
-    from portal.devservices import LocalSMTP, mailbox_app
+    from devtools.services import LocalSMTP, mailbox_app
 
     first = LocalSMTP(store=tmp_path).start()
     try:
@@ -184,7 +184,7 @@ def test_the_dev_mailbox_sends_the_security_headers_too(tmp_path):
     """The mailbox shows real links: its pages get the same headers as Portico's, and framing is refused."""
     from werkzeug.test import Client
 
-    from portal.devservices import LocalSMTP, mailbox_app
+    from devtools.services import LocalSMTP, mailbox_app
 
     smtp = LocalSMTP(store=tmp_path).start()
     try:

@@ -21,10 +21,10 @@ from flask import Flask
 from sqlalchemy import func, select, update
 
 from automation.models import Task, TaskStatus
+from devtools.services import EmbeddedRedis, free_port
 from portal import clock, db, delivery
 from portal.bookings.models import Booking
 from portal.config import from_environment
-from portal.devservices import EmbeddedRedis, free_port
 from portal.errors import StartupError
 from portal.messages.models import Message, MessageStatus, SigninRequest
 from tests import factories as f

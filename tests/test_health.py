@@ -5,8 +5,8 @@ import re
 import subprocess
 import sys
 
+from devtools.services import free_port
 from portal import create_app
-from portal.devservices import free_port
 
 
 def test_healthz_answers(client):

@@ -3,8 +3,8 @@
 import pytest
 from sqlalchemy import func, select
 
+from devtools.services import free_port
 from portal import db, mail
-from portal.devservices import free_port
 from portal.messages.models import Message, MessageStatus
 from tests import factories as f
 

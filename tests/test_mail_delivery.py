@@ -9,8 +9,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select, update
 
+from devtools.services import free_port
 from portal import clock, create_app, db, delivery, mail
-from portal.devservices import free_port
 from portal.messages.models import Message, MessageStatus, SigninRequest
 from tests import factories as f
 from tests.conftest import csrf_token

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from devtools.services import free_port
 from portal import create_app, db, migrate
-from portal.devservices import free_port
 from tests import conftest
 from tests import factories as f
 from tests.conftest import csrf_token, signed_in_client

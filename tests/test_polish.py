@@ -104,7 +104,7 @@ def test_templates_render_dates_only_through_the_filters():
     """No strftime or hand-made date format in a template: the filters hold the one format."""
     from pathlib import Path
 
-    roots = [Path("portal/templates"), Path("portals"), Path("automation/templates")]
+    roots = [Path("portal/templates"), Path("portals"), Path("automation/templates"), Path("devtools/templates")]
     offenders = [str(p) for root in roots for p in root.rglob("*.html") if "strftime" in p.read_text()]
     assert offenders == []
 

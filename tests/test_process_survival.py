@@ -18,8 +18,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import make_url
 
 from automation.models import Task
+from devtools.services import EmbeddedRedis, free_port
 from portal import clock, db
-from portal.devservices import EmbeddedRedis, free_port
 from portal.processes import redis_warnings
 from tests import factories as f
 from tests.procs import TcpForward, restartable_redis, spawn, stop, wait_for
@@ -147,7 +147,7 @@ def test_redis_settings_that_lose_work_are_named_with_their_fix(own_redis):
 
 def test_a_redis_that_refuses_config_gets_a_warning_saying_what_to_check(tmp_path):
     """Managed Redis services often rename or disable CONFIG: say what could not be checked."""
-    from portal.devservices import redis_server_binary
+    from devtools.services import redis_server_binary
 
     sock = tmp_path / "managed.sock"
     server = subprocess.Popen([redis_server_binary(), "--port", "0", "--unixsocket", str(sock), "--dir", str(tmp_path),

@@ -13,9 +13,9 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from automation.models import Solution
+from devtools.services import free_port
 from portal import create_app, db, links
 from portal.agencies.models import Agency
-from portal.devservices import free_port
 from portal.errors import StartupError
 from tests import factories as f
 from tests.conftest import signed_in_client

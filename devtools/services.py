@@ -171,7 +171,7 @@ class LocalSMTP:
 
 
 # Rendered by the mailbox app alone (Flask never serves it).
-_PAGE = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates" / "dev"), autoescape=True)
+_PAGE = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True)
 _URL = re.compile(r"https?://[^\s<>\"']+")
 
 

@@ -114,15 +114,15 @@ class Children:
 
 def serve(app: Flask, smtp=None) -> object:
     """The WSGI app the development server runs: Portico, plus the local SMTP server's mailbox."""
-    from portal.devservices import mailbox_app
+    from devtools.services import mailbox_app
 
     return DispatcherMiddleware(app, {MAILBOX: mailbox_app(smtp, MAILBOX)}) if smtp is not None else app
 
 
 def run_everything(host: str, port: int, devservices: ModuleType) -> None:
     """Start Redis and SMTP (unless configured), migrate, load the demo, then web + worker."""
-    from automation import demo as automation_demo
-    from portal import create_app, db, demo, migrate
+    from devtools import automation_demo, demo
+    from portal import create_app, db, migrate
     from portal.agencies.models import Agency
     from portal.links import logs
 
