@@ -34,7 +34,7 @@ def test_import_contracts_hold():
     """portal imports neither portals nor automation nor devtools, portals and automation are independent,
     automation has no import cycle, and platform modules import no feature package."""
     lint = Path(sys.executable).with_name("lint-imports")
-    result = subprocess.run([str(lint), "--no-cache", "--no-logo"], cwd=ROOT, capture_output=True, text=True,
+    result = subprocess.run([str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
