@@ -238,10 +238,10 @@ def test_portico_mail_requeue_sweeps_at_once(app, run_jobs, smtp_server):
 
 
 def test_the_sweeper_runs_on_the_cron_scheduler(app):
-    from automation import cron_scheduler
+    from automation import cron
 
     with app.app_context():
-        scheduler = cron_scheduler(app.extensions["redis"], 1)
+        scheduler = cron.scheduler(app.extensions["redis"], app.config)
     swept = [job for job in scheduler.get_jobs() if job.func is mail.sweep]
     assert len(swept) == 1 and swept[0].interval == app.config["MAIL_SWEEP_SECONDS"]
 
