@@ -22,6 +22,7 @@ $(STAMP): pyproject.toml
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 BENCHMARKS := bench/links.py bench/link_floor.py bench/portal.py bench/automation.py
 

@@ -41,7 +41,11 @@ def demo_command(if_empty: bool) -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 def run_command(host: str, port: int) -> None:
     """Development: start Redis, an SMTP server, the web app and a worker; Ctrl-C stops all."""
-    from devtools import services
+    try:
+        from devtools import services
+    except ImportError as exc:  # a production install, without the dev extra
+        raise click.ClickException(f"`portico run` is for development and needs the dev extra "
+                                   f"(pip install -e '.[dev]', or `make run`): {exc}") from None
     from devtools.run import run_everything
 
     run_everything(host, port, services)

@@ -119,7 +119,7 @@ def serve(app: Flask, smtp=None) -> object:
     return DispatcherMiddleware(app, {MAILBOX: mailbox_app(smtp, MAILBOX)}) if smtp is not None else app
 
 
-def run_everything(host: str, port: int, devservices: ModuleType) -> None:
+def run_everything(host: str, port: int, services: ModuleType) -> None:
     """Start Redis and SMTP (unless configured), migrate, load the demo, then web + worker."""
     from devtools import automation_demo, demo
     from portal import create_app, db, migrate
@@ -136,16 +136,16 @@ def run_everything(host: str, port: int, devservices: ModuleType) -> None:
     children = smtp = redis_server = None
     try:
         if not os.environ.get("REDIS_URL"):
-            redis_server = devservices.EmbeddedRedis(instance / "redis.sock", persist=True).start()
+            redis_server = services.EmbeddedRedis(instance / "redis.sock", persist=True).start()
             stack.append(redis_server)
             os.environ["REDIS_URL"] = redis_server.url
         if not os.environ.get("SMTP_URL"):
-            smtp_port = 8025 if not devservices.port_in_use(8025) else devservices.free_port()
-            smtp = devservices.LocalSMTP(smtp_port, echo=True, store=instance / "mailbox").start()
+            smtp_port = 8025 if not services.port_in_use(8025) else services.free_port()
+            smtp = services.LocalSMTP(smtp_port, echo=True, store=instance / "mailbox").start()
             stack.append(smtp)
             os.environ["SMTP_URL"] = smtp.url
-        if devservices.port_in_use(port):
-            port = devservices.free_port()
+        if services.port_in_use(port):
+            port = services.free_port()
         os.environ.setdefault("BASE_URL", f"http://{host}:{port}")
 
         app = create_app()
