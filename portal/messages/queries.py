@@ -1,4 +1,4 @@
-"""Reads on the communication log for the back office (scoped to the current agency by the session)."""
+"""Reads on the communication log: for the back office, and the e-mails a person was sent."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from sqlalchemy import Select, desc, select
 
 from portal import db
 from portal.messages.models import Message, MessageStatus
+from portal.people.models import Person
 
 
 def messages_about(kind: str, obj_id: int, limit: int = 50) -> list[Message]:
@@ -30,3 +31,11 @@ def sent_mail(status: MessageStatus | None = None) -> Select:
     """Every message the agency sent (or those in one status), newest first."""
     stmt = select(Message).order_by(desc(Message.created_at), desc(Message.id))
     return stmt if status is None else stmt.where(Message.status == status)
+
+
+def my_messages(person: Person, limit: int = 100) -> list[Message]:
+    """The e-mails sent to the person (the communication log), newest first."""
+    return list(db.session.scalars(
+        select(Message).where(Message.person_id == person.id, Message.status == MessageStatus.SENT)
+        .order_by(desc(Message.created_at)).limit(limit)
+    ))

@@ -1,4 +1,4 @@
-"""Reads on work orders: the requests portal users sent, for the back office."""
+"""Reads on work orders: the requests portal users sent, for the back office and for the sender."""
 
 from __future__ import annotations
 
@@ -39,3 +39,11 @@ def requester_choices() -> list[tuple[int, str]]:
         select(Person.id, Person.name).where(Person.id.in_(select(WorkOrder.requester_id))).order_by(Person.name)
     )
     return [(i, n) for i, n in rows]
+
+
+def my_requests(person: Person, limit: int = 100) -> list[WorkOrder]:
+    """The person's work requests, newest first."""
+    return list(db.session.scalars(
+        select(WorkOrder).where(WorkOrder.requester_id == person.id).order_by(desc(WorkOrder.created_at))
+        .limit(limit)
+    ))
