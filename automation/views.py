@@ -15,8 +15,8 @@ from automation.models import MailTemplate, Solution, Task, TaskStatus
 from automation.subjects import BOOKING, SUBJECTS
 from portal import db, health, mail
 from portal.bookings.models import Booking
-from portal.manage.crud import get_scoped, paginate, requested_page
 from portal.operations import FieldError
+from portal.pages import get_scoped, paginate, requested_page
 from portal.types import ID, parse_id
 
 bp = Blueprint("automation", __name__, url_prefix="/manage/automation", template_folder="templates")

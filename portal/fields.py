@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import fields, widgets
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Optional, StopValidation, ValidationError
+from wtforms.validators import InputRequired, Optional, Regexp, StopValidation, ValidationError
 
 from portal.money.currency import fits, precision
 
@@ -26,6 +27,10 @@ EARLIEST, LATEST = date(1900, 1, 1), date(2200, 12, 31)  # time-zone arithmetic 
 
 _INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
 _AMOUNT = re.compile(r"[+-]?(?:[0-9]{1,16}(?:\.[0-9]{0,8})?|\.[0-9]{1,8})(?:[eE][+-]?[0-9]{1,2})?", re.ASCII)
+
+
+# For text that becomes an e-mail subject or a page title: a line break there breaks mail.
+ONE_LINE = Regexp(r"\A[^\r\n]*\Z", message="Keep this on one line.")
 
 
 def _strip_nul(value: Any) -> Any:
@@ -45,6 +50,11 @@ class Form(FlaskForm):
 def options(pairs: Any) -> list[SelectChoice]:
     """Select options from (value, label) pairs."""
     return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+def enum_choices(enum_cls: type[Enum]) -> list[tuple[str, str]]:
+    """An enum's members as (value, label) pairs: "in-progress" reads "In progress"."""
+    return [(m.value, m.value.replace("-", " ").capitalize()) for m in enum_cls]
 
 
 def first_error(form: FlaskForm) -> str:
