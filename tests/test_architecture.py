@@ -14,21 +14,6 @@ from rq.utils import import_attribute
 ROOT = Path(__file__).resolve().parent.parent
 PORTAL_ENDPOINT = re.compile(r"""url_for\(\s*["']((?:tenant|guest|owner|vendor|portals)\.\w+)""")
 
-# Where the core still names a portal endpoint on this branch: (file, endpoint).
-# TODO(i11 coordinator): remove after merge (the portals helper moves these pages out of the core); empty it.
-KNOWN = {
-    ("portal/links/views.py", "portals.choose"),
-    ("portal/portal_pages.py", "tenant.requests"),
-    ("portal/signin.py", "portals.choose"),
-    ("portal/templates/errors/_way_back.html", "portals.choose"),
-    ("portal/templates/links/dead.html", "portals.choose"),
-    ("portal/templates/portal/_actions.html", "portals.pay_charge"),
-    ("portal/templates/portal/_money_and_appointments.html", "portals.respond_to_appointment"),
-    ("portal/templates/portal_base.html", "portals.choose"),
-    ("portal/templates/portal_base.html", "portals.signout"),
-    ("portal/templates/portal_base.html", "tenant.requests"),
-}
-
 
 def test_import_contracts_hold():
     """portal imports neither portals nor automation nor devtools, portals and automation are independent,
@@ -48,8 +33,7 @@ def test_the_core_names_no_portal_endpoint():
         if path.suffix in {".py", ".html"}
         for endpoint in PORTAL_ENDPOINT.findall(path.read_text(encoding="utf-8"))
     }
-    assert found - KNOWN == set(), "the core names a portal endpoint"
-    assert KNOWN - found == set(), "no longer there: take them out of KNOWN"
+    assert found == set(), "the core names a portal endpoint"
 
 
 def test_production_code_loads_no_dev_tooling():
