@@ -17,7 +17,7 @@ PORTAL_ENDPOINT = re.compile(r"""url_for\(\s*["']((?:tenant|guest|owner|vendor|p
 
 def test_import_contracts_hold():
     """portal imports neither portals nor automation nor devtools, portals and automation are independent,
-    automation has no import cycle, and platform modules import no feature package."""
+    neither has an import cycle among its modules, and the core's platform modules import no feature package."""
     lint = Path(sys.executable).with_name("lint-imports")
     result = subprocess.run([str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True,
                             timeout=120)
