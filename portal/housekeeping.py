@@ -30,7 +30,5 @@ def prune(now: datetime | None = None) -> dict[str, int]:
 
 
 def prune_job() -> dict[str, int]:
-    """RQ entry point: prune and commit."""
-    counts = prune()
-    db.session.commit()
-    return counts
+    """RQ entry point: prune (the worker commits)."""
+    return prune()

@@ -161,14 +161,15 @@ def send_signins(request_ids: list[int]) -> int:
         ).first()
         if taken is not None:
             sent += _mail_signin(taken.agency_id, taken.email)
-        db.session.commit()  # the delivery job is woken by this commit (portal.mail)
+        # mid-way: each request its own transaction, and its mail's delivery job is woken by this commit
+        db.session.commit()
     return sent
 
 
+@db.transaction()  # its own unit of work when called outside the worker too
 def send_signin(agency_id: int, email: str) -> None:
     """RQ job of earlier releases (still in a queue after an upgrade): mail a sign-in now."""
     _mail_signin(agency_id, email)
-    db.session.commit()
 
 
 def _mail_signin(agency_id: int, email: str) -> bool:
