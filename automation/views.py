@@ -14,6 +14,7 @@ from automation.catalogue import CATEGORIES, KINDS, Kind
 from automation.models import MailTemplate, Solution, Task, TaskStatus
 from automation.subjects import BOOKING, SUBJECTS
 from portal import db, health, mail
+from portal.auth import staff_required
 from portal.bookings.models import Booking
 from portal.manage.crud import get_scoped, paginate, requested_page
 from portal.operations import FieldError
@@ -27,14 +28,7 @@ MAX_RETRY = 500  # ids per bulk retry: far more than a page shows
 PREVIEW_LINK = "#one-time-link"  # a preview or a test never issues a real one-time link
 
 
-@bp.before_request
-def _require_staff() -> ResponseReturnValue | None:
-    # Loading current_user also scopes the session to the user's agency (portal.auth).
-    if not current_user.is_authenticated:
-        from portal.auth import login_manager
-
-        return login_manager.unauthorized()
-    return None
+bp.before_request(staff_required)
 
 
 @bp.context_processor

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import hmac
 import re
-import secrets
 from datetime import datetime, timedelta
 
-from flask import Blueprint, Flask, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, abort, g, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import delete, func, select, update
 from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Email, Length, Regexp
 
-from portal import agencies, clock, db, links, queue
+from portal import agencies, clock, db, links, queue, sessions
 from portal.agencies.models import Agency
 from portal.links.delivery import send_link
-from portal.links.models import ActionLink, PortalSession
+from portal.links.models import ActionLink
 from portal.messages.models import SigninRequest
 from portal.people.models import Person, PortalAccount, PortalRole
 from portal.ratelimit import limited
@@ -69,11 +68,8 @@ def bind_agency(bp: Blueprint) -> None:
 def start_session(person: Person) -> None:
     """Sign a person in to the portals under a new server-side session (flushes)."""
     return_to = session.get(RETURN_KEY)
-    session.clear()  # no fixation: nothing from before sign-in survives but where the person was going
-    token = secrets.token_urlsafe(32)
-    db.session.add(PortalSession(token=token, person_id=person.id, agency_id=person.agency_id))
-    db.session.flush()
-    session[SESSION_KEY] = token
+    # No fixation: nothing from before sign-in survives but where the person was going.
+    session[SESSION_KEY] = sessions.start("portal", person)
     if return_to:
         session[RETURN_KEY] = return_to
 
@@ -90,24 +86,15 @@ def after_signin_url(agency_slug: str) -> str:
 def current_person() -> Person | None:
     """The person signed in to this agency's portals, if any."""
     if "person" not in g:
-        token = session.get(SESSION_KEY)
         g.person = None
-        if token and "agency" in g:
-            hours = current_app.config["STAFF_SESSION_HOURS"]
-            g.person = db.session.scalar(
-                select(Person)
-                .join(PortalSession, PortalSession.person_id == Person.id)
-                .where(PortalSession.token == token, PortalSession.agency_id == g.agency.id,
-                       PortalSession.created_at >= clock.now() - timedelta(hours=hours))
-            )
+        if "agency" in g:
+            g.person = sessions.lookup("portal", session.get(SESSION_KEY), g.agency.id)
     return g.person
 
 
 def end_session() -> None:
     """Sign out: the server-side session is deleted (flushes)."""
-    token = session.get(SESSION_KEY)
-    if token:
-        db.session.execute(delete(PortalSession).where(PortalSession.token == token))
+    sessions.end("portal", session.get(SESSION_KEY))
     session.clear()
 
 
