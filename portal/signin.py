@@ -148,8 +148,7 @@ def send_signins(request_ids: list[int]) -> int:
         ).first()
         if taken is not None:
             sent += _mail_signin(taken.agency_id, taken.email)
-        # mid-way: each request its own transaction, and its mail's delivery job is woken by this commit
-        db.session.commit()
+        db.session.commit()  # mid-way: each sign-in request is its own transaction; this wakes its mail
     return sent
 
 
