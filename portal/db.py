@@ -113,21 +113,23 @@ log = logging.getLogger(__name__)
 
 def after_commit(session: Session, callback: Callable[..., None], *args: Any) -> None:
     """Call `callback(*args)` once `session`'s transaction has committed; never if it rolls back."""
-    session.info.setdefault(AFTER_COMMIT, []).append((callback, args))
+    session.info.setdefault(AFTER_COMMIT, []).append((callback, args, None))
 
 
 def collect_after_commit(session: Session, callback: Callable[[list[Any]], None], item: Any) -> None:
     """Add `item` to the list that `callback(items)` gets after the commit: one call per transaction,
     with everything collected in it (e.g. one delivery job for all of a request's mail)."""
-    for registered, args in session.info.get(AFTER_COMMIT, []):
-        if registered is callback:
-            args[0].append(item)
+    pending = session.info.setdefault(AFTER_COMMIT, [])
+    for registered, _, items in pending:
+        if items is not None and registered == callback:
+            items.append(item)
             return
-    after_commit(session, callback, [item])
+    items = [item]
+    pending.append((callback, (items,), items))
 
 
 def _release_after_commit(session: Session) -> None:
-    for callback, args in session.info.pop(AFTER_COMMIT, []):
+    for callback, args, _ in session.info.pop(AFTER_COMMIT, []):
         try:
             callback(*args)
         except Exception:
@@ -185,13 +187,16 @@ def _committing(view: Callable) -> Callable:
             session.commit()
         return response
 
+    run.commits_request = True  # type: ignore[attr-defined]
     return run
 
 
 def commit_requests(app: Flask) -> None:
-    """Make every view's request one transaction (THE RULE above); call after every blueprint is registered."""
+    """Make every view's request one transaction (THE RULE above); call after every blueprint is
+    registered (again after adding views: a view already wrapped is left as it is)."""
     for endpoint, view in list(app.view_functions.items()):
-        app.view_functions[endpoint] = _committing(view)
+        if not getattr(view, "commits_request", False):
+            app.view_functions[endpoint] = _committing(view)
 
 
 def init_app(app: Flask) -> None:
