@@ -99,8 +99,7 @@ def act(token: str):
     except Exception as crash:
         db.session.rollback()
         links.audit(link, "use-error", type(crash).__name__)
-        # mid-way: the error below makes the request write nothing; its audit row is kept first
-        db.session.commit()
+        db.session.commit()  # mid-way: the error raised below makes the request keep nothing; its audit stays
         raise
     links.audit(link, "used")
     if isinstance(result, Response):
