@@ -22,8 +22,7 @@ from automation.models import Anchor, MailTemplate, OffsetUnit, Solution
 from automation.queries import ANCHOR_LABELS
 from automation.timing import MAX_OFFSET_DAYS
 from portal.bookings.models import Channel, PaymentType
-from portal.fields import DateField, IntegerField, MultiCheckboxField, RadioField, SelectField
-from portal.manage.forms import ONE_LINE, Form, options
+from portal.fields import ONE_LINE, DateField, Form, IntegerField, MultiCheckboxField, RadioField, SelectField, options
 
 MAX_NOTIFICATIONS = 10
 WITH_BOOKING_FIELDS = ("booking", "review")  # kinds about bookings filter on payment type and channel too

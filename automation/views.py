@@ -17,8 +17,8 @@ from portal import db, health, mail
 from portal.auth import staff_required
 from portal.bookings.models import Booking
 from portal.fields import failed
-from portal.manage.crud import get_scoped, paginate, requested_page
 from portal.operations import FieldError
+from portal.pages import get_scoped, paginate, requested_page
 from portal.types import ID, parse_id
 
 bp = Blueprint("automation", __name__, url_prefix="/manage/automation", template_folder="templates")

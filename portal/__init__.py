@@ -23,13 +23,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         errors,
         favicon,
         health,
+        hooks,
         hosts,
         mail,
         queue,
         ratelimit,
         security,
-        selfservice,  # noqa: F401  (routes on the signin blueprint)
-        signin,
     )
     from portal import (
         config as settings,
@@ -67,7 +66,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     favicon.init_app(app)
     health.init_app(app)
     links_views.init_app(app)
-    signin.init_app(app)
+    hooks.init_app(app)
     app.register_blueprint(manage_bp)
     register_portals(app)
     automation.init_app(app)

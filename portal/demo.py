@@ -136,8 +136,8 @@ def _portal_activity(agency_id: int, leases: list, today: date) -> None:
     and a guest under way who checked in, named the others, added insurance and asked for towels."""
     from sqlalchemy import select
 
-    from portal import stays
     from portal.bookings.models import Booking
+    from portal.bookings.operations import add_option
     from portal.documents.operations import sign
     from portal.workorders.operations import submit_request
 
@@ -154,7 +154,7 @@ def _portal_activity(agency_id: int, leases: list, today: date) -> None:
         return
     stay.checked_in_at = datetime.combine(stay.arrival, datetime.min.time(), UTC).replace(hour=15, minute=20)
     stay.guest_names = ["Sam Rivera", "Noa Rivera"][: max(0, stay.unit.capacity - 1)]
-    stays.add_option(stay, "insurance")
+    add_option(stay, "insurance")
     submit_request(stay.guest, stay.unit, "cleaning", "Extra towels", "Four more bath towels, please.",
                    booking_id=stay.id)
     db.session.flush()

@@ -91,10 +91,9 @@ def _place_unrouted() -> None:
     under, so the error page keeps that menu and branding."""
     from sqlalchemy import select
 
-    from portal import db
+    from portal import db, hooks
     from portal.agencies.models import Agency
     from portal.signin import SLUG
-    from portals import PORTAL_BLUEPRINTS
 
     parts = request.path.strip("/").split("/")
     if parts[0] == "manage":
@@ -107,7 +106,7 @@ def _place_unrouted() -> None:
         return
     g.agency = agency
     db.scope(db.session, agency.id)
-    if parts[1:2] and parts[1] in PORTAL_BLUEPRINTS:
+    if parts[1:2] and hooks.is_portal(parts[1]):
         g.portal_role = parts[1]
 
 

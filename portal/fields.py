@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import fields, widgets
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Optional, StopValidation, ValidationError
+from wtforms.validators import InputRequired, Optional, Regexp, StopValidation, ValidationError
 
 from portal import db
 from portal.money.currency import fits, precision
@@ -53,6 +54,10 @@ def _field_named(container: Any, name: str) -> Any:
     return None
 
 
+# For text that becomes an e-mail subject or a page title: a line break there breaks mail.
+ONE_LINE = Regexp(r"\A[^\r\n]*\Z", message="Keep this on one line.")
+
+
 def _strip_nul(value: Any) -> Any:
     # PostgreSQL refuses NUL in text; no person means one, so it is dropped, not an error.
     return value.replace("\x00", "") if isinstance(value, str) else value
@@ -70,6 +75,11 @@ class Form(FlaskForm):
 def options(pairs: Any) -> list[SelectChoice]:
     """Select options from (value, label) pairs."""
     return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+def enum_choices(enum_cls: type[Enum]) -> list[tuple[str, str]]:
+    """An enum's members as (value, label) pairs: "in-progress" reads "In progress"."""
+    return [(m.value, m.value.replace("-", " ").capitalize()) for m in enum_cls]
 
 
 def first_error(form: FlaskForm) -> str:

@@ -7,19 +7,15 @@ import hmac
 import re
 from datetime import datetime, timedelta
 
-from flask import Blueprint, Flask, abort, g, redirect, render_template, request, session, url_for
-from flask_wtf import FlaskForm
+from flask import Blueprint, abort, g, redirect, session
 from sqlalchemy import delete, func, select, update
-from wtforms import EmailField, StringField
-from wtforms.validators import DataRequired, Email, Length, Regexp
 
-from portal import agencies, clock, db, links, queue, sessions
+from portal import agencies, clock, db, hooks, links, queue, sessions
 from portal.agencies.models import Agency
 from portal.links.delivery import send_link
 from portal.links.models import ActionLink
 from portal.messages.models import SigninRequest
-from portal.people.models import Person, PortalAccount, PortalRole
-from portal.ratelimit import limited
+from portal.people.models import Person, PortalAccount
 
 SESSION_KEY = "portal_session"
 RETURN_KEY = "portal_return_to"  # the page a signed-out person asked for, kept across sign-in
@@ -28,17 +24,6 @@ SIGNIN_LIFETIME = timedelta(minutes=10)  # ASVS 6.5.5
 MAX_CODE_ATTEMPTS = 5  # per code
 MAX_CODE_FAILURES_PER_DAY = 10  # per person, whatever the number of codes asked for
 MAX_LINKS_PER_WINDOW = 5  # sign-in mails per address per 15 minutes
-
-
-class SignInForm(FlaskForm):
-    email = EmailField("Your e-mail address", validators=[DataRequired(), Email(check_deliverability=False),
-                                                           Length(max=254)])
-
-
-class CodeForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
-    code = StringField("6-digit code", validators=[DataRequired(), Regexp(r"^\s*\d{6}\s*$",
-                                                                           message="The code has 6 digits.")])
 
 
 # -- the agency in the path -------------------------------------------------------------
@@ -80,7 +65,7 @@ def after_signin_url(agency_slug: str) -> str:
     # Our own value from a signed cookie, but still only ever a path under this agency's portals.
     if isinstance(return_to, str) and return_to.startswith(f"/{agency_slug}/") and "//" not in return_to:
         return return_to
-    return url_for("portals.choose", agency=agency_slug)
+    return hooks.home_url(agency_slug)
 
 
 def current_person() -> Person | None:
@@ -105,19 +90,18 @@ def _after_signin(person: Person, link: ActionLink, form) -> object:
     return redirect(after_signin_url(agencies.get(person.agency_id).slug))
 
 
-links.register(
-    links.Action(
-        name="login",
-        model=Person,
-        describe=lambda person: f"Sign in to your portal as {person.name}",
-        perform=_after_signin,
-        lifetime=SIGNIN_LIFETIME,
-        button="Sign in",
-        belongs_to=lambda obj, person: obj.id == person.id and bool(person.active_roles),
-        subject=lambda person: "Your sign-in link",
-        mail="signin",
-        with_code=True,
-    )
+# Registered with every other link action in portal.links.views.init_app.
+LOGIN = links.Action(
+    name="login",
+    model=Person,
+    describe=lambda person: f"Sign in to your portal as {person.name}",
+    perform=_after_signin,
+    lifetime=SIGNIN_LIFETIME,
+    button="Sign in",
+    belongs_to=lambda obj, person: obj.id == person.id and bool(person.active_roles),
+    subject=lambda person: "Your sign-in link",
+    mail="signin",
+    with_code=True,
 )
 
 
@@ -236,77 +220,3 @@ def signin_with_code(email: str, code: str) -> Person | None:
     links.audit(link, "used-code")
     start_session(person)
     return person
-
-
-# -- portal blueprints ----------------------------------------------------------------
-
-def install(bp: Blueprint, role: PortalRole) -> None:
-    """Give a portal blueprint its agency, sign-in pages, and the rule that only its role gets in."""
-    bind_agency(bp)
-    public = {f"{bp.name}.login", f"{bp.name}.code"}
-
-    @bp.before_request
-    def _require_person():
-        if request.endpoint in public:
-            return None
-        person = current_person()
-        if person is None:
-            if request.method == "GET":  # e.g. a link in a mail: come back here once signed in
-                session[RETURN_KEY] = request.full_path.rstrip("?")
-            return redirect(url_for(f"{bp.name}.login"))
-        if role not in person.active_roles:
-            abort(404)  # do not reveal another portal's pages to someone without it
-        return None
-
-    @bp.route("/login", methods=["GET", "POST"])
-    @limited("SIGNIN_RATE_LIMIT", scope="portal-signin")
-    def login():
-        form = SignInForm()
-        if form.validate_on_submit():
-            request_signin(g.agency.id, form.email.data)
-            db.session.commit()
-            code_form = CodeForm(formdata=None, data={"email": form.email.data})
-            return render_template("portal/check_email.html", form=code_form, role=role, portal=bp.name)
-        status = 422 if form.is_submitted() else 200
-        return render_template("portal/login.html", form=form, role=role, portal=bp.name), status
-
-    @bp.post("/code")
-    @limited("CODE_RATE_LIMIT", scope="portal-code")
-    def code():
-        form = CodeForm()
-        if form.validate_on_submit():
-            person = signin_with_code(form.email.data, form.code.data)
-            db.session.commit()
-            if person is not None:
-                return redirect(after_signin_url(g.agency.slug))
-            form.code.errors = ["That code is not right, or it has expired. Ask for a new one."]
-        return render_template("portal/check_email.html", form=form, role=role, portal=bp.name), 400
-
-
-bp = Blueprint("portals", __name__, url_prefix="/<agency>")
-bind_agency(bp)
-
-
-@bp.get("/")
-def choose():
-    """After sign-in: straight into the person's portal, or a choice when they have several."""
-    person = current_person()
-    if person is None:
-        return render_template("portal/choose.html", person=None, roles=list(PortalRole))
-    roles = person.active_roles
-    if len(roles) == 1:
-        return redirect(url_for(f"{roles[0].value}.home"))
-    return render_template("portal/choose.html", person=person, roles=roles)
-
-
-@bp.post("/signout")
-def signout():
-    """Sign out of the portals."""
-    end_session()
-    db.session.commit()
-    return redirect(url_for("portals.choose"))
-
-
-def init_app(app: Flask) -> None:
-    """Register the agency's portal entry page."""
-    app.register_blueprint(bp)

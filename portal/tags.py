@@ -58,3 +58,8 @@ def resolve(agency_id: int, names: list[str]) -> list[Tag]:
 def render(tags: list[Tag]) -> str:
     """Tags back to the comma-separated form input."""
     return ", ".join(sorted(t.name for t in tags))
+
+
+def choices() -> list[tuple[str, str]]:
+    """The agency's tags as (name, name) choices, by name."""
+    return [(t.name, t.name) for t in db.session.scalars(select(Tag).order_by(Tag.name))]

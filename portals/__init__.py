@@ -1,4 +1,4 @@
-"""The four portals (tenant, owner, vendor, guest), one blueprint each."""
+"""The four portals (tenant, owner, vendor, guest), one blueprint each, and the pages they share (common)."""
 
 from __future__ import annotations
 
@@ -17,14 +17,18 @@ def why(reason: str) -> str:
 
 
 def register_portals(app: Flask) -> None:
-    """Register every portal blueprint, and what their pages (and error pages) need to show the portal's menu."""
-    from portal.signin import current_person
+    """Register every portal blueprint, and tell the core (portal.hooks) where the portals start and what frames
+    their pages, so link and error pages show the portal's menu."""
+    from portal import hooks
+    from portals.common import bp as common
     from portals.guest import bp as guest
     from portals.owner import bp as owner
     from portals.tenant import bp as tenant
     from portals.vendor import bp as vendor
 
-    for bp in (tenant, owner, vendor, guest):
+    for bp in (common, tenant, owner, vendor, guest):
         app.register_blueprint(bp)
+    hooks.register(app, hooks.Portals(names=frozenset(PORTAL_BLUEPRINTS), home_endpoint="portals.choose",
+                                      layout="common/portal_base.html"))
     app.jinja_env.filters["why"] = why
-    app.jinja_env.globals.update(signed_in_person=current_person, portal_blueprints=PORTAL_BLUEPRINTS)
+    app.jinja_env.globals.update(portal_blueprints=PORTAL_BLUEPRINTS)

@@ -19,9 +19,10 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from automation.models import Task, TaskStatus
-from portal import db, links, stays
+from portal import db, links
 from portal.access.operations import add_window
 from portal.agencies.operations import create_staff
+from portal.bookings import operations as stays
 from portal.documents.models import Document, DocumentKind
 from portal.models import Base
 from portal.workorders.operations import submit_request

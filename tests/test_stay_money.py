@@ -68,7 +68,7 @@ def test_an_option_is_added_once_however_often_it_is_asked_for(app, stay):
 
 
 def test_the_database_refuses_a_second_open_option_even_if_two_requests_race(app, stay):
-    from portal import stays
+    from portal.bookings import operations as stays
 
     with app.app_context(), clock.frozen_at(NOON):
         db.scope(db.session, stay["agency"])

@@ -57,21 +57,20 @@ def perform(appointment: Appointment, link: ActionLink, form: Mapping[str, str])
     return message
 
 
-links.register(
-    links.Action(
-        name="appointment",
-        model=Appointment,
-        describe=describe,
-        perform=perform,
-        lifetime=timedelta(days=7),
-        button="Confirm",
-        belongs_to=lambda appointment, person: appointment.person_id == person.id,
-        subject=lambda appointment: f"Please confirm: {appointment.title}",
-        mail="appointment_request",
-        template="links/appointment.html",
-        actionable=lambda appointment: appointment.status in OPEN_FOR_ANSWER,
-        ends=lambda appointment: appointment.starts_at,  # once it has started, there is nothing to confirm
-        authorize=lambda appointment, person: may_answer(appointment, person),
-        load=(joinedload(Appointment.unit).joinedload(Unit.property),),
-    )
+# Registered with every other link action in portal.links.views.init_app.
+APPOINTMENT = links.Action(
+    name="appointment",
+    model=Appointment,
+    describe=describe,
+    perform=perform,
+    lifetime=timedelta(days=7),
+    button="Confirm",
+    belongs_to=lambda appointment, person: appointment.person_id == person.id,
+    subject=lambda appointment: f"Please confirm: {appointment.title}",
+    mail="appointment_request",
+    template="links/appointment.html",
+    actionable=lambda appointment: appointment.status in OPEN_FOR_ANSWER,
+    ends=lambda appointment: appointment.starts_at,  # once it has started, there is nothing to confirm
+    authorize=lambda appointment, person: may_answer(appointment, person),
+    load=(joinedload(Appointment.unit).joinedload(Unit.property),),
 )

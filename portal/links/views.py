@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, Flask, Response, make_response, render_template, request, url_for
+from flask import Blueprint, Flask, Response, make_response, render_template, request
 from sqlalchemy import func, select
 
-from portal import clock, db, links
+from portal import clock, db, hooks, links
 from portal.auth import csrf
 from portal.links.delivery import send_link
 from portal.links.models import ActionLink
@@ -105,7 +105,7 @@ def act(token: str):
     if isinstance(result, Response):
         return _private(result)
     page = render_template("links/done.html", action=action, message=result, link=link,
-                           portal_url=url_for("portals.choose", agency=link.agency.slug))
+                           portal_url=hooks.home_url(link.agency.slug))
     return _private(make_response(page, 200))
 
 
@@ -140,12 +140,13 @@ def renew():
 
 def init_app(app: Flask) -> None:
     """Register the link pages and every action."""
-    # Importing each feature's actions registers them.
-    from portal import signin as _signin  # noqa: F401
-    from portal.appointments import actions as _appointments  # noqa: F401
+    from portal.appointments.actions import APPOINTMENT
     from portal.links import logs
-    from portal.money import actions as _money  # noqa: F401
+    from portal.money.actions import PAY
+    from portal.signin import LOGIN
 
+    for action in (LOGIN, PAY, APPOINTMENT):  # what a link can do: this list is the whole of it
+        links.register(action)
     app.register_blueprint(bp)
     # Access logs (werkzeug's, gunicorn's) and Flask's own "Exception on /l/<token>" lines.
     logs.install(*logs.LOGGERS, app.logger.name)

@@ -1,22 +1,22 @@
-"""List (search, filter, paginate), view, create and edit pages for a back-office resource."""
+"""List (search, filter, paginate), view, create and edit pages for a back-office resource.
+
+Each feature's manage_views.py describes its resource and adds its four routes to the blueprint."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 
 from portal import db
-from portal.fields import parse_date
-from portal.manage.forms import AmountField
+from portal.fields import AmountField, parse_date
 from portal.operations import FieldError
-from portal.types import ID, parse_id
+from portal.pages import get_scoped, page_size, paginate, requested_page
 
 
 @dataclass
@@ -39,6 +39,17 @@ class Filter:
         return raw if raw in allowed else None
 
 
+def apply_filters(stmt: Select, filters: Sequence[Filter]) -> tuple[Select, dict[str, Any]]:
+    """`stmt` narrowed by each filter the query string sets, and the values that are in force."""
+    active = {}
+    for f in filters:
+        value = f.parse(request.args.get(f.name, ""))
+        if value is not None:
+            stmt = f.apply(stmt, value)
+            active[f.name] = value
+    return stmt, active
+
+
 @dataclass
 class Column:
     """A column of the list table."""
@@ -46,43 +57,6 @@ class Column:
     label: str
     value: Callable[[Any], Any]
     link: bool = False
-
-
-@dataclass
-class Page:
-    """One page of a list."""
-
-    items: list[Any]
-    total: int
-    number: int
-    size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.size))
-
-
-def requested_page() -> int:
-    """The `page` query argument as a number from 1 (malformed values mean page 1)."""
-    raw = request.args.get("page", "1")
-    return parse_id(raw) or 1
-
-
-def paginate(stmt: Select, number: int, size: int) -> Page:
-    """Run `stmt` for one page (clamped to the last one), with the total count."""
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    number = max(1, min(number, math.ceil(total / size)))
-    items = list(db.session.scalars(stmt.limit(size).offset((number - 1) * size)).unique())
-    return Page(items, total, number, size)
-
-
-def get_scoped(model: type, obj_id: int) -> Any:
-    """The current agency's `model` row by id, or a 404 (never another agency's)."""
-    obj = db.session.get(model, obj_id)
-    # The query is scoped; this guards the identity map, which get() may answer from.
-    if obj is None or obj.agency_id != db.session.info.get("agency_id"):
-        abort(404)
-    return obj
 
 
 @dataclass
@@ -115,14 +89,9 @@ class Resource:
             for join in self.search_joins:
                 stmt = stmt.outerjoin(join)
             stmt = stmt.where(or_(*[col.icontains(q, autoescape=True) for col in self.search]))
-        active = {}
-        for f in self.filters:
-            value = f.parse(args.get(f.name, ""))
-            if value is not None:
-                stmt = f.apply(stmt, value)
-                active[f.name] = value
+        stmt, active = apply_filters(stmt, self.filters)
         stmt = stmt.order_by(*self.order_by)
-        page = paginate(stmt, requested_page(), _page_size())
+        page = paginate(stmt, requested_page(), page_size())
         return render_template("manage/list.html", resource=self, page=page, q=q, active=active)
 
     def detail_view(self, obj_id: int):
@@ -153,18 +122,3 @@ class Resource:
         elif form.is_submitted():
             status = 422
         return render_template("manage/form.html", resource=self, form=form, obj=obj), status
-
-    def register(self, bp: Blueprint) -> None:
-        """Add the list, new, detail and edit routes to the blueprint."""
-        bp.add_url_rule(f"/{self.name}", f"{self.name}_list", self.list_view)
-        bp.add_url_rule(f"/{self.name}/new", f"{self.name}_new", self.form_view, methods=["GET", "POST"])
-        bp.add_url_rule(f"/{self.name}/<{ID}:obj_id>", f"{self.name}_detail", self.detail_view)
-        bp.add_url_rule(
-            f"/{self.name}/<{ID}:obj_id>/edit", f"{self.name}_edit", self.form_view, methods=["GET", "POST"]
-        )
-
-
-def _page_size() -> int:
-    from flask import current_app
-
-    return current_app.config["PAGE_SIZE"]

@@ -61,22 +61,21 @@ def perform(charge: Charge, link: ActionLink, form: Mapping[str, str]) -> str:
     return done + " A receipt is on its way to your e-mail."
 
 
-links.register(
-    links.Action(
-        name="pay",
-        model=Charge,
-        describe=describe,
-        perform=perform,
-        lifetime=timedelta(days=14),
-        button="Pay now",
-        belongs_to=lambda charge, person: charge.person_id == person.id,
-        subject=lambda charge: f"Payment due: {charge.description}",
-        mail="pay_request",
-        template="links/pay.html",
-        actionable=lambda charge: charge.status == ChargeStatus.OPEN and charge.balance > 0,
-        authorize=lambda charge, person: may_pay(charge, person),
-        context=lambda charge: {"method": payment_method()},
-        settled=lambda charge: "This charge has been paid. Nothing more needs doing."
-        if charge.status == ChargeStatus.PAID else None,
-    )
+# Registered with every other link action in portal.links.views.init_app.
+PAY = links.Action(
+    name="pay",
+    model=Charge,
+    describe=describe,
+    perform=perform,
+    lifetime=timedelta(days=14),
+    button="Pay now",
+    belongs_to=lambda charge, person: charge.person_id == person.id,
+    subject=lambda charge: f"Payment due: {charge.description}",
+    mail="pay_request",
+    template="links/pay.html",
+    actionable=lambda charge: charge.status == ChargeStatus.OPEN and charge.balance > 0,
+    authorize=lambda charge, person: may_pay(charge, person),
+    context=lambda charge: {"method": payment_method()},
+    settled=lambda charge: "This charge has been paid. Nothing more needs doing."
+    if charge.status == ChargeStatus.PAID else None,
 )

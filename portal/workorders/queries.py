@@ -1,4 +1,4 @@
-"""Reads on work orders: the requests portal users sent, for the back office."""
+"""Reads on work orders: the requests portal users sent, for the back office and for the sender."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from sqlalchemy import Select, desc, select
 from sqlalchemy.orm import selectinload
 
 from portal import db
+from portal.people.models import Person
 from portal.properties.models import Unit
 from portal.workorders.models import WorkOrder
 
@@ -30,3 +31,19 @@ def requests_about(*, booking_id: int | None = None, lease_id: int | None = None
     if person_id is not None:
         stmt = stmt.where(WorkOrder.requester_id == person_id)
     return list(db.session.scalars(stmt.limit(limit)))
+
+
+def requester_choices() -> list[tuple[int, str]]:
+    """Everyone who sent a request, as (id, name), by name."""
+    rows = db.session.execute(
+        select(Person.id, Person.name).where(Person.id.in_(select(WorkOrder.requester_id))).order_by(Person.name)
+    )
+    return [(i, n) for i, n in rows]
+
+
+def my_requests(person: Person, limit: int = 100) -> list[WorkOrder]:
+    """The person's work requests, newest first."""
+    return list(db.session.scalars(
+        select(WorkOrder).where(WorkOrder.requester_id == person.id).order_by(desc(WorkOrder.created_at))
+        .limit(limit)
+    ))

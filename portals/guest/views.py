@@ -2,43 +2,27 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from sqlalchemy import select
 
-from portal import access, db, fields, selfservice, stays, viewas
-from portal.bookings.models import Booking, BookingStatus
-from portal.fields import Form, SelectField
+from portal import access, db, fields, viewas
+from portal.appointments.queries import my_appointments
+from portal.bookings import operations as stays
+from portal.bookings.models import Booking
+from portal.bookings.queries import charges_by_stay, my_bookings, requests_by_stay
 from portal.money.actions import may_pay
 from portal.money.models import ChargeStatus
+from portal.money.queries import my_open_charges
 from portal.operations import FieldError
 from portal.people.models import Person, PortalRole
-from portal.portal_pages import RequestForm, validated
 from portal.signin import current_person
 from portal.types import ID
 from portal.workorders.operations import submit_request
+from portals.common.forms import RequestForm, validated
 from portals.guest import bp
+from portals.guest.forms import GuestsForm, OptionForm, RemoveOptionForm
 
 GUEST = PortalRole.GUEST
-PAST_STAYS_SHOWN = 50
-MAX_GUEST_NAMES = 50  # more than any unit sleeps; the operation checks the unit's capacity
-
-
-class OptionForm(Form):
-    """An option or insurance to add to the stay: one of those the agency offers."""
-
-    option = SelectField("Option", invalid_choice_message="Choose one of the options offered.")
-
-
-def my_stays(person: Person) -> tuple[list[Booking], list[Booking]]:
-    """The guest's stays to come or under way (soonest first) and past ones (latest first)."""
-    rows = list(db.session.scalars(
-        select(Booking).where(Booking.guest_id == person.id, Booking.status != BookingStatus.CANCELLED)
-        .order_by(Booking.arrival.desc()).limit(PAST_STAYS_SHOWN + 20)
-    ))
-    # "Over" is the agency's own day; a stay stays current until the end of its departure day.
-    coming = [b for b in rows if stays.is_open(b)]
-    past = [b for b in rows if not stays.is_open(b)][:PAST_STAYS_SHOWN]
-    return sorted(coming, key=lambda b: (b.arrival, b.id)), past
 
 
 def _decisions(person: Person, bookings: list[Booking], charges: dict) -> dict:
@@ -54,12 +38,12 @@ def _decisions(person: Person, bookings: list[Booking], charges: dict) -> dict:
 
 def home_context(person: Person) -> dict:
     """The current or next stay first with its charges and requests, then later stays, then past ones."""
-    coming, past = my_stays(person)
+    coming, past = my_bookings(person)
     ids = [b.id for b in coming + past]
-    charges = stays.charges_by_stay(ids)
+    charges = charges_by_stay(ids)
     stay_ids = set(ids)
     # Charges not tied to a stay shown here still get their own list.
-    elsewhere = [c for c in selfservice.my_open_charges(person) if c.booking_id not in stay_ids]
+    elsewhere = [c for c in my_open_charges(person) if c.booking_id not in stay_ids]
     return {
         "person": person,
         "current": coming[0] if coming else None,
@@ -67,12 +51,12 @@ def home_context(person: Person) -> dict:
         "later": coming[1:],
         "past": past,
         "charges": charges,
-        "requests": stays.requests_by_stay(ids),
+        "requests": requests_by_stay(ids),
         "can": _decisions(person, coming + past, charges),
         "open_charges": elsewhere,
         "pay_decisions": {c.id: may_pay(c, person) for c in elsewhere},
         "paid_charges": [],
-        "appointments": selfservice.my_appointments(person),
+        "appointments": my_appointments(person),
     }
 
 
@@ -96,7 +80,7 @@ def _booking(booking_id: int) -> Booking:
 
 def _page(booking: Booking, error: str | None = None, status: int = 200):
     person = current_person()
-    charges = stays.charges_by_stay([booking.id])
+    charges = charges_by_stay([booking.id])
     added = {c.slot for c in charges[booking.id] if c.slot}
     context = {
         "person": person,
@@ -106,7 +90,7 @@ def _page(booking: Booking, error: str | None = None, status: int = 200):
         "open": stays.is_open(booking),
         "check_in_status": stays.check_in_status(booking),
         "charges": charges,
-        "requests": stays.requests_by_stay([booking.id]),
+        "requests": requests_by_stay([booking.id]),
         "can": _decisions(person, [booking], charges),
         "error": error,
     }
@@ -147,7 +131,7 @@ def check_out(booking_id: int):
 @bp.post(f"/bookings/<{ID}:booking_id>/guests")
 def guests(booking_id: int):
     """Name the other guests."""
-    names = [n.replace("\x00", "") for n in request.form.getlist("guest_name")[:MAX_GUEST_NAMES]]
+    names = GuestsForm().guest_name.data
     return _act(booking_id, "guest.options.add", lambda b: stays.add_guests(b, names) or "Guests saved.")
 
 
@@ -173,7 +157,7 @@ def options(booking_id: int):
 @bp.post(f"/bookings/<{ID}:booking_id>/options/remove")
 def remove_option(booking_id: int):
     """Take an unpaid option off the stay."""
-    charge_id = request.form.get("charge_id")
+    charge_id = RemoveOptionForm().charge_id.data
     return _act(booking_id, "guest.options.add",
                 lambda b: f"{stays.remove_option(b, charge_id).description} removed.", anchor="options")
 

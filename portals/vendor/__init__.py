@@ -1,12 +1,23 @@
-"""The vendor portal."""
+"""The vendor portal: home, and the shared pages it offers."""
+
+from __future__ import annotations
 
 from flask import Blueprint
 
-from portal import portal_pages, signin
+from portal import viewas
 from portal.people.models import PortalRole
+from portal.signin import bind_agency
+from portals.common import messages, signin
 
+ROLE = PortalRole.VENDOR
 bp = Blueprint("vendor", __name__, url_prefix="/<agency>/vendor", template_folder="templates")
-signin.install(bp, PortalRole.VENDOR)
-portal_pages.install_messages(bp, PortalRole.VENDOR)
+bind_agency(bp)
+bp.before_request(signin.require_person)
+
+# The pages every portal shares (portals/common), then this portal's own (views.py).
+bp.add_url_rule("/login", "login", signin.login, methods=["GET", "POST"])
+bp.add_url_rule("/code", "code", signin.code, methods=["POST"])
+bp.add_url_rule("/messages", "messages", messages.page, methods=["GET"])
+viewas.register(ROLE, "messages", messages.TEMPLATE, messages.context)
 
 from portals.vendor import views  # noqa: E402, F401

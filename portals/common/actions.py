@@ -8,13 +8,12 @@ from flask import abort, g, redirect
 from sqlalchemy import select
 
 from portal import access, db, links
-from portal.appointments.actions import may_answer
-from portal.appointments.models import Appointment, AppointmentStatus
+from portal.appointments.actions import APPOINTMENT, may_answer
+from portal.appointments.models import Appointment
 from portal.money.actions import payer_portal
 from portal.money.models import Charge, ChargeStatus
 from portal.people.models import Person
-from portal.signin import bp, current_person
-from portal.types import ID
+from portal.signin import current_person
 
 
 def _me() -> Person:
@@ -24,32 +23,6 @@ def _me() -> Person:
     return person
 
 
-def my_open_charges(person: Person) -> list[Charge]:
-    """The person's open charges, soonest due first."""
-    return list(db.session.scalars(
-        select(Charge).where(Charge.person_id == person.id, Charge.status == ChargeStatus.OPEN)
-        .order_by(Charge.due_date, Charge.id)
-    ))
-
-
-def my_paid_charges(person: Person, limit: int = 10) -> list[Charge]:
-    """The person's most recently paid charges."""
-    return list(db.session.scalars(
-        select(Charge).where(Charge.person_id == person.id, Charge.status == ChargeStatus.PAID)
-        .order_by(Charge.paid_at.desc()).limit(limit)
-    ))
-
-
-def my_appointments(person: Person) -> list[Appointment]:
-    """The person's appointments that are not cancelled, soonest first."""
-    return list(db.session.scalars(
-        select(Appointment).where(Appointment.person_id == person.id,
-                                  Appointment.status != AppointmentStatus.CANCELLED)
-        .order_by(Appointment.starts_at)
-    ))
-
-
-@bp.post(f"/charges/<{ID}:charge_id>/pay")
 def pay_charge(charge_id: int):
     """Open the payment page for one of the person's own charges."""
     person = _me()
@@ -64,14 +37,13 @@ def pay_charge(charge_id: int):
     return redirect(url, 303)
 
 
-@bp.post(f"/appointments/<{ID}:appointment_id>/respond")
 def respond_to_appointment(appointment_id: int):
     """Open the confirm-or-move page for one of the person's own appointments."""
     person = _me()
     appointment = db.session.scalar(
         select(Appointment).where(Appointment.id == appointment_id, Appointment.person_id == person.id)
     )
-    if appointment is None or not links.ACTIONS["appointment"].actionable(appointment):
+    if appointment is None or not APPOINTMENT.actionable(appointment):
         abort(404)
     decision = may_answer(appointment, person)
     if not decision.allowed:

@@ -6,19 +6,19 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal import access, db
-from portal.access.models import ItemEffect, OverrideEffect, PersonOverride, PortalDefault, ShareRule, TimeWindow
+from portal.access import queries
+from portal.access.models import ItemEffect, OverrideEffect, ShareRule, TimeWindow
 from portal.access.operations import add_window, set_default, set_item_rule, set_override
 from portal.agencies.models import StaffAudit
 from portal.documents.models import Document
 from portal.manage import bp
-from portal.manage.crud import get_scoped
-from portal.manage.resources import documents, people
 from portal.operations import FieldError
+from portal.pages import get_scoped
 from portal.people.models import Person, PortalRole
+from portal.people.queries import people_names
 from portal.types import ID, parse_id
 
 
@@ -38,9 +38,8 @@ def access_settings():
         db.session.commit()
         flash("Portal defaults saved.", "success")
         return redirect(url_for("manage.access_settings"))
-    defaults = {d.capability: d.allowed for d in db.session.scalars(select(PortalDefault))}
-    windows = db.session.scalars(select(TimeWindow).order_by(TimeWindow.capability, TimeWindow.first_day)).all()
-    return render_template("manage/access.html", grouped=_by_portal(), defaults=defaults, windows=windows,
+    return render_template("manage/access.html", grouped=_by_portal(), defaults=queries.defaults(),
+                           windows=queries.time_windows(),
                            capabilities=access.CAPABILITIES, offered=access.offered(), error=None)
 
 
@@ -71,7 +70,7 @@ def access_delete_window(obj_id: int):
 @bp.route(f"/people/<{ID}:obj_id>/access", methods=["GET", "POST"])
 def people_access(obj_id: int):
     """A2: grant or revoke capabilities for one person; inherit by default."""
-    person = people.get(obj_id)
+    person = get_scoped(Person, obj_id)
     caps = access.offered(person.roles)
     if request.method == "POST":
         for cap in caps:
@@ -81,15 +80,14 @@ def people_access(obj_id: int):
         db.session.commit()
         flash("Permissions saved.", "success")
         return redirect(url_for("manage.people_access", obj_id=person.id))
-    overrides = {o.capability: o.effect.value for o in db.session.scalars(
-        select(PersonOverride).where(PersonOverride.person_id == person.id))}
-    return render_template("manage/person_access.html", person=person, caps=caps, overrides=overrides)
+    return render_template("manage/person_access.html", person=person, caps=caps,
+                           overrides=queries.overrides_of(person.id))
 
 
 @bp.post(f"/documents/<{ID}:obj_id>/rules")
 def documents_rules(obj_id: int):
     """A3: include or exclude this document for one person or everyone of a portal."""
-    document = documents.get(obj_id)
+    document = get_scoped(Document, obj_id)
     who = request.form.get("who", "")
     person_id = None
     if who != "everyone":
@@ -117,8 +115,8 @@ def documents_rules(obj_id: int):
 @bp.post(f"/documents/<{ID}:obj_id>/share")
 def documents_share(obj_id: int):
     """A4 sharing: show an owner's document to every tenant of the owner's units (or stop)."""
-    document = documents.get(obj_id)
-    rule = db.session.scalar(select(ShareRule).where(ShareRule.document_id == document.id))
+    document = get_scoped(Document, obj_id)
+    rule = queries.share_rule(document.id)
     if rule is None:
         db.session.add(ShareRule(agency_id=current_user.agency_id, document_id=document.id))
         flash("Shared with every tenant of the owner's units.", "success")
@@ -132,7 +130,7 @@ def documents_share(obj_id: int):
 @bp.get("/explain")
 def explain():
     """Pick a person, then one of their portals' capabilities and optionally a document: every layer's verdict."""
-    people_list = db.session.execute(select(Person.id, Person.name).order_by(Person.name)).all()
+    people_list = people_names()
     person = cap = document = result = None
     if parse_id(request.args.get("person")) is not None:
         person = db.session.get(Person, parse_id(request.args["person"]))
@@ -153,7 +151,7 @@ def people_view_as(obj_id: int, role: str, page: str):
     """The person's portal as they see it, read-only and bannered; every view is audited."""
     from portal import viewas
 
-    person = people.get(obj_id)
+    person = get_scoped(Person, obj_id)
     if role not in {r.value for r in person.active_roles} or (PortalRole(role), page) not in viewas.PAGES:
         abort(404)
     g.agency = current_user.agency  # portal URLs on the page carry the agency

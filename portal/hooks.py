@@ -1,0 +1,49 @@
+"""What the core's pages need to know of the portals without importing them: filled in by the portals
+package (`portals.register_portals`) when the app is built; the core alone gets the defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app, url_for
+
+EXTENSION = "portico.portals"
+
+
+@dataclass(frozen=True)
+class Portals:
+    """The portals as the core sees them."""
+
+    names: frozenset[str] = frozenset()  # each portal's path part under /<agency>/ (its blueprint's name)
+    home_endpoint: str | None = None  # the agency's portal entry page (an endpoint taking `agency`)
+    layout: str = "layout.html"  # the frame of the core's pages for portal users (link and error pages)
+
+
+def register(app: Flask, portals: Portals) -> None:
+    """Tell the core about the portals (once, while the app is built)."""
+    app.extensions[EXTENSION] = portals
+
+
+def portals() -> Portals:
+    """The current app's portals (the defaults when none registered)."""
+    return current_app.extensions.get(EXTENSION, Portals())
+
+
+def home_url(agency_slug: str | None) -> str:
+    """The agency's portal entry page; "/" without an agency or without portals."""
+    endpoint = portals().home_endpoint
+    return url_for(endpoint, agency=agency_slug) if agency_slug and endpoint else "/"
+
+
+def is_portal(name: str) -> bool:
+    """Whether /<agency>/<name>/ is a portal's path."""
+    return name in portals().names
+
+
+def init_app(app: Flask) -> None:
+    """Give templates what the core's pages for portal users need: who is signed in, the way to the
+    agency's portals, and the portals' frame."""
+    from portal.signin import current_person
+
+    app.jinja_env.globals.update(signed_in_person=current_person, portal_home_url=home_url,
+                                 portal_layout=lambda: portals().layout)
