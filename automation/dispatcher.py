@@ -65,7 +65,7 @@ def dispatch(limit: int | None = None) -> int:
     if limit <= 0:
         return 0
     claim, ids = claim_due(limit)
-    db.session.commit()
+    db.session.commit()  # mid-way: the claim is on record before its jobs can start (they renew it)
     if not ids:
         return 0
     # The job renews the lease as it starts and never outlives it: no second sender can overlap.

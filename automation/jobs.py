@@ -1,4 +1,5 @@
-"""RQ entry points: each takes ids, runs in its own app context and session, and commits."""
+"""RQ entry points: each takes ids and runs in its own app context and session, as one transaction
+that the worker commits (portal.worker.AppJob); the few commits here are mid-way ones, each saying why."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def send_tasks(task_ids: list[int], claim: str) -> dict[str, int]:
     SMTP connection with each task's result committed as soon as it is known."""
     s = db.session
     pending = sorted(dispatcher.renew(task_ids, claim))
-    s.commit()
+    s.commit()  # mid-way: the renewed lease is on record before the slow part, so no dispatcher reclaims it
     s.info["held"] = sending.load_batch(pending)  # the identity map alone keeps nothing alive
     outcomes = _prepare_all(pending)
     db.scope(s, None)
@@ -51,7 +52,7 @@ def _prepare_all(task_ids: list[int]) -> list[sending.Outcome]:
         with s.no_autoflush:
             outcomes = [_prepare(task_id) for task_id in task_ids]
         s.expire_on_commit = False
-        s.commit()  # every message is on record before anything leaves
+        s.commit()  # mid-way: every message is on record before anything leaves
         return outcomes
     except Exception:
         log.exception("batch %s could not be prepared at once; preparing its tasks one by one", task_ids)
@@ -63,7 +64,7 @@ def _prepare_all(task_ids: list[int]) -> list[sending.Outcome]:
         try:
             with s.no_autoflush:
                 outcome = _prepare(task_id)
-            s.commit()
+            s.commit()  # mid-way: one task at a time, so a task that fails to prepare fails alone
         except Exception as exc:
             log.exception("task %s could not be prepared", task_id)
             s.rollback()
@@ -82,11 +83,10 @@ def _task(task_id: int) -> Task:
     return db.session.get(Task, task_id, execution_options={"all_agencies": True})
 
 
+@db.transaction()  # its own unit of work when called outside the worker too (a command, a test)
 def release_abandoned() -> int:
     """Every few minutes (RQ's CronScheduler): fail the messages of tasks that stopped waiting for them."""
-    released = sending.release_abandoned(clock.now())
-    db.session.commit()
-    return released
+    return sending.release_abandoned(clock.now())
 
 
 def backfill(solution_id: int) -> int:
@@ -100,7 +100,7 @@ def backfill(solution_id: int) -> int:
 
     def progress(done: int) -> bool:
         solution.backfill_done = done
-        s.commit()  # each batch is planned and shown as done in one transaction
+        s.commit()  # mid-way: each batch is planned and shown as done in one transaction
         s.refresh(solution)
         return solution.active  # switched off meanwhile: plan no further
 
@@ -108,16 +108,16 @@ def backfill(solution_id: int) -> int:
     if not solution.active:
         return outcome.created
     solution.backfill_done = solution.backfill_total = max(outcome.planned, solution.backfill_total)
-    s.commit()
     return outcome.created
 
 
+# Each agency's report is its own unit of work, also when `reports` runs them all: one agency's failure
+# keeps the reports already mailed to the others.
+@db.transaction()
 def report(agency_id: int, period: str) -> int:
     """Mail the agency's managers the week's or month's figures."""
     db.scope(db.session, agency_id)
-    sent = stats.mail_report(agency_id, period)
-    db.session.commit()
-    return sent
+    return stats.mail_report(agency_id, period)
 
 
 def reports(period: str) -> int:

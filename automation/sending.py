@@ -242,9 +242,9 @@ def send_batch(outcomes: list[Outcome], commit: Callable[[], None]) -> None:
                 else:
                     failures[i] = failure
                 if i < len(o.messages) - 1:
-                    commit()
+                    commit()  # mid-way: the server's answer is on record at once (see the docstring)
             _finish(o, failures)
-            commit()
+            commit()  # mid-way: the task's outcome too, before the next task's mail leaves
 
 
 def _finish(o: Outcome, failures: dict[int, delivery.Failure]) -> None:

@@ -14,7 +14,9 @@ from automation.catalogue import CATEGORIES, KINDS, Kind
 from automation.models import MailTemplate, Solution, Task, TaskStatus
 from automation.subjects import BOOKING, SUBJECTS
 from portal import db, health, mail
+from portal.auth import staff_required
 from portal.bookings.models import Booking
+from portal.fields import failed
 from portal.operations import FieldError
 from portal.pages import get_scoped, paginate, requested_page
 from portal.types import ID, parse_id
@@ -27,14 +29,7 @@ MAX_RETRY = 500  # ids per bulk retry: far more than a page shows
 PREVIEW_LINK = "#one-time-link"  # a preview or a test never issues a real one-time link
 
 
-@bp.before_request
-def _require_staff() -> ResponseReturnValue | None:
-    # Loading current_user also scopes the session to the user's agency (portal.auth).
-    if not current_user.is_authenticated:
-        from portal.auth import login_manager
-
-        return login_manager.unauthorized()
-    return None
+bp.before_request(staff_required)
 
 
 @bp.context_processor
@@ -152,12 +147,10 @@ def _solution_form(kind: Kind, solution: Solution | None) -> ResponseReturnValue
                 saved = operations.save_solution(solution, agency.id, forms.solution_data(form, kind, agency.zone,
                                                                                           solution))
             except FieldError as err:
-                db.session.rollback()
-                if not forms.attach_error(form, err.field, err.message):
+                if not failed(err, form):
                     problems.append(err.message)
                 status = 422
             else:
-                db.session.commit()
                 state = "It is active and planned again." if saved.active else "Activate it when you are ready."
                 flash(f"Solution {saved.name!r} saved. {state}", "success")
                 return redirect(url_for("automation.solutions"))
@@ -192,10 +185,9 @@ def activate_solution(obj_id: int) -> ResponseReturnValue:
     try:
         operations.activate(solution)
     except FieldError as err:
-        db.session.rollback()
+        failed(err)
         flash(err.message, "error")
     else:
-        db.session.commit()
         flash(f"{solution.name!r} is active: its tasks are being planned.", "success")
     return redirect(url_for("automation.solutions"))
 
@@ -205,7 +197,6 @@ def deactivate_solution(obj_id: int) -> ResponseReturnValue:
     """Switch a solution off; its pending tasks are cancelled."""
     solution = get_scoped(Solution, obj_id)
     cancelled = operations.deactivate(solution)
-    db.session.commit()
     flash(f"{solution.name!r} is switched off; {cancelled} pending task{'s' if cancelled != 1 else ''} cancelled.",
           "success")
     return redirect(url_for("automation.solutions"))
@@ -220,7 +211,6 @@ def delete_solution(obj_id: int) -> ResponseReturnValue:
         return render_template("automation/delete.html", solution=solution, counts=counts)
     name = solution.name
     operations.delete_solution(solution)
-    db.session.commit()
     flash(f"Solution {name!r} deleted.", "success")
     return redirect(url_for("automation.solutions"))
 
@@ -270,11 +260,9 @@ def edit_template(obj_id: int | None) -> ResponseReturnValue:
             try:
                 saved = operations.save_template(template, current_user.agency_id, form.data)
             except FieldError as err:
-                db.session.rollback()
-                forms.attach_error(form, err.field, err.message)
+                failed(err, form)
                 status = 422
             else:
-                db.session.commit()
                 flash(f"Template {saved.name!r} saved.", "success")
                 return redirect(url_for("automation.preview_template", obj_id=saved.id))
         else:
@@ -345,7 +333,6 @@ def send_test(obj_id: int) -> ResponseReturnValue:
                                rendered=None, problem=problem, source=source), 422
     mail.send(to=current_user.email, subject=f"[Test] {rendered.subject}"[:500], text=rendered.text or
               rendered.subject, html=rendered.html or None, agency_id=current_user.agency_id)
-    db.session.commit()
     flash(f"Test sent to {current_user.email}, rendered with {source}.", "success")
     return redirect(url_for("automation.preview_template", obj_id=template.id,
                             booking=booking.id if booking else ""))
@@ -383,7 +370,6 @@ def retry_tasks() -> ResponseReturnValue:
         flash("Select the failed or skipped tasks to retry.", "error")
         return _back_to_tasks()
     count = operations.retry(own)
-    db.session.commit()
     left = len(own) - count
     message = f"{count} task{'s' if count != 1 else ''} will be tried again within moments."
     if left:
@@ -402,7 +388,6 @@ def retry_task(obj_id: int) -> ResponseReturnValue:
               "cannot be changed.", "error")
         return _back_to_tasks()
     operations.retry([task.id])
-    db.session.commit()
     flash("The task will be tried again within moments; its conditions are checked again first.", "success")
     return _back_to_tasks()
 

@@ -66,8 +66,8 @@ def tenant_home(agency: str):
 
     with engine.connect() as conn:
         person = conn.execute(
-            text("SELECT p.id, p.name, p.agency_id FROM portal_sessions s JOIN people p ON p.id = s.person_id "
-                 "JOIN agencies a ON a.id = s.agency_id WHERE s.token = :t AND a.slug = :slug"),
+            text("SELECT p.id, p.name, p.agency_id FROM sessions s JOIN people p ON p.id = s.person_id "
+                 "JOIN agencies a ON a.id = s.agency_id WHERE s.token = :t AND s.kind = 'portal' AND a.slug = :slug"),
             {"t": session.get("portal_session", ""), "slug": agency}).first()
         if person is None:
             abort(404)

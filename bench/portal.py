@@ -22,7 +22,7 @@ from portal.agencies.models import Agency
 from portal.agencies.operations import create_agency
 from portal.bookings.models import Booking, Lease
 from portal.documents.models import Document
-from portal.links.models import PortalSession
+from portal.agencies.models import PortalSession
 from portal.messages.models import Message
 from portal.money.models import Charge
 from portal.people.models import Person, PortalAccount

@@ -29,9 +29,9 @@ def demo_command(if_empty: bool) -> None:
     if if_empty and db.session.scalar(select(Agency.id).limit(1)) is not None:
         click.echo("Database already has data; demo not loaded.")
         return
-    email, password = demo.load()
-    automation_demo.load(db.session.info["agency_id"])
-    db.session.commit()
+    with db.transaction():
+        email, password = demo.load()
+        automation_demo.load(db.session.info["agency_id"])
     demo.remember_credentials(email, password)
     click.echo(f"Demo agency loaded. Sign in as {email} / {password}")
 

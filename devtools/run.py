@@ -152,9 +152,9 @@ def run_everything(host: str, port: int, services: ModuleType) -> None:
         with app.app_context():
             migrate.upgrade()
             if db.session.scalar(select(Agency.id).limit(1)) is None:
-                email, password = demo.load()
-                automation_demo.load(db.session.info["agency_id"])
-                db.session.commit()
+                with db.transaction():
+                    email, password = demo.load()
+                    automation_demo.load(db.session.info["agency_id"])
                 demo.remember_credentials(email, password)
                 print("Loaded the demo agency.", flush=True)
             credentials = demo.read_credentials()

@@ -73,6 +73,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_portals(app)
     automation.init_app(app)
     ratelimit.init_app(app)  # after every blueprint: it limits the views marked `limited`
+    db.commit_requests(app)  # last: each request is one transaction, around everything else (portal.db)
     hosts.init_app(app)
     if app.config["PROXY_COUNT"]:
         # Behind N proxies, the client's address (for rate limits and audits) and the host name

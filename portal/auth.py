@@ -7,13 +7,15 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, current_app, request, session
-from flask_login import LoginManager, login_user, logout_user
+from flask import Flask, current_app, request
+from flask import session as flask_session
+from flask.typing import ResponseReturnValue
+from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import delete, func, or_, select
 
-from portal import db
-from portal.agencies.models import LoginAttempt, StaffSession, StaffUser
+from portal import db, sessions
+from portal.agencies.models import LoginAttempt, StaffUser
 from portal.types import utcnow
 
 login_manager = LoginManager()
@@ -86,42 +88,31 @@ def authenticate(email: str, password: str) -> StaffUser | None:
 
 def start_session(user: StaffUser) -> None:
     """Sign `user` in under a new server-side session (a fresh id: no fixation) (flushes)."""
-    session.clear()
-    token = secrets.token_urlsafe(32)
-    db.session.add(
-        StaffSession(
-            token=token,
-            user_id=user.id,
-            ip=request.remote_addr,
-            user_agent=(request.user_agent.string or "")[:500],
-        )
-    )
-    db.session.flush()
-    user.session_token = token
+    user.session_token = sessions.start("staff", user)
     login_user(user)
     db.scope(db.session, user.agency_id)
 
 
 def end_session(user: StaffUser) -> None:
     """Sign out: the server-side session is deleted, so a copied cookie is dead too (flushes)."""
-    if user.session_token:
-        db.session.execute(delete(StaffSession).where(StaffSession.token == user.session_token))
+    sessions.end("staff", user.session_token)
     logout_user()
-    session.clear()
+    flask_session.clear()
+
+
+def staff_required() -> ResponseReturnValue | None:
+    """`before_request` of the staff-only blueprints: anyone not signed in to the back office is sent to
+    sign in. Loading current_user also scopes the session to the user's agency (see _load_user)."""
+    if request.endpoint == login_manager.login_view:  # the sign-in page itself
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
 
 
 @login_manager.user_loader
 def _load_user(token: str) -> StaffUser | None:
-    user = db.session.scalar(
-        select(StaffUser)
-        .join(StaffSession, StaffSession.user_id == StaffUser.id)
-        .where(
-            StaffSession.token == token,
-            StaffSession.created_at >= utcnow() - timedelta(hours=current_app.config["STAFF_SESSION_HOURS"]),
-            StaffUser.active.is_(True),
-        )
-        .execution_options(all_agencies=True)
-    )
+    user = sessions.lookup("staff", token)
     if user is None:
         return None
     user.session_token = token

@@ -47,10 +47,10 @@ def create_agency_command(slug: str, name: str, tz: str, currency: str) -> None:
     from portal.operations import FieldError
 
     try:
-        agency = create_agency(slug=slug, name=name, timezone=tz, currency=currency)
+        with db.transaction():
+            agency = create_agency(slug=slug, name=name, timezone=tz, currency=currency)
     except FieldError as err:
         raise click.BadParameter(err.message, param_hint=f"--{err.field}") from None
-    db.session.commit()
     click.echo(f"Created agency {agency.slug} (id {agency.id}).")
 
 
@@ -70,10 +70,10 @@ def create_manager_command(slug: str, email: str, name: str, admin: bool, passwo
     if agency is None:
         raise click.BadParameter(f"no agency with slug {slug!r}", param_hint="--agency")
     try:
-        user = create_staff(agency, email=email, name=name, password=password, admin=admin)
+        with db.transaction():
+            user = create_staff(agency, email=email, name=name, password=password, admin=admin)
     except FieldError as err:
         raise click.BadParameter(err.message, param_hint=f"--{err.field}") from None
-    db.session.commit()
     click.echo(f"Created {user.role.value} {user.email} for {agency.name}.")
 
 
@@ -102,7 +102,8 @@ def mail_requeue() -> None:
 
     from portal import mail
 
-    done = mail.sweep(grace=timedelta(0))
+    with db.transaction():
+        done = mail.sweep(grace=timedelta(0))
     click.echo(f"Re-enqueued {done['requeued']} message(s) and {done['signins']} sign-in request(s); "
                f"{done['reclaimed']} stopped delivery(ies) queued again.")
 
@@ -121,9 +122,9 @@ def money_collect() -> None:
 
     total = 0
     for agency in db.session.scalars(select(Agency)).all():
-        db.scope(db.session, agency.id)
-        total += len(collect_due(agency.today()))
-        db.session.commit()
+        with db.transaction():  # one per agency: an agency's failure keeps the others' payments
+            db.scope(db.session, agency.id)
+            total += len(collect_due(agency.today()))
     click.echo(f"Collected {total} automatic payment(s).")
 
 

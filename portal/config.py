@@ -35,8 +35,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "PAYMENT_PROVIDER": "builtin",
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_WINDOW_SECONDS": 15 * 60,
-        # A staff session ends this long after sign-in, whatever happens.
+        # A session ends this long after sign-in, whatever happens (portal.sessions): staff in the back
+        # office, people in the portals (None: as long as a staff session).
         "STAFF_SESSION_HOURS": 12,
+        "PORTAL_SESSION_HOURS": None,
         # How many reverse proxies in front of the app set X-Forwarded-* (0: trust none).
         "PROXY_COUNT": 0,
         # argon2id parameters; tests pass cheap ones (the default costs ~0.1 s per hash).
@@ -91,7 +93,7 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
         found["EXPECT_CRON"] = environ["EXPECT_CRON"].strip().lower() in {"1", "true", "yes", "on"}
     for name in ("DISPATCH_INTERVAL", "DISPATCH_LIMIT", "TASK_LEASE_SECONDS", "DISPATCH_LATE_SECONDS",
                  "MIN_FREE_DISK_MB", "RETRY_AFTER_SECONDS", "MAIL_LEASE_SECONDS", "MAIL_SWEEP_SECONDS",
-                 "MAIL_RETRY_HOURS"):
+                 "MAIL_RETRY_HOURS", "STAFF_SESSION_HOURS", "PORTAL_SESSION_HOURS"):
         if environ.get(name):
             try:
                 found[name] = int(environ[name])

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from sqlalchemy import ForeignKey, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import (
@@ -70,6 +73,8 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """A session factory whose sessions filter agency-owned rows by `session.info['agency_id']`."""
     factory = sessionmaker(engine)
     event.listen(factory, "do_orm_execute", _scope_to_agency)
+    event.listen(factory, "after_commit", _release_after_commit)
+    event.listen(factory, "after_rollback", _drop_after_commit)
     return factory
 
 
@@ -98,8 +103,105 @@ def scope(session: Session, agency_id: int | None) -> None:
     session.info["agency_id"] = agency_id
 
 
+# -- side effects after the commit ------------------------------------------------------
+# The one mechanism that releases side effects (mail delivery jobs, RQ jobs): callbacks kept on the
+# session, run once after its transaction commits, dropped when it rolls back.
+
+AFTER_COMMIT = "after_commit"
+log = logging.getLogger(__name__)
+
+
+def after_commit(session: Session, callback: Callable[..., None], *args: Any) -> None:
+    """Call `callback(*args)` once `session`'s transaction has committed; never if it rolls back."""
+    session.info.setdefault(AFTER_COMMIT, []).append((callback, args, None))
+
+
+def collect_after_commit(session: Session, callback: Callable[[list[Any]], None], item: Any) -> None:
+    """Add `item` to the list that `callback(items)` gets after the commit: one call per transaction,
+    with everything collected in it (e.g. one delivery job for all of a request's mail)."""
+    pending = session.info.setdefault(AFTER_COMMIT, [])
+    for registered, _, items in pending:
+        if items is not None and registered == callback:
+            items.append(item)
+            return
+    items = [item]
+    pending.append((callback, (items,), items))
+
+
+def _release_after_commit(session: Session) -> None:
+    for callback, args, _ in session.info.pop(AFTER_COMMIT, []):
+        try:
+            callback(*args)
+        except Exception:
+            # The commit stands whatever a side effect does; each one's owner says how what it
+            # owes is caught up later (e.g. the mail sweeper, when Redis was down).
+            log.exception("after-commit %s failed", getattr(callback, "__qualname__", callback))
+
+
+def _drop_after_commit(session: Session) -> None:
+    session.info.pop(AFTER_COMMIT, None)
+
+
+# -- the unit of work -------------------------------------------------------------------
+# THE RULE. A request, a job or a command is one transaction, committed in one place:
+#   * a request: the view's return commits (whatever the status: a refused link's audit row, a failed
+#     login's LoginAttempt and a wrong code's attempt count are records the 4xx answer must keep);
+#     an exception escaping the view (abort(), a rate limit, a bug, a database error) commits nothing:
+#     the error handlers roll back (portal.errors) and closing the session discards the rest;
+#   * GET, HEAD and OPTIONS never commit (nothing changes state on them), except a view marked
+#     `writes_on_get` (a link's opening is audited);
+#   * a commit that fails is the view's error: it goes to the same error handlers, so a database that
+#     is down still gives the friendly 503 page;
+#   * the response is built before the commit: a streamed body must not write;
+#   * an RQ job: committed when it returns, rolled back when it raises (portal.worker);
+#   * a view that meets a FieldError rolls back itself before answering (portal.fields.failed).
+# Operations only flush. The few places that must commit mid-way say why beside their commit.
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """One unit of work: commit when the block (or decorated function) ends normally, roll back when it raises."""
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()
+
+
+def writes_on_get(view: Callable) -> Callable:
+    """Mark a view whose GET writes on purpose (an audit), so that its request commits."""
+    view.writes_on_get = True  # type: ignore[attr-defined]
+    return view
+
+
+def _committing(view: Callable) -> Callable:
+    writes_on_get = getattr(view, "writes_on_get", False)
+
+    @functools.wraps(view)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        response = view(*args, **kwargs)
+        if writes_on_get or request.method not in SAFE_METHODS:
+            session.commit()
+        return response
+
+    run.commits_request = True  # type: ignore[attr-defined]
+    return run
+
+
+def commit_requests(app: Flask) -> None:
+    """Make every view's request one transaction (THE RULE above); call after every blueprint is
+    registered (again after adding views: a view already wrapped is left as it is)."""
+    for endpoint, view in list(app.view_functions.items()):
+        if not getattr(view, "commits_request", False):
+            app.view_functions[endpoint] = _committing(view)
+
+
 def init_app(app: Flask) -> None:
-    """Create the engine and session factory, and close the session with the app context."""
+    """Create the engine and session factory, and close the session with the app context (which
+    discards whatever was not committed)."""
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["db.engine"] = engine
     app.extensions["db.sessionmaker"] = make_sessionmaker(engine)

@@ -19,7 +19,9 @@ from wtforms import fields, widgets
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional, Regexp, StopValidation, ValidationError
 
+from portal import db
 from portal.money.currency import fits, precision
+from portal.operations import FieldError
 
 INT_MIN, INT_MAX = -2_147_483_648, 2_147_483_647  # a 32-bit INTEGER column
 MAX_AMOUNT = Decimal(10) ** 12  # well inside NUMERIC(18, 4): 14 digits before the point
@@ -27,6 +29,29 @@ EARLIEST, LATEST = date(1900, 1, 1), date(2200, 12, 31)  # time-zone arithmetic 
 
 _INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
 _AMOUNT = re.compile(r"[+-]?(?:[0-9]{1,16}(?:\.[0-9]{0,8})?|\.[0-9]{1,8})(?:[eE][+-]?[0-9]{1,2})?", re.ASCII)
+
+
+def failed(error: FieldError, form: Any = None) -> bool:
+    """An operation refused the input: roll back what it had flushed (the request keeps nothing of it),
+    and show the message beside the field of `form` it names (a field inside a list of subforms too).
+    False when no field has that name: the view shows `error.message` itself (a flash, its page)."""
+    db.session.rollback()
+    field = _field_named(form, error.field) if form is not None else None
+    if field is None:
+        return False
+    field.errors = [*field.errors, error.message]
+    return True
+
+
+def _field_named(container: Any, name: str) -> Any:
+    for field in container:
+        if isinstance(field, fields.FieldList | fields.FormField):  # a list of subforms, a subform
+            found = _field_named(field, name)
+            if found is not None:
+                return found
+        elif field.name == name:
+            return field
+    return None
 
 
 # For text that becomes an e-mail subject or a page title: a line break there breaks mail.

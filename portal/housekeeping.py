@@ -7,30 +7,24 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete
 
-from portal import clock, db
-from portal.agencies.models import LoginAttempt, StaffSession
-from portal.links.models import PortalSession
+from portal import clock, db, sessions
+from portal.agencies.models import LoginAttempt
 
 
 def prune(now: datetime | None = None) -> dict[str, int]:
-    """Delete login attempts past their rate-limit window and sessions past their lifetime (flushes).
+    """Delete login attempts past their rate-limit window and sessions past their kind's lifetime (flushes).
 
     Link events and staff audits are the audit trail and are kept."""
     now = now or clock.now()
     window = timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
-    lifetime = timedelta(hours=current_app.config["STAFF_SESSION_HOURS"])
-    counts = {}
-    for name, stmt in (
-        ("login_attempts", delete(LoginAttempt).where(LoginAttempt.at < now - max(window, timedelta(days=1)))),
-        ("staff_sessions", delete(StaffSession).where(StaffSession.created_at < now - lifetime)),
-        ("portal_sessions", delete(PortalSession).where(PortalSession.created_at < now - lifetime)),
-    ):
-        counts[name] = db.session.execute(stmt.execution_options(synchronize_session=False)).rowcount
-    return counts
+    attempts = delete(LoginAttempt).where(LoginAttempt.at < now - max(window, timedelta(days=1)))
+    return {
+        "login_attempts": db.session.execute(attempts.execution_options(synchronize_session=False)).rowcount,
+        "staff_sessions": sessions.prune("staff", now),
+        "portal_sessions": sessions.prune("portal", now),
+    }
 
 
 def prune_job() -> dict[str, int]:
-    """RQ entry point: prune and commit."""
-    counts = prune()
-    db.session.commit()
-    return counts
+    """RQ entry point: prune (the worker commits)."""
+    return prune()

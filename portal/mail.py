@@ -21,7 +21,6 @@ from flask import Flask, current_app, render_template
 from markupsafe import Markup, escape
 from rq.timeouts import BaseTimeoutException
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session
 
 from portal import agencies, clock, db, delivery, links, queue
 from portal.filters import linkify
@@ -30,7 +29,6 @@ from portal.people.models import Person
 from portal.types import utcnow
 
 log = logging.getLogger(__name__)
-OUTBOX = "mail_outbox"
 
 
 def send(
@@ -75,7 +73,7 @@ def send(
     )
     db.session.add(message)
     db.session.flush()
-    db.session.info.setdefault(OUTBOX, []).append(message.id)
+    db.collect_after_commit(db.session, _release_outbox, message.id)  # one delivery job per commit
     return message
 
 
@@ -193,7 +191,7 @@ def deliver(message_ids: list[int]) -> dict[str, int]:
         .values(status=MessageStatus.SENDING.value, attempts=m.c.attempts + 1, lease_until=lease)
         .returning(m.c.id).execution_options(all_agencies=True)  # a wake-up's batch may span agencies
     ).all()
-    s.commit()
+    s.commit()  # mid-way: the lease is on record before SMTP is tried, so no second delivery overlaps
     outcome = {"sent": 0, "retrying": 0, "failed": 0}
     if not claimed:
         return outcome
@@ -208,7 +206,7 @@ def deliver(message_ids: list[int]) -> dict[str, int]:
         with Connection() as smtp:
             for message in messages:
                 settle(message, smtp.send(message))
-                s.commit()
+                s.commit()  # mid-way: each server answer is on record at once: a killed job leaves one in doubt
                 outcome["sent" if message.status == MessageStatus.SENT
                         else "retrying" if message.status == MessageStatus.QUEUED else "failed"] += 1
     finally:
@@ -321,7 +319,7 @@ def sweep(grace: timedelta = SWEEP_GRACE) -> dict[str, int]:
     # A message held by its automation task (sending, no lease of its own) is the task's to settle
     # (automation.sending.release_abandoned).
     signin.drop_stale_requests(now)
-    s.commit()  # the writes are done: no database lock is held while Redis is called below
+    s.commit()  # mid-way: the writes are done: no database lock is held while Redis is called below
     room = SWEEP_LIMIT - queue.get_queue("mail").count * BATCH  # backpressure: no pile of duplicate jobs
     due = or_(m.c.next_attempt_at <= now, and_(m.c.next_attempt_at.is_(None), m.c.created_at <= now - grace))
     ids = list(s.scalars(select(m.c.id).where(m.c.status == MessageStatus.QUEUED.value, due)
@@ -329,7 +327,6 @@ def sweep(grace: timedelta = SWEEP_GRACE) -> dict[str, int]:
     for start in range(0, len(ids), BATCH):
         _enqueue(ids[start:start + BATCH], dedupe=True)
     signins = signin.wake_requests(now, grace, limit=room - len(ids)) if room > len(ids) else 0
-    s.commit()
     return {"reclaimed": reclaimed, "requeued": len(ids), "signins": signins, "gave_up": gave_up}
 
 
@@ -369,26 +366,15 @@ def _enqueue(ids: list[int], dedupe: bool = False) -> None:
         queue.get_queue("mail").enqueue(deliver, ids, job_id=job_id, job_timeout=timeout)
 
 
-def _after_commit(session: Session) -> None:
-    ids = session.info.pop(OUTBOX, None)
-    if not ids:
-        return
+def _release_outbox(ids: list[int]) -> None:
+    # After the commit (portal.db.after_commit): the transaction's messages, one delivery job.
     try:
         _enqueue(ids)
     except Exception:  # Redis down: the rows stay queued and the sweeper wakes them up later
         log.exception("could not enqueue mail delivery for messages %s (the sweeper will)", ids)
 
 
-def _after_rollback(session: Session) -> None:
-    session.info.pop(OUTBOX, None)
-
-
 def init_app(app: Flask) -> None:
-    """Hook mail release to the session's commit and drop it on rollback."""
-    from sqlalchemy import event
-
+    """Register mail's template filters."""
     app.add_template_filter(readable, "readable_header")
     app.add_template_filter(lambda text: links.redact(text or ""), "redact_links")  # a logged body, shown
-    factory = app.extensions["db.sessionmaker"]
-    event.listen(factory, "after_commit", _after_commit)
-    event.listen(factory, "after_rollback", _after_rollback)

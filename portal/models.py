@@ -1,7 +1,16 @@
 """Every model, imported in one place so the metadata (and Alembic) sees them all."""
 
 from portal.access.models import ItemRule, PersonOverride, PortalDefault, ShareRule, TimeWindow
-from portal.agencies.models import Agency, LoginAttempt, StaffAudit, StaffRole, StaffSession, StaffUser
+from portal.agencies.models import (
+    Agency,
+    LoginAttempt,
+    LoginSession,
+    PortalSession,
+    StaffAudit,
+    StaffRole,
+    StaffSession,
+    StaffUser,
+)
 from portal.appointments.models import Appointment, AppointmentStatus
 from portal.bookings.models import (
     Booking,
@@ -14,7 +23,7 @@ from portal.bookings.models import (
 )
 from portal.db import Base
 from portal.documents.models import Document, DocumentKind, Signature
-from portal.links.models import ActionLink, LinkEvent, PortalSession
+from portal.links.models import ActionLink, LinkEvent
 from portal.messages.models import Message, MessageStatus
 from portal.money.models import Charge, ChargeKind, ChargeStatus, Mandate, Payment
 from portal.people.models import Person, PortalAccount, PortalRole
@@ -41,6 +50,7 @@ __all__ = [
     "LeaseStatus",
     "LinkEvent",
     "LoginAttempt",
+    "LoginSession",
     "Mandate",
     "Message",
     "MessageStatus",

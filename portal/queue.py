@@ -8,12 +8,12 @@ from typing import Any
 from flask import Flask, current_app
 from redis import Redis
 from rq import Queue
-from sqlalchemy import event
 from sqlalchemy.orm import Session
+
+from portal import db
 
 # In priority order: a worker always takes the dispatcher's quick job first.
 QUEUES = ("dispatch", "default", "mail", "automation")
-AFTER_COMMIT = "jobs_after_commit"
 # Jobs still waiting to run. A "started" one is not: its worker may have been killed mid-job (the
 # job stays "started" in Redis), and the sweepers that pass job ids re-enqueue only work the database
 # says is still owed, done idempotently, so a second run of a live job claims nothing.
@@ -21,16 +21,13 @@ _PENDING = {"queued", "scheduled", "deferred"}
 
 
 def init_app(app: Flask) -> None:
-    """Connect to Redis (lazily), create the named queues, and release jobs only after commits."""
+    """Connect to Redis (lazily) and create the named queues."""
     connection = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=10)
     app.extensions["redis"] = connection
     app.extensions["queues"] = {
         name: Queue(name, connection=connection, default_timeout=app.config["RQ_DEFAULT_TIMEOUT"])
         for name in QUEUES
     }
-    factory = app.extensions["db.sessionmaker"]
-    event.listen(factory, "after_commit", _release)
-    event.listen(factory, "after_rollback", lambda session: session.info.pop(AFTER_COMMIT, None))
 
 
 def redis() -> Redis:
@@ -55,12 +52,11 @@ def enqueue(func: Any, *args: Any, queue: str = "default", job_id: str | None = 
 
 def enqueue_after_commit(session: Session, func: Any, *args: Any, queue: str = "default", **kwargs: Any) -> None:
     """Enqueue `func(*args)` once the session's transaction commits; never if it rolls back."""
-    session.info.setdefault(AFTER_COMMIT, []).append((func, args, queue, kwargs))
+    db.after_commit(session, _enqueue_now, func, args, queue, kwargs)
 
 
-def _release(session: Session) -> None:
-    for func, args, name, kwargs in session.info.pop(AFTER_COMMIT, []):
-        try:
-            get_queue(name).enqueue(func, *args, **kwargs)
-        except Exception:  # Redis down: the database still says what is owed (see each caller)
-            logging.getLogger(__name__).exception("could not enqueue %s%r", func.__name__, args)
+def _enqueue_now(func: Any, args: tuple, name: str, kwargs: dict[str, Any]) -> None:
+    try:
+        get_queue(name).enqueue(func, *args, **kwargs)
+    except Exception:  # Redis down: the database still says what is owed (see each caller)
+        logging.getLogger(__name__).exception("could not enqueue %s%r", func.__name__, args)

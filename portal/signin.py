@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import hmac
 import re
-import secrets
 from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, current_app, g, redirect, session
+from flask import Blueprint, abort, g, redirect, session
 from sqlalchemy import delete, func, select, update
 
-from portal import agencies, clock, db, hooks, links, queue
+from portal import agencies, clock, db, hooks, links, queue, sessions
 from portal.agencies.models import Agency
 from portal.links.delivery import send_link
-from portal.links.models import ActionLink, PortalSession
+from portal.links.models import ActionLink
 from portal.messages.models import SigninRequest
 from portal.people.models import Person, PortalAccount
 
@@ -54,11 +53,8 @@ def bind_agency(bp: Blueprint) -> None:
 def start_session(person: Person) -> None:
     """Sign a person in to the portals under a new server-side session (flushes)."""
     return_to = session.get(RETURN_KEY)
-    session.clear()  # no fixation: nothing from before sign-in survives but where the person was going
-    token = secrets.token_urlsafe(32)
-    db.session.add(PortalSession(token=token, person_id=person.id, agency_id=person.agency_id))
-    db.session.flush()
-    session[SESSION_KEY] = token
+    # No fixation: nothing from before sign-in survives but where the person was going.
+    session[SESSION_KEY] = sessions.start("portal", person)
     if return_to:
         session[RETURN_KEY] = return_to
 
@@ -75,24 +71,15 @@ def after_signin_url(agency_slug: str) -> str:
 def current_person() -> Person | None:
     """The person signed in to this agency's portals, if any."""
     if "person" not in g:
-        token = session.get(SESSION_KEY)
         g.person = None
-        if token and "agency" in g:
-            hours = current_app.config["STAFF_SESSION_HOURS"]
-            g.person = db.session.scalar(
-                select(Person)
-                .join(PortalSession, PortalSession.person_id == Person.id)
-                .where(PortalSession.token == token, PortalSession.agency_id == g.agency.id,
-                       PortalSession.created_at >= clock.now() - timedelta(hours=hours))
-            )
+        if "agency" in g:
+            g.person = sessions.lookup("portal", session.get(SESSION_KEY), g.agency.id)
     return g.person
 
 
 def end_session() -> None:
     """Sign out: the server-side session is deleted (flushes)."""
-    token = session.get(SESSION_KEY)
-    if token:
-        db.session.execute(delete(PortalSession).where(PortalSession.token == token))
+    sessions.end("portal", session.get(SESSION_KEY))
     session.clear()
 
 
@@ -145,14 +132,14 @@ def send_signins(request_ids: list[int]) -> int:
         ).first()
         if taken is not None:
             sent += _mail_signin(taken.agency_id, taken.email)
-        db.session.commit()  # the delivery job is woken by this commit (portal.mail)
+        db.session.commit()  # mid-way: each sign-in request is its own transaction; this wakes its mail
     return sent
 
 
+@db.transaction()  # its own unit of work when called outside the worker too
 def send_signin(agency_id: int, email: str) -> None:
     """RQ job of earlier releases (still in a queue after an upgrade): mail a sign-in now."""
     _mail_signin(agency_id, email)
-    db.session.commit()
 
 
 def _mail_signin(agency_id: int, email: str) -> bool:

@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask
 from rq import SimpleWorker
+from rq.job import Job
 
 from portal import db, processes, queue
 from portal.errors import first_line
 
 
+class AppJob(Job):
+    """A job as the worker runs it: one transaction, committed when the job returns and rolled back
+    when it raises (portal.db.transaction), so job functions, like operations, never commit."""
+
+    def perform(self) -> Any:
+        with db.transaction():
+            return super().perform()
+
+
 class AppWorker(SimpleWorker):
     """A non-forking worker (faster here than fork-per-job) that gives every job its own
-    app context, hence its own database session, committed or closed when the job ends."""
+    app context, hence its own database session, committed (AppJob) or closed when the job ends."""
 
     app: Flask
+    job_class = AppJob
     stopping = False  # set when SIGTERM/SIGINT asked it to stop (not when Redis went away)
     # RQ retries a lost Redis while it waits for jobs, doubling the wait: up to 2 s, not its 60 s,
     # so that work resumes soon after Redis returns.
@@ -68,8 +80,8 @@ def _requeue_pending(app: Flask, log: logging.Logger) -> None:
 
     with app.app_context():
         try:
-            requeued = mail.requeue_pending()
-            db.session.commit()
+            with db.transaction():
+                requeued = mail.requeue_pending()
         except processes.CONNECTION_ERRORS as exc:
             log.warning("could not re-enqueue queued mail now (%s: %s); it is picked up later",
                         type(exc).__name__, first_line(exc))

@@ -5,8 +5,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from portal import clock, db, housekeeping
-from portal.agencies.models import LoginAttempt, StaffSession
-from portal.links.models import PortalSession
+from portal.agencies.models import LoginAttempt, PortalSession, StaffSession
 from tests import factories as f
 
 

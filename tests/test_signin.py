@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from portal import clock, db
-from portal.links.models import ActionLink, PortalSession
+from portal.agencies.models import PortalSession
+from portal.links.models import ActionLink
 from tests import factories as f
 from tests.conftest import csrf_token, press_link
 

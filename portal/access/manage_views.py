@@ -14,6 +14,7 @@ from portal.access.models import ItemEffect, OverrideEffect, ShareRule, TimeWind
 from portal.access.operations import add_window, set_default, set_item_rule, set_override
 from portal.agencies.models import StaffAudit
 from portal.documents.models import Document
+from portal.fields import failed
 from portal.manage import bp
 from portal.operations import FieldError
 from portal.pages import get_scoped
@@ -35,7 +36,6 @@ def access_settings():
     if request.method == "POST":
         for cap in access.offered():  # a capability not offered keeps its setting
             set_default(current_user.agency_id, cap.name, request.form.get(cap.name) == "on")
-        db.session.commit()
         flash("Portal defaults saved.", "success")
         return redirect(url_for("manage.access_settings"))
     return render_template("manage/access.html", grouped=_by_portal(), defaults=queries.defaults(),
@@ -50,10 +50,9 @@ def access_add_window():
         add_window(current_user.agency_id, request.form.get("capability", ""),
                    parse_id(request.form.get("first_day")) or 0, parse_id(request.form.get("last_day")) or 0)
     except FieldError as err:
-        db.session.rollback()
+        failed(err)
         flash(err.message, "error")
         return redirect(url_for("manage.access_settings")), 303
-    db.session.commit()
     flash("Time window added.", "success")
     return redirect(url_for("manage.access_settings"))
 
@@ -62,7 +61,6 @@ def access_add_window():
 def access_delete_window(obj_id: int):
     """A4: remove a window."""
     db.session.delete(get_scoped(TimeWindow, obj_id))
-    db.session.commit()
     flash("Time window removed.", "success")
     return redirect(url_for("manage.access_settings"))
 
@@ -77,7 +75,6 @@ def people_access(obj_id: int):
             choice = request.form.get(cap.name, "inherit")
             effect = None if choice not in {e.value for e in OverrideEffect} else OverrideEffect(choice)
             set_override(current_user.agency_id, person.id, cap.name, effect)
-        db.session.commit()
         flash("Permissions saved.", "success")
         return redirect(url_for("manage.people_access", obj_id=person.id))
     return render_template("manage/person_access.html", person=person, caps=caps,
@@ -99,9 +96,9 @@ def documents_rules(obj_id: int):
     try:
         set_item_rule(current_user.agency_id, request.form.get("capability", ""), document, person_id,
                       ItemEffect(effect) if effect in {e.value for e in ItemEffect} else None)
-        db.session.commit()
+        db.session.flush()  # a rule saved at the same moment by someone else fails here, not at the commit
     except FieldError as err:
-        db.session.rollback()
+        failed(err)
         flash(err.message, "error")
         return redirect(url_for("manage.documents_detail", obj_id=obj_id))
     except IntegrityError:  # someone saved a rule for the same item at the same moment
@@ -123,7 +120,6 @@ def documents_share(obj_id: int):
     else:
         db.session.delete(rule)
         flash("No longer shared.", "success")
-    db.session.commit()
     return redirect(url_for("manage.documents_detail", obj_id=obj_id))
 
 
@@ -147,6 +143,7 @@ def explain():
 
 
 @bp.get(f"/people/<{ID}:obj_id>/view-as/<role>/<page>")
+@db.writes_on_get  # every view-as is audited
 def people_view_as(obj_id: int, role: str, page: str):
     """The person's portal as they see it, read-only and bannered; every view is audited."""
     from portal import viewas
@@ -157,6 +154,5 @@ def people_view_as(obj_id: int, role: str, page: str):
     g.agency = current_user.agency  # portal URLs on the page carry the agency
     db.session.add(StaffAudit(agency_id=current_user.agency_id, user_id=current_user.id, action="view-as",
                               detail=f"{role} portal, {page}, as person #{person.id}", ip=request.remote_addr))
-    db.session.commit()
     pages = sorted((p for (r, p) in viewas.PAGES if r.value == role), key=lambda p: (p != "home", p))
     return viewas.render(PortalRole(role), page, person, view_as={"role": PortalRole(role), "pages": pages})

@@ -42,8 +42,7 @@ def agency_settings():
             agency.locale = form.locale.data or agency.locale
             agency.logo_url, agency.host_name = form.logo_url.data or None, host
             agency.settings = {**(agency.settings or {}), "partial_payments": bool(form.partial_payments.data)}
-            db.session.commit()
-            current_app.extensions["agency_hosts"].forget()
+            db.after_commit(db.session, current_app.extensions["agency_hosts"].forget)
             flash("Agency settings saved.", "success")
             return redirect(url_for("manage.agency_settings"))
     elif form.is_submitted():

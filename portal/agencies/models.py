@@ -1,4 +1,4 @@
-"""Agencies, staff users, staff sessions and login attempts."""
+"""Agencies, staff users, the sessions of staff and portal users, and login attempts."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.dates import DEFAULT_LOCALE, locale_for
@@ -91,16 +91,39 @@ class StaffUser(AgencyOwned, UserMixin, Base):
         return self.active
 
 
-class StaffSession(Base):
-    """A signed-in staff session; deleting the row logs the cookie out everywhere."""
+class LoginSession(Base):
+    """A signed-in session of a staff user or of a person in the portals (its `kind`); deleting the
+    row signs its cookie out everywhere. Started, looked up and ended by portal.sessions."""
 
-    __tablename__ = "staff_sessions"
+    __tablename__ = "sessions"
+    __table_args__ = (
+        CheckConstraint("(kind = 'staff' AND user_id IS NOT NULL AND person_id IS NULL) OR "
+                        "(kind = 'portal' AND person_id IS NOT NULL AND user_id IS NULL AND agency_id IS NOT NULL)",
+                        name="kind_subject"),
+    )
 
     token: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(10))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(500))
+
+    __mapper_args__ = {"polymorphic_on": kind}
+
+
+class StaffSession(LoginSession):
+    """A staff user's session (the back office)."""
+
+    __mapper_args__ = {"polymorphic_identity": "staff"}
+
+
+class PortalSession(LoginSession):
+    """A person's session in one agency's portals (signed in by link or code)."""
+
+    __mapper_args__ = {"polymorphic_identity": "portal"}
 
 
 class LoginAttempt(Base):

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 from sqlalchemy import desc
 
-from portal import db, tags
+from portal import tags
 from portal.bookings.forms import BookingForm, LeaseForm
 from portal.bookings.models import Booking, BookingStatus, Channel, Lease, LeaseStatus
 from portal.bookings.operations import record_review, save_booking, save_lease
 from portal.bookings.queries import review_of
 from portal.documents.queries import documents_of_person
-from portal.fields import enum_choices, options
+from portal.fields import enum_choices, failed, options
 from portal.manage import bp
 from portal.manage.crud import Column, Filter, Resource
 from portal.messages.queries import messages_about
@@ -131,9 +131,8 @@ def bookings_review(obj_id: int):
     try:
         record_review(booking, request.form.get("rating", ""), request.form.get("comment", ""))
     except FieldError as err:
-        db.session.rollback()
+        failed(err)
         flash(err.message, "error")
         return redirect(url_for("manage.bookings_detail", obj_id=obj_id)), 303
-    db.session.commit()
     flash("Review recorded.", "success")
     return redirect(url_for("manage.bookings_detail", obj_id=obj_id))

@@ -26,9 +26,9 @@ def send_link_back(resource: Resource, obj: Any, person: Person, action: str, la
     try:
         send_link(action, obj, person, created_by=current_user.id)
     except ValueError:
+        db.session.rollback()
         flash(f"A {label.lower()} cannot be sent for this {resource.singular} in its current state.", "error")
         return redirect(detail)
-    db.session.commit()
     flash(f"{label} sent to {person.email}.", "success")
     return redirect(detail)
 
@@ -38,7 +38,6 @@ def links_revoke(link_id: str):
     """Withdraw a link now."""
     link = get_scoped(ActionLink, link_id)
     links.revoke(link)
-    db.session.commit()
     flash("Link withdrawn.", "success")
     back = request.form.get("next", "")
     if not back.startswith("/manage/"):

@@ -71,13 +71,3 @@ class LinkEvent(Base):
 
     link: Mapped[ActionLink | None] = relationship(back_populates="events")
 
-
-class PortalSession(Base):
-    """A person signed in to the portals (by link or code); deleting it signs them out."""
-
-    __tablename__ = "portal_sessions"
-
-    token: Mapped[str] = mapped_column(String(64), primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
-    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -58,44 +58,40 @@ def _confirm_page(opened: links.Opened, token: str, error: str | None = None, st
 
 
 @bp.route("/<token>", methods=["GET", "HEAD"])
+@db.writes_on_get  # the opening is audited: the one write a GET makes (portal.db)
 def show(token: str):
-    """What the link will do, and one button. Opening it changes nothing."""
+    """What the link will do, and one button. Opening it changes nothing but its audit trail."""
     if request.method == "HEAD":
         # Mail scanners probe with HEAD: answer without looking anything up or writing anything.
         return _private(make_response("", 200))
     opened = links.open_token(token)
-    # Render before the audit's commit, which would expire what the page reads.
     response = _confirm_page(opened, token) if opened.state == "ok" else _dead(opened, token)
     links.audit(opened.link, f"open-{opened.state}")
-    db.session.commit()
     return response
 
 
 @bp.post("/<token>")
 @csrf.exempt  # the form carries a token bound to this very link instead (checked below)
 def act(token: str):
-    """Press the button: check everything again, consume the link atomically, act, commit once."""
+    """Press the button: check everything again, consume the link atomically, act. The request commits
+    what the answer says, refusals included: their audit rows are kept (portal.db)."""
     opened = links.open_token(token)
     if opened.state != "ok":
         links.audit(opened.link, f"use-{opened.state}")
-        db.session.commit()
         return _dead(opened, token)
     link, action = opened.link, opened.action
     if not links.check_form_token(link, request.form.get("form_token")):
         links.audit(link, "use-no-form-token")
-        db.session.commit()
         return _confirm_page(opened, token, "This page had expired. Please press the button again.", 400)
     if not links.consume(link):
         db.session.rollback()
         links.audit(link, "use-lost-race")
-        db.session.commit()
         return _dead(links.Opened("used", link), token, 409)
     try:
         result = action.perform(opened.obj, link, request.form)
     except links.ActionRefused as refused:
         db.session.rollback()  # the link is not used up: nothing happened
         links.audit(link, "use-refused", refused.message)
-        db.session.commit()
         again = links.open_token(token)
         if again.state != "ok":
             return _dead(again, token, refused.status)
@@ -103,10 +99,9 @@ def act(token: str):
     except Exception as crash:
         db.session.rollback()
         links.audit(link, "use-error", type(crash).__name__)
-        db.session.commit()
+        db.session.commit()  # mid-way: the error raised below makes the request keep nothing; its audit stays
         raise
     links.audit(link, "used")
-    db.session.commit()
     if isinstance(result, Response):
         return _private(result)
     page = render_template("links/done.html", action=action, message=result, link=link,
@@ -140,7 +135,6 @@ def renew():
             links.audit(old, "renew-refused")
     else:
         links.audit(opened.link, f"renew-{opened.state}")
-    db.session.commit()
     return _private(make_response(render_template("links/renewed.html"), 200))
 
 

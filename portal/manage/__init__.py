@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
-from flask_login import current_user
+from flask import Blueprint
+
+from portal.auth import staff_required
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
-
-PUBLIC_ENDPOINTS = {"manage.login"}
-
-
-@bp.before_request
-def _require_staff():
-    # Loading current_user also scopes the session to the user's agency (portal.auth).
-    if request.endpoint in PUBLIC_ENDPOINTS:
-        return None
-    if not current_user.is_authenticated:
-        from portal.auth import login_manager
-
-        return login_manager.unauthorized()
-    return None
+bp.before_request(staff_required)
 
 
 # The back office's pages: its own frame, then each feature's manage_views, which add their routes to `bp`.

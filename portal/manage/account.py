@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal import auth, db
+from portal import auth
 from portal.manage import bp
 from portal.manage.forms import LoginForm
 
@@ -34,12 +34,10 @@ def login():
             status = 429
         else:
             if user is None:
-                db.session.commit()  # keep the failure on record for the rate limit
                 form.password.errors.append("That e-mail and password do not match an account.")
                 status = 401
             else:
                 auth.start_session(user)
-                db.session.commit()
                 return redirect(_safe_next(request.args.get("next")))
     elif form.is_submitted():
         status = 400
@@ -50,6 +48,5 @@ def login():
 def logout():
     """Sign out and invalidate the server-side session."""
     auth.end_session(current_user._get_current_object())
-    db.session.commit()
     flash("You are signed out.", "info")
     return redirect(url_for("manage.login"))

@@ -13,8 +13,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, or_, select
 
-from portal import db
-from portal.fields import AmountField, parse_date
+from portal.fields import AmountField, failed, parse_date
 from portal.operations import FieldError
 from portal.pages import get_scoped, page_size, paginate, requested_page
 
@@ -112,11 +111,9 @@ class Resource:
             try:
                 saved = self.save(obj, current_user.agency_id, form.data)
             except FieldError as err:
-                db.session.rollback()
-                form[err.field].errors = [*form[err.field].errors, err.message]
+                failed(err, form)
                 status = 422
             else:
-                db.session.commit()
                 flash(f"{self.singular.capitalize()} saved.", "success")
                 return redirect(url_for(f"manage.{self.name}_detail", obj_id=saved.id))
         elif form.is_submitted():

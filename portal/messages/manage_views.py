@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal import db, mail
+from portal import mail
 from portal.manage import bp
 from portal.messages.forms import MessageForm
 from portal.messages.models import Message, MessageStatus
@@ -45,7 +45,6 @@ def people_message(obj_id: int):
         html = render_template("mail/staff_message.html", body=form.body.data, agency=current_user.agency)
         mail.send(to=person.email, subject=form.subject.data, text=form.body.data, html=html,
                   person=person, about=person)
-        db.session.commit()
         flash(f"Message to {person.name} queued for sending.", "success")
         return redirect(url_for("manage.people_detail", obj_id=person.id))
     elif form.is_submitted():

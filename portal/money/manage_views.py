@@ -85,8 +85,8 @@ def charges_cancel(obj_id: int):
     try:
         cancel_charge(charge)
     except PaymentRefused as refused:
+        db.session.rollback()
         flash(str(refused), "error")
         return redirect(url_for("manage.charges_detail", obj_id=obj_id))
-    db.session.commit()
     flash("Charge cancelled.", "success")
     return redirect(url_for("manage.charges_detail", obj_id=obj_id))

@@ -33,7 +33,6 @@ def pay_charge(charge_id: int):
     g.portal_role = portal.value  # a refusal page shows this portal's menu
     access.require(person, portal, f"{portal.value}.pay", charge)
     url = links.issue("pay", charge, person)
-    db.session.commit()
     return redirect(url, 303)
 
 
@@ -49,5 +48,4 @@ def respond_to_appointment(appointment_id: int):
     if not decision.allowed:
         raise access.NotAvailable(decision)
     url = links.issue("appointment", appointment, person)
-    db.session.commit()
     return redirect(url, 303)

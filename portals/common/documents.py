@@ -8,6 +8,7 @@ from portal import access, db
 from portal.documents.models import Document
 from portal.documents.operations import sign, signature_of
 from portal.documents.queries import my_documents
+from portal.fields import failed
 from portal.operations import FieldError
 from portal.people.models import Person, PortalRole
 from portal.signin import current_person
@@ -57,9 +58,8 @@ def sign_document(doc_id: int):
         sign(doc, person, form.typed_name.data or "", request.remote_addr, request.user_agent.string,
              read_sha256=form.sha256.data or "")
     except FieldError as err:
-        db.session.rollback()
+        failed(err)
         return render_template("common/document.html", person=person, document=doc, portal=role.value,
                                signature=signature_of(doc, person), can_sign=True, error=err.message), 422
-    db.session.commit()
     flash("Signed. Thank you.", "success")
     return redirect(url_for(f"{role.value}.document", doc_id=doc.id))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import abort, g, redirect, render_template, request, session, url_for
 
-from portal import db
 from portal.people.models import PortalRole
 from portal.ratelimit import limited
 from portal.signin import (
@@ -47,7 +46,6 @@ def login():
     form = SignInForm()
     if form.validate_on_submit():
         request_signin(g.agency.id, form.email.data)
-        db.session.commit()
         code_form = CodeForm(formdata=None, data={"email": form.email.data})
         return render_template("common/check_email.html", form=code_form, role=role, portal=portal)
     status = 422 if form.is_submitted() else 200
@@ -60,7 +58,6 @@ def code():
     form = CodeForm()
     if form.validate_on_submit():
         person = signin_with_code(form.email.data, form.code.data)
-        db.session.commit()
         if person is not None:
             return redirect(after_signin_url(g.agency.slug))
         form.code.errors = ["That code is not right, or it has expired. Ask for a new one."]
@@ -81,5 +78,4 @@ def choose():
 def signout():
     """Sign out of the portals."""
     end_session()
-    db.session.commit()
     return redirect(url_for("portals.choose"))

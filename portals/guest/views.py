@@ -10,6 +10,7 @@ from portal.appointments.queries import my_appointments
 from portal.bookings import operations as stays
 from portal.bookings.models import Booking
 from portal.bookings.queries import charges_by_stay, my_bookings, requests_by_stay
+from portal.fields import failed
 from portal.money.actions import may_pay
 from portal.money.models import ChargeStatus
 from portal.money.queries import my_open_charges
@@ -109,9 +110,8 @@ def _act(booking_id: int, capability: str, change, anchor: str | None = None) ->
     try:
         message = change(booking)
     except FieldError as err:
-        db.session.rollback()
+        failed(err)
         return _page(_booking(booking_id), err.message, 422)
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for("guest.booking", booking_id=booking_id, _anchor=anchor))
 

@@ -9,7 +9,7 @@ from portal import access, db, viewas
 from portal.appointments.queries import my_appointments
 from portal.bookings.models import Lease, LeaseStatus
 from portal.documents.queries import recent_documents
-from portal.fields import options
+from portal.fields import failed, options
 from portal.messages.queries import my_messages
 from portal.money.actions import may_pay
 from portal.money.queries import my_open_charges, my_paid_charges
@@ -81,9 +81,8 @@ def requests():
         submit_request(person, lease.unit, form.kind.data, form.title.data or "", form.description.data or "",
                        lease_id=lease.id)
     except FieldError as err:
-        db.session.rollback()
+        failed(err)
         typed = {"title": form.title.data or "", "description": form.description.data or ""}
         return render_template("tenant/requests.html", **{**ctx, "error": err.message, "form": typed}), 422
-    db.session.commit()
     flash("Request sent. We will keep you posted here.", "success")
     return redirect(url_for("tenant.requests"))
