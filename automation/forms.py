@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -194,23 +193,4 @@ def solution_data(form: SolutionForm, kind: Kind, zone: ZoneInfo, solution: Solu
     if day is not None and not unchanged:  # the day starts at the agency's local midnight
         data["valid_from"] = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
     return data
-
-
-_NOTIFICATION_FIELD = re.compile(r"^notifications-(\d+)-(\w+)$")
-
-
-def attach_error(form: SolutionForm | TemplateForm, name: str, message: str) -> bool:
-    """Show an operation's FieldError beside its field; False when no field of the form has that name."""
-    target = None
-    match = _NOTIFICATION_FIELD.match(name)
-    if match and isinstance(form, SolutionForm):
-        index = int(match.group(1))
-        if index < len(form.notifications.entries):
-            target = form.notifications.entries[index].form._fields.get(match.group(2))
-    elif name != "notifications":
-        target = form._fields.get(name)
-    if target is None:
-        return False
-    target.errors = [*target.errors, message]
-    return True
 

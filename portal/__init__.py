@@ -29,12 +29,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         queue,
         ratelimit,
         security,
+        signin,
     )
     from portal import (
         config as settings,
     )
     from portal.links import views as links_views
-    from portal.manage import bp as manage_bp
+    from portal.manage.views import bp as manage_bp
     from portal.money import filters as money_filters
     from portals import register_portals
 
@@ -69,6 +70,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     health.init_app(app)
     links_views.init_app(app)
     hooks.init_app(app)
+    signin.init_app(app)
     app.register_blueprint(manage_bp)
     register_portals(app)
     automation.init_app(app)

@@ -107,10 +107,19 @@ def _signin_agency() -> Agency | None:
     return agency
 
 
+def why(reason: str) -> str:
+    """A refusal's reason as a sentence: 'Check-in opens on Thu 10 Dec.'"""
+    reason = (reason or "").strip()
+    if not reason:
+        return ""
+    reason = reason[0].upper() + reason[1:]
+    return reason if reason.endswith((".", "!", "?")) else reason + "."
+
+
 def init_app(app: Flask) -> None:
     """Register filters and the branding context."""
     app.jinja_env.filters.update(
-        localtime=localtime, nicedate=nicedate, linkify=linkify, when=when,
+        localtime=localtime, nicedate=nicedate, linkify=linkify, when=when, why=why,
         css_color=lambda value: color(value, "#1f4e79"),
     )
 

@@ -41,9 +41,6 @@ def is_portal(name: str) -> bool:
 
 
 def init_app(app: Flask) -> None:
-    """Give templates what the core's pages for portal users need: who is signed in, the way to the
-    agency's portals, and the portals' frame."""
-    from portal.signin import current_person
-
-    app.jinja_env.globals.update(signed_in_person=current_person, portal_home_url=home_url,
-                                 portal_layout=lambda: portals().layout)
+    """Give templates what the core's pages for portal users need: the way to the agency's portals and the
+    portals' frame (who is signed in comes from portal.signin)."""
+    app.jinja_env.globals.update(portal_home_url=home_url, portal_layout=lambda: portals().layout)

@@ -8,7 +8,7 @@ import re
 import smtplib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
 from email.message import EmailMessage
@@ -292,6 +292,21 @@ def record(message: Message, status: MessageStatus, error: str | None = None) ->
         message.sent_at = utcnow()
 
 
+@dataclass(frozen=True)
+class Outbox:
+    """Another table of mail owed (portal sign-in requests) that the sweeper looks after with the messages:
+    registered by its owner's init_app, so mail need not know it."""
+
+    name: str  # its count's key in what `sweep` returns
+    drop_stale: Callable[[datetime], None]  # forget what is too old to help (flushes)
+    wake: Callable[[datetime, timedelta, int], int]  # wake up to `limit` rows whose wake-up was lost
+
+
+def register_outbox(app: Flask, outbox: Outbox) -> None:
+    """Have the sweeper wake `outbox` too (once, while the app is built)."""
+    app.extensions.setdefault("mail.outboxes", []).append(outbox)
+
+
 SWEEP_GRACE = timedelta(seconds=10)  # a wake-up normally reaches a worker long before this
 SWEEP_LIMIT = 2000  # messages re-enqueued per sweep, less what the mail queue already holds
 BATCH = 100  # messages per delivery job
@@ -301,8 +316,7 @@ def sweep(grace: timedelta = SWEEP_GRACE) -> dict[str, int]:
     """RQ job on the cron scheduler (and `portico mail requeue`): queue again the messages whose
     delivery job's lease lapsed, and wake up the queued messages and sign-in requests whose wake-up
     was lost (Redis down, flushed) or whose retry is due. Duplicate wake-ups are harmless."""
-    from portal import signin
-
+    outboxes: list[Outbox] = current_app.extensions.get("mail.outboxes", [])
     s = db.session
     now = clock.now()
     m = Message.__table__
@@ -318,7 +332,8 @@ def sweep(grace: timedelta = SWEEP_GRACE) -> dict[str, int]:
     ).execution_options(all_agencies=True)).rowcount
     # A message held by its automation task (sending, no lease of its own) is the task's to settle
     # (automation.sending.release_abandoned).
-    signin.drop_stale_requests(now)
+    for outbox in outboxes:
+        outbox.drop_stale(now)
     s.commit()  # mid-way: the writes are done: no database lock is held while Redis is called below
     room = SWEEP_LIMIT - queue.get_queue("mail").count * BATCH  # backpressure: no pile of duplicate jobs
     due = or_(m.c.next_attempt_at <= now, and_(m.c.next_attempt_at.is_(None), m.c.created_at <= now - grace))
@@ -326,14 +341,18 @@ def sweep(grace: timedelta = SWEEP_GRACE) -> dict[str, int]:
                          .order_by(m.c.id).limit(room).execution_options(all_agencies=True))) if room > 0 else []
     for start in range(0, len(ids), BATCH):
         _enqueue(ids[start:start + BATCH], dedupe=True)
-    signins = signin.wake_requests(now, grace, limit=room - len(ids)) if room > len(ids) else 0
-    return {"reclaimed": reclaimed, "requeued": len(ids), "signins": signins, "gave_up": gave_up}
+    done = {"reclaimed": reclaimed, "requeued": len(ids), "gave_up": gave_up}
+    room -= len(ids)
+    for outbox in outboxes:
+        done[outbox.name] = outbox.wake(now, grace, room) if room > 0 else 0
+        room -= done[outbox.name]
+    return done
 
 
 def requeue_pending() -> int:
     """Sweep at once (no grace): what is queued is enqueued again, lapsed leases reclaimed first."""
     done = sweep(grace=timedelta(0))
-    return done["requeued"] + done["signins"]
+    return sum(count for key, count in done.items() if key not in {"reclaimed", "gave_up"})  # the wake-ups
 
 
 def smtp_connection() -> smtplib.SMTP:

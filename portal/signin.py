@@ -7,10 +7,10 @@ import hmac
 import re
 from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, g, redirect, session
+from flask import Blueprint, Flask, abort, g, redirect, session
 from sqlalchemy import delete, func, select, update
 
-from portal import agencies, clock, db, hooks, links, queue, sessions
+from portal import agencies, clock, db, hooks, links, mail, queue, sessions
 from portal.agencies.models import Agency
 from portal.links.delivery import send_link
 from portal.links.models import ActionLink
@@ -220,3 +220,10 @@ def signin_with_code(email: str, code: str) -> Person | None:
     links.audit(link, "used-code")
     start_session(person)
     return person
+
+
+
+def init_app(app: Flask) -> None:
+    """Show templates who is signed in, and have the mail sweeper wake lost sign-in requests."""
+    app.jinja_env.globals["signed_in_person"] = current_person
+    mail.register_outbox(app, mail.Outbox("signins", drop_stale_requests, wake_requests))

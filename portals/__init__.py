@@ -7,15 +7,6 @@ from flask import Flask
 PORTAL_BLUEPRINTS = ("tenant", "guest", "owner", "vendor")
 
 
-def why(reason: str) -> str:
-    """A refusal's reason as a sentence: 'Check-in opens on Thu 10 Dec.'"""
-    reason = (reason or "").strip()
-    if not reason:
-        return ""
-    reason = reason[0].upper() + reason[1:]
-    return reason if reason.endswith((".", "!", "?")) else reason + "."
-
-
 def register_portals(app: Flask) -> None:
     """Register every portal blueprint, and tell the core (portal.hooks) where the portals start and what frames
     their pages, so link and error pages show the portal's menu."""
@@ -30,5 +21,4 @@ def register_portals(app: Flask) -> None:
         app.register_blueprint(bp)
     hooks.register(app, hooks.Portals(names=frozenset(PORTAL_BLUEPRINTS), home_endpoint="portals.choose",
                                       layout="common/portal_base.html"))
-    app.jinja_env.filters["why"] = why
     app.jinja_env.globals.update(portal_blueprints=PORTAL_BLUEPRINTS)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import click
+import grimp
 from rq.utils import import_attribute
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +24,19 @@ def test_import_contracts_hold():
                             timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
+
+
+def test_no_module_imports_itself_through_others():
+    """No import cycle between any two modules of portal, portals, automation and devtools (imports inside
+    functions count: a cycle hidden in a function is still one), package __init__ files included."""
+    graph = grimp.build_graph("portal", "portals", "automation", "devtools", cache_dir=None)
+    cycles = set()
+    for importer in sorted(graph.modules):
+        for imported in graph.find_modules_directly_imported_by(importer):
+            back = graph.find_shortest_chain(importer=imported, imported=importer)
+            if back:
+                cycles.add(" -> ".join((importer, *back)))
+    assert not cycles, "\n".join(sorted(cycles))
 
 
 def test_the_core_names_no_portal_endpoint():

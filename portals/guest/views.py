@@ -20,7 +20,7 @@ from portal.signin import current_person
 from portal.types import ID
 from portal.workorders.operations import submit_request
 from portals.common.forms import RequestForm, validated
-from portals.guest import bp
+from portals.guest.blueprint import bp
 from portals.guest.forms import GuestsForm, OptionForm, RemoveOptionForm
 
 GUEST = PortalRole.GUEST

@@ -3,7 +3,7 @@
 from portal import viewas
 from portal.people.models import PortalRole
 from portal.signin import current_person
-from portals.owner import bp
+from portals.owner.blueprint import bp
 
 viewas.register(PortalRole.OWNER, "home", "owner/home.html", lambda person: {"person": person})
 

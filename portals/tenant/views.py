@@ -19,7 +19,7 @@ from portal.signin import current_person
 from portal.workorders.operations import submit_request
 from portal.workorders.queries import my_requests
 from portals.common.forms import validated
-from portals.tenant import bp
+from portals.tenant.blueprint import bp
 from portals.tenant.forms import TenantRequestForm
 
 

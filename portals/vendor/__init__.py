@@ -1,23 +1,5 @@
 """The vendor portal: home, and the shared pages it offers."""
 
-from __future__ import annotations
+from portals.vendor.views import bp  # the blueprint, with this portal's own pages added
 
-from flask import Blueprint
-
-from portal import viewas
-from portal.people.models import PortalRole
-from portal.signin import bind_agency
-from portals.common import messages, signin
-
-ROLE = PortalRole.VENDOR
-bp = Blueprint("vendor", __name__, url_prefix="/<agency>/vendor", template_folder="templates")
-bind_agency(bp)
-bp.before_request(signin.require_person)
-
-# The pages every portal shares (portals/common), then this portal's own (views.py).
-bp.add_url_rule("/login", "login", signin.login, methods=["GET", "POST"])
-bp.add_url_rule("/code", "code", signin.code, methods=["POST"])
-bp.add_url_rule("/messages", "messages", messages.page, methods=["GET"])
-viewas.register(ROLE, "messages", messages.TEMPLATE, messages.context)
-
-from portals.vendor import views  # noqa: E402, F401
+__all__ = ["bp"]

@@ -3,7 +3,7 @@
 from portal import viewas
 from portal.people.models import PortalRole
 from portal.signin import current_person
-from portals.vendor import bp
+from portals.vendor.blueprint import bp
 
 viewas.register(PortalRole.VENDOR, "home", "vendor/home.html", lambda person: {"person": person})
 

@@ -1,0 +1,18 @@
+"""Every back-office page: the frame's own, then each feature's manage_views. Importing this module adds
+their routes to the back office's blueprint; create_app registers it from here, so the blueprint's
+module imports no view (no import cycle between the frame and the features)."""
+
+from portal.access import manage_views as access_views  # noqa: F401
+from portal.agencies import manage_views as agencies_views  # noqa: F401
+from portal.appointments import manage_views as appointments_views  # noqa: F401
+from portal.bookings import manage_views as bookings_views  # noqa: F401
+from portal.documents import manage_views as documents_views  # noqa: F401
+from portal.links import manage_views as links_views  # noqa: F401
+from portal.manage import account, bp, dashboard  # noqa: F401
+from portal.messages import manage_views as messages_views  # noqa: F401
+from portal.money import manage_views as money_views  # noqa: F401
+from portal.people import manage_views as people_views  # noqa: F401
+from portal.properties import manage_views as properties_views  # noqa: F401
+from portal.workorders import manage_views as workorders_views  # noqa: F401
+
+__all__ = ["bp"]
