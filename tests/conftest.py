@@ -61,7 +61,7 @@ def test_config(tmp_root: Path, redis_url: str, smtp_url: str, port: int, **extr
         "BASE_URL": f"http://127.0.0.1:{port}",
         "ARGON2": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
         # Every test client is 127.0.0.1: per-address limits stay on but out of reach
-        # (tests/test_rate_limits.py builds apps with tight ones).
+        # (tests/core/test_rate_limits.py builds apps with tight ones).
         "SIGNIN_RATE_LIMIT": "1000 per minute",
         "CODE_RATE_LIMIT": "1000 per minute",
         "RENEW_RATE_LIMIT": "1000 per minute",

@@ -197,7 +197,7 @@ def _gunicorn(app, port: int, instance: Path, log: Path) -> subprocess.Popen:
            "PORTICO_INSTANCE": str(instance), "BASE_URL": "https://portal.example.com"}
     with open(log, "ab") as out:
         return subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
-                                 "wsgi:app"], cwd=Path(__file__).parent.parent, env=env, stdout=out,
+                                 "wsgi:app"], cwd=Path(__file__).parents[2], env=env, stdout=out,
                                 stderr=subprocess.STDOUT)
 
 

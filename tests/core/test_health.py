@@ -108,7 +108,7 @@ def test_gunicorn_serves_the_production_app(app, tmp_path):
     env = {**os.environ, "PORTICO_ENV": "production", "SECRET_KEYS": "p" * 48,
            "DATABASE_URL": app.config["DATABASE_URL"], "REDIS_URL": app.config["REDIS_URL"],
            "PORTICO_INSTANCE": str(tmp_path), "BASE_URL": "https://portal.example.com"}
-    root = os.path.dirname(os.path.dirname(__file__))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
         cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -132,7 +132,7 @@ def test_gunicorn_serves_the_production_app(app, tmp_path):
 def test_gunicorn_refuses_production_without_keys(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEYS"}
     env.update(PORTICO_ENV="production", PORTICO_INSTANCE=str(tmp_path))
-    root = os.path.dirname(os.path.dirname(__file__))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
     result = subprocess.run(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{free_port()}", "wsgi:app"],
         cwd=root, env=env, capture_output=True, text=True, timeout=60,

@@ -156,7 +156,7 @@ def test_the_staff_cannot_edit_a_balance_charge_out_of_step(app, stay):
 
 
 def test_the_migration_gives_older_bookings_a_balance_charge(app, stay):
-    path = next((Path(__file__).parents[1] / "portal/migrations/versions").glob("0011_options_balances_signed.py"))
+    path = next((Path(__file__).parents[2] / "portal/migrations/versions").glob("0011_options_balances_signed.py"))
     spec = importlib.util.spec_from_file_location("portalux_migration", path)
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)

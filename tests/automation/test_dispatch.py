@@ -186,7 +186,7 @@ def test_a_permanent_refusal_fails_the_task_with_the_servers_words(app, run_jobs
     from aiosmtpd.controller import Controller
 
     from devtools.services import free_port
-    from tests.test_mail_delivery import _Answer
+    from tests.core.test_mail_delivery import _Answer
 
     refusing = Controller(_Answer("550 5.1.1 No such mailbox here"), hostname="127.0.0.1", port=free_port())
     refusing.start()
