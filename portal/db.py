@@ -16,6 +16,7 @@ from sqlalchemy.orm import (
     Mapped,
     ORMExecuteState,
     Session,
+    SessionTransaction,
     declared_attr,
     mapped_column,
     sessionmaker,
@@ -73,8 +74,9 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """A session factory whose sessions filter agency-owned rows by `session.info['agency_id']`."""
     factory = sessionmaker(engine)
     event.listen(factory, "do_orm_execute", _scope_to_agency)
+    event.listen(factory, "after_transaction_create", _mark_savepoint)
     event.listen(factory, "after_commit", _release_after_commit)
-    event.listen(factory, "after_rollback", _drop_after_commit)
+    event.listen(factory, "after_soft_rollback", _drop_after_commit)
     return factory
 
 
@@ -105,9 +107,12 @@ def scope(session: Session, agency_id: int | None) -> None:
 
 # -- side effects after the commit ------------------------------------------------------
 # The one mechanism that releases side effects (mail delivery jobs, RQ jobs): callbacks kept on the
-# session, run once after its transaction commits, dropped when it rolls back.
+# session, run once after its transaction commits, dropped when it rolls back. A savepoint
+# (begin_nested) is not the transaction: releasing one releases nothing, and rolling one back drops only
+# what was registered inside it.
 
 AFTER_COMMIT = "after_commit"
+SAVEPOINTS = "after_commit.savepoints"
 log = logging.getLogger(__name__)
 
 
@@ -128,7 +133,16 @@ def collect_after_commit(session: Session, callback: Callable[[list[Any]], None]
     pending.append((callback, (items,), items))
 
 
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:  # what was pending when it began, and how many items each collected list held
+        pending = session.info.get(AFTER_COMMIT, [])
+        session.info.setdefault(SAVEPOINTS, {})[transaction] = [(entry, len(entry[2] or ())) for entry in pending]
+
+
 def _release_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: the transaction is still open
+        return
+    session.info.pop(SAVEPOINTS, None)
     for callback, args, _ in session.info.pop(AFTER_COMMIT, []):
         try:
             callback(*args)
@@ -138,8 +152,18 @@ def _release_after_commit(session: Session) -> None:
             log.exception("after-commit %s failed", getattr(callback, "__qualname__", callback))
 
 
-def _drop_after_commit(session: Session) -> None:
-    session.info.pop(AFTER_COMMIT, None)
+def _drop_after_commit(session: Session, previous_transaction: SessionTransaction) -> None:
+    if not previous_transaction.nested:
+        session.info.pop(AFTER_COMMIT, None)
+        session.info.pop(SAVEPOINTS, None)
+        return
+    mark = session.info.get(SAVEPOINTS, {}).pop(previous_transaction, None)
+    if mark is None:
+        return
+    for entry, count in mark:  # back to what was pending when the savepoint began
+        if entry[2] is not None:
+            del entry[2][count:]
+    session.info[AFTER_COMMIT] = [entry for entry, _ in mark]
 
 
 # -- the unit of work -------------------------------------------------------------------

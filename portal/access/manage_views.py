@@ -152,7 +152,9 @@ def people_view_as(obj_id: int, role: str, page: str):
     if role not in {r.value for r in person.active_roles} or (PortalRole(role), page) not in viewas.PAGES:
         abort(404)
     g.agency = current_user.agency  # portal URLs on the page carry the agency
+    pages = sorted((p for (r, p) in viewas.PAGES if r.value == role), key=lambda p: (p != "home", p))
+    shown = viewas.render(PortalRole(role), page, person, view_as={"role": PortalRole(role), "pages": pages})
+    # Added once the page is rendered, so the audit's write does not hold the database while it renders.
     db.session.add(StaffAudit(agency_id=current_user.agency_id, user_id=current_user.id, action="view-as",
                               detail=f"{role} portal, {page}, as person #{person.id}", ip=request.remote_addr))
-    pages = sorted((p for (r, p) in viewas.PAGES if r.value == role), key=lambda p: (p != "home", p))
-    return viewas.render(PortalRole(role), page, person, view_as={"role": PortalRole(role), "pages": pages})
+    return shown

@@ -111,7 +111,8 @@ class Resource:
             try:
                 saved = self.save(obj, current_user.agency_id, form.data)
             except FieldError as err:
-                failed(err, form)
+                if not failed(err, form):  # the refusal names no field of this form: say it above the form
+                    flash(err.message, "error")
                 status = 422
             else:
                 flash(f"{self.singular.capitalize()} saved.", "success")

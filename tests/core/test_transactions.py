@@ -132,6 +132,25 @@ def test_after_commit_callbacks_run_once_after_the_commit_and_never_after_a_roll
     assert calls == ["kept", [1, 2]]
 
 
+def test_a_savepoint_is_not_the_transaction(ctx):
+    """Releasing a savepoint releases nothing; rolling one back drops only what was registered inside it."""
+    calls = []
+    db.session.execute(select(1))
+    db.after_commit(db.session, calls.append, "before")
+    db.collect_after_commit(db.session, calls.append, 1)
+    with db.session.begin_nested():
+        db.after_commit(db.session, calls.append, "released savepoint")
+    assert calls == []  # the transaction is still open
+    savepoint = db.session.begin_nested()
+    db.after_commit(db.session, calls.append, "rolled-back savepoint")
+    db.collect_after_commit(db.session, calls.append, 2)
+    savepoint.rollback()
+    db.after_commit(db.session, calls.append, "after")
+    assert calls == []
+    db.session.commit()
+    assert calls == ["before", [1], "released savepoint", "after"]
+
+
 def test_mail_and_jobs_leave_through_the_one_mechanism(ctx, app):
     a = f.agency("alpha")
     db.session.commit()
