@@ -240,6 +240,12 @@ def test_a_worker_scheduler_or_redis_that_dies_is_started_again_and_ctrl_c_still
                     f"the {command} was not started again:\n{log.read_text(errors='replace')[-3000:]}")
                 time.sleep(0.1)
             replaced[command] = again
+            # The new process is there before the runner has seen it answer; Ctrl-C before then would
+            # stop a start still under way, so wait for the runner to say it is up.
+            while f"{command} started again (pid {again})" not in log.read_text(errors="replace"):
+                assert runner.poll() is None and time.monotonic() < deadline, (
+                    f"the {command} did not come up again:\n{log.read_text(errors='replace')[-3000:]}")
+                time.sleep(0.1)
         children = _children(runner.pid)
     finally:
         os.killpg(runner.pid, signal.SIGINT)
