@@ -25,11 +25,13 @@ class _Kind:
     subject: type[StaffUser] | type[Person]
     column: str  # the row's column naming the subject
     keeps_client: bool  # staff sessions note the address and browser they began from
+    cookie_key: str  # where the signed cookie keeps the token
 
 
 KINDS: dict[str, _Kind] = {
-    "staff": _Kind(StaffSession, StaffUser, "user_id", keeps_client=True),
-    "portal": _Kind(PortalSession, Person, "person_id", keeps_client=False),
+    # Flask-Login keeps the staff token (StaffUser.get_id) under its own key.
+    "staff": _Kind(StaffSession, StaffUser, "user_id", keeps_client=True, cookie_key="_user_id"),
+    "portal": _Kind(PortalSession, Person, "person_id", keeps_client=False, cookie_key="portal_session"),
 }
 
 
@@ -43,7 +45,11 @@ def lifetime(kind: Kind) -> timedelta:
 
 def start(kind: Kind, subject: StaffUser | Person) -> str:
     """A new server-side session for `subject`; returns its token (flushes). The signed cookie is
-    cleared first, so nothing from before sign-in survives (no fixation); the caller puts the token in it."""
+    cleared first, so nothing from before sign-in survives (no fixation); the caller puts the token in it.
+    A session the cookie held (of either kind: staff and portals share the browser's cookie) ends with
+    it, so no row outlives the cookie that carried it."""
+    for other, spec in KINDS.items():
+        end(other, session.get(spec.cookie_key))  # type: ignore[arg-type]
     session.clear()
     return _create(kind, subject)
 

@@ -17,7 +17,7 @@ from portal.links.models import ActionLink
 from portal.messages.models import SigninRequest
 from portal.people.models import Person, PortalAccount
 
-SESSION_KEY = "portal_session"
+SESSION_KEY = sessions.KINDS["portal"].cookie_key
 RETURN_KEY = "portal_return_to"  # the page a signed-out person asked for, kept across sign-in
 SLUG = re.compile(r"[a-z0-9-]{1,60}")
 SIGNIN_LIFETIME = timedelta(minutes=10)  # ASVS 6.5.5

@@ -10,10 +10,11 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect, select, text, update
 
-from portal import clock, db, housekeeping, migrate, sessions
+from portal import clock, db, housekeeping, links, migrate, sessions
 from portal.agencies.models import LoginSession
+from portal.people.models import Person
 from tests import factories as f
-from tests.conftest import csrf_token, signed_in_client
+from tests.conftest import csrf_token, press_link, signed_in_client
 
 
 @pytest.fixture
@@ -85,6 +86,23 @@ def test_signing_out_ends_only_that_session(app, both):
     assert tenant.get("/alpha/tenant/").status_code == 200
     with app.app_context():
         assert db.session.scalars(select(LoginSession.kind)).all() == ["portal"]
+
+
+def test_signing_in_to_a_portal_in_the_same_browser_ends_the_staff_session(app, both):
+    """Staff and portals share the browser's cookie: a sign-in clears it, and the session it held ends too."""
+    staff, _ = both
+    with app.app_context():
+        tenant = db.session.scalar(select(Person).where(Person.email == "tom@example.com")
+                                   .execution_options(all_agencies=True))
+        db.scope(db.session, tenant.agency_id)
+        token = links.token(links.create("login", tenant, tenant))
+        db.session.commit()
+    press_link(staff, token)
+    assert staff.get("/alpha/tenant/").status_code == 200
+    assert staff.get("/manage/").status_code == 302
+    with app.app_context():
+        kinds = db.session.scalars(select(LoginSession.kind).execution_options(all_agencies=True)).all()
+    assert sorted(kinds) == ["portal", "portal"]  # the staff row is gone, not orphaned
 
 
 def test_rotation_gives_a_new_token_and_kills_the_old_one(app, both):
