@@ -14,7 +14,7 @@ from portal.errors import StartupError
 
 ENV_SETTINGS = (
     "DATABASE_URL", "REDIS_URL", "SMTP_URL", "BASE_URL", "MAIL_FROM", "PAYMENT_PROVIDER",
-    "FRAME_ANCESTORS", "SIGNIN_RATE_LIMIT", "CODE_RATE_LIMIT", "RENEW_RATE_LIMIT",
+    "FRAME_ANCESTORS", "SIGNIN_RATE_LIMIT", "CODE_RATE_LIMIT", "RENEW_RATE_LIMIT", "UPLOAD_DIR",
 )
 # A CSP source: a keyword or a scheme/host source, never anything that could end the directive.
 _CSP_SOURCE = re.compile(r"'self'|'none'|(?:https?:|https?://[A-Za-z0-9.*-]+(?::\d{1,5})?)")
@@ -68,7 +68,11 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+        # Uploaded photos and PDFs (portal.files): where they are kept (None: uploads/ in the instance
+        # folder) and the largest one accepted. A request may be a little larger: one file and its form.
+        "UPLOAD_DIR": None,
+        "UPLOAD_MAX_BYTES": 10 * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": 10 * 1024 * 1024 + 512 * 1024,
         # Who may show the portals in a frame (CSP frame-ancestors): agencies that embed the
         # portal in their own site add their origin, e.g. "'self' https://www.costaserena.es".
         "FRAME_ANCESTORS": "'self'",
@@ -101,6 +105,15 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
                 raise StartupError(f"{name} must be a whole number") from None
             if found[name] < 1:
                 raise StartupError(f"{name} must be at least 1")
+    if environ.get("UPLOAD_MAX_BYTES"):
+        try:
+            found["UPLOAD_MAX_BYTES"] = int(environ["UPLOAD_MAX_BYTES"])
+        except ValueError:
+            raise StartupError("UPLOAD_MAX_BYTES must be a whole number of bytes, e.g. 10485760") from None
+        if found["UPLOAD_MAX_BYTES"] < 1024:
+            raise StartupError("UPLOAD_MAX_BYTES must be at least 1024")
+        # Flask refuses (413) a request larger than this before any view reads it.
+        found["MAX_CONTENT_LENGTH"] = found["UPLOAD_MAX_BYTES"] + 512 * 1024
     if environ.get("MAIL_RETRY_SECONDS"):
         try:
             found["MAIL_RETRY_SECONDS"] = tuple(int(v) for v in environ["MAIL_RETRY_SECONDS"].replace(",", " ").split())

@@ -23,6 +23,8 @@ from portal.bookings.models import (
 )
 from portal.db import Base
 from portal.documents.models import Document, DocumentKind, Signature
+from portal.files.models import WorkOrderFile
+from portal.invoices.models import Invoice, InvoiceLine, InvoiceStatus
 from portal.links.models import ActionLink, LinkEvent
 from portal.messages.models import Message, MessageStatus
 from portal.money.models import Charge, ChargeKind, ChargeStatus, Mandate, Payment
@@ -45,6 +47,9 @@ __all__ = [
     "ChargeStatus",
     "Document",
     "DocumentKind",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceStatus",
     "ItemRule",
     "Lease",
     "LeaseStatus",
@@ -75,5 +80,6 @@ __all__ = [
     "Unit",
     "WorkKind",
     "WorkOrder",
+    "WorkOrderFile",
     "WorkStatus",
 ]

@@ -1,0 +1,53 @@
+"""Reads on work-order files: who may see an order's files, and one file for one viewer (or a 404)."""
+
+from __future__ import annotations
+
+from flask import abort
+from sqlalchemy import desc, exists, select
+
+from portal import db
+from portal.agencies.models import StaffUser
+from portal.files.models import WorkOrderFile
+from portal.people.models import Person
+from portal.properties.models import unit_owners
+from portal.workorders.models import WorkOrder
+
+
+def may_see_order(order: WorkOrder, *, person: Person | None = None, staff: StaffUser | None = None) -> bool:
+    """Whether a viewer may see the order (and its files): the agency's staff; the person who asked;
+    the vendor it is assigned to; the owners of its unit. Nobody of another agency."""
+    if staff is not None:
+        return staff.agency_id == order.agency_id
+    if person is None or person.agency_id != order.agency_id:
+        return False
+    if person.id in (order.requester_id, order.vendor_id):
+        return True
+    return bool(db.session.scalar(select(exists().where(
+        unit_owners.c.unit_id == order.unit_id, unit_owners.c.person_id == person.id))))
+
+
+def files_of(order: WorkOrder) -> list[WorkOrderFile]:
+    """The order's files, oldest first."""
+    return list(db.session.scalars(
+        select(WorkOrderFile).where(WorkOrderFile.work_order_id == order.id).order_by(WorkOrderFile.id)))
+
+
+def latest_files(order: WorkOrder, limit: int = 20) -> list[WorkOrderFile]:
+    """The order's newest files first."""
+    return list(db.session.scalars(
+        select(WorkOrderFile).where(WorkOrderFile.work_order_id == order.id)
+        .order_by(desc(WorkOrderFile.created_at), desc(WorkOrderFile.id)).limit(limit)))
+
+
+def get_file(order_id: int, file_id: int, *, person: Person | None = None,
+             staff: StaffUser | None = None) -> WorkOrderFile:
+    """The file of the current agency's order for a viewer allowed to see the order, else a 404
+    (a file of another order, of another agency, or of an order the viewer may not see)."""
+    order = db.session.get(WorkOrder, order_id)
+    agency_id = db.session.info.get("agency_id")
+    if order is None or order.agency_id != agency_id or not may_see_order(order, person=person, staff=staff):
+        abort(404)
+    row = db.session.get(WorkOrderFile, file_id)
+    if row is None or row.agency_id != agency_id or row.work_order_id != order.id:
+        abort(404)
+    return row

@@ -1,0 +1,1 @@
+"""Vendor invoices for work orders: lines, tax and totals, owner approval, payment."""

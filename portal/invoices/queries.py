@@ -1,0 +1,96 @@
+"""Reads on invoices: an order's and a vendor's invoices, the owner-approval threshold, and the expenses
+an owner's statement counts (approved and paid invoices, per unit)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import Select, desc, select
+
+from portal import agencies, db
+from portal.invoices.models import EXPENSE_STATUSES, Invoice, InvoiceStatus
+from portal.people.models import Person
+from portal.properties.models import unit_owners
+from portal.workorders.models import WorkOrder
+
+# Agency settings (JSON) read here, until the back office has a form for them:
+#   "invoice_approval_threshold": "500.00"       an invoice whose total is above this waits for the owner
+#   "invoice_approval_thresholds": {"<owner person id>": "250.00"}   one owner's own threshold instead
+# No threshold at all: only invoices staff send to the owner wait for the owner's approval.
+AGENCY_THRESHOLD = "invoice_approval_threshold"
+OWNER_THRESHOLDS = "invoice_approval_thresholds"
+
+
+def _decimal(raw: object) -> Decimal | None:
+    try:
+        value = Decimal(str(raw)) if raw is not None and raw != "" else None
+    except InvalidOperation:
+        return None
+    return value if value is not None and value.is_finite() and value >= 0 else None
+
+
+def owner_ids(order: WorkOrder) -> list[int]:
+    """The ids of the people who own the order's unit."""
+    return list(db.session.scalars(select(unit_owners.c.person_id).where(unit_owners.c.unit_id == order.unit_id)
+                                   .order_by(unit_owners.c.person_id)))
+
+
+def threshold_for(owner_id: int, settings: dict) -> Decimal | None:
+    """The amount above which an invoice on this owner's unit waits for their approval (None: never)."""
+    own = (settings.get(OWNER_THRESHOLDS) or {}).get(str(owner_id))
+    return _decimal(own) if own is not None else _decimal(settings.get(AGENCY_THRESHOLD))
+
+
+def above_threshold(invoice: Invoice) -> bool:
+    """Whether the invoice's total is above the threshold of any owner of its unit (strictly above:
+    a total equal to the threshold goes ahead)."""
+    settings = agencies.get(invoice.agency_id).settings or {}
+    for owner_id in owner_ids(invoice.work_order):
+        limit = threshold_for(owner_id, settings)
+        if limit is not None and invoice.total > limit:
+            return True
+    return False
+
+
+def invoices_of(order: WorkOrder) -> list[Invoice]:
+    """The order's invoices, oldest first."""
+    return list(db.session.scalars(select(Invoice).where(Invoice.work_order_id == order.id).order_by(Invoice.id)))
+
+
+def vendor_invoices(vendor: Person, limit: int = 100) -> list[Invoice]:
+    """A vendor's invoices with their payment status, newest first."""
+    return list(db.session.scalars(select(Invoice).where(Invoice.vendor_id == vendor.id)
+                                   .order_by(desc(Invoice.created_at), desc(Invoice.id)).limit(limit)))
+
+
+def awaiting_owner(owner: Person) -> list[Invoice]:
+    """Invoices on the owner's units that wait for an owner's approval, oldest first."""
+    return list(db.session.scalars(
+        select(Invoice).join(WorkOrder, WorkOrder.id == Invoice.work_order_id)
+        .join(unit_owners, unit_owners.c.unit_id == WorkOrder.unit_id)
+        .where(unit_owners.c.person_id == owner.id, Invoice.status == InvoiceStatus.AWAITING_OWNER_APPROVAL)
+        .order_by(Invoice.submitted_at, Invoice.id)))
+
+
+def expenses_query(*, owner_id: int | None = None, unit_id: int | None = None, start: datetime | None = None,
+                   end: datetime | None = None) -> Select:
+    """(invoice, unit id) of the approved and paid invoices, by approval time (from `start`, before `end`):
+    the expenses of the units (of one owner, or one unit) that an owner's statement lists."""
+    stmt = (select(Invoice, WorkOrder.unit_id).join(WorkOrder, WorkOrder.id == Invoice.work_order_id)
+            .where(Invoice.status.in_(EXPENSE_STATUSES)).order_by(Invoice.decided_at, Invoice.id))
+    if owner_id is not None:
+        stmt = stmt.join(unit_owners, unit_owners.c.unit_id == WorkOrder.unit_id).where(
+            unit_owners.c.person_id == owner_id)
+    if unit_id is not None:
+        stmt = stmt.where(WorkOrder.unit_id == unit_id)
+    if start is not None:
+        stmt = stmt.where(Invoice.decided_at >= start)
+    if end is not None:
+        stmt = stmt.where(Invoice.decided_at < end)
+    return stmt
+
+
+def expenses(**criteria) -> list[tuple[Invoice, int]]:
+    """The rows of expenses_query()."""
+    return [(inv, unit) for inv, unit in db.session.execute(expenses_query(**criteria))]
