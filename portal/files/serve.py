@@ -7,7 +7,7 @@ from flask import Response, abort, send_file
 from portal.files import storage
 from portal.files.models import WorkOrderFile
 
-FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'; sandbox"
 
 
 def send(row: WorkOrderFile, *, thumbnail: bool = False) -> Response:

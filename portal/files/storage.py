@@ -90,6 +90,7 @@ def _check_pdf(data: bytes) -> str:
 
 def _check_image(data: bytes, pil_format: str, content_type: str, end: int | None) -> str:
     damaged = FieldError("file", "That photo is damaged or not a real image. " + WHAT)
+    too_large = FieldError("file", "That photo is too large (50 megapixels at most).")
     if end is None:
         raise damaged
     if data[end:].strip(b"\x00\r\n\t "):
@@ -103,14 +104,15 @@ def _check_image(data: bytes, pil_format: str, content_type: str, end: int | Non
                 if im.format != pil_format:
                     raise damaged
                 if im.width * im.height > MAX_PIXELS:
-                    raise FieldError("file", "That photo is too large (50 megapixels at most).")
+                    raise too_large
                 im.verify()
             with Image.open(io.BytesIO(data)) as im:
                 im.load()  # verify() skips the pixels; a truncated photo fails only here
     except FieldError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning, struct.error):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_large from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, struct.error):
         raise damaged from None
     return content_type
 
@@ -129,7 +131,7 @@ def _png_end(data: bytes) -> int | None:
 def _jpeg_end(data: bytes) -> int | None:
     """The offset just after the EOI marker, walking the segments and scans; None when broken."""
     pos, n = 2, len(data)
-    while pos + 4 <= n:
+    while pos + 2 <= n:
         if data[pos] != 0xFF:
             return None
         marker = data[pos + 1]
@@ -141,6 +143,8 @@ def _jpeg_end(data: bytes) -> int | None:
         if 0xD0 <= marker <= 0xD7 or marker == 0x01:
             pos += 2
             continue
+        if pos + 4 > n:
+            return None
         length = struct.unpack(">H", data[pos + 2:pos + 4])[0]
         if length < 2:
             return None
