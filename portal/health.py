@@ -150,8 +150,10 @@ def dispatch_state() -> DispatchState:
 # -- disk -----------------------------------------------------------------------------------
 
 def disk_paths() -> list[Path]:
-    """The folders whose disk must have room: the instance folder, and the SQLite file's."""
+    """The folders whose disk must have room: the instance folder, UPLOAD_DIR, and the SQLite file's."""
     paths = [Path(current_app.instance_path)]
+    if current_app.config.get("UPLOAD_DIR"):
+        paths.append(Path(current_app.config["UPLOAD_DIR"]))
     url = make_url(current_app.config["DATABASE_URL"])
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         paths.append(Path(url.database).parent)

@@ -217,6 +217,15 @@ def test_config_upload_limits_follow_the_environment():
     assert found["MAX_CONTENT_LENGTH"] > found["UPLOAD_MAX_BYTES"]
 
 
+def test_the_upload_folder_is_where_the_readiness_check_watches_the_disk(app, monkeypatch, tmp_path):
+    from portal.health import disk_paths
+
+    with app.app_context():
+        assert storage.upload_dir() == Path(app.instance_path) / "uploads"
+        monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path / "files"))
+        assert storage.upload_dir() == tmp_path / "files" and tmp_path / "files" in disk_paths()
+
+
 def test_the_request_limit_leaves_room_for_the_largest_upload(app):
     assert app.config["MAX_CONTENT_LENGTH"] > app.config["UPLOAD_MAX_BYTES"] >= 10 * 1024 * 1024
 
@@ -281,7 +290,8 @@ def test_a_foreign_or_mismatched_file_is_404(client, staff_files):
         f"/manage/workorders/{ids['order']}/files/999999",
         f"/manage/workorders/{ids['order']}/files/99999999999",
     ):
-        assert client.get(url).status_code == 404, url
+        response = client.get(url)
+        assert response.status_code == 404 and "could not find" in response.text, url
 
 
 def test_file_routes_need_a_staff_sign_in(app, staff_files):
