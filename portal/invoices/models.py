@@ -83,6 +83,10 @@ class Invoice(AgencyOwned, Base):
     lines: Mapped[list[InvoiceLine]] = relationship(back_populates="invoice", cascade="all, delete-orphan",
                                                     order_by="InvoiceLine.position")
 
+    # Every UPDATE says "WHERE version = <the version read>": of two people deciding at once, the
+    # second finds the invoice changed (the operations set the new version themselves).
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
     def link_state(self) -> tuple:
         return (self.status.value, str(self.total.normalize()), self.version)
 

@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from portal import agencies, db
 from portal.agencies.models import StaffUser
@@ -63,7 +64,16 @@ def _require(invoice: Invoice, action: str, what: str) -> None:
 def _moved(invoice: Invoice, status: InvoiceStatus) -> None:
     invoice.status = status
     invoice.version += 1
-    db.session.flush()
+    _flush()
+
+
+def _flush() -> None:
+    try:
+        db.session.flush()
+    except StaleDataError:
+        # Someone else changed the invoice since it was read (two approvals at once): theirs stands.
+        raise FieldError("status", "This invoice was changed by someone else meanwhile: reload it and try again."
+                         ) from None
 
 
 def number(raw: Any, field: str, label: str, *, places: int = 4, positive: bool = True) -> Decimal:
@@ -188,7 +198,7 @@ def update_draft(invoice: Invoice, *, number: Any, lines: Iterable[Mapping[str, 
     invoice.lines = rows
     invoice.subtotal, invoice.tax, invoice.total = totals(rows, rate, invoice.currency)
     invoice.version += 1
-    db.session.flush()
+    _flush()
 
 
 def submit(invoice: Invoice) -> None:
@@ -196,8 +206,8 @@ def submit(invoice: Invoice) -> None:
     _require(invoice, "submit", "submitted")
     if not invoice.lines or invoice.total <= 0:
         raise FieldError("lines", "Add at least one line before sending the invoice.")
+    gate = above_threshold(invoice)  # read before anything changes (a query flushes)
     invoice.submitted_at = utcnow()
-    gate = above_threshold(invoice)
     invoice.needs_owner_approval = invoice.needs_owner_approval or gate
     _moved(invoice, S.AWAITING_OWNER_APPROVAL if gate else S.SUBMITTED)
 

@@ -149,6 +149,22 @@ def test_approving_twice_and_paying_twice_are_refused(w):
     assert inv.payment_reference == "TR-9" and inv.status == S.PAID
 
 
+def test_of_two_decisions_at_once_the_second_is_refused(w):
+    from sqlalchemy import update
+
+    inv = _to(w, S.AWAITING_OWNER_APPROVAL)
+    db.session.commit()
+    assert inv.status == S.AWAITING_OWNER_APPROVAL  # read now, as a request would
+    with db.engine().begin() as other_request:  # which meanwhile approved it and committed
+        other_request.execute(update(Invoice.__table__).where(Invoice.__table__.c.id == inv.id)
+                              .values(status="approved", version=inv.version + 1))
+    with pytest.raises(FieldError, match="meanwhile"):
+        ops.deny(inv, "No", owner=w.owner)
+    db.session.rollback()
+    db.session.expire_all()
+    assert (inv.status, inv.denial_reason) == (S.APPROVED, None)
+
+
 def test_only_an_owner_of_the_unit_decides_and_only_staff_pay(w):
     inv = _to(w, S.AWAITING_OWNER_APPROVAL)
     with pytest.raises(FieldError, match="owner of this unit"):
