@@ -81,8 +81,11 @@ def check(data: bytes) -> Checked:
 
 
 def _check_pdf(data: bytes) -> str:
-    if b"%%EOF" not in data[-1024:]:
+    end = data.rfind(b"%%EOF")
+    if end < 0:
         raise FieldError("file", "That PDF is incomplete or damaged.")
+    if data[end + 5:].strip(b"\x00\r\n\t "):
+        raise FieldError("file", "That PDF has something else appended to it. " + WHAT)
     if _PDF_SCRIPT.search(data):
         raise FieldError("file", "That PDF contains script or embedded files; print it to a plain PDF.")
     return PDF
@@ -100,13 +103,13 @@ def _check_image(data: bytes, pil_format: str, content_type: str, end: int | Non
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a photo's odd metadata is no reason to refuse it
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as im:
+            with Image.open(io.BytesIO(data), formats=(pil_format,)) as im:
                 if im.format != pil_format:
                     raise damaged
                 if im.width * im.height > MAX_PIXELS:
                     raise too_large
                 im.verify()
-            with Image.open(io.BytesIO(data)) as im:
+            with Image.open(io.BytesIO(data), formats=(pil_format,)) as im:
                 im.load()  # verify() skips the pixels; a truncated photo fails only here
     except FieldError:
         raise

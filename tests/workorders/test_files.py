@@ -153,6 +153,7 @@ def _png_chunk(kind: bytes, body: bytes) -> bytes:
     (jpeg()[:600], "damaged"),  # a truncated photo
     (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", b"\x00" * 13) + _png_chunk(b"IEND", b""), "damaged"),
     (b"%PDF-1.4\n not finished", "incomplete"),
+    (PDF + b"PK\x03\x04 a small zip archive after the end", "appended"),
 ])
 def test_polyglots_and_damaged_files_are_refused(world, data, message_part):
     _refused(world, data, message_part)
