@@ -34,6 +34,12 @@ def png(size=(400, 300), **save) -> bytes:
     return out.getvalue()
 
 
+def pillow_pdf() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (595, 842), "white").save(out, "PDF", title="Invoice 42")
+    return out.getvalue()
+
+
 PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
        b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
        b"trailer << /Root 1 0 R >>\n%%EOF\n")
@@ -68,6 +74,7 @@ def world(ctx):
     (jpeg(progressive=True, comment=b"holiday flat"), "image/jpeg", True),
     (png(), "image/png", True),
     (PDF, "application/pdf", False),
+    (pillow_pdf(), "application/pdf", False),
 ])
 def test_valid_photos_and_pdfs_are_kept_with_a_random_name_and_a_thumbnail(world, data, content_type, thumb):
     row = add_file(world["order"], io.BytesIO(data), "../../etc/My photo.jpg", person=world["tenant"])
