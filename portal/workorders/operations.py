@@ -4,7 +4,7 @@ through ONE function, `transition`, driven by the MOVES table (who may move an o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any
@@ -435,7 +435,7 @@ def propose_times(order: WorkOrder, actor: Actor, *, source: str, times: list[da
     if any(t <= clock.now() for t in wanted):
         raise FieldError("times", "Propose times in the future.")
     return transition(order, "propose", actor, source=source,
-                      changes={"proposed_times": [_plain(t) for t in wanted]})
+                      changes={"proposed_times": [_plain(t.astimezone(UTC)) for t in wanted]})
 
 
 # --- scheduling and the job ------------------------------------------------------------------------------
@@ -448,14 +448,21 @@ def schedule(order: WorkOrder, actor: Actor, *, source: str, at: datetime | None
         raise FieldError("scheduled_at", "Choose a vendor in triage before scheduling.")
     if order.vendor_decision == "declined":
         raise FieldError("scheduled_at", "The vendor declined this order: choose another vendor in triage.")
-    if order.pending_gates:
-        raise FieldError("scheduled_at", f"The order is waiting for {' and '.join(order.pending_gates)}.")
     if at is None or at.tzinfo is None:
         raise FieldError("scheduled_at", "Enter the date and time of the visit.")
     if at <= clock.now():
         raise FieldError("scheduled_at", "Schedule the visit in the future.")
-    return transition(order, "schedule", actor, source=source,
-                      changes={"scheduled_at": at, "proposed_times": None, "status_reason": None})
+    changes: dict[str, Any] = {"scheduled_at": at, "proposed_times": None, "status_reason": None}
+    pending = order.pending_gates
+    # Times the vendor proposed are times they accept: booking one of them is their acceptance.
+    if (pending == ["vendor acceptance"] and order.status == S.RESCHEDULE_REQUESTED
+            and _plain(at.astimezone(UTC)) in (order.proposed_times or [])):
+        pending, changes["vendor_decision"] = [], "accepted"
+    if pending:
+        raise FieldError("scheduled_at", f"The order is waiting for {' and '.join(pending)}"
+                                         + (": book one of the times the vendor proposed." if
+                                            order.status == S.RESCHEDULE_REQUESTED else "."))
+    return transition(order, "schedule", actor, source=source, changes=changes)
 
 
 def start(order: WorkOrder, actor: Actor, *, source: str) -> WorkOrderEvent:
@@ -514,9 +521,11 @@ def complete(order: WorkOrder, actor: Actor, *, source: str, total: Any = None) 
     return transition(order, "complete", actor, source=source, changes=changes)
 
 
-def cancel(order: WorkOrder, actor: Actor, *, source: str, reason: str | None = None) -> WorkOrderEvent:
-    """Staff cancel an open order (a requester withdraws theirs): nothing more happens on it."""
-    action = "withdraw" if actor.role == REQUESTER else "cancel"
+def cancel(order: WorkOrder, actor: Actor, *, source: str, reason: str | None = None,
+           action: str = "cancel") -> WorkOrderEvent:
+    """Staff cancel an open order (a requester withdraws theirs: action "withdraw"): nothing more happens on it."""
+    if action not in ("cancel", "withdraw"):
+        raise FieldError("action", "Cancel or withdraw.")
     check(order, action, actor)
     text = _reason(reason)
     return transition(order, action, actor, source=source, note=text, changes={"status_reason": text})
@@ -547,7 +556,7 @@ def act(order: WorkOrder, action: str, actor: Actor, *, source: str, reason: str
         case "complete":
             return complete(order, actor, source=source, total=total)
         case "cancel" | "withdraw":
-            return cancel(order, actor, source=source, reason=reason)
+            return cancel(order, actor, source=source, reason=reason, action=action)
         case _:
             return transition(order, action, actor, source=source)
 
