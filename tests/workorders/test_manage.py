@@ -218,7 +218,8 @@ def test_the_thresholds_are_form_fields_on_the_agency_and_the_owner(app, client,
     with app.app_context():
         db.scope(db.session, shop["agency"])
         assert db.session.get(Person, shop["owner"]).approval_threshold == Decimal("1000.00")
-    assert "above €1,000.00 waits for their approval" in client.get(f"/manage/people/{shop['owner']}").text
+    text = client.get(f"/manage/people/{shop['owner']}").text
+    assert "above 1,000.00 EUR waits for their approval" in text
     # The owner's amount wins over the agency's: 800 waits for nobody now.
     assert _triage(client, shop["tap"], estimate="800").status_code == 302
     assert _order(app, shop["tap"])["status"] == WorkStatus.TRIAGED
