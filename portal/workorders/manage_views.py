@@ -25,6 +25,7 @@ from portal.workorders.queries import (
     WAITING_FOR,
     requester_choices,
     requests_query,
+    people_named,
     timeline,
     vendor_choices,
     waiting_for,
@@ -93,8 +94,9 @@ def _triage_form(order: WorkOrder) -> TriageForm:
 def _page(order: WorkOrder, *, triage_form: TriageForm | None = None, action_form: ActionForm | None = None,
           failed_action: str | None = None, status: int = 200):
     moves = [m for m in ops.allowed_actions(order, ops.STAFF) if m.action != "triage"]
+    events = timeline(order.id)
     return render_template(
-        "manage/workorders_detail.html", obj=order, events=timeline(order.id), moves=moves,
+        "manage/workorders_detail.html", obj=order, events=events, moves=moves, names=people_named(events),
         triage_form=triage_form or _triage_form(order), triageable=order.status in ops.MOVES["triage"].sources,
         action_form=action_form or ActionForm(formdata=None), failed_action=failed_action,
         gate_reason=ops.gate_reason(order), threshold=ops.threshold_for(order), waiting=waiting_for(order),

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from portal import agencies, clock, db
 from portal.agencies.models import StaffUser
-from portal.money import CURRENCIES, fits
+from portal.money import CURRENCIES, fits, precision
 from portal.operations import FieldError
 from portal.people.models import Person, PortalRole
 from portal.properties.models import Unit, unit_owners
@@ -231,8 +231,8 @@ def parse_amount(raw: Any, field: str, currency: str, *, allow_zero: bool = Fals
     if amount >= MAX_AMOUNT:
         raise FieldError(field, "That amount is too large.")
     if not fits(amount, currency):
-        raise FieldError(field, f"{currency} amounts have fewer decimal places.")
-    return amount
+        raise FieldError(field, f"{currency} amounts have {precision(currency)} decimal places at most.")
+    return amount.quantize(Decimal(1).scaleb(-precision(currency)))
 
 
 @dataclass(frozen=True)

@@ -85,3 +85,11 @@ def timeline(order_id: int) -> list[WorkOrderEvent]:
     """The order's events, oldest first."""
     return list(db.session.scalars(
         select(WorkOrderEvent).where(WorkOrderEvent.work_order_id == order_id).order_by(WorkOrderEvent.id)))
+
+
+def people_named(events: list[WorkOrderEvent]) -> dict[int, str]:
+    """The names of the vendors the events' changes name by id."""
+    ids = {v for e in events for v in (e.changes or {}).get("vendor_id", ()) if isinstance(v, int)}
+    if not ids:
+        return {}
+    return {i: n for i, n in db.session.execute(select(Person.id, Person.name).where(Person.id.in_(ids)))}
