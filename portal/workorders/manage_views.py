@@ -3,7 +3,9 @@ with its filters, and an order's page with its timeline, triage form and the sta
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -23,9 +25,9 @@ from portal.workorders.forms import ActionForm, TriageForm
 from portal.workorders.models import Priority, WorkOrder, WorkStatus
 from portal.workorders.queries import (
     WAITING_FOR,
+    people_named,
     requester_choices,
     requests_query,
-    people_named,
     timeline,
     vendor_choices,
     waiting_for,
@@ -97,11 +99,28 @@ def _page(order: WorkOrder, *, triage_form: TriageForm | None = None, action_for
     events = timeline(order.id)
     return render_template(
         "manage/workorders_detail.html", obj=order, events=events, moves=moves, names=people_named(events),
+        changes={e.id: [(name, _readable(old), _readable(new)) for name, (old, new) in sorted(e.changes.items())]
+                 for e in events},
         triage_form=triage_form or _triage_form(order), triageable=order.status in ops.MOVES["triage"].sources,
         action_form=action_form or ActionForm(formdata=None), failed_action=failed_action,
         gate_reason=ops.gate_reason(order), threshold=ops.threshold_for(order), waiting=waiting_for(order),
         proposals=_proposals(order),
     ), status
+
+
+_MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
+
+
+def _readable(value: Any) -> Any:
+    """A recorded value for the timeline: ISO moments back to datetimes (shown in the agency's zone)."""
+    if isinstance(value, list):
+        return [_readable(v) for v in value]
+    if isinstance(value, str) and _MOMENT.match(value):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
 
 
 def _proposals(order: WorkOrder) -> list[tuple[datetime, str]]:
