@@ -138,8 +138,9 @@ def downgrade() -> None:
         batch_op.drop_index('ix_workorder_events_order')
         batch_op.drop_index(batch_op.f('ix_workorder_events_agency_id'))
     op.drop_table('workorder_events')
-    with op.batch_alter_table('people', schema=None) as batch_op:
-        batch_op.drop_column('approval_threshold')
+    # Not a batch: on SQLite that rebuilds the table, and dropping `people` with foreign keys on would
+    # cascade to every row that names a person. Both databases drop a plain column in place.
+    op.execute("ALTER TABLE people DROP COLUMN approval_threshold")
     with op.batch_alter_table('work_orders', schema=None) as batch_op:
         batch_op.alter_column('status', existing_type=_status(NEW), type_=sa.String(length=30),
                               existing_nullable=False)
@@ -147,6 +148,14 @@ def downgrade() -> None:
     op.execute("UPDATE work_orders SET status = 'acknowledged' WHERE status IN ('triaged', 'accepted', 'declined', "
                "'reschedule-requested')")
     op.execute("UPDATE work_orders SET status = 'done' WHERE status IN ('completed', 'invoiced', 'closed')")
+    with op.batch_alter_table('work_orders', schema=None) as batch_op:
+        # Their CHECKs go with their enum types, before the columns go.
+        batch_op.alter_column('priority', existing_type=sa.Enum(*PRIORITY, name='priority', native_enum=False,
+                                                                create_constraint=True, length=20),
+                              type_=sa.String(length=20), existing_nullable=False)
+        batch_op.alter_column('category', existing_type=sa.Enum(*CATEGORY, name='category', native_enum=False,
+                                                                create_constraint=True, length=20),
+                              type_=sa.String(length=20), existing_nullable=True)
     with op.batch_alter_table('work_orders', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_work_orders_vendor_id'))
         for name in ('requires_vendor_acceptance', 'requires_owner_approval', 'proposed_times', 'preferred_times',
