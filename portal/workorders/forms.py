@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from wtforms import BooleanField, StringField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
-from portal.fields import AmountField, DateTimeLocalField, Form, SelectField, enum_choices, options
+from portal.fields import ONE_LINE, AmountField, DateTimeLocalField, Form, SelectField, enum_choices, options
 from portal.money import CURRENCIES
-from portal.workorders.models import Category, Priority
+from portal.workorders.models import Category, Priority, WorkKind
+
+
+class NewOrderForm(Form):
+    """An order staff open for someone: who asked (or whom it is for), where, what."""
+
+    requester_id = SelectField("For", choices=[], description="Who asked, or the owner it is for.")
+    unit_id = SelectField("Unit", choices=[])
+    kind = SelectField("Kind", choices=options(enum_choices(WorkKind)))
+    title = StringField("What is needed", validators=[DataRequired(), Length(max=200), ONE_LINE])
+    description = TextAreaField("Details", validators=[DataRequired(), Length(max=5000)])
 
 
 class TriageForm(Form):

@@ -17,11 +17,13 @@ from portal.manage import bp
 from portal.manage.crud import Filter, apply_filters
 from portal.operations import FieldError
 from portal.pages import get_scoped, page_size, paginate, requested_page
+from portal.people.models import Person
+from portal.people.queries import people_choices
 from portal.properties.models import Unit
 from portal.properties.queries import property_choices, unit_choices
 from portal.types import ID
 from portal.workorders import operations as ops
-from portal.workorders.forms import ActionForm, TriageForm
+from portal.workorders.forms import ActionForm, NewOrderForm, TriageForm
 from portal.workorders.models import Priority, WorkOrder, WorkStatus
 from portal.workorders.queries import (
     WAITING_FOR,
@@ -78,6 +80,31 @@ def workorders_list():
     page = paginate(stmt, requested_page(), page_size())
     return render_template("manage/workorders_list.html", page=page, filters=ORDER_FILTERS, active=active,
                            waiting_for=waiting_for)
+
+
+@bp.route("/work-orders/new", methods=["GET", "POST"])
+def workorders_new():
+    """Staff open an order for someone (a call, a visit): it starts as submitted, then triage as usual."""
+    form = NewOrderForm()
+    form.requester_id.choices = options(people_choices())
+    form.unit_id.choices = options(unit_choices())
+    status = 200
+    if form.validate_on_submit():
+        person = get_scoped(Person, int(form.requester_id.data))
+        unit = get_scoped(Unit, int(form.unit_id.data))
+        try:
+            order = ops.submit_request(person, unit, form.kind.data, form.title.data, form.description.data,
+                                       source="back_office", by=_staff())
+        except FieldError as err:
+            if not failed(err, form):
+                flash(err.message, "error")
+            status = 422
+        else:
+            flash("Work order opened: triage it below.", "success")
+            return redirect(url_for("manage.workorders_detail", obj_id=order.id))
+    elif form.is_submitted():
+        status = 422
+    return render_template("manage/workorders_new.html", form=form), status
 
 
 def _triage_form(order: WorkOrder) -> TriageForm:

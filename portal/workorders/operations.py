@@ -193,8 +193,9 @@ def transition(order: WorkOrder, action: str, actor: Actor, *, source: str, chan
 
 def submit_request(person: Person, unit: Unit, kind: str, title: str, description: str, *,
                    booking_id: int | None = None, lease_id: int | None = None,
-                   source: str = EventSource.PORTAL.value) -> WorkOrder:
-    """A tenant's, guest's or owner's repair or cleaning request: the order's first event."""
+                   source: str = EventSource.PORTAL.value, by: Actor | None = None) -> WorkOrder:
+    """A tenant's, guest's or owner's repair or cleaning request (or staff's `by` for them): the order's
+    first event."""
     title, description = " ".join((title or "").split()), (description or "").replace("\x00", "").strip()
     if kind not in {k.value for k in WorkKind}:
         raise FieldError("kind", "Choose repair or cleaning.")
@@ -207,10 +208,12 @@ def submit_request(person: Person, unit: Unit, kind: str, title: str, descriptio
                       status=WorkStatus.SUBMITTED, status_changed_at=clock.now())
     db.session.add(order)
     db.session.flush()
+    by = by or Actor.as_person(person, REQUESTER)
     db.session.add(WorkOrderEvent(agency_id=order.agency_id, work_order_id=order.id, at=clock.now(),
-                                  action="submit", source=source, actor_role=REQUESTER, person_id=person.id,
-                                  actor_name=person.name[:200], old_status=None, new_status=order.status.value,
-                                  changes={}))
+                                  action="submit", source=source, actor_role=by.role,
+                                  staff_user_id=by.user.id if by.user else None,
+                                  person_id=by.person.id if by.person else None, actor_name=by.name[:200],
+                                  old_status=None, new_status=order.status.value, changes={}))
     db.session.flush()
     return order
 

@@ -223,3 +223,26 @@ def test_the_thresholds_are_form_fields_on_the_agency_and_the_owner(app, client,
     # The owner's amount wins over the agency's: 800 waits for nobody now.
     assert _triage(client, shop["tap"], estimate="800").status_code == 302
     assert _order(app, shop["tap"])["status"] == WorkStatus.TRIAGED
+
+
+def test_staff_open_an_order_for_someone_and_junk_opens_none(app, client, shop):
+    with app.app_context():
+        db.scope(db.session, shop["agency"])
+        from portal.properties.models import Unit
+
+        unit_id = db.session.scalar(select(Unit.id).order_by(Unit.id))
+        count = db.session.scalar(select(func.count(WorkOrder.id)).execution_options(all_agencies=True))
+    page = client.get("/manage/work-orders/new")
+    assert page.status_code == 200
+    form = {"csrf_token": csrf_token(page.text), "requester_id": str(shop["tenant"]), "unit_id": str(unit_id),
+            "kind": "repair", "title": "Broken blind", "description": "Phoned in: the blind fell down."}
+    for bad in ({"unit_id": "99999"}, {"requester_id": "x"}, {"title": ""}, {"kind": "painting"},
+                {"title": "two\r\nlines"}):
+        assert client.post("/manage/work-orders/new", data={**form, **bad}).status_code == 422, bad
+    with app.app_context():
+        assert db.session.scalar(select(func.count(WorkOrder.id)).execution_options(all_agencies=True)) == count
+    r = client.post("/manage/work-orders/new", data=form)
+    assert r.status_code == 302
+    order_page = client.get(r.headers["Location"]).text
+    assert "Broken blind" in order_page and "Pat Manager (staff) · in the back office" in order_page
+    assert "Tom Tenant" in order_page  # the order is theirs
