@@ -147,6 +147,7 @@ def _portal_activity(agency_id: int, leases: list, today: date) -> None:
     sign(agreement, lease.tenant, lease.tenant.name, "192.0.2.10", "Demo browser")
     submit_request(lease.tenant, lease.unit, "repair", "Kitchen tap drips",
                    "The kitchen tap keeps dripping after it is closed.", lease_id=lease.id)
+    _work_orders(agency_id, leases)
     stay = db.session.scalar(
         select(Booking).where(Booking.status == BookingStatus.CONFIRMED, Booking.arrival < today,
                               Booking.departure > today + timedelta(days=1)).order_by(Booking.arrival.desc()).limit(1))
@@ -158,6 +159,42 @@ def _portal_activity(agency_id: int, leases: list, today: date) -> None:
     submit_request(stay.guest, stay.unit, "cleaning", "Extra towels", "Four more bath towels, please.",
                    booking_id=stay.id)
     db.session.flush()
+
+
+def _work_orders(agency_id: int, leases: list) -> None:
+    """Work orders further along: one waiting for its owner (above the agency's 500), one scheduled with
+    a vendor, one done with its visit logged."""
+    from sqlalchemy import select
+
+    from portal import clock
+    from portal.agencies.models import StaffUser
+    from portal.people.models import Person, PortalAccount
+    from portal.workorders import operations as ops
+
+    agencies.get(agency_id).settings = {**(agencies.get(agency_id).settings or {}), "owner_approval_above": "500"}
+    staff = ops.Actor.staff(db.session.scalar(select(StaffUser)))
+    plumber, electrician = db.session.scalars(
+        select(Person).where(Person.accounts.any(PortalAccount.role == PortalRole.VENDOR),
+                             Person.name.in_(["FixIt Plumbing", "Sol Electric"])).order_by(Person.name)).all()
+    boiler = ops.submit_request(leases[1].tenant, leases[1].unit, "repair", "Boiler makes a loud noise",
+                                "The boiler bangs when the heating starts in the morning.", lease_id=leases[1].id)
+    ops.triage(boiler, staff, priority="high", category="heating", vendor_id=plumber.id, estimate="780.00",
+               access_notes="Tenant at home after 16:00", preferred_times="Weekday afternoons")
+    socket = ops.submit_request(leases[2].tenant, leases[2].unit, "repair", "Bedroom socket sparks",
+                                "The socket by the bed sparked when I plugged in a lamp.", lease_id=leases[2].id)
+    ops.triage(socket, staff, priority="urgent", category="electrical", vendor_id=electrician.id, estimate="90.00",
+               access_notes="Key in the office key box, tag 12", permission_to_enter=True,
+               requires_vendor_acceptance=True)
+    ops.accept(socket, ops.Actor.as_person(electrician, "vendor"), source="portal")
+    ops.schedule(socket, staff, source="back_office", at=clock.now() + timedelta(days=1, hours=2))
+    shower = ops.submit_request(leases[3].tenant, leases[3].unit, "repair", "Shower drain blocked",
+                                "Water stays in the shower tray.", lease_id=leases[3].id)
+    ops.triage(shower, staff, priority="normal", category="plumbing", vendor_id=plumber.id, estimate="120.00")
+    ops.schedule(shower, staff, source="back_office", at=clock.now() + timedelta(minutes=1))
+    vendor = ops.Actor.as_person(plumber, "vendor")
+    ops.log_arrival(shower, vendor, source="portal", at=clock.now() - timedelta(minutes=50))
+    ops.log_departure(shower, vendor, source="portal", at=clock.now(), note="Cleared the drain trap.")
+    ops.complete(shower, vendor, source="portal", total="95.00")
 
 
 def _rent_charges(leases: list, today: date) -> None:

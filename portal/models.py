@@ -31,7 +31,7 @@ from portal.money.models import Charge, ChargeKind, ChargeStatus, Mandate, Payme
 from portal.people.models import Person, PortalAccount, PortalRole
 from portal.properties.models import Property, Unit
 from portal.tags import Tag
-from portal.workorders.models import WorkKind, WorkOrder, WorkStatus
+from portal.workorders.models import Visit, WorkKind, WorkOrder, WorkOrderEvent, WorkStatus
 
 __all__ = [
     "ActionLink",
@@ -78,8 +78,10 @@ __all__ = [
     "Tag",
     "TimeWindow",
     "Unit",
+    "Visit",
     "WorkKind",
     "WorkOrder",
+    "WorkOrderEvent",
     "WorkOrderFile",
     "WorkStatus",
 ]

@@ -10,7 +10,7 @@ from wtforms import SelectField as PlainSelectField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from portal import clock, dates
-from portal.fields import ONE_LINE, Form, SelectField, options
+from portal.fields import ONE_LINE, AmountField, Form, SelectField, options
 from portal.money import CURRENCIES
 
 HEX = Regexp(r"^#[0-9a-fA-F]{6}$", message="A colour like #1f4e79.")
@@ -41,6 +41,10 @@ class AgencyForm(Form):
                                         Regexp(r"^(?=.{1,255}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
                                                message="A host name in lower case, like portal.example.com.")])
     partial_payments = BooleanField("Let people pay part of a charge")
+    owner_approval_above = AmountField(
+        "Owner approval above", required=False,
+        description="Work estimated above this amount waits for the owner's approval (an owner's own amount "
+                    "wins). Empty: only when staff ask for it.")
     # Optional: a form posted without it (an older client) keeps the agency's locale. WTForms' own
     # SelectField, since ours refuses Optional().
     locale = PlainSelectField("Date format", choices=_locale_choices, validators=[Optional()],

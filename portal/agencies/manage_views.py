@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
@@ -14,6 +15,10 @@ from portal.agencies.models import Agency, StaffRole
 from portal.manage import bp
 
 
+def _amount(raw: object) -> Decimal | None:
+    return Decimal(str(raw)) if raw not in (None, "") else None
+
+
 @bp.route("/agency", methods=["GET", "POST"])
 def agency_settings():
     """Admins edit the agency; its portals show the name, logo and colours at once."""
@@ -23,8 +28,10 @@ def agency_settings():
     data = {"name": agency.name, "timezone": agency.timezone, "currency": agency.currency,
             "primary_color": agency.primary_color, "accent_color": agency.accent_color, "logo_url": agency.logo_url,
             "host_name": agency.host_name, "locale": agency.babel_locale,
-            "partial_payments": (agency.settings or {}).get("partial_payments", False)}
+            "partial_payments": (agency.settings or {}).get("partial_payments", False),
+            "owner_approval_above": _amount((agency.settings or {}).get("owner_approval_above"))}
     form = AgencyForm(data=data)
+    form.owner_approval_above.currency = agency.currency
     status = 200
     if form.validate_on_submit():
         host = form.host_name.data or None
@@ -41,7 +48,9 @@ def agency_settings():
                 setattr(agency, name, form[name].data)
             agency.locale = form.locale.data or agency.locale
             agency.logo_url, agency.host_name = form.logo_url.data or None, host
-            agency.settings = {**(agency.settings or {}), "partial_payments": bool(form.partial_payments.data)}
+            above = form.owner_approval_above.data
+            agency.settings = {**(agency.settings or {}), "partial_payments": bool(form.partial_payments.data),
+                               "owner_approval_above": str(above) if above is not None else None}
             db.after_commit(db.session, current_app.extensions["agency_hosts"].forget)
             flash("Agency settings saved.", "success")
             return redirect(url_for("manage.agency_settings"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from wtforms import EmailField, StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
-from portal.fields import Form, MultiCheckboxField, SelectField, enum_choices, options
+from portal.fields import AmountField, Form, MultiCheckboxField, SelectField, enum_choices, options
 from portal.people.models import PortalRole
 
 LANGUAGES = [("", "Agency default"), ("en", "English"), ("es", "Español"), ("fr", "Français"),
@@ -25,6 +25,10 @@ class PersonForm(Form):
     roles = MultiCheckboxField("Portal access", choices=options(enum_choices(PortalRole)))
     tags = StringField("Tags", description="Comma-separated", validators=[Optional(), Length(max=500)])
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+    approval_threshold = AmountField(
+        "Owner approval above", required=False,
+        description="For an owner: work on their units estimated above this amount waits for their approval. "
+                    "Empty: the agency's amount.")
 
     def validate_roles(self, field) -> None:
         if field.data and not self.email.data:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import AgencyOwned, Base
 from portal.tags import Tag, tag_table
-from portal.types import UTCDateTime, enum_column, utcnow
+from portal.types import Money, UTCDateTime, enum_column, utcnow
 
 person_tags = tag_table("people", "person")
 
@@ -33,6 +34,8 @@ class Person(AgencyOwned, Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     language: Mapped[str | None] = mapped_column(String(8))
     notes: Mapped[str | None] = mapped_column(String(2000))
+    # An owner's own gate (A4): work estimated above it waits for their approval; None: the agency's.
+    approval_threshold: Mapped[Decimal | None] = mapped_column(Money)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     tags: Mapped[list[Tag]] = relationship(secondary=person_tags, order_by=Tag.name)

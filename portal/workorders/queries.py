@@ -6,9 +6,9 @@ from sqlalchemy import Select, desc, select
 from sqlalchemy.orm import selectinload
 
 from portal import db
-from portal.people.models import Person
+from portal.people.models import Person, PortalAccount, PortalRole
 from portal.properties.models import Unit
-from portal.workorders.models import WorkOrder
+from portal.workorders.models import WorkOrder, WorkOrderEvent, WorkStatus
 
 
 def requests_query() -> Select:
@@ -47,3 +47,49 @@ def my_requests(person: Person, limit: int = 100) -> list[WorkOrder]:
         select(WorkOrder).where(WorkOrder.requester_id == person.id).order_by(desc(WorkOrder.created_at))
         .limit(limit)
     ))
+
+
+# Whose move it is, by status: what the back office's "waiting for" filter asks.
+WAITING_FOR: dict[str, tuple[WorkStatus, ...]] = {
+    "staff": (WorkStatus.SUBMITTED, WorkStatus.TRIAGED, WorkStatus.ACCEPTED, WorkStatus.DECLINED,
+              WorkStatus.RESCHEDULE_REQUESTED, WorkStatus.COMPLETED, WorkStatus.INVOICED),
+    "owner": (WorkStatus.AWAITING_OWNER_APPROVAL,),
+    "vendor": (WorkStatus.AWAITING_VENDOR_ACCEPTANCE, WorkStatus.SCHEDULED, WorkStatus.IN_PROGRESS),
+}
+
+
+def waiting_for(order: WorkOrder) -> str | None:
+    """Whose move it is on this order: staff, owner or vendor (None once it is closed or cancelled)."""
+    return next((who for who, statuses in WAITING_FOR.items() if order.status in statuses), None)
+
+
+def work_orders_query() -> Select:
+    """Every work order of the current agency with what its list row shows, newest first."""
+    return (
+        select(WorkOrder)
+        .options(selectinload(WorkOrder.requester), selectinload(WorkOrder.vendor),
+                 selectinload(WorkOrder.unit).selectinload(Unit.property))
+        .order_by(desc(WorkOrder.created_at), desc(WorkOrder.id))
+    )
+
+
+def vendor_choices() -> list[tuple[int, str]]:
+    """The agency's vendors (people with the vendor portal role) as (id, name), by name."""
+    rows = db.session.execute(
+        select(Person.id, Person.name).where(Person.accounts.any(PortalAccount.role == PortalRole.VENDOR))
+        .order_by(Person.name))
+    return [(i, n) for i, n in rows]
+
+
+def timeline(order_id: int) -> list[WorkOrderEvent]:
+    """The order's events, oldest first."""
+    return list(db.session.scalars(
+        select(WorkOrderEvent).where(WorkOrderEvent.work_order_id == order_id).order_by(WorkOrderEvent.id)))
+
+
+def people_named(events: list[WorkOrderEvent]) -> dict[int, str]:
+    """The names of the vendors the events' changes name by id."""
+    ids = {v for e in events for v in (e.changes or {}).get("vendor_id", ()) if isinstance(v, int)}
+    if not ids:
+        return {}
+    return {i: n for i, n in db.session.execute(select(Person.id, Person.name).where(Person.id.in_(ids)))}

@@ -45,9 +45,9 @@ def test_scope_filters_get_joins_and_updates(ctx):
 # Which fixture object each back-office resource's <obj_id> routes take.
 KINDS = {"properties": "property", "units": "unit", "people": "person", "leases": "lease",
          "bookings": "booking", "mail": "message", "charges": "charge", "appointments": "appointment",
-         "links": "link", "documents": "document", "access": "window"}
+         "links": "link", "documents": "document", "access": "window", "work-orders": "workorder"}
 # Other URL arguments of ID routes, valid for the objects made below.
-EXTRA_ARGS = {"role": "guest", "page": "home"}
+EXTRA_ARGS = {"role": "guest", "page": "home", "action": "cancel"}
 
 
 def _objects(a):
@@ -64,9 +64,12 @@ def _objects(a):
     window = TimeWindow(agency_id=a.id, capability="guest.pay", first_day=28, last_day=28)
     db.session.add_all([document, window])
     db.session.flush()
+    from portal.workorders.operations import submit_request
+
+    workorder = submit_request(guest, u, "repair", "Tap", "Drips")
     return {"property": u.property, "unit": u, "person": guest, "lease": f.lease(a, u), "booking": b,
             "message": msg, "charge": charge, "appointment": f.appointment(a, guest), "link": link,
-            "document": document, "window": window}
+            "document": document, "window": window, "workorder": workorder}
 
 
 @pytest.fixture
@@ -99,7 +102,7 @@ def test_every_id_route_is_covered(app):
     rules = list(_id_rules(app))
     assert len(rules) >= 11
     for rule in rules:
-        kind = re.match(r"/manage/([a-z]+)/", rule.rule).group(1)
+        kind = re.match(r"/manage/([a-z-]+)/", rule.rule).group(1)
         assert kind in KINDS, f"{rule.rule}: add its object kind to KINDS so isolation is tested"
 
 
@@ -108,7 +111,7 @@ def test_another_agencys_ids_are_404_on_every_route(app, client, two_agencies):
     token = csrf_token(client.get("/manage/").text)
     checked = 0
     for rule in _id_rules(app):
-        kind = KINDS[re.match(r"/manage/([a-z]+)/", rule.rule).group(1)]
+        kind = KINDS[re.match(r"/manage/([a-z-]+)/", rule.rule).group(1)]
         own_url, other_url = _url(app, rule, mine[kind]), _url(app, rule, theirs[kind])
         if "GET" in rule.methods:
             assert client.get(own_url).status_code == 200, own_url
@@ -129,6 +132,10 @@ def test_another_agencys_ids_are_404_on_every_route(app, client, two_agencies):
         assert db.session.scalar(
             select(ActionLink.revoked_at).where(ActionLink.id == theirs["link"]).execution_options(all_agencies=True)
         ) is None
+        from portal.workorders.models import WorkOrder, WorkStatus
+
+        assert db.session.scalar(select(WorkOrder.status).where(WorkOrder.id == theirs["workorder"])
+                                 .execution_options(all_agencies=True)) == WorkStatus.SUBMITTED
 
 
 def test_lists_show_only_the_agencys_rows(client, two_agencies):

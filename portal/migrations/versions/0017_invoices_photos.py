@@ -1,6 +1,6 @@
 """work-order files (photos, PDFs: the row here, the bytes under UPLOAD_DIR), vendor invoices and their lines
 
-Revision ID: 0016b_invoices_photos
+Revision ID: 0017_invoices_photos
 Revises: 0015_sessions (the coordinator re-chains it after 0016_workorder_lifecycle)
 """
 from alembic import op
@@ -8,8 +8,8 @@ import sqlalchemy as sa
 import portal.types
 
 
-revision = '0016b_invoices_photos'
-down_revision = '0015_sessions'
+revision = '0017_invoices_photos'
+down_revision = '0016_workorder_lifecycle'
 branch_labels = None
 depends_on = None
 
