@@ -1,7 +1,7 @@
 """work-order files (photos, PDFs: the row here, the bytes under UPLOAD_DIR), vendor invoices and their lines
 
 Revision ID: 0017_invoices_photos
-Revises: 0015_sessions (the coordinator re-chains it after 0016_workorder_lifecycle)
+Revises: 0016_workorder_lifecycle
 """
 from alembic import op
 import sqlalchemy as sa
