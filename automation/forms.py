@@ -21,29 +21,27 @@ from automation.models import Anchor, MailTemplate, OffsetUnit, Solution
 from automation.queries import ANCHOR_LABELS
 from automation.timing import MAX_OFFSET_DAYS
 from portal.bookings.models import Channel, PaymentType
-from portal.fields import ONE_LINE, DateField, Form, IntegerField, MultiCheckboxField, RadioField, SelectField, options
+from portal.fields import (
+    ONE_LINE,
+    DateField,
+    Form,
+    IntegerField,
+    MultiCheckboxField,
+    RadioField,
+    SelectField,
+    bind_without_nul,
+    options,
+)
 
 MAX_NOTIFICATIONS = 10
 WITH_BOOKING_FIELDS = ("booking", "review")  # kinds about bookings filter on payment type and channel too
-
-
-def _strip_nul(value: Any) -> Any:
-    return value.replace("\x00", "") if isinstance(value, str) else value
-
-
-def _bind_field(meta: Any, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
-    # NUL characters are dropped from every input (PostgreSQL refuses them); lists of
-    # sub-forms take no filters themselves, their fields do.
-    if unbound_field.field_class not in (FieldList, FormField):
-        options["filters"] = [*options.get("filters", ()), _strip_nul]
-    return unbound_field.bind(form=form, **options)
 
 
 class NotificationForm(PlainForm):
     """One notification block (its CSRF token is the parent form's)."""
 
     class Meta:
-        bind_field = _bind_field
+        bind_field = bind_without_nul
 
     sender = StringField("From", validators=[Optional(), Length(max=320), ONE_LINE],
                          description="Leave empty to send from the agency's address.")
@@ -60,7 +58,7 @@ class SolutionForm(FlaskForm):
     """Step 3 of a new solution, and its edit page."""
 
     class Meta:
-        bind_field = _bind_field
+        bind_field = bind_without_nul
 
     name = StringField("Name of the solution", validators=[Length(max=120), ONE_LINE],
                        description="Easy to recognise: to whom, when, what.")

@@ -63,13 +63,19 @@ def _strip_nul(value: Any) -> Any:
     return value.replace("\x00", "") if isinstance(value, str) else value
 
 
+def bind_without_nul(meta: Any, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
+    """A form Meta's bind_field that drops NUL characters from every input; lists of sub-forms take
+    no filters themselves, their fields do."""
+    if unbound_field.field_class not in (fields.FieldList, fields.FormField):
+        options["filters"] = [*options.get("filters", ()), _strip_nul]
+    return unbound_field.bind(form=form, **options)
+
+
 class Form(FlaskForm):
     """Base of every form (CSRF from Flask-WTF): NUL characters are removed from every text input."""
 
     class Meta:
-        def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
-            options["filters"] = [*options.get("filters", ()), _strip_nul]
-            return unbound_field.bind(form=form, **options)
+        bind_field = bind_without_nul
 
 
 def options(pairs: Any) -> list[SelectChoice]:

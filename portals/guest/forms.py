@@ -35,4 +35,4 @@ class NamesField(Field):
 class GuestsForm(Form):
     """The other guests' names (the operation tidies them and checks the unit's capacity)."""
 
-    guest_name = NamesField()
+    guest_name = NamesField(default=list)  # a POST without any form data names no one

@@ -131,7 +131,7 @@ def check_out(booking_id: int):
 @bp.post(f"/bookings/<{ID}:booking_id>/guests")
 def guests(booking_id: int):
     """Name the other guests."""
-    names = GuestsForm().guest_name.data or []  # a POST without any field at all names no one
+    names = GuestsForm().guest_name.data
     return _act(booking_id, "guest.options.add", lambda b: stays.add_guests(b, names) or "Guests saved.")
 
 
