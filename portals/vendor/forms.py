@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask_wtf.file import FileField, MultipleFileField
-from wtforms import FieldList, FormField, StringField, TextAreaField
 from wtforms import Form as SubForm
+from wtforms import FormField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from portal.fields import AmountField, DateTimeLocalField, Form
 
-MAX_LINES = 10  # rows the invoice form offers; the operation allows more, a page this long is enough
+LINE_ROWS = 6  # rows the invoice form offers (the operation allows more; a job's invoice rarely needs them)
 PHOTOS_AT_ONCE = 10
 
 
@@ -17,6 +17,7 @@ class ActionForm(Form):
     """What a step on an order may need: a reason (decline) or note (departure), proposed times, a total.
     Each step reads its own; the operations check them."""
 
+    action = StringField("Step", validators=[Length(max=20)])
     reason = TextAreaField("Reason", validators=[Optional(), Length(max=2000, message="2,000 characters at most.")])
     time1 = DateTimeLocalField("Proposed time", validators=[Optional()])
     time2 = DateTimeLocalField("Another time", validators=[Optional()])
@@ -54,9 +55,17 @@ class LineForm(SubForm):
 
 
 class InvoiceForm(Form):
-    """An invoice for a completed order: its number, lines, tax rate and an optional PDF or photo."""
+    """An invoice for a completed order: its number, lines, tax rate and an optional PDF or photo.
+    The lines are fixed rows line0 … line5 (a FieldList renumbers rows sent with gaps)."""
 
     number = StringField("Invoice number", validators=[Length(max=60, message="60 characters at most.")])
     tax_rate = StringField("Tax rate (%)", validators=[Length(max=20)])
-    lines = FieldList(FormField(LineForm), min_entries=3, max_entries=MAX_LINES)
     attachment = FileField("Invoice document (PDF or photo, optional)")
+
+    def rows(self) -> list[FormField]:
+        """The line rows, in order."""
+        return [self[f"line{i}"] for i in range(LINE_ROWS)]
+
+
+for _i in range(LINE_ROWS):
+    setattr(InvoiceForm, f"line{_i}", FormField(LineForm))

@@ -8,8 +8,7 @@ import re
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from flask import current_app, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import FileStorage
 
 from portal import access, agencies, db, viewas
@@ -185,7 +184,9 @@ def _page(order: WorkOrder, *, failed_form: str | None = None, error: str | None
     photos: list[WorkOrderFile] = files_of(order)
     return render_template(
         "vendor/order.html", person=person, order=order, error=error, failed_form=failed_form,
-        moves=[m for m in ops.allowed_actions(order, ops.VENDOR) if m.action in STEPS],
+        moves=[m for m in ops.allowed_actions(order, ops.VENDOR) if m.action in STEPS
+               # On site, the next log is the departure; off site, the arrival.
+               and m.action != ("arrive" if order.open_visit else "depart")],
         # Access to the home is the vendor's only while the job is theirs and open.
         show_access=order.is_open and order.vendor_id == person.id,
         proposals=[datetime.fromisoformat(t) for t in order.proposed_times or []],
@@ -221,17 +222,18 @@ def _done(order: WorkOrder, message: str, anchor: str | None = None):
     return redirect(url_for("vendor.order", order_id=order.id, _anchor=anchor))
 
 
-@bp.post(f"/orders/<{ID}:order_id>/act/<action>")
-def act(order_id: int, action: str):
+@bp.post(f"/orders/<{ID}:order_id>/act")
+def act(order_id: int):
     """Take one step on the order (accept, decline, propose times, start, arrive, depart, complete)."""
     order = _order(order_id)
-    if action not in STEPS:
-        abort(404)
     person = current_person()
     form = ActionForm()
     form.total.currency = order.currency or _agency(person).currency
     try:
         validated(form)
+        action = form.action.data
+        if action not in STEPS:
+            raise FieldError("action", "Choose one of the steps offered on the order.")
         zone = _agency(person).zone
         local = [form[name].data for name in ("time1", "time2", "time3")]
         ops.act(order, action, _actor(person), source="portal", reason=form.reason.data,
@@ -312,18 +314,17 @@ def _invoice(invoice_id: int) -> Invoice:
 
 def _lines(form: InvoiceForm) -> tuple[list[dict[str, str]], list[int]]:
     """The typed lines (empty rows left out) and, for each, its row in the form."""
-    kept = [i for i, entry in enumerate(form.lines.entries) if not entry.form.is_empty()]
-    rows = [{"description": form.lines.entries[i].form.description.data or "",
-             "quantity": form.lines.entries[i].form.quantity.data or "",
-             "unit_price": form.lines.entries[i].form.unit_price.data or ""} for i in kept]
-    return rows, kept
+    rows = [row.form for row in form.rows()]
+    kept = [i for i, row in enumerate(rows) if not row.is_empty()]
+    return [{"description": rows[i].description.data or "", "quantity": rows[i].quantity.data or "",
+             "unit_price": rows[i].unit_price.data or ""} for i in kept], kept
 
 
 def _row_error(err: FieldError, kept: list[int]) -> FieldError:
     """A line's error named after its row in the form (the operation counts only the lines it was given)."""
     match = re.fullmatch(r"lines-(\d+)-(\w+)", err.field)
     if match and int(match.group(1)) < len(kept):
-        return FieldError(f"lines-{kept[int(match.group(1))]}-{match.group(2)}", err.message)
+        return FieldError(f"line{kept[int(match.group(1))]}-{match.group(2)}", err.message)
     return err
 
 
@@ -383,8 +384,8 @@ def submit_invoice(invoice_id: int):
     inv = _invoice(invoice_id)
     try:
         invoicing.submit(inv)
-        order = db.session.scalar(select(WorkOrder).where(WorkOrder.id == inv.work_order_id))
-        if order is not None and order.status == S.COMPLETED:
+        order = inv.work_order
+        if order.status == S.COMPLETED:
             ops.transition(order, "invoice", _actor(current_person()), source="portal",
                            note=f"Invoice {inv.number}: {inv.total} {inv.currency}.")
     except FieldError as err:
