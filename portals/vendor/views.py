@@ -34,6 +34,8 @@ from portals.vendor.forms import PHOTOS_AT_ONCE, ActionForm, EstimateForm, Invoi
 
 VENDOR = PortalRole.VENDOR
 ORDERS, INVOICES, MESSAGES = "vendor.workorders.accept", "vendor.invoices.view", "vendor.messages.view"
+SENT = {InvoiceStatus.SUBMITTED: "sent to the agency",
+        InvoiceStatus.AWAITING_OWNER_APPROVAL: "sent: it waits for the owner's approval"}
 S = WorkStatus
 # The steps a vendor takes from an order's page; MOVES (portal.workorders.operations) says when each is allowed.
 STEPS = ("accept", "decline", "propose", "start", "arrive", "depart", "complete")
@@ -48,6 +50,7 @@ UNPAID = (InvoiceStatus.DRAFT, InvoiceStatus.SUBMITTED, InvoiceStatus.AWAITING_O
 SHOWN_CHANGES = ("scheduled_at", "proposed_times", "estimate", "total", "arrived_at", "departed_at",
                  "time_on_site", "priority")
 _MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
+_DURATION = re.compile(r"(?:(?P<days>\d+) days?, )?(?P<hours>\d+):(?P<minutes>\d\d):\d\d(?:\.\d+)?")  # str(timedelta)
 # Whose notes a vendor reads on the timeline: their own and the agency's, not the gate's reasoning (an owner's
 # threshold) nor what owners or requesters wrote to the manager.
 PRIVATE_ACTIONS = ("triage", "approve", "deny")
@@ -147,7 +150,11 @@ def _order(order_id: int) -> WorkOrder:
 
 
 def _readable(value: Any) -> Any:
-    """A recorded value for the timeline: ISO moments back to datetimes (shown in the agency's zone)."""
+    """A recorded value for the timeline: ISO moments back to datetimes (shown in the agency's zone), a time
+    on site ("1:35:00.5") as hours and minutes."""
+    if isinstance(value, str) and (on_site := _DURATION.fullmatch(value)):
+        days, hours, minutes = int(on_site["days"] or 0), int(on_site["hours"]), int(on_site["minutes"])
+        return f"{days * 24 + hours} h {minutes:02d} min"
     if isinstance(value, list):
         return [_readable(v) for v in value]
     if isinstance(value, str) and _MOMENT.match(value):
@@ -367,7 +374,7 @@ def new_invoice(order_id: int):
         err = _row_error(err, kept)
         failed(err, form)
         return _invoice_form_page(_order(order_id), form, error=err.message, status=422)
-    flash(f"Invoice {invoice.number} sent: {invoice.status.value.replace('-', ' ')}.", "success")
+    flash(f"Invoice {invoice.number} {SENT.get(invoice.status, 'sent')}.", "success")
     return redirect(url_for("vendor.invoice", invoice_id=invoice.id))
 
 
@@ -393,5 +400,5 @@ def submit_invoice(invoice_id: int):
         flash(err.message, "error")
         return render_template("vendor/invoice.html", person=current_person(), invoice=_invoice(invoice_id),
                                file_url=file_url), 422
-    flash(f"Invoice {inv.number} sent: {inv.status.value.replace('-', ' ')}.", "success")
+    flash(f"Invoice {inv.number} {SENT.get(inv.status, 'sent')}.", "success")
     return redirect(url_for("vendor.invoice", invoice_id=inv.id))

@@ -316,6 +316,7 @@ def test_start_arrive_depart_with_a_note_and_complete_with_a_total(app, vendor, 
     assert _step(vendor, oid, "depart", reason="Replaced the pressure valve").status_code == 302
     with_visit = vendor.get(f"/alpha/vendor/orders/{oid}").text
     assert "1 h 35 min over 1 visit" in with_visit and "Replaced the pressure valve" in with_visit
+    assert "time on site: — → 1 h 35 min" in with_visit
     r = _step(vendor, oid, "complete", total="12,50")
     assert r.status_code == 422 and "Enter an amount such as 120.50." in r.text
     assert _get(app, oid).status == WorkStatus.IN_PROGRESS
