@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal import clock, db
+from portal.access.models import ItemEffect, ItemRule, OverrideEffect, PersonOverride
 from portal.files.models import WorkOrderFile
 from portal.invoices import operations as invoicing
 from portal.invoices.models import Invoice, InvoiceStatus
@@ -518,3 +519,37 @@ def test_visits_recorded_by_the_portal_are_the_vendors(app, vendor, world):
     with _scoped(app, world):
         visit = db.session.scalar(select(Visit).where(Visit.work_order_id == world["today"]))
         assert visit.arrived_at == NOW and visit.departed_at is None
+
+
+# --- the authorization engine's settings (A2/A3) ------------------------------------------------------------
+
+
+def test_an_order_hidden_from_the_vendor_is_404_and_off_their_home(app, vendor, world):
+    with _scoped(app, world):
+        db.session.add(ItemRule(agency_id=world["agency"], capability="vendor.workorders.accept",
+                                item_type="WorkOrder", item_id=world["new"], person_id=world["victor"],
+                                effect=ItemEffect.EXCLUDE))
+        db.session.commit()
+    assert "Leaking kitchen tap" not in vendor.get("/alpha/vendor/").text
+    assert vendor.get(f"/alpha/vendor/orders/{world['new']}").status_code == 404
+    assert _step(vendor, world["new"], "accept").status_code == 404
+    assert _get(app, world["new"]).status == WorkStatus.AWAITING_VENDOR_ACCEPTANCE
+    assert vendor.get(f"/alpha/vendor/orders/{world['today']}").status_code == 200
+
+
+def test_switched_off_capabilities_say_so_and_change_nothing(app, vendor, world):
+    with _scoped(app, world):
+        for capability in ("vendor.messages.view", "vendor.invoices.view"):
+            db.session.add(PersonOverride(agency_id=world["agency"], person_id=world["victor"],
+                                          capability=capability, effect=OverrideEffect.REVOKE))
+        db.session.commit()
+    before = _events(app, world["today"])
+    page = vendor.get(f"/alpha/vendor/orders/{world['today']}").text
+    assert 'id="message-text"' not in page
+    r = _post(vendor, f"/alpha/vendor/orders/{world['today']}/message", text="Hello")
+    assert r.status_code == 403
+    assert _events(app, world["today"]) == before
+    assert "INV-7" not in vendor.get("/alpha/vendor/invoices").text
+    assert vendor.get(f"/alpha/vendor/invoices/{world['billed_invoice']}").status_code == 403
+    assert _post(vendor, f"/alpha/vendor/orders/{world['done']}/invoice", number="N", **LINE).status_code == 403
+    assert _invoices(app) == 3
