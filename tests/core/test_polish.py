@@ -18,8 +18,8 @@ from portal.people.models import PortalRole
 from tests import factories as f
 from tests.conftest import csrf_token
 
-HIDDEN = ("owner.statements.view", "owner.invoices.approve", "owner.workorders.approve",
-          "vendor.workorders.accept", "vendor.invoices.view")
+# The work-order and invoice capabilities are used since issue 12; statements come with the next issue.
+HIDDEN = ("owner.statements.view",)
 LAYER_CODE = re.compile(r"\bA[1-4]\b")
 
 
