@@ -535,6 +535,35 @@ def complete(order: WorkOrder, actor: Actor, *, source: str, total: Any = None) 
     return transition(order, "complete", actor, source=source, changes=changes)
 
 
+# While the vendor may still say what the work will cost: from the request to them until the work is done.
+ESTIMATE_STATUSES = frozenset({S.AWAITING_VENDOR_ACCEPTANCE, S.ACCEPTED, S.RESCHEDULE_REQUESTED, S.SCHEDULED,
+                               S.IN_PROGRESS})
+
+
+def give_estimate(order: WorkOrder, actor: Actor, *, source: str, amount: Any) -> WorkOrderEvent:
+    """The assigned vendor's estimate of the cost, kept on the order and its timeline (the status does not
+    change; when it calls for the owner's approval the event says so, and staff triage the order again)."""
+    if actor.role != VENDOR:
+        raise FieldError("estimate", "Staff set the estimate in triage.")
+    _check_relation(order, actor)
+    if source not in {s.value for s in EventSource}:
+        raise FieldError("source", f"Unknown source {source!r}.")
+    if order.status not in ESTIMATE_STATUSES:
+        raise FieldError("estimate", f"An estimate is given before the work is done: the order is "
+                                     f"{_label(order.status)}.")
+    currency = order.currency or agencies.get(order.agency_id).currency
+    value = parse_amount(amount, "estimate", currency)
+    old = order.estimate
+    changes = {"estimate": [_plain(old), _plain(value)]} if old != value else {}
+    order.estimate, order.currency = value, currency
+    reason = gate_reason(order)
+    waiting = order.needs_owner_approval and order.owner_decision is None
+    covered = order.owner_decision == "approved" and old is not None and value <= old
+    note = f"Owner approval needed: {reason}. Staff triage the order again." if reason and not (
+        waiting or covered) else None
+    return record(order, "estimate", actor, source=source, old_status=order.status.value, changes=changes, note=note)
+
+
 def cancel(order: WorkOrder, actor: Actor, *, source: str, reason: str | None = None,
            action: str = "cancel") -> WorkOrderEvent:
     """Staff cancel an open order (a requester withdraws theirs: action "withdraw"): nothing more happens on it."""

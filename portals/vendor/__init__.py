@@ -1,4 +1,4 @@
-"""The vendor portal: home, and the shared pages it offers."""
+"""The vendor portal: what needs the vendor, their orders and invoices, and the shared pages it offers."""
 
 from portals.vendor.views import bp  # the blueprint, with this portal's own pages added
 

@@ -24,7 +24,9 @@ from portal.access.operations import add_window
 from portal.agencies.operations import create_staff
 from portal.bookings import operations as stays
 from portal.documents.models import Document, DocumentKind
+from portal.invoices.operations import create_invoice
 from portal.models import Base
+from portal.workorders.models import WorkStatus
 from portal.workorders.operations import submit_request
 from tests import factories as f
 from tests.conftest import signed_in_client
@@ -134,6 +136,13 @@ def _world(app):
         appointment = f.appointment(a, who)
         db.session.add(Document(agency_id=a.id, person_id=who.id, kind=DocumentKind.AGREEMENT, title="Lease",
                                 body="Terms", requires_signature=True))
+        # Alex's jobs as a vendor: one scheduled (its steps, estimate, photos, message), one completed with a
+        # draft invoice (the invoice form, and sending a draft).
+        for status in (WorkStatus.SCHEDULED, WorkStatus.COMPLETED):
+            job = submit_request(who, u, "repair", f"Job {status.value}", "Work.")
+            job.vendor_id, job.status = who.id, status
+        create_invoice(job, who, number="D-1", lines=[{"description": "Work", "quantity": "1", "unit_price": "9"}])
+        # The newest order: the back office's crawl meets its triage form first.
         submit_request(who, u, "repair", "Dripping tap", "The kitchen tap drips.", lease_id=lease.id)
         add_window(a.id, "tenant.pay", 28, 28)
         solution = f.solution(a)

@@ -9,23 +9,33 @@ from sqlalchemy import func, select
 from portal import db, links
 from portal.bookings.models import Booking
 from portal.documents.models import Document, DocumentKind, Signature
+from portal.files.models import WorkOrderFile
+from portal.invoices.models import Invoice, InvoiceStatus
+from portal.invoices.operations import create_invoice
 from portal.money.models import Charge, Payment
-from portal.workorders.models import WorkOrder
+from portal.workorders.models import WorkOrder, WorkOrderEvent, WorkStatus
+from portal.workorders.operations import submit_request
 from tests import factories as f
 from tests.conftest import csrf_token, press_link
 
 PORTALS = ("tenant.", "guest.", "owner.", "vendor.", "portals.")
-KIND_OF = {"doc_id": "document", "booking_id": "booking", "charge_id": "charge", "appointment_id": "appointment"}
+KIND_OF = {"doc_id": "document", "booking_id": "booking", "charge_id": "charge", "appointment_id": "appointment",
+           "order_id": "order", "invoice_id": "invoice"}
 
 
 def _objects(a, owner):
     booking = f.booking(a, f.unit(a, f.prop(a, f"{a.slug} House")), owner)
+    # A completed work order assigned to this person as its vendor, with a draft invoice.
+    order = submit_request(owner, booking.unit, "repair", "Tap", "Drips")
+    order.vendor_id, order.status = owner.id, WorkStatus.COMPLETED
+    invoice = create_invoice(order, owner, number=f"{a.slug}-1", lines=[
+        {"description": "Washer", "quantity": "1", "unit_price": "10.00"}])
     document = Document(agency_id=a.id, person_id=owner.id, kind=DocumentKind.NOTICE, title="Private",
                         body="x", requires_signature=True)
     db.session.add(document)
     db.session.flush()
     return {"booking": booking.id, "charge": f.charge(a, booking=booking).id, "document": document.id,
-            "appointment": f.appointment(a, owner).id}
+            "appointment": f.appointment(a, owner).id, "order": order.id, "invoice": invoice.id}
 
 
 @pytest.fixture
@@ -82,7 +92,12 @@ def test_other_peoples_and_other_agencies_ids_are_never_200(app, world):
                 for method in sorted(rule.methods & {"GET", "POST"}):
                     r = c.get(url) if method == "GET" else c.post(url, data={"csrf_token": csrf, "typed_name": "X",
                                                                              "option": "insurance", "title": "T",
-                                                                             "description": "D", "kind": "repair"})
+                                                                             "description": "D", "kind": "repair",
+                                                                             "action": "complete", "text": "Hi",
+                                                                             "estimate": "10", "number": "N-1",
+                                                                             "line0-description": "X",
+                                                                             "line0-quantity": "1",
+                                                                             "line0-unit_price": "5"})
                     # Another person's or agency's item is simply not there: never 200, never a 403
                     # that would confirm it exists; 302 only to sign in to another agency's portal.
                     assert r.status_code in (302, 404), (role, method, url, r.status_code)
@@ -93,7 +108,14 @@ def test_other_peoples_and_other_agencies_ids_are_never_200(app, world):
     with app.app_context():
         assert db.session.scalar(select(func.count(Signature.id)).execution_options(all_agencies=True)) == 0
         assert db.session.scalar(select(func.count(Payment.id)).execution_options(all_agencies=True)) == 0
-        assert db.session.scalar(select(func.count(WorkOrder.id)).execution_options(all_agencies=True)) == 0
+        # The two orders made above (one event each), completed, their invoices drafts: nothing added or moved.
+        assert db.session.scalar(select(func.count(WorkOrder.id)).execution_options(all_agencies=True)) == 2
+        assert db.session.scalar(select(func.count(WorkOrderEvent.id)).execution_options(all_agencies=True)) == 2
+        assert set(db.session.scalars(select(WorkOrder.status).execution_options(all_agencies=True))) == {
+            WorkStatus.COMPLETED}
+        assert set(db.session.scalars(select(Invoice.status).execution_options(all_agencies=True))) == {
+            InvoiceStatus.DRAFT}
+        assert db.session.scalar(select(func.count(WorkOrderFile.id)).execution_options(all_agencies=True)) == 0
         # The two charges made above and each agency's booking balance: nothing added.
         assert db.session.scalar(select(func.count(Charge.id)).execution_options(all_agencies=True)) == 4
         assert db.session.scalar(select(func.count(Booking.id)).where(Booking.checked_in_at.is_not(None))
