@@ -195,7 +195,10 @@ def _refused(err: FieldError, form: DecisionForm, key: str, order_id: int | None
     shown = {"errors": {key: err.message}, "typed": {key: typed}}
     if form.back.data == "order" and order_id is not None:
         return render_template("owner/order.html", **order_context(person, _order(order_id), **shown)), 422
-    return render_template("owner/home.html", **home_context(person, **shown)), 422
+    context = home_context(person, **shown)
+    if key not in context["ages"]:  # no longer waiting, so not on the page: say it at the top
+        context["errors"] = {"page": err.message}
+    return render_template("owner/home.html", **context), 422
 
 
 def _done(form: DecisionForm, order_id: int, message: str):
