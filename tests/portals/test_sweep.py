@@ -2,30 +2,59 @@
 agency's ids: never a 200, and nothing changes."""
 
 
+from datetime import timedelta
+
 import pytest
 from flask import url_for
 from sqlalchemy import func, select
 
-from portal import db, links
+from portal import clock, db, links
 from portal.bookings.models import Booking
 from portal.documents.models import Document, DocumentKind, Signature
+from portal.invoices import operations as invoices
+from portal.invoices.models import Invoice, InvoiceStatus
 from portal.money.models import Charge, Payment
-from portal.workorders.models import WorkOrder
+from portal.workorders import operations as orders
+from portal.workorders.models import WorkOrder, WorkOrderEvent, WorkStatus
 from tests import factories as f
 from tests.conftest import csrf_token, press_link
 
 PORTALS = ("tenant.", "guest.", "owner.", "vendor.", "portals.")
-KIND_OF = {"doc_id": "document", "booking_id": "booking", "charge_id": "charge", "appointment_id": "appointment"}
+KIND_OF = {"doc_id": "document", "booking_id": "booking", "charge_id": "charge", "appointment_id": "appointment",
+           "order_id": "order", "invoice_id": "invoice"}
+
+
+def _order_and_invoice(a, unit, owner):
+    """An order on the owner's unit waiting for their approval, and another one's invoice waiting for it too:
+    were a foreign id let through, the sweep's POSTs would decide them."""
+    unit.owners.append(owner)
+    vendor = f.person(a, "Sweep Vendor", f"vendor@{a.slug}.example", roles=["vendor"])
+    staff = f.staff(a, f"sweep@{a.slug}.example")
+    order = orders.submit_request(owner, unit, "repair", "Their order", "x")
+    orders.triage(order, orders.SYSTEM, requires_owner_approval=True, vendor_id=vendor.id, estimate="100")
+    done = orders.submit_request(owner, unit, "repair", "Their done order", "x")
+    orders.triage(done, orders.SYSTEM, vendor_id=vendor.id)
+    orders.schedule(done, orders.SYSTEM, source="system", at=clock.now() + timedelta(hours=1))
+    orders.start(done, orders.SYSTEM, source="system")
+    orders.complete(done, orders.SYSTEM, source="system")
+    invoice = invoices.create_invoice(done, vendor, number="S-1", lines=[
+        {"description": "Work", "quantity": "1", "unit_price": "50"}])
+    invoices.submit(invoice)
+    if invoice.status != InvoiceStatus.AWAITING_OWNER_APPROVAL:
+        invoices.request_owner_approval(invoice, staff)
+    return order.id, invoice.id
 
 
 def _objects(a, owner):
-    booking = f.booking(a, f.unit(a, f.prop(a, f"{a.slug} House")), owner)
+    unit = f.unit(a, f.prop(a, f"{a.slug} House"))
+    booking = f.booking(a, unit, owner)
     document = Document(agency_id=a.id, person_id=owner.id, kind=DocumentKind.NOTICE, title="Private",
                         body="x", requires_signature=True)
     db.session.add(document)
     db.session.flush()
+    order_id, invoice_id = _order_and_invoice(a, unit, owner)
     return {"booking": booking.id, "charge": f.charge(a, booking=booking).id, "document": document.id,
-            "appointment": f.appointment(a, owner).id}
+            "appointment": f.appointment(a, owner).id, "order": order_id, "invoice": invoice_id}
 
 
 @pytest.fixture
@@ -82,7 +111,8 @@ def test_other_peoples_and_other_agencies_ids_are_never_200(app, world):
                 for method in sorted(rule.methods & {"GET", "POST"}):
                     r = c.get(url) if method == "GET" else c.post(url, data={"csrf_token": csrf, "typed_name": "X",
                                                                              "option": "insurance", "title": "T",
-                                                                             "description": "D", "kind": "repair"})
+                                                                             "description": "D", "kind": "repair",
+                                                                             "reason": "R", "text": "T"})
                     # Another person's or agency's item is simply not there: never 200, never a 403
                     # that would confirm it exists; 302 only to sign in to another agency's portal.
                     assert r.status_code in (302, 404), (role, method, url, r.status_code)
@@ -93,7 +123,14 @@ def test_other_peoples_and_other_agencies_ids_are_never_200(app, world):
     with app.app_context():
         assert db.session.scalar(select(func.count(Signature.id)).execution_options(all_agencies=True)) == 0
         assert db.session.scalar(select(func.count(Payment.id)).execution_options(all_agencies=True)) == 0
-        assert db.session.scalar(select(func.count(WorkOrder.id)).execution_options(all_agencies=True)) == 0
+        # Each agency's two orders and one invoice, as they were: no new order, none decided, no message.
+        assert db.session.scalar(select(func.count(WorkOrder.id)).execution_options(all_agencies=True)) == 4
+        assert set(db.session.scalars(select(WorkOrder.status).execution_options(all_agencies=True))) == {
+            WorkStatus.AWAITING_OWNER_APPROVAL, WorkStatus.COMPLETED}
+        assert set(db.session.scalars(select(Invoice.status).execution_options(all_agencies=True))) == {
+            InvoiceStatus.AWAITING_OWNER_APPROVAL}
+        assert db.session.scalar(select(func.count(WorkOrderEvent.id)).where(WorkOrderEvent.action == "message")
+                                 .execution_options(all_agencies=True)) == 0
         # The two charges made above and each agency's booking balance: nothing added.
         assert db.session.scalar(select(func.count(Charge.id)).execution_options(all_agencies=True)) == 4
         assert db.session.scalar(select(func.count(Booking.id)).where(Booking.checked_in_at.is_not(None))
