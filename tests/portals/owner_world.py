@@ -37,6 +37,15 @@ def _invoiced(order, vendor, staff, number: str):
     return invoice
 
 
+def waiting_on(unit, vendor, staff) -> tuple:
+    """On `unit` (which has an owner): an order, and another order's invoice, that wait for the owner's approval."""
+    order = ops.submit_request(vendor, unit, "repair", "Needs your approval", "A new boiler.")
+    ops.triage(order, ops.Actor.staff(staff), requires_owner_approval=True, vendor_id=vendor.id, estimate="900")
+    done = ops.submit_request(vendor, unit, "repair", "Invoice waiting", "Done.")
+    ops.triage(done, ops.Actor.staff(staff), vendor_id=vendor.id)
+    return order, _invoiced(done, vendor, staff, f"W-{done.id}")
+
+
 def build() -> dict:
     """Olga owns Seafront 1A and Old Town 2B, Otto owns Hillside 3C; Carla co-owns 1A. Olga waits on two
     orders (3 days and 1 day) and one invoice (2 days); Otto on one order and one invoice."""
