@@ -250,7 +250,8 @@ def test_a2_switches_one_owners_approvals_off_with_a_friendly_page(app, olga, w)
     home = olga.get(HOME)
     assert home.status_code == 200
     assert "Leaking kitchen tap" not in home.text and "Invoice V-100" in home.text  # invoices stay on
-    assert "Work orders: Revoked for Olga Owner." in home.text
+    assert "Work orders are not available: revoked for Olga Owner." in home.text
+    assert f'href="/alpha/owner/orders/{w["door"]}' not in home.text  # no link to a page that would refuse
     assert _waiting_count(olga) == 1
     for url in ("/alpha/owner/orders", f"/alpha/owner/orders/{w['tap']}"):
         r = olga.get(url)
