@@ -35,6 +35,10 @@ LAYERS = {
 }
 
 
+# An A2 setting as the reason reads it: "revoked for Olga Owner".
+PAST = {OverrideEffect.GRANT: "granted", OverrideEffect.REVOKE: "revoked"}
+
+
 def layer_label(layer: str) -> str:
     """A layer code in plain words ('A2' -> "this person's setting")."""
     return LAYERS.get(layer, layer)
@@ -260,7 +264,7 @@ def explain(person: Person, role: PortalRole, name: str, item: object | None = N
     if override is None:
         verdicts.append(Verdict("A2", None, "inherits the agency's setting"))
     else:
-        verdicts.append(Verdict("A2", override == OverrideEffect.GRANT, f"{override.value}ed for {person.name}"))
+        verdicts.append(Verdict("A2", override == OverrideEffect.GRANT, f"{PAST[override]} for {person.name}"))
 
     default = settings.defaults.get(name)
     allowed = cap.default if default is None else default

@@ -30,6 +30,7 @@ from portal.workorders.models import WorkStatus
 from portal.workorders.operations import submit_request
 from tests import factories as f
 from tests.conftest import signed_in_client
+from tests.portals import owner_world
 
 EXAMPLES_PER_FORM = 3  # random ones per form, after the EVERYWHERE ones: a few hundred requests in all
 # Each is put in every field of every form at once: WTForms checks all fields, so each field's parsing meets it.
@@ -147,6 +148,8 @@ def _world(app):
         add_window(a.id, "tenant.pay", 28, 28)
         solution = f.solution(a)
         f.solution(a, active=False, name="Switched off")
+        u.owners.append(who)  # Alex's owner portal: an order and an invoice wait for their approval
+        owner_world.waiting_on(u, who, f.staff(a))
         db.session.add(Task(agency_id=a.id, solution_id=solution.id, notification_id=solution.notifications[0].id,
                             object_type="booking", object_id=here.id, due_at=here.created_at,
                             status=TaskStatus.FAILED, reason="SMTP said no"))

@@ -2,19 +2,21 @@
 agency's ids: never a 200, and nothing changes."""
 
 
+from datetime import timedelta
+
 import pytest
 from flask import url_for
 from sqlalchemy import func, select
 
-from portal import db, links
+from portal import clock, db, links
 from portal.bookings.models import Booking
 from portal.documents.models import Document, DocumentKind, Signature
 from portal.files.models import WorkOrderFile
+from portal.invoices import operations as invoices
 from portal.invoices.models import Invoice, InvoiceStatus
-from portal.invoices.operations import create_invoice
 from portal.money.models import Charge, Payment
+from portal.workorders import operations as orders
 from portal.workorders.models import WorkOrder, WorkOrderEvent, WorkStatus
-from portal.workorders.operations import submit_request
 from tests import factories as f
 from tests.conftest import csrf_token, press_link
 
@@ -23,19 +25,37 @@ KIND_OF = {"doc_id": "document", "booking_id": "booking", "charge_id": "charge",
            "order_id": "order", "invoice_id": "invoice"}
 
 
+def _order_and_invoice(a, unit, owner):
+    """An order on the owner's unit waiting for their approval, and another one's invoice waiting for it too:
+    were a foreign id let through, the sweep's POSTs would decide them."""
+    unit.owners.append(owner)
+    vendor = f.person(a, "Sweep Vendor", f"vendor@{a.slug}.example", roles=["vendor"])
+    staff = f.staff(a, f"sweep@{a.slug}.example")
+    order = orders.submit_request(owner, unit, "repair", "Their order", "x")
+    orders.triage(order, orders.SYSTEM, requires_owner_approval=True, vendor_id=vendor.id, estimate="100")
+    done = orders.submit_request(owner, unit, "repair", "Their done order", "x")
+    orders.triage(done, orders.SYSTEM, vendor_id=vendor.id)
+    orders.schedule(done, orders.SYSTEM, source="system", at=clock.now() + timedelta(hours=1))
+    orders.start(done, orders.SYSTEM, source="system")
+    orders.complete(done, orders.SYSTEM, source="system")
+    invoice = invoices.create_invoice(done, vendor, number="S-1", lines=[
+        {"description": "Work", "quantity": "1", "unit_price": "50"}])
+    invoices.submit(invoice)
+    if invoice.status != InvoiceStatus.AWAITING_OWNER_APPROVAL:
+        invoices.request_owner_approval(invoice, staff)
+    return order.id, invoice.id
+
+
 def _objects(a, owner):
-    booking = f.booking(a, f.unit(a, f.prop(a, f"{a.slug} House")), owner)
-    # A completed work order assigned to this person as its vendor, with a draft invoice.
-    order = submit_request(owner, booking.unit, "repair", "Tap", "Drips")
-    order.vendor_id, order.status = owner.id, WorkStatus.COMPLETED
-    invoice = create_invoice(order, owner, number=f"{a.slug}-1", lines=[
-        {"description": "Washer", "quantity": "1", "unit_price": "10.00"}])
+    unit = f.unit(a, f.prop(a, f"{a.slug} House"))
+    booking = f.booking(a, unit, owner)
     document = Document(agency_id=a.id, person_id=owner.id, kind=DocumentKind.NOTICE, title="Private",
                         body="x", requires_signature=True)
     db.session.add(document)
     db.session.flush()
+    order_id, invoice_id = _order_and_invoice(a, unit, owner)
     return {"booking": booking.id, "charge": f.charge(a, booking=booking).id, "document": document.id,
-            "appointment": f.appointment(a, owner).id, "order": order.id, "invoice": invoice.id}
+            "appointment": f.appointment(a, owner).id, "order": order_id, "invoice": invoice_id}
 
 
 @pytest.fixture
@@ -97,7 +117,7 @@ def test_other_peoples_and_other_agencies_ids_are_never_200(app, world):
                                                                              "estimate": "10", "number": "N-1",
                                                                              "line0-description": "X",
                                                                              "line0-quantity": "1",
-                                                                             "line0-unit_price": "5"})
+                                                                             "line0-unit_price": "5", "reason": "R"})
                     # Another person's or agency's item is simply not there: never 200, never a 403
                     # that would confirm it exists; 302 only to sign in to another agency's portal.
                     assert r.status_code in (302, 404), (role, method, url, r.status_code)
@@ -108,13 +128,14 @@ def test_other_peoples_and_other_agencies_ids_are_never_200(app, world):
     with app.app_context():
         assert db.session.scalar(select(func.count(Signature.id)).execution_options(all_agencies=True)) == 0
         assert db.session.scalar(select(func.count(Payment.id)).execution_options(all_agencies=True)) == 0
-        # The two orders made above (one event each), completed, their invoices drafts: nothing added or moved.
-        assert db.session.scalar(select(func.count(WorkOrder.id)).execution_options(all_agencies=True)) == 2
-        assert db.session.scalar(select(func.count(WorkOrderEvent.id)).execution_options(all_agencies=True)) == 2
+        # Each agency's two orders and one invoice, as they were: no new order, none decided, no message.
+        assert db.session.scalar(select(func.count(WorkOrder.id)).execution_options(all_agencies=True)) == 4
         assert set(db.session.scalars(select(WorkOrder.status).execution_options(all_agencies=True))) == {
-            WorkStatus.COMPLETED}
+            WorkStatus.AWAITING_OWNER_APPROVAL, WorkStatus.COMPLETED}
         assert set(db.session.scalars(select(Invoice.status).execution_options(all_agencies=True))) == {
-            InvoiceStatus.DRAFT}
+            InvoiceStatus.AWAITING_OWNER_APPROVAL}
+        assert db.session.scalar(select(func.count(WorkOrderEvent.id)).where(WorkOrderEvent.action == "message")
+                                 .execution_options(all_agencies=True)) == 0
         assert db.session.scalar(select(func.count(WorkOrderFile.id)).execution_options(all_agencies=True)) == 0
         # The two charges made above and each agency's booking balance: nothing added.
         assert db.session.scalar(select(func.count(Charge.id)).execution_options(all_agencies=True)) == 4
