@@ -149,7 +149,8 @@ def _world(app):
         solution = f.solution(a)
         f.solution(a, active=False, name="Switched off")
         u.owners.append(who)  # Alex's owner portal: an order and an invoice wait for their approval
-        owner_world.waiting_on(u, who, f.staff(a))
+        # (another vendor's: the crawl opens two pages of a kind, and Alex's two vendor jobs must be those)
+        owner_world.waiting_on(u, f.person(a, "Vera Vendor", "vera@example.com", roles=["vendor"]), f.staff(a))
         db.session.add(Task(agency_id=a.id, solution_id=solution.id, notification_id=solution.notifications[0].id,
                             object_type="booking", object_id=here.id, due_at=here.created_at,
                             status=TaskStatus.FAILED, reason="SMTP said no"))
