@@ -23,6 +23,17 @@ SOLUTIONS = [
      {"anchor": "due", "offset": -3, "at_time": "09:00", "roles": ["tenant"]}),
     ("workorder-status", "Work request updates", "Work request update", {"anchor": "immediately",
                                                                          "roles": ["requester"]}),
+    # The work-order and invoice loop (automation.starter.LOOP): approvals, acceptances, visits, payments.
+    ("workorder-owner-approval", "Ask owners to approve work", "Owner approval request",
+     {"anchor": "immediately", "roles": ["owner"]}),
+    ("workorder-vendor-acceptance", "Ask vendors to accept jobs", "Vendor acceptance request",
+     {"anchor": "immediately", "roles": ["vendor"]}),
+    ("workorder-visit-reminder", "Remind vendors 24 hours before a visit", "Visit reminder",
+     {"anchor": "visit", "offset": -24, "offset_unit": "hours", "roles": ["vendor"]}),
+    ("invoice-owner-approval", "Ask owners to approve invoices", "Invoice approval request",
+     {"anchor": "immediately", "roles": ["owner"]}),
+    ("invoice-paid", "Tell vendors their invoice was paid", "Invoice paid",
+     {"anchor": "immediately", "roles": ["vendor"]}),
 ]
 
 
