@@ -79,7 +79,8 @@ def test_the_owner_approves_the_invoice_from_the_mail(app, billed, run_jobs, smt
     send_due(app, run_jobs)
     mail = mail_to(smtp_server, "olga@example.com", "Invoice to approve")
     assert mail["Subject"] == "Invoice to approve: V-1 (169.40 EUR) for 1A"
-    assert "Victor Vendor has invoiced 169.40 EUR (140.00 EUR + 29.40 EUR tax)" in mail.get_body(("plain",)).get_content()
+    body = mail.get_body(("plain",)).get_content()
+    assert "Victor Vendor has invoiced 169.40 EUR (140.00 EUR + 29.40 EUR tax)" in body
     token = token_of(mail)
     owner = app.test_client()
     page = owner.get(f"/l/{token}")
