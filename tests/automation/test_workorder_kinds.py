@@ -51,7 +51,7 @@ def subjects(smtp_server, address: str) -> list[str]:
 
 
 def test_the_requester_is_told_of_each_new_status(world, run_jobs, smtp_server):
-    a, _owner, vendor, tenant, unit = world
+    _a, _owner, vendor, tenant, unit = world
     order = ops.submit_request(tenant, unit, "repair", "Tap", "Drips")
     send_due(run_jobs)
     ops.triage(order, ops.SYSTEM, vendor_id=vendor.id)
