@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from automation import operations, planner
 from automation.catalogue import KINDS
 from automation.models import MailTemplate, Solution, Task
-from portal import clock, db
+from portal import agencies, clock, db
 
 SOLUTIONS = [
     ("pending-payment", "Payment reminder 7 days before arrival", "Payment reminder",
@@ -40,6 +40,9 @@ SOLUTIONS = [
 def load(agency_id: int) -> list[Solution]:
     """Switch on the demo's solutions (the agency's own pending-payment one included, for its
     existing bookings too) and plan them on the existing data (flushes)."""
+    agency = agencies.get(agency_id)
+    # The demo shows every kind at work, more than the 10 an agency may switch on unless raised (S6).
+    agency.settings = {**(agency.settings or {}), "max_active_solutions": 15}
     templates = {t.name: t for t in db.session.scalars(select(MailTemplate)
                                                        .where(MailTemplate.agency_id == agency_id))}
     solutions = []

@@ -28,7 +28,7 @@ def total(invoice: Invoice) -> str:
 
 
 def describe(invoice: Invoice) -> str:
-    return f"Approve invoice {invoice.number} of {total(invoice)} for “{invoice.work_order.title}”"
+    return f"Approve invoice {invoice.number}: {total(invoice)}"
 
 
 def perform(invoice: Invoice, link: ActionLink, form: Mapping[str, str]) -> str:

@@ -59,7 +59,7 @@ def _refused(error: FieldError) -> links.ActionRefused:
 
 
 def describe_approval(order: WorkOrder) -> str:
-    return f"Approve work at {where(order)}: {order.title}"
+    return f"Approve the work: {order.title}"
 
 
 def perform_approval(order: WorkOrder, link: ActionLink, form: Mapping[str, str]) -> str:
@@ -105,7 +105,7 @@ ORDER_APPROVAL = links.Action(
 
 
 def describe_acceptance(order: WorkOrder) -> str:
-    return f"New job at {where(order)}: {order.title}"
+    return f"A job for you: {order.title}"
 
 
 def parse_times(order: WorkOrder, form: Mapping[str, str]) -> list[datetime]:
