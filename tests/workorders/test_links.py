@@ -263,3 +263,17 @@ def test_the_authorization_engine_has_the_last_word_on_a_link(app, loop, run_job
     assert owner.get(f"/l/{token}").status_code == 403
     assert owner.post(f"/l/{token}", data={"choice": "approve"}).status_code == 403
     assert order_state(app, loop["order"]) == before
+
+
+def test_an_expired_approval_link_can_be_renewed_while_the_order_still_waits(app, loop, run_jobs, smtp_server):
+    send_due(app, run_jobs)
+    token = token_of(mail_to(smtp_server, "olga@example.com"))
+    smtp_server.clear()
+    owner = app.test_client()
+    with clock.frozen_at(clock.now() + timedelta(days=15)):
+        dead = owner.get(f"/l/{token}")
+        assert dead.status_code == 410 and "This link has expired" in dead.text
+        assert owner.post("/l/renew", data={"token": token, "csrf_token": csrf_token(dead.text)}).status_code == 200
+        run_jobs()
+        fresh = token_of(mail_to(smtp_server, "olga@example.com"))
+        assert fresh != token and owner.get(f"/l/{fresh}").status_code == 200
