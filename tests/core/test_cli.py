@@ -64,7 +64,6 @@ def test_demo_loads_a_believable_agency_that_the_back_office_lists(app, client, 
         some_booking = db.session.scalar(select(Booking.reference).order_by(Booking.arrival.desc()))
         # Its automation is on, with tasks planned on its bookings.
         from automation.models import Solution, Task, TaskStatus
-
         from devtools.automation_demo import SOLUTIONS
 
         active = set(db.session.scalars(select(Solution.kind).where(Solution.active)))
