@@ -149,3 +149,20 @@ def test_the_default_is_48_hours(ctx, hours):
     a = f.agency("alpha")
     a.settings = {"approval_reminder_hours": hours} if hours is not None else {}
     assert reminder_hours(a) == 48
+
+
+def test_whom_the_engine_refuses_is_not_reminded(app, run_jobs, smtp_server):
+    from portal.access.models import OverrideEffect
+    from portal.access.operations import set_override
+
+    with app.app_context(), clock.frozen_at(T0) as travel:
+        ids, _first = build()
+        db.scope(db.session, ids["agency"])
+        door = db.session.get(WorkOrder, ids["door"])
+        set_override(ids["agency"], door.vendor_id, "vendor.workorders.accept", OverrideEffect.REVOKE)  # A2
+        db.session.commit()
+        travel.advance(hours=49)
+        assert chase(run_jobs) == 3
+        assert "victor@example.com" not in {m["To"] for m in smtp_server.messages}
+        db.session.expire_all()
+        assert db.session.get(WorkOrder, ids["door"]).reminded_at is not None  # looked at: not again and again

@@ -277,3 +277,18 @@ def test_an_expired_approval_link_can_be_renewed_while_the_order_still_waits(app
         run_jobs()
         fresh = token_of(mail_to(smtp_server, "olga@example.com"))
         assert fresh != token and owner.get(f"/l/{fresh}").status_code == 200
+
+
+@pytest.mark.browser
+def test_in_a_browser_the_owner_denies_from_the_mail(app, page, loop, run_jobs, smtp_server):
+    send_due(app, run_jobs)
+    token = token_of(mail_to(smtp_server, "olga@example.com"))
+    page.goto(f"/l/{token}")
+    page.get_by_text("Deny the work", exact=True).first.click()  # the summary opens the reason
+    page.get_by_label("Why do you deny it?").fill("Please get a second quote first")
+    page.get_by_role("button", name="Deny the work").click()
+    page.wait_for_load_state()
+    assert "is denied" in page.content()
+    state = order_state(app, loop["order"])
+    assert state["status"] == WorkStatus.CANCELLED and state["reason"] == "Please get a second quote first"
+    assert state["events"][-1] == ("deny", "link", loop["owner"])
