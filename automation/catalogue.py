@@ -10,12 +10,13 @@ from typing import Any
 from sqlalchemy import select
 
 from automation.models import Anchor
-from automation.subjects import APPOINTMENT, BOOKING, CHARGE, REVIEW, WORKORDER, Subject
+from automation.subjects import APPOINTMENT, BOOKING, CHARGE, INVOICE, REVIEW, WORKORDER, Subject
 from portal import db
 from portal.appointments.models import AppointmentStatus
 from portal.bookings.models import Booking, BookingStatus, Channel, PaymentType, Review
+from portal.invoices.models import InvoiceStatus
 from portal.money.models import ChargeKind, ChargeStatus
-from portal.workorders.models import WorkOrder
+from portal.workorders.models import WorkOrder, WorkStatus
 
 CATEGORIES = {
     "bookings": "Bookings",
@@ -47,6 +48,12 @@ class Kind:
     never_channels: frozenset[str] = frozenset()
     default_minutes: int = 5
     statuses: tuple[str, ...] = ()  # the object's statuses a solution may filter on
+    # Send-time check that also reads the task's occurrence (the status entered, the visit booked):
+    # used instead of `recheck` when given.
+    recheck_occurrence: Callable[[Any, str], str | None] | None = None
+    # When a row started to qualify, for a solution's validity (S5), if not when it was created: an order
+    # that existed before the solution still counts as new when it enters the status the solution is about.
+    started: Callable[[Any], Any] | None = None
 
 
 BOOKING_STATUSES = tuple(s.value for s in BookingStatus)
@@ -90,9 +97,38 @@ def _appointment_open(a: Any) -> str | None:
     return f"the appointment is {a.status.value}"
 
 
-def _status_unchanged(task_occurrence: str) -> Callable[[WorkOrder], str | None]:
-    def check(w: WorkOrder) -> str | None:
-        return None if w.status.value == task_occurrence else f"the work order moved on to {w.status.value}"
+def _status_unchanged(w: WorkOrder, task_occurrence: str) -> str | None:
+    return None if w.status.value == task_occurrence else f"the work order moved on to {w.status.value}"
+
+
+def _since(r: Any) -> Any:
+    return r.status_changed_at or r.created_at
+
+
+def _entered(r: Any) -> str:
+    """An order's status and the moment it entered it: each wait (owner, vendor) is one occurrence, so a
+    second round of the same wait asks again, and a task of an earlier round is skipped."""
+    changed = r.status_changed_at
+    return f"{r.status.value}@{int(changed.timestamp())}" if changed else r.status.value
+
+
+def _still_waiting(w: WorkOrder, task_occurrence: str) -> str | None:
+    return None if _entered(w) == task_occurrence else f"the work order moved on to {w.status.value}"
+
+
+def _visit(r: Any) -> str:
+    return f"visit@{int(r.scheduled_at.timestamp())}" if r.scheduled_at else "visit"
+
+
+def _visit_unchanged(w: WorkOrder, task_occurrence: str) -> str | None:
+    if w.status != WorkStatus.SCHEDULED:
+        return f"the work order is {w.status.value}, not scheduled"
+    return None if _visit(w) == task_occurrence else "the visit was moved"
+
+
+def _invoice_is(status: InvoiceStatus) -> Callable[[Any], str | None]:
+    def check(i: Any) -> str | None:
+        return None if i.status == status else f"the invoice is {i.status.value}"
     return check
 
 
@@ -145,11 +181,39 @@ kind(name="appointment-confirmation", category="rentals", label="Ask to confirm 
 kind(name="workorder-status", category="rentals", label="Keep requesters posted on their work requests",
      description="Each time a work request moves on, tells the person who asked.",
      subject=WORKORDER, anchors=(Anchor.IMMEDIATELY,), default_roles=("requester",),
-     occurrence=lambda r: r.status.value, default_minutes=3)
+     occurrence=lambda r: r.status.value, recheck_occurrence=_status_unchanged, started=_since, default_minutes=3)
+kind(name="workorder-owner-approval", category="owners", label="Ask owners to approve work",
+     description="When a work order waits for the owner's approval, asks the unit's owners, with one-click links "
+                 "to approve or deny it.",
+     subject=WORKORDER, anchors=(Anchor.IMMEDIATELY,), default_roles=("owner",),
+     qualifies=lambda r: r.status == WorkStatus.AWAITING_OWNER_APPROVAL, occurrence=_entered,
+     recheck_occurrence=_still_waiting, started=_since, default_minutes=5)
+kind(name="workorder-vendor-acceptance", category="rentals", label="Ask vendors to accept jobs",
+     description="When a work order waits for the vendor's acceptance, asks the vendor, with one-click links to "
+                 "accept, decline or propose other times.",
+     subject=WORKORDER, anchors=(Anchor.IMMEDIATELY,), default_roles=("vendor",),
+     qualifies=lambda r: r.status == WorkStatus.AWAITING_VENDOR_ACCEPTANCE, occurrence=_entered,
+     recheck_occurrence=_still_waiting, started=_since, default_minutes=5)
+kind(name="workorder-visit-reminder", category="rentals", label="Remind vendors of their visits",
+     description="Some hours before a scheduled visit, reminds the vendor of it.",
+     subject=WORKORDER, anchors=(Anchor.VISIT,), default_roles=("vendor",),
+     qualifies=lambda r: r.status == WorkStatus.SCHEDULED and r.scheduled_at is not None, occurrence=_visit,
+     recheck_occurrence=_visit_unchanged, started=_since, default_minutes=2)
+kind(name="invoice-owner-approval", category="owners", label="Ask owners to approve invoices",
+     description="When a vendor's invoice waits for the owner's approval, asks the unit's owners, with one-click "
+                 "links to approve or deny it.",
+     subject=INVOICE, anchors=(Anchor.IMMEDIATELY,), default_roles=("owner",),
+     qualifies=lambda r: r.status == InvoiceStatus.AWAITING_OWNER_APPROVAL,
+     recheck=_invoice_is(InvoiceStatus.AWAITING_OWNER_APPROVAL), started=lambda r: r.updated_at, default_minutes=5)
+kind(name="invoice-paid", category="rentals", label="Tell vendors their invoice was paid",
+     description="When staff mark an invoice paid, tells the vendor how much, when and with what reference.",
+     subject=INVOICE, anchors=(Anchor.IMMEDIATELY,), default_roles=("vendor",),
+     qualifies=lambda r: r.status == InvoiceStatus.PAID, recheck=_invoice_is(InvoiceStatus.PAID),
+     started=lambda r: r.updated_at, default_minutes=3)
 
 
 def recheck(kind_: Kind, obj: Any, occurrence: str) -> str | None:
     """Why a due task should not be sent now, or None."""
-    if kind_.name == "workorder-status":
-        return _status_unchanged(occurrence)(obj)
+    if kind_.recheck_occurrence is not None:
+        return kind_.recheck_occurrence(obj, occurrence)
     return kind_.recheck(obj)

@@ -44,6 +44,8 @@ PERIODIC = [
     # The mail sweeper: lost wake-ups, lapsed delivery leases and due retries (portal.mail.sweep).
     Periodic(mail.sweep, every="MAIL_SWEEP_SECONDS", timeout=60, result_ttl=30, expires_after=5),
     Periodic(jobs.release_abandoned, every=300, timeout=60, result_ttl=30),
+    # Owners and vendors who have not answered an approval within the agency's hours: one reminder each.
+    Periodic(jobs.chase_approvals, every=900, timeout=300, result_ttl=30, expires_after=2),
     # Nightly: stale sessions and login attempts.
     Periodic(housekeeping.prune_job, cron="30 3 * * *", name="prune"),
 ]

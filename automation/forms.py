@@ -70,11 +70,13 @@ class SolutionForm(FlaskForm):
                                    "owner or guest) qualify; tags include, never exclude.")
     anchor = SelectField("Timing")
     # The field keeps the number small; the operation checks the offset in days and explains the limit.
-    offset = IntegerField("Days or months", required=False, min=-100 * MAX_OFFSET_DAYS, max=100 * MAX_OFFSET_DAYS,
+    offset = IntegerField("Days, months or hours", required=False, min=-100 * MAX_OFFSET_DAYS,
+                          max=100 * MAX_OFFSET_DAYS,
                           default=0,
                           description="Negative = before, positive = after, 0 = that day.")
     offset_unit = SelectField("Unit", choices=options([(OffsetUnit.DAYS.value, "days"),
-                                                       (OffsetUnit.MONTHS.value, "months (30 days)")]))
+                                                       (OffsetUnit.MONTHS.value, "months (30 days)"),
+                                                       (OffsetUnit.HOURS.value, "hours")]))
     at_time = StringField("At (local time)", validators=[Optional(), Length(max=8)], default="09:00",
                           render_kw={"type": "time", "placeholder": "HH:MM"})
     notifications = FieldList(FormField(NotificationForm), min_entries=1, max_entries=MAX_NOTIFICATIONS)

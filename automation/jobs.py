@@ -7,7 +7,7 @@ import logging
 
 from sqlalchemy import select
 
-from automation import dispatcher, planner, sending, stats
+from automation import chasing, dispatcher, planner, sending, stats
 from automation.catalogue import KINDS
 from automation.models import Solution, Task, TaskStatus
 from portal import clock, db, health
@@ -126,3 +126,16 @@ def reports(period: str) -> int:
 
     agencies = db.session.scalars(select(Agency.id)).all()
     return sum(report(a, period) for a in agencies)
+
+
+# Each agency's chasing is its own unit of work: one agency's failure keeps the reminders of the others.
+@db.transaction()
+def chase_agency(agency_id: int) -> int:
+    """Remind the owners and vendors of one agency who have not answered within its hours."""
+    db.scope(db.session, agency_id)
+    return chasing.chase(agency_id, clock.now())
+
+
+def chase_approvals() -> int:
+    """Every few minutes (RQ's CronScheduler): chase every agency's unanswered approvals, in batches."""
+    return sum(chase_agency(a) for a in chasing.waiting_agencies())

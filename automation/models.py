@@ -41,11 +41,13 @@ class Anchor(enum.StrEnum):
     DUE = "due"  # a charge's due date
     START = "start"  # an appointment's start
     REVIEWED = "reviewed"  # the day a review was received
+    VISIT = "visit"  # a work order's scheduled visit
 
 
 class OffsetUnit(enum.StrEnum):
     DAYS = "days"
     MONTHS = "months"  # a month is 30 days (S3)
+    HOURS = "hours"  # from the anchor's moment (a visit's time), not a day at a time of day
 
 
 class Solution(AgencyOwned, Base):

@@ -56,13 +56,16 @@ def save_solution(solution: Solution | None, agency_id: int, data: dict[str, Any
     anchor = _choice(Anchor, data.get("anchor") or kind.anchors[0], "anchor", f"This solution can run {runs}.")
     if anchor not in kind.anchors:
         raise FieldError("anchor", f"This solution can run {runs}.")
-    unit = _choice(OffsetUnit, data.get("offset_unit") or OffsetUnit.DAYS, "offset_unit", "Choose days or months.")
-    offset = _whole(data.get("offset") or 0, "offset", "The offset is a whole number of days or months.")
+    unit = _choice(OffsetUnit, data.get("offset_unit") or OffsetUnit.DAYS, "offset_unit",
+                   "Choose days, months or hours.")
+    offset = _whole(data.get("offset") or 0, "offset", "The offset is a whole number of days, months or hours.")
     if abs(timing.offset_days(offset, unit)) > timing.MAX_OFFSET_DAYS:
         raise FieldError("offset", f"The offset must be within {timing.MAX_OFFSET_DAYS} days before or after.")
     if anchor == Anchor.BOOKED and offset < 0:
         raise FieldError("offset", "A message cannot go before the booking is made.")
-    at = None if anchor == Anchor.IMMEDIATELY else parse_time(data.get("at_time"))
+    # Hours count from the anchor's moment: no time of day (unless the anchor is a day, where it is the start).
+    hours_from_moment = unit == OffsetUnit.HOURS and not data.get("at_time")
+    at = None if anchor == Anchor.IMMEDIATELY or hours_from_moment else parse_time(data.get("at_time"))
     conditions = _conditions(kind, data)
     notifications = data.get("notifications") or []
     if not notifications:

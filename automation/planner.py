@@ -22,7 +22,8 @@ from portal import agencies, clock, db
 
 BATCH = 2000  # rows planned per round trip
 ANCHOR_FIELDS = {Anchor.BOOKED: "booked_at", Anchor.ARRIVAL: "arrival", Anchor.DEPARTURE: "departure",
-                 Anchor.DUE: "due_date", Anchor.START: "starts_at", Anchor.REVIEWED: "received_at"}
+                 Anchor.DUE: "due_date", Anchor.START: "starts_at", Anchor.REVIEWED: "received_at",
+                 Anchor.VISIT: "scheduled_at"}
 
 
 @dataclass
@@ -69,7 +70,7 @@ def due_for(solution: Solution, kind: Kind, row: Any, tags: set[str] | None, now
         return None
     if not kind.qualifies(row):
         return None
-    is_new = row.created_at >= solution.valid_from
+    is_new = (kind.started(row) if kind.started else row.created_at) >= solution.valid_from
     if not is_new and not solution.include_existing:
         return None
     if solution.anchor == Anchor.IMMEDIATELY:

@@ -28,6 +28,7 @@ ANCHOR_LABELS = {
     Anchor.DUE: "the due date",
     Anchor.START: "the appointment",
     Anchor.REVIEWED: "the day the review arrives",
+    Anchor.VISIT: "the visit",
 }
 FILTER_KEYS = ("reference", "from", "to", "category", "status", "solution")
 
@@ -41,7 +42,9 @@ def timing_summary(solution: Solution) -> str:
     n = abs(solution.offset)
     if n == 0:
         return f"On {anchor}{at}" if anchor.startswith("the ") else f"On the day of {anchor}{at}"
-    unit = "month" if solution.offset_unit == OffsetUnit.MONTHS else "day"
+    unit = {OffsetUnit.MONTHS: "month", OffsetUnit.HOURS: "hour"}.get(solution.offset_unit, "day")
+    if solution.offset_unit == OffsetUnit.HOURS:
+        at = ""  # hours count from the anchor's moment, not from a time of day
     side = "before" if solution.offset < 0 else "after"
     return f"{n} {unit}{'s' if n != 1 else ''} {side} {anchor}{at}"
 

@@ -505,7 +505,9 @@ FIELDS: dict[str, list[str]] = {
     "appointment": ["title", "starts_at", "duration_minutes", "status"],
     "person": ["name", "first_name", "email"],
     "tenant": ["name", "first_name", "email"],
-    "work_order": ["id", "title", "status", "kind"],
+    "work_order": ["id", "title", "status", "kind", "description", "priority", "estimate", "scheduled_at", "reason"],
+    "vendor": ["name", "first_name", "email"],
+    "invoice": ["number", "total", "subtotal", "tax", "status", "paid_amount", "paid_on", "payment_reference"],
     "requester": ["name", "first_name", "email"],
     "recipient": ["name", "first_name", "email"],
 }
@@ -514,12 +516,13 @@ GROUPS: dict[str, list[str]] = {
     "review": ["booking", "guest", "unit", "owner", "agency", "charge", "review", "recipient"],
     "charge": ["charge", "tenant", "unit", "agency", "recipient"],
     "appointment": ["appointment", "person", "unit", "agency", "recipient"],
-    "workorder": ["work_order", "requester", "unit", "agency", "recipient"],
+    "workorder": ["work_order", "requester", "vendor", "unit", "agency", "recipient"],
+    "invoice": ["invoice", "work_order", "vendor", "unit", "agency", "recipient"],
 }
 LINKS: dict[str, list[str]] = {"booking": ["pay"], "review": [], "charge": ["pay"], "appointment": ["appointment"],
-                               "workorder": []}
+                               "workorder": ["order_approval", "order_acceptance"], "invoice": ["invoice_approval"]}
 SUBJECT_LABELS = {"booking": "bookings", "review": "reviews", "charge": "charges", "appointment": "appointments",
-                  "workorder": "work orders"}
+                  "workorder": "work orders", "invoice": "invoices"}
 
 
 class LinkProblem(Exception):

@@ -23,7 +23,10 @@ from portal.people.models import Person
 
 # Which capability decides whether a person with that portal may be told about the object.
 CAPABILITY_FOR = {("booking", "owner"): "owner.bookings.view", ("review", "owner"): "owner.bookings.view",
-                  ("charge", "tenant"): "tenant.pay", ("appointment", "client"): "tenant.appointments.view"}
+                  ("charge", "tenant"): "tenant.pay", ("appointment", "client"): "tenant.appointments.view",
+                  ("workorder", "owner"): "owner.workorders.approve",
+                  ("workorder", "vendor"): "vendor.workorders.accept",
+                  ("invoice", "owner"): "owner.invoices.approve", ("invoice", "vendor"): "vendor.invoices.view"}
 
 
 @dataclass

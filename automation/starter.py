@@ -1,5 +1,7 @@
-"""What every new agency starts with: a default template for each solution kind, and the
-pending-payment solution switched on (as the catalogue's Bookings category promises)."""
+"""What every new agency starts with: a default template for each solution kind, the pending-payment
+solution switched on (as the catalogue's Bookings category promises), and the work-order and invoice
+loop: requesters told of each step, owners asked to approve, vendors asked to accept and reminded of
+their visits, vendors told their invoice was paid."""
 
 from __future__ import annotations
 
@@ -91,8 +93,72 @@ TEMPLATES: dict[str, tuple[str, str, str, str]] = {
         "Hello {{ recipient.first_name }},\n\nYour request \"{{ work_order.title }}\" is now "
         "{{ work_order.status }}.",
     ),
+    "workorder-owner-approval": (
+        "Owner approval request",
+        "Your approval is needed: {{ work_order.title }} at {{ unit.name }}",
+        "<p>Hello {{ recipient.first_name }},</p><p>Work at <b>{{ unit.property }} · {{ unit.name }}</b> waits for "
+        "your approval: <b>{{ work_order.title }}</b>{% if work_order.estimate %} (estimate "
+        "<b>{{ work_order.estimate }}</b>){% endif %}.</p><p>{{ work_order.description }}</p>"
+        "<p><a href=\"{{ link('order_approval') }}\">Approve or deny the work</a></p>",
+        "Hello {{ recipient.first_name }},\n\nWork at {{ unit.property }} · {{ unit.name }} waits for your "
+        "approval: {{ work_order.title }}{% if work_order.estimate %} (estimate {{ work_order.estimate }})"
+        "{% endif %}.\n\n{{ work_order.description }}\n\nApprove or deny the work: {{ link('order_approval') }}",
+    ),
+    "workorder-vendor-acceptance": (
+        "Vendor acceptance request",
+        "New job for you: {{ work_order.title }} at {{ unit.name }}",
+        "<p>Hello {{ recipient.first_name }},</p><p>{{ agency.name }} has a job for you at <b>{{ unit.property }} · "
+        "{{ unit.name }}</b>: <b>{{ work_order.title }}</b> ({{ work_order.priority }} priority).</p>"
+        "<p>{{ work_order.description }}</p><p><a href=\"{{ link('order_acceptance') }}\">Accept, decline or "
+        "propose other times</a></p>",
+        "Hello {{ recipient.first_name }},\n\n{{ agency.name }} has a job for you at {{ unit.property }} · "
+        "{{ unit.name }}: {{ work_order.title }} ({{ work_order.priority }} priority).\n\n"
+        "{{ work_order.description }}\n\nAccept, decline or propose other times: {{ link('order_acceptance') }}",
+    ),
+    "workorder-visit-reminder": (
+        "Visit reminder",
+        "Reminder: {{ work_order.title }} at {{ unit.name }} on {{ work_order.scheduled_at }}",
+        "<p>Hello {{ recipient.first_name }},</p><p>A reminder of your visit for <b>{{ work_order.title }}</b> at "
+        "<b>{{ unit.property }} · {{ unit.name }}</b> ({{ unit.address }}) on <b>{{ work_order.scheduled_at }}</b>."
+        "</p><p>The access details are on the order in your vendor portal.</p>",
+        "Hello {{ recipient.first_name }},\n\nA reminder of your visit for {{ work_order.title }} at "
+        "{{ unit.property }} · {{ unit.name }} ({{ unit.address }}) on {{ work_order.scheduled_at }}.\n\n"
+        "The access details are on the order in your vendor portal.",
+    ),
+    "invoice-owner-approval": (
+        "Invoice approval request",
+        "Invoice to approve: {{ invoice.number }} ({{ invoice.total }}) for {{ unit.name }}",
+        "<p>Hello {{ recipient.first_name }},</p><p>{{ vendor.name }} has invoiced <b>{{ invoice.total }}</b> "
+        "({{ invoice.subtotal }} + {{ invoice.tax }} tax) for <b>{{ work_order.title }}</b> at {{ unit.property }} · "
+        "{{ unit.name }}. It waits for your approval.</p><p><a href=\"{{ link('invoice_approval') }}\">See the "
+        "invoice and approve or deny it</a></p>",
+        "Hello {{ recipient.first_name }},\n\n{{ vendor.name }} has invoiced {{ invoice.total }} "
+        "({{ invoice.subtotal }} + {{ invoice.tax }} tax) for {{ work_order.title }} at {{ unit.property }} · "
+        "{{ unit.name }}. It waits for your approval.\n\nSee the invoice and approve or deny it: "
+        "{{ link('invoice_approval') }}",
+    ),
+    "invoice-paid": (
+        "Invoice paid",
+        "Invoice {{ invoice.number }} is paid",
+        "<p>Hello {{ recipient.first_name }},</p><p>Your invoice <b>{{ invoice.number }}</b> for "
+        "{{ work_order.title }} was paid: <b>{{ invoice.paid_amount }}</b> on {{ invoice.paid_on }} (reference "
+        "{{ invoice.payment_reference }}).</p><p>Thank you, {{ agency.name }}</p>",
+        "Hello {{ recipient.first_name }},\n\nYour invoice {{ invoice.number }} for {{ work_order.title }} was "
+        "paid: {{ invoice.paid_amount }} on {{ invoice.paid_on }} (reference {{ invoice.payment_reference }}).\n\n"
+        "Thank you, {{ agency.name }}",
+    ),
 }
 PENDING_PAYMENT = "pending-payment"
+# What else every agency has on from the start: the work-order and invoice loop mails its people.
+# kind -> (anchor, offset, unit); the recipients are the kind's default roles.
+LOOP: dict[str, tuple[Anchor, int, OffsetUnit]] = {
+    "workorder-status": (Anchor.IMMEDIATELY, 0, OffsetUnit.DAYS),
+    "workorder-owner-approval": (Anchor.IMMEDIATELY, 0, OffsetUnit.DAYS),
+    "workorder-vendor-acceptance": (Anchor.IMMEDIATELY, 0, OffsetUnit.DAYS),
+    "workorder-visit-reminder": (Anchor.VISIT, -24, OffsetUnit.HOURS),
+    "invoice-owner-approval": (Anchor.IMMEDIATELY, 0, OffsetUnit.DAYS),
+    "invoice-paid": (Anchor.IMMEDIATELY, 0, OffsetUnit.DAYS),
+}
 
 
 def template_name(kind_name: str) -> str:
@@ -101,8 +167,8 @@ def template_name(kind_name: str) -> str:
 
 
 def install(agency: Agency) -> None:
-    """Give a new agency every kind's default template and switch on pending-payment reminders
-    7 days before arrival (flushes; a new agency has nothing to plan yet)."""
+    """Give a new agency every kind's default template, switch on pending-payment reminders 7 days before
+    arrival and the work-order and invoice loop (LOOP) (flushes; a new agency has nothing to plan yet)."""
     existing = set(db.session.scalars(select(MailTemplate.name).where(MailTemplate.agency_id == agency.id)
                                       .execution_options(all_agencies=True)))
     made: dict[str, MailTemplate] = {}
@@ -112,16 +178,24 @@ def install(agency: Agency) -> None:
                                            text_body=text)
             db.session.add(made[kind_name])
     db.session.flush()
-    template = made.get(PENDING_PAYMENT)
-    if template is None:
-        return
-    kind = KINDS[PENDING_PAYMENT]
     now = clock.now()
+    if PENDING_PAYMENT in made:
+        _switch_on(agency, PENDING_PAYMENT, made[PENDING_PAYMENT], now, anchor=Anchor.ARRIVAL, offset=-7,
+                   unit=OffsetUnit.DAYS, at_time=time(10, 0))
+    for kind_name, (anchor, offset, unit) in LOOP.items():
+        if kind_name in made:
+            _switch_on(agency, kind_name, made[kind_name], now, anchor=anchor, offset=offset, unit=unit)
+    db.session.flush()
+
+
+def _switch_on(agency: Agency, kind_name: str, template: MailTemplate, now, *, anchor: Anchor, offset: int,
+               unit: OffsetUnit, at_time: time | None = None) -> Solution:
+    kind = KINDS[kind_name]
+    conditions = {"statuses": list(kind.default_statuses)} if kind.default_statuses else {}
     solution = Solution(agency_id=agency.id, kind=kind.name, name=kind.label, active=True, activated_at=now,
-                        anchor=Anchor.ARRIVAL, offset=-7, offset_unit=OffsetUnit.DAYS, at_time=time(10, 0),
-                        conditions={"statuses": list(kind.default_statuses)}, valid_from=now,
-                        include_existing=False, minutes_saved=kind.default_minutes)
+                        anchor=anchor, offset=offset, offset_unit=unit, at_time=at_time, conditions=conditions,
+                        valid_from=now, include_existing=False, minutes_saved=kind.default_minutes)
     solution.notifications.append(Notification(agency_id=agency.id, position=0, roles=list(kind.default_roles),
                                                to=[], cc=[], bcc=[], template_id=template.id))
     db.session.add(solution)
-    db.session.flush()
+    return solution

@@ -1,4 +1,4 @@
-"""What solutions are about: bookings, reviews, charges, appointments and work orders.
+"""What solutions are about: bookings, reviews, charges, appointments, work orders and invoices.
 
 For each, a `Subject` knows the plain rows the planner needs (read in bulk, by agency), the
 tags an object carries, who each recipient role is, and the merge fields of its mail."""
@@ -18,6 +18,8 @@ from portal import agencies, dates, db
 from portal.agencies.models import Agency, StaffUser
 from portal.appointments.models import Appointment
 from portal.bookings.models import Booking, Lease, Review, booking_tags
+from portal.invoices.models import Invoice
+from portal.money.currency import format_money
 from portal.money.models import Charge, ChargeStatus
 from portal.people.models import Person, person_tags
 from portal.properties.models import Unit, unit_owners, unit_tags
@@ -299,8 +301,8 @@ APPOINTMENT = Subject(
 
 
 def _workorder_rows(agency_id: int) -> Select:
-    return select(WorkOrder.id, WorkOrder.agency_id, WorkOrder.created_at, WorkOrder.updated_at, WorkOrder.status
-               ).where(WorkOrder.agency_id == agency_id)
+    return select(WorkOrder.id, WorkOrder.agency_id, WorkOrder.created_at, WorkOrder.updated_at, WorkOrder.status,
+                  WorkOrder.status_changed_at, WorkOrder.scheduled_at).where(WorkOrder.agency_id == agency_id)
 
 
 def _workorder_recipients(w: WorkOrder, role: str) -> list[Recipient]:
@@ -313,21 +315,75 @@ def _workorder_recipients(w: WorkOrder, role: str) -> list[Recipient]:
     return _agents(w.agency_id) if role == "agent" else []
 
 
+def _workorder_fields(w: WorkOrder) -> dict[str, Any]:
+    agency = _agency(w.agency_id)
+    when = dates.format_moment(w.scheduled_at, agency.babel_locale, agency.zone) if w.scheduled_at else ""
+    return {"id": w.id, "title": w.title, "status": w.status.value.replace("-", " "), "kind": w.kind.value,
+            "description": w.description, "priority": w.priority.value,
+            "estimate": format_money(w.estimate, w.currency or agency.currency) if w.estimate is not None else "",
+            "scheduled_at": when, "reason": w.status_reason or ""}
+
+
+def _workorder_context(w: WorkOrder) -> dict[str, Any]:
+    return {"work_order": _workorder_fields(w), "requester": _person_fields(w.requester),
+            "vendor": _person_fields(w.vendor), "unit": _unit_fields(db.session.get(Unit, w.unit_id)),
+            "agency": _agency_fields(_agency(w.agency_id))}
+
+
 WORKORDER = Subject(
     name="workorder", model=WorkOrder, label="Work order", rows=_workorder_rows,
     roles=("requester", "owner", "vendor", "agent"), recipients=_workorder_recipients,
     title=lambda w: f"Work order #{w.id}: {w.title} ({w.status.value.replace('-', ' ')})",
-    context=lambda w: {"work_order": {"title": w.title, "status": w.status.value.replace("-", " "),
-                                      "kind": w.kind.value, "id": w.id},
-                       "requester": _person_fields(w.requester), "unit": _unit_fields(db.session.get(Unit, w.unit_id)),
-                       "agency": _agency_fields(_agency(w.agency_id))},
+    context=_workorder_context,
+    # The owner's approval and the vendor's answer (portal.workorders.actions); each is made only for
+    # whom it belongs to, while the order waits for it.
+    links=lambda w: {"order_approval": w, "order_acceptance": w},
+    eager=lambda: [selectinload(WorkOrder.requester), selectinload(WorkOrder.vendor)],
     unit_ids=lambda ids: select(WorkOrder.id.label("object_id"), WorkOrder.unit_id.label("unit_id"))
     .where(WorkOrder.id.in_(ids)),
     person_ids=lambda ids: select(WorkOrder.id.label("object_id"), WorkOrder.requester_id.label("person_id"))
     .where(WorkOrder.id.in_(ids)),
 )
 
-SUBJECTS: dict[str, Subject] = {s.name: s for s in (BOOKING, REVIEW, CHARGE, APPOINTMENT, WORKORDER)}
+
+def _invoice_rows(agency_id: int) -> Select:
+    return select(Invoice.id, Invoice.agency_id, Invoice.created_at, Invoice.updated_at, Invoice.status).where(
+        Invoice.agency_id == agency_id)
+
+
+def _invoice_recipients(i: Invoice, role: str) -> list[Recipient]:
+    if role == "vendor":
+        return _person(i.vendor)
+    if role == "owner":
+        return _owners(db.session.get(Unit, i.work_order.unit_id))
+    return _agents(i.agency_id) if role == "agent" else []
+
+
+def _invoice_context(i: Invoice) -> dict[str, Any]:
+    agency = _agency(i.agency_id)
+    return {"invoice": {"number": i.number, "total": format_money(i.total, i.currency),
+                        "subtotal": format_money(i.subtotal, i.currency), "tax": format_money(i.tax, i.currency),
+                        "status": i.status.value.replace("-", " "),
+                        "paid_amount": format_money(i.paid_amount, i.currency) if i.paid_amount else "",
+                        "paid_on": dates.format_day(i.paid_on, agency.babel_locale, "long") if i.paid_on else "",
+                        "payment_reference": i.payment_reference or ""},
+            "work_order": _workorder_fields(i.work_order), "vendor": _person_fields(i.vendor),
+            "unit": _unit_fields(db.session.get(Unit, i.work_order.unit_id)), "agency": _agency_fields(agency)}
+
+
+INVOICE = Subject(
+    name="invoice", model=Invoice, label="Invoice", rows=_invoice_rows, roles=("owner", "vendor", "agent"),
+    recipients=_invoice_recipients, context=_invoice_context,
+    title=lambda i: f"Invoice {i.number} · {format_money(i.total, i.currency)} ({i.status.value.replace('-', ' ')})",
+    links=lambda i: {"invoice_approval": i},
+    eager=lambda: [selectinload(Invoice.work_order), selectinload(Invoice.vendor)],
+    unit_ids=lambda ids: select(Invoice.id.label("object_id"), WorkOrder.unit_id.label("unit_id"))
+    .join(WorkOrder, WorkOrder.id == Invoice.work_order_id).where(Invoice.id.in_(ids)),
+    person_ids=lambda ids: select(Invoice.id.label("object_id"), Invoice.vendor_id.label("person_id"))
+    .where(Invoice.id.in_(ids)),
+)
+
+SUBJECTS: dict[str, Subject] = {s.name: s for s in (BOOKING, REVIEW, CHARGE, APPOINTMENT, WORKORDER, INVOICE)}
 BY_MODEL: dict[type, Subject] = {s.model: s for s in SUBJECTS.values()}
 
 

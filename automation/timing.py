@@ -1,5 +1,6 @@
 """When a task is due (S3): an offset in days or 30-day months from an anchor day, at a local
-time of day in the agency's time zone, converted to UTC by zoneinfo."""
+time of day in the agency's time zone, converted to UTC by zoneinfo; or an offset in hours from the
+anchor's moment."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ MAX_OFFSET_DAYS = 365
 
 def offset_days(offset: int, unit: OffsetUnit) -> int:
     """The offset in days (negative = before)."""
+    if unit == OffsetUnit.HOURS:
+        return int(offset / 24)
     return offset * DAYS_PER_MONTH if unit == OffsetUnit.MONTHS else offset
 
 
@@ -36,5 +39,11 @@ def due_at(anchor: Anchor, anchor_value: date | datetime | None, event_at: datet
         return event_at
     if anchor_value is None:
         return None
+    if unit == OffsetUnit.HOURS:
+        # Hours count from the anchor's moment (a visit at 14:00, 3 hours before: 11:00); a day counts from
+        # its start, or from the time of day given.
+        if not isinstance(anchor_value, datetime):
+            anchor_value = datetime.combine(anchor_value, at or time(0), tzinfo=zone)
+        return (anchor_value + timedelta(hours=offset)).astimezone(UTC)
     day = local_day(anchor_value, zone) + timedelta(days=offset_days(offset, unit))
     return datetime.combine(day, at or time(0), tzinfo=zone).astimezone(UTC)

@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from automation import operations, planner
 from automation.catalogue import KINDS
 from automation.models import MailTemplate, Solution, Task
-from portal import clock, db
+from portal import agencies, clock, db
 
 SOLUTIONS = [
     ("pending-payment", "Payment reminder 7 days before arrival", "Payment reminder",
@@ -23,12 +23,26 @@ SOLUTIONS = [
      {"anchor": "due", "offset": -3, "at_time": "09:00", "roles": ["tenant"]}),
     ("workorder-status", "Work request updates", "Work request update", {"anchor": "immediately",
                                                                          "roles": ["requester"]}),
+    # The work-order and invoice loop (automation.starter.LOOP): approvals, acceptances, visits, payments.
+    ("workorder-owner-approval", "Ask owners to approve work", "Owner approval request",
+     {"anchor": "immediately", "roles": ["owner"]}),
+    ("workorder-vendor-acceptance", "Ask vendors to accept jobs", "Vendor acceptance request",
+     {"anchor": "immediately", "roles": ["vendor"]}),
+    ("workorder-visit-reminder", "Remind vendors 24 hours before a visit", "Visit reminder",
+     {"anchor": "visit", "offset": -24, "offset_unit": "hours", "roles": ["vendor"]}),
+    ("invoice-owner-approval", "Ask owners to approve invoices", "Invoice approval request",
+     {"anchor": "immediately", "roles": ["owner"]}),
+    ("invoice-paid", "Tell vendors their invoice was paid", "Invoice paid",
+     {"anchor": "immediately", "roles": ["vendor"]}),
 ]
 
 
 def load(agency_id: int) -> list[Solution]:
     """Switch on the demo's solutions (the agency's own pending-payment one included, for its
     existing bookings too) and plan them on the existing data (flushes)."""
+    agency = agencies.get(agency_id)
+    # The demo shows every kind at work, more than the 10 an agency may switch on unless raised (S6).
+    agency.settings = {**(agency.settings or {}), "max_active_solutions": 15}
     templates = {t.name: t for t in db.session.scalars(select(MailTemplate)
                                                        .where(MailTemplate.agency_id == agency_id))}
     solutions = []

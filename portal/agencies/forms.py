@@ -10,7 +10,7 @@ from wtforms import SelectField as PlainSelectField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from portal import clock, dates
-from portal.fields import ONE_LINE, AmountField, Form, SelectField, options
+from portal.fields import ONE_LINE, AmountField, Form, IntegerField, SelectField, options
 from portal.money import CURRENCIES
 
 HEX = Regexp(r"^#[0-9a-fA-F]{6}$", message="A colour like #1f4e79.")
@@ -45,6 +45,10 @@ class AgencyForm(Form):
         "Owner approval above", required=False,
         description="Work estimated above this amount waits for the owner's approval (an owner's own amount "
                     "wins). Empty: only when staff ask for it.")
+    approval_reminder_hours = IntegerField(
+        "Remind unanswered approvals after (hours)", required=False, min=1, max=24 * 30,
+        description="An owner or vendor who has not answered an approval request by then gets one reminder "
+                    "with a fresh link. Empty: 48 hours.")
     # Optional: a form posted without it (an older client) keeps the agency's locale. WTForms' own
     # SelectField, since ours refuses Optional().
     locale = PlainSelectField("Date format", choices=_locale_choices, validators=[Optional()],

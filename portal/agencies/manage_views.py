@@ -29,7 +29,8 @@ def agency_settings():
             "primary_color": agency.primary_color, "accent_color": agency.accent_color, "logo_url": agency.logo_url,
             "host_name": agency.host_name, "locale": agency.babel_locale,
             "partial_payments": (agency.settings or {}).get("partial_payments", False),
-            "owner_approval_above": _amount((agency.settings or {}).get("owner_approval_above"))}
+            "owner_approval_above": _amount((agency.settings or {}).get("owner_approval_above")),
+            "approval_reminder_hours": (agency.settings or {}).get("approval_reminder_hours")}
     form = AgencyForm(data=data)
     form.owner_approval_above.currency = agency.currency
     status = 200
@@ -50,7 +51,9 @@ def agency_settings():
             agency.logo_url, agency.host_name = form.logo_url.data or None, host
             above = form.owner_approval_above.data
             agency.settings = {**(agency.settings or {}), "partial_payments": bool(form.partial_payments.data),
-                               "owner_approval_above": str(above) if above is not None else None}
+                               "owner_approval_above": str(above) if above is not None else None,
+                               # Chasing reads it (automation.chasing); empty means its default.
+                               "approval_reminder_hours": form.approval_reminder_hours.data}
             db.after_commit(db.session, current_app.extensions["agency_hosts"].forget)
             flash("Agency settings saved.", "success")
             return redirect(url_for("manage.agency_settings"))

@@ -72,6 +72,8 @@ class Invoice(AgencyOwned, Base):
     paid_on: Mapped[date | None] = mapped_column(Date)
     payment_reference: Mapped[str | None] = mapped_column(String(120))
     paid_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    # When the owners were reminded of an invoice waiting for their approval (approval chasing): once.
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped on every change of state, so links issued before the change stop working.
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

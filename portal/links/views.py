@@ -35,8 +35,12 @@ def _dead(opened: links.Opened, token: str, status: int | None = None) -> Respon
         spec = links.ACTIONS[opened.link.action]
         obj = opened.obj or db.session.get(spec.model, opened.link.object_id)
         settled = spec.settled(obj) if obj is not None else None
+    moved_on = None
+    if opened.state == "stale" and opened.obj is not None:
+        # Say where the object went (approved meanwhile, declined...) rather than only that the link is over.
+        moved_on = links.ACTIONS[opened.link.action].settled(opened.obj)
     page = render_template("links/dead.html", state=opened.state, link=opened.link, token=token,
-                           reason=opened.reason, settled=settled)
+                           reason=opened.reason, settled=settled, moved_on=moved_on)
     return _private(make_response(page, status or DEAD_STATUS[opened.state]))
 
 
@@ -141,11 +145,14 @@ def renew():
 def init_app(app: Flask) -> None:
     """Register the link pages and every action."""
     from portal.appointments.actions import APPOINTMENT
+    from portal.invoices.actions import INVOICE_APPROVAL
     from portal.links import logs
     from portal.money.actions import PAY
     from portal.signin import LOGIN
+    from portal.workorders.actions import ORDER_ACCEPTANCE, ORDER_APPROVAL
 
-    for action in (LOGIN, PAY, APPOINTMENT):  # what a link can do: this list is the whole of it
+    # What a link can do: this list is the whole of it.
+    for action in (LOGIN, PAY, APPOINTMENT, ORDER_APPROVAL, ORDER_ACCEPTANCE, INVOICE_APPROVAL):
         links.register(action)
     app.register_blueprint(bp)
     # Access logs (werkzeug's, gunicorn's) and Flask's own "Exception on /l/<token>" lines.

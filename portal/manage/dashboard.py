@@ -8,16 +8,18 @@ from flask import render_template
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from portal import db
+from portal import clock, db
 from portal.bookings.models import Booking, BookingStatus, Lease, LeaseStatus
 from portal.manage import bp
 from portal.people.models import Person
 from portal.properties.models import Unit
+from portal.workorders.pending import pending_approvals
 
 
 @bp.get("/")
 def dashboard():
-    """Counts, and arrivals and departures over the next week in the agency's time zone."""
+    """Counts, arrivals and departures over the next week in the agency's time zone, and the approvals
+    owners and vendors have not given yet, oldest first."""
     today = current_user.agency.today()
     week = today + timedelta(days=7)
     live = Booking.status != BookingStatus.CANCELLED
@@ -41,5 +43,6 @@ def dashboard():
         .order_by(Booking.departure)
     ).all()
     return render_template(
-        "manage/dashboard.html", figures=figures, arrivals=arrivals, departures=departures, today=today
+        "manage/dashboard.html", figures=figures, arrivals=arrivals, departures=departures, today=today,
+        pending=pending_approvals(), now=clock.now()
     )

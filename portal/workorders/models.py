@@ -109,6 +109,9 @@ class WorkOrder(AgencyOwned, Base):
     owner_decision: Mapped[str | None] = mapped_column(String(10))  # approved / denied
     needs_vendor_acceptance: Mapped[bool] = mapped_column(default=False)
     vendor_decision: Mapped[str | None] = mapped_column(String(10))  # accepted / declined
+    # When the owner or vendor this order waits for was last reminded (approval chasing): one reminder
+    # per wait, i.e. none while this is later than status_changed_at.
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -129,6 +132,12 @@ class WorkOrder(AgencyOwned, Base):
         if self.needs_vendor_acceptance and self.vendor_decision is None:
             pending.append("vendor acceptance")
         return pending
+
+    def link_state(self) -> tuple:
+        """What a link about this order is bound to: a change of status (or of what was asked) kills it."""
+        changed = self.status_changed_at.timestamp() if self.status_changed_at else None
+        estimate = str(self.estimate.normalize()) if self.estimate is not None else None
+        return (self.status.value, changed, estimate, self.currency, self.vendor_id)
 
     @property
     def is_open(self) -> bool:

@@ -35,7 +35,7 @@ def _send_now(run_jobs) -> None:
 # Item 11: every kind ships its own template; a new agency has them and pending payments on
 
 
-def test_portico_create_agency_gives_every_kind_its_template_and_switches_on_pending_payments(app):
+def test_portico_create_agency_gives_every_kind_its_template_and_switches_on_pending_payments_and_the_loop(app):
     from portal.cli import cli
 
     result = app.test_cli_runner().invoke(cli, ["create-agency", "--slug", "sol", "--name", "Sol Homes"])
@@ -48,9 +48,15 @@ def test_portico_create_agency_gives_every_kind_its_template_and_switches_on_pen
         for kind in KINDS.values():
             tpl = db.session.scalar(select(MailTemplate).where(MailTemplate.name == starter.template_name(kind.name)))
             assert rendering.check(kind.subject.name, tpl.subject, tpl.html_body, tpl.text_body) is None, kind.name
-        (solution,) = db.session.scalars(select(Solution)).all()
-        assert solution.kind == "pending-payment" and solution.active
-        assert solution.notifications[0].template.name == "Payment reminder"
+        solutions = {s.kind: s for s in db.session.scalars(select(Solution))}
+        assert set(solutions) == {"pending-payment", *starter.LOOP} and all(s.active for s in solutions.values())
+        assert solutions["pending-payment"].notifications[0].template.name == "Payment reminder"
+        # The work-order and invoice loop mails the people the kind is for, on its own template.
+        for kind_name, solution in solutions.items():
+            assert solution.notifications[0].roles == list(KINDS[kind_name].default_roles)
+            assert solution.notifications[0].template.name == starter.template_name(kind_name)
+        reminder = solutions["workorder-visit-reminder"]
+        assert (reminder.anchor.value, reminder.offset, reminder.offset_unit.value) == ("visit", -24, "hours")
 
 
 def _manager(app, client, login, **agency):

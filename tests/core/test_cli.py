@@ -64,8 +64,10 @@ def test_demo_loads_a_believable_agency_that_the_back_office_lists(app, client, 
         some_booking = db.session.scalar(select(Booking.reference).order_by(Booking.arrival.desc()))
         # Its automation is on, with tasks planned on its bookings.
         from automation.models import Solution, Task, TaskStatus
+        from devtools.automation_demo import SOLUTIONS
 
-        assert db.session.scalar(select(func.count(Solution.id)).where(Solution.active)) == 6
+        active = set(db.session.scalars(select(Solution.kind).where(Solution.active)))
+        assert active == {kind for kind, *_ in SOLUTIONS} and len(active) == 11  # the work-order loop's too
         planned = db.session.execute(select(Task.object_type, func.count(Task.id))
                                      .where(Task.status == TaskStatus.PENDING).group_by(Task.object_type)).all()
         assert dict(planned).get("booking", 0) > 20
