@@ -2,6 +2,8 @@
 agency's ids: never a 200, and nothing changes."""
 
 
+import io
+
 import pytest
 from flask import url_for
 from sqlalchemy import func, select
@@ -9,13 +11,17 @@ from sqlalchemy import func, select
 from portal import db, links
 from portal.bookings.models import Booking
 from portal.documents.models import Document, DocumentKind, Signature
+from portal.files.operations import add_file
 from portal.money.models import Charge, Payment
 from portal.workorders.models import WorkOrder
+from portal.workorders.operations import submit_request
 from tests import factories as f
 from tests.conftest import csrf_token, press_link
+from tests.workorders.test_files import jpeg
 
 PORTALS = ("tenant.", "guest.", "owner.", "vendor.", "portals.")
-KIND_OF = {"doc_id": "document", "booking_id": "booking", "charge_id": "charge", "appointment_id": "appointment"}
+KIND_OF = {"doc_id": "document", "booking_id": "booking", "charge_id": "charge", "appointment_id": "appointment",
+           "order_id": "order", "file_id": "file"}
 
 
 def _objects(a, owner):
@@ -24,8 +30,14 @@ def _objects(a, owner):
                         body="x", requires_signature=True)
     db.session.add(document)
     db.session.flush()
+    # An order that `owner` asked for, on a unit they own, assigned to them as its vendor: theirs in every
+    # portal, nobody else's.
+    order = submit_request(owner, booking.unit, "repair", "Private repair", "x")
+    order.vendor_id = owner.id
+    booking.unit.owners.append(owner)
+    photo = add_file(order, io.BytesIO(jpeg()), "private.jpg", person=owner)
     return {"booking": booking.id, "charge": f.charge(a, booking=booking).id, "document": document.id,
-            "appointment": f.appointment(a, owner).id}
+            "appointment": f.appointment(a, owner).id, "order": order.id, "file": photo.id}
 
 
 @pytest.fixture
@@ -74,11 +86,10 @@ def test_other_peoples_and_other_agencies_ids_are_never_200(app, world):
         c = _client(app, token)
         csrf = csrf_token(c.get(f"/alpha/{role}/").text)
         for rule in _id_rules(app):
-            arg = next(iter(rule.arguments & set(KIND_OF)))
-            kind = KIND_OF[arg]
-            for agency, obj_id in (("alpha", others[kind]), ("alpha", theirs[kind]), ("beta", theirs[kind])):
+            args = rule.arguments & set(KIND_OF)
+            for agency, objects in (("alpha", others), ("alpha", theirs), ("beta", theirs)):
                 with app.test_request_context():
-                    url = url_for(rule.endpoint, agency=agency, **{arg: obj_id})
+                    url = url_for(rule.endpoint, agency=agency, **{arg: objects[KIND_OF[arg]] for arg in args})
                 for method in sorted(rule.methods & {"GET", "POST"}):
                     r = c.get(url) if method == "GET" else c.post(url, data={"csrf_token": csrf, "typed_name": "X",
                                                                              "option": "insurance", "title": "T",
@@ -93,7 +104,7 @@ def test_other_peoples_and_other_agencies_ids_are_never_200(app, world):
     with app.app_context():
         assert db.session.scalar(select(func.count(Signature.id)).execution_options(all_agencies=True)) == 0
         assert db.session.scalar(select(func.count(Payment.id)).execution_options(all_agencies=True)) == 0
-        assert db.session.scalar(select(func.count(WorkOrder.id)).execution_options(all_agencies=True)) == 0
+        assert db.session.scalar(select(func.count(WorkOrder.id)).execution_options(all_agencies=True)) == 2
         # The two charges made above and each agency's booking balance: nothing added.
         assert db.session.scalar(select(func.count(Charge.id)).execution_options(all_agencies=True)) == 4
         assert db.session.scalar(select(func.count(Booking.id)).where(Booking.checked_in_at.is_not(None))
