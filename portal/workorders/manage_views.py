@@ -149,6 +149,7 @@ def _page(order: WorkOrder, *, triage_form: TriageForm | None = None, action_for
         gate_reason=ops.gate_reason(order), threshold=ops.threshold_for(order), waiting=waiting_for(order),
         proposals=_proposals(order), invoices=invoices, files=files_of(order),
         invoice_form=invoice_form or InvoiceForm(formdata=None), invoiceable=_invoiceable(order, invoices),
+        invoice_open=invoice_form is not None,  # a refused invoice shows its form open, with the errors
         photos_form=photos_form or PhotosForm(formdata=None),
     ), status
 
@@ -269,4 +270,4 @@ def workorders_photos(obj_id: int):
         failed(err, form)
         return _page(get_scoped(WorkOrder, obj_id), photos_form=form, status=422)
     flash(f"{len(added)} file{'s' if len(added) != 1 else ''} added.", "success")
-    return redirect(url_for("manage.workorders_detail", obj_id=order.id, _anchor="photos"))
+    return redirect(url_for("manage.workorders_detail", obj_id=order.id, _anchor="order-photos"))

@@ -24,7 +24,10 @@ from portal.access.operations import add_window
 from portal.agencies.operations import create_staff
 from portal.bookings import operations as stays
 from portal.documents.models import Document, DocumentKind
+from portal.invoices import operations as invoice_ops
+from portal.invoices.operations import create_invoice
 from portal.models import Base
+from portal.workorders.models import WorkStatus
 from portal.workorders.operations import submit_request
 from tests import factories as f
 from tests.conftest import signed_in_client
@@ -118,7 +121,7 @@ def _world(app):
     """One agency with something on every page: a person in every portal, stays, a lease, money, papers."""
     with app.app_context():
         a = f.agency("alpha")
-        create_staff(a, email="admin@alpha.example", name="Ada Admin", password=f.PASSWORD, admin=True)
+        staff = create_staff(a, email="admin@alpha.example", name="Ada Admin", password=f.PASSWORD, admin=True)
         who = f.person(a, "Alex Everyone", "alex@example.com", roles=["tenant", "guest", "owner", "vendor"])
         f.person(a, "Bea Guest", "bea@example.com", roles=["guest"])
         u = f.unit(a, f.prop(a, "Seafront"), "1A")
@@ -134,6 +137,18 @@ def _world(app):
         appointment = f.appointment(a, who)
         db.session.add(Document(agency_id=a.id, person_id=who.id, kind=DocumentKind.AGREEMENT, title="Lease",
                                 body="Terms", requires_signature=True))
+        # Invoices to decide on and to pay; the newest orders (crawled first): one to invoice, one to triage.
+        vendor = f.person(a, "Vic Vendor", "vic@example.com", roles=["vendor"])
+        for number, approve in (("INV-1", True), ("INV-2", False)):
+            done = submit_request(who, u, "repair", f"Job {number}", "Done.")
+            done.vendor_id, done.status = vendor.id, WorkStatus.COMPLETED
+            invoice = create_invoice(done, vendor, number=number,
+                                     lines=[{"description": "Work", "quantity": "1", "unit_price": "50.00"}])
+            invoice_ops.submit(invoice)
+            if approve:
+                invoice_ops.approve(invoice, staff=staff)
+        done = submit_request(who, u, "repair", "Finished job", "Done.")
+        done.vendor_id, done.status = vendor.id, WorkStatus.COMPLETED
         submit_request(who, u, "repair", "Dripping tap", "The kitchen tap drips.", lease_id=lease.id)
         add_window(a.id, "tenant.pay", 28, 28)
         solution = f.solution(a)

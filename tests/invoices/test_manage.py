@@ -167,7 +167,7 @@ def _invoice_form(client, order_id, **data):
 
 def test_staff_enter_a_paper_invoice_with_its_scan(app, client, shop):
     page = client.get(f"/manage/work-orders/{shop['fresh']}").text
-    assert 'id="invoice"' in page and "Enter the vendor's invoice" in page and 'id="photos"' in page
+    assert 'id="invoice"' in page and "Enter the vendor's invoice" in page and 'id="order-photos"' in page
     r = _invoice_form(client, shop["fresh"], attachment=(io.BytesIO(PDF), "scan.pdf"))
     assert r.status_code == 302
     with app.app_context():
