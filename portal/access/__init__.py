@@ -9,8 +9,10 @@ query. The codes are the engine's; people read them as LAYERS' plain words."""
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, case, event, exists, false, func, or_, select
 from sqlalchemy.orm import ORMExecuteState, Session
@@ -89,13 +91,32 @@ capability("guest.messages.view", "See messages")
 capability("owner.documents.view", "See documents and statements", items="Document")
 capability("owner.documents.sign", "E-sign the management agreement", items="Document")
 capability("owner.statements.view", "See statements and reports", available=False)
-capability("owner.invoices.approve", "Approve invoices", available=False)
-capability("owner.workorders.approve", "Approve work orders", available=False)
+capability("owner.invoices.approve", "See and approve invoices for their units", items="Invoice")
+capability("owner.workorders.approve", "See and approve work orders on their units", items="WorkOrder")
 capability("owner.messages.view", "See messages")
 capability("owner.bookings.view", "Hear about bookings of their units", items="Booking")
-capability("vendor.workorders.accept", "Accept and update work orders", available=False)
-capability("vendor.invoices.view", "See invoice payment status", available=False)
+capability("vendor.workorders.accept", "Accept and update work orders", items="WorkOrder")
+capability("vendor.invoices.view", "Invoice their work and see payment status", items="Invoice")
 capability("vendor.messages.view", "Message the manager")
+
+
+@dataclass(frozen=True)
+class Holding:
+    """Which items a capability counts as the person's own, when it is not the item's `person_id`
+    (a vendor's orders are those assigned to them; an owner's, those on their units): `test` for one
+    item, `condition` as SQL for lists. Feature packages register theirs (e.g. portal.workorders.holdings)."""
+
+    test: Callable[[Person, Any], bool]
+    condition: Callable[[Person, type], ColumnElement[bool]]
+
+
+HOLDINGS: dict[str, Holding] = {}
+
+
+def holding(name: str, test: Callable[[Person, Any], bool],
+            condition: Callable[[Person, type], ColumnElement[bool]]) -> None:
+    """Say whose items of capability `name` are (one call per capability)."""
+    HOLDINGS[name] = Holding(test, condition)
 
 
 @dataclass(frozen=True)
@@ -246,7 +267,7 @@ def explain(person: Person, role: PortalRole, name: str, item: object | None = N
     source = "built-in default" if default is None else "agency default"
     verdicts.append(Verdict("A1", allowed, f"{source}: {'on' if allowed else 'off'} for every {role.value}"))
 
-    if item is not None and not _owns(person, item):
+    if item is not None and not _owns(person, item, name):
         # Without an item rule that includes it, an item that is not theirs is simply not there.
         verdicts.append(Verdict("owner", False, f"{type(item).__name__.lower()} #{item.id} is not {person.name}'s"))
 
@@ -282,11 +303,12 @@ def can(person: Person, role: PortalRole, name: str, item: object | None = None,
     return explain(person, role, name, item, at)[0]
 
 
-def visible(person: Person, role: PortalRole, name: str, model: type, owned: ColumnElement[bool],
+def visible(person: Person, role: PortalRole, name: str, model: type, owned: ColumnElement[bool] | None = None,
             at: datetime | None = None) -> ColumnElement[bool]:
     """The SQL condition for the rows of `model` that `can(person, role, name, row)` allows.
 
-    `owned` says which rows are the person's own (e.g. `Document.person_id == person.id`)."""
+    `owned` says which rows are the person's own (e.g. `Document.person_id == person.id`); without it,
+    the capability's registered holding says, else the rows' `person_id`."""
     cap = CAPABILITIES[name]
     if cap.portal != role or role not in person.active_roles:
         return false()
@@ -295,6 +317,8 @@ def visible(person: Person, role: PortalRole, name: str, model: type, owned: Col
     if any(_window_covers(w, day) for w in settings.windows.get(name, [])):
         return false()
     capability_allowed = settings.capability_level(cap)[2]
+    if owned is None:
+        owned = HOLDINGS[name].condition(person, model) if name in HOLDINGS else model.person_id == person.id
 
     def rule(for_person: bool) -> ColumnElement:
         # The level's effect. The unique indexes allow one rule per level; should a level ever
@@ -350,7 +374,9 @@ def _shared_with_tenant(document: object, tenant: Person) -> bool:
     ))
 
 
-def _owns(person: Person, item: object) -> bool:
+def _owns(person: Person, item: object, name: str) -> bool:
+    if name in HOLDINGS:
+        return HOLDINGS[name].test(person, item)
     return getattr(item, "person_id", None) == person.id
 
 
@@ -391,7 +417,7 @@ def require(person: Person, role: PortalRole, name: str, item: object | None = N
 def _within_reach(person: Person, name: str, item: object) -> bool:
     """Whether the item is the person's, or put in their reach by an include rule or sharing:
     only then may a refusal say that it exists."""
-    if _owns(person, item):
+    if _owns(person, item, name):
         return True
     mine, everyone = _item_rules(name, item, person)
     if ItemEffect.INCLUDE in {r.effect for r in (mine, everyone) if r is not None}:

@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 from flask import abort
-from sqlalchemy import desc, exists, select
+from sqlalchemy import desc, select
 
-from portal import db
+from portal import access, db
 from portal.agencies.models import StaffUser
 from portal.files.models import WorkOrderFile
-from portal.people.models import Person
-from portal.properties.models import unit_owners
+from portal.people.models import Person, PortalRole
 from portal.workorders.models import WorkOrder
+from portal.workorders.queries import ORDERS
 
 
 def may_see_order(order: WorkOrder, *, person: Person | None = None, staff: StaffUser | None = None) -> bool:
     """Whether a viewer may see the order (and its files): the agency's staff; the person who asked;
-    the vendor it is assigned to; the owners of its unit. Nobody of another agency."""
+    the vendor it is assigned to and the owners of its unit, as the authorization engine allows
+    (A2/A3 can hide an order from one owner or switch a vendor's orders off). Nobody of another agency."""
     if staff is not None:
         return staff.agency_id == order.agency_id
     if person is None or person.agency_id != order.agency_id:
         return False
-    if person.id in (order.requester_id, order.vendor_id):
+    if person.id == order.requester_id:
         return True
-    return bool(db.session.scalar(select(exists().where(
-        unit_owners.c.unit_id == order.unit_id, unit_owners.c.person_id == person.id))))
+    return any(access.can(person, role, ORDERS[role], order).allowed
+               for role in (PortalRole.VENDOR, PortalRole.OWNER) if role in person.active_roles)
 
 
 def files_of(order: WorkOrder) -> list[WorkOrderFile]:

@@ -86,10 +86,11 @@ def _actor(staff: StaffUser | None, person: Person | None, role: str) -> orders.
 def _log(invoice: Invoice, action: str, actor: orders.Actor, source: str, old: InvoiceStatus | None, *,
          move: str | None = None, note: str | None = None) -> None:
     """The invoice's step on its order's timeline; `move` also moves the order (checked by the caller)."""
-    changes = {"invoice": [old.value if old is not None else None, invoice.status.value]}
+    changes = {"invoice": [S(old).value if old is not None else None, S(invoice.status).value]}
     if move is None:
-        orders.record(invoice.work_order, action, actor, source=source, changes=changes, note=note,
-                      invoice_id=invoice.id)
+        order = invoice.work_order
+        orders.record(order, action, actor, source=source, old_status=order.status.value, changes=changes,
+                      note=note, invoice_id=invoice.id)
         return
     event = orders.transition(invoice.work_order, move, actor, source=source, note=note)
     event.invoice_id = invoice.id
@@ -218,7 +219,7 @@ def create_invoice(order: WorkOrder, vendor: Person, *, number: Any, lines: Iter
         raise FieldError("work_order", "This work order is cancelled: it cannot be invoiced.")
     if order.status != WorkStatus.COMPLETED:
         raise FieldError("work_order", "Only a completed work order can be invoiced: this one is "
-                                       f"{order.status.value.replace('-', ' ')}.")
+                                       f"{WorkStatus(order.status).value.replace('-', ' ')}.")
     existing = db.session.scalar(select(Invoice.number).where(Invoice.work_order_id == order.id,
                                                               Invoice.status != S.DENIED).limit(1))
     if existing is not None:

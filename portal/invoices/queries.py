@@ -9,9 +9,9 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import Select, desc, select
 from sqlalchemy.orm import selectinload
 
-from portal import agencies, db
+from portal import access, agencies, db
 from portal.invoices.models import EXPENSE_STATUSES, Invoice, InvoiceStatus
-from portal.people.models import Person
+from portal.people.models import Person, PortalRole
 from portal.properties.models import Unit, unit_owners
 from portal.workorders.models import WorkOrder, WorkOrderEvent
 
@@ -60,17 +60,19 @@ def invoices_of(order: WorkOrder) -> list[Invoice]:
 
 
 def vendor_invoices(vendor: Person, limit: int = 100) -> list[Invoice]:
-    """A vendor's invoices with their payment status, newest first."""
-    return list(db.session.scalars(select(Invoice).where(Invoice.vendor_id == vendor.id)
-                                   .order_by(desc(Invoice.created_at), desc(Invoice.id)).limit(limit)))
+    """A vendor's invoices with their payment status, newest first (as their portal's settings allow)."""
+    return list(db.session.scalars(
+        select(Invoice).where(access.visible(vendor, PortalRole.VENDOR, "vendor.invoices.view", Invoice))
+        .order_by(desc(Invoice.created_at), desc(Invoice.id)).limit(limit)))
 
 
 def awaiting_owner(owner: Person) -> list[Invoice]:
-    """Invoices on the owner's units that wait for an owner's approval, oldest first."""
+    """Invoices on the owner's units that wait for an owner's approval, oldest first (as the owner's
+    portal settings allow: an invoice can be hidden from one owner)."""
     return list(db.session.scalars(
-        select(Invoice).join(WorkOrder, WorkOrder.id == Invoice.work_order_id)
-        .join(unit_owners, unit_owners.c.unit_id == WorkOrder.unit_id)
-        .where(unit_owners.c.person_id == owner.id, Invoice.status == InvoiceStatus.AWAITING_OWNER_APPROVAL)
+        select(Invoice)
+        .where(access.visible(owner, PortalRole.OWNER, "owner.invoices.approve", Invoice),
+               Invoice.status == InvoiceStatus.AWAITING_OWNER_APPROVAL)
         .order_by(Invoice.submitted_at, Invoice.id)))
 
 

@@ -182,27 +182,19 @@ def transition(order: WorkOrder, action: str, actor: Actor, *, source: str, chan
     if new_status != old_status:
         order.status = new_status
         order.status_changed_at = clock.now()
+    return record(order, action, actor, source=source, old_status=old_status.value, changes=recorded, note=note)
+
+
+def record(order: WorkOrder, action: str, actor: Actor, *, source: str, old_status: str | None,
+           changes: dict[str, Any] | None = None, note: str | None = None,
+           invoice_id: int | None = None) -> WorkOrderEvent:
+    """Put one event on the order's timeline: who did what, from where, old → new status (flushes); an
+    invoice's step names its invoice."""
     event = WorkOrderEvent(
         agency_id=order.agency_id, work_order_id=order.id, at=clock.now(), action=action, source=source,
         actor_role=actor.role, staff_user_id=actor.user.id if actor.user else None,
         person_id=actor.person.id if actor.person else None, actor_name=actor.name[:200],
-        old_status=old_status.value, new_status=new_status.value, changes=recorded, note=note)
-    db.session.add(event)
-    order.events.append(event)
-    db.session.flush()
-    return event
-
-
-def record(order: WorkOrder, action: str, actor: Actor, *, source: str, changes: dict[str, Any] | None = None,
-           note: str | None = None, invoice_id: int | None = None) -> WorkOrderEvent:
-    """Put a step that does not move the order on its timeline (an invoice's approval, say)."""
-    if source not in {s.value for s in EventSource}:
-        raise FieldError("source", f"Unknown source {source!r}.")
-    event = WorkOrderEvent(
-        agency_id=order.agency_id, work_order_id=order.id, at=clock.now(), action=action[:30], source=source,
-        actor_role=actor.role, staff_user_id=actor.user.id if actor.user else None,
-        person_id=actor.person.id if actor.person else None, actor_name=actor.name[:200],
-        old_status=order.status.value, new_status=order.status.value, changes=changes or {}, note=note,
+        old_status=old_status, new_status=order.status.value, changes=changes or {}, note=note,
         invoice_id=invoice_id)
     db.session.add(event)
     order.events.append(event)
@@ -231,12 +223,7 @@ def submit_request(person: Person, unit: Unit, kind: str, title: str, descriptio
     db.session.add(order)
     db.session.flush()
     by = by or Actor.as_person(person, REQUESTER)
-    db.session.add(WorkOrderEvent(agency_id=order.agency_id, work_order_id=order.id, at=clock.now(),
-                                  action="submit", source=source, actor_role=by.role,
-                                  staff_user_id=by.user.id if by.user else None,
-                                  person_id=by.person.id if by.person else None, actor_name=by.name[:200],
-                                  old_status=None, new_status=order.status.value, changes={}))
-    db.session.flush()
+    record(order, "submit", by, source=source, old_status=None)
     return order
 
 
@@ -414,6 +401,16 @@ def _reason(raw: str | None, *, required: str | None = None) -> str | None:
     if len(text) > 2000:
         raise FieldError("reason", "2,000 characters at most.")
     return text or None
+
+
+def post_message(order: WorkOrder, actor: Actor, *, source: str, text: str | None) -> WorkOrderEvent:
+    """A word about the order from its vendor, an owner of its unit, its requester or staff: kept on the
+    order's timeline (the status does not change)."""
+    _check_relation(order, actor)
+    if source not in {s.value for s in EventSource}:
+        raise FieldError("source", f"Unknown source {source!r}.")
+    note = _reason(text, required="Write your message.")
+    return record(order, "message", actor, source=source, old_status=order.status.value, note=note)
 
 
 def approve(order: WorkOrder, actor: Actor, *, source: str) -> WorkOrderEvent:

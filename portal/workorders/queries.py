@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Select, desc, select
 from sqlalchemy.orm import selectinload
 
-from portal import db
+from portal import access, db
 from portal.people.models import Person, PortalAccount, PortalRole
 from portal.properties.models import Unit
 from portal.workorders.models import WorkOrder, WorkOrderEvent, WorkStatus
@@ -93,3 +93,12 @@ def people_named(events: list[WorkOrderEvent]) -> dict[int, str]:
     if not ids:
         return {}
     return {i: n for i, n in db.session.execute(select(Person.id, Person.name).where(Person.id.in_(ids)))}
+
+
+# The capability that shows a portal its work orders (whose they are: portal.workorders.holdings).
+ORDERS = {PortalRole.OWNER: "owner.workorders.approve", PortalRole.VENDOR: "vendor.workorders.accept"}
+
+
+def portal_orders(person: Person, role: PortalRole) -> Select:
+    """The orders an owner's or a vendor's portal shows, as the authorization engine allows, newest first."""
+    return work_orders_query().where(access.visible(person, role, ORDERS[role], WorkOrder))

@@ -256,3 +256,20 @@ def test_times_in_the_past_and_departures_before_arrivals_are_refused(world):
         with pytest.raises(FieldError, match="before the arrival"):
             ops.log_departure(order, vendor, source="portal", at=NOW - timedelta(hours=1))
         assert order.open_visit is not None and order.open_visit.departed_at is None
+
+
+def test_a_message_about_an_order_goes_on_its_timeline_from_those_it_concerns(world):
+    order = _order(world, WorkStatus.SCHEDULED)
+    before = _events(order)
+    event = ops.post_message(order, Actor.as_person(world["vendor"], "vendor"), source="portal",
+                             text="  I will need the key from the concierge.\x00 ")
+    assert (event.action, event.note, event.old_status, event.new_status) == (
+        "message", "I will need the key from the concierge.", "scheduled", "scheduled")
+    assert event.person_id == world["vendor"].id and order.status == WorkStatus.SCHEDULED
+    stranger = f.person(world["agency"], "Vera Vendor", "vera@example.com", roles=["vendor"])
+    for actor, text, says in [(Actor.as_person(stranger, "vendor"), "Hello", "not assigned to you"),
+                              (Actor.as_person(world["vendor"], "vendor"), "  ", "Write your message"),
+                              (Actor.as_person(world["vendor"], "vendor"), "x" * 2001, "2,000 characters")]:
+        with pytest.raises(FieldError, match=says):
+            ops.post_message(order, actor, source="portal", text=text)
+    assert _events(order) == before + 1
