@@ -163,11 +163,12 @@ def _portal_activity(agency_id: int, leases: list, today: date) -> None:
 
 def _work_orders(agency_id: int, leases: list) -> None:
     """Work orders further along: one waiting for its owner (above the agency's 500), one scheduled with
-    a vendor, one done with its visit logged."""
+    a vendor, one done with its visit logged and invoiced."""
     from sqlalchemy import select
 
     from portal import clock
     from portal.agencies.models import StaffUser
+    from portal.invoices.operations import create_invoice, submit
     from portal.people.models import Person, PortalAccount
     from portal.workorders import operations as ops
 
@@ -195,6 +196,11 @@ def _work_orders(agency_id: int, leases: list) -> None:
     ops.log_arrival(shower, vendor, source="portal", at=clock.now() - timedelta(minutes=50))
     ops.log_departure(shower, vendor, source="portal", at=clock.now(), note="Cleared the drain trap.")
     ops.complete(shower, vendor, source="portal", total="95.00")
+    # The plumber invoiced the shower job: it waits for the agency's approval (the Invoices page).
+    invoice = create_invoice(shower, plumber, number="FP-2026-0412", tax_rate="21", lines=[
+        {"description": "Clear the shower drain trap", "quantity": "1", "unit_price": "55.00"},
+        {"description": "Labour (hours)", "quantity": "1", "unit_price": "40.00"}])
+    submit(invoice)
 
 
 def _rent_charges(leases: list, today: date) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import BinaryIO
+from collections.abc import Iterable
+from typing import Any, BinaryIO
 
 from portal import db
 from portal.agencies.models import StaffUser
@@ -39,6 +40,26 @@ def add_file(order: WorkOrder, stream: BinaryIO, filename: str | None, *, person
     db.session.add(row)
     db.session.flush()
     return row
+
+
+MAX_AT_ONCE = 5
+
+
+def add_uploads(order: WorkOrder, uploads: Iterable[Any], *, person: Person | None = None,
+                staff: StaffUser | None = None, field: str = "file") -> list[WorkOrderFile]:
+    """Keep the files a form sent (werkzeug FileStorage; empty inputs skipped), MAX_AT_ONCE at most. A refusal
+    names `field`; the caller rolls back, which removes the ones already written."""
+    chosen = [u for u in uploads or () if u is not None and getattr(u, "filename", None)]
+    if len(chosen) > MAX_AT_ONCE:
+        raise FieldError(field, f"Send {MAX_AT_ONCE} files at most at once.")
+    kept = []
+    for upload in chosen:
+        try:
+            kept.append(add_file(order, upload.stream, upload.filename, person=person, staff=staff))
+        except FieldError as err:
+            name = clean_name(upload.filename)
+            raise FieldError(field, f"{name}: {err.message}" if name else err.message) from None
+    return kept
 
 
 def clean_name(filename: str | None) -> str:

@@ -52,3 +52,13 @@ def get_file(order_id: int, file_id: int, *, person: Person | None = None,
     if row is None or row.agency_id != agency_id or row.work_order_id != order.id:
         abort(404)
     return row
+
+
+def files_by_order(order_ids: list[int]) -> dict[int, list[WorkOrderFile]]:
+    """The files of these orders, oldest first, by order id (the caller has checked who may see them)."""
+    found: dict[int, list[WorkOrderFile]] = {}
+    if order_ids:
+        for row in db.session.scalars(select(WorkOrderFile).where(WorkOrderFile.work_order_id.in_(order_ids))
+                                      .order_by(WorkOrderFile.id)):
+            found.setdefault(row.work_order_id, []).append(row)
+    return found

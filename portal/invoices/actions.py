@@ -17,7 +17,6 @@ from portal.money.currency import format_money
 from portal.operations import FieldError
 from portal.people.models import PortalRole
 from portal.properties.models import Unit
-from portal.workorders import operations as order_ops
 from portal.workorders.actions import order_context, owns_unit
 from portal.workorders.models import EventSource, WorkOrder
 
@@ -34,22 +33,17 @@ def describe(invoice: Invoice) -> str:
 def perform(invoice: Invoice, link: ActionLink, form: Mapping[str, str]) -> str:
     """Approve, or deny with the owner's reason; the order's timeline records it, from a link."""
     owner = link.person
-    order = invoice.work_order
     choice = form.get("choice")
     try:
         if choice == "approve":
-            invoice_ops.approve(invoice, owner=owner)
-            done, note = "approved", f"Invoice {invoice.number} ({total(invoice)}) approved."
+            invoice_ops.approve(invoice, owner=owner, source=EventSource.LINK.value)
         elif choice == "deny":
-            invoice_ops.deny(invoice, form.get("reason") or "", owner=owner)
-            done, note = "denied", f"Invoice {invoice.number} ({total(invoice)}) denied: {invoice.denial_reason}"
+            invoice_ops.deny(invoice, form.get("reason") or "", owner=owner, source=EventSource.LINK.value)
         else:
             raise links.ActionRefused("Choose whether to approve or to deny the invoice.", 400)
     except FieldError as error:
         raise links.ActionRefused(error.message) from None
-    order_ops.record(order, f"invoice-{choice}", order_ops.Actor.as_person(owner, order_ops.OWNER),
-                     source=EventSource.LINK.value, old_status=order.status.value, note=note)
-    return f"Thank you. Invoice {invoice.number} is {done}."
+    return f"Thank you. Invoice {invoice.number} is {'approved' if choice == 'approve' else 'denied'}."
 
 
 INVOICE_APPROVAL = links.Action(

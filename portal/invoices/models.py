@@ -31,6 +31,8 @@ class InvoiceStatus(enum.StrEnum):
 
 # What the owner's statement counts as an expense.
 EXPENSE_STATUSES = (InvoiceStatus.APPROVED, InvoiceStatus.PAID)
+# Sent and not yet settled: its order cannot be closed meanwhile.
+UNSETTLED_STATUSES = (InvoiceStatus.SUBMITTED, InvoiceStatus.AWAITING_OWNER_APPROVAL, InvoiceStatus.APPROVED)
 
 
 class Invoice(AgencyOwned, Base):

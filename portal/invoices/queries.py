@@ -7,12 +7,13 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import Select, desc, select
+from sqlalchemy.orm import selectinload
 
 from portal import access, agencies, db
 from portal.invoices.models import EXPENSE_STATUSES, Invoice, InvoiceStatus
 from portal.people.models import Person, PortalRole
-from portal.properties.models import unit_owners
-from portal.workorders.models import WorkOrder
+from portal.properties.models import Unit, unit_owners
+from portal.workorders.models import WorkOrder, WorkOrderEvent
 
 # Agency settings (JSON) read here, until the back office has a form for them:
 #   "invoice_approval_threshold": "500.00"       an invoice whose total is above this waits for the owner
@@ -96,3 +97,17 @@ def expenses_query(*, owner_id: int | None = None, unit_id: int | None = None, s
 def expenses(**criteria) -> list[tuple[Invoice, int]]:
     """The rows of expenses_query()."""
     return [(inv, unit) for inv, unit in db.session.execute(expenses_query(**criteria))]
+
+
+def invoices_query() -> Select:
+    """Every invoice of the current agency with what its list row shows, newest first."""
+    return (select(Invoice)
+            .options(selectinload(Invoice.vendor),
+                     selectinload(Invoice.work_order).selectinload(WorkOrder.unit).selectinload(Unit.property))
+            .order_by(desc(Invoice.created_at), desc(Invoice.id)))
+
+
+def invoice_events(invoice: Invoice) -> list[WorkOrderEvent]:
+    """The invoice's steps on its order's timeline, oldest first."""
+    return list(db.session.scalars(select(WorkOrderEvent).where(WorkOrderEvent.invoice_id == invoice.id)
+                                   .order_by(WorkOrderEvent.id)))

@@ -8,6 +8,7 @@ from portal.appointments import manage_views as appointments_views  # noqa: F401
 from portal.bookings import manage_views as bookings_views  # noqa: F401
 from portal.documents import manage_views as documents_views  # noqa: F401
 from portal.files import manage_views as files_views  # noqa: F401
+from portal.invoices import manage_views as invoices_views  # noqa: F401
 from portal.links import manage_views as links_views  # noqa: F401
 from portal.manage import account, bp, dashboard  # noqa: F401
 from portal.messages import manage_views as messages_views  # noqa: F401

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -44,3 +45,10 @@ class ActionForm(Form):
     time2 = DateTimeLocalField("Another time", validators=[Optional()])
     time3 = DateTimeLocalField("Another time", validators=[Optional()])
     total = AmountField("Total cost", required=False)
+
+
+class PhotosForm(Form):
+    """Photos (or PDFs) of the order: checked by their content when kept."""
+
+    photos = MultipleFileField("Photos or PDFs", render_kw={"accept": "image/jpeg,image/png,application/pdf"},
+                               description="JPEG, PNG or PDF; up to 5 at once.")

@@ -1,5 +1,6 @@
 """The back office's work-order pages: the Requests list (what the portals sent), the Work orders list
-with its filters, and an order's page with its timeline, triage form and the staff's actions."""
+with its filters, and an order's page with its timeline, triage form, the staff's actions, its invoice
+(and a vendor's paper invoice entered for them) and its photos."""
 
 from __future__ import annotations
 
@@ -13,6 +14,12 @@ from sqlalchemy import select
 
 from portal import clock
 from portal.fields import enum_choices, failed, options
+from portal.files.operations import add_uploads
+from portal.files.queries import files_of
+from portal.invoices import operations as invoice_ops
+from portal.invoices.forms import InvoiceForm
+from portal.invoices.models import Invoice, InvoiceStatus
+from portal.invoices.queries import invoices_of
 from portal.manage import bp
 from portal.manage.crud import Filter, apply_filters
 from portal.operations import FieldError
@@ -23,7 +30,7 @@ from portal.properties.models import Unit
 from portal.properties.queries import property_choices, unit_choices
 from portal.types import ID
 from portal.workorders import operations as ops
-from portal.workorders.forms import ActionForm, NewOrderForm, TriageForm
+from portal.workorders.forms import ActionForm, NewOrderForm, PhotosForm, TriageForm
 from portal.workorders.models import Priority, WorkOrder, WorkStatus
 from portal.workorders.queries import (
     WAITING_FOR,
@@ -120,10 +127,19 @@ def _triage_form(order: WorkOrder) -> TriageForm:
     return form
 
 
+def _invoiceable(order: WorkOrder, invoices: list[Invoice]) -> bool:
+    """Whether staff may enter the vendor's invoice now: a completed order with a vendor, no invoice but
+    denied ones (the operation checks it again)."""
+    return (order.status == WorkStatus.COMPLETED and order.vendor_id is not None
+            and all(i.status == InvoiceStatus.DENIED for i in invoices))
+
+
 def _page(order: WorkOrder, *, triage_form: TriageForm | None = None, action_form: ActionForm | None = None,
-          failed_action: str | None = None, status: int = 200):
-    moves = [m for m in ops.allowed_actions(order, ops.STAFF) if m.action != "triage"]
+          failed_action: str | None = None, invoice_form: InvoiceForm | None = None,
+          photos_form: PhotosForm | None = None, status: int = 200):
+    moves = [m for m in ops.allowed_actions(order, ops.STAFF) if m.action in ops.STAFF_ACTIONS]
     events = timeline(order.id)
+    invoices = invoices_of(order)
     return render_template(
         "manage/workorders_detail.html", obj=order, events=events, moves=moves, names=people_named(events),
         changes={e.id: [(name, _readable(old), _readable(new)) for name, (old, new) in sorted(e.changes.items())]
@@ -131,7 +147,10 @@ def _page(order: WorkOrder, *, triage_form: TriageForm | None = None, action_for
         triage_form=triage_form or _triage_form(order), triageable=order.status in ops.MOVES["triage"].sources,
         action_form=action_form or ActionForm(formdata=None), failed_action=failed_action,
         gate_reason=ops.gate_reason(order), threshold=ops.threshold_for(order), waiting=waiting_for(order),
-        proposals=_proposals(order),
+        proposals=_proposals(order), invoices=invoices, files=files_of(order),
+        invoice_form=invoice_form or InvoiceForm(formdata=None), invoiceable=_invoiceable(order, invoices),
+        invoice_open=invoice_form is not None,  # a refused invoice shows its form open, with the errors
+        photos_form=photos_form or PhotosForm(formdata=None),
     ), status
 
 
@@ -210,3 +229,45 @@ def workorders_act(obj_id: int, action: str):
         return _page(get_scoped(WorkOrder, obj_id), action_form=form, failed_action=action, status=422)
     flash(f"{ops.MOVES[action].label}: done. The order is {order.status.value.replace('-', ' ')}.", "success")
     return redirect(url_for("manage.workorders_detail", obj_id=order.id))
+
+
+@bp.post(f"/work-orders/<{ID}:obj_id>/invoice")
+def workorders_invoice(obj_id: int):
+    """Enter the vendor's invoice as it came (post, phone) and send it on: the order is invoiced."""
+    order = get_scoped(WorkOrder, obj_id)
+    form = InvoiceForm()
+    if not form.validate_on_submit():
+        return _page(order, invoice_form=form, status=422)
+    staff = current_user._get_current_object()
+    try:
+        if order.vendor is None:
+            raise FieldError("number", "Choose the order's vendor in triage first.")
+        upload = form.attachment.data
+        attachment = next(iter(add_uploads(order, [upload], staff=staff, field="attachment")), None)
+        invoice = invoice_ops.create_invoice(order, order.vendor, number=form.number.data, lines=form.line_rows(),
+                                             tax_rate=form.tax_rate.data, attachment=attachment, by=staff)
+        invoice_ops.submit(invoice, by=staff)
+    except FieldError as err:
+        if not failed(err, form):
+            flash(err.message, "error")
+        return _page(get_scoped(WorkOrder, obj_id), invoice_form=form, status=422)
+    flash(f"Invoice {invoice.number} entered: it is {invoice.status.value.replace('-', ' ')}.", "success")
+    return redirect(url_for("manage.invoices_detail", obj_id=invoice.id))
+
+
+@bp.post(f"/work-orders/<{ID}:obj_id>/photos")
+def workorders_photos(obj_id: int):
+    """Add photos (or PDFs) to the order: each checked by its content; one refused keeps none."""
+    order = get_scoped(WorkOrder, obj_id)
+    form = PhotosForm()
+    if not form.validate_on_submit():
+        return _page(order, photos_form=form, status=422)
+    try:
+        added = add_uploads(order, form.photos.data, staff=current_user._get_current_object(), field="photos")
+        if not added:
+            raise FieldError("photos", "Choose a photo (JPEG or PNG) or a PDF to add.")
+    except FieldError as err:
+        failed(err, form)
+        return _page(get_scoped(WorkOrder, obj_id), photos_form=form, status=422)
+    flash(f"{len(added)} file{'s' if len(added) != 1 else ''} added.", "success")
+    return redirect(url_for("manage.workorders_detail", obj_id=order.id, _anchor="order-photos"))

@@ -179,6 +179,8 @@ class WorkOrderEvent(AgencyOwned, Base):
     new_status: Mapped[str] = mapped_column(String(30))
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # field: [old, new]
     note: Mapped[str | None] = mapped_column(Text)
+    # The invoice an invoice's step is about (its old → new status is in `changes`); None for the order's own.
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id", ondelete="SET NULL"), index=True)
 
     order: Mapped[WorkOrder] = relationship(back_populates="events")
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from portal import agencies, clock, db
 from portal.agencies.models import StaffUser
+from portal.invoices.models import UNSETTLED_STATUSES, Invoice
 from portal.money import CURRENCIES, fits, precision
 from portal.operations import FieldError
 from portal.people.models import Person, PortalRole
@@ -94,12 +95,16 @@ MOVES: dict[str, Move] = {m.action: m for m in [
     _move("complete", "Complete", {S.IN_PROGRESS}, S.COMPLETED, VENDOR, STAFF),
     _move("invoice", "Mark invoiced", {S.COMPLETED}, S.INVOICED, VENDOR, STAFF),
     _move("close", "Close", {S.COMPLETED, S.INVOICED}, S.CLOSED, STAFF),
+    # A denied invoice sends the order back to be invoiced again (a corrected invoice may follow).
+    _move("invoice_denied", "Invoice denied", {S.INVOICED}, S.COMPLETED, OWNER, STAFF),
     _move("cancel", "Cancel", set(OPEN_STATUSES), S.CANCELLED, STAFF),
     # A requester may withdraw their request until work is arranged for it.
     _move("withdraw", "Withdraw the request", {S.SUBMITTED, S.TRIAGED}, S.CANCELLED, REQUESTER),
 ]}
+# Moves an invoice makes (portal.invoices.operations): sending one, its denial. No button takes them.
+INVOICE_MOVES = frozenset({"invoice", "invoice_denied"})
 # The actions a staff page offers as buttons (triage has its own form).
-STAFF_ACTIONS = [a for a, m in MOVES.items() if STAFF in m.roles and a != "triage"]
+STAFF_ACTIONS = [a for a, m in MOVES.items() if STAFF in m.roles and a != "triage" and a not in INVOICE_MOVES]
 
 
 def _label(status: WorkStatus | str | None) -> str:
@@ -181,13 +186,16 @@ def transition(order: WorkOrder, action: str, actor: Actor, *, source: str, chan
 
 
 def record(order: WorkOrder, action: str, actor: Actor, *, source: str, old_status: str | None,
-           changes: dict[str, Any] | None = None, note: str | None = None) -> WorkOrderEvent:
-    """Put one event on the order's timeline: who did what, from where, old → new status (flushes)."""
+           changes: dict[str, Any] | None = None, note: str | None = None,
+           invoice_id: int | None = None) -> WorkOrderEvent:
+    """Put one event on the order's timeline: who did what, from where, old → new status (flushes); an
+    invoice's step names its invoice."""
     event = WorkOrderEvent(
         agency_id=order.agency_id, work_order_id=order.id, at=clock.now(), action=action, source=source,
         actor_role=actor.role, staff_user_id=actor.user.id if actor.user else None,
         person_id=actor.person.id if actor.person else None, actor_name=actor.name[:200],
-        old_status=old_status, new_status=order.status.value, changes=changes or {}, note=note)
+        old_status=old_status, new_status=order.status.value, changes=changes or {}, note=note,
+        invoice_id=invoice_id)
     db.session.add(event)
     order.events.append(event)
     db.session.flush()
@@ -574,6 +582,16 @@ def cancel(order: WorkOrder, actor: Actor, *, source: str, reason: str | None = 
     return transition(order, action, actor, source=source, note=text, changes={"status_reason": text})
 
 
+def close(order: WorkOrder, actor: Actor, *, source: str) -> WorkOrderEvent:
+    """Staff close a completed or invoiced order: not while one of its invoices waits for a decision or payment."""
+    check(order, "close", actor)
+    waiting = db.session.scalar(select(Invoice.number).where(Invoice.work_order_id == order.id,
+                                                             Invoice.status.in_(UNSETTLED_STATUSES)).limit(1))
+    if waiting is not None:
+        raise FieldError("action", f"Invoice {waiting} of this order is not paid yet: pay or deny it first.")
+    return transition(order, "close", actor, source=source)
+
+
 def act(order: WorkOrder, action: str, actor: Actor, *, source: str, reason: str | None = None,
         at: datetime | None = None, times: list[datetime] | None = None, total: Any = None) -> Any:
     """Take `action` with what it needs: the one entry the pages' buttons use."""
@@ -600,6 +618,8 @@ def act(order: WorkOrder, action: str, actor: Actor, *, source: str, reason: str
             return complete(order, actor, source=source, total=total)
         case "cancel" | "withdraw":
             return cancel(order, actor, source=source, reason=reason, action=action)
+        case "close":
+            return close(order, actor, source=source)
         case _:
             return transition(order, action, actor, source=source)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
 from wtforms import EmailField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Regexp
 
@@ -35,6 +36,8 @@ class RequestForm(Form):
                        invalid_choice_message="Choose repair or cleaning.")
     title = StringField("What is needed", validators=[Length(max=200, message="200 characters at most.")])
     description = TextAreaField("Details", validators=[Length(max=5000, message="5,000 characters at most.")])
+    # Checked by their content when kept (portal.files): a refused photo keeps the request from being sent.
+    photos = MultipleFileField("Photos (optional)")
 
 
 class PostedText(StringField):

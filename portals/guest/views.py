@@ -11,6 +11,7 @@ from portal.bookings import operations as stays
 from portal.bookings.models import Booking
 from portal.bookings.queries import charges_by_stay, my_bookings, requests_by_stay
 from portal.fields import failed
+from portal.files.operations import add_uploads
 from portal.money.actions import may_pay
 from portal.money.models import ChargeStatus
 from portal.money.queries import my_open_charges
@@ -170,8 +171,9 @@ def requests(booking_id: int):
     def send(b: Booking) -> str:
         stays.ensure_open(b)
         validated(form)
-        submit_request(current_person(), b.unit, form.kind.data, form.title.data or "", form.description.data or "",
-                       booking_id=b.id)
+        order = submit_request(current_person(), b.unit, form.kind.data, form.title.data or "",
+                               form.description.data or "", booking_id=b.id)
+        add_uploads(order, form.photos.data, person=current_person(), field="photos")
         return "Request sent. You can follow it under “Your requests” below."
 
     return _act(booking_id, "guest.requests.submit", send, anchor="requests")

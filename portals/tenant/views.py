@@ -10,6 +10,8 @@ from portal.appointments.queries import my_appointments
 from portal.bookings.models import Lease, LeaseStatus
 from portal.documents.queries import recent_documents
 from portal.fields import failed, options
+from portal.files.operations import add_uploads
+from portal.files.queries import files_by_order
 from portal.messages.queries import my_messages
 from portal.money.actions import may_pay
 from portal.money.queries import my_open_charges, my_paid_charges
@@ -58,7 +60,9 @@ def requests_context(person: Person) -> dict:
         select(Lease).where(Lease.tenant_id == person.id, Lease.status == LeaseStatus.ACTIVE)
     ).all()
     # `form` holds what was typed (empty on a fresh page): view-as renders this context alone.
-    return {"person": person, "requests": my_requests(person), "leases": leases, "error": None, "form": {},
+    requests = my_requests(person)
+    return {"person": person, "requests": requests, "leases": leases, "error": None, "form": {},
+            "photos": files_by_order([r.id for r in requests]),
             "submit": access.can(person, PortalRole.TENANT, "tenant.workorders.submit")}
 
 
@@ -78,8 +82,9 @@ def requests():
     try:
         validated(form)
         lease = next(x for x in ctx["leases"] if x.id == form.lease_id.data)
-        submit_request(person, lease.unit, form.kind.data, form.title.data or "", form.description.data or "",
-                       lease_id=lease.id)
+        order = submit_request(person, lease.unit, form.kind.data, form.title.data or "",
+                               form.description.data or "", lease_id=lease.id)
+        add_uploads(order, form.photos.data, person=person, field="photos")
     except FieldError as err:
         failed(err)
         typed = {"title": form.title.data or "", "description": form.description.data or ""}

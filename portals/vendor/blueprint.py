@@ -7,7 +7,7 @@ from flask import Blueprint
 from portal import viewas
 from portal.people.models import PortalRole
 from portal.signin import bind_agency
-from portals.common import messages, signin
+from portals.common import files, messages, signin
 
 ROLE = PortalRole.VENDOR
 bp = Blueprint("vendor", __name__, url_prefix="/<agency>/vendor", template_folder="templates")
@@ -19,3 +19,4 @@ bp.add_url_rule("/login", "login", signin.login, methods=["GET", "POST"])
 bp.add_url_rule("/code", "code", signin.code, methods=["POST"])
 bp.add_url_rule("/messages", "messages", messages.page, methods=["GET"])
 viewas.register(ROLE, "messages", messages.TEMPLATE, messages.context)
+files.register(bp)  # an order's photos and PDFs: <role>.order_file, <role>.order_file_thumb

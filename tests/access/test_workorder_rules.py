@@ -13,7 +13,7 @@ from portal.files.queries import may_see_order
 from portal.invoices import operations as invoices
 from portal.invoices.queries import awaiting_owner, vendor_invoices
 from portal.people.models import PortalRole
-from portal.workorders.models import WorkOrder
+from portal.workorders.models import WorkOrder, WorkStatus
 from portal.workorders.operations import submit_request
 from portal.workorders.queries import portal_orders
 from tests import factories as f
@@ -84,7 +84,7 @@ def test_an_include_rule_shows_an_order_to_another_owner(w):
 
 
 def _invoice(w, order, vendor):
-    order.status = "completed"
+    order.status = WorkStatus.COMPLETED  # done: an invoice is made only for a completed order
     db.session.flush()
     inv = invoices.create_invoice(order, vendor, number=f"V-{order.id}", tax_rate="0",
                                   lines=[{"description": "Tap", "quantity": "1", "unit_price": "600"}])

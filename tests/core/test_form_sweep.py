@@ -24,6 +24,7 @@ from portal.access.operations import add_window
 from portal.agencies.operations import create_staff
 from portal.bookings import operations as stays
 from portal.documents.models import Document, DocumentKind
+from portal.invoices import operations as invoice_ops
 from portal.invoices.operations import create_invoice
 from portal.models import Base
 from portal.workorders.models import WorkStatus
@@ -121,7 +122,7 @@ def _world(app):
     """One agency with something on every page: a person in every portal, stays, a lease, money, papers."""
     with app.app_context():
         a = f.agency("alpha")
-        create_staff(a, email="admin@alpha.example", name="Ada Admin", password=f.PASSWORD, admin=True)
+        staff = create_staff(a, email="admin@alpha.example", name="Ada Admin", password=f.PASSWORD, admin=True)
         who = f.person(a, "Alex Everyone", "alex@example.com", roles=["tenant", "guest", "owner", "vendor"])
         f.person(a, "Bea Guest", "bea@example.com", roles=["guest"])
         u = f.unit(a, f.prop(a, "Seafront"), "1A")
@@ -143,14 +144,25 @@ def _world(app):
             job = submit_request(who, u, "repair", f"Job {status.value}", "Work.")
             job.vendor_id, job.status = who.id, status
         create_invoice(job, who, number="D-1", lines=[{"description": "Work", "quantity": "1", "unit_price": "9"}])
-        # The newest order: the back office's crawl meets its triage form first.
+        u.owners.append(who)  # Alex's owner portal: an order and an invoice wait for their approval
+        # (another vendor's: the crawl opens two pages of a kind, and Alex's two vendor jobs must be those)
+        owner_world.waiting_on(u, f.person(a, "Vera Vendor", "vera@example.com", roles=["vendor"]), f.staff(a))
+        # Invoices to decide on and to pay; the newest orders (crawled first): one to invoice, one to triage.
+        vendor = f.person(a, "Vic Vendor", "vic@example.com", roles=["vendor"])
+        for number, approve in (("INV-1", True), ("INV-2", False)):
+            done = submit_request(who, u, "repair", f"Job {number}", "Done.")
+            done.vendor_id, done.status = vendor.id, WorkStatus.COMPLETED
+            invoice = create_invoice(done, vendor, number=number,
+                                     lines=[{"description": "Work", "quantity": "1", "unit_price": "50.00"}])
+            invoice_ops.submit(invoice)
+            if approve:
+                invoice_ops.approve(invoice, staff=staff)
+        done = submit_request(who, u, "repair", "Finished job", "Done.")
+        done.vendor_id, done.status = vendor.id, WorkStatus.COMPLETED
         submit_request(who, u, "repair", "Dripping tap", "The kitchen tap drips.", lease_id=lease.id)
         add_window(a.id, "tenant.pay", 28, 28)
         solution = f.solution(a)
         f.solution(a, active=False, name="Switched off")
-        u.owners.append(who)  # Alex's owner portal: an order and an invoice wait for their approval
-        # (another vendor's: the crawl opens two pages of a kind, and Alex's two vendor jobs must be those)
-        owner_world.waiting_on(u, f.person(a, "Vera Vendor", "vera@example.com", roles=["vendor"]), f.staff(a))
         db.session.add(Task(agency_id=a.id, solution_id=solution.id, notification_id=solution.notifications[0].id,
                             object_type="booking", object_id=here.id, due_at=here.created_at,
                             status=TaskStatus.FAILED, reason="SMTP said no"))

@@ -1,5 +1,6 @@
 """Agency isolation: one scoping mechanism, and every back-office ID route answers 404 across agencies."""
 
+import io
 import re
 
 import pytest
@@ -45,7 +46,8 @@ def test_scope_filters_get_joins_and_updates(ctx):
 # Which fixture object each back-office resource's <obj_id> routes take.
 KINDS = {"properties": "property", "units": "unit", "people": "person", "leases": "lease",
          "bookings": "booking", "mail": "message", "charges": "charge", "appointments": "appointment",
-         "links": "link", "documents": "document", "access": "window", "work-orders": "workorder"}
+         "links": "link", "documents": "document", "access": "window", "work-orders": "workorder",
+         "invoices": "invoice", "workorders": "workorder"}
 # Other URL arguments of ID routes, valid for the objects made below.
 EXTRA_ARGS = {"role": "guest", "page": "home", "action": "cancel"}
 
@@ -67,9 +69,20 @@ def _objects(a):
     from portal.workorders.operations import submit_request
 
     workorder = submit_request(guest, u, "repair", "Tap", "Drips")
+    from portal.files.operations import add_file
+    from portal.invoices.operations import create_invoice
+    from portal.workorders.models import WorkStatus
+    from tests.workorders.test_files import jpeg
+
+    photo = add_file(workorder, io.BytesIO(jpeg()), "tap.jpg", person=guest)
+    vendor = f.person(a, f"{a.slug} vendor", f"vendor@{a.slug}.example", roles=["vendor"])
+    done = submit_request(guest, u, "repair", "Door", "Sticks")
+    done.vendor_id, done.status = vendor.id, WorkStatus.COMPLETED
+    invoice = create_invoice(done, vendor, number="INV-1",
+                             lines=[{"description": "Work", "quantity": "1", "unit_price": "10.00"}])
     return {"property": u.property, "unit": u, "person": guest, "lease": f.lease(a, u), "booking": b,
             "message": msg, "charge": charge, "appointment": f.appointment(a, guest), "link": link,
-            "document": document, "window": window, "workorder": workorder}
+            "document": document, "window": window, "workorder": workorder, "file": photo, "invoice": invoice}
 
 
 @pytest.fixture
@@ -87,15 +100,20 @@ def two_agencies(app, login):
 
 def _id_rules(app):
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith("manage.") and rule.arguments & {"obj_id", "link_id"}:
+        if rule.endpoint.startswith("manage.") and rule.arguments & {"obj_id", "link_id", "order_id"}:
             yield rule
 
 
-def _url(app, rule, obj_id):
-    key = "link_id" if "link_id" in rule.arguments else "obj_id"
+def _url(app, rule, objects):
+    """The rule's URL for one agency's objects (a file route takes its order's id and the file's)."""
+    kind = KINDS[re.match(r"/manage/([a-z-]+)/", rule.rule).group(1)]
+    if "file_id" in rule.arguments:
+        ids = {"order_id": objects["workorder"], "file_id": objects["file"]}
+    else:
+        ids = {"link_id" if "link_id" in rule.arguments else "obj_id": objects[kind]}
     extra = {k: v for k, v in EXTRA_ARGS.items() if k in rule.arguments}
     with app.test_request_context():
-        return url_for(rule.endpoint, **{key: obj_id}, **extra)
+        return url_for(rule.endpoint, **ids, **extra)
 
 
 def test_every_id_route_is_covered(app):
@@ -111,13 +129,17 @@ def test_another_agencys_ids_are_404_on_every_route(app, client, two_agencies):
     token = csrf_token(client.get("/manage/").text)
     checked = 0
     for rule in _id_rules(app):
-        kind = KINDS[re.match(r"/manage/([a-z-]+)/", rule.rule).group(1)]
-        own_url, other_url = _url(app, rule, mine[kind]), _url(app, rule, theirs[kind])
+        own_url, other_url = _url(app, rule, mine), _url(app, rule, theirs)
         if "GET" in rule.methods:
-            assert client.get(own_url).status_code == 200, own_url
+            with client.get(own_url) as own:
+                assert own.status_code == 200, own_url
             response = client.get(other_url)
             assert response.status_code == 404, other_url
             assert "could not find" in response.text
+            # Their order with my file's id, my order with their file's id: not found either.
+            if "file_id" in rule.arguments:
+                for mixed in ({**mine, "file": theirs["file"]}, {**theirs, "file": mine["file"]}):
+                    assert client.get(_url(app, rule, mixed)).status_code == 404, rule.rule
             # Ids beyond any database's integer range are simply not found (not a 500).
             huge = re.sub(r"/\d+(/|$)", r"/99999999999999999999\1", own_url, count=1)
             assert client.get(huge).status_code == 404, huge

@@ -12,7 +12,7 @@ from portal.invoices import operations as ops
 from portal.invoices.models import Invoice, InvoiceLine, InvoiceStatus
 from portal.invoices.queries import awaiting_owner, expenses, threshold_for, vendor_invoices
 from portal.operations import FieldError
-from portal.workorders.models import WorkStatus
+from portal.workorders.models import WorkOrderEvent, WorkStatus
 from portal.workorders.operations import submit_request
 from tests import factories as f
 
@@ -33,9 +33,7 @@ def w(ctx):
     unit.owners.append(olga)
     other_unit = f.unit(a, name="2B")
     other_unit.owners.append(other_owner)
-    order = submit_request(tom, unit, "repair", "Leaking tap", "The kitchen tap drips")
-    order.vendor_id = vic.id
-    db.session.flush()
+    order = done(submit_request(tom, unit, "repair", "Leaking tap", "The kitchen tap drips"), vic)
 
     class W:
         pass
@@ -47,9 +45,17 @@ def w(ctx):
     return world
 
 
+def done(order, vendor):
+    """The order assigned to `vendor` and completed: what an invoice needs."""
+    order.vendor_id, order.status = vendor.id, WorkStatus.COMPLETED
+    db.session.flush()
+    return order
+
+
 def new_invoice(w, lines=LINES, tax_rate="21", order=None):
-    return ops.create_invoice(order or w.order, w.vendor, number=f"V-{next(w.number)}", lines=lines,
-                              tax_rate=tax_rate)
+    """A draft for `order`, or for a new completed order on the world's unit (one open invoice per order)."""
+    order = order or done(submit_request(w.tenant, w.unit, "repair", "Another job", "Fix it"), w.vendor)
+    return ops.create_invoice(order, w.vendor, number=f"V-{next(w.number)}", lines=lines, tax_rate=tax_rate)
 
 
 # How to bring a fresh invoice to each status, with the real operations.
@@ -80,6 +86,8 @@ ACTIONS = {
     "approve_owner": lambda w, inv: ops.approve(inv, owner=w.owner),
     "deny_staff": lambda w, inv: ops.deny(inv, "Not agreed", staff=w.staff),
     "deny_owner": lambda w, inv: ops.deny(inv, "Not agreed", owner=w.owner),
+    "approve_for_owner": lambda w, inv: ops.approve_for_owner(inv, w.staff, reason="Not agreed"),
+    "deny_for_owner": lambda w, inv: ops.deny_for_owner(inv, w.staff, reason="Not agreed"),
     "mark_paid": lambda w, inv: ops.mark_paid(inv, w.staff, amount=inv.total, paid_on=date(2026, 1, 6),
                                               reference="TR-2"),
 }
@@ -92,9 +100,24 @@ LEGAL = {
     (S.SUBMITTED, "deny_staff"): S.DENIED,
     (S.AWAITING_OWNER_APPROVAL, "approve_owner"): S.APPROVED,
     (S.AWAITING_OWNER_APPROVAL, "deny_owner"): S.DENIED,
+    (S.AWAITING_OWNER_APPROVAL, "approve_for_owner"): S.APPROVED,
+    (S.AWAITING_OWNER_APPROVAL, "deny_for_owner"): S.DENIED,
     (S.APPROVED, "mark_paid"): S.PAID,
 }
 CASES = [(start, action) for start in S for action in ACTIONS]
+
+
+# Where the invoice's work order stands while the invoice is in each status.
+ORDER_STATUS = {S.DRAFT: WorkStatus.COMPLETED, S.SUBMITTED: WorkStatus.INVOICED,
+                S.AWAITING_OWNER_APPROVAL: WorkStatus.INVOICED, S.APPROVED: WorkStatus.INVOICED,
+                S.DENIED: WorkStatus.COMPLETED, S.PAID: WorkStatus.CLOSED}
+# Who takes each action, as the order's timeline records it.
+ROLE = {"submit": "vendor", "approve_owner": "owner", "deny_owner": "owner"}
+
+
+def _events(order) -> list[WorkOrderEvent]:
+    return list(db.session.scalars(select(WorkOrderEvent).where(WorkOrderEvent.work_order_id == order.id)
+                                   .order_by(WorkOrderEvent.id)))
 
 
 def _snapshot(inv: Invoice) -> dict:
@@ -106,7 +129,9 @@ def _snapshot(inv: Invoice) -> dict:
 def test_every_transition_is_legal_or_refused_with_a_reason(w, start, action):
     inv = _to(w, start)
     db.session.commit()
-    before = _snapshot(inv)
+    before, order = _snapshot(inv), inv.work_order
+    assert order.status == ORDER_STATUS[start]
+    events = len(_events(order))
     expected = LEGAL.get((start, action))
     if expected is None:
         with pytest.raises(FieldError) as refused:
@@ -114,16 +139,26 @@ def test_every_transition_is_legal_or_refused_with_a_reason(w, start, action):
         assert "cannot be" in refused.value.message
         assert not db.session.dirty and not db.session.new and not db.session.deleted
         assert _snapshot(inv) == before
+        assert order.status == ORDER_STATUS[start] and len(_events(order)) == events
         return
     ACTIONS[action](w, inv)
     db.session.commit()
     db.session.expire_all()
     assert inv.status == expected and inv.version == before["version"] + 1
+    # The order follows the invoice, and its timeline says who took which step, from where, old -> new.
+    assert order.status == ORDER_STATUS[expected]
+    if action != "edit":
+        last = _events(order)[-1]
+        assert len(_events(order)) == events + 1
+        assert (last.invoice_id, last.changes["invoice"]) == (inv.id, [start.value, expected.value])
+        assert (last.actor_role, last.source) == (ROLE.get(action, "staff"),
+                                                  "portal" if ROLE.get(action) else "back_office")
+        assert (last.old_status, last.new_status) == (ORDER_STATUS[start].value, ORDER_STATUS[expected].value)
     if action.startswith(("approve", "deny")):
         assert inv.decided_at is not None
         who = (inv.decided_by_person_id, inv.decided_by_staff_id)
-        assert who == ((w.owner.id, None) if action.endswith("owner") else (None, w.staff.id))
-    if action == "deny_owner" or action == "deny_staff":
+        assert who == ((w.owner.id, None) if action in ("approve_owner", "deny_owner") else (None, w.staff.id))
+    if action.startswith("deny"):
         assert inv.denial_reason == "Not agreed"
     if action == "mark_paid":
         assert (inv.paid_amount, inv.paid_on, inv.payment_reference) == (inv.total, date(2026, 1, 6), "TR-2")
@@ -193,8 +228,7 @@ def test_a_denial_needs_a_reason(w):
 
 def test_an_owner_approval_request_needs_an_owner(w):
     bare_unit = f.unit(w.agency, name="3C")
-    lonely = submit_request(w.tenant, bare_unit, "repair", "Door", "Stuck")
-    lonely.vendor_id = w.vendor.id
+    lonely = done(submit_request(w.tenant, bare_unit, "repair", "Door", "Stuck"), w.vendor)
     inv = new_invoice(w, order=lonely)
     ops.submit(inv)
     with pytest.raises(FieldError, match="no owner"):
@@ -224,8 +258,7 @@ def test_totals_are_exact_decimals_rounded_to_the_currency(ctx, currency, lines,
     a = f.agency("cur", currency=currency)
     vic = f.person(a, "Vic", "vic@example.com", roles=["vendor"])
     unit = f.unit(a)
-    order = submit_request(f.person(a, "T", "t@example.com"), unit, "repair", "Job", "Do it")
-    order.vendor_id = vic.id
+    order = done(submit_request(f.person(a, "T", "t@example.com"), unit, "repair", "Job", "Do it"), vic)
     inv = ops.create_invoice(order, vic, number="1", tax_rate=rate,
                              lines=[{"description": "Work", "quantity": q, "unit_price": p} for q, p in lines])
     db.session.commit()
@@ -295,11 +328,12 @@ def test_only_the_assigned_vendor_invoices_and_numbers_are_unique_per_vendor(w):
     with pytest.raises(FieldError, match="assigned"):
         ops.create_invoice(w.order, intruder, number="1", lines=LINES)
     ops.create_invoice(w.order, w.vendor, number="A-1", lines=LINES)
+    second = done(submit_request(w.tenant, w.unit, "repair", "Second", "Job"), w.vendor)
     with pytest.raises(FieldError, match="already has an invoice"):
-        ops.create_invoice(w.order, w.vendor, number="A-1", lines=LINES)
-    w.order.status = WorkStatus.CANCELLED
+        ops.create_invoice(second, w.vendor, number="A-1", lines=LINES)
+    second.status = WorkStatus.CANCELLED
     with pytest.raises(FieldError, match="cancelled"):
-        ops.create_invoice(w.order, w.vendor, number="A-2", lines=LINES)
+        ops.create_invoice(second, w.vendor, number="A-2", lines=LINES)
     assert db.session.scalar(select(func.count(Invoice.id))) == 1
 
 
@@ -312,8 +346,7 @@ def test_the_attachment_is_a_file_of_the_same_order(w):
     pdf = add_file(w.order, io.BytesIO(PDF), "bill.pdf", person=w.vendor)
     inv = ops.create_invoice(w.order, w.vendor, number="P-1", lines=LINES, attachment=pdf)
     assert inv.attachment.sha256 == pdf.sha256
-    other = submit_request(w.tenant, w.unit, "repair", "Other", "Job")
-    other.vendor_id = w.vendor.id
+    other = done(submit_request(w.tenant, w.unit, "repair", "Other", "Job"), w.vendor)
     with pytest.raises(FieldError) as refused:
         ops.create_invoice(other, w.vendor, number="P-2", lines=LINES, attachment=pdf)
     assert refused.value.field == "attachment"
@@ -409,16 +442,14 @@ def test_expenses_are_the_approved_and_paid_invoices_per_owner_and_unit(w):
     for status in (S.DRAFT, S.SUBMITTED, S.AWAITING_OWNER_APPROVAL, S.DENIED):
         _to(w, status)
     # Another owner's unit, and another agency, add nothing to Olga's.
-    order2 = submit_request(w.tenant, w.other_unit, "repair", "Paint", "Walls")
-    order2.vendor_id = w.vendor.id
+    order2 = done(submit_request(w.tenant, w.other_unit, "repair", "Paint", "Walls"), w.vendor)
     theirs = new_invoice(w, order=order2)
     ops.submit(theirs)
     ops.approve(theirs, staff=w.staff)
     beta = f.agency("beta")
     b_vendor = f.person(beta, "Vic Vendor", "vic@example.com", roles=["vendor"])
     b_unit = f.unit(beta)
-    b_order = submit_request(f.person(beta, "T", "t@example.com"), b_unit, "repair", "X", "Y")
-    b_order.vendor_id = b_vendor.id
+    b_order = done(submit_request(f.person(beta, "T", "t@example.com"), b_unit, "repair", "X", "Y"), b_vendor)
     b_inv = ops.create_invoice(b_order, b_vendor, number="B-1", lines=LINES)
     ops.submit(b_inv)
     ops.approve(b_inv, staff=f.staff(beta))
@@ -436,3 +467,101 @@ def test_expenses_are_the_approved_and_paid_invoices_per_owner_and_unit(w):
     assert expenses(owner_id=w.owner.id, end=paid.decided_at) == []
     assert {i.id for i in vendor_invoices(w.vendor)} >= {paid.id, approved.id}
     assert [i.status for i in vendor_invoices(w.vendor) if i.id == paid.id] == [S.PAID]
+
+
+# -- the invoice and its work order ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [s for s in WorkStatus if s != WorkStatus.COMPLETED], ids=str)
+def test_only_a_completed_order_is_invoiced(w, status):
+    order = done(submit_request(w.tenant, w.unit, "repair", "Early", "Not done yet"), w.vendor)
+    order.status = status
+    db.session.commit()
+    events = len(_events(order))
+    with pytest.raises(FieldError) as refused:
+        new_invoice(w, order=order)
+    assert refused.value.field == "work_order" and status.value.replace("-", " ") in refused.value.message
+    assert db.session.scalar(select(func.count(Invoice.id))) == 0
+    assert order.status == status and len(_events(order)) == events
+
+
+def test_one_open_invoice_per_order_and_a_denied_one_is_replaced(w):
+    first = new_invoice(w, order=w.order)
+    with pytest.raises(FieldError, match=f"already has invoice {first.number}"):
+        new_invoice(w, order=w.order)  # a second draft beside the first
+    ops.submit(first)
+    with pytest.raises(FieldError, match="work order can be invoiced"):
+        new_invoice(w, order=w.order)  # the order is invoiced now
+    ops.request_owner_approval(first, w.staff)
+    ops.deny(first, "Too dear for a tap", owner=w.owner)
+    assert w.order.status == WorkStatus.COMPLETED  # back to be invoiced again
+    second = new_invoice(w, order=w.order, lines=LINES[:1])
+    ops.submit(second)
+    ops.approve(second, staff=w.staff)
+    ops.mark_paid(second, w.staff, amount=second.total, paid_on=date(2026, 3, 1), reference="TR-77")
+    db.session.commit()
+    assert (w.order.status, first.status, second.status) == (WorkStatus.CLOSED, S.DENIED, S.PAID)
+    steps = [(e.action, e.old_status, e.new_status, e.invoice_id, e.actor_role, (e.changes or {}).get("invoice"))
+             for e in _events(w.order) if e.invoice_id]
+    assert steps == [
+        ("invoice_draft", "completed", "completed", first.id, "vendor", [None, "draft"]),
+        ("invoice", "completed", "invoiced", first.id, "vendor", ["draft", "submitted"]),
+        ("invoice_to_owner", "invoiced", "invoiced", first.id, "staff", ["submitted", "awaiting-owner-approval"]),
+        ("invoice_denied", "invoiced", "completed", first.id, "owner", ["awaiting-owner-approval", "denied"]),
+        ("invoice_draft", "completed", "completed", second.id, "vendor", [None, "draft"]),
+        ("invoice", "completed", "invoiced", second.id, "vendor", ["draft", "submitted"]),
+        ("invoice_approve", "invoiced", "invoiced", second.id, "staff", ["submitted", "approved"]),
+        ("close", "invoiced", "closed", second.id, "staff", ["approved", "paid"]),
+    ]
+    denial, payment = _events(w.order)[-5], _events(w.order)[-1]
+    assert denial.note == "Too dear for a tap" and "TR-77" in payment.note
+
+
+def test_an_order_with_an_unpaid_invoice_is_not_closed(w):
+    from portal.workorders import operations as orders
+
+    staff = orders.Actor.staff(w.staff)
+    draft = new_invoice(w, order=w.order)
+    ops.submit(draft)
+    for step in (lambda: None, lambda: ops.approve(draft, staff=w.staff)):
+        step()
+        with pytest.raises(FieldError, match=f"Invoice {draft.number} of this order is not paid"):
+            orders.act(w.order, "close", staff, source="back_office")
+        assert w.order.status == WorkStatus.INVOICED
+    # No button moves an order to invoiced or back: only its invoice does.
+    assert "invoice" not in orders.STAFF_ACTIONS and "invoice_denied" not in orders.STAFF_ACTIONS
+    # A completed order whose vendor only has a draft may be closed (nothing was sent).
+    other = done(submit_request(w.tenant, w.unit, "repair", "Small", "Job"), w.vendor)
+    late = new_invoice(w, order=other)
+    orders.act(other, "close", staff, source="back_office")
+    with pytest.raises(FieldError, match="closed"):
+        ops.submit(late)
+    assert (other.status, late.status) == (WorkStatus.CLOSED, S.DRAFT)
+
+
+def test_staff_enter_a_paper_invoice_for_the_vendor(w):
+    inv = ops.create_invoice(w.order, w.vendor, number="PAPER-1", lines=LINES, by=w.staff)
+    ops.submit(inv, by=w.staff)
+    beta_staff = f.staff(f.agency("beta"))
+    db.scope(db.session, w.agency.id)
+    with pytest.raises(FieldError, match="agency's staff"):
+        ops.create_invoice(w.order, w.vendor, number="PAPER-2", lines=LINES, by=beta_staff)
+    db.session.commit()
+    assert (inv.status, inv.vendor_id, w.order.status) == (S.SUBMITTED, w.vendor.id, WorkStatus.INVOICED)
+    entered = [(e.action, e.actor_role, e.staff_user_id, e.source) for e in _events(w.order) if e.invoice_id]
+    assert entered == [("invoice_draft", "staff", w.staff.id, "back_office"),
+                       ("invoice", "staff", w.staff.id, "back_office")]
+
+
+@pytest.mark.parametrize("decide", [ops.approve_for_owner, ops.deny_for_owner])
+def test_deciding_for_the_owner_needs_the_owners_word(w, decide):
+    inv = _to(w, S.AWAITING_OWNER_APPROVAL)
+    db.session.commit()
+    before = _snapshot(inv)
+    for reason in ("", "  ", "x" * 1001):
+        with pytest.raises(FieldError) as refused:
+            decide(inv, w.staff, reason=reason)
+        assert refused.value.field == "reason"
+    assert _snapshot(inv) == before and inv.work_order.status == WorkStatus.INVOICED
+    decide(inv, w.staff, reason="Olga said so by phone")
+    assert _events(inv.work_order)[-1].note == "For the owner: Olga said so by phone"

@@ -2,6 +2,7 @@
 agency's ids: never a 200, and nothing changes."""
 
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from portal import clock, db, links
 from portal.bookings.models import Booking
 from portal.documents.models import Document, DocumentKind, Signature
 from portal.files.models import WorkOrderFile
+from portal.files.operations import add_file
 from portal.invoices import operations as invoices
 from portal.invoices.models import Invoice, InvoiceStatus
 from portal.money.models import Charge, Payment
@@ -19,10 +21,12 @@ from portal.workorders import operations as orders
 from portal.workorders.models import WorkOrder, WorkOrderEvent, WorkStatus
 from tests import factories as f
 from tests.conftest import csrf_token, press_link
+from tests.workorders.test_files import jpeg
 
 PORTALS = ("tenant.", "guest.", "owner.", "vendor.", "portals.")
 KIND_OF = {"doc_id": "document", "booking_id": "booking", "charge_id": "charge", "appointment_id": "appointment",
-           "order_id": "order", "invoice_id": "invoice"}
+           "order_id": "order", "invoice_id": "invoice",
+           "file_id": "file"}
 
 
 def _order_and_invoice(a, unit, owner):
@@ -54,8 +58,9 @@ def _objects(a, owner):
     db.session.add(document)
     db.session.flush()
     order_id, invoice_id = _order_and_invoice(a, unit, owner)
+    photo = add_file(db.session.get(WorkOrder, order_id), io.BytesIO(jpeg()), "private.jpg", person=owner)
     return {"booking": booking.id, "charge": f.charge(a, booking=booking).id, "document": document.id,
-            "appointment": f.appointment(a, owner).id, "order": order_id, "invoice": invoice_id}
+            "appointment": f.appointment(a, owner).id, "order": order_id, "invoice": invoice_id, "file": photo.id}
 
 
 @pytest.fixture
@@ -104,11 +109,10 @@ def test_other_peoples_and_other_agencies_ids_are_never_200(app, world):
         c = _client(app, token)
         csrf = csrf_token(c.get(f"/alpha/{role}/").text)
         for rule in _id_rules(app):
-            arg = next(iter(rule.arguments & set(KIND_OF)))
-            kind = KIND_OF[arg]
-            for agency, obj_id in (("alpha", others[kind]), ("alpha", theirs[kind]), ("beta", theirs[kind])):
+            args = rule.arguments & set(KIND_OF)
+            for agency, objects in (("alpha", others), ("alpha", theirs), ("beta", theirs)):
                 with app.test_request_context():
-                    url = url_for(rule.endpoint, agency=agency, **{arg: obj_id})
+                    url = url_for(rule.endpoint, agency=agency, **{arg: objects[KIND_OF[arg]] for arg in args})
                 for method in sorted(rule.methods & {"GET", "POST"}):
                     r = c.get(url) if method == "GET" else c.post(url, data={"csrf_token": csrf, "typed_name": "X",
                                                                              "option": "insurance", "title": "T",
@@ -128,7 +132,7 @@ def test_other_peoples_and_other_agencies_ids_are_never_200(app, world):
     with app.app_context():
         assert db.session.scalar(select(func.count(Signature.id)).execution_options(all_agencies=True)) == 0
         assert db.session.scalar(select(func.count(Payment.id)).execution_options(all_agencies=True)) == 0
-        # Each agency's two orders and one invoice, as they were: no new order, none decided, no message.
+        # Each agency's two orders, one invoice and one photo, as they were: nothing new, none decided, no message.
         assert db.session.scalar(select(func.count(WorkOrder.id)).execution_options(all_agencies=True)) == 4
         assert set(db.session.scalars(select(WorkOrder.status).execution_options(all_agencies=True))) == {
             WorkStatus.AWAITING_OWNER_APPROVAL, WorkStatus.COMPLETED}
@@ -136,7 +140,7 @@ def test_other_peoples_and_other_agencies_ids_are_never_200(app, world):
             InvoiceStatus.AWAITING_OWNER_APPROVAL}
         assert db.session.scalar(select(func.count(WorkOrderEvent.id)).where(WorkOrderEvent.action == "message")
                                  .execution_options(all_agencies=True)) == 0
-        assert db.session.scalar(select(func.count(WorkOrderFile.id)).execution_options(all_agencies=True)) == 0
+        assert db.session.scalar(select(func.count(WorkOrderFile.id)).execution_options(all_agencies=True)) == 2
         # The two charges made above and each agency's booking balance: nothing added.
         assert db.session.scalar(select(func.count(Charge.id)).execution_options(all_agencies=True)) == 4
         assert db.session.scalar(select(func.count(Booking.id)).where(Booking.checked_in_at.is_not(None))

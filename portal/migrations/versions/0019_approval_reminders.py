@@ -1,16 +1,16 @@
 """approval chasing: when a waiting order or invoice was reminded; solutions anchored on a work order's
 visit, with offsets in hours
 
-Revision ID: 0018_h4_approval_reminders
-Revises: 0017_invoices_photos
+Revision ID: 0019_approval_reminders
+Revises: 0018_invoice_events
 """
 import sqlalchemy as sa
 from alembic import op
 
 import portal.types
 
-revision = '0018_h4_approval_reminders'
-down_revision = '0017_invoices_photos'
+revision = '0019_approval_reminders'
+down_revision = '0018_invoice_events'
 branch_labels = None
 depends_on = None
 
