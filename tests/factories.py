@@ -114,3 +114,16 @@ def solution(a: Agency, kind: str = "extra-services", *, active: bool = True, tp
         s.activated_at = s.created_at
         db.session.flush()
     return s
+
+
+def completed(order):
+    """A triaged order with its vendor taken through the real steps to completed (visit booked, started, done)."""
+    from datetime import timedelta
+
+    from portal import clock
+    from portal.workorders import operations as ops
+
+    ops.schedule(order, ops.SYSTEM, source="system", at=clock.now() + timedelta(minutes=5))
+    ops.start(order, ops.SYSTEM, source="system")
+    ops.complete(order, ops.SYSTEM, source="system")
+    return order

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from babel.dates import format_timedelta
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
@@ -77,15 +77,6 @@ def waited(person: Person, since: datetime | None) -> str:
     return format_timedelta(max(clock.now() - since, timedelta()), granularity="minute", locale=locale)
 
 
-def file_url(order_id: int, file_id: int, *, thumb: bool = False) -> str | None:
-    """The owner portal's address of an order's file (or its thumbnail); None while the portals' shared
-    file route (portals/common, "<role>.order_file") is not registered."""
-    endpoint = "owner.order_file_thumb" if thumb else "owner.order_file"
-    if endpoint not in current_app.view_functions:
-        return None
-    return url_for(endpoint, order_id=order_id, file_id=file_id)
-
-
 def home_context(person: Person, **extra: Any) -> dict:
     """What needs the owner (orders and invoices waiting for their approval, with their age), then their
     units' open and recently finished orders."""
@@ -147,7 +138,7 @@ def order_context(person: Person, order: WorkOrder, **extra: Any) -> dict:
         "person": person, "order": order, "events": timeline(order.id),
         "photos": [f for f in files if f.content_type.startswith("image/")],
         "documents": [f for f in files if not f.content_type.startswith("image/")],
-        "file_url": file_url, "invoices": invoices,
+        "invoices": invoices,
         "ages": {f"order-{order.id}": waited(person, order.status_changed_at),
                  **{f"invoice-{i.id}": waited(person, i.submitted_at) for i in invoices}},
         "errors": {}, "typed": {},

@@ -8,7 +8,7 @@ import re
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import FileStorage
 
 from portal import access, agencies, db, viewas
@@ -62,15 +62,6 @@ def _agency(person: Person) -> Agency:
 
 def _actor(person: Person) -> ops.Actor:
     return ops.Actor.as_person(person, ops.VENDOR)
-
-
-def file_url(order_id: int, file_id: int, *, thumbnail: bool = False) -> str | None:
-    """The portal's address of an order's file (or its thumbnail), or None while this portal has no file
-    route (the shared one in portals/common registers vendor.order_file and vendor.order_file_thumb)."""
-    endpoint = "vendor.order_file_thumb" if thumbnail else "vendor.order_file"
-    if endpoint not in current_app.view_functions:
-        return None
-    return url_for(endpoint, order_id=order_id, file_id=file_id)
 
 
 # --- home, orders, invoices (pages of a person alone: the back office can view them as the vendor) ----------
@@ -166,11 +157,8 @@ def _readable(value: Any) -> Any:
 
 
 def invoiceable(order: WorkOrder) -> str | None:
-    """Why the order cannot be invoiced now, or None: it is completed (or invoiced, and every invoice of it
-    was denied)."""
+    """Why the order cannot be invoiced now, or None: it is completed (a denied invoice sends it back there)."""
     if order.status == S.INVOICED:
-        if all(i.status == InvoiceStatus.DENIED for i in invoices_of(order)):
-            return None
         return "This order is invoiced already."
     if order.status != S.COMPLETED:
         return f"Only a completed order can be invoiced: this one is {order.status.value.replace('-', ' ')}."
@@ -200,7 +188,7 @@ def _page(order: WorkOrder, *, failed_form: str | None = None, error: str | None
         events=events, notes={e.id: e.note for e in events if e.note and _shown(e, person)},
         changes={e.id: [(name, _readable(old), _readable(new)) for name, (old, new) in sorted(e.changes.items())
                         if name in SHOWN_CHANGES] for e in events},
-        photos=photos, file_url=file_url, photos_open=order.status in PHOTO_STATUSES,
+        photos=photos, photos_open=order.status in PHOTO_STATUSES,
         estimate_open=order.status in ops.ESTIMATE_STATUSES,
         invoices=[i for i in invoices_of(order) if i.vendor_id == person.id],
         invoice_refusal=invoiceable(order), invoicing=access.can(person, VENDOR, INVOICES),
@@ -366,10 +354,7 @@ def new_invoice(order_id: int):
                 raise FieldError("attachment", err.message) from None
         invoice = invoicing.create_invoice(order, person, number=form.number.data, lines=rows,
                                            tax_rate=form.tax_rate.data, attachment=attachment)
-        invoicing.submit(invoice)
-        if order.status == S.COMPLETED:
-            ops.transition(order, "invoice", _actor(person), source="portal",
-                           note=f"Invoice {invoice.number}: {invoice.total} {invoice.currency}.")
+        invoicing.submit(invoice)  # the order is invoiced with it (portal.invoices.operations)
     except FieldError as err:
         err = _row_error(err, kept)
         failed(err, form)
@@ -382,7 +367,7 @@ def new_invoice(order_id: int):
 def invoice(invoice_id: int):
     """One invoice: its lines and totals, where it stands, and its payment."""
     inv = _invoice(invoice_id)
-    return render_template("vendor/invoice.html", person=current_person(), invoice=inv, file_url=file_url)
+    return render_template("vendor/invoice.html", person=current_person(), invoice=inv)
 
 
 @bp.post(f"/invoices/<{ID}:invoice_id>/submit")
@@ -391,14 +376,9 @@ def submit_invoice(invoice_id: int):
     inv = _invoice(invoice_id)
     try:
         invoicing.submit(inv)
-        order = inv.work_order
-        if order.status == S.COMPLETED:
-            ops.transition(order, "invoice", _actor(current_person()), source="portal",
-                           note=f"Invoice {inv.number}: {inv.total} {inv.currency}.")
     except FieldError as err:
         failed(err)
         flash(err.message, "error")
-        return render_template("vendor/invoice.html", person=current_person(), invoice=_invoice(invoice_id),
-                               file_url=file_url), 422
+        return render_template("vendor/invoice.html", person=current_person(), invoice=_invoice(invoice_id)), 422
     flash(f"Invoice {inv.number} {SENT.get(inv.status, 'sent')}.", "success")
     return redirect(url_for("vendor.invoice", invoice_id=inv.id))

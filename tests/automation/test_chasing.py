@@ -40,6 +40,7 @@ def build(a: Agency | None = None):
     ops.triage(window, ops.SYSTEM, requires_owner_approval=True)
     tap = ops.submit_request(tenant, unit, "repair", "Tap", "Drips")
     ops.triage(tap, ops.SYSTEM, vendor_id=vendor.id)
+    f.completed(tap)
     invoice = invoice_ops.create_invoice(tap, vendor, number="V-9", lines=[
         {"description": "Washer", "quantity": "1", "unit_price": "30.00"}])
     invoice_ops.submit(invoice)

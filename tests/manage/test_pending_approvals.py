@@ -34,6 +34,7 @@ def test_pending_approvals_with_their_age_and_link(app, client, login):
             ops.triage(door, ops.SYSTEM, vendor_id=vendor.id, requires_vendor_acceptance=True)
         tap = ops.submit_request(tenant, unit, "repair", "Tap", "Drips")
         ops.triage(tap, ops.SYSTEM, vendor_id=vendor.id)
+        f.completed(tap)
         with clock.frozen_at(now - timedelta(minutes=40)):
             invoice = invoice_ops.create_invoice(tap, vendor, number="V-3", lines=[
                 {"description": "Washer", "quantity": "1", "unit_price": "30.00"}])

@@ -88,12 +88,12 @@ def test_an_order_page_shows_what_where_costs_vendor_photos_invoice_and_timeline
     tap = olga.get(f"/alpha/owner/orders/{w['tap']}").text
     assert "Seafront · 1A" in tap and "The tap drips all night." in tap and "300.00" in tap
     assert "Vic Vendor" in tap and "high" in tap and "Your approval is needed" in tap and "waiting 3 days" in tap
-    assert "under-the-sink.jpg" in tap  # the photo: its name, or its thumbnail's alt text
-    if "owner.order_file_thumb" in app.view_functions:  # the portals' shared file route (portals/common)
-        thumb = re.search(rf'<img src="(/alpha/owner/orders/{w["tap"]}/files/\d+/thumb)"', tap).group(1)
-        shown = olga.get(thumb, buffered=True)
-        assert shown.status_code == 200 and shown.mimetype == "image/jpeg"
-        assert signed_in_client(app, w["otto"]).get(thumb, buffered=True).status_code == 404
+    # The photo's thumbnail, served by the portals' shared file route (portals/common/files.py), to her only.
+    assert 'alt="under-the-sink.jpg"' in tap
+    thumb = re.search(rf'<img src="(/alpha/owner/orders/{w["tap"]}/files/\d+/thumb)"', tap).group(1)
+    shown = olga.get(thumb, buffered=True)
+    assert shown.status_code == 200 and shown.mimetype == "image/jpeg"
+    assert signed_in_client(app, w["otto"]).get(thumb, buffered=True).status_code == 404
     timeline = tap.split('class="timeline"')[1]
     assert timeline.index("<strong>Triage</strong>") < timeline.index("<strong>Submit</strong>")  # newest first
     assert "Owner approval needed: staff asked for the owner's approval." in timeline.replace("&#39;", "'")

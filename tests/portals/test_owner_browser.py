@@ -56,10 +56,9 @@ def test_an_owner_denies_one_order_approves_another_and_an_invoice(app, page, w)
     page.get_by_role("link", name="Leaking kitchen tap").first.click()
     page.wait_for_url(re.compile(rf"/alpha/owner/orders/{w['tap']}$"))
     expect(page.get_by_role("heading", name="Your approval is needed")).to_contain_text("waiting 3 days")
-    expect(page.locator(".photos li")).to_have_count(1)
-    if page.locator(".photos img").count():  # with the portals' file route (portals/common): a thumbnail, loaded
-        page.locator(".photos img").wait_for()
-        assert page.locator(".photos img").evaluate("img => img.complete && img.naturalWidth") > 0
+    expect(page.locator(".thumbs li")).to_have_count(1)
+    page.locator(".thumbs img").wait_for()  # the thumbnail, served by the portals' file route, loads
+    assert page.locator(".thumbs img").evaluate("img => img.complete && img.naturalWidth") > 0
     _shots(page, "owner-order-waiting")
     page.get_by_role("button", name=re.compile("^Approve work order")).click()
     expect(page.get_by_role("status")).to_contain_text("Approved: “Leaking kitchen tap” goes ahead.")

@@ -135,7 +135,7 @@ def test_other_peoples_and_other_agencies_ids_are_never_200(app, world):
         # Each agency's two orders, one invoice and one photo, as they were: nothing new, none decided, no message.
         assert db.session.scalar(select(func.count(WorkOrder.id)).execution_options(all_agencies=True)) == 4
         assert set(db.session.scalars(select(WorkOrder.status).execution_options(all_agencies=True))) == {
-            WorkStatus.AWAITING_OWNER_APPROVAL, WorkStatus.COMPLETED}
+            WorkStatus.AWAITING_OWNER_APPROVAL, WorkStatus.INVOICED}
         assert set(db.session.scalars(select(Invoice.status).execution_options(all_agencies=True))) == {
             InvoiceStatus.AWAITING_OWNER_APPROVAL}
         assert db.session.scalar(select(func.count(WorkOrderEvent.id)).where(WorkOrderEvent.action == "message")
