@@ -35,7 +35,7 @@ def w(ctx):
     orders = []
     for unit, vendor in ((mine, vic), (mine, val), (theirs, vic)):
         order = submit_request(tom, unit, "repair", f"Tap in {unit.name}", "It drips")
-        order.vendor_id = vendor.id
+        order.vendor_id, order.status = vendor.id, WorkStatus.TRIAGED  # offered to the vendor
         orders.append(order)
     db.session.flush()
     return {"agency": a, "tenant": tom, "vic": vic, "val": val, "olga": olga, "otto": otto, "orders": orders}
@@ -138,3 +138,17 @@ def test_the_back_office_offers_the_order_and_invoice_settings():
             "vendor.invoices.view"} <= offered
     assert access.CAPABILITIES["owner.workorders.approve"].items == "WorkOrder"
     assert access.CAPABILITIES["vendor.invoices.view"].items == "Invoice"
+
+
+def test_a_vendor_sees_an_order_only_once_the_owner_need_not_or_did_approve_it(w):
+    from portal.workorders import operations as ops
+
+    mine1 = w["orders"][0]
+    mine1.status = WorkStatus.SUBMITTED
+    ops.triage(mine1, ops.SYSTEM, requires_owner_approval=True, vendor_id=w["vic"].id)
+    assert mine1.status.value == "awaiting-owner-approval"
+    assert mine1.id not in _listed(w["vic"], VENDOR)
+    assert not access.can(w["vic"], VENDOR, "vendor.workorders.accept", mine1)
+    assert not may_see_order(mine1, person=w["vic"])
+    ops.approve(mine1, ops.Actor.as_person(w["olga"], "owner"), source="portal")
+    assert mine1.id in _listed(w["vic"], VENDOR) and access.can(w["vic"], VENDOR, "vendor.workorders.accept", mine1)

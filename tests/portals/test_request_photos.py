@@ -13,7 +13,7 @@ from portal import db
 from portal.files import storage
 from portal.files.models import WorkOrderFile
 from portal.properties.models import unit_owners
-from portal.workorders.models import WorkOrder
+from portal.workorders.models import WorkOrder, WorkStatus
 from tests import factories as f
 from tests.conftest import csrf_token, signed_in_client
 from tests.workorders.test_files import PDF, jpeg, png
@@ -138,7 +138,7 @@ def test_an_orders_files_are_served_only_to_who_may_see_it_in_each_portal(app, h
     with app.app_context():
         order = db.session.scalar(select(WorkOrder).execution_options(all_agencies=True))
         db.scope(db.session, order.agency_id)
-        order.vendor_id = home["vic"]
+        order.vendor_id, order.status = home["vic"], WorkStatus.TRIAGED  # offered to the vendor
         db.session.commit()
         order_id = order.id
         file_id = db.session.scalar(select(WorkOrderFile.id))

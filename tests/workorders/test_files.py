@@ -18,6 +18,7 @@ from portal.files.models import WorkOrderFile
 from portal.files.operations import add_file, clean_name
 from portal.files.queries import may_see_order
 from portal.operations import FieldError
+from portal.workorders.models import WorkStatus
 from portal.workorders.operations import submit_request
 from tests import factories as f
 
@@ -64,7 +65,7 @@ def world(ctx):
     unit = f.unit(a)
     unit.owners.append(olga)
     order = submit_request(tom, unit, "repair", "Broken window", "The kitchen window is cracked")
-    order.vendor_id = vic.id
+    order.vendor_id, order.status = vic.id, WorkStatus.TRIAGED  # offered to the vendor
     db.session.flush()
     return {"agency": a, "staff": staff, "tenant": tom, "vendor": vic, "owner": olga, "unit": unit, "order": order}
 
