@@ -97,6 +97,12 @@ def _appointment_open(a: Any) -> str | None:
     return f"the appointment is {a.status.value}"
 
 
+# The steps the person who asked hears of; the agency's inner steps (the owner's approval, the vendor's
+# answer, the invoice) are not news to them.
+REQUESTER_NEWS = frozenset({WorkStatus.SUBMITTED, WorkStatus.TRIAGED, WorkStatus.SCHEDULED, WorkStatus.IN_PROGRESS,
+                            WorkStatus.COMPLETED, WorkStatus.CANCELLED})
+
+
 def _status_unchanged(w: WorkOrder, task_occurrence: str) -> str | None:
     return None if w.status.value == task_occurrence else f"the work order moved on to {w.status.value}"
 
@@ -179,9 +185,11 @@ kind(name="appointment-confirmation", category="rentals", label="Ask to confirm 
      qualifies=lambda r: r.status in (AppointmentStatus.PROPOSED, AppointmentStatus.MOVE_REQUESTED),
      recheck=_appointment_open, default_minutes=5)
 kind(name="workorder-status", category="rentals", label="Keep requesters posted on their work requests",
-     description="Each time a work request moves on, tells the person who asked.",
+     description="Each time a work request moves on in a way they care about (received, being arranged, visit "
+                 "booked, started, done, closed), tells the person who asked.",
      subject=WORKORDER, anchors=(Anchor.IMMEDIATELY,), default_roles=("requester",),
-     occurrence=lambda r: r.status.value, recheck_occurrence=_status_unchanged, started=_since, default_minutes=3)
+     qualifies=lambda r: r.status in REQUESTER_NEWS, occurrence=lambda r: r.status.value,
+     recheck_occurrence=_status_unchanged, started=_since, default_minutes=3)
 kind(name="workorder-owner-approval", category="owners", label="Ask owners to approve work",
      description="When a work order waits for the owner's approval, asks the unit's owners, with one-click links "
                  "to approve or deny it.",

@@ -87,11 +87,11 @@ TEMPLATES: dict[str, tuple[str, str, str, str]] = {
     ),
     "workorder-status": (
         "Work request update",
-        "Your request \"{{ work_order.title }}\": {{ work_order.status }}",
-        "<p>Hello {{ recipient.first_name }},</p><p>Your request <b>{{ work_order.title }}</b> is now "
-        "<b>{{ work_order.status }}</b>.</p>",
-        "Hello {{ recipient.first_name }},\n\nYour request \"{{ work_order.title }}\" is now "
-        "{{ work_order.status }}.",
+        "Your request \"{{ work_order.title }}\": {{ work_order.progress }}",
+        "<p>Hello {{ recipient.first_name }},</p><p>About your request <b>{{ work_order.title }}</b> at "
+        "{{ unit.property }} · {{ unit.name }}: {{ work_order.news }}</p>",
+        "Hello {{ recipient.first_name }},\n\nAbout your request \"{{ work_order.title }}\" at "
+        "{{ unit.property }} · {{ unit.name }}: {{ work_order.news }}",
     ),
     "workorder-owner-approval": (
         "Owner approval request",

@@ -24,7 +24,7 @@ from portal.money.models import Charge, ChargeStatus
 from portal.people.models import Person, person_tags
 from portal.properties.models import Unit, unit_owners, unit_tags
 from portal.tags import Tag
-from portal.workorders.models import WorkOrder
+from portal.workorders.models import WorkOrder, WorkStatus
 
 CHUNK = 500  # ids per IN (...) list: well under SQLite's parameter limit
 
@@ -315,13 +315,28 @@ def _workorder_recipients(w: WorkOrder, role: str) -> list[Recipient]:
     return _agents(w.agency_id) if role == "agent" else []
 
 
+def _news(w: WorkOrder, when: str) -> tuple[str, str]:
+    """What the person who asked is told of the order's status, in a few words and in a sentence (never the
+    agency's inner steps: approvals, a vendor's answer, invoices)."""
+    news = {
+        WorkStatus.SUBMITTED: ("received", "We have received it and will look at it shortly."),
+        WorkStatus.TRIAGED: ("being arranged", "We have looked at it and are arranging the work."),
+        WorkStatus.SCHEDULED: ("visit booked", f"A visit is booked for {when}." if when else "A visit is booked."),
+        WorkStatus.IN_PROGRESS: ("work started", "The work has started."),
+        WorkStatus.COMPLETED: ("done", "The work is done. Tell us if anything is still wrong."),
+        WorkStatus.CANCELLED: ("closed", "It has been closed without work. Tell us if the problem is still there."),
+    }
+    return news.get(w.status, ("being arranged", "We are arranging the work."))
+
+
 def _workorder_fields(w: WorkOrder) -> dict[str, Any]:
     agency = _agency(w.agency_id)
     when = dates.format_moment(w.scheduled_at, agency.babel_locale, agency.zone) if w.scheduled_at else ""
     return {"id": w.id, "title": w.title, "status": w.status.value.replace("-", " "), "kind": w.kind.value,
             "description": w.description, "priority": w.priority.value,
             "estimate": format_money(w.estimate, w.currency or agency.currency) if w.estimate is not None else "",
-            "scheduled_at": when, "reason": w.status_reason or ""}
+            "scheduled_at": when, "reason": w.status_reason or "",
+            **dict(zip(("progress", "news"), _news(w, when), strict=True))}
 
 
 def _workorder_context(w: WorkOrder) -> dict[str, Any]:

@@ -63,8 +63,8 @@ def test_the_requester_is_told_of_each_new_status(world, run_jobs, smtp_server):
     ops.complete(order, ops.SYSTEM, source="system")
     send_due(run_jobs)
     assert subjects(smtp_server, "tom@example.com") == [
-        'Your request "Tap": submitted', 'Your request "Tap": triaged', 'Your request "Tap": scheduled',
-        'Your request "Tap": in progress', 'Your request "Tap": completed']
+        'Your request "Tap": received', 'Your request "Tap": being arranged', 'Your request "Tap": visit booked',
+        'Your request "Tap": work started', 'Your request "Tap": done']
 
 
 def test_a_status_left_before_sending_is_skipped(world, run_jobs, smtp_server):
@@ -72,7 +72,7 @@ def test_a_status_left_before_sending_is_skipped(world, run_jobs, smtp_server):
     order = ops.submit_request(tenant, unit, "repair", "Tap", "Drips")
     ops.triage(order, ops.SYSTEM, vendor_id=vendor.id)  # moved on before the dispatcher ran
     send_due(run_jobs)
-    assert subjects(smtp_server, "tom@example.com") == ['Your request "Tap": triaged']
+    assert subjects(smtp_server, "tom@example.com") == ['Your request "Tap": being arranged']
     skipped = db.session.scalar(select(Task).where(Task.occurrence == "submitted"))
     assert (skipped.status, skipped.reason) == (TaskStatus.SKIPPED, "the work order moved on to triaged")
 
@@ -86,7 +86,7 @@ def test_an_order_from_before_the_solution_is_followed_when_it_moves_on(world, r
     assert subjects(smtp_server, "tom@example.com") == []  # its past is not raked up
     ops.triage(old, ops.SYSTEM, requires_owner_approval=True)
     send_due(run_jobs)
-    assert subjects(smtp_server, "tom@example.com") == ['Your request "Old tap": awaiting owner approval']
+    assert subjects(smtp_server, "tom@example.com") == []  # waiting for the owner is not news to the tenant
     assert subjects(smtp_server, "olga@example.com") == ["Your approval is needed: Old tap at 1A"]
 
 
