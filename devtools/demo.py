@@ -335,3 +335,34 @@ def read_credentials() -> tuple[str, str] | None:
         return None
     email, password = path.read_text().split()[:2]
     return email, password
+
+
+def people_to_try(slug: str = "costa-serena") -> list[tuple[str, str, str]]:
+    """One demo person to sign in as per portal, read from the database: (portal, name, e-mail) for a tenant whose
+    request is open, the owner with the most approvals waiting, a vendor with a job to accept."""
+    from sqlalchemy import func, select
+
+    from portal.agencies.models import Agency
+    from portal.invoices.models import Invoice, InvoiceStatus
+    from portal.people.models import Person
+    from portal.properties.models import unit_owners
+    from portal.workorders.models import WorkOrder, WorkStatus
+
+    agency_id = db.session.scalar(select(Agency.id).where(Agency.slug == slug))
+    if agency_id is None:
+        return []
+    db.scope(db.session, agency_id)
+    tenant = db.session.scalar(select(Person).join(WorkOrder, WorkOrder.requester_id == Person.id)
+                               .where(WorkOrder.status == WorkStatus.SUBMITTED, WorkOrder.lease_id.is_not(None))
+                               .order_by(WorkOrder.id).limit(1))
+    waiting = (select(WorkOrder.unit_id).where(WorkOrder.status == WorkStatus.AWAITING_OWNER_APPROVAL)
+               .union_all(select(WorkOrder.unit_id).join(Invoice, Invoice.work_order_id == WorkOrder.id)
+                          .where(Invoice.status == InvoiceStatus.AWAITING_OWNER_APPROVAL))).subquery()
+    owner = db.session.scalar(select(Person).join(unit_owners, unit_owners.c.person_id == Person.id)
+                              .join(waiting, waiting.c.unit_id == unit_owners.c.unit_id)
+                              .group_by(Person.id).order_by(func.count().desc(), Person.id).limit(1))
+    vendor = db.session.scalar(select(Person).join(WorkOrder, WorkOrder.vendor_id == Person.id)
+                               .where(WorkOrder.status == WorkStatus.AWAITING_VENDOR_ACCEPTANCE)
+                               .order_by(WorkOrder.id).limit(1))
+    return [(portal, person.name, person.email) for portal, person in
+            (("Tenant", tenant), ("Owner", owner), ("Vendor", vendor)) if person is not None]
