@@ -97,8 +97,8 @@ def test_one_request_travels_the_whole_loop(app, browser, live_server, world, ru
     browser_staff_sign_in(staff)
     staff.goto(f"/manage/work-orders/{order_id}")
     thumb = staff.locator(".thumbs img[alt='leak.jpg']")
-    thumb.wait_for()
-    assert thumb.evaluate("img => img.complete && img.naturalWidth") > 0
+    thumb.wait_for()  # and it loads: served to staff, a real picture (waited for, never timed)
+    staff.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
     staff.get_by_label("Vendor", exact=True).select_option(label="Victor Vendor")
     staff.get_by_label("Estimate", exact=True).fill("640")
     staff.get_by_label("Wait for the vendor's acceptance").check()
@@ -113,6 +113,7 @@ def test_one_request_travels_the_whole_loop(app, browser, live_server, world, ru
     owner = new_page()
     owner.goto(link_in(approval))
     expect(owner.locator("body")).to_contain_text("640.00")
+    expect(owner.locator("body")).to_contain_text("1 photo")  # the tenant's photo travelled with the request
     owner.get_by_role("button", name="Approve the work").click()
     expect(owner.locator("body")).to_contain_text("is approved")
     state = the_order(app, world["agency"])
@@ -208,6 +209,9 @@ def test_one_request_travels_the_whole_loop(app, browser, live_server, world, ru
     expect(timeline).to_contain_text("Victor Vendor (vendor) · in the portal")
     expect(timeline).to_contain_text("Pat Manager (staff) · in the back office")
     expect(timeline.first).to_contain_text(re.compile(r"time on site: — → \d+ h \d\d min"))
+    # The tenant sees where their request ended.
+    tenant.goto("/alpha/tenant/requests")
+    expect(tenant.locator("body")).to_contain_text("closed")
     events = the_order(app, world["agency"])["events"]
     assert ("submit", "portal") in events and ("approve", "link") in events and ("accept", "link") in events
     assert ("schedule", "back_office") in events and ("arrive", "portal") in events
