@@ -45,6 +45,10 @@ class AgencyForm(Form):
         "Owner approval above", required=False,
         description="Work estimated above this amount waits for the owner's approval (an owner's own amount "
                     "wins). Empty: only when staff ask for it.")
+    invoice_approval_above = AmountField(
+        "Invoice approval above", required=False,
+        description="A vendor's invoice above this total waits for the owner's approval (an owner's own amount "
+                    "wins). Empty: only when staff send it to the owner.")
     approval_reminder_hours = IntegerField(
         "Remind unanswered approvals after (hours)", required=False, min=1, max=24 * 30,
         description="An owner or vendor who has not answered an approval request by then gets one reminder "

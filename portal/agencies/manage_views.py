@@ -12,6 +12,7 @@ from sqlalchemy import select
 from portal import agencies, db
 from portal.agencies.forms import AgencyForm
 from portal.agencies.models import Agency, StaffRole
+from portal.invoices.queries import AGENCY_THRESHOLD as INVOICE_THRESHOLD
 from portal.manage import bp
 
 
@@ -30,9 +31,10 @@ def agency_settings():
             "host_name": agency.host_name, "locale": agency.babel_locale,
             "partial_payments": (agency.settings or {}).get("partial_payments", False),
             "owner_approval_above": _amount((agency.settings or {}).get("owner_approval_above")),
+            "invoice_approval_above": _amount((agency.settings or {}).get(INVOICE_THRESHOLD)),
             "approval_reminder_hours": (agency.settings or {}).get("approval_reminder_hours")}
     form = AgencyForm(data=data)
-    form.owner_approval_above.currency = agency.currency
+    form.owner_approval_above.currency = form.invoice_approval_above.currency = agency.currency
     status = 200
     if form.validate_on_submit():
         host = form.host_name.data or None
@@ -49,9 +51,10 @@ def agency_settings():
                 setattr(agency, name, form[name].data)
             agency.locale = form.locale.data or agency.locale
             agency.logo_url, agency.host_name = form.logo_url.data or None, host
-            above = form.owner_approval_above.data
+            above, invoices_above = form.owner_approval_above.data, form.invoice_approval_above.data
             agency.settings = {**(agency.settings or {}), "partial_payments": bool(form.partial_payments.data),
                                "owner_approval_above": str(above) if above is not None else None,
+                               INVOICE_THRESHOLD: str(invoices_above) if invoices_above is not None else None,
                                # Chasing reads it (automation.chasing); empty means its default.
                                "approval_reminder_hours": form.approval_reminder_hours.data}
             db.after_commit(db.session, current_app.extensions["agency_hosts"].forget)

@@ -15,12 +15,10 @@ from portal.people.models import Person, PortalRole
 from portal.properties.models import Unit, unit_owners
 from portal.workorders.models import WorkOrder, WorkOrderEvent
 
-# Agency settings (JSON) read here, until the back office has a form for them:
-#   "invoice_approval_threshold": "500.00"       an invoice whose total is above this waits for the owner
-#   "invoice_approval_thresholds": {"<owner person id>": "250.00"}   one owner's own threshold instead
-# No threshold at all: only invoices staff send to the owner wait for the owner's approval.
+# The agency's amount (agency settings JSON, a field of the agency form): an invoice whose total is above it
+# waits for the owner; an owner's own amount (Person.invoice_approval_threshold) replaces it for their units.
+# No amount at all: only invoices staff send to the owner wait for the owner's approval.
 AGENCY_THRESHOLD = "invoice_approval_threshold"
-OWNER_THRESHOLDS = "invoice_approval_thresholds"
 
 
 def _decimal(raw: object) -> Decimal | None:
@@ -37,18 +35,25 @@ def owner_ids(order: WorkOrder) -> list[int]:
                                    .order_by(unit_owners.c.person_id)))
 
 
-def threshold_for(owner_id: int, settings: dict) -> Decimal | None:
+def owners_of(order: WorkOrder) -> list[Person]:
+    """The people who own the order's unit."""
+    return list(db.session.scalars(select(Person).join(unit_owners, unit_owners.c.person_id == Person.id)
+                                   .where(unit_owners.c.unit_id == order.unit_id).order_by(Person.id)))
+
+
+def threshold_for(owner: Person, settings: dict) -> Decimal | None:
     """The amount above which an invoice on this owner's unit waits for their approval (None: never)."""
-    own = (settings.get(OWNER_THRESHOLDS) or {}).get(str(owner_id))
-    return _decimal(own) if own is not None else _decimal(settings.get(AGENCY_THRESHOLD))
+    if owner.invoice_approval_threshold is not None:
+        return owner.invoice_approval_threshold
+    return _decimal(settings.get(AGENCY_THRESHOLD))
 
 
 def above_threshold(invoice: Invoice) -> bool:
     """Whether the invoice's total is above the threshold of any owner of its unit (strictly above:
     a total equal to the threshold goes ahead)."""
     settings = agencies.get(invoice.agency_id).settings or {}
-    for owner_id in owner_ids(invoice.work_order):
-        limit = threshold_for(owner_id, settings)
+    for owner in owners_of(invoice.work_order):
+        limit = threshold_for(owner, settings)
         if limit is not None and invoice.total > limit:
             return True
     return False

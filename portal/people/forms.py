@@ -29,6 +29,10 @@ class PersonForm(Form):
         "Owner approval above", required=False,
         description="For an owner: work on their units estimated above this amount waits for their approval. "
                     "Empty: the agency's amount.")
+    invoice_approval_threshold = AmountField(
+        "Invoice approval above", required=False,
+        description="For an owner: a vendor's invoice on their units above this total waits for their approval. "
+                    "Empty: the agency's amount.")
 
     def validate_roles(self, field) -> None:
         if field.data and not self.email.data:

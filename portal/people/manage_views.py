@@ -41,7 +41,7 @@ people = Resource(
     form_data=lambda p: {
         "name": p.name, "email": p.email, "phone": p.phone, "language": p.language or "",
         "notes": p.notes, "roles": [r.value for r in p.roles], "tags": tags.render(p.tags),
-        "approval_threshold": p.approval_threshold,
+        "approval_threshold": p.approval_threshold, "invoice_approval_threshold": p.invoice_approval_threshold,
     },
     related=lambda p: {
         "bookings": bookings_of_guest(p.id),

@@ -36,6 +36,8 @@ class Person(AgencyOwned, Base):
     notes: Mapped[str | None] = mapped_column(String(2000))
     # An owner's own gate (A4): work estimated above it waits for their approval; None: the agency's.
     approval_threshold: Mapped[Decimal | None] = mapped_column(Money)
+    # Theirs for vendor invoices: an invoice above it waits for their approval; None: the agency's.
+    invoice_approval_threshold: Mapped[Decimal | None] = mapped_column(Money)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     tags: Mapped[list[Tag]] = relationship(secondary=person_tags, order_by=Tag.name)

@@ -28,8 +28,9 @@ def save_person(person: Person | None, agency_id: int, data: dict[str, Any]) -> 
         db.session.add(person)
     data = {**data, "email": (data.get("email") or "").strip().lower() or None}
     assign(person, data, ("name", "email", "phone", "language", "notes"))
-    if "approval_threshold" in data:
-        person.approval_threshold = data["approval_threshold"]
+    for threshold in ("approval_threshold", "invoice_approval_threshold"):
+        if threshold in data:
+            setattr(person, threshold, data[threshold])
     person.tags = tags.resolve(agency_id, tags.parse(data.get("tags")))
     wanted = {PortalRole(r) for r in data.get("roles") or []}
     person.accounts = [a for a in person.accounts if a.role in wanted]

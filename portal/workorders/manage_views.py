@@ -39,6 +39,7 @@ from portal.workorders.queries import (
     requests_query,
     timeline,
     vendor_choices,
+    waiting,
     waiting_for,
     work_orders_query,
 )
@@ -58,7 +59,7 @@ AGES = [("1", "Older than a day"), ("3", "Older than 3 days"), ("7", "Older than
 ORDER_FILTERS = [
     Filter("status", "Status", lambda s, v: s.where(WorkOrder.status == WorkStatus(v)),
            choices=lambda: enum_choices(WorkStatus)),
-    Filter("waiting", "Waiting for", lambda s, v: s.where(WorkOrder.status.in_(WAITING_FOR[v])),
+    Filter("waiting", "Waiting for", lambda s, v: s.where(waiting(v)),
            choices=lambda: [(w, w.capitalize()) for w in WAITING_FOR]),
     Filter("priority", "Priority", lambda s, v: s.where(WorkOrder.priority == Priority(v)),
            choices=lambda: enum_choices(Priority)),

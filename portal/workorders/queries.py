@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, desc, select
+from sqlalchemy import ColumnElement, Select, and_, desc, exists, not_, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal import access, db
@@ -58,8 +58,29 @@ WAITING_FOR: dict[str, tuple[WorkStatus, ...]] = {
 }
 
 
+def _invoice_with_owner() -> ColumnElement[bool]:
+    """An invoiced order whose invoice waits for the owner's approval: the owner's move, not staff's."""
+    from portal.invoices.models import Invoice, InvoiceStatus
+
+    return and_(WorkOrder.status == WorkStatus.INVOICED, exists().where(
+        Invoice.work_order_id == WorkOrder.id, Invoice.status == InvoiceStatus.AWAITING_OWNER_APPROVAL))
+
+
+def waiting(who: str) -> ColumnElement[bool]:
+    """The SQL condition for the orders waiting for `who` (staff, owner or vendor)."""
+    by_status = WorkOrder.status.in_(WAITING_FOR[who])
+    if who == "owner":
+        return or_(by_status, _invoice_with_owner())
+    if who == "staff":
+        return and_(by_status, not_(_invoice_with_owner()))
+    return by_status
+
+
 def waiting_for(order: WorkOrder) -> str | None:
     """Whose move it is on this order: staff, owner or vendor (None once it is closed or cancelled)."""
+    if order.status == WorkStatus.INVOICED and db.session.scalar(
+            select(WorkOrder.id).where(WorkOrder.id == order.id, _invoice_with_owner())):
+        return "owner"
     return next((who for who, statuses in WAITING_FOR.items() if order.status in statuses), None)
 
 

@@ -386,26 +386,24 @@ def _submitted_with_total(w, total: str) -> Invoice:
     return inv
 
 
-@pytest.mark.parametrize(("settings", "total", "status"), [
-    ({}, "99999.00", S.SUBMITTED),  # no threshold: only staff send an invoice to the owner
-    ({"invoice_approval_threshold": "500"}, "500.00", S.SUBMITTED),  # at the threshold: goes ahead
-    ({"invoice_approval_threshold": "500"}, "500.01", S.AWAITING_OWNER_APPROVAL),  # a cent above: waits
-    ({"invoice_approval_threshold": "0"}, "0.01", S.AWAITING_OWNER_APPROVAL),
+@pytest.mark.parametrize(("settings", "own", "total", "status"), [
+    ({}, {}, "99999.00", S.SUBMITTED),  # no threshold: only staff send an invoice to the owner
+    ({"invoice_approval_threshold": "500"}, {}, "500.00", S.SUBMITTED),  # at the threshold: goes ahead
+    ({"invoice_approval_threshold": "500"}, {}, "500.01", S.AWAITING_OWNER_APPROVAL),  # a cent above: waits
+    ({"invoice_approval_threshold": "0"}, {}, "0.01", S.AWAITING_OWNER_APPROVAL),
     # The owner's own threshold replaces the agency's, lower or higher.
-    ({"invoice_approval_threshold": "500", "invoice_approval_thresholds": {"OWNER": "250"}}, "250.01",
-     S.AWAITING_OWNER_APPROVAL),
-    ({"invoice_approval_threshold": "500", "invoice_approval_thresholds": {"OWNER": "250"}}, "250.00", S.SUBMITTED),
-    ({"invoice_approval_threshold": "500", "invoice_approval_thresholds": {"OWNER": "1000"}}, "999.99", S.SUBMITTED),
-    ({"invoice_approval_threshold": "500", "invoice_approval_thresholds": {"OWNER": "1000"}}, "1000.01",
-     S.AWAITING_OWNER_APPROVAL),
+    ({"invoice_approval_threshold": "500"}, {"owner": "250"}, "250.01", S.AWAITING_OWNER_APPROVAL),
+    ({"invoice_approval_threshold": "500"}, {"owner": "250"}, "250.00", S.SUBMITTED),
+    ({"invoice_approval_threshold": "500"}, {"owner": "1000"}, "999.99", S.SUBMITTED),
+    ({"invoice_approval_threshold": "500"}, {"owner": "1000"}, "1000.01", S.AWAITING_OWNER_APPROVAL),
     # Another owner's threshold is theirs alone.
-    ({"invoice_approval_thresholds": {"OTHER": "10"}}, "600.00", S.SUBMITTED),
-    ({"invoice_approval_threshold": "not a number"}, "600.00", S.SUBMITTED),
+    ({}, {"other_owner": "10"}, "600.00", S.SUBMITTED),
+    ({"invoice_approval_threshold": "not a number"}, {}, "600.00", S.SUBMITTED),
 ])
-def test_the_threshold_at_its_edge(w, settings, total, status):
-    ids = {"OWNER": str(w.owner.id), "OTHER": str(w.other_owner.id)}
-    w.agency.settings = {k: ({ids[o]: v for o, v in val.items()} if isinstance(val, dict) else val)
-                         for k, val in settings.items()}
+def test_the_threshold_at_its_edge(w, settings, own, total, status):
+    w.agency.settings = settings
+    for who, amount in own.items():
+        getattr(w, who).invoice_approval_threshold = Decimal(amount)
     db.session.flush()
     inv = _submitted_with_total(w, total)
     assert inv.status == status
@@ -414,13 +412,13 @@ def test_the_threshold_at_its_edge(w, settings, total, status):
 
 def test_with_two_owners_the_more_careful_threshold_counts(w):
     w.unit.owners.append(w.other_owner)
-    w.agency.settings = {"invoice_approval_threshold": "500",
-                         "invoice_approval_thresholds": {str(w.other_owner.id): "100"}}
+    w.agency.settings = {"invoice_approval_threshold": "500"}
+    w.other_owner.invoice_approval_threshold = Decimal("100")
     inv = _submitted_with_total(w, "100.01")
     assert inv.status == S.AWAITING_OWNER_APPROVAL
     ops.approve(inv, owner=w.other_owner)  # either owner of the unit may decide
     assert inv.status == S.APPROVED and inv.decided_by_person_id == w.other_owner.id
-    assert threshold_for(w.owner.id, w.agency.settings) == Decimal("500")
+    assert threshold_for(w.owner, w.agency.settings) == Decimal("500")
 
 
 def test_staff_cannot_approve_what_has_come_to_need_the_owner(w):

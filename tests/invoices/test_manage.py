@@ -4,6 +4,7 @@ vendor's paper invoice entered from the order page, and photos uploaded through 
 file refused with a reason, nothing kept)."""
 
 import io
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -88,6 +89,17 @@ def test_the_list_filters_by_status_waiting_vendor_and_property(client, shop):
         text = client.get(f"/manage/invoices?{query}").text
         assert shown in text and hidden not in text, query
     assert "No invoices match" in client.get("/manage/invoices?status=paid").text
+
+
+def test_an_invoiced_order_whose_invoice_waits_for_the_owner_is_the_owners_move(client, shop):
+    # Both orders are invoiced; the tap's invoice waits for the owner, the door's for staff.
+    for query, shown, hidden in [("waiting=owner", "Leaking tap", "Sticking door"),
+                                 ("waiting=staff", "Sticking door", "Leaking tap")]:
+        text = client.get(f"/manage/work-orders?{query}").text
+        assert shown in text and hidden not in text, query
+    row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*Leaking tap(?:(?!</tr>).)*</tr>", client.get("/manage/work-orders").text,
+                    re.S).group(0)
+    assert 'data-label="Waiting for">owner<' in row
 
 
 def test_the_invoice_page_shows_lines_totals_and_its_timeline(client, shop):

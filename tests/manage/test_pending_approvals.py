@@ -40,7 +40,7 @@ def test_pending_approvals_with_their_age_and_link(app, client, login):
                 {"description": "Washer", "quantity": "1", "unit_price": "30.00"}])
             invoice_ops.submit(invoice)
             invoice_ops.request_owner_approval(invoice, staff)
-        ids = (boiler.id, door.id, tap.id)
+        ids = (boiler.id, door.id, invoice.id)
         db.session.commit()
     login("manager@alpha.example", f.PASSWORD)
     with clock.frozen_at(now):  # the ages are read at the moment the waits were set from
@@ -51,7 +51,7 @@ def test_pending_approvals_with_their_age_and_link(app, client, login):
     assert rows == [
         ("Owner approval", f"/manage/work-orders/{ids[0]}", "Boiler", "Olga Owner", "2 d 3 h"),
         ("Vendor acceptance", f"/manage/work-orders/{ids[1]}", "Door", "Victor Vendor", "5 h"),
-        ("Invoice approval", f"/manage/work-orders/{ids[2]}", "Invoice V-3 · Tap", "Olga Owner", "40 min"),
+        ("Invoice approval", f"/manage/invoices/{ids[2]}", "Invoice V-3 · Tap", "Olga Owner", "40 min"),
     ]
     assert "Their boiler" not in page  # another agency's
 

@@ -205,21 +205,29 @@ def test_the_thresholds_are_form_fields_on_the_agency_and_the_owner(app, client,
     settings = {"csrf_token": csrf_token(page.text), "name": "Alpha Rentals", "timezone": "UTC", "currency": "EUR",
                 "primary_color": "#1f4e79", "accent_color": "#1f4e79", "locale": "en_GB"}
     assert client.post("/manage/agency", data={**settings, "owner_approval_above": "-5"}).status_code == 422
-    assert client.post("/manage/agency", data={**settings, "owner_approval_above": "750"}).status_code == 302
+    assert client.post("/manage/agency", data={**settings, "invoice_approval_above": "-3"}).status_code == 422
+    assert client.post("/manage/agency", data={**settings, "owner_approval_above": "750",
+                                               "invoice_approval_above": "300"}).status_code == 302
     with app.app_context():
-        assert db.session.get(Agency, shop["agency"]).settings["owner_approval_above"] == "750"
+        saved = db.session.get(Agency, shop["agency"]).settings
+        assert (saved["owner_approval_above"], saved["invoice_approval_threshold"]) == ("750", "300")
     edit = client.get(f"/manage/people/{shop['owner']}/edit")
     person = {"csrf_token": csrf_token(edit.text), "name": "Olga Owner", "email": "olga@example.com",
               "roles": ["owner"], "language": ""}
     assert client.post(f"/manage/people/{shop['owner']}/edit",
                        data={**person, "approval_threshold": "abc"}).status_code == 422
     assert client.post(f"/manage/people/{shop['owner']}/edit",
-                       data={**person, "approval_threshold": "1000"}).status_code == 302
+                       data={**person, "invoice_approval_threshold": "-1"}).status_code == 422
+    assert client.post(f"/manage/people/{shop['owner']}/edit",
+                       data={**person, "approval_threshold": "1000", "invoice_approval_threshold": "150"}
+                       ).status_code == 302
     with app.app_context():
         db.scope(db.session, shop["agency"])
-        assert db.session.get(Person, shop["owner"]).approval_threshold == Decimal("1000.00")
+        owner = db.session.get(Person, shop["owner"])
+        assert (owner.approval_threshold, owner.invoice_approval_threshold) == (Decimal("1000.00"), Decimal("150"))
     text = client.get(f"/manage/people/{shop['owner']}").text
     assert "above 1,000.00 EUR waits for their approval" in text
+    assert "invoices above 150.00 EUR wait for their approval" in text
     # The owner's amount wins over the agency's: 800 waits for nobody now.
     assert _triage(client, shop["tap"], estimate="800").status_code == 302
     assert _order(app, shop["tap"])["status"] == WorkStatus.TRIAGED
