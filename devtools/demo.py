@@ -3,6 +3,7 @@ leases and bookings around today."""
 
 from __future__ import annotations
 
+import io
 import random
 import secrets
 import unicodedata
@@ -162,45 +163,81 @@ def _portal_activity(agency_id: int, leases: list, today: date) -> None:
 
 
 def _work_orders(agency_id: int, leases: list) -> None:
-    """Work orders further along: one waiting for its owner (above the agency's 500), one scheduled with
-    a vendor, one done with its visit logged and invoiced."""
+    """The work-order loop in each of its states: one waiting for its owner (above the agency's 500), one for its
+    vendor's acceptance, one scheduled, one in progress with a photo, one completed with an invoice waiting for
+    the owner (above the agency's invoice threshold of 100), one closed with its invoice paid."""
     from sqlalchemy import select
 
     from portal import clock
     from portal.agencies.models import StaffUser
-    from portal.invoices.operations import create_invoice, submit
+    from portal.files.operations import add_file
+    from portal.invoices.operations import approve, create_invoice, mark_paid, submit
     from portal.people.models import Person, PortalAccount
     from portal.workorders import operations as ops
 
-    agencies.get(agency_id).settings = {**(agencies.get(agency_id).settings or {}), "owner_approval_above": "500"}
-    staff = ops.Actor.staff(db.session.scalar(select(StaffUser)))
+    agency = agencies.get(agency_id)
+    agency.settings = {**(agency.settings or {}), "owner_approval_above": "500", "invoice_approval_threshold": "100"}
+    manager = db.session.scalar(select(StaffUser))
+    staff = ops.Actor.staff(manager)
     plumber, electrician = db.session.scalars(
         select(Person).where(Person.accounts.any(PortalAccount.role == PortalRole.VENDOR),
                              Person.name.in_(["FixIt Plumbing", "Sol Electric"])).order_by(Person.name)).all()
+    plumbing, electric = ops.Actor.as_person(plumber, "vendor"), ops.Actor.as_person(electrician, "vendor")
+    now = clock.now()
     boiler = ops.submit_request(leases[1].tenant, leases[1].unit, "repair", "Boiler makes a loud noise",
                                 "The boiler bangs when the heating starts in the morning.", lease_id=leases[1].id)
     ops.triage(boiler, staff, priority="high", category="heating", vendor_id=plumber.id, estimate="780.00",
                access_notes="Tenant at home after 16:00", preferred_times="Weekday afternoons")
+    washer = ops.submit_request(leases[4].tenant, leases[4].unit, "repair", "Washing machine leaks",
+                                "Water on the floor after every wash.", lease_id=leases[4].id)
+    ops.triage(washer, staff, priority="normal", category="appliance", vendor_id=plumber.id, estimate="150.00",
+               access_notes="Call the tenant first", preferred_times="Saturday morning",
+               requires_vendor_acceptance=True)
     socket = ops.submit_request(leases[2].tenant, leases[2].unit, "repair", "Bedroom socket sparks",
                                 "The socket by the bed sparked when I plugged in a lamp.", lease_id=leases[2].id)
     ops.triage(socket, staff, priority="urgent", category="electrical", vendor_id=electrician.id, estimate="90.00",
                access_notes="Key in the office key box, tag 12", permission_to_enter=True,
                requires_vendor_acceptance=True)
-    ops.accept(socket, ops.Actor.as_person(electrician, "vendor"), source="portal")
-    ops.schedule(socket, staff, source="back_office", at=clock.now() + timedelta(days=1, hours=2))
+    ops.accept(socket, electric, source="portal")
+    ops.schedule(socket, staff, source="back_office", at=now + timedelta(days=1, hours=2))
+    light = ops.submit_request(leases[5].tenant, leases[5].unit, "repair", "Hallway light flickers",
+                               "The hallway ceiling light flickers and buzzes.", lease_id=leases[5].id)
+    ops.triage(light, staff, priority="normal", category="electrical", vendor_id=electrician.id, estimate="60.00")
+    ops.schedule(light, staff, source="back_office", at=now + timedelta(minutes=1))
+    ops.log_arrival(light, electric, source="portal", at=now - timedelta(minutes=20))
+    add_file(light, io.BytesIO(_photo()), "hallway-light.jpg", person=electrician)
     shower = ops.submit_request(leases[3].tenant, leases[3].unit, "repair", "Shower drain blocked",
                                 "Water stays in the shower tray.", lease_id=leases[3].id)
     ops.triage(shower, staff, priority="normal", category="plumbing", vendor_id=plumber.id, estimate="120.00")
-    ops.schedule(shower, staff, source="back_office", at=clock.now() + timedelta(minutes=1))
-    vendor = ops.Actor.as_person(plumber, "vendor")
-    ops.log_arrival(shower, vendor, source="portal", at=clock.now() - timedelta(minutes=50))
-    ops.log_departure(shower, vendor, source="portal", at=clock.now(), note="Cleared the drain trap.")
-    ops.complete(shower, vendor, source="portal", total="95.00")
-    # The plumber invoiced the shower job: it waits for the agency's approval (the Invoices page).
-    invoice = create_invoice(shower, plumber, number="FP-2026-0412", tax_rate="21", lines=[
+    ops.schedule(shower, staff, source="back_office", at=now + timedelta(minutes=1))
+    ops.log_arrival(shower, plumbing, source="portal", at=now - timedelta(minutes=50))
+    ops.log_departure(shower, plumbing, source="portal", at=now, note="Cleared the drain trap.")
+    ops.complete(shower, plumbing, source="portal", total="95.00")
+    # 114.95 with tax, above the agency's 100: it waits for the owner's approval.
+    submit(create_invoice(shower, plumber, number="FP-2026-0412", tax_rate="21", lines=[
         {"description": "Clear the shower drain trap", "quantity": "1", "unit_price": "55.00"},
-        {"description": "Labour (hours)", "quantity": "1", "unit_price": "40.00"}])
-    submit(invoice)
+        {"description": "Labour (hours)", "quantity": "1", "unit_price": "40.00"}]))
+    lock = ops.submit_request(leases[0].tenant, leases[0].unit, "repair", "Front door lock sticks",
+                              "The key turns only after a few tries.", lease_id=leases[0].id)
+    ops.triage(lock, staff, priority="normal", category="locks", vendor_id=plumber.id, estimate="70.00")
+    ops.schedule(lock, staff, source="back_office", at=now + timedelta(minutes=1))
+    ops.log_arrival(lock, plumbing, source="portal", at=now - timedelta(hours=3))
+    ops.log_departure(lock, plumbing, source="portal", at=now - timedelta(hours=2), note="Oiled and adjusted.")
+    ops.complete(lock, plumbing, source="portal", total="60.00")
+    paid = create_invoice(lock, plumber, number="FP-2026-0398", tax_rate="21", lines=[
+        {"description": "Adjust the front door lock", "quantity": "1", "unit_price": "60.00"}])
+    submit(paid)  # 72.60: below the threshold, the agency approves it and pays
+    approve(paid, staff=manager)
+    mark_paid(paid, manager, amount=paid.total, paid_on=agency.today(), reference="TRF 2026-0398")
+
+
+def _photo() -> bytes:
+    """A small JPEG made here, so the demo needs no picture file."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), (222, 196, 120)).save(out, "JPEG", quality=80)
+    return out.getvalue()
 
 
 def _rent_charges(leases: list, today: date) -> None:
@@ -298,3 +335,34 @@ def read_credentials() -> tuple[str, str] | None:
         return None
     email, password = path.read_text().split()[:2]
     return email, password
+
+
+def people_to_try(slug: str = "costa-serena") -> list[tuple[str, str, str]]:
+    """One demo person to sign in as per portal, read from the database: (portal, name, e-mail) for a tenant whose
+    request is open, the owner with the most approvals waiting, a vendor with a job to accept."""
+    from sqlalchemy import func, select
+
+    from portal.agencies.models import Agency
+    from portal.invoices.models import Invoice, InvoiceStatus
+    from portal.people.models import Person
+    from portal.properties.models import unit_owners
+    from portal.workorders.models import WorkOrder, WorkStatus
+
+    agency_id = db.session.scalar(select(Agency.id).where(Agency.slug == slug))
+    if agency_id is None:
+        return []
+    db.scope(db.session, agency_id)
+    tenant = db.session.scalar(select(Person).join(WorkOrder, WorkOrder.requester_id == Person.id)
+                               .where(WorkOrder.status == WorkStatus.SUBMITTED, WorkOrder.lease_id.is_not(None))
+                               .order_by(WorkOrder.id).limit(1))
+    waiting = (select(WorkOrder.unit_id).where(WorkOrder.status == WorkStatus.AWAITING_OWNER_APPROVAL)
+               .union_all(select(WorkOrder.unit_id).join(Invoice, Invoice.work_order_id == WorkOrder.id)
+                          .where(Invoice.status == InvoiceStatus.AWAITING_OWNER_APPROVAL))).subquery()
+    owner = db.session.scalar(select(Person).join(unit_owners, unit_owners.c.person_id == Person.id)
+                              .join(waiting, waiting.c.unit_id == unit_owners.c.unit_id)
+                              .group_by(Person.id).order_by(func.count().desc(), Person.id).limit(1))
+    vendor = db.session.scalar(select(Person).join(WorkOrder, WorkOrder.vendor_id == Person.id)
+                               .where(WorkOrder.status == WorkStatus.AWAITING_VENDOR_ACCEPTANCE)
+                               .order_by(WorkOrder.id).limit(1))
+    return [(portal, person.name, person.email) for portal, person in
+            (("Tenant", tenant), ("Owner", owner), ("Vendor", vendor)) if person is not None]

@@ -112,6 +112,12 @@ class Children:
             stop_children([p for name, p in self.processes.items() if name not in self.services], within)
 
 
+def try_lines(people: list[tuple[str, str, str]]) -> list[str]:
+    """The banner's lines naming whom to sign in as in each portal, and why them."""
+    why = {"Tenant": "a repair request open", "Owner": "approvals waiting", "Vendor": "a job to accept"}
+    return [f"    {portal + ':':8} {email}  ({name}: {why[portal]})" for portal, name, email in people]
+
+
 def serve(app: Flask, smtp=None) -> object:
     """The WSGI app the development server runs: Portico, plus the local SMTP server's mailbox."""
     from devtools.services import mailbox_app
@@ -158,6 +164,7 @@ def run_everything(host: str, port: int, services: ModuleType) -> None:
                 demo.remember_credentials(email, password)
                 print("Loaded the demo agency.", flush=True)
             credentials = demo.read_credentials()
+            people = demo.people_to_try()
         children = Children({name: [sys.executable, "-m", "portal.cli", name] for name in ("worker", "cron")},
                             services={"redis": redis_server} if redis_server is not None else None).start()
 
@@ -173,6 +180,8 @@ def run_everything(host: str, port: int, services: ModuleType) -> None:
             print(f"  Mail goes to {os.environ['SMTP_URL']}", flush=True)
         print(f"  Portals:     {url}/costa-serena/  (sign in with any demo person's e-mail; the link", flush=True)
         print("               arrives in the mailbox)", flush=True)
+        for line in try_lines(people):
+            print(line, flush=True)
         print("  Press Ctrl-C to stop everything.", flush=True)
         print("=" * 64 + "\n", flush=True)
         logs.install("werkzeug")  # the access log prints every URL: never a link's token

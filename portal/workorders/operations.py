@@ -4,7 +4,7 @@ through ONE function, `transition`, driven by the MOVES table (who may move an o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any
@@ -151,6 +151,12 @@ def _check_relation(order: WorkOrder, actor: Actor) -> None:
 
 def _owner_ids(order: WorkOrder) -> set[int]:
     return set(db.session.scalars(select(unit_owners.c.person_id).where(unit_owners.c.unit_id == order.unit_id)))
+
+
+def on_site(duration: timedelta) -> str:
+    """A time on site as people read it on the timeline: whole minutes, never a timedelta's microseconds."""
+    minutes = int(duration.total_seconds() // 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 def _plain(value: Any) -> Any:
@@ -526,7 +532,7 @@ def log_departure(order: WorkOrder, actor: Actor, *, source: str, at: datetime |
         raise FieldError("at", "The departure is before the arrival.")
     visit.departed_at, visit.note = at, _reason(note)
     event = transition(order, "depart", actor, source=source, note=visit.note)
-    event.changes = {"departed_at": [None, _plain(at)], "time_on_site": [None, str(visit.duration)]}
+    event.changes = {"departed_at": [None, _plain(at)], "time_on_site": [None, on_site(visit.duration)]}
     db.session.flush()
     return visit
 

@@ -85,6 +85,21 @@ def test_demo_loads_a_believable_agency_that_the_back_office_lists(app, client, 
         assert owing and all(balance_charge(b).amount == b.balance for b in owing)
         assert count(Signature) >= 1 and count(WorkOrder) >= 2
         assert db.session.scalar(select(func.count(Booking.id)).where(Booking.checked_in_at.is_not(None))) >= 1
+        # The work-order loop shows in each of its states, with the invoice thresholds that make the gate mean
+        # something; the order in progress has a photo.
+        from portal.files.models import WorkOrderFile
+        from portal.invoices.models import Invoice, InvoiceStatus
+        from portal.workorders.models import WorkStatus
+
+        states = set(db.session.scalars(select(WorkOrder.status)))
+        assert {WorkStatus.SUBMITTED, WorkStatus.AWAITING_OWNER_APPROVAL, WorkStatus.AWAITING_VENDOR_ACCEPTANCE,
+                WorkStatus.SCHEDULED, WorkStatus.IN_PROGRESS, WorkStatus.INVOICED, WorkStatus.CLOSED} <= states
+        in_progress = db.session.scalar(select(WorkOrder).where(WorkOrder.status == WorkStatus.IN_PROGRESS))
+        assert db.session.scalar(select(func.count(WorkOrderFile.id))
+                                 .where(WorkOrderFile.work_order_id == in_progress.id)) == 1
+        invoices = {i.status: i for i in db.session.scalars(select(Invoice))}
+        assert set(invoices) == {InvoiceStatus.AWAITING_OWNER_APPROVAL, InvoiceStatus.PAID}
+        assert invoices[InvoiceStatus.PAID].work_order.status == WorkStatus.CLOSED
     assert login(email, password).status_code == 302
     assert "Seafront Apartments" in client.get("/manage/properties").text
     assert some_booking in client.get("/manage/bookings").text

@@ -108,6 +108,9 @@ def test_dev_mailbox_shows_real_links_logs_hide_them_and_ctrl_c_stops_all(instan
         os.killpg(runner.pid, signal.SIGINT)  # Ctrl-C in a terminal reaches the whole job
     _stops_within(runner, children, 5, log)
     output = log.read_text(errors="replace")
+    # The banner names whom to try in each portal (read from the database, so the e-mails are the demo's).
+    for portal in ("Tenant", "Owner", "Vendor"):
+        assert re.search(rf"^    {portal}: +\S+@\S+  \(", output, re.M), output[:3000]
     assert "/l/pay~[redacted]" in output  # the requests were logged...
     secret = token.split("~", 1)[1]
     assert secret not in output and "not.real" not in output  # ...without their tokens
@@ -255,3 +258,32 @@ def test_a_worker_scheduler_or_redis_that_dies_is_started_again_and_ctrl_c_still
     assert "portico run: cron exited (code -9); starting it again in" in output
     assert f"portico run: cron started again (pid {replaced['cron']})" in output
     assert f"portico run: redis started again (pid {replaced['redis']})" in output
+
+
+def test_the_banner_names_a_demo_person_to_try_in_each_portal_who_has_something_waiting(app):
+    from sqlalchemy import select
+
+    from devtools import demo, run
+    from portal import db
+    from portal.cli import cli
+    from portal.people.models import Person
+    from tests.conftest import signed_in_client
+
+    with app.app_context():
+        assert demo.people_to_try() == [] and run.try_lines([]) == []  # no demo agency: the banner says nothing
+    assert app.test_cli_runner().invoke(cli, ["demo"]).exit_code == 0
+    with app.app_context():
+        people = demo.people_to_try()
+        lines = run.try_lines(people)
+        ids = {portal: db.session.scalar(select(Person.id).where(Person.email == email))
+               for portal, _, email in people}
+    assert [portal for portal, _, _ in people] == ["Tenant", "Owner", "Vendor"]
+    for (portal, name, email), line in zip(people, lines, strict=True):
+        assert line.startswith(f"    {portal}:") and email in line and name in line
+    # Each one, signed in to their portal, finds what the banner promises.
+    tenant = signed_in_client(app, ids["Tenant"]).get("/costa-serena/tenant/requests").text
+    assert "Kitchen tap drips" in tenant
+    owner = signed_in_client(app, ids["Owner"]).get("/costa-serena/owner/").text
+    assert int(re.search(r'id="waiting-count"[^>]*>(\d+)<', owner).group(1)) >= 1
+    vendor = signed_in_client(app, ids["Vendor"]).get("/costa-serena/vendor/").text
+    assert "Washing machine leaks" in vendor.split('id="to-accept"', 1)[1]

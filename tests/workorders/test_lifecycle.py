@@ -217,8 +217,19 @@ def test_the_whole_journey_is_recorded_old_to_new(world):
                                                                                   True)
     assert (events[2].actor_name, events[2].source, events[2].person_id) == ("Olga Owner", "link",
                                                                              world["owner"].id)
-    assert events[6].changes["time_on_site"] == [None, "1:35:00"]
+    assert events[6].changes["time_on_site"] == [None, "1 h 35 min"]
     assert events[7].changes["total"] == [None, "712.40"]
+
+
+def test_the_time_on_site_is_recorded_in_whole_minutes_not_a_timedeltas_microseconds(world):
+    vendor = world["actors"]["vendor"]
+    with clock.frozen_at(NOW) as travel:
+        order = _order(world, WorkStatus.SCHEDULED)
+        ops.log_arrival(order, vendor, source="portal")
+        travel.advance(seconds=61, microseconds=82274)
+        ops.log_departure(order, vendor, source="portal")
+        event = order.events[-1]
+    assert event.changes["time_on_site"] == [None, "0 h 01 min"]
 
 
 def test_a_declined_order_goes_to_another_vendor_and_cannot_be_scheduled_before(world):
