@@ -3,6 +3,8 @@ starts with (automation.starter), planned on its data."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import delete, select
 
 from automation import operations, planner
@@ -10,6 +12,7 @@ from automation.catalogue import KINDS
 from automation.models import MailTemplate, Solution, Task
 from portal import agencies, clock, db
 
+APPROVALS_SINCE = timedelta(days=30)  # before any of the demo's orders started to wait
 SOLUTIONS = [
     ("pending-payment", "Payment reminder 7 days before arrival", "Payment reminder",
      {"anchor": "arrival", "offset": -7, "at_time": "10:00", "roles": ["guest"]}),
@@ -24,14 +27,16 @@ SOLUTIONS = [
     ("workorder-status", "Work request updates", "Work request update", {"anchor": "immediately",
                                                                          "roles": ["requester"]}),
     # The work-order and invoice loop (automation.starter.LOOP): approvals, acceptances, visits, payments.
+    # The demo's waiting approvals count as new: their owner and vendor find the mail with its one-click
+    # links in the mailbox (APPROVALS_SINCE).
     ("workorder-owner-approval", "Ask owners to approve work", "Owner approval request",
-     {"anchor": "immediately", "roles": ["owner"]}),
+     {"anchor": "immediately", "roles": ["owner"], "waiting_since": APPROVALS_SINCE}),
     ("workorder-vendor-acceptance", "Ask vendors to accept jobs", "Vendor acceptance request",
-     {"anchor": "immediately", "roles": ["vendor"]}),
+     {"anchor": "immediately", "roles": ["vendor"], "waiting_since": APPROVALS_SINCE}),
     ("workorder-visit-reminder", "Remind vendors 24 hours before a visit", "Visit reminder",
      {"anchor": "visit", "offset": -24, "offset_unit": "hours", "roles": ["vendor"]}),
     ("invoice-owner-approval", "Ask owners to approve invoices", "Invoice approval request",
-     {"anchor": "immediately", "roles": ["owner"]}),
+     {"anchor": "immediately", "roles": ["owner"], "waiting_since": APPROVALS_SINCE}),
     ("invoice-paid", "Tell vendors their invoice was paid", "Invoice paid",
      {"anchor": "immediately", "roles": ["vendor"]}),
 ]
@@ -48,7 +53,7 @@ def load(agency_id: int) -> list[Solution]:
     solutions = []
     for kind, name, template, options in SOLUTIONS:
         options = dict(options)
-        roles = options.pop("roles")
+        roles, since = options.pop("roles"), options.pop("waiting_since", timedelta())
         existing = db.session.scalar(select(Solution).where(Solution.agency_id == agency_id, Solution.kind == kind)
                                      .order_by(Solution.id).limit(1))
         if existing is not None:
@@ -56,7 +61,7 @@ def load(agency_id: int) -> list[Solution]:
             # booking were new: the demo starts it afresh from now, on its existing bookings.
             db.session.execute(delete(Task).where(Task.solution_id == existing.id))
         s = operations.save_solution(existing, agency_id, {
-            "kind": kind, "name": name, "include_existing": True, "valid_from": clock.now(), **options,
+            "kind": kind, "name": name, "include_existing": True, **options, "valid_from": clock.now() - since,
             "notifications": [{"roles": roles, "template_id": templates[template].id}],
         })
         operations.activate(s)

@@ -4,6 +4,7 @@ import re
 
 from sqlalchemy import func, select
 
+from automation import dispatcher
 from portal import clock, db, queue
 from portal.agencies.models import Agency, StaffUser
 from portal.bookings.models import Booking, Lease
@@ -73,7 +74,10 @@ def test_demo_loads_a_believable_agency_that_the_back_office_lists(app, client, 
         assert dict(planned).get("booking", 0) > 20
         # ... and its last-minute booking is due at once: the owner, instructions, a reminder.
         late = db.session.scalars(select(Task).where(Task.due_at <= clock.now())).all()
-        assert sorted(t.solution.kind for t in late) == ["extra-services", "owner-new-booking", "pending-payment"]
+        # ... and the approvals its orders wait for are asked at once.
+        assert sorted(t.solution.kind for t in late) == [
+            "extra-services", "invoice-owner-approval", "owner-new-booking", "pending-payment",
+            "workorder-owner-approval", "workorder-vendor-acceptance"]
         # Every balance owed can be paid (an open charge for it), and portal users have done things.
         from portal.bookings.models import BookingStatus
         from portal.documents.models import Signature
@@ -119,6 +123,16 @@ def test_demo_loads_a_believable_agency_that_the_back_office_lists(app, client, 
     assert client.get(next(p for p in pay_links if p).group(0)).status_code == 200
     assert "Rent " in client.get("/manage/charges?kind=rent").text
     assert "Boiler service" in client.get("/manage/appointments").text
+    # The demo's waiting approvals are mailed with their one-click links: the owner's work and invoice
+    # approvals and the vendor's new job, each link opening its page.
+    with app.app_context():
+        dispatcher.dispatch()
+    run_jobs()
+    for subject, action in (("Your approval is needed", "order_approval"), ("New job for you", "order_acceptance"),
+                            ("Invoice to approve", "invoice_approval")):
+        mail = next(m for m in smtp_server.messages if m["Subject"].startswith(subject))
+        link = re.search(rf"/l/{action}~\S+", mail.get_body(("plain",)).get_content()).group(0)
+        assert client.get(link).status_code == 200, subject
     # Loading only when empty leaves an existing database alone.
     assert "not loaded" in _invoke(app, "demo", "--if-empty").output
 
