@@ -280,9 +280,11 @@ def test_junk_posted_to_every_form_is_never_a_500_and_a_refusal_writes_nothing(a
     _crawl(app, clients["anonymous"], ["/manage/login", "/alpha/", *link_paths,
                                        *(f"/alpha/{r}/login" for r in ("tenant", "guest", "owner", "vendor"))],
            found, "anonymous")
-    # The work orders list first: its newest orders (to triage, to invoice) are the two order pages crawled,
-    # before the dashboard's links to orders waiting for approval.
-    _crawl(app, staff, ["/manage/work-orders", "/manage/", "/manage/agency"], found, "staff", limit=250)
+    # The work orders and invoices lists first: their newest rows (an order to triage and one to invoice, an
+    # invoice to decide and one to pay) are the two pages of each kind crawled, before the dashboard's links
+    # to what waits for an approval.
+    _crawl(app, staff, ["/manage/work-orders", "/manage/invoices", "/manage/", "/manage/agency"], found, "staff",
+           limit=250)
     for role in ("tenant", "guest", "owner", "vendor"):  # the code form comes after asking for a sign-in
         url = f"/alpha/{role}/login"
         form = found[f"{role}.login"].fields
