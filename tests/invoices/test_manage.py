@@ -145,7 +145,9 @@ def agencies_today(app, agency_id):
 
 def test_deciding_for_the_owner_needs_a_reason_and_a_denial_reopens_the_order(app, client, shop):
     url = f"/manage/invoices/{shop['big']}"
-    token = csrf_token(client.get(url).text)
+    page = client.get(url).text
+    assert "waiting for the owner since" in page
+    token = csrf_token(page)
     r = client.post(f"{url}/act/deny_for_owner", data={"csrf_token": token, "reason": " "})
     assert r.status_code == 422 and "owner's reason" in r.text
     assert _invoice(app, shop["big"])["status"] == S.AWAITING_OWNER_APPROVAL
@@ -155,6 +157,7 @@ def test_deciding_for_the_owner_needs_a_reason_and_a_denial_reopens_the_order(ap
     assert r.status_code == 302
     after = _invoice(app, shop["big"])
     assert (after["status"], after["order"], after["reason"]) == (S.DENIED, WorkStatus.COMPLETED, "Olga: too dear")
+    assert "waiting for the owner" not in client.get(url).text  # decided: nothing waits any more
     # The order page offers to enter a corrected invoice now.
     assert "Enter the vendor's invoice" in client.get(f"/manage/work-orders/{shop['tap']}").text
 
