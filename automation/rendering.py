@@ -508,7 +508,8 @@ FIELDS: dict[str, list[str]] = {
     "work_order": ["id", "title", "status", "kind", "description", "priority", "estimate", "scheduled_at", "reason",
                    "progress", "news"],
     "vendor": ["name", "first_name", "email"],
-    "invoice": ["number", "total", "subtotal", "tax", "status", "paid_amount", "paid_on", "payment_reference"],
+    "invoice": ["number", "total", "subtotal", "tax", "status", "paid_amount", "paid_on", "payment_reference",
+                "vendor_url"],
     "requester": ["name", "first_name", "email"],
     "recipient": ["name", "first_name", "email"],
 }

@@ -142,10 +142,11 @@ TEMPLATES: dict[str, tuple[str, str, str, str]] = {
         "Invoice {{ invoice.number }} is paid",
         "<p>Hello {{ recipient.first_name }},</p><p>Your invoice <b>{{ invoice.number }}</b> for "
         "{{ work_order.title }} was paid: <b>{{ invoice.paid_amount }}</b> on {{ invoice.paid_on }} (reference "
-        "{{ invoice.payment_reference }}).</p><p>Thank you, {{ agency.name }}</p>",
+        "{{ invoice.payment_reference }}).</p><p><a href=\"{{ invoice.vendor_url }}\">See it in your vendor portal</a>"
+        "</p><p>Thank you for your work.</p>",
         "Hello {{ recipient.first_name }},\n\nYour invoice {{ invoice.number }} for {{ work_order.title }} was "
         "paid: {{ invoice.paid_amount }} on {{ invoice.paid_on }} (reference {{ invoice.payment_reference }}).\n\n"
-        "Thank you, {{ agency.name }}",
+        "See it in your vendor portal: {{ invoice.vendor_url }}\n\nThank you for your work.",
     ),
 }
 PENDING_PAYMENT = "pending-payment"

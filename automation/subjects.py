@@ -381,7 +381,9 @@ def _invoice_context(i: Invoice) -> dict[str, Any]:
                         "status": i.status.value.replace("-", " "),
                         "paid_amount": format_money(i.paid_amount, i.currency) if i.paid_amount else "",
                         "paid_on": dates.format_day(i.paid_on, agency.babel_locale, "long") if i.paid_on else "",
-                        "payment_reference": i.payment_reference or ""},
+                        "payment_reference": i.payment_reference or "",
+                        # The vendor's page of it (a plain address: the portal asks them to sign in).
+                        "vendor_url": _portal_url(agency, "vendor", f"invoices/{i.id}")},
             "work_order": _workorder_fields(i.work_order), "vendor": _person_fields(i.vendor),
             "unit": _unit_fields(db.session.get(Unit, i.work_order.unit_id)), "agency": _agency_fields(agency)}
 

@@ -149,3 +149,6 @@ def test_the_vendor_is_told_the_invoice_was_paid(app, billed, run_jobs, smtp_ser
     mail = mail_to(smtp_server, "victor@example.com", "Invoice V-1 is paid")
     body = mail.get_body(("plain",)).get_content()
     assert "paid: 169.40 EUR on 5 January 2026 (reference TR-778)" in body
+    # Its page in the vendor portal, and the agency's name once (the signature), not twice.
+    portal_page = re.search(r"(/alpha/vendor/invoices/\d+)", body).group(1)
+    assert portal_page == f"/alpha/vendor/invoices/{billed['invoice']}" and body.count("Alpha") <= 1
