@@ -75,7 +75,8 @@ def _today(agency: Agency) -> tuple[datetime, datetime]:
 
 
 def home_context(person: Person) -> dict:
-    """What needs the vendor: new orders to accept, today's visits, work to complete or invoice, unpaid invoices."""
+    """What needs the vendor: new orders to accept, today's visits, the visits and jobs coming, work to complete
+    or invoice, unpaid invoices."""
     orders = portal_orders(person, VENDOR)
     start, end = _today(_agency(person))
 
@@ -87,6 +88,9 @@ def home_context(person: Person) -> dict:
         "to_accept": where(WorkOrder.status == S.AWAITING_VENDOR_ACCEPTANCE),
         "today": sorted(where(WorkOrder.status.in_((S.SCHEDULED, S.IN_PROGRESS)), WorkOrder.scheduled_at >= start,
                               WorkOrder.scheduled_at < end), key=lambda o: o.scheduled_at),
+        # Booked visits after today, and the jobs accepted or assigned that wait for a date.
+        "upcoming": sorted(where(WorkOrder.status == S.SCHEDULED, WorkOrder.scheduled_at >= end),
+                           key=lambda o: o.scheduled_at) + where(WorkOrder.status.in_((S.ACCEPTED, S.TRIAGED))),
         "to_complete": where(WorkOrder.status == S.IN_PROGRESS),
         "to_invoice": where(WorkOrder.status == S.COMPLETED),
         "unpaid": [i for i in vendor_invoices(person) if i.status in UNPAID],

@@ -171,6 +171,9 @@ def test_home_shows_what_needs_the_vendor_with_counts(vendor):
     assert today.index("Boiler service") < today.index("Late shutter")
     assert "15:00" in today and "23:30" in today
     assert "Window latch" not in today
+    # Tomorrow's visit is coming up, with its day and time.
+    upcoming = _section(html, "upcoming")
+    assert "Window latch" in upcoming and "1 Dec 2026, 00:30" in upcoming and "Boiler service" not in upcoming
     assert "Repaint hall" in _section(html, "to-complete")
     assert "Dripping shower" in _section(html, "to-invoice")
     unpaid = _section(html, "unpaid")
