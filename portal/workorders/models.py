@@ -156,6 +156,18 @@ class WorkOrder(AgencyOwned, Base):
         return self.title
 
 
+# Each step of an order's timeline in the words people read (back office and portals alike).
+STEP_LABELS = {
+    "submit": "Request sent", "triage": "Triaged", "retriage": "Back to triage", "approve": "Work approved",
+    "deny": "Work denied", "accept": "Job accepted", "decline": "Job declined", "propose": "Other times proposed",
+    "schedule": "Visit booked", "start": "Work started", "arrive": "Arrived on site", "depart": "Left the site",
+    "complete": "Work completed", "cancel": "Cancelled", "withdraw": "Request withdrawn", "close": "Closed",
+    "message": "Message", "estimate": "Estimate given", "invoice_draft": "Invoice drafted", "invoice": "Invoice sent",
+    "invoice_to_owner": "Invoice sent to the owner", "invoice_approve": "Invoice approved",
+    "invoice_denied": "Invoice denied",
+}
+
+
 class WorkOrderEvent(AgencyOwned, Base):
     """One step of an order's life: who, when, from where, old → new status and the fields it changed."""
 
@@ -183,6 +195,13 @@ class WorkOrderEvent(AgencyOwned, Base):
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id", ondelete="SET NULL"), index=True)
 
     order: Mapped[WorkOrder] = relationship(back_populates="events")
+
+    @property
+    def label(self) -> str:
+        """The step in words: 'Visit booked', 'Invoice paid, order closed'."""
+        if self.action == "close" and self.invoice_id is not None:
+            return "Invoice paid, order closed"
+        return STEP_LABELS.get(self.action, self.action.replace("_", " ").capitalize())
 
 
 class Visit(AgencyOwned, Base):

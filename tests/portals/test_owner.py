@@ -95,7 +95,7 @@ def test_an_order_page_shows_what_where_costs_vendor_photos_invoice_and_timeline
     assert shown.status_code == 200 and shown.mimetype == "image/jpeg"
     assert signed_in_client(app, w["otto"]).get(thumb, buffered=True).status_code == 404
     timeline = tap.split('class="timeline"')[1]
-    assert timeline.index("<strong>Triage</strong>") < timeline.index("<strong>Submit</strong>")  # newest first
+    assert timeline.index("<strong>Triaged</strong>") < timeline.index("<strong>Request sent</strong>")  # newest first
     assert "Owner approval needed: staff asked for the owner's approval." in timeline.replace("&#39;", "'")
     door = olga.get(f"/alpha/owner/orders/{w['door']}").text
     assert "Invoice V-100" in door and "New boiler valve" in door and "Labour" in door

@@ -217,7 +217,7 @@ def test_order_page_shows_where_what_access_schedule_and_the_steps_offered(vendo
     assert "Weekday mornings" in html
     steps = set(re.findall(r'name="action" value="(\w+)"', html))
     assert steps == {"accept", "decline", "propose"}
-    assert "Submit" in html and "Triage" in html  # the timeline
+    assert "<strong>Request sent</strong>" in html and "<strong>Triaged</strong>" in html  # the timeline
     scheduled = vendor.get(f"/alpha/vendor/orders/{world['today']}").text
     assert set(re.findall(r'name="action" value="(\w+)"', scheduled)) == {"decline", "propose", "start", "arrive"}
     assert "15:00" in scheduled
