@@ -300,6 +300,10 @@ def _gated_status(order: WorkOrder) -> WorkStatus:
 
 # --- staff: triage ---------------------------------------------------------------------------------------
 
+WAITING_STATUSES = frozenset({S.AWAITING_OWNER_APPROVAL, S.AWAITING_VENDOR_ACCEPTANCE})
+# What a waiting order asks its owner or vendor about (WorkOrder.link_state).
+ASKED_FIELDS = frozenset({"vendor_id", "estimate", "currency"})
+
 TRIAGE_FIELDS = ("priority", "category", "vendor_id", "estimate", "currency", "access_notes", "permission_to_enter",
                  "preferred_times", "requires_owner_approval", "requires_vendor_acceptance")
 
@@ -359,8 +363,15 @@ def triage(order: WorkOrder, actor: Actor, *, source: str = EventSource.BACK_OFF
     for name, value in before.items():
         setattr(order, name, value)
     # Work goes ahead only with a vendor who is asked: the gate flags set, the route follows.
-    return transition(order, "triage", actor, source=source, changes=values,
-                      note=f"Owner approval needed: {reason}." if reason and order.owner_decision is None else None)
+    old_status = order.status
+    event = transition(order, "triage", actor, source=source, changes=values,
+                       note=f"Owner approval needed: {reason}." if reason and order.owner_decision is None else None)
+    # Still waiting, but for a new question (another vendor, another amount): the old links died with it, so
+    # the wait starts again and the automation asks (and chases) afresh.
+    if order.status == old_status and order.status in WAITING_STATUSES and set(event.changes) & ASKED_FIELDS:
+        order.status_changed_at, order.reminded_at = clock.now(), None
+        db.session.flush()
+    return event
 
 
 def _member(enum_cls: type[Enum], raw: Any, field: str) -> Any:
