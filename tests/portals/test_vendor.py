@@ -16,6 +16,7 @@ from portal.access.models import ItemEffect, ItemRule, OverrideEffect, PersonOve
 from portal.files.models import WorkOrderFile
 from portal.invoices import operations as invoicing
 from portal.invoices.models import Invoice, InvoiceStatus
+from portal.operations import FieldError
 from portal.people.models import Person
 from portal.properties.models import unit_owners
 from portal.workorders import operations as ops
@@ -554,3 +555,25 @@ def test_switched_off_capabilities_say_so_and_change_nothing(app, vendor, world)
     assert vendor.get(f"/alpha/vendor/invoices/{world['billed_invoice']}").status_code == 403
     assert _post(vendor, f"/alpha/vendor/orders/{world['done']}/invoice", number="N", **LINE).status_code == 403
     assert _invoices(app) == 3
+
+
+def test_an_estimate_above_the_threshold_sends_the_order_back_to_the_owner(app, vendor, world):
+    """Triaged below the threshold, the vendor's higher estimate must not slip past the owner: the order
+    goes back to wait for the owner's approval (recorded), and staff cannot schedule it meanwhile."""
+    url = f"/alpha/vendor/orders/{world['new']}/estimate"
+    assert _post(vendor, url, estimate="5000").status_code == 302
+    order = _get(app, world["new"])
+    assert order.status == WorkStatus.AWAITING_OWNER_APPROVAL and order.estimate == Decimal("5000.00")
+    assert order.needs_owner_approval and order.owner_decision is None
+    event = _last_event(app, world["new"])
+    assert (event.action, event.old_status, event.new_status) == (
+        "estimate", "awaiting-vendor-acceptance", "awaiting-owner-approval")
+    assert "above the agency's threshold 500" in event.note
+    with app.app_context():
+        db.scope(db.session, order.agency_id)
+        order = db.session.get(WorkOrder, world["new"])
+        with pytest.raises(FieldError):
+            ops.accept(order, ops.Actor.as_person(order.vendor, ops.VENDOR), source="portal")
+        ops.approve(order, ops.SYSTEM, source="system")
+        assert order.status == WorkStatus.AWAITING_VENDOR_ACCEPTANCE and order.owner_decision == "approved"
+        db.session.rollback()
