@@ -185,3 +185,20 @@ def test_the_vendors_invoice_document_is_not_the_requesters_to_see(app, home):
             assert r.status_code == status, who
     with tom.get(f"/alpha/tenant/orders/{order_id}/files/{photo}") as r:
         assert r.status_code == 200
+
+
+def test_files_too_large_together_get_a_page_that_says_so(app, home):
+    """Beyond Flask's limit nothing is read or kept: a 413 page saying the files were too large together and
+    what is accepted, not the bare status's name."""
+    tom = signed_in_client(app, home["tom"])
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    app.config["MAX_CONTENT_LENGTH"] = 4096
+    try:
+        r = _tenant_request(tom, home["lease"], [(io.BytesIO(jpeg((800, 600), quality=95)), "a.jpg"),
+                                                 (io.BytesIO(jpeg((800, 600), quality=95)), "b.jpg")])
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = limit
+    assert r.status_code == 413
+    assert "too large together" in r.text and "4.0 KiB" in r.text and "send fewer files at a time" in r.text
+    assert "Request Entity Too Large</h1>" not in r.text
+    assert (_count(app, WorkOrder), _count(app, WorkOrderFile)) == (0, 0)
