@@ -335,3 +335,19 @@ def test_a_new_vendor_or_a_new_estimate_while_waiting_is_asked_afresh(app, loop,
         assert press_link(app.test_client(), token_of(new_job), choice="accept").status_code == 200
         state = order_state(app, loop["order"])
         assert state["status"] == WorkStatus.ACCEPTED and state["events"][-1] == ("accept", "link", vera_id)
+
+
+def test_a_link_made_stale_by_a_change_says_the_decision_is_still_wanted(app, loop, run_jobs, smtp_server):
+    """The estimate changed while the owner's mail was on its way: the old link is over (410), but the page
+    says the request was updated and still waits for them, and points to their portal."""
+    send_due(app, run_jobs)
+    token = token_of(mail_to(smtp_server, "olga@example.com"))
+    with app.app_context():
+        db.scope(db.session, loop["agency"])
+        ops.triage(db.session.get(WorkOrder, loop["order"]), ops.SYSTEM, estimate="2100.00")
+        db.session.commit()
+    page = app.test_client().get(f"/l/{token}")
+    assert page.status_code == 410
+    assert "updated since this e-mail was sent: use the newer e-mail, or your portal" in page.text
+    assert "Nothing more needs doing" not in page.text and 'href="/alpha/' in page.text
+    assert order_state(app, loop["order"])["status"] == WorkStatus.AWAITING_OWNER_APPROVAL
