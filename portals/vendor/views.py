@@ -180,8 +180,8 @@ def _page(order: WorkOrder, *, failed_form: str | None = None, error: str | None
     return render_template(
         "vendor/order.html", person=person, order=order, error=error, failed_form=failed_form,
         moves=[m for m in ops.allowed_actions(order, ops.VENDOR) if m.action in STEPS
-               # On site, the next log is the departure; off site, the arrival.
-               and m.action != ("arrive" if order.open_visit else "depart")],
+               # On site, the next log is the departure (completing waits for it); off site, the arrival.
+               and m.action not in (("arrive", "complete") if order.open_visit else ("depart",))],
         # Access to the home is the vendor's only while the job is theirs and open.
         show_access=order.is_open and order.vendor_id == person.id,
         proposals=[datetime.fromisoformat(t) for t in order.proposed_times or []],

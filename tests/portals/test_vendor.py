@@ -309,9 +309,10 @@ def test_start_arrive_depart_with_a_note_and_complete_with_a_total(app, vendor, 
     assert _step(vendor, oid, "arrive").status_code == 302
     assert _get(app, oid).status == WorkStatus.IN_PROGRESS
     html = vendor.get(f"/alpha/vendor/orders/{oid}").text
-    assert set(re.findall(r'name="action" value="(\w+)"', html)) == {"depart", "complete"}
+    # On site, the next step is the departure: no Complete button that could only be refused.
+    assert set(re.findall(r'name="action" value="(\w+)"', html)) == {"depart"}
     assert "on site since" in html
-    # Still on site: completing is refused with the reason.
+    # Still on site: completing (posted anyway) is refused with the reason.
     r = _step(vendor, oid, "complete")
     assert r.status_code == 422 and "still on site" in r.text
     frozen.advance(minutes=95)
@@ -319,6 +320,7 @@ def test_start_arrive_depart_with_a_note_and_complete_with_a_total(app, vendor, 
     with_visit = vendor.get(f"/alpha/vendor/orders/{oid}").text
     assert "1 h 35 min over 1 visit" in with_visit and "Replaced the pressure valve" in with_visit
     assert "time on site: — → 1 h 35 min" in with_visit
+    assert set(re.findall(r'name="action" value="(\w+)"', with_visit)) == {"arrive", "complete"}
     r = _step(vendor, oid, "complete", total="12,50")
     assert r.status_code == 422 and "Enter an amount such as 120.50." in r.text
     assert _get(app, oid).status == WorkStatus.IN_PROGRESS
