@@ -248,6 +248,10 @@ def estimate(order_id: int):
         ops.give_estimate(order, _actor(current_person()), source="portal", amount=form.estimate.data)
     except FieldError as err:
         return _refused(order_id, err, form, "estimate")
+    if order.status == S.AWAITING_OWNER_APPROVAL:  # the amount needs the owner: the order is theirs until then
+        flash("Estimate saved. It is above what the owner approves without being asked: the order waits for "
+              "the owner's approval and comes back to you once approved.", "success")
+        return redirect(url_for("vendor.home"))
     return _done(order, "Estimate saved: the manager sees it on the order.")
 
 

@@ -563,7 +563,9 @@ def test_an_estimate_above_the_threshold_sends_the_order_back_to_the_owner(app, 
     """Triaged below the threshold, the vendor's higher estimate must not slip past the owner: the order
     goes back to wait for the owner's approval (recorded), and staff cannot schedule it meanwhile."""
     url = f"/alpha/vendor/orders/{world['new']}/estimate"
-    assert _post(vendor, url, estimate="5000").status_code == 302
+    r = _post(vendor, url, estimate="5000")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/alpha/vendor/")
+    assert "the order waits for the owner" in vendor.get("/alpha/vendor/").text
     order = _get(app, world["new"])
     assert order.status == WorkStatus.AWAITING_OWNER_APPROVAL and order.estimate == Decimal("5000.00")
     assert order.needs_owner_approval and order.owner_decision is None
