@@ -16,6 +16,17 @@ ENV_SETTINGS = (
     "DATABASE_URL", "REDIS_URL", "SMTP_URL", "BASE_URL", "MAIL_FROM", "PAYMENT_PROVIDER",
     "FRAME_ANCESTORS", "SIGNIN_RATE_LIMIT", "CODE_RATE_LIMIT", "RENEW_RATE_LIMIT", "UPLOAD_DIR",
 )
+# The most files one form sends at once (the vendor's photos; a request's are fewer): a request may carry that
+# many of the largest accepted, and a little more for the form itself.
+FILES_AT_ONCE = 10
+FORM_MARGIN = 512 * 1024
+
+
+def max_content_length(upload_max_bytes: int) -> int:
+    """The largest request Flask lets through (413 beyond): FILES_AT_ONCE files of the largest size, and the form."""
+    return FILES_AT_ONCE * upload_max_bytes + FORM_MARGIN
+
+
 # A CSP source: a keyword or a scheme/host source, never anything that could end the directive.
 _CSP_SOURCE = re.compile(r"'self'|'none'|(?:https?:|https?://[A-Za-z0-9.*-]+(?::\d{1,5})?)")
 
@@ -69,10 +80,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Uploaded photos and PDFs (portal.files): where they are kept (None: uploads/ in the instance
-        # folder) and the largest one accepted. A request may be a little larger: one file and its form.
+        # folder) and the largest one accepted. A request may carry FILES_AT_ONCE of them and its form.
         "UPLOAD_DIR": None,
         "UPLOAD_MAX_BYTES": 10 * 1024 * 1024,
-        "MAX_CONTENT_LENGTH": 10 * 1024 * 1024 + 512 * 1024,
+        "MAX_CONTENT_LENGTH": max_content_length(10 * 1024 * 1024),
         # Who may show the portals in a frame (CSP frame-ancestors): agencies that embed the
         # portal in their own site add their origin, e.g. "'self' https://www.costaserena.es".
         "FRAME_ANCESTORS": "'self'",
@@ -113,7 +124,7 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
         if found["UPLOAD_MAX_BYTES"] < 1024:
             raise StartupError("UPLOAD_MAX_BYTES must be at least 1024")
         # Flask refuses (413) a request larger than this before any view reads it.
-        found["MAX_CONTENT_LENGTH"] = found["UPLOAD_MAX_BYTES"] + 512 * 1024
+        found["MAX_CONTENT_LENGTH"] = max_content_length(found["UPLOAD_MAX_BYTES"])
     if environ.get("MAIL_RETRY_SECONDS"):
         try:
             found["MAIL_RETRY_SECONDS"] = tuple(int(v) for v in environ["MAIL_RETRY_SECONDS"].replace(",", " ").split())

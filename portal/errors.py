@@ -210,7 +210,10 @@ def render_error(error: HTTPException):
     if wants_json():
         _rollback()
         return jsonify(error=error.name, reason=error.description), code
-    return _page("errors/error.html", code, offline=False, error=error), code
+    # A form's files too large together (Flask's MAX_CONTENT_LENGTH): the page says how much is accepted.
+    limits = {"total": current_app.config.get("MAX_CONTENT_LENGTH") or 0,
+              "each": current_app.config.get("UPLOAD_MAX_BYTES") or 0}
+    return _page("errors/error.html", code, offline=False, error=error, upload_limits=limits), code
 
 
 def render_unavailable(exc: BaseException):

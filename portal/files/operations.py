@@ -9,6 +9,7 @@ from typing import Any, BinaryIO
 
 from portal import db
 from portal.agencies.models import StaffUser
+from portal.config import FILES_AT_ONCE
 from portal.files import storage
 from portal.files.models import WorkOrderFile
 from portal.operations import FieldError
@@ -42,7 +43,7 @@ def add_file(order: WorkOrder, stream: BinaryIO, filename: str | None, *, person
     return row
 
 
-MAX_AT_ONCE = 5
+MAX_AT_ONCE = min(5, FILES_AT_ONCE)  # a request's photos: within what a request may carry (MAX_CONTENT_LENGTH)
 
 
 def add_uploads(order: WorkOrder, uploads: Iterable[Any], *, person: Person | None = None,

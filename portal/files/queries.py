@@ -8,6 +8,7 @@ from sqlalchemy import desc, select
 from portal import access, db
 from portal.agencies.models import StaffUser
 from portal.files.models import WorkOrderFile
+from portal.invoices.models import Invoice
 from portal.people.models import Person, PortalRole
 from portal.workorders.models import WorkOrder
 from portal.workorders.queries import ORDERS
@@ -54,11 +55,24 @@ def get_file(order_id: int, file_id: int, *, person: Person | None = None,
     return row
 
 
-def files_by_order(order_ids: list[int]) -> dict[int, list[WorkOrderFile]]:
-    """The files of these orders, oldest first, by order id (the caller has checked who may see them)."""
+def files_by_order(order_ids: list[int], *, invoice_documents: bool = True) -> dict[int, list[WorkOrderFile]]:
+    """The files of these orders, oldest first, by order id (the caller has checked who may see them);
+    without the vendors' invoice documents when the viewer is the requester (`invoice_documents=False`)."""
     found: dict[int, list[WorkOrderFile]] = {}
     if order_ids:
-        for row in db.session.scalars(select(WorkOrderFile).where(WorkOrderFile.work_order_id.in_(order_ids))
-                                      .order_by(WorkOrderFile.id)):
+        query = select(WorkOrderFile).where(WorkOrderFile.work_order_id.in_(order_ids))
+        if not invoice_documents:
+            query = query.where(WorkOrderFile.id.not_in(_invoice_documents()))
+        for row in db.session.scalars(query.order_by(WorkOrderFile.id)):
             found.setdefault(row.work_order_id, []).append(row)
     return found
+
+
+def _invoice_documents():
+    return select(Invoice.attachment_id).where(Invoice.attachment_id.is_not(None))
+
+
+def is_invoice_document(row: WorkOrderFile) -> bool:
+    """Whether the file is attached to one of the order's invoices (a business paper between the vendor, the
+    agency and the owner: not the requester's to see)."""
+    return db.session.scalar(select(Invoice.id).where(Invoice.attachment_id == row.id).limit(1)) is not None

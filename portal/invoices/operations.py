@@ -370,9 +370,9 @@ def mark_paid(invoice: Invoice, staff: StaffUser, *, amount: Any, paid_on: date 
     if not ref or len(ref) > 120:
         raise FieldError("reference", "Give the payment's reference (a transfer or cheque number, 120 characters "
                                       "at most).")
-    invoice.paid_amount, invoice.paid_on, invoice.payment_reference = value, paid_on, ref
     actor = orders.Actor.staff(staff)
-    _order_moves(invoice, "close", actor)
+    _order_moves(invoice, "close", actor)  # every check before the first write
+    invoice.paid_amount, invoice.paid_on, invoice.payment_reference = value, paid_on, ref
     invoice.paid_by_staff_id = staff.id
     _moved(invoice, S.PAID)
     _log(invoice, "close", actor, where, S.APPROVED, move="close",

@@ -35,12 +35,15 @@ def _dead(opened: links.Opened, token: str, status: int | None = None) -> Respon
         spec = links.ACTIONS[opened.link.action]
         obj = opened.obj or db.session.get(spec.model, opened.link.object_id)
         settled = spec.settled(obj) if obj is not None else None
-    moved_on = None
+    moved_on, updated = None, False
     if opened.state == "stale" and opened.obj is not None:
-        # Say where the object went (approved meanwhile, declined...) rather than only that the link is over.
-        moved_on = links.ACTIONS[opened.link.action].settled(opened.obj)
+        # Say where the object went (approved meanwhile, declined...) rather than only that the link is over;
+        # changed but still waiting for this person (a new amount, say): a newer mail or the portal asks them.
+        spec = links.ACTIONS[opened.link.action]
+        moved_on = spec.settled(opened.obj)
+        updated = moved_on is None and spec.actionable(opened.obj)
     page = render_template("links/dead.html", state=opened.state, link=opened.link, token=token,
-                           reason=opened.reason, settled=settled, moved_on=moved_on)
+                           reason=opened.reason, settled=settled, moved_on=moved_on, updated=updated)
     return _private(make_response(page, status or DEAD_STATUS[opened.state]))
 
 

@@ -77,6 +77,9 @@ def _move(action: str, label: str, sources: set[WorkStatus], target: WorkStatus 
 
 PRE_WORK = {S.SUBMITTED, S.TRIAGED, S.AWAITING_OWNER_APPROVAL, S.AWAITING_VENDOR_ACCEPTANCE, S.ACCEPTED, S.DECLINED,
             S.RESCHEDULE_REQUESTED}
+# While the vendor may still say what the work will cost: from the request to them until the work is done.
+ESTIMATE_STATUSES = frozenset({S.AWAITING_VENDOR_ACCEPTANCE, S.ACCEPTED, S.RESCHEDULE_REQUESTED, S.SCHEDULED,
+                               S.IN_PROGRESS})
 MOVES: dict[str, Move] = {m.action: m for m in [
     # Triage sets the order's fields and decides the gates: the order goes where they send it.
     _move("triage", "Triage", PRE_WORK, None, STAFF),
@@ -89,6 +92,8 @@ MOVES: dict[str, Move] = {m.action: m for m in [
     _move("propose", "Propose other times", {S.AWAITING_VENDOR_ACCEPTANCE, S.ACCEPTED, S.SCHEDULED},
           S.RESCHEDULE_REQUESTED, VENDOR, STAFF),
     _move("schedule", "Schedule", {S.TRIAGED, S.ACCEPTED, S.RESCHEDULE_REQUESTED, S.SCHEDULED}, S.SCHEDULED, STAFF),
+    # The vendor's estimate: the order stays, or goes back to the owner when the amount calls for it.
+    _move("estimate", "Give an estimate", set(ESTIMATE_STATUSES), None, VENDOR),
     _move("start", "Start the work", {S.SCHEDULED}, S.IN_PROGRESS, VENDOR, STAFF),
     _move("arrive", "Log arrival", {S.SCHEDULED, S.IN_PROGRESS}, S.IN_PROGRESS, VENDOR, STAFF),
     _move("depart", "Log departure", {S.IN_PROGRESS}, S.IN_PROGRESS, VENDOR, STAFF),
@@ -306,6 +311,10 @@ def _gated_status(order: WorkOrder) -> WorkStatus:
 
 # --- staff: triage ---------------------------------------------------------------------------------------
 
+WAITING_STATUSES = frozenset({S.AWAITING_OWNER_APPROVAL, S.AWAITING_VENDOR_ACCEPTANCE})
+# What a waiting order asks its owner or vendor about (WorkOrder.link_state).
+ASKED_FIELDS = frozenset({"vendor_id", "estimate", "currency"})
+
 TRIAGE_FIELDS = ("priority", "category", "vendor_id", "estimate", "currency", "access_notes", "permission_to_enter",
                  "preferred_times", "requires_owner_approval", "requires_vendor_acceptance")
 
@@ -365,8 +374,15 @@ def triage(order: WorkOrder, actor: Actor, *, source: str = EventSource.BACK_OFF
     for name, value in before.items():
         setattr(order, name, value)
     # Work goes ahead only with a vendor who is asked: the gate flags set, the route follows.
-    return transition(order, "triage", actor, source=source, changes=values,
-                      note=f"Owner approval needed: {reason}." if reason and order.owner_decision is None else None)
+    old_status = order.status
+    event = transition(order, "triage", actor, source=source, changes=values,
+                       note=f"Owner approval needed: {reason}." if reason and order.owner_decision is None else None)
+    # Still waiting, but for a new question (another vendor, another amount): the old links died with it, so
+    # the wait starts again and the automation asks (and chases) afresh.
+    if order.status == old_status and order.status in WAITING_STATUSES and set(event.changes) & ASKED_FIELDS:
+        order.status_changed_at, order.reminded_at = clock.now(), None
+        db.session.flush()
+    return event
 
 
 def _member(enum_cls: type[Enum], raw: Any, field: str) -> Any:
@@ -549,33 +565,33 @@ def complete(order: WorkOrder, actor: Actor, *, source: str, total: Any = None) 
     return transition(order, "complete", actor, source=source, changes=changes)
 
 
-# While the vendor may still say what the work will cost: from the request to them until the work is done.
-ESTIMATE_STATUSES = frozenset({S.AWAITING_VENDOR_ACCEPTANCE, S.ACCEPTED, S.RESCHEDULE_REQUESTED, S.SCHEDULED,
-                               S.IN_PROGRESS})
-
-
 def give_estimate(order: WorkOrder, actor: Actor, *, source: str, amount: Any) -> WorkOrderEvent:
-    """The assigned vendor's estimate of the cost, kept on the order and its timeline (the status does not
-    change; when it calls for the owner's approval the event says so, and staff triage the order again)."""
+    """The assigned vendor's estimate of the cost, kept on the order and its timeline; one that calls for the
+    owner's approval sends an order whose work has not started back to the owner (the wait starts, the owner
+    is asked), and is noted for staff once the work is under way."""
     if actor.role != VENDOR:
-        raise FieldError("estimate", "Staff set the estimate in triage.")
+        raise FieldError("action", f"“Give an estimate” is for the vendor, not for the {actor.role}"
+                                   + (": staff set the estimate in triage." if actor.role == STAFF else "."))
     _check_relation(order, actor)
-    if source not in {s.value for s in EventSource}:
-        raise FieldError("source", f"Unknown source {source!r}.")
     if order.status not in ESTIMATE_STATUSES:
-        raise FieldError("estimate", f"An estimate is given before the work is done: the order is "
-                                     f"{_label(order.status)}.")
+        raise FieldError("action", f"“Give an estimate” is not possible: the order is {_label(order.status)}. "
+                                   f"An estimate is given before the work is done.")
     currency = order.currency or agencies.get(order.agency_id).currency
     value = parse_amount(amount, "estimate", currency)
     old = order.estimate
-    changes = {"estimate": [_plain(old), _plain(value)]} if old != value else {}
-    order.estimate, order.currency = value, currency
+    changes: dict[str, Any] = {"estimate": value}
+    order.estimate, order.currency = value, currency  # the gate is asked of the order as it will be
     reason = gate_reason(order)
-    waiting = order.needs_owner_approval and order.owner_decision is None
+    order.estimate = old
     covered = order.owner_decision == "approved" and old is not None and value <= old
-    note = f"Owner approval needed: {reason}. Staff triage the order again." if reason and not (
-        waiting or covered) else None
-    return record(order, "estimate", actor, source=source, old_status=order.status.value, changes=changes, note=note)
+    target, note = order.status, None
+    if reason and not covered:
+        if order.status == S.IN_PROGRESS:
+            note = f"Owner approval needed: {reason}. The work is under way: staff ask the owner."
+        else:
+            changes |= {"needs_owner_approval": True, "owner_decision": None}
+            target, note = S.AWAITING_OWNER_APPROVAL, f"Owner approval needed: {reason}."
+    return transition(order, "estimate", actor, source=source, changes=changes, note=note, target=target)
 
 
 def cancel(order: WorkOrder, actor: Actor, *, source: str, reason: str | None = None,
@@ -599,7 +615,8 @@ def close(order: WorkOrder, actor: Actor, *, source: str) -> WorkOrderEvent:
 
 
 def act(order: WorkOrder, action: str, actor: Actor, *, source: str, reason: str | None = None,
-        at: datetime | None = None, times: list[datetime] | None = None, total: Any = None) -> Any:
+        at: datetime | None = None, times: list[datetime] | None = None, total: Any = None,
+        amount: Any = None) -> Any:
     """Take `action` with what it needs: the one entry the pages' buttons use."""
     match action:
         case "approve":
@@ -620,6 +637,8 @@ def act(order: WorkOrder, action: str, actor: Actor, *, source: str, reason: str
             return log_arrival(order, actor, source=source, at=at)
         case "depart":
             return log_departure(order, actor, source=source, at=at, note=reason)
+        case "estimate":
+            return give_estimate(order, actor, source=source, amount=amount)
         case "complete":
             return complete(order, actor, source=source, total=total)
         case "cancel" | "withdraw":

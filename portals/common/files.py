@@ -1,6 +1,6 @@
 """An order's photos and PDFs in the portals: served to the people of this portal who may see the order
-(the requester in the tenant and guest portals, the assigned vendor in the vendor portal, an owner of the
-unit in the owner portal); anyone else, and any other agency, gets a 404."""
+(the requester in the tenant and guest portals, but not the vendor's invoice document; the assigned vendor
+in the vendor portal, an owner of the unit in the owner portal); anyone else, and any other agency, gets a 404."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from flask import Blueprint, abort
 
 from portal import db
 from portal.files.models import WorkOrderFile
-from portal.files.queries import get_file
+from portal.files.queries import get_file, is_invoice_document
 from portal.files.serve import send
 from portal.people.models import PortalRole
 from portal.signin import current_person
@@ -23,8 +23,8 @@ def _get(order_id: int, file_id: int) -> WorkOrderFile:
     person, role = current_person(), portal_role()
     row = get_file(order_id, file_id, person=person)  # the agency's order, that the person may see, else 404
     order = db.session.get(WorkOrder, order_id)
-    if role in (PortalRole.TENANT, PortalRole.GUEST):
-        mine = order.requester_id == person.id
+    if role in (PortalRole.TENANT, PortalRole.GUEST):  # the request's photos, not the vendor's invoice
+        mine = order.requester_id == person.id and not is_invoice_document(row)
     elif role == PortalRole.VENDOR:
         mine = order.vendor_id == person.id
     else:  # the owner portal: an owner of the order's unit

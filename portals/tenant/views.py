@@ -62,7 +62,7 @@ def requests_context(person: Person) -> dict:
     # `form` holds what was typed (empty on a fresh page): view-as renders this context alone.
     requests = my_requests(person)
     return {"person": person, "requests": requests, "leases": leases, "error": None, "form": {},
-            "photos": files_by_order([r.id for r in requests]),
+            "photos": files_by_order([r.id for r in requests], invoice_documents=False),
             "submit": access.can(person, PortalRole.TENANT, "tenant.workorders.submit")}
 
 

@@ -7,10 +7,11 @@ from wtforms import Form as SubForm
 from wtforms import FormField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from portal.config import FILES_AT_ONCE
 from portal.fields import AmountField, DateTimeLocalField, Form
 
 LINE_ROWS = 6  # rows the invoice form offers (the operation allows more; a job's invoice rarely needs them)
-PHOTOS_AT_ONCE = 10
+PHOTOS_AT_ONCE = FILES_AT_ONCE  # the most a request may carry (MAX_CONTENT_LENGTH follows it)
 
 
 class ActionForm(Form):

@@ -184,8 +184,8 @@ def _page(order: WorkOrder, *, failed_form: str | None = None, error: str | None
     return render_template(
         "vendor/order.html", person=person, order=order, error=error, failed_form=failed_form,
         moves=[m for m in ops.allowed_actions(order, ops.VENDOR) if m.action in STEPS
-               # On site, the next log is the departure; off site, the arrival.
-               and m.action != ("arrive" if order.open_visit else "depart")],
+               # On site, the next log is the departure (completing waits for it); off site, the arrival.
+               and m.action not in (("arrive", "complete") if order.open_visit else ("depart",))],
         # Access to the home is the vendor's only while the job is theirs and open.
         show_access=order.is_open and order.vendor_id == person.id,
         proposals=[datetime.fromisoformat(t) for t in order.proposed_times or []],
@@ -252,6 +252,10 @@ def estimate(order_id: int):
         ops.give_estimate(order, _actor(current_person()), source="portal", amount=form.estimate.data)
     except FieldError as err:
         return _refused(order_id, err, form, "estimate")
+    if order.status == S.AWAITING_OWNER_APPROVAL:  # the amount needs the owner: the order is theirs until then
+        flash("Estimate saved. It is above what the owner approves without being asked: the order waits for "
+              "the owner's approval and comes back to you once approved.", "success")
+        return redirect(url_for("vendor.home"))
     return _done(order, "Estimate saved: the manager sees it on the order.")
 
 

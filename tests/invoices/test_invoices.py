@@ -376,6 +376,18 @@ def test_a_bad_payment_is_refused_and_the_invoice_stays_approved(w, kwargs, fiel
     assert _snapshot(inv) == before and not db.session.dirty
 
 
+def test_a_payment_the_order_cannot_follow_writes_nothing(w):
+    """The order's own check (it must be closable) comes before any field of the payment is set."""
+    inv = _to(w, S.APPROVED)
+    inv.work_order.status = WorkStatus.CANCELLED  # cancelled meanwhile: it cannot be closed
+    db.session.commit()
+    before = _snapshot(inv)
+    with pytest.raises(FieldError) as refused:
+        ops.mark_paid(inv, w.staff, amount="169.40", paid_on=date(2026, 1, 2), reference="TR-6")
+    assert refused.value.field == "status" and "Close" in refused.value.message
+    assert _snapshot(inv) == before and not db.session.dirty
+
+
 # -- the owner-approval threshold ----------------------------------------------------------------------
 
 

@@ -12,6 +12,9 @@ from sqlalchemy import func, select
 from portal import db
 from portal.files import storage
 from portal.files.models import WorkOrderFile
+from portal.files.operations import add_file
+from portal.invoices import operations as invoicing
+from portal.people.models import Person
 from portal.properties.models import unit_owners
 from portal.workorders.models import WorkOrder, WorkStatus
 from tests import factories as f
@@ -156,3 +159,46 @@ def test_an_orders_files_are_served_only_to_who_may_see_it_in_each_portal(app, h
         assert c.get(f"/alpha/{portal}/orders/{order_id}/files/{file_id + 1}").status_code == 404
         assert c.get(f"/alpha/{portal}/orders/{order_id + 1}/files/{file_id}").status_code == 404
     assert re.search(r"/alpha/tenant/orders/\d+/files/\d+/thumb", tom.get("/alpha/tenant/requests").text)
+
+
+def test_the_vendors_invoice_document_is_not_the_requesters_to_see(app, home):
+    """The invoice's PDF is a file of the order too: the owner, the vendor and staff see it; the tenant who
+    asked neither finds it on their requests page nor gets it by its address, while their own photo stays."""
+    tom = signed_in_client(app, home["tom"])
+    assert _tenant_request(tom, home["lease"], [(io.BytesIO(jpeg()), "window.jpg")]).status_code == 302
+    with app.app_context():
+        order = db.session.scalar(select(WorkOrder).execution_options(all_agencies=True))
+        db.scope(db.session, order.agency_id)
+        vic = db.session.get(Person, home["vic"])
+        order.vendor_id, order.status = vic.id, WorkStatus.COMPLETED
+        pdf = add_file(order, io.BytesIO(PDF), "invoice-7.pdf", person=vic)
+        invoicing.create_invoice(order, vic, number="INV-7", lines=[{"description": "Glass", "quantity": "1",
+                                                                     "unit_price": "90.00"}], attachment=pdf)
+        db.session.commit()
+        order_id, invoice_file = order.id, pdf.id
+        photo = db.session.scalar(select(WorkOrderFile.id).where(WorkOrderFile.original_name == "window.jpg"))
+    page = tom.get("/alpha/tenant/requests").text
+    assert f"/alpha/tenant/orders/{order_id}/files/{photo}/thumb" in page
+    assert f"/files/{invoice_file}" not in page and "invoice-7.pdf" not in page
+    for who, portal, status in (("tom", "tenant", 404), ("olga", "owner", 200), ("vic", "vendor", 200)):
+        with signed_in_client(app, home[who]).get(f"/alpha/{portal}/orders/{order_id}/files/{invoice_file}") as r:
+            assert r.status_code == status, who
+    with tom.get(f"/alpha/tenant/orders/{order_id}/files/{photo}") as r:
+        assert r.status_code == 200
+
+
+def test_files_too_large_together_get_a_page_that_says_so(app, home):
+    """Beyond Flask's limit nothing is read or kept: a 413 page saying the files were too large together and
+    what is accepted, not the bare status's name."""
+    tom = signed_in_client(app, home["tom"])
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    app.config["MAX_CONTENT_LENGTH"] = 4096
+    try:
+        r = _tenant_request(tom, home["lease"], [(io.BytesIO(jpeg((800, 600), quality=95)), "a.jpg"),
+                                                 (io.BytesIO(jpeg((800, 600), quality=95)), "b.jpg")])
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = limit
+    assert r.status_code == 413
+    assert "too large together" in r.text and "4.0 KiB" in r.text and "send fewer files at a time" in r.text
+    assert "Request Entity Too Large</h1>" not in r.text
+    assert (_count(app, WorkOrder), _count(app, WorkOrderFile)) == (0, 0)

@@ -16,6 +16,7 @@ from portal.access.models import ItemEffect, ItemRule, OverrideEffect, PersonOve
 from portal.files.models import WorkOrderFile
 from portal.invoices import operations as invoicing
 from portal.invoices.models import Invoice, InvoiceStatus
+from portal.operations import FieldError
 from portal.people.models import Person
 from portal.properties.models import unit_owners
 from portal.workorders import operations as ops
@@ -311,9 +312,10 @@ def test_start_arrive_depart_with_a_note_and_complete_with_a_total(app, vendor, 
     assert _step(vendor, oid, "arrive").status_code == 302
     assert _get(app, oid).status == WorkStatus.IN_PROGRESS
     html = vendor.get(f"/alpha/vendor/orders/{oid}").text
-    assert set(re.findall(r'name="action" value="(\w+)"', html)) == {"depart", "complete"}
+    # On site, the next step is the departure: no Complete button that could only be refused.
+    assert set(re.findall(r'name="action" value="(\w+)"', html)) == {"depart"}
     assert "on site since" in html
-    # Still on site: completing is refused with the reason.
+    # Still on site: completing (posted anyway) is refused with the reason.
     r = _step(vendor, oid, "complete")
     assert r.status_code == 422 and "still on site" in r.text
     frozen.advance(minutes=95)
@@ -321,6 +323,7 @@ def test_start_arrive_depart_with_a_note_and_complete_with_a_total(app, vendor, 
     with_visit = vendor.get(f"/alpha/vendor/orders/{oid}").text
     assert "1 h 35 min over 1 visit" in with_visit and "Replaced the pressure valve" in with_visit
     assert "time on site: — → 1 h 35 min" in with_visit
+    assert set(re.findall(r'name="action" value="(\w+)"', with_visit)) == {"arrive", "complete"}
     r = _step(vendor, oid, "complete", total="12,50")
     assert r.status_code == 422 and "Enter an amount such as 120.50." in r.text
     assert _get(app, oid).status == WorkStatus.IN_PROGRESS
@@ -557,3 +560,27 @@ def test_switched_off_capabilities_say_so_and_change_nothing(app, vendor, world)
     assert vendor.get(f"/alpha/vendor/invoices/{world['billed_invoice']}").status_code == 403
     assert _post(vendor, f"/alpha/vendor/orders/{world['done']}/invoice", number="N", **LINE).status_code == 403
     assert _invoices(app) == 3
+
+
+def test_an_estimate_above_the_threshold_sends_the_order_back_to_the_owner(app, vendor, world):
+    """Triaged below the threshold, the vendor's higher estimate must not slip past the owner: the order
+    goes back to wait for the owner's approval (recorded), and staff cannot schedule it meanwhile."""
+    url = f"/alpha/vendor/orders/{world['new']}/estimate"
+    r = _post(vendor, url, estimate="5000")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/alpha/vendor/")
+    assert "the order waits for the owner" in vendor.get("/alpha/vendor/").text
+    order = _get(app, world["new"])
+    assert order.status == WorkStatus.AWAITING_OWNER_APPROVAL and order.estimate == Decimal("5000.00")
+    assert order.needs_owner_approval and order.owner_decision is None
+    event = _last_event(app, world["new"])
+    assert (event.action, event.old_status, event.new_status) == (
+        "estimate", "awaiting-vendor-acceptance", "awaiting-owner-approval")
+    assert "above the agency's threshold 500" in event.note
+    with app.app_context():
+        db.scope(db.session, order.agency_id)
+        order = db.session.get(WorkOrder, world["new"])
+        with pytest.raises(FieldError):
+            ops.accept(order, ops.Actor.as_person(order.vendor, ops.VENDOR), source="portal")
+        ops.approve(order, ops.SYSTEM, source="system")
+        assert order.status == WorkStatus.AWAITING_VENDOR_ACCEPTANCE and order.owner_decision == "approved"
+        db.session.rollback()

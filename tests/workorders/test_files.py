@@ -315,3 +315,16 @@ def test_files_stay_in_their_agencys_folder(app, staff_files):
         for row in rows:
             path = storage.path_of(row.agency_id, row.stored_name)
             assert path.parent.name == str(row.agency_id) and path.exists()
+
+
+def test_a_request_may_carry_the_most_files_a_form_takes_at_once():
+    """Ten photos of the largest size (the vendor's form) pass Flask's limit; the tenant's and guest's five too."""
+    from portal.config import FILES_AT_ONCE, defaults
+    from portal.files.operations import MAX_AT_ONCE
+    from portals.vendor.forms import PHOTOS_AT_ONCE
+
+    found = from_environment({"UPLOAD_MAX_BYTES": "2097152"})
+    assert found["MAX_CONTENT_LENGTH"] >= FILES_AT_ONCE * 2097152 >= PHOTOS_AT_ONCE * 2097152
+    assert PHOTOS_AT_ONCE == FILES_AT_ONCE >= MAX_AT_ONCE == 5
+    plain = defaults("/tmp")
+    assert plain["MAX_CONTENT_LENGTH"] >= 10 * plain["UPLOAD_MAX_BYTES"]

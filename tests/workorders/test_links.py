@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from automation import dispatcher
-from portal import clock, db, links
+from portal import agencies, clock, db, links
 from portal.files.models import WorkOrderFile
 from portal.properties.models import unit_owners
 from portal.workorders import operations as ops
@@ -292,3 +292,62 @@ def test_in_a_browser_the_owner_denies_from_the_mail(app, page, loop, run_jobs, 
     state = order_state(app, loop["order"])
     assert state["status"] == WorkStatus.CANCELLED and state["reason"] == "Please get a second quote first"
     assert state["events"][-1] == ("deny", "link", loop["owner"])
+
+
+def test_a_new_vendor_or_a_new_estimate_while_waiting_is_asked_afresh(app, loop, run_jobs, smtp_server):
+    """Re-triage that keeps the order waiting but changes what is asked (the vendor, the amount) starts the
+    wait again: the old link dies, and the new vendor or the owner gets a new mail with a working link."""
+    # The clock moves on between steps as it does between people (an occurrence is a status and a second).
+    with clock.frozen_at(datetime.now(UTC)) as travel:
+        send_due(app, run_jobs)
+        old_owner_token = token_of(mail_to(smtp_server, "olga@example.com"))
+        with app.app_context():
+            db.scope(db.session, loop["agency"])
+            order = db.session.get(WorkOrder, loop["order"])
+            travel.advance(minutes=1)
+            ops.triage(order, ops.SYSTEM, estimate="2400.00")
+            assert order.status == WorkStatus.AWAITING_OWNER_APPROVAL
+            db.session.commit()
+        assert app.test_client().get(f"/l/{old_owner_token}").status_code == 410
+        smtp_server.clear()
+        send_due(app, run_jobs)
+        again = mail_to(smtp_server, "olga@example.com")
+        assert "estimate 2,400.00 EUR" in again.get_body(("plain",)).get_content()
+        assert press_link(app.test_client(), token_of(again), choice="approve").status_code == 200
+
+        smtp_server.clear()
+        send_due(app, run_jobs)
+        old_vendor_token = token_of(mail_to(smtp_server, "victor@example.com"))
+        with app.app_context():
+            db.scope(db.session, loop["agency"])
+            order = db.session.get(WorkOrder, loop["order"])
+            vera = f.person(agencies.get(order.agency_id), "Vera Vendor", "vera@example.com", roles=["vendor"])
+            travel.advance(minutes=1)
+            ops.triage(order, ops.SYSTEM, vendor_id=vera.id)
+            assert order.status == WorkStatus.AWAITING_VENDOR_ACCEPTANCE
+            vera_id = vera.id
+            db.session.commit()
+        assert app.test_client().get(f"/l/{old_vendor_token}").status_code == 410
+        smtp_server.clear()
+        send_due(app, run_jobs)
+        assert [m["To"] for m in smtp_server.messages if "victor@" in m["To"]] == []
+        new_job = mail_to(smtp_server, "vera@example.com")
+        assert press_link(app.test_client(), token_of(new_job), choice="accept").status_code == 200
+        state = order_state(app, loop["order"])
+        assert state["status"] == WorkStatus.ACCEPTED and state["events"][-1] == ("accept", "link", vera_id)
+
+
+def test_a_link_made_stale_by_a_change_says_the_decision_is_still_wanted(app, loop, run_jobs, smtp_server):
+    """The estimate changed while the owner's mail was on its way: the old link is over (410), but the page
+    says the request was updated and still waits for them, and points to their portal."""
+    send_due(app, run_jobs)
+    token = token_of(mail_to(smtp_server, "olga@example.com"))
+    with app.app_context():
+        db.scope(db.session, loop["agency"])
+        ops.triage(db.session.get(WorkOrder, loop["order"]), ops.SYSTEM, estimate="2100.00")
+        db.session.commit()
+    page = app.test_client().get(f"/l/{token}")
+    assert page.status_code == 410
+    assert "updated since this e-mail was sent: use the newer e-mail, or your portal" in page.text
+    assert "Nothing more needs doing" not in page.text and 'href="/alpha/' in page.text
+    assert order_state(app, loop["order"])["status"] == WorkStatus.AWAITING_OWNER_APPROVAL
