@@ -241,3 +241,15 @@ def browser_staff_sign_in(page, email: str = "manager@alpha.example") -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r"/manage/?$"))
+
+
+SHOTS = "/tmp/portico-shots"
+
+
+def screenshots(page, name: str) -> None:
+    """Screenshots at a phone's and a laptop's width under SHOTS, for people to look at (never committed)."""
+    os.makedirs(SHOTS, exist_ok=True)
+    for width in (390, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=f"{SHOTS}/{name}-{width}.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})

@@ -2,7 +2,6 @@
 the order's page, find it among the Invoices, approve it, mark it paid (a bad payment first) and see the
 order closed; a polyglot photo is refused with its reason."""
 
-import os
 
 import pytest
 from playwright.sync_api import expect
@@ -13,22 +12,10 @@ from portal.properties.models import unit_owners
 from portal.workorders import operations as ops
 from portal.workorders.models import WorkStatus
 from tests import factories as f
-from tests.conftest import browser_staff_sign_in
+from tests.conftest import browser_staff_sign_in, screenshots
 from tests.workorders.test_files import PDF, jpeg, png
 
 pytestmark = pytest.mark.browser
-SHOTS = "/tmp/h1"
-
-
-def _shots(page, name: str) -> None:
-    """Screenshots at a phone's and a laptop's width, for people to look at (never committed)."""
-    os.makedirs(SHOTS, exist_ok=True)
-    for width in (390, 1280):
-        page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=f"{SHOTS}/{name}-{width}.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
-
-
 @pytest.fixture
 def job(app, tmp_path):
     with app.app_context():
@@ -87,7 +74,7 @@ def test_staff_enter_a_paper_invoice_approve_and_pay_it(app, page, job):
     page.get_by_label("The invoice itself").set_input_files(str(files["scan"]))
     page.get_by_role("button", name="Enter and send the invoice").click()
     expect(page.locator("#lines-0-unit_price-error")).to_contain_text("more than zero")
-    _shots(page, "order-invoice-error")
+    screenshots(page, "order-invoice-error")
     page.locator("#lines-0-unit_price").fill("38.00")
     page.get_by_label("The invoice itself").set_input_files(str(files["scan"]))
     page.get_by_role("button", name="Enter and send the invoice").click()
@@ -98,12 +85,12 @@ def test_staff_enter_a_paper_invoice_approve_and_pay_it(app, page, job):
     page.get_by_role("link", name="Invoices", exact=True).first.click()
     expect(page.get_by_role("row").filter(has_text="VF-2026-131")).to_contain_text("submitted")
     expect(page.get_by_role("row").filter(has_text="VF-2026-118")).to_contain_text("awaiting owner approval")
-    _shots(page, "invoices-list")
+    screenshots(page, "invoices-list")
     page.get_by_label("Waiting for").select_option("owner")
     page.get_by_role("button", name="Apply").click()
     expect(page.get_by_role("row").filter(has_text="VF-2026-131")).to_have_count(0)
     page.get_by_role("link", name="VF-2026-118").click()
-    _shots(page, "invoice-awaiting-owner")
+    screenshots(page, "invoice-awaiting-owner")
 
     page.goto("/manage/invoices")
     page.get_by_role("link", name="VF-2026-131").click()
@@ -118,9 +105,9 @@ def test_staff_enter_a_paper_invoice_approve_and_pay_it(app, page, job):
     expect(page.locator(".flash")).to_contain_text("is paid and the work order closed")
     expect(page.locator(".timeline li").first).to_contain_text("Paid")
     expect(page.locator(".timeline li").first).to_contain_text("order invoiced → closed")
-    _shots(page, "invoice-paid")
+    screenshots(page, "invoice-paid")
 
     page.get_by_role("link", name=f"Work order #{ids['blind']}").click()
     expect(page.locator(".facts")).to_contain_text("closed")
     expect(page.locator("#invoice ~ .table-wrap").first).to_contain_text("paid")
-    _shots(page, "order-photos-invoice")
+    screenshots(page, "order-photos-invoice")

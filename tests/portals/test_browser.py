@@ -14,19 +14,11 @@ from portal.access.models import TimeWindow
 from portal.bookings.models import Booking
 from portal.documents.models import Document, DocumentKind
 from tests import factories as f
-from tests.conftest import browser_portal_sign_in, browser_staff_sign_in
+from tests.conftest import browser_portal_sign_in, browser_staff_sign_in, screenshots
 
 pytestmark = pytest.mark.browser
 
 NOON = datetime(2026, 12, 9, 11, 0, tzinfo=UTC)  # Wed 9 Dec, 12:00 in Madrid
-
-
-def _shots(page, name: str) -> None:
-    """Screenshots at a phone's and a laptop's width, for people to look at (never committed)."""
-    for width in (390, 1280):
-        page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=f"/tmp/portalux-{name}-{width}.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 @pytest.fixture
@@ -80,7 +72,7 @@ def test_the_next_stay_comes_first_with_its_charges_and_requests_past_ones_folde
         page.get_by_label("Details").fill("Four please")
         page.get_by_role("button", name="Send request").click()
         expect(page.locator("#requests")).to_contain_text("Extra towels")
-        _shots(page, "guest-booking")
+        screenshots(page, "guest-booking")
 
         page.goto("/alpha/guest/")
         expect(current).to_contain_text("Travel insurance")
@@ -142,7 +134,7 @@ def test_a_signed_lease_says_signed_everywhere(app, page, tenant):
     expect(documents).to_contain_text("signed")
     expect(documents).not_to_contain_text("to sign")
     page.goto("/alpha/tenant/documents")
-    _shots(page, "tenant-documents")
+    screenshots(page, "tenant-documents")
     expect(page.locator("main")).not_to_contain_text("to sign")
     expect(page.locator("li", has_text="Lease agreement")).to_contain_text("signed")
 
@@ -151,12 +143,12 @@ def test_a_signed_lease_says_signed_everywhere(app, page, tenant):
     facts = page.locator("dl.facts")
     expect(facts).to_contain_text("signed by Tom Tenant")
     expect(facts).not_to_contain_text("needed")
-    _shots(page, "document")
+    screenshots(page, "document")
     page.goto("/manage/documents")
     expect(page.get_by_role("row").filter(has_text="Lease agreement")).to_contain_text("signed")
     page.goto(f"/manage/leases/{tenant['lease']}")
     expect(page.locator("li", has_text="Lease agreement")).to_contain_text("signed")
-    _shots(page, "lease")
+    screenshots(page, "lease")
 
 
 def test_pay_in_a_payments_off_window_is_disabled_with_when_it_opens(app, page, tenant):
@@ -266,7 +258,7 @@ def test_staff_see_what_portal_users_did(app, page, guest_with_history, run_jobs
         expect(page.get_by_role("row").filter(has_text="Leaking tap")).to_be_visible()
         page.goto(f"/manage/people/{tom_id}")
         expect(page.get_by_role("row").filter(has_text="Leaking tap")).to_be_visible()
-        _shots(page, "person")
+        screenshots(page, "person")
 
         page.get_by_role("link", name="Requests").click()
         page.wait_for_url(re.compile(r"/manage/requests"))

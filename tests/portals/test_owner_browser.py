@@ -1,28 +1,15 @@
 """Real Chromium: an owner signs in, sees what waits for their approval and how long it has waited,
 denies one order with a reason, approves another order and an invoice, and the waiting count drops."""
 
-import os
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import browser_portal_sign_in
+from tests.conftest import browser_portal_sign_in, screenshots
 from tests.portals import owner_world
 
 pytestmark = pytest.mark.browser
-SHOTS = "/tmp/h3"
-
-
-def _shots(page, name: str) -> None:
-    """Screenshots at a phone's and a laptop's width, for people to look at (never committed)."""
-    os.makedirs(SHOTS, exist_ok=True)
-    for width in (390, 1280):
-        page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=f"{SHOTS}/{name}-{width}.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
-
-
 @pytest.fixture
 def w(app):
     with app.app_context():
@@ -38,14 +25,14 @@ def test_an_owner_denies_one_order_approves_another_and_an_invoice(app, page, w)
     expect(tap).to_contain_text("waiting 3 days")
     expect(boiler).to_contain_text("waiting 1 day")
     expect(page.locator(f"#invoice-{w['invoice']}")).to_contain_text("waiting 2 days")
-    _shots(page, "owner-home")
+    screenshots(page, "owner-home")
 
     # Deny the boiler from the home page: first without a reason (refused, said beside it), then saying why.
     boiler.get_by_text("Deny…").click()
     boiler.get_by_role("button", name="Deny", exact=True).click()
     expect(boiler.get_by_role("alert")).to_have_text("Say why the work is denied.")
     expect(count).to_have_text("3")
-    _shots(page, "owner-home-deny-refused")
+    screenshots(page, "owner-home-deny-refused")
     boiler.get_by_label("Why do you deny this work order?").fill("Too expensive: please get a second quote.")
     boiler.get_by_role("button", name="Deny", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("Denied: “Boiler makes noise” will not go ahead.")
@@ -59,7 +46,7 @@ def test_an_owner_denies_one_order_approves_another_and_an_invoice(app, page, w)
     expect(page.locator(".thumbs li")).to_have_count(1)
     page.locator(".thumbs img").wait_for()  # the thumbnail, served by the portals' file route, loads
     assert page.locator(".thumbs img").evaluate("img => img.complete && img.naturalWidth") > 0
-    _shots(page, "owner-order-waiting")
+    screenshots(page, "owner-order-waiting")
     page.get_by_role("button", name=re.compile("^Approve work order")).click()
     expect(page.get_by_role("status")).to_contain_text("Approved: “Leaking kitchen tap” goes ahead.")
     expect(page.get_by_role("heading", name="Your approval is needed")).to_have_count(0)
@@ -78,16 +65,16 @@ def test_an_owner_denies_one_order_approves_another_and_an_invoice(app, page, w)
     expect(page.get_by_role("status")).to_contain_text("Invoice V-100 approved.")
     expect(count).to_have_text("0")
     expect(page.get_by_text("Nothing waits for you.")).to_be_visible()
-    _shots(page, "owner-home-done")
+    screenshots(page, "owner-home-done")
 
     # The other pages, for people to look at.
     page.get_by_role("link", name="Work orders").first.click()
     page.wait_for_url(re.compile(r"/alpha/owner/orders$"))
     expect(page.get_by_role("heading", name="Work orders on your units")).to_be_visible()
-    _shots(page, "owner-orders")
+    screenshots(page, "owner-orders")
     page.get_by_role("link", name="Recently finished").click()
     expect(page.get_by_text("Front door lock")).to_be_visible()
-    _shots(page, "owner-orders-recent")
+    screenshots(page, "owner-orders-recent")
     page.get_by_role("link", name="Front door lock").click()
     expect(page.get_by_role("heading", name=re.compile("Invoice V-100"))).to_be_visible()
-    _shots(page, "owner-order-invoice")
+    screenshots(page, "owner-order-invoice")

@@ -1,7 +1,6 @@
 """Real Chromium: a vendor signs in, accepts an order, logs the visit with a photo, completes the job
 and invoices it; each vendor page is photographed at a phone's and a laptop's width."""
 
-import os
 import re
 from datetime import timedelta
 
@@ -15,22 +14,10 @@ from portal.properties.models import unit_owners
 from portal.workorders import operations as ops
 from portal.workorders.models import WorkOrder, WorkStatus
 from tests import factories as f
-from tests.conftest import browser_portal_sign_in
+from tests.conftest import browser_portal_sign_in, screenshots
 from tests.workorders.test_files import jpeg
 
 pytestmark = pytest.mark.browser
-SHOTS = "/tmp/h2"
-
-
-def _shots(page, name: str) -> None:
-    """Screenshots at a phone's and a laptop's width, for people to look at (never committed)."""
-    os.makedirs(SHOTS, exist_ok=True)
-    for width in (390, 1280):
-        page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=f"{SHOTS}/{name}-{width}.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
-
-
 @pytest.fixture
 def job(app):
     with app.app_context():
@@ -71,15 +58,15 @@ def test_a_vendor_accepts_logs_the_visit_with_a_photo_completes_and_invoices(app
     browser_portal_sign_in(app, page, job["victor"])
     page.goto("/alpha/vendor/")
     expect(page.locator("#to-accept")).to_contain_text("Leaking kitchen tap")
-    _shots(page, "vendor-home")
+    screenshots(page, "vendor-home")
     page.get_by_role("link", name="Orders", exact=True).click()
     expect(page.get_by_role("heading", name="Your orders")).to_be_visible()
-    _shots(page, "vendor-orders")
+    screenshots(page, "vendor-orders")
 
     page.get_by_role("link", name="Leaking kitchen tap").click()
     expect(page.locator(".facts")).to_contain_text("Key box by the door, code 4411")
     expect(page.locator(".facts")).to_contain_text("Calle del Mar 12")
-    _shots(page, "vendor-order-new")
+    screenshots(page, "vendor-order-new")
     page.get_by_role("button", name="Accept").click()
     expect(page.locator(".flash")).to_contain_text("You accepted the job.")
 
@@ -102,7 +89,7 @@ def test_a_vendor_accepts_logs_the_visit_with_a_photo_completes_and_invoices(app
     page.get_by_role("button", name="Log departure").click()
     expect(page.locator(".flash")).to_contain_text("Departure logged.")
     expect(page.locator(".timeline")).to_contain_text("Replaced the washer and dried the cupboard.")
-    _shots(page, "vendor-order-in-progress")
+    screenshots(page, "vendor-order-in-progress")
 
     page.get_by_label(re.compile("Total cost")).fill("85.00")
     page.get_by_role("button", name="Complete").click()
@@ -114,23 +101,23 @@ def test_a_vendor_accepts_logs_the_visit_with_a_photo_completes_and_invoices(app
     page.get_by_label("Line 1: what was done").fill("Tap washer and labour")
     page.locator("#line0-quantity").fill("1")
     page.locator("#line0-unit_price").fill("85.00")
-    _shots(page, "vendor-invoice-new")
+    screenshots(page, "vendor-invoice-new")
     # A line without a price first: the reason shows and nothing is kept.
     page.locator("#line1-description").fill("Call-out")
     page.get_by_role("button", name="Send the invoice").click()
     expect(page.locator(".flash-error")).to_contain_text("Enter the quantity as a number")
-    _shots(page, "vendor-invoice-error")
+    screenshots(page, "vendor-invoice-error")
     page.locator("#line1-description").fill("")
     page.get_by_role("button", name="Send the invoice").click()
     expect(page.get_by_role("heading", name="Invoice INV-2026-041")).to_be_visible()
     expect(page.locator(".facts").first).to_contain_text("not paid yet")
     expect(page.locator(".totals")).to_contain_text("102.85")
-    _shots(page, "vendor-invoice")
+    screenshots(page, "vendor-invoice")
     page.get_by_role("link", name="Invoices", exact=True).click()
     expect(page.locator(".cards-list")).to_contain_text("INV-2026-041")
-    _shots(page, "vendor-invoices")
+    screenshots(page, "vendor-invoices")
     page.goto(f"/alpha/vendor/orders/{job['order']}")
-    _shots(page, "vendor-order-invoiced")
+    screenshots(page, "vendor-order-invoiced")
 
     with app.app_context():
         db.scope(db.session, job["agency"])

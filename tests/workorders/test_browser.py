@@ -1,7 +1,6 @@
 """Real Chromium: staff find a request among the work orders, triage it above the owner's threshold,
 approve it for the owner and see each step on the timeline."""
 
-import os
 import re
 from datetime import timedelta
 
@@ -12,21 +11,9 @@ from portal import clock, db
 from portal.properties.models import unit_owners
 from portal.workorders import operations as ops
 from tests import factories as f
-from tests.conftest import browser_staff_sign_in
+from tests.conftest import browser_staff_sign_in, screenshots
 
 pytestmark = pytest.mark.browser
-SHOTS = "/tmp/i12-shots"
-
-
-def _shots(page, name: str) -> None:
-    """Screenshots at a phone's and a laptop's width, for people to look at (never committed)."""
-    os.makedirs(SHOTS, exist_ok=True)
-    for width in (390, 1280):
-        page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=f"{SHOTS}/{name}-{width}.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
-
-
 @pytest.fixture
 def orders(app):
     with app.app_context():
@@ -54,7 +41,7 @@ def test_staff_triage_a_request_and_approve_it_for_the_owner(app, page, orders):
     page.get_by_role("link", name="Work orders").first.click()
     page.wait_for_url(re.compile(r"/manage/work-orders$"))
     expect(page.get_by_role("row").filter(has_text="Front door sticks")).to_contain_text("scheduled")
-    _shots(page, "workorders-list")
+    screenshots(page, "workorders-list")
     page.get_by_label("Status").select_option("submitted")
     page.get_by_role("button", name="Apply").click()
     expect(page.get_by_role("row").filter(has_text="Front door sticks")).to_have_count(0)
@@ -73,7 +60,7 @@ def test_staff_triage_a_request_and_approve_it_for_the_owner(app, page, orders):
     expect(page.locator(".facts")).to_contain_text("triaged")
     expect(page.locator(".timeline li").first).to_contain_text("Pat Manager (staff) · in the back office")
     expect(page.locator(".timeline")).to_contain_text("estimate: — → 640.00")
-    _shots(page, "workorder-page")
+    screenshots(page, "workorder-page")
     # An illegal step is refused with its reason (the page offers no such button: post it by hand).
     page.goto(f"/manage/work-orders/{orders['tap']}")
     token = page.locator("input[name=csrf_token]").first.get_attribute("value")
