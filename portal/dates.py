@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
@@ -85,6 +85,18 @@ def style_of_strftime(fmt: str) -> str:
     if "%a" in fmt or "%A" in fmt:
         return "weekday"
     return "long" if "%B" in fmt else "date"
+
+
+class SkippedTime(ValueError):
+    """A wall-clock time that does not exist in the zone: the clocks go forward over it."""
+
+
+def in_zone(local: datetime, zone: ZoneInfo) -> datetime:
+    """A time as typed on a clock in `zone` (naive), made aware; SkippedTime for one the clocks skip."""
+    moment = local.replace(tzinfo=zone)
+    if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
+        raise SkippedTime(f"{local:%Y-%m-%d %H:%M} does not exist on that day: the clocks go forward.")
+    return moment
 
 
 def _literal(pattern: str) -> str:

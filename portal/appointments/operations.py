@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
-from portal import agencies, db
+from portal import agencies, dates, db
 from portal.appointments.models import Appointment
 from portal.operations import FieldError, assign
 
@@ -16,9 +15,10 @@ def save_appointment(appointment: Appointment | None, agency_id: int, data: dict
     if appointment is None:
         appointment = Appointment(agency_id=agency_id, version=0)
         db.session.add(appointment)
-    starts_at = data["starts_at"].replace(tzinfo=zone)
-    if starts_at.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != data["starts_at"]:
-        raise FieldError("starts_at", "That time does not exist on that day: the clocks go forward.")
+    try:
+        starts_at = dates.in_zone(data["starts_at"], zone)
+    except dates.SkippedTime:
+        raise FieldError("starts_at", "That time does not exist on that day: the clocks go forward.") from None
     assign(appointment, {**data, "starts_at": starts_at},
            ("person_id", "unit_id", "title", "starts_at", "duration_minutes", "status", "notes"))
     appointment.version += 1  # any edit kills the links issued before it

@@ -5,13 +5,13 @@ with source "link", and each link dies when the order moves on (WorkOrder.link_s
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload
 
-from portal import access, agencies, db, links
+from portal import access, agencies, dates, db, links
 from portal.files.models import WorkOrderFile
 from portal.links.models import ActionLink
 from portal.money.currency import format_money
@@ -121,10 +121,10 @@ def parse_times(order: WorkOrder, form: Mapping[str, str]) -> list[datetime]:
             local = datetime.strptime(raw, "%Y-%m-%dT%H:%M")
         except ValueError:
             raise links.ActionRefused("Enter each time as a date and a time of day.") from None
-        moment = local.replace(tzinfo=zone)
-        if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != local:
-            raise links.ActionRefused(f"{raw.replace('T', ' ')} does not exist on that day: the clocks go forward.")
-        found.append(moment)
+        try:
+            found.append(dates.in_zone(local, zone))
+        except dates.SkippedTime as skipped:
+            raise links.ActionRefused(str(skipped)) from None
     return found
 
 

@@ -221,9 +221,9 @@ def workorders_act(obj_id: int, action: str):
     zone = current_user.agency.zone
     local = [form[n].data for n in ("time1", "time2", "time3")]
     try:
-        ops.act(order, action, _staff(), source="back_office", reason=form.reason.data,
-                at=form.at.data.replace(tzinfo=zone) if form.at.data else None,
-                times=[t.replace(tzinfo=zone) for t in local if t is not None], total=form.total.data)
+        at = ops.local_times(zone, form.at.data, field="at")
+        ops.act(order, action, _staff(), source="back_office", reason=form.reason.data, at=at[0] if at else None,
+                times=ops.local_times(zone, *local), total=form.total.data)
     except FieldError as err:
         failed(err, form)
         flash(err.message, "error")

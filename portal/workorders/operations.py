@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from portal import agencies, clock, db
+from portal import agencies, clock, dates, db
 from portal.agencies.models import StaffUser
 from portal.invoices.models import UNSETTLED_STATUSES, Invoice
 from portal.money import CURRENCIES, fits, precision
@@ -433,6 +434,14 @@ def post_message(order: WorkOrder, actor: Actor, *, source: str, text: str | Non
         raise FieldError("source", f"Unknown source {source!r}.")
     note = _reason(text, required="Write your message.")
     return record(order, "message", actor, source=source, old_status=order.status.value, note=note)
+
+
+def local_times(zone: ZoneInfo, *typed: datetime | None, field: str = "times") -> list[datetime]:
+    """Times typed in the agency's zone (the blanks left out), aware; a FieldError for one the clocks skip."""
+    try:
+        return [dates.in_zone(t, zone) for t in typed if t is not None]
+    except dates.SkippedTime as skipped:
+        raise FieldError(field, str(skipped)) from None
 
 
 def approve(order: WorkOrder, actor: Actor, *, source: str) -> WorkOrderEvent:

@@ -236,7 +236,7 @@ def act(order_id: int):
         zone = _agency(person).zone
         local = [form[name].data for name in ("time1", "time2", "time3")]
         ops.act(order, action, _actor(person), source="portal", reason=form.reason.data,
-                times=[t.replace(tzinfo=zone) for t in local if t is not None], total=form.total.data)
+                times=ops.local_times(zone, *local), total=form.total.data)
     except FieldError as err:
         return _refused(order_id, err, form, "action")
     return _done(order, f"{DONE[action]} The order is {order.status.value.replace('-', ' ')}.")

@@ -145,6 +145,18 @@ def test_illegal_steps_answer_with_the_reason_and_change_nothing(app, client, sh
     assert _order(app, shop["tap"]) == before
 
 
+def test_a_visit_at_a_time_the_clocks_skip_is_refused(app, client, shop):
+    with app.app_context():
+        db.session.get(Agency, shop["agency"]).timezone = "Europe/Madrid"
+        db.session.commit()
+    door = shop["door"]
+    token = csrf_token(client.get(f"/manage/work-orders/{door}").text)
+    # 28 March 2027, 02:30 in Madrid: the clocks jump from 02:00 to 03:00.
+    r = client.post(f"/manage/work-orders/{door}/act/schedule", data={"csrf_token": token, "at": "2027-03-28T02:30"})
+    assert r.status_code == 422 and "the clocks go forward" in r.text
+    assert _order(app, door)["scheduled_at"] is None
+
+
 def test_schedule_then_the_visit_then_complete(app, client, shop):
     door = shop["door"]
     token = csrf_token(client.get(f"/manage/work-orders/{door}").text)
