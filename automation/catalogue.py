@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import select
 
 from automation.models import Anchor
-from automation.subjects import APPOINTMENT, BOOKING, CHARGE, INVOICE, REVIEW, WORKORDER, Subject
+from automation.subjects import APPOINTMENT, BOOKING, CHARGE, INVOICE, REVIEW, STATEMENT, WORKORDER, Subject
 from portal import db
+from portal.accounting.models import StatementStatus
 from portal.appointments.models import AppointmentStatus
 from portal.bookings.models import Booking, BookingStatus, Channel, PaymentType, Review
 from portal.invoices.models import InvoiceStatus
@@ -218,6 +219,14 @@ kind(name="invoice-paid", category="rentals", label="Tell vendors their invoice 
      subject=INVOICE, anchors=(Anchor.IMMEDIATELY,), default_roles=("vendor",),
      qualifies=lambda r: r.status == InvoiceStatus.PAID, recheck=_invoice_is(InvoiceStatus.PAID),
      started=lambda r: r.updated_at, default_minutes=3)
+
+kind(name="owner-statement-ready", category="owners", label="Tell owners their monthly statement is ready",
+     description="When a month's statement is sent (by staff, or at month end), mails the owner its figures and "
+                 "a one-time link that signs them in to the statement in their portal.",
+     subject=STATEMENT, anchors=(Anchor.IMMEDIATELY,), default_roles=("owner",),
+     qualifies=lambda r: r.status == StatementStatus.SENT,
+     recheck=lambda s: None if s.status == StatementStatus.SENT else "the statement is not sent",
+     started=lambda r: r.sent_at or r.created_at, default_minutes=3)
 
 
 def recheck(kind_: Kind, obj: Any, occurrence: str) -> str | None:

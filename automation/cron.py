@@ -46,6 +46,8 @@ PERIODIC = [
     Periodic(jobs.release_abandoned, every=300, timeout=60, result_ttl=30),
     # Owners and vendors who have not answered an approval within the agency's hours: one reminder each.
     Periodic(jobs.chase_approvals, every=900, timeout=300, result_ttl=30, expires_after=2),
+    # Hourly (every zone's midnight falls on some hour): the month's statements of each agency whose month is over.
+    Periodic(jobs.month_end_statements, cron="15 * * * *", name="month-end-statements", timeout=1800),
     # Nightly: stale sessions and login attempts.
     Periodic(housekeeping.prune_job, cron="30 3 * * *", name="prune"),
 ]

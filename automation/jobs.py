@@ -11,6 +11,7 @@ from automation import chasing, dispatcher, planner, sending, stats
 from automation.catalogue import KINDS
 from automation.models import Solution, Task, TaskStatus
 from portal import clock, db, health
+from portal.accounting import month_end
 
 log = logging.getLogger(__name__)
 
@@ -139,3 +140,22 @@ def chase_agency(agency_id: int) -> int:
 def chase_approvals() -> int:
     """Every few minutes (RQ's CronScheduler): chase every agency's unanswered approvals, in batches."""
     return sum(chase_agency(a) for a in chasing.waiting_agencies())
+
+
+# Each batch of owners of one agency is its own unit of work: a failure keeps the statements sent before it.
+@db.transaction()
+def close_month_batch(agency_id: int) -> int:
+    """Generate and send the statements of the last month over in the agency's zone, for the next batch of its
+    owners who have none (portal.accounting.month_end); 0 when none is left."""
+    db.scope(db.session, agency_id)
+    return month_end.close_batch(agency_id)
+
+
+def month_end_statements() -> int:
+    """Every hour (RQ's CronScheduler): each agency whose month has ended gets its owners' statements, batch by
+    batch; a second run finds nothing to do."""
+    sent = 0
+    for agency_id in month_end.agency_ids():
+        while (count := close_month_batch(agency_id)) > 0:
+            sent += count
+    return sent

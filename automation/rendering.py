@@ -512,6 +512,7 @@ FIELDS: dict[str, list[str]] = {
                 "vendor_url"],
     "requester": ["name", "first_name", "email"],
     "recipient": ["name", "first_name", "email"],
+    "statement": ["month", "currency", "opening", "closing", "income", "expenses", "fees", "portal_url"],
 }
 GROUPS: dict[str, list[str]] = {
     "booking": ["booking", "guest", "unit", "owner", "agency", "charge", "recipient"],
@@ -520,11 +521,13 @@ GROUPS: dict[str, list[str]] = {
     "appointment": ["appointment", "person", "unit", "agency", "recipient"],
     "workorder": ["work_order", "requester", "vendor", "unit", "agency", "recipient"],
     "invoice": ["invoice", "work_order", "vendor", "unit", "agency", "recipient"],
+    "statement": ["statement", "owner", "agency", "recipient"],
 }
 LINKS: dict[str, list[str]] = {"booking": ["pay"], "review": [], "charge": ["pay"], "appointment": ["appointment"],
-                               "workorder": ["order_approval", "order_acceptance"], "invoice": ["invoice_approval"]}
+                               "workorder": ["order_approval", "order_acceptance"], "invoice": ["invoice_approval"],
+                               "statement": ["statement"]}
 SUBJECT_LABELS = {"booking": "bookings", "review": "reviews", "charge": "charges", "appointment": "appointments",
-                  "workorder": "work orders", "invoice": "invoices"}
+                  "workorder": "work orders", "invoice": "invoices", "statement": "statements"}
 
 
 class LinkProblem(Exception):

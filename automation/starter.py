@@ -148,6 +148,21 @@ TEMPLATES: dict[str, tuple[str, str, str, str]] = {
         "paid: {{ invoice.paid_amount }} on {{ invoice.paid_on }} (reference {{ invoice.payment_reference }}).\n\n"
         "See it in your vendor portal: {{ invoice.vendor_url }}\n\nThank you for your work.",
     ),
+    "owner-statement-ready": (
+        "Owner statement ready",
+        "Your statement for {{ statement.month }} ({{ statement.currency }}) is ready",
+        "<p>Hello {{ recipient.first_name }},</p><p>Your statement for <b>{{ statement.month }}</b> in "
+        "{{ statement.currency }} is ready.</p><table><tr><td>Opening balance</td><td>{{ statement.opening }}</td></tr>"
+        "<tr><td>Income</td><td>{{ statement.income }}</td></tr><tr><td>Expenses</td><td>{{ statement.expenses }}</td>"
+        "</tr><tr><td>Management fees</td><td>{{ statement.fees }}</td></tr><tr><td><b>Closing balance</b></td>"
+        "<td><b>{{ statement.closing }}</b></td></tr></table><p><a href=\"{{ link('statement') }}\">Open your "
+        "statement</a> (the link signs you in once; afterwards use {{ statement.portal_url }})</p>",
+        "Hello {{ recipient.first_name }},\n\nYour statement for {{ statement.month }} in {{ statement.currency }} "
+        "is ready.\n\nOpening balance: {{ statement.opening }}\nIncome: {{ statement.income }}\nExpenses: "
+        "{{ statement.expenses }}\nManagement fees: {{ statement.fees }}\nClosing balance: {{ statement.closing }}"
+        "\n\nOpen your statement: {{ link('statement') }}\n(The link signs you in once; afterwards: "
+        "{{ statement.portal_url }})",
+    ),
 }
 PENDING_PAYMENT = "pending-payment"
 # What else every agency has on from the start: the work-order and invoice loop mails its people.
@@ -159,6 +174,7 @@ LOOP: dict[str, tuple[Anchor, int, OffsetUnit]] = {
     "workorder-visit-reminder": (Anchor.VISIT, -24, OffsetUnit.HOURS),
     "invoice-owner-approval": (Anchor.IMMEDIATELY, 0, OffsetUnit.DAYS),
     "invoice-paid": (Anchor.IMMEDIATELY, 0, OffsetUnit.DAYS),
+    "owner-statement-ready": (Anchor.IMMEDIATELY, 0, OffsetUnit.DAYS),
 }
 
 

@@ -15,6 +15,8 @@ from sqlalchemy import Select, select, union_all
 from sqlalchemy.orm import selectinload
 
 from portal import agencies, dates, db
+from portal.accounting.actions import month_label
+from portal.accounting.models import LineKind, Statement
 from portal.agencies.models import Agency, StaffUser
 from portal.appointments.models import Appointment
 from portal.bookings.models import Booking, Lease, Review, booking_tags
@@ -400,7 +402,41 @@ INVOICE = Subject(
     .where(Invoice.id.in_(ids)),
 )
 
-SUBJECTS: dict[str, Subject] = {s.name: s for s in (BOOKING, REVIEW, CHARGE, APPOINTMENT, WORKORDER, INVOICE)}
+def _statement_rows(agency_id: int) -> Select:
+    return select(Statement.id, Statement.agency_id, Statement.generated_at.label("created_at"), Statement.status,
+                  Statement.sent_at).where(Statement.agency_id == agency_id)
+
+
+def _statement_context(s: Statement) -> dict[str, Any]:
+    agency = _agency(s.agency_id)
+    income = s.total(LineKind.INCOME) + s.total(LineKind.REFUND)
+
+    def money(amount: Any) -> str:
+        return format_money(amount, s.currency)
+
+    return {"statement": {"month": month_label(s), "currency": s.currency, "opening": money(s.opening),
+                          "closing": money(s.closing), "income": money(income),
+                          "expenses": money(s.total(LineKind.EXPENSE)), "fees": money(s.total(LineKind.FEE)),
+                          # The statement's page (a plain address: the portal asks the owner to sign in).
+                          "portal_url": _portal_url(agency, "owner", f"statements/{s.id}")},
+            "owner": _person_fields(s.owner), "agency": _agency_fields(agency)}
+
+
+STATEMENT = Subject(
+    name="statement", model=Statement, label="Statement", rows=_statement_rows, roles=("owner", "agent"),
+    recipients=lambda s, role: (_person(s.owner) if role == "owner" else _agents(s.agency_id)
+                                if role == "agent" else []),
+    context=_statement_context,
+    title=lambda s: f"Statement {month_label(s)} {s.currency} · {s.owner.name}",
+    # Signs the owner in to the statement's page in their portal (portal.accounting.actions STATEMENT).
+    links=lambda s: {"statement": s},
+    eager=lambda: [selectinload(Statement.owner), selectinload(Statement.lines)],
+    person_ids=lambda ids: select(Statement.id.label("object_id"), Statement.owner_id.label("person_id"))
+    .where(Statement.id.in_(ids)),
+)
+
+SUBJECTS: dict[str, Subject] = {s.name: s for s in (BOOKING, REVIEW, CHARGE, APPOINTMENT, WORKORDER, INVOICE,
+                                                    STATEMENT)}
 BY_MODEL: dict[type, Subject] = {s.model: s for s in SUBJECTS.values()}
 
 

@@ -1,6 +1,7 @@
 """Every model, imported in one place so the metadata (and Alembic) sees them all."""
 
 from portal.access.models import ItemRule, PersonOverride, PortalDefault, ShareRule, TimeWindow
+from portal.accounting.contributions import Contribution, ContributionStatus
 from portal.accounting.models import LineKind, OwnerEntry, Statement, StatementLine, StatementStatus
 from portal.agencies.models import (
     Agency,
@@ -35,6 +36,8 @@ from portal.tags import Tag
 from portal.workorders.models import Visit, WorkKind, WorkOrder, WorkOrderEvent, WorkStatus
 
 __all__ = [
+    "Contribution",
+    "ContributionStatus",
     "ActionLink",
     "Agency",
     "Appointment",

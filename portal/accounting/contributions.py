@@ -150,9 +150,9 @@ def pay_contribution(contribution: Contribution, owner: Person, channel: str) ->
         raise FieldError("contribution", f"The payment was declined: {declined}") from None
     db.session.refresh(contribution)
     agency = agencies.get(contribution.agency_id)
-    entry = ledger.record_entry(owner, EntryKind.CONTRIBUTION.value, contribution.amount, contribution.currency,
-                                agency.today(), contribution.memo or f"Contribution paid by {channel}")
-    entry.reference = collected.reference
+    entry = ledger.record_entry(owner, EntryKind.CONTRIBUTION, contribution.amount, contribution.currency,
+                                agency.today(), contribution.memo or f"Contribution from the owner ({channel})",
+                                reference=collected.reference)
     contribution.provider, contribution.reference, contribution.entry_id = provider.name, collected.reference, entry.id
     db.session.flush()
     if owner.email:

@@ -1,7 +1,7 @@
 """owner contributions ("send money"): an amount an owner is asked to pay into their account, paid from a link
 
 Revision ID: 0022_owner_money
-Revises: 0020_invoice_threshold
+Revises: 0021_accounting
 """
 import sqlalchemy as sa
 from alembic import op
@@ -9,7 +9,7 @@ from alembic import op
 import portal.types
 
 revision = '0022_owner_money'
-down_revision = '0020_invoice_threshold'
+down_revision = '0021_accounting'  # its owner_entries table (re-chained at merge)
 branch_labels = None
 depends_on = None
 
