@@ -52,6 +52,17 @@ def _tint(rgb: tuple[int, int, int], amount: float) -> tuple[int, int, int]:
     return tuple(round(c + (255 - c) * amount) for c in rgb)  # type: ignore[return-value]
 
 
+def _ink(background: tuple[int, int, int]) -> tuple[int, int, int]:
+    """White or near-black text, whichever reads on `background` (relative luminance, WCAG)."""
+    def channel(c: int) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in background)
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return (255, 255, 255) if (1.05 / (luminance + 0.05)) >= ((luminance + 0.05) / 0.05) else (25, 25, 25)
+
+
 def local_logo(logo_url: str | None) -> Path | None:
     """The logo as a file of our own static folder (PNG or JPEG), or None: a remote address is never fetched."""
     if not logo_url or "://" in logo_url or not logo_url.startswith("/static/"):
@@ -199,7 +210,7 @@ def render(statement: Statement) -> bytes:
 
     def table_head() -> None:
         pdf.font(8, bold=True)
-        pdf.set_text_color(255, 255, 255)
+        pdf.set_text_color(*_ink(primary))
         pdf.set_fill_color(*primary)
         for title, w, align in columns:
             pdf.cell(w, 6.5, t(title), align=align, fill=True)
@@ -228,7 +239,7 @@ def render(statement: Statement) -> bytes:
             pdf.add_page()
         pdf.font(10.5, bold=True)
         pdf.set_text_color(*primary)
-        pdf.cell(0, 8, t(name if unit_id is not None else "Your account (not of one unit)"),
+        pdf.cell(0, 8, t(name if unit_id is not None else "Your account (payouts, contributions, corrections)"),
                  new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         table_head()
         for i, line in enumerate(lines):
@@ -253,17 +264,18 @@ def render(statement: Statement) -> bytes:
         pdf.line(16, pdf.get_y(), 16 + width, pdf.get_y())
         pdf.font(9, bold=True)
         pdf.set_text_color(30, 30, 30)
-        pdf.cell(width - columns[-1][1], 7, t(f"Subtotal {name}"), align="R")
+        pdf.cell(width - columns[-1][1], 7, t(f"Subtotal · {name if unit_id is not None else 'your account'}"),
+                 align="R")
         pdf.cell(columns[-1][1], 7, t(amount_text(subtotal, currency)), align="R", new_x=XPos.LMARGIN,
                  new_y=YPos.NEXT)
         pdf.ln(3)
 
-    # The balance carried forward.
-    if pdf.will_page_break(30):
+    # The balance carried forward, and what it means (kept together on one page).
+    if pdf.will_page_break(45):
         pdf.add_page()
     pdf.ln(2)
     pdf.set_fill_color(*primary)
-    pdf.set_text_color(255, 255, 255)
+    pdf.set_text_color(*_ink(primary))
     pdf.font(9.5)
     pdf.cell(width - 50, 7, "  Opening balance", fill=True)
     pdf.cell(50, 7, t(f"{amount_text(statement.opening, currency)}  "), align="R", fill=True, new_x=XPos.LMARGIN,
@@ -272,6 +284,7 @@ def render(statement: Statement) -> bytes:
     pdf.cell(50, 7, t(f"{amount_text(statement.closing - statement.opening, currency)}  "), align="R", fill=True,
              new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_fill_color(*accent)
+    pdf.set_text_color(*_ink(accent))
     pdf.font(11, bold=True)
     pdf.cell(width - 50, 9, "  Closing balance", fill=True)
     pdf.cell(50, 9, t(f"{amount_text(statement.closing, currency)} {currency}  "), align="R", fill=True,
