@@ -9,7 +9,7 @@ from datetime import date
 from wtforms import StringField, ValidationError
 from wtforms.validators import InputRequired, Length, Optional
 
-from portal.fields import ONE_LINE, AmountField, DateField, Form, SelectField, optional_id
+from portal.fields import ONE_LINE, AmountField, DateField, Form, SelectField, optional_id, options
 from portal.money.currency import CURRENCIES
 
 # What an entry recorded by staff does, as staff choose it: (kind, sign of the amount).
@@ -29,14 +29,14 @@ def parse_month(raw: str | None) -> date | None:
     return date(int(match.group(1)), int(match.group(2)), 1)
 
 
-def currency_choices() -> list[tuple[str, str]]:
-    return [(c, c) for c in CURRENCIES]
+def currency_choices() -> list:
+    return options((c, c) for c in CURRENCIES)
 
 
 class EntryForm(Form):
     """A payout or a correction on the owner's account."""
 
-    kind = SelectField("What", choices=[(k, label) for k, (_, _, label) in ENTRY_CHOICES.items()],
+    kind = SelectField("What", choices=options((k, label) for k, (_, _, label) in ENTRY_CHOICES.items()),
                        invalid_choice_message="Choose a payout or a correction.")
     amount = AmountField("Amount")
     currency = SelectField("Currency", choices=currency_choices(), invalid_choice_message="Choose a currency.")

@@ -35,9 +35,10 @@ from portal.accounting.entry_forms import (
 )
 from portal.accounting.models import Statement, StatementStatus
 from portal.agencies.models import Agency
-from portal.fields import failed
+from portal.fields import failed, options
 from portal.links.delivery import send_link
 from portal.manage import bp
+from portal.money.currency import CURRENCIES
 from portal.money.models import Payment, Refund
 from portal.operations import FieldError
 from portal.pages import get_scoped, page_size, paginate, requested_page
@@ -157,7 +158,7 @@ def ledger_context(owner: Person, *, entry_form: EntryForm | None = None,
         by_currency.setdefault(currency, [])
     if entry_form is None:
         entry_form = EntryForm(formdata=None, data={"currency": agency.currency, "on": agency.today()})
-    entry_form.unit_id.choices = [("", "The account (no unit)")] + [(str(u.id), str(u)) for u in units]
+    entry_form.unit_id.choices = options([("", "The account (no unit)")] + [(str(u.id), str(u)) for u in units])
     if contribution_form is None:
         contribution_form = ContributionForm(formdata=None, data={"currency": agency.currency})
     return {
@@ -181,8 +182,8 @@ def owneraccounts_entry(owner_id: int):
     """Record a payout or a correction on the owner's account; a refusal shows beside its field."""
     owner = _owner(owner_id)
     form = EntryForm()
-    form.unit_id.choices = [("", "The account (no unit)")] + [(str(u.id), str(u)) for u in _owner_units(owner)]
-    form.amount.currency = form.currency.data if form.currency.data in dict(form.currency.choices) else "EUR"
+    form.unit_id.choices = options([("", "The account (no unit)")] + [(str(u.id), str(u)) for u in _owner_units(owner)])
+    form.amount.currency = form.currency.data if form.currency.data in CURRENCIES else "EUR"
     if not form.validate_on_submit():
         return render_template("manage/owneraccounts_detail.html", **ledger_context(owner, entry_form=form)), 422
     kind = ENTRY_CHOICES[form.kind.data][0]
@@ -205,7 +206,7 @@ def owneraccounts_contribution(owner_id: int):
     """Ask the owner to send money: a one-time payment link goes to them by e-mail."""
     owner = _owner(owner_id)
     form = ContributionForm()
-    form.amount.currency = form.currency.data if form.currency.data in dict(form.currency.choices) else "EUR"
+    form.amount.currency = form.currency.data if form.currency.data in CURRENCIES else "EUR"
     if not form.validate_on_submit():
         return render_template("manage/owneraccounts_detail.html",
                                **ledger_context(owner, contribution_form=form)), 422
@@ -272,7 +273,7 @@ def _statements_page(form: GenerateForm | None = None, status: int = 200):
     if form is None:
         last = ledger.previous_month(ledger.month_start(_agency().today()))
         form = GenerateForm(formdata=None, data={"month": f"{last:%Y-%m}"})
-    form.owner_id.choices = [("", "Every owner")] + owners
+    form.owner_id.choices = options([("", "Every owner")] + owners)
     return render_template("manage/statements_list.html", page=page, active=active, owners=owners, form=form,
                            month_label=month_label, statuses=[s.value for s in StatementStatus]), status
 
@@ -288,7 +289,7 @@ def statements_generate():
     """Generate a month's statements (drafts), for every owner or one; drafts already there are regenerated,
     sent ones never change."""
     form = GenerateForm()
-    form.owner_id.choices = [("", "Every owner")] + _owner_choices()
+    form.owner_id.choices = options([("", "Every owner")] + _owner_choices())
     if not form.validate_on_submit():
         return _statements_page(form, 422)
     month = parse_month(form.month.data)

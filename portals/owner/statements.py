@@ -24,7 +24,7 @@ from portal.accounting.contributions import (
     request_contribution,
 )
 from portal.accounting.models import Statement, StatementStatus
-from portal.fields import AmountField, Form, SelectField, failed
+from portal.fields import AmountField, Form, SelectField, failed, options
 from portal.operations import FieldError
 from portal.people.models import Person, PortalRole
 from portal.signin import current_person
@@ -117,7 +117,7 @@ def money_context(person: Person, form: SendMoneyForm | None = None) -> dict[str
     """The send-money form, the requests waiting to be paid, and what was sent lately."""
     if form is None:
         form = SendMoneyForm(formdata=None)
-    form.currency.choices = [(c, c) for c in currencies_for(person)]
+    form.currency.choices = options((c, c) for c in currencies_for(person))
     return {"person": person, "form": form, "waiting": open_contributions(person),
             "history": [c for c in contributions_of(person, 20) if c.status != ContributionStatus.REQUESTED],
             "balances": queries.balances(person.id)}
@@ -131,9 +131,9 @@ def send_money():
     if request.method == "GET":
         return render_template("owner/send_money.html", **money_context(person))
     form = SendMoneyForm()
-    form.currency.choices = [(c, c) for c in currencies_for(person)]
-    form.amount.currency = request.form.get("currency", "") if request.form.get("currency") in dict(
-        form.currency.choices) else form.currency.choices[0][0]
+    allowed = currencies_for(person)
+    form.currency.choices = options((c, c) for c in allowed)
+    form.amount.currency = form.currency.data if form.currency.data in allowed else allowed[0]
     try:
         validated(form)
         contribution = request_contribution(person, form.amount.data, form.currency.data, form.memo.data or "")
