@@ -4,15 +4,21 @@ agency's ids: never a 200, and nothing changes."""
 
 import io
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from flask import url_for
 from sqlalchemy import func, select
 
 from portal import clock, db, links
+from portal.accounting import ledger
+from portal.accounting import operations as accounting
+from portal.accounting.contributions import Contribution, ContributionStatus, request_contribution
+from portal.accounting.models import Statement, StatementStatus
 from portal.bookings.models import Booking
 from portal.documents.models import Document, DocumentKind, Signature
 from portal.files.models import WorkOrderFile
+from portal.links.models import ActionLink
 from portal.files.operations import add_file
 from portal.invoices import operations as invoices
 from portal.invoices.models import Invoice, InvoiceStatus
@@ -26,7 +32,7 @@ from tests.workorders.test_files import jpeg
 PORTALS = ("tenant.", "guest.", "owner.", "vendor.", "portals.")
 KIND_OF = {"doc_id": "document", "booking_id": "booking", "charge_id": "charge", "appointment_id": "appointment",
            "order_id": "order", "invoice_id": "invoice",
-           "file_id": "file"}
+           "file_id": "file", "statement_id": "statement", "contribution_id": "contribution"}
 
 
 def _order_and_invoice(a, unit, owner):
@@ -59,7 +65,11 @@ def _objects(a, owner):
     db.session.flush()
     order_id, invoice_id = _order_and_invoice(a, unit, owner)
     photo = add_file(db.session.get(WorkOrder, order_id), io.BytesIO(jpeg()), "private.jpg", person=owner)
-    return {"booking": booking.id, "charge": f.charge(a, booking=booking).id, "document": document.id,
+    # The owner's sent statement of last month, and money asked of them: someone else's never opens or pays.
+    statement = accounting.generate(owner, ledger.previous_month(a.today()), a.currency)
+    accounting.mark_sent(statement)
+    contribution = request_contribution(owner, Decimal("75.00"), a.currency)
+    return {"statement": statement.id, "contribution": contribution.id,"booking": booking.id, "charge": f.charge(a, booking=booking).id, "document": document.id,
             "appointment": f.appointment(a, owner).id, "order": order_id, "invoice": invoice_id, "file": photo.id}
 
 
@@ -145,3 +155,10 @@ def test_other_peoples_and_other_agencies_ids_are_never_200(app, world):
         assert db.session.scalar(select(func.count(Charge.id)).execution_options(all_agencies=True)) == 4
         assert db.session.scalar(select(func.count(Booking.id)).where(Booking.checked_in_at.is_not(None))
                                  .execution_options(all_agencies=True)) == 0
+        # Each agency's statement still sent as it was, each request for money still waiting, no link made for it.
+        assert list(db.session.scalars(select(Statement.status).execution_options(all_agencies=True))) == [
+            StatementStatus.SENT] * 2
+        assert list(db.session.scalars(select(Contribution.status).execution_options(all_agencies=True))) == [
+            ContributionStatus.REQUESTED] * 2
+        assert db.session.scalar(select(func.count()).select_from(ActionLink).where(
+            ActionLink.action == "send_money").execution_options(all_agencies=True)) == 0
