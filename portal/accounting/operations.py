@@ -26,16 +26,15 @@ from portal.accounting.models import (
     StatementLine,
     StatementStatus,
 )
+from portal.accounting.terms import FEE_FIXED, FEE_PERCENT, MAX_FIXED, check_fee_terms
 from portal.agencies.models import Agency, StaffUser
 from portal.money.currency import CURRENCIES, fits, format_money, precision
 from portal.operations import FieldError
 from portal.people.models import Person
 from portal.properties.models import Unit, unit_owners
 
-# Agency settings (agency.settings JSON, fields of the agency form); an owner's own terms are on the person.
-FEE_PERCENT = "management_fee_percent"
-FEE_FIXED = "management_fee_fixed"
-MAX_FIXED = Decimal("1000000")
+__all__ = ["FEE_FIXED", "FEE_PERCENT", "MAX_FIXED", "check_fee_terms", "fee_terms", "generate", "generate_month",
+           "mark_sent", "record_entry"]
 
 
 def _decimal(raw: object) -> Decimal | None:
@@ -44,18 +43,6 @@ def _decimal(raw: object) -> Decimal | None:
     except DecimalException:
         return None
     return value if value is not None and value.is_finite() else None
-
-
-def check_fee_terms(percent: Decimal | None, fixed: Decimal | None, currency: str) -> None:
-    """FieldError unless the percent is 0-100 and the fixed fee is not negative and fits the currency."""
-    if percent is not None and not (percent.is_finite() and 0 <= percent <= 100):
-        raise FieldError("fee_percent", "The management fee is a percentage from 0 to 100.")
-    if percent is not None and percent != percent.quantize(Decimal("0.01")):
-        raise FieldError("fee_percent", "Give the percentage with at most two decimals.")
-    if fixed is not None and not (fixed.is_finite() and 0 <= fixed < MAX_FIXED):
-        raise FieldError("fee_fixed", "The fixed fee is an amount from 0 (none).")
-    if fixed is not None and not fits(fixed, currency):
-        raise FieldError("fee_fixed", f"{currency} amounts cannot have that many decimal places.")
 
 
 def fee_terms(owner: Person, agency: Agency) -> tuple[Decimal, Decimal]:
