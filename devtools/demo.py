@@ -129,7 +129,25 @@ def load(seed: int = 7) -> tuple[str, str]:
     _appointments(aid, leases, today)
     _portal_activity(aid, leases, today)
     _welcome_upcoming_guests(aid, today)
+    _owner_accounts(aid, owners, today)
     return MANAGER_EMAIL, password
+
+
+def _owner_accounts(agency_id: int, owners: list[int], today: date) -> None:
+    """Last month's statements of every owner, sent; a payout to the first owner and a contribution asked of
+    the fourth (an Old Town owner), waiting for them in their portal's "Send money"."""
+    from portal.accounting import ledger
+    from portal.accounting import operations as accounting
+    from portal.accounting.contributions import request_contribution
+    from portal.people.models import Person
+
+    first, fourth = db.session.get(Person, owners[0]), db.session.get(Person, owners[3])
+    last_month = ledger.previous_month(today.replace(day=1))
+    accounting.record_entry(first, "payout", Decimal("750.00"), "EUR", last_month + timedelta(days=20),
+                            "Payout by bank transfer", reference="TRF-2291")
+    for statement in accounting.generate_month(last_month):
+        accounting.mark_sent(statement)
+    request_contribution(fourth, Decimal("400.00"), "EUR", "Reserve for the boiler replacement in Flat 2")
 
 
 def _portal_activity(agency_id: int, leases: list, today: date) -> None:
