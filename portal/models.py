@@ -36,8 +36,6 @@ from portal.tags import Tag
 from portal.workorders.models import Visit, WorkKind, WorkOrder, WorkOrderEvent, WorkStatus
 
 __all__ = [
-    "Contribution",
-    "ContributionStatus",
     "ActionLink",
     "Agency",
     "Appointment",
@@ -49,6 +47,8 @@ __all__ = [
     "Charge",
     "ChargeKind",
     "ChargeStatus",
+    "Contribution",
+    "ContributionStatus",
     "Document",
     "DocumentKind",
     "Invoice",

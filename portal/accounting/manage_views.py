@@ -273,7 +273,7 @@ def _statements_page(form: GenerateForm | None = None, status: int = 200):
     if form is None:
         last = ledger.previous_month(ledger.month_start(_agency().today()))
         form = GenerateForm(formdata=None, data={"month": f"{last:%Y-%m}"})
-    form.owner_id.choices = options([("", "Every owner")] + owners)
+    form.owner_id.choices = options([("", "Every owner"), *owners])
     return render_template("manage/statements_list.html", page=page, active=active, owners=owners, form=form,
                            month_label=month_label, statuses=[s.value for s in StatementStatus]), status
 
@@ -289,7 +289,7 @@ def statements_generate():
     """Generate a month's statements (drafts), for every owner or one; drafts already there are regenerated,
     sent ones never change."""
     form = GenerateForm()
-    form.owner_id.choices = options([("", "Every owner")] + _owner_choices())
+    form.owner_id.choices = options([("", "Every owner"), *_owner_choices()])
     if not form.validate_on_submit():
         return _statements_page(form, 422)
     month = parse_month(form.month.data)

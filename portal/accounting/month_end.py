@@ -40,8 +40,8 @@ def owners_without_statement(agency: Agency, month: date, limit: int = BATCH) ->
 
 
 def close_batch(agency_id: int, month: date | None = None) -> int:
-    """Generate and send `month`'s (default: the last month over) statements of the next batch of owners of one agency (flushes); returns how
-    many statements were sent (0: nothing left)."""
+    """Generate and send `month`'s statements (default: the last month over) for the next batch of owners of one
+    agency (flushes); returns how many statements were sent (0: nothing left)."""
     db.scope(db.session, agency_id)
     agency = agencies.get(agency_id)
     month = month or closed_month(agency)

@@ -23,7 +23,7 @@ from portal.accounting.pdf import amount_text
 from portal.money.currency import format_money
 from portal.money.operations import pay
 from tests import factories as f
-from tests.conftest import FORM_TOKEN, csrf_token, press_link
+from tests.conftest import FORM_TOKEN, csrf_token
 
 D = Decimal
 NOV = date(2026, 11, 1)

@@ -160,14 +160,13 @@ def test_generating_refuses_bad_months_and_a_sent_statement_never_changes(app, w
 
 def test_month_end_sends_each_statement_once_by_the_agencys_own_calendar(app, world, run_jobs, smtp_server):
     """Auckland is 13 hours ahead of UTC in December: its November ends while it is still 30 November in UTC."""
-    with app.app_context():
-        with clock.frozen_at(IN_NOVEMBER):
-            kiwi = f.agency("kiwi", timezone="Pacific/Auckland", starter=True)
-            owner = f.person(kiwi, "Kiri Owner", "kiri@example.com", roles=["owner"])
-            harbour = f.unit(kiwi, f.prop(kiwi, "Harbour"), "5")
-            harbour.owners.append(owner)
-            kiwi_id = kiwi.id
-            db.session.commit()
+    with app.app_context(), clock.frozen_at(IN_NOVEMBER):
+        kiwi = f.agency("kiwi", timezone="Pacific/Auckland", starter=True)
+        owner = f.person(kiwi, "Kiri Owner", "kiri@example.com", roles=["owner"])
+        harbour = f.unit(kiwi, f.prop(kiwi, "Harbour"), "5")
+        harbour.owners.append(owner)
+        kiwi_id = kiwi.id
+        db.session.commit()
 
     def statements(agency_id):
         with app.app_context():

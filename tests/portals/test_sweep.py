@@ -18,10 +18,10 @@ from portal.accounting.models import Statement, StatementStatus
 from portal.bookings.models import Booking
 from portal.documents.models import Document, DocumentKind, Signature
 from portal.files.models import WorkOrderFile
-from portal.links.models import ActionLink
 from portal.files.operations import add_file
 from portal.invoices import operations as invoices
 from portal.invoices.models import Invoice, InvoiceStatus
+from portal.links.models import ActionLink
 from portal.money.models import Charge, Payment
 from portal.workorders import operations as orders
 from portal.workorders.models import WorkOrder, WorkOrderEvent, WorkStatus
@@ -69,7 +69,8 @@ def _objects(a, owner):
     statement = accounting.generate(owner, ledger.previous_month(a.today()), a.currency)
     accounting.mark_sent(statement)
     contribution = request_contribution(owner, Decimal("75.00"), a.currency)
-    return {"statement": statement.id, "contribution": contribution.id,"booking": booking.id, "charge": f.charge(a, booking=booking).id, "document": document.id,
+    return {"statement": statement.id, "contribution": contribution.id,
+            "booking": booking.id, "charge": f.charge(a, booking=booking).id, "document": document.id,
             "appointment": f.appointment(a, owner).id, "order": order_id, "invoice": invoice_id, "file": photo.id}
 
 
