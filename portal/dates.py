@@ -44,6 +44,8 @@ def format_day(value: date | datetime | None, locale: str, style: str = "weekday
         return format_date(value, "long", locale=locale)
     if style == "daymonth":
         return format_skeleton("MMMd", value, locale=locale)
+    if style == "month":  # a calendar month, as a statement's: 'November 2026'
+        return format_skeleton("yMMMM", value, locale=locale)
     if style == "weekday_short":  # a near day, with its weekday: 'Thu 10 Dec'
         return format_skeleton("MMMEd", value, locale=locale)
     if style == "day":  # weekday without the year, for near dates: 'Tuesday 1 December'

@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 
-from babel.dates import format_date
 from flask import redirect, session
 
-from portal import access, agencies, links
+from portal import access, agencies, dates, links
 from portal.accounting.contributions import Contribution, ContributionStatus, pay_contribution
 from portal.accounting.models import Statement, StatementStatus
 from portal.links.models import ActionLink
@@ -61,7 +60,7 @@ SEND_MONEY = links.Action(
 
 def month_label(statement: Statement) -> str:
     """'November 2026' in the agency's language."""
-    return format_date(statement.month, "LLLL y", locale=agencies.get(statement.agency_id).babel_locale)
+    return dates.format_day(statement.month, agencies.get(statement.agency_id).babel_locale, "month")
 
 
 def statement_path(statement: Statement) -> str:

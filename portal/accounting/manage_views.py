@@ -44,7 +44,7 @@ from portal.operations import FieldError
 from portal.pages import get_scoped, page_size, paginate, requested_page
 from portal.people.models import Person, PortalAccount, PortalRole
 from portal.properties.models import Unit, unit_owners
-from portal.types import ID
+from portal.types import ID, parse_id
 
 SOURCE_PAGES = {"invoice": "manage.invoices_detail", "unit": "manage.units_detail"}
 
@@ -138,7 +138,7 @@ def ledger_context(owner: Person, *, entry_form: EntryForm | None = None,
     agency = _agency()
     units = _owner_units(owner)
     month = parse_month(request.args.get("month"))
-    unit_id = request.args.get("unit", type=int)
+    unit_id = parse_id(request.args.get("unit"))
     unit_id = unit_id if unit_id in {u.id for u in units} else None
     start, end = (month, ledger.next_month(month)) if month else (None, None)
     lines = queries.entries(owner.id, None, start, end)
@@ -253,7 +253,7 @@ def _statement_filters() -> tuple:
     month = parse_month(request.args.get("month"))
     if month:
         stmt, active["month"] = stmt.where(Statement.month == month), f"{month:%Y-%m}"
-    owner_id = request.args.get("owner", type=int)
+    owner_id = parse_id(request.args.get("owner"))
     if owner_id:
         stmt, active["owner"] = stmt.where(Statement.owner_id == owner_id), owner_id
     status = request.args.get("status")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
@@ -21,6 +22,9 @@ from sqlalchemy import text
 from automation.models import Task, TaskStatus
 from portal import db, links
 from portal.access.operations import add_window
+from portal.accounting import operations as accounting
+from portal.accounting.contributions import request_contribution
+from portal.accounting.ledger import previous_month
 from portal.agencies.operations import create_staff
 from portal.bookings import operations as stays
 from portal.documents.models import Document, DocumentKind
@@ -166,6 +170,10 @@ def _world(app):
         db.session.add(Task(agency_id=a.id, solution_id=solution.id, notification_id=solution.notifications[0].id,
                             object_type="booking", object_id=here.id, due_at=here.created_at,
                             status=TaskStatus.FAILED, reason="SMTP said no"))
+        # Alex's account as an owner: last month's statement as a draft (regenerate, send) and money asked of
+        # them (pay it in the portal, withdraw it in the back office).
+        accounting.generate(who, previous_month(today.replace(day=1)), a.currency)
+        request_contribution(who, Decimal("120.00"), a.currency, "Reserve")
         used = links.create("pay", rent, who)
         links.consume(used)
         seeds = [links.url(links.create("pay", rent, who)), links.url(links.create("appointment", appointment, who)),
