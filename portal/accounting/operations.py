@@ -11,7 +11,6 @@ from collections import defaultdict
 from collections.abc import Collection
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, DecimalException
-from typing import Any
 
 from sqlalchemy import Table, delete, insert, select
 
@@ -231,12 +230,12 @@ def generate_month(month: date, owners: Collection[Person] | None = None,
     for chunk in range(0, len(regenerated), 500):
         db.session.execute(delete(StatementLine).where(StatementLine.statement_id.in_(regenerated[chunk:chunk + 500]))
                            .execution_options(synchronize_session=False))
-    values = [{"agency_id": agency.id, "statement_id": sid, "position": i, "line_date": line.on,
-               "unit_id": line.unit_id, "unit_name": line.unit_name[:300], "kind": line.kind,
-               "description": line.description[:400], "amount": line.amount, "whole": line.whole,
-               "source_type": line.source_type, "source_id": line.source_id}
+    names = ("agency_id", "statement_id", "position", "line_date", "unit_id", "unit_name", "kind", "description",
+             "amount", "whole", "source_type", "source_id")
+    values = [(agency.id, sid, i, line.on, line.unit_id, line.unit_name[:300], line.kind, line.description[:400],
+               line.amount, line.whole, line.source_type, line.source_id)
               for sid, (*_, lines) in zip(made_ids, plans, strict=True) for i, line in enumerate(lines)]
-    _insert_many(StatementLine.__table__, values)
+    _insert_many(StatementLine.__table__, names, values)
     by_id: dict[int, Statement] = {}
     for chunk in range(0, len(made_ids), 500):
         by_id.update({s.id: s for s in db.session.scalars(
@@ -247,25 +246,27 @@ def generate_month(month: date, owners: Collection[Person] | None = None,
     return made
 
 
-def _insert_many(table: Table, rows: list[dict[str, Any]]) -> None:
-    """INSERT the rows in one executemany, each value through its column type's own bind processor (what Core
-    does, without its per-row bookkeeping: a month's lines for a whole agency are tens of thousands of rows)."""
+def _insert_many(table: Table, names: tuple[str, ...], rows: list[tuple]) -> None:
+    """INSERT the rows (values in the order of `names`) in one executemany, each column through its type's own
+    bind processor (what Core does, without its per-row bookkeeping: a month's lines for a whole agency are
+    tens of thousands of rows)."""
     if not rows:
         return
     connection = db.session.connection()
     dialect = connection.dialect
     marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
     if marker is None:  # a driver with another style: Core's own executemany
-        db.session.execute(insert(table), rows)
+        db.session.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])
         return
-    names = list(rows[0])
-    processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
+    columns = [list(values) for values in zip(*rows, strict=True)]
+    for i, name in enumerate(names):
+        processor = table.c[name].type._cached_bind_processor(dialect)
+        if processor is not None:
+            columns[i] = list(map(processor, columns[i]))
     preparer = dialect.identifier_preparer
     sql = (f"INSERT INTO {preparer.format_table(table)} ({', '.join(preparer.quote(n) for n in names)}) "
            f"VALUES ({', '.join([marker] * len(names))})")
-    params = [tuple(p(row[n]) if p is not None else row[n] for n, p in zip(names, processors, strict=True))
-              for row in rows]
-    connection.exec_driver_sql(sql, params)
+    connection.exec_driver_sql(sql, list(zip(*columns, strict=True)))
 
 
 def generate(owner: Person, month: date, currency: str) -> Statement:
