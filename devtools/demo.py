@@ -13,7 +13,7 @@ from pathlib import Path
 
 from flask import current_app, render_template
 
-from portal import agencies, db, links
+from portal import agencies, clock, db, links
 from portal.access.models import ShareRule
 from portal.agencies.operations import create_agency, create_staff
 from portal.appointments.models import AppointmentStatus
@@ -126,28 +126,22 @@ def load(seed: int = 7) -> tuple[str, str]:
             booking.booked_at = min(booked, datetime.now(UTC))
             day = departure + timedelta(days=rng.randint(0, 6))
     db.session.flush()
+    _booking_payments(units[:10], today)
     _appointments(aid, leases, today)
     _portal_activity(aid, leases, today)
     _welcome_upcoming_guests(aid, today)
-    _owner_accounts(aid, owners, today)
+    _owner_accounting(agency, owners, units, today)
+    _money_asked(owners)
     return MANAGER_EMAIL, password
 
 
-def _owner_accounts(agency_id: int, owners: list[int], today: date) -> None:
-    """Last month's statements of every owner, sent; a payout to the first owner and a contribution asked of
-    the fourth (an Old Town owner), waiting for them in their portal's "Send money"."""
-    from portal.accounting import ledger
-    from portal.accounting import operations as accounting
+def _money_asked(owners: list[int]) -> None:
+    """A contribution asked of an Old Town owner: it waits for them in their portal's "Send money"."""
     from portal.accounting.contributions import request_contribution
     from portal.people.models import Person
 
-    first, fourth = db.session.get(Person, owners[0]), db.session.get(Person, owners[3])
-    last_month = ledger.previous_month(today.replace(day=1))
-    accounting.record_entry(first, "payout", Decimal("750.00"), "EUR", last_month + timedelta(days=20),
-                            "Payout by bank transfer", reference="TRF-2291")
-    for statement in accounting.generate_month(last_month):
-        accounting.mark_sent(statement)
-    request_contribution(fourth, Decimal("400.00"), "EUR", "Reserve for the boiler replacement in Flat 2")
+    request_contribution(db.session.get(Person, owners[3]), Decimal("400.00"), "EUR",
+                         "Reserve for the boiler replacement in Flat 2")
 
 
 def _portal_activity(agency_id: int, leases: list, today: date) -> None:
@@ -268,8 +262,79 @@ def _rent_charges(leases: list, today: date) -> None:
                 "kind": ChargeKind.RENT, "lease_id": lease.id, "booking_id": None,
                 "description": f"Rent {month:%B %Y}", "amount": lease.rent, "due_date": month,
             })
-            if month == last_month or i < 2:
+            if month == last_month:
+                # Paid on the 3rd of that month, so last month's owner statements have the rent in them.
+                with clock.frozen_at(datetime.combine(month.replace(day=3), datetime.min.time(), UTC)
+                                     .replace(hour=9 + i)):
+                    pay(charge, lease.tenant, charge.amount, channel="office")
+            elif i < 2:
                 pay(charge, lease.tenant, charge.amount, channel="office")
+
+
+def _booking_payments(units: list, today: date) -> None:
+    """Stays of last month paid by card through their balance charge, a refund on one: the Seafront owners'
+    income in last month's statements."""
+    from sqlalchemy import select
+
+    from portal.bookings.models import Booking
+    from portal.money.operations import refund, sync_booking_balance
+
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    stays = list(db.session.scalars(select(Booking).where(
+        Booking.unit_id.in_([u.id for u in units]), Booking.status == BookingStatus.CONFIRMED,
+        Booking.arrival >= last_month, Booking.arrival < today.replace(day=1)).order_by(Booking.arrival)))
+    for n, stay in enumerate(stays[:12]):
+        stay.amount_paid = Decimal(0)
+        when = datetime.combine(stay.arrival - timedelta(days=1), datetime.min.time(), UTC).replace(hour=18)
+        with clock.frozen_at(max(when, datetime.combine(last_month, datetime.min.time(), UTC).replace(hour=8))):
+            charge = sync_booking_balance(stay)
+            if charge is None:
+                continue
+            payment = pay(charge, stay.guest, charge.amount, channel="portal")
+        if n == 4:
+            with clock.frozen_at(when + timedelta(days=2)):
+                refund(payment, (payment.amount * Decimal("0.2")).quantize(Decimal("0.01")),
+                       "A night without hot water: 20 % back")
+    db.session.flush()
+
+
+def _owner_accounting(agency, owners: list[int], units: list, today: date) -> None:
+    """Fee terms, one unit shared by two owners, a payout and a contribution last month, and last month's owner
+    statements generated and sent (as the month-end job does), so the ledger and statement pages have content."""
+    from portal.accounting import operations as accounting
+    from portal.people.models import Person
+    from portal.properties.models import unit_owners
+
+    agency.settings = {**(agency.settings or {}), accounting.FEE_PERCENT: "8", accounting.FEE_FIXED: "12.00"}
+    people = {pid: db.session.get(Person, pid) for pid in owners}
+    people[owners[4]].fee_percent = Decimal("6.50")  # an owner with their own terms
+    # Apartment 3B is half owners[2]'s, half owners[0]'s (shares: the split of each of its figures).
+    shared = units[9]
+    db.session.execute(unit_owners.delete().where(unit_owners.c.unit_id == shared.id))
+    db.session.execute(unit_owners.insert(), [{"unit_id": shared.id, "person_id": owners[0], "share": Decimal(50)},
+                                              {"unit_id": shared.id, "person_id": owners[2], "share": Decimal(50)}])
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    staff = db.session.scalar(_manager())
+    with clock.frozen_at(datetime.combine(last_month.replace(day=12), datetime.min.time(), UTC).replace(hour=10)):
+        accounting.record_entry(people[owners[1]], "contribution", Decimal("400.00"), agency.currency,
+                                last_month.replace(day=12), "Towards the new pool pump", by=staff)
+    with clock.frozen_at(datetime.combine(last_month.replace(day=25), datetime.min.time(), UTC).replace(hour=10)):
+        for pid, amount in ((owners[3], "1500.00"), (owners[4], "900.00"), (owners[0], "250.00")):
+            accounting.record_entry(people[pid], "payout", Decimal(amount), agency.currency,
+                                    last_month.replace(day=25), "Bank transfer", by=staff)
+    made = accounting.generate_month(last_month, list(people.values()))
+    for statement in made:
+        accounting.mark_sent(statement)
+    db.session.flush()
+
+
+def _manager():
+    """The demo manager (the query)."""
+    from sqlalchemy import select
+
+    from portal.agencies.models import StaffUser
+
+    return select(StaffUser).where(StaffUser.email == MANAGER_EMAIL)
 
 
 def _documents(agency_id: int, leases: list, old_town_owner: int) -> None:

@@ -231,12 +231,13 @@ def _money_sum(column) -> object:
 # ---------------------------------------------------------------------------------------------- totals
 
 
-def totals(owner_ids: Collection[int] | None, end: datetime, zone: ZoneInfo) -> dict[tuple[int, str], Decimal]:
+def totals(owner_ids: Collection[int] | None, end: datetime, zone: ZoneInfo,
+           shares: dict[int, list[tuple[int, Decimal]]] | None = None) -> dict[tuple[int, str], Decimal]:
     """(owner id, currency) -> the owner's balance from every row before `end` (fees: as stored by statements).
 
     Units with one owner are summed by the database; a shared unit's rows are split one by one (the parts of
-    a sum are not the sum of the parts, to the cent)."""
-    shares = ownership(owner_ids)
+    a sum are not the sum of the parts, to the cent). `shares`: ownership(owner_ids), if the caller has it."""
+    shares = shares if shares is not None else ownership(owner_ids)
     wanted = set(owner_ids) if owner_ids is not None else None
     shared = [u for u, owners in shares.items() if len(owners) > 1]
     result: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
@@ -291,10 +292,11 @@ def totals(owner_ids: Collection[int] | None, end: datetime, zone: ZoneInfo) -> 
 
 
 def activity(owner_ids: Collection[int] | None, start: datetime | None, end: datetime, zone: ZoneInfo,
-             currency: str | None = None, *, stored_fees: bool = True) -> dict[int, list[Line]]:
+             currency: str | None = None, *, stored_fees: bool = True,
+             shares: dict[int, list[tuple[int, Decimal]]] | None = None) -> dict[int, list[Line]]:
     """owner id -> their lines from `start` (None: the beginning) to `end`, unordered; with the fees stored by
     statements unless `stored_fees` is False (a statement being generated computes its own)."""
-    shares = ownership(owner_ids)
+    shares = shares if shares is not None else ownership(owner_ids)
     wanted = set(owner_ids) if owner_ids is not None else None
     lines: dict[int, list[Line]] = defaultdict(list)
 

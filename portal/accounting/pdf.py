@@ -4,10 +4,14 @@ name prints; without that font, the PDF core font with the characters it lacks r
 
 from __future__ import annotations
 
+import os
+import tempfile
+import threading
 from decimal import Decimal
 from pathlib import Path
 
 from babel.dates import format_date
+from fontTools import subset
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
@@ -81,8 +85,8 @@ class _Document(FPDF):
         self.family = "DejaVu" if unicode else "helvetica"
         self.unicode = unicode
         if unicode:
-            self.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
-            self.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+            self.add_font("DejaVu", "", str(_font("DejaVuSans")))
+            self.add_font("DejaVu", "B", str(_font("DejaVuSans-Bold")))
         self.set_margins(16, 16, 16)
         self.set_auto_page_break(True, margin=22)
         self.set_title(footer_text)
@@ -107,6 +111,43 @@ class _Document(FPDF):
         self.cell(0, 5, f"Page {self.page_no()} of {{nb}}", align="R")
 
 
+# The scripts a statement prints (Latin, Greek, Cyrillic, Armenian, Hebrew, Georgian; punctuation, currency and
+# letter-like signs, the minus): DejaVu cut down to them once per process reads three times faster per document.
+_RANGES = ((0x20, 0x7E), (0xA0, 0x24F), (0x250, 0x2FF), (0x370, 0x52F), (0x530, 0x58F), (0x590, 0x5FF),
+           (0x10A0, 0x10FF), (0x1E00, 0x1FFF), (0x2000, 0x206F), (0x20A0, 0x20CF), (0x2100, 0x214F),
+           (0x2190, 0x21FF), (0x2200, 0x22FF), (0x25A0, 0x25FF))
+_cut: dict[str, Path] = {}
+_cut_lock = threading.Lock()
+
+
+def _font(name: str) -> Path:
+    """DejaVu `name` cut down to _RANGES, in a cache folder of this machine (made once, then reused)."""
+    source = FONT_DIR / f"{name}.ttf"
+    with _cut_lock:
+        if name in _cut:
+            return _cut[name]
+        stat = source.stat()
+        folder = Path(tempfile.gettempdir()) / "portico-fonts"
+        target = folder / f"{name}-{stat.st_size}-{int(stat.st_mtime)}.ttf"
+        if not target.is_file():
+            folder.mkdir(exist_ok=True)
+            options = subset.Options()
+            options.layout_features, options.name_IDs, options.notdef_outline = ["*"], ["*"], True
+            options.drop_tables = [*options.drop_tables, "FFTM"]
+            font = subset.load_font(str(source), options)
+            try:
+                cutter = subset.Subsetter(options)
+                cutter.populate(unicodes=[c for low, high in _RANGES for c in range(low, high + 1)])
+                cutter.subset(font)
+                partial = target.with_suffix(f".{os.getpid()}.part")
+                subset.save_font(font, str(partial), options)
+            finally:
+                font.close()
+            os.replace(partial, target)  # whole or not at all, if two processes make it at once
+        _cut[name] = target
+        return target
+
+
 def render(statement: Statement) -> bytes:
     """The statement as PDF bytes."""
     agency = agencies.get(statement.agency_id)
@@ -118,6 +159,7 @@ def render(statement: Statement) -> bytes:
     unicode = (FONT_DIR / "DejaVuSans.ttf").is_file() and (FONT_DIR / "DejaVuSans-Bold.ttf").is_file()
     pdf = _Document(f"{agency.name} · Owner statement · {statement.owner.name} · {month_name} · {currency}", primary,
                     unicode)
+    pdf.set_creation_date(statement.generated_at)
     t = pdf.text_of
     pdf.add_page()
     width = pdf.w - pdf.l_margin - pdf.r_margin

@@ -123,13 +123,16 @@ def money_context(person: Person, form: SendMoneyForm | None = None) -> dict[str
             "balances": queries.balances(person.id)}
 
 
+viewas.register(OWNER, "send_money", "owner/send_money.html", money_context)
+
+
 @bp.route("/money", methods=["GET", "POST"])
 def send_money():
     """Send money into the owner account: the amount asked for is paid on its one-time payment page."""
     person = current_person()
     access.require(person, OWNER, SEND_MONEY_CAPABILITY)
     if request.method == "GET":
-        return render_template("owner/send_money.html", **money_context(person))
+        return viewas.render(OWNER, "send_money", person)
     form = SendMoneyForm()
     allowed = currencies_for(person)
     form.currency.choices = options((c, c) for c in allowed)
