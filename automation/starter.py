@@ -1,7 +1,7 @@
 """What every new agency starts with: a default template for each solution kind, the pending-payment
 solution switched on (as the catalogue's Bookings category promises), and the work-order and invoice
 loop: requesters told of each step, owners asked to approve, vendors asked to accept and reminded of
-their visits, vendors told their invoice was paid."""
+their visits, vendors told their invoice was paid; and owners told when their monthly statement is ready."""
 
 from __future__ import annotations
 

@@ -80,7 +80,7 @@ STATEMENT = links.Action(
     model=Statement,
     describe=lambda s: f"Your statement for {month_label(s)} ({s.currency})",
     perform=_open_statement,
-    lifetime=timedelta(days=30),
+    lifetime=timedelta(days=14),  # it signs the owner in: no longer than the other owner links
     button="Sign in and open it",
     belongs_to=lambda s, person: s.owner_id == person.id and OWNER in person.active_roles,
     subject=lambda s: f"Your statement for {month_label(s)} is ready",
