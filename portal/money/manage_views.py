@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import desc
 
@@ -103,16 +103,19 @@ def charges_refund(obj_id: int, payment_id: int):
         abort(404)
     form = RefundForm()
     form.amount.currency = charge.currency
-    back = redirect(url_for("manage.charges_detail", obj_id=obj_id), code=303)
+    problem = None
     if not form.validate_on_submit():
-        problems = [f"{form[name].label.text}: {errors[0]}" for name, errors in form.errors.items() if name in form]
-        flash("Nothing was refunded. " + (" ".join(problems) or "Please try again."), "error")
-        return back
-    try:
-        given = refund(payment, form.amount.data, form.reason.data, by_staff_id=current_user.id)
-    except FieldError as refused:
-        db.session.rollback()
-        flash(f"Nothing was refunded. {refused.message}", "error")
-        return back
+        problem = " ".join(f"{form[name].label.text}: {errors[0]}" for name, errors in form.errors.items()
+                           if name in form) or "The form expired; please try again."
+    else:
+        try:
+            given = refund(payment, form.amount.data, form.reason.data, by_staff_id=current_user.id)
+        except FieldError as refused:
+            db.session.rollback()
+            problem = refused.message
+    if problem is not None:
+        # The charge's page again, the message beside the payment's refund form (open), nothing written.
+        return render_template("manage/charges_detail.html", resource=charges, obj=charge, **charges.related(charge),
+                               refund_error=(payment.id, problem), refund_data=request.form), 422
     flash(f"Refund of {format_money(given.amount, charge.currency)} recorded.", "success")
-    return back
+    return redirect(url_for("manage.charges_detail", obj_id=obj_id), code=303)

@@ -104,9 +104,9 @@ def test_staff_record_a_refund_on_a_payment(app, client, office):
                          ({"amount": "0", "reason": "Zero"}, "more than zero"),
                          ({"amount": "10", "reason": ""}, "Say why"),
                          ({"amount": "1.234", "reason": "Odd"}, "decimal places")):
-        refused = client.post(url, data={"csrf_token": token, **bad}, follow_redirects=True)
-        assert refused.status_code == 200 and "Nothing was refunded" in refused.text and message in refused.text
-    assert client.post(url, data={"amount": "10", "reason": "No token"}).status_code == 400
+        refused = client.post(url, data={"csrf_token": token, **bad})
+        assert refused.status_code == 422 and "Nothing was refunded" in refused.text and message in refused.text
+    assert client.post(url, data={"amount": "10", "reason": "No token"}).status_code in (400, 422)
     assert _refunds(app) == 0
     with clock.frozen_at(datetime(2026, 11, 20, 10, tzinfo=UTC)):
         done = client.post(url, data={"csrf_token": token, "amount": "120.00",

@@ -276,3 +276,39 @@ def test_refunds_are_limited_to_what_is_left(w):
     refund(payment, "40.00", "The rest")
     assert payment.refundable == D(0)
     assert db.session.scalar(select(func.count()).select_from(Refund)) == 2
+
+
+def test_the_month_end_run_matches_one_owner_at_a_time_and_leaves_sent_statements(w):
+    """generate_month() for every owner of the agency (as the month-end job runs it) gives each owner the
+    statement generate() gives them alone; a sent one is left as it was; an owner of another agency is not
+    touched."""
+    other = f.agency("beta")
+    theirs = f.person(other, "Beta Owner", "beta@example.com", roles=["owner"])
+    their_unit = f.unit(other)
+    their_unit.owners.append(theirs)
+    db.session.flush()
+    db.scope(db.session, w.agency.id)
+    ben = f.person(w.agency, "Ben Owner", "ben@example.com", roles=["owner"])
+    duo = f.unit(w.agency, name="2B")
+    duo.owners.extend([w.owner, ben])
+    lease = f.lease(w.agency, duo, f.person(w.agency, "Tia Tenant", "tia@example.com"))
+    paid(w, "1000.00", at(4))
+    paid(w, "333.33", at(6), lease=lease, person=lease.tenant)
+    with clock.frozen_at(at(2, month=12)):
+        alone = {p.id: (s.opening, s.closing, amounts(s)) for p in (w.owner, ben)
+                 for s in [acc.generate(p, NOV, "EUR")]}
+        db.session.execute(StatementLine.__table__.delete())
+        db.session.execute(Statement.__table__.delete())
+        everyone = acc.generate_month(NOV)
+    assert {s.owner_id: (s.opening, s.closing, amounts(s)) for s in everyone} == alone
+    assert sum(s.total(LineKind.INCOME) for s in everyone) == D("1333.33")  # the shared payment, once
+    with clock.frozen_at(at(2, month=12)):
+        acc.mark_sent(everyone[0])
+        sent_lines = [(line.id, line.amount) for line in everyone[0].lines]
+        paid(w, "50.00", at(7))
+        again = acc.generate_month(NOV)
+    assert [s.owner_id for s in again] == [everyone[1].owner_id]
+    db.session.expire_all()
+    assert [(line.id, line.amount) for line in queries.statement(everyone[0].id).lines] == sent_lines
+    assert db.session.scalar(select(func.count()).select_from(Statement)
+                             .where(Statement.owner_id == theirs.id).execution_options(all_agencies=True)) == 0

@@ -31,6 +31,7 @@ from portal.documents.models import Document, DocumentKind
 from portal.invoices import operations as invoice_ops
 from portal.invoices.operations import create_invoice
 from portal.models import Base
+from portal.money.operations import pay
 from portal.workorders.models import WorkStatus
 from portal.workorders.operations import submit_request
 from tests import factories as f
@@ -139,6 +140,8 @@ def _world(app):
         stays.add_option(arriving, stays.options_for(arriving)[0]["key"])
         here.checked_in_at = here.created_at
         f.charge(a, booking=here, amount="300.00", description="Stay")
+        paid = f.charge(a, lease=lease, amount="500.00", description="Deposit top-up")  # the refund form
+        pay(paid, who, paid.amount, channel="office")
         appointment = f.appointment(a, who)
         db.session.add(Document(agency_id=a.id, person_id=who.id, kind=DocumentKind.AGREEMENT, title="Lease",
                                 body="Terms", requires_signature=True))

@@ -80,7 +80,12 @@ def _objects(a):
     done.vendor_id, done.status = vendor.id, WorkStatus.COMPLETED
     invoice = create_invoice(done, vendor, number="INV-1",
                              lines=[{"description": "Work", "quantity": "1", "unit_price": "10.00"}])
-    return {"property": u.property, "unit": u, "person": guest, "lease": f.lease(a, u), "booking": b,
+    from portal.money.operations import pay
+
+    paid = f.charge(a, booking=b, amount="40.00", description="Late check-out")
+    payment = pay(paid, guest, paid.amount, channel="office")
+    return {"payment_charge": paid, "payment": payment,
+            "property": u.property, "unit": u, "person": guest, "lease": f.lease(a, u), "booking": b,
             "message": msg, "charge": charge, "appointment": f.appointment(a, guest), "link": link,
             "document": document, "window": window, "workorder": workorder, "file": photo, "invoice": invoice}
 
@@ -109,6 +114,8 @@ def _url(app, rule, objects):
     kind = KINDS[re.match(r"/manage/([a-z-]+)/", rule.rule).group(1)]
     if "file_id" in rule.arguments:
         ids = {"order_id": objects["workorder"], "file_id": objects["file"]}
+    elif "payment_id" in rule.arguments:  # a payment's refund: its charge's id and the payment's
+        ids = {"obj_id": objects["payment_charge"], "payment_id": objects["payment"]}
     else:
         ids = {"link_id" if "link_id" in rule.arguments else "obj_id": objects[kind]}
     extra = {k: v for k, v in EXTRA_ARGS.items() if k in rule.arguments}
@@ -145,6 +152,10 @@ def test_another_agencys_ids_are_404_on_every_route(app, client, two_agencies):
             assert client.get(huge).status_code == 404, huge
         if "POST" in rule.methods:
             assert client.post(other_url, data={"csrf_token": token, "name": "x"}).status_code == 404, other_url
+            if "payment_id" in rule.arguments:  # my charge with their payment's id: not found either
+                mixed = _url(app, rule, {**mine, "payment": theirs["payment"]})
+                assert client.post(mixed, data={"csrf_token": token, "amount": "1", "reason": "x"}).status_code \
+                    == 404, rule.rule
         checked += 1
     assert checked == len(list(_id_rules(app)))
     # Nothing of the other agency's changed: their link is still alive, their charge open.
