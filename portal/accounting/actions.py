@@ -25,7 +25,7 @@ STATEMENTS_CAPABILITY = "owner.statements.view"
 
 def _send_money(contribution: Contribution, link: ActionLink, form: Mapping[str, str]) -> str:
     try:
-        pay_contribution(contribution, link.person, channel="link")
+        pay_contribution(contribution, link.person)
     except FieldError as refused:
         raise links.ActionRefused(refused.message) from None
     return (f"Thank you. We received {format_money(contribution.amount, contribution.currency)} into your owner "

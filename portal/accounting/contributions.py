@@ -122,7 +122,7 @@ def cancel_contribution(contribution: Contribution) -> None:
     db.session.flush()
 
 
-def pay_contribution(contribution: Contribution, owner: Person, channel: str) -> OwnerEntry:
+def pay_contribution(contribution: Contribution, owner: Person) -> OwnerEntry:
     """Take the contribution through the payment provider, record the owner entry (the balance moves) and
     e-mail a receipt; raises FieldError with nothing kept when it cannot be paid (the caller rolls back)."""
     if contribution.owner_id != owner.id:
@@ -139,6 +139,10 @@ def pay_contribution(contribution: Contribution, owner: Person, channel: str) ->
     )
     if claimed.rowcount != 1:
         raise FieldError("contribution", "This contribution changed in the meantime; please reload.")
+    agency = agencies.get(contribution.agency_id)
+    # The entry first: whatever the ledger could refuse is refused before the provider takes any money.
+    entry = ledger.record_entry(owner, EntryKind.CONTRIBUTION, contribution.amount, contribution.currency,
+                                agency.today(), contribution.memo or "Money sent by the owner")
     provider = get_provider()
     try:
         collected = provider.collect(
@@ -149,10 +153,7 @@ def pay_contribution(contribution: Contribution, owner: Person, channel: str) ->
     except PaymentDeclined as declined:
         raise FieldError("contribution", f"The payment was declined: {declined}") from None
     db.session.refresh(contribution)
-    agency = agencies.get(contribution.agency_id)
-    entry = ledger.record_entry(owner, EntryKind.CONTRIBUTION, contribution.amount, contribution.currency,
-                                agency.today(), contribution.memo or f"Contribution from the owner ({channel})",
-                                reference=collected.reference)
+    entry.reference = collected.reference
     contribution.provider, contribution.reference, contribution.entry_id = provider.name, collected.reference, entry.id
     db.session.flush()
     if owner.email:

@@ -141,7 +141,8 @@ def send_money():
         validated(form)
         contribution = request_contribution(person, form.amount.data, form.currency.data, form.memo.data or "")
     except FieldError as err:
-        failed(err, form)
+        if not failed(err, form):
+            form.amount.errors = [*form.amount.errors, err.message]
         return render_template("owner/send_money.html", **money_context(person, form)), 422
     return redirect(links.issue("send_money", contribution, person), 303)
 
