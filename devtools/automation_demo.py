@@ -39,6 +39,8 @@ SOLUTIONS = [
      {"anchor": "immediately", "roles": ["owner"], "waiting_since": APPROVALS_SINCE}),
     ("invoice-paid", "Tell vendors their invoice was paid", "Invoice paid",
      {"anchor": "immediately", "roles": ["vendor"]}),
+    ("owner-statement-ready", "Tell owners their monthly statement is ready", "Owner statement ready",
+     {"anchor": "immediately", "roles": ["owner"]}),
 ]
 
 

@@ -171,16 +171,16 @@ def ledger_context(owner: Person, *, entry_form: EntryForm | None = None,
     }
 
 
-@bp.get(f"/owner-accounts/<{ID}:owner_id>")
-def owneraccounts_detail(owner_id: int):
+@bp.get(f"/owner-accounts/<{ID}:obj_id>")
+def owneraccounts_detail(obj_id: int):
     """One owner's ledger, with the forms to record a payout or a correction and to ask for money."""
-    return render_template("manage/owneraccounts_detail.html", **ledger_context(_owner(owner_id)))
+    return render_template("manage/owneraccounts_detail.html", **ledger_context(_owner(obj_id)))
 
 
-@bp.post(f"/owner-accounts/<{ID}:owner_id>/entries")
-def owneraccounts_entry(owner_id: int):
+@bp.post(f"/owner-accounts/<{ID}:obj_id>/entries")
+def owneraccounts_entry(obj_id: int):
     """Record a payout or a correction on the owner's account; a refusal shows beside its field."""
-    owner = _owner(owner_id)
+    owner = _owner(obj_id)
     form = EntryForm()
     form.unit_id.choices = options([("", "The account (no unit)")] + [(str(u.id), str(u)) for u in _owner_units(owner)])
     form.amount.currency = form.currency.data if form.currency.data in CURRENCIES else "EUR"
@@ -196,15 +196,15 @@ def owneraccounts_entry(owner_id: int):
         if not failed(err, form):
             form.amount.errors = [*form.amount.errors, err.message]
         return render_template("manage/owneraccounts_detail.html",
-                               **ledger_context(_owner(owner_id), entry_form=form)), 422
+                               **ledger_context(_owner(obj_id), entry_form=form)), 422
     flash(f"Recorded: {kind} of {entry.amount:,.2f} {entry.currency} on {owner.name}'s account.", "success")
-    return redirect(url_for("manage.owneraccounts_detail", owner_id=owner.id))
+    return redirect(url_for("manage.owneraccounts_detail", obj_id=owner.id))
 
 
-@bp.post(f"/owner-accounts/<{ID}:owner_id>/contributions")
-def owneraccounts_contribution(owner_id: int):
+@bp.post(f"/owner-accounts/<{ID}:obj_id>/contributions")
+def owneraccounts_contribution(obj_id: int):
     """Ask the owner to send money: a one-time payment link goes to them by e-mail."""
-    owner = _owner(owner_id)
+    owner = _owner(obj_id)
     form = ContributionForm()
     form.amount.currency = form.currency.data if form.currency.data in CURRENCIES else "EUR"
     if not form.validate_on_submit():
@@ -221,14 +221,14 @@ def owneraccounts_contribution(owner_id: int):
         if not failed(err, form):
             form.amount.errors = [*form.amount.errors, err.message]
         return render_template("manage/owneraccounts_detail.html",
-                               **ledger_context(_owner(owner_id), contribution_form=form)), 422
+                               **ledger_context(_owner(obj_id), contribution_form=form)), 422
     flash(f"Asked {owner.name} for {contribution.amount:,.2f} {contribution.currency}: the payment link is on its "
           "way to them.", "success")
-    return redirect(url_for("manage.owneraccounts_detail", owner_id=owner.id))
+    return redirect(url_for("manage.owneraccounts_detail", obj_id=owner.id))
 
 
-@bp.post(f"/owner-accounts/contributions/<{ID}:obj_id>/cancel")
-def owneraccounts_cancel_contribution(obj_id: int):
+@bp.post(f"/contributions/<{ID}:obj_id>/cancel")
+def contributions_cancel(obj_id: int):
     """Withdraw a contribution request that is not paid (its link dies)."""
     contribution = get_scoped(Contribution, obj_id)
     if not ButtonForm().validate_on_submit():
@@ -238,9 +238,9 @@ def owneraccounts_cancel_contribution(obj_id: int):
     except FieldError as err:
         failed(err)
         flash(err.message, "error")
-        return redirect(url_for("manage.owneraccounts_detail", owner_id=contribution.owner_id), 303)
+        return redirect(url_for("manage.owneraccounts_detail", obj_id=contribution.owner_id), 303)
     flash("The request is withdrawn; its payment link no longer works.", "success")
-    return redirect(url_for("manage.owneraccounts_detail", owner_id=contribution.owner_id), 303)
+    return redirect(url_for("manage.owneraccounts_detail", obj_id=contribution.owner_id), 303)
 
 
 # --- statements -------------------------------------------------------------------------------------------

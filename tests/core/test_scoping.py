@@ -47,7 +47,8 @@ def test_scope_filters_get_joins_and_updates(ctx):
 KINDS = {"properties": "property", "units": "unit", "people": "person", "leases": "lease",
          "bookings": "booking", "mail": "message", "charges": "charge", "appointments": "appointment",
          "links": "link", "documents": "document", "access": "window", "work-orders": "workorder",
-         "invoices": "invoice", "workorders": "workorder"}
+         "invoices": "invoice", "workorders": "workorder", "owner-accounts": "owner", "statements": "statement",
+         "contributions": "contribution"}
 # Other URL arguments of ID routes, valid for the objects made below.
 EXTRA_ARGS = {"role": "guest", "page": "home", "action": "cancel"}
 
@@ -84,7 +85,18 @@ def _objects(a):
 
     paid = f.charge(a, booking=b, amount="40.00", description="Late check-out")
     payment = pay(paid, guest, paid.amount, channel="office")
-    return {"payment_charge": paid, "payment": payment,
+    from decimal import Decimal
+
+    from portal.accounting import ledger
+    from portal.accounting import operations as accounting
+    from portal.accounting.contributions import request_contribution
+
+    owner = f.person(a, f"{a.slug} owner", f"owner@{a.slug}.example", roles=["owner"])
+    u.owners.append(owner)
+    statement = accounting.generate(owner, ledger.previous_month(a.today()), a.currency)
+    contribution = request_contribution(owner, Decimal("20.00"), a.currency)
+    return {"owner": owner, "statement": statement, "contribution": contribution,
+            "payment_charge": paid, "payment": payment,
             "property": u.property, "unit": u, "person": guest, "lease": f.lease(a, u), "booking": b,
             "message": msg, "charge": charge, "appointment": f.appointment(a, guest), "link": link,
             "document": document, "window": window, "workorder": workorder, "file": photo, "invoice": invoice}
