@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, DecimalException
 
 from sqlalchemy import Table, delete, insert, select
@@ -91,7 +91,7 @@ def record_entry(owner: Person, kind: EntryKind | str, amount: Decimal | str, cu
         raise FieldError("memo", "At most 300 characters.")
     if kind == EntryKind.CORRECTION and not memo:
         raise FieldError("memo", "Say what the correction is for.")
-    if not isinstance(on, date):
+    if not isinstance(on, date) or isinstance(on, datetime):  # a day of the agency's calendar, not a moment
         raise FieldError("on", "Enter a date.")
     agency = agencies.get(owner.agency_id)
     if on > agency.today():
