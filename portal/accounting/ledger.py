@@ -235,7 +235,7 @@ def totals(owner_ids: Collection[int] | None, end: datetime, zone: ZoneInfo,
            shares: dict[int, list[tuple[int, Decimal]]] | None = None) -> dict[tuple[int, str], Decimal]:
     """(owner id, currency) -> the owner's balance from every row before `end` (fees: as stored by statements).
 
-    Units with one owner are summed by the database; a shared unit's rows are split one by one (the parts of
+    Units with one owner are summed by the database, by owner; a shared unit's rows are split one by one (the parts of
     a sum are not the sum of the parts, to the cent). `shares`: ownership(owner_ids), if the caller has it."""
     shares = shares if shares is not None else ownership(owner_ids)
     wanted = set(owner_ids) if owner_ids is not None else None
@@ -250,19 +250,28 @@ def totals(owner_ids: Collection[int] | None, end: datetime, zone: ZoneInfo,
             if wanted is None or pid in wanted:
                 result[(pid, currency)] += part
 
+    # A unit of one owner: the database sums its rows straight into that owner's total.
+    sole = unit_owners.alias("sole")
+    single = select(unit_owners.c.unit_id).group_by(unit_owners.c.unit_id).having(func.count() == 1)
+
+    def by_owner(stmt: Select, unit) -> Select:
+        stmt = stmt.join(sole, sole.c.unit_id == unit).where(unit.in_(single))
+        if owner_ids is not None:
+            stmt = stmt.where(sole.c.person_id.in_(list(owner_ids)))
+        return stmt.group_by(sole.c.person_id, Charge.currency if unit is _CHARGE_UNIT else Invoice.currency)
+
     sums = [
-        (_payments((_CHARGE_UNIT, Charge.currency, _money_sum(Payment.amount)), owner_ids, None, end, None)
-         .group_by(_CHARGE_UNIT, Charge.currency), 1),
-        (_refunds((_CHARGE_UNIT, Charge.currency, _money_sum(Refund.amount)), owner_ids, None, end, None)
-         .group_by(_CHARGE_UNIT, Charge.currency), -1),
-        (_invoices((WorkOrder.unit_id, Invoice.currency, _money_sum(Invoice.total)), owner_ids, None, end, None)
-         .group_by(WorkOrder.unit_id, Invoice.currency), -1),
+        (by_owner(_payments((sole.c.person_id, Charge.currency, _money_sum(Payment.amount)), owner_ids, None, end,
+                            None), _CHARGE_UNIT), 1),
+        (by_owner(_refunds((sole.c.person_id, Charge.currency, _money_sum(Refund.amount)), owner_ids, None, end,
+                           None), _CHARGE_UNIT), -1),
+        (by_owner(_invoices((sole.c.person_id, Invoice.currency, _money_sum(Invoice.total)), owner_ids, None, end,
+                            None), WorkOrder.unit_id), -1),
     ]
-    shared_set = set(shared)
     for stmt, sign in sums:
-        for unit_id, currency, amount in db.session.execute(stmt):
-            if unit_id not in shared_set and amount:
-                add_unit_total(unit_id, currency, sign * amount)
+        for pid, currency, amount in db.session.execute(stmt):
+            if amount:
+                result[(pid, currency)] += sign * amount
     if shared:
         rows = [
             (_payments((_CHARGE_UNIT, Charge.currency, Payment.amount), None, None, end, None)

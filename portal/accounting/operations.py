@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, DecimalException
 
 from sqlalchemy import Table, delete, insert, select
@@ -91,7 +91,7 @@ def record_entry(owner: Person, kind: EntryKind | str, amount: Decimal | str, cu
         raise FieldError("memo", "At most 300 characters.")
     if kind == EntryKind.CORRECTION and not memo:
         raise FieldError("memo", "Say what the correction is for.")
-    if not isinstance(on, date):
+    if not isinstance(on, date) or isinstance(on, datetime):  # a day of the agency's calendar, not a moment
         raise FieldError("on", "Enter a date.")
     agency = agencies.get(owner.agency_id)
     if on > agency.today():
@@ -172,8 +172,8 @@ def generate_month(month: date, owners: Collection[Person] | None = None,
     activity = ledger.activity(scope, start, end, zone, wanted[0] if wanted and len(wanted) == 1 else None,
                                stored_fees=False, shares=shares)
     existing: dict[tuple[int, str], list[Statement]] = defaultdict(list)  # (owner, currency) -> this month on
-    for found in db.session.scalars(select(Statement).where(Statement.owner_id.in_(owner_ids),
-                                                            Statement.month >= month)):
+    for found in db.session.scalars(select(Statement).where(
+            Statement.owner_id.in_(owner_ids) if scope is not None else True, Statement.month >= month)):
         existing[(found.owner_id, found.currency)].append(found)
     held: dict[int, set[str]] = defaultdict(set)  # owner -> currencies with a balance to carry
     for (pid, code), amount in opening.items():
@@ -230,12 +230,12 @@ def generate_month(month: date, owners: Collection[Person] | None = None,
     for chunk in range(0, len(regenerated), 500):
         db.session.execute(delete(StatementLine).where(StatementLine.statement_id.in_(regenerated[chunk:chunk + 500]))
                            .execution_options(synchronize_session=False))
-    names = ("agency_id", "statement_id", "position", "line_date", "unit_id", "unit_name", "kind", "description",
-             "amount", "whole", "source_type", "source_id")
+    columns = ("agency_id", "statement_id", "position", "line_date", "unit_id", "unit_name", "kind", "description",
+               "amount", "whole", "source_type", "source_id")
     values = [(agency.id, sid, i, line.on, line.unit_id, line.unit_name[:300], line.kind, line.description[:400],
                line.amount, line.whole, line.source_type, line.source_id)
               for sid, (*_, lines) in zip(made_ids, plans, strict=True) for i, line in enumerate(lines)]
-    _insert_many(StatementLine.__table__, names, values)
+    _insert_many(StatementLine.__table__, columns, values)
     by_id: dict[int, Statement] = {}
     for chunk in range(0, len(made_ids), 500):
         by_id.update({s.id: s for s in db.session.scalars(

@@ -252,6 +252,8 @@ def test_bad_input_is_refused_and_nothing_is_written(w):
                 acc.record_entry(w.owner, kind, amount, currency, date(2026, 11, 30), "memo")
         with pytest.raises(FieldError, match="future"):
             acc.record_entry(w.owner, "payout", D("10"), "EUR", date(2026, 12, 25), "later")
+        with pytest.raises(FieldError, match="Enter a date"):
+            acc.record_entry(w.owner, "payout", D("10"), "EUR", at(20), "a moment, not a day")
         with pytest.raises(FieldError, match="Unknown currency"):
             acc.generate(w.owner, NOV, "EURO")
         with pytest.raises(FieldError, match="not begun"):
