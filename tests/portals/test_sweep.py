@@ -25,7 +25,7 @@ from tests.workorders.test_files import jpeg
 
 PORTALS = ("tenant.", "guest.", "owner.", "vendor.", "portals.")
 KIND_OF = {"doc_id": "document", "booking_id": "booking", "charge_id": "charge", "appointment_id": "appointment",
-           "order_id": "order", "invoice_id": "invoice",
+           "order_id": "order", "invoice_id": "invoice", "lease_id": "lease",
            "file_id": "file"}
 
 
@@ -59,7 +59,8 @@ def _objects(a, owner):
     db.session.flush()
     order_id, invoice_id = _order_and_invoice(a, unit, owner)
     photo = add_file(db.session.get(WorkOrder, order_id), io.BytesIO(jpeg()), "private.jpg", person=owner)
-    return {"booking": booking.id, "charge": f.charge(a, booking=booking).id, "document": document.id,
+    lease = f.lease(a, unit, owner)
+    return {"booking": booking.id, "lease": lease.id, "charge": f.charge(a, booking=booking).id, "document": document.id,
             "appointment": f.appointment(a, owner).id, "order": order_id, "invoice": invoice_id, "file": photo.id}
 
 
