@@ -60,8 +60,9 @@ def _objects(a, owner):
     order_id, invoice_id = _order_and_invoice(a, unit, owner)
     photo = add_file(db.session.get(WorkOrder, order_id), io.BytesIO(jpeg()), "private.jpg", person=owner)
     lease = f.lease(a, unit, owner)
-    return {"booking": booking.id, "lease": lease.id, "charge": f.charge(a, booking=booking).id, "document": document.id,
-            "appointment": f.appointment(a, owner).id, "order": order_id, "invoice": invoice_id, "file": photo.id}
+    return {"booking": booking.id, "lease": lease.id, "charge": f.charge(a, booking=booking).id,
+            "document": document.id, "appointment": f.appointment(a, owner).id, "order": order_id,
+            "invoice": invoice_id, "file": photo.id}
 
 
 @pytest.fixture
