@@ -5,12 +5,12 @@ them. Each kind is one query filtered by the authorization engine, as the pages 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import and_, or_, select
 
-from portal import access, db
+from portal import access, agencies, dates, db
 from portal.bookings.models import Booking, Lease
 from portal.documents.models import Document
 from portal.messages.models import Message, MessageStatus
@@ -44,6 +44,10 @@ class News:
     count: int
 
 
+def _day(person: Person, day: date) -> str:
+    return dates.format_day(day, agencies.get(person.agency_id).babel_locale, "date")
+
+
 def _bookings(person: Person, since: datetime) -> list[Item]:
     if not access.can(person, OWNER, "owner.bookings.view"):
         return []
@@ -51,7 +55,7 @@ def _bookings(person: Person, since: datetime) -> list[Item]:
         select(Booking).where(Booking.created_at > since, access.visible(person, OWNER, "owner.bookings.view", Booking))
         .order_by(Booking.created_at.desc()).limit(PER_KIND))
     return [Item("booking", b.created_at, f"New booking {b.reference}",
-                 f"{b.unit} · {b.nights} night{'s' if b.nights != 1 else ''} from {b.arrival.isoformat()}"
+                 f"{b.unit} · {b.nights} night{'s' if b.nights != 1 else ''} from {_day(person, b.arrival)}"
                  f" · {b.channel.value} · {b.status.value}", "booking", b.id) for b in rows]
 
 
@@ -62,7 +66,7 @@ def _leases(person: Person, since: datetime) -> list[Item]:
         select(Lease).where(Lease.created_at > since, access.visible(person, OWNER, "owner.leases.view", Lease))
         .order_by(Lease.created_at.desc()).limit(PER_KIND))
     return [Item("lease", lease.created_at, f"New lease #{lease.id}",
-                 f"{lease.unit} · from {lease.start_date.isoformat()} · {lease.status.value}", "lease", lease.id)
+                 f"{lease.unit} · from {_day(person, lease.start_date)} · {lease.status.value}", "lease", lease.id)
             for lease in rows]
 
 
