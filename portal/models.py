@@ -1,6 +1,7 @@
 """Every model, imported in one place so the metadata (and Alembic) sees them all."""
 
 from portal.access.models import ItemRule, PersonOverride, PortalDefault, ShareRule, TimeWindow
+from portal.accounting.models import LineKind, OwnerEntry, Statement, StatementLine, StatementStatus
 from portal.agencies.models import (
     Agency,
     LoginAttempt,
@@ -27,7 +28,7 @@ from portal.files.models import WorkOrderFile
 from portal.invoices.models import Invoice, InvoiceLine, InvoiceStatus
 from portal.links.models import ActionLink, LinkEvent
 from portal.messages.models import Message, MessageStatus
-from portal.money.models import Charge, ChargeKind, ChargeStatus, Mandate, Payment
+from portal.money.models import Charge, ChargeKind, ChargeStatus, Mandate, Payment, Refund
 from portal.people.models import Person, PortalAccount, PortalRole
 from portal.properties.models import Property, Unit
 from portal.tags import Tag
@@ -53,12 +54,14 @@ __all__ = [
     "ItemRule",
     "Lease",
     "LeaseStatus",
+    "LineKind",
     "LinkEvent",
     "LoginAttempt",
     "LoginSession",
     "Mandate",
     "Message",
     "MessageStatus",
+    "OwnerEntry",
     "Payment",
     "PaymentType",
     "Person",
@@ -68,6 +71,7 @@ __all__ = [
     "PortalRole",
     "PortalSession",
     "Property",
+    "Refund",
     "Review",
     "ShareRule",
     "Signature",
@@ -75,6 +79,9 @@ __all__ = [
     "StaffRole",
     "StaffSession",
     "StaffUser",
+    "Statement",
+    "StatementLine",
+    "StatementStatus",
     "Tag",
     "TimeWindow",
     "Unit",

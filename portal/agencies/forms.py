@@ -7,7 +7,7 @@ from zoneinfo import available_timezones
 from babel import Locale
 from wtforms import BooleanField, StringField
 from wtforms import SelectField as PlainSelectField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from portal import clock, dates
 from portal.fields import ONE_LINE, AmountField, Form, IntegerField, SelectField, options
@@ -49,6 +49,15 @@ class AgencyForm(Form):
         "Invoice approval above", required=False,
         description="A vendor's invoice above this total waits for the owner's approval (an owner's own amount "
                     "wins). Empty: only when staff send it to the owner.")
+    management_fee_percent = AmountField(
+        "Management fee (% of income)", required=False,
+        validators=[NumberRange(max=100, message="A percentage from 0 to 100.")],
+        description="Charged on each owner's statement: this percent of the month's income of each unit (after "
+                    "refunds). An owner's own terms win. Empty: none.")
+    management_fee_fixed = AmountField(
+        "Management fee per unit per month", required=False,
+        description="A fixed amount in the agency's currency, per unit and month, on each owner's statement (split "
+                    "between co-owners). An owner's own terms win. Empty: none.")
     approval_reminder_hours = IntegerField(
         "Remind unanswered approvals after (hours)", required=False, min=1, max=24 * 30,
         description="An owner or vendor who has not answered an approval request by then gets one reminder "

@@ -25,3 +25,13 @@ class ChargeForm(Form):
     def validate_booking_id(self, field) -> None:
         if bool(field.data) == bool(self.lease_id.data):
             raise ValidationError("Choose either a lease or a booking.")
+
+
+class RefundForm(Form):
+    amount = AmountField("Amount to refund")
+    reason = StringField("Reason", validators=[DataRequired(message="Say why the money is given back."),
+                                               Length(max=300), ONE_LINE])
+
+    def validate_amount(self, field) -> None:
+        if field.data is not None and field.data <= 0:
+            raise ValidationError("A refund is more than zero.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import desc
 
@@ -14,9 +14,11 @@ from portal.links.queries import links_about
 from portal.manage import bp
 from portal.manage.crud import Column, Filter, Resource
 from portal.messages.queries import messages_about
-from portal.money.forms import ChargeForm
-from portal.money.models import Charge, ChargeKind, ChargeStatus
-from portal.money.operations import PaymentRefused, cancel_charge, save_charge
+from portal.money.currency import format_money
+from portal.money.forms import ChargeForm, RefundForm
+from portal.money.models import Charge, ChargeKind, ChargeStatus, Payment
+from portal.money.operations import PaymentRefused, cancel_charge, refund, save_charge
+from portal.operations import FieldError
 from portal.people.models import Person
 from portal.types import ID, parse_id
 
@@ -90,3 +92,27 @@ def charges_cancel(obj_id: int):
         return redirect(url_for("manage.charges_detail", obj_id=obj_id))
     flash("Charge cancelled.", "success")
     return redirect(url_for("manage.charges_detail", obj_id=obj_id))
+
+
+@bp.post(f"/charges/<{ID}:obj_id>/payments/<{ID}:payment_id>/refund")
+def charges_refund(obj_id: int, payment_id: int):
+    """Record money given back on one of the charge's payments (at most what is left of it)."""
+    charge = charges.get(obj_id)
+    payment = next((p for p in charge.payments if p.id == payment_id), None)
+    if payment is None or not isinstance(payment, Payment):
+        abort(404)
+    form = RefundForm()
+    form.amount.currency = charge.currency
+    back = redirect(url_for("manage.charges_detail", obj_id=obj_id), code=303)
+    if not form.validate_on_submit():
+        problems = [f"{form[name].label.text}: {errors[0]}" for name, errors in form.errors.items() if name in form]
+        flash("Nothing was refunded. " + (" ".join(problems) or "Please try again."), "error")
+        return back
+    try:
+        given = refund(payment, form.amount.data, form.reason.data, by_staff_id=current_user.id)
+    except FieldError as refused:
+        db.session.rollback()
+        flash(f"Nothing was refunded. {refused.message}", "error")
+        return back
+    flash(f"Refund of {format_money(given.amount, charge.currency)} recorded.", "success")
+    return back

@@ -128,6 +128,33 @@ class Payment(AgencyOwned, Base):
 
     charge: Mapped[Charge] = relationship(back_populates="payments")
     person: Mapped[Person] = relationship()
+    refunds: Mapped[list[Refund]] = relationship(back_populates="payment", order_by="Refund.id")
+
+    @property
+    def refunded(self) -> Decimal:
+        """How much of the payment was given back."""
+        return sum((r.amount for r in self.refunds), Decimal(0))
+
+    @property
+    def refundable(self) -> Decimal:
+        """What is left of the payment to refund."""
+        return self.amount - self.refunded
+
+
+class Refund(AgencyOwned, Base):
+    """Money given back on a payment (all or part of it); for an owner's statement, negative income."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id", ondelete="RESTRICT"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    reason: Mapped[str] = mapped_column(String(300))
+    created_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    payment: Mapped[Payment] = relationship(back_populates="refunds")
 
 
 class Mandate(AgencyOwned, Base):

@@ -14,7 +14,7 @@ from portal import agencies, clock, db, mail
 from portal.agencies.models import Agency
 from portal.bookings.models import Booking, BookingStatus, Lease
 from portal.money.currency import fits, format_money
-from portal.money.models import BALANCE, Charge, ChargeKind, ChargeStatus, Mandate, Payment
+from portal.money.models import BALANCE, Charge, ChargeKind, ChargeStatus, Mandate, Payment, Refund
 from portal.money.providers import PaymentDeclined, get_provider
 from portal.operations import FieldError, assign
 from portal.people.models import Person
@@ -178,6 +178,40 @@ def pay(charge: Charge, person: Person, amount: Decimal, *, channel: str, mandat
                   text=render_template("mail/receipt.txt", **context),
                   html=render_template("mail/receipt.html", **context), person=person, about=charge)
     return payment
+
+
+def refund(payment: Payment, amount: Decimal | str, reason: str, *, by_staff_id: int | None = None) -> Refund:
+    """Record money given back on a payment (settled outside, like a recorded payment), at most what is left of
+    it (flushes); FieldError and nothing written otherwise. The charge stays as it was: the owner's statement
+    shows the refund as negative income."""
+    currency = payment.charge.currency
+    try:
+        amount = amount if isinstance(amount, Decimal) else Decimal(str(amount).strip().replace(",", ""))
+        valid = amount.is_finite() and amount > 0
+    except DecimalException:
+        valid = False
+    if not valid:
+        raise FieldError("amount", "Enter an amount above zero, such as 25.00.")
+    if not fits(amount, currency):
+        raise FieldError("amount", f"{currency} amounts cannot have that many decimal places.")
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise FieldError("reason", "Say why the money is given back.")
+    if len(reason) > 300:
+        raise FieldError("reason", "At most 300 characters.")
+    # The payment's row locked (PostgreSQL; SQLite writes one at a time): two refunds at once cannot both
+    # take what is left.
+    db.session.execute(select(Payment.id).where(Payment.id == payment.id).with_for_update())
+    db.session.refresh(payment, ["refunds"])
+    left = payment.refundable
+    if amount > left:
+        raise FieldError("amount", f"At most {format_money(left, currency)} is left of this payment to refund.")
+    given = Refund(agency_id=payment.agency_id, payment_id=payment.id, amount=amount, reason=reason,
+                   created_by_staff_id=by_staff_id)
+    db.session.add(given)
+    db.session.flush()
+    db.session.refresh(payment, ["refunds"])
+    return given
 
 
 def set_up_autopay(charge: Charge, person: Person) -> Mandate:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from wtforms import EmailField, StringField, TextAreaField, ValidationError
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
 
 from portal.fields import AmountField, Form, MultiCheckboxField, SelectField, enum_choices, options
 from portal.people.models import PortalRole
@@ -33,6 +33,13 @@ class PersonForm(Form):
         "Invoice approval above", required=False,
         description="For an owner: a vendor's invoice on their units above this total waits for their approval. "
                     "Empty: the agency's amount.")
+    fee_percent = AmountField(
+        "Management fee (% of income)", required=False,
+        validators=[NumberRange(max=100, message="A percentage from 0 to 100.")],
+        description="For an owner: their own percent of income on their statements. Empty: the agency's.")
+    fee_fixed = AmountField(
+        "Management fee per unit per month", required=False,
+        description="For an owner: their own fixed fee per unit per month (agency currency). Empty: the agency's.")
 
     def validate_roles(self, field) -> None:
         if field.data and not self.email.data:

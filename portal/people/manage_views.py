@@ -42,6 +42,7 @@ people = Resource(
         "name": p.name, "email": p.email, "phone": p.phone, "language": p.language or "",
         "notes": p.notes, "roles": [r.value for r in p.roles], "tags": tags.render(p.tags),
         "approval_threshold": p.approval_threshold, "invoice_approval_threshold": p.invoice_approval_threshold,
+        "fee_percent": p.fee_percent, "fee_fixed": p.fee_fixed,
     },
     related=lambda p: {
         "bookings": bookings_of_guest(p.id),

@@ -38,6 +38,9 @@ class Person(AgencyOwned, Base):
     approval_threshold: Mapped[Decimal | None] = mapped_column(Money)
     # Theirs for vendor invoices: an invoice above it waits for their approval; None: the agency's.
     invoice_approval_threshold: Mapped[Decimal | None] = mapped_column(Money)
+    # An owner's own management fee terms (None: the agency's): percent of income, fixed per unit per month.
+    fee_percent: Mapped[Decimal | None] = mapped_column(Money)
+    fee_fixed: Mapped[Decimal | None] = mapped_column(Money)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     tags: Mapped[list[Tag]] = relationship(secondary=person_tags, order_by=Tag.name)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal import db, tags
+from portal import agencies, db, tags
+from portal.accounting.terms import check_fee_terms
 from portal.operations import assign
 from portal.people.models import Person, PortalAccount, PortalRole
 
@@ -31,6 +32,10 @@ def save_person(person: Person | None, agency_id: int, data: dict[str, Any]) -> 
     for threshold in ("approval_threshold", "invoice_approval_threshold"):
         if threshold in data:
             setattr(person, threshold, data[threshold])
+    if "fee_percent" in data or "fee_fixed" in data:
+        # An owner's own management-fee terms (None: the agency's).
+        check_fee_terms(data.get("fee_percent"), data.get("fee_fixed"), agencies.get(agency_id).currency)
+        person.fee_percent, person.fee_fixed = data.get("fee_percent"), data.get("fee_fixed")
     person.tags = tags.resolve(agency_id, tags.parse(data.get("tags")))
     wanted = {PortalRole(r) for r in data.get("roles") or []}
     person.accounts = [a for a in person.accounts if a.role in wanted]

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.db import AgencyOwned, Base
 from portal.people.models import Person
 from portal.tags import Tag, tag_table
-from portal.types import UTCDateTime, utcnow
+from portal.types import Money, UTCDateTime, utcnow
 
 unit_tags = tag_table("units", "unit")
 
@@ -19,6 +19,9 @@ unit_owners = Table(
     Base.metadata,
     Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), primary_key=True),
     Column("person_id", ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    # The owner's part of the unit in percent, for their statements (portal.accounting.ledger.split):
+    # figures are split in proportion to the shares; if any owner of the unit has none, equally.
+    Column("share", Money, nullable=True),
 )
 
 

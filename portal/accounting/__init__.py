@@ -1,0 +1,1 @@
+"""Owner accounting: what the agency holds for each owner (per currency), and their monthly statements."""

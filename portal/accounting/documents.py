@@ -1,0 +1,49 @@
+"""A statement as a file: CSV (one row per line, with its source; parse_csv reads it back) and PDF."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+from portal.accounting.models import Statement
+
+CSV_HEADER = ["row", "date", "unit", "kind", "description", "amount", "currency", "source_type", "source_id"]
+
+
+def statement_csv(statement: Statement) -> str:
+    """The statement as CSV: an opening row, one row per line (with the row it comes from), a closing row."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    month = statement.month.isoformat()
+    writer.writerow(["opening", month, "", "", "Opening balance", f"{statement.opening:f}", statement.currency, "",
+                     ""])
+    for line in statement.lines:
+        writer.writerow(["line", line.line_date.isoformat(), line.unit_name, line.kind.value, line.description,
+                         f"{line.amount:f}", statement.currency, line.source_type, line.source_id])
+    writer.writerow(["closing", month, "", "", "Closing balance", f"{statement.closing:f}", statement.currency, "",
+                     ""])
+    return out.getvalue()
+
+
+def parse_csv(text: str) -> dict:
+    """A statement CSV read back: {'opening', 'closing': Decimal, 'currency', 'lines': [dict]}."""
+    rows = list(csv.DictReader(io.StringIO(text)))
+    result: dict = {"lines": []}
+    for row in rows:
+        amount = Decimal(row["amount"])
+        if row["row"] in ("opening", "closing"):
+            result[row["row"]] = amount
+            result["currency"] = row["currency"]
+        else:
+            result["lines"].append({**row, "amount": amount,
+                                    "source_id": int(row["source_id"]) if row["source_id"] else None})
+    return result
+
+
+def statement_pdf(statement: Statement) -> bytes:
+    """The statement as a branded PDF (portal.accounting.pdf)."""
+    from portal.accounting.pdf import render
+
+    return render(statement)
