@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Literal
 
 from flask import abort
@@ -13,6 +14,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from portal import access, agencies, db
+from portal.accounting import queries as accounting
+from portal.accounting.models import Statement, StatementStatus
 from portal.bookings.models import Booking, BookingStatus, Lease, LeaseStatus
 from portal.documents.models import Document, DocumentKind
 from portal.money.models import Charge, ChargeStatus
@@ -24,6 +27,7 @@ BOOKINGS = "owner.bookings.view"
 LEASES = "owner.leases.view"
 OCCUPANTS = "owner.occupants.view"
 CONTACT = "owner.occupants.contact"
+STATEMENTS = "owner.statements.view"
 Show = Literal["current", "past", "cancelled"]
 SHOWS: tuple[Show, ...] = ("current", "past", "cancelled")
 LIST_LIMIT = 200
@@ -128,6 +132,15 @@ def lease_charges(lease: Lease, limit: int = 12) -> list[Charge]:
     return list(db.session.scalars(
         select(Charge).where(Charge.lease_id == lease.id, Charge.status != ChargeStatus.CANCELLED)
         .order_by(Charge.due_date.desc(), Charge.id.desc()).limit(limit)))
+
+
+def money(person: Person) -> tuple[dict[str, Decimal], Statement | None]:
+    """The owner's balance per currency and their latest sent statement (drafts are the agency's until sent);
+    nothing when statements are switched off for them."""
+    if not access.can(person, OWNER, STATEMENTS):
+        return {}, None
+    sent = (s for s in accounting.statements(person.id) if s.status == StatementStatus.SENT)
+    return accounting.balances(person.id), next(sent, None)
 
 
 def unit_choice(person: Person, wanted: int | None) -> int | None:

@@ -22,7 +22,7 @@ from portal.operations import FieldError
 from portal.owners import visits
 from portal.owners.news import whats_new
 from portal.owners.occupancy import occupancy
-from portal.owners.queries import agreements_to_sign, units_of
+from portal.owners.queries import agreements_to_sign, money, units_of
 from portal.people.models import Person, PortalRole
 from portal.properties.models import Unit
 from portal.signin import current_person
@@ -79,7 +79,8 @@ WAITING: dict[str, Callable[[Person], tuple[int, dict]]] = {}
 
 def _money(person: Person) -> dict:
     """The owner's balance per currency and their last statement (portal.accounting)."""
-    return {"balances": {}, "statement": None}
+    balances, statement = money(person)
+    return {"balances": balances, "statement": statement}
 
 
 def waited(person: Person, since: datetime | None) -> str:

@@ -318,3 +318,35 @@ def test_another_lease_of_hers_starting_later_shows_in_the_chart_and_lists(app, 
     assert _occupancy(app, w, date(2026, 3, 10))["Seafront · 1A"][1] == (date(2026, 4, 1), 1, 30)
     with clock.frozen_at(MARCH):
         assert "700.00" in signed_in_client(app, w["olga"]).get("/alpha/owner/leases").text
+
+
+def test_the_home_page_shows_her_balance_and_her_last_sent_statement(app, w):
+    from portal.accounting.models import Statement, StatementStatus
+
+    with clock.frozen_at(MARCH + timedelta(hours=3)):
+        _happenings(app, w)  # Gus pays the 500.00 of his stay on her Seafront 1A: her only income
+    with app.app_context():
+        db.scope(db.session, w["agency"])
+        db.session.add_all([
+            Statement(agency_id=w["agency"], owner_id=w["olga"], currency="EUR", month=date(2026, 2, 1),
+                      opening=Decimal(0), closing=Decimal("450.00"), status=StatementStatus.SENT),
+            Statement(agency_id=w["agency"], owner_id=w["olga"], currency="EUR", month=date(2026, 3, 1),
+                      opening=Decimal("450.00"), closing=Decimal("950.00"), status=StatementStatus.DRAFT),
+            Statement(agency_id=w["agency"], owner_id=w["otto"], currency="EUR", month=date(2026, 3, 1),
+                      opening=Decimal(0), closing=Decimal("123.45"), status=StatementStatus.SENT),
+        ])
+        db.session.commit()
+    with clock.frozen_at(MARCH + timedelta(hours=4)):
+        olga = signed_in_client(app, w["olga"])
+        page = olga.get(HOME).text
+        balance = page.split('class="figure-balance"')[1].split("</li>")[0]
+        statement = page.split('class="figure-statement"')[1].split("</li>")[0]
+        assert "500.00" in balance
+        assert "February 2026" in statement and "450.00" in statement and "950.00" not in statement
+        assert "123.45" not in page
+        with app.app_context():
+            db.scope(db.session, w["agency"])
+            set_override(w["agency"], w["olga"], "owner.statements.view", OverrideEffect.REVOKE)
+            db.session.commit()
+        page = olga.get(HOME).text
+    assert "No statement yet" in page and "450.00" not in page and "500.00 EUR</strong>" not in page

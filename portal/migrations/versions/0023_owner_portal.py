@@ -2,7 +2,7 @@
 a document is about (occupant agreements, shown to the unit's owners)
 
 Revision ID: 0023_owner_portal
-Revises: 0020_invoice_threshold
+Revises: 0021_accounting
 """
 import sqlalchemy as sa
 from alembic import op
@@ -10,7 +10,7 @@ from alembic import op
 import portal.types
 
 revision = '0023_owner_portal'
-down_revision = '0020_invoice_threshold'
+down_revision = '0021_accounting'
 branch_labels = None
 depends_on = None
 
