@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal import clock, db
 from portal.access.models import ItemEffect, OverrideEffect
@@ -350,3 +350,32 @@ def test_the_home_page_shows_her_balance_and_her_last_sent_statement(app, w):
             db.session.commit()
         page = olga.get(HOME).text
     assert "No statement yet" in page and "450.00" not in page and "500.00 EUR</strong>" not in page
+
+
+def test_staff_put_an_agreement_on_a_lease_only_for_its_tenant_and_then_the_owner_sees_it(app, w, client, login):
+    assert login("manager@alpha.example", f.PASSWORD, client).status_code == 302
+    url = "/manage/documents/new"
+    base = {"kind": "agreement", "title": "Parking annex", "body": "Space 12.", "requires_signature": "y"}
+
+    def post(**data):
+        return client.post(url, data={"csrf_token": csrf_token(client.get(url).text), **base, **data})
+
+    def count():
+        with app.app_context():
+            return db.session.scalar(select(func.count(Document.id)).execution_options(all_agencies=True))
+
+    before = count()
+    # Not Gus's lease; both a lease and a booking; a lease of another agency: refused beside the field, nothing kept.
+    for data, message in (({"person_id": w["gus"], "lease_id": w["lease"]}, "not the tenancy of the person"),
+                          ({"person_id": w["gus"], "lease_id": w["lease"], "booking_id": w["stay"]}, "not both"),
+                          ({"person_id": w["gus"], "booking_id": w["beta_stay"]}, "Not a valid choice")):
+        r = post(**data)
+        assert r.status_code == 422 and message in r.text.replace("&#39;", "'"), (data, r.status_code)
+        assert count() == before
+    r = post(person_id=w["tina"], lease_id=w["lease"])
+    assert r.status_code == 302 and count() == before + 1
+    detail = client.get(r.headers["Location"]).text
+    assert f"Lease #{w['lease']}" in detail and "the unit's owners see it" in detail
+    with clock.frozen_at(MARCH):
+        lease = signed_in_client(app, w["olga"]).get(f"/alpha/owner/leases/{w['lease']}").text
+    assert "Parking annex" in lease
