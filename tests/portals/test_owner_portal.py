@@ -379,3 +379,13 @@ def test_staff_put_an_agreement_on_a_lease_only_for_its_tenant_and_then_the_owne
     with clock.frozen_at(MARCH):
         lease = signed_in_client(app, w["olga"]).get(f"/alpha/owner/leases/{w['lease']}").text
     assert "Parking annex" in lease
+
+
+def test_the_owner_menu_holds_every_owner_page(app, w):
+    with clock.frozen_at(MARCH):
+        page = signed_in_client(app, w["olga"]).get("/alpha/owner/leases").text
+    menu = page.split('<ul class="nav">')[1].split("</ul>")[0]
+    for path in ("/alpha/owner/", "/alpha/owner/bookings", "/alpha/owner/leases", "/alpha/owner/orders",
+                 "/alpha/owner/documents", "/alpha/owner/messages"):
+        assert f'href="{path}"' in menu, path
+    assert 'href="/alpha/owner/leases" aria-current="page"' in menu
