@@ -72,8 +72,9 @@ def _units(person: Person) -> list[Unit]:
 
 
 # What else waits for the owner on the home page, by name: each gives (how many, what its part of the page
-# needs). Another module of owner pages adds its own (e.g. applicants: WAITING["applicants"] = ...), and
-# the page includes owner/_waiting_<name>.html for it inside "Waiting for your approval".
+# needs; an "ages" dict there joins the page's ages by item key). Another module of owner pages adds its own
+# (e.g. applicants: WAITING["applicants"] = ...), and the page includes owner/_waiting_<name>.html for it
+# inside "Waiting for your approval".
 WAITING: dict[str, Callable[[Person], tuple[int, dict]]] = {}
 
 
@@ -92,8 +93,9 @@ def waited(person: Person, since: datetime | None) -> str:
 
 
 def home_context(person: Person, **extra: Any) -> dict:
-    """What needs the owner (orders and invoices waiting for their approval, with their age), then their
-    units' open and recently finished orders."""
+    """What needs the owner (an agreement to sign; orders, invoices and what WAITING adds waiting for their
+    approval, with their age), what is new since their last visit, their balance and last statement, their
+    units' occupancy, then their units' open and recently finished orders."""
     waiting_orders = _waiting_orders(person)
     waiting_invoices = awaiting_owner(person)
     others = {name: part(person) for name, part in WAITING.items()}
@@ -110,10 +112,11 @@ def home_context(person: Person, **extra: Any) -> dict:
         "waiting_orders": waiting_orders,
         "waiting_invoices": waiting_invoices,
         "waiting_parts": list(others),
-        **{k: v for _, shown in others.values() for k, v in shown.items()},
+        **{k: v for _, shown in others.values() for k, v in shown.items() if k != "ages"},
         "waiting_count": len(waiting_orders) + len(waiting_invoices) + sum(n for n, _ in others.values()),
         "ages": {**{f"order-{o.id}": waited(person, o.status_changed_at) for o in waiting_orders},
-                 **{f"invoice-{i.id}": waited(person, i.submitted_at) for i in waiting_invoices}},
+                 **{f"invoice-{i.id}": waited(person, i.submitted_at) for i in waiting_invoices},
+                 **{k: v for _, shown in others.values() for k, v in shown.get("ages", {}).items()}},
         "open_orders": [o for o in db.session.scalars(_orders(person).limit(20)) if o.status != AWAITING],
         "recent_orders": list(db.session.scalars(_orders(person, "recent").limit(5))),
         "orders_decision": access.can(person, OWNER, ORDERS),
