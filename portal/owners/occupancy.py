@@ -66,14 +66,19 @@ def nights(start: date, end: date | None, first: date, after: date) -> set[date]
 
 
 def occupancy(person: Person, units: list[Unit], count: int = 2, today: date | None = None) -> list[UnitOccupancy]:
-    """Each unit's occupancy this month and the next (`count` months from today, in the agency's zone)."""
+    """Each unit's occupancy this month and the next (`count` months from today, in the agency's zone); none
+    when the owner may see neither bookings nor leases."""
+    bookings_on = bool(access.can(person, OWNER, "owner.bookings.view"))
+    leases_on = bool(access.can(person, OWNER, "owner.leases.view"))
+    if not (bookings_on or leases_on):
+        return []  # nothing the owner may see would be counted: no chart rather than one of zeros
     today = today or agencies.get(person.agency_id).today()
     firsts = months_from(today, count)
     first, after = firsts[0], next_month(firsts[-1])
     unit_ids = [u.id for u in units]
     taken: dict[int, set[date]] = {i: set() for i in unit_ids}
     if unit_ids:
-        if access.can(person, OWNER, "owner.bookings.view"):
+        if bookings_on:
             for unit_id, arrival, departure in db.session.execute(
                 select(Booking.unit_id, Booking.arrival, Booking.departure).where(
                     Booking.unit_id.in_(unit_ids), Booking.status != BookingStatus.CANCELLED,
@@ -81,7 +86,7 @@ def occupancy(person: Person, units: list[Unit], count: int = 2, today: date | N
                     access.visible(person, OWNER, "owner.bookings.view", Booking))
             ):
                 taken[unit_id] |= nights(arrival, departure, first, after)
-        if access.can(person, OWNER, "owner.leases.view"):
+        if leases_on:
             for unit_id, start, end in db.session.execute(
                 select(Lease.unit_id, Lease.start_date, Lease.end_date).where(
                     Lease.unit_id.in_(unit_ids), Lease.status != LeaseStatus.DRAFT, Lease.start_date < after,

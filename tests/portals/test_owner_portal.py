@@ -389,3 +389,16 @@ def test_the_owner_menu_holds_every_owner_page(app, w):
                  "/alpha/owner/documents", "/alpha/owner/messages"):
         assert f'href="{path}"' in menu, path
     assert 'href="/alpha/owner/leases" aria-current="page"' in menu
+
+
+def test_without_bookings_and_leases_there_is_no_occupancy_chart(app, w):
+    for name in ("owner.bookings.view", "owner.leases.view"):
+        with app.app_context():
+            db.scope(db.session, w["agency"])
+            set_override(w["agency"], w["olga"], name, OverrideEffect.REVOKE)
+            db.session.commit()
+        with clock.frozen_at(MARCH):
+            page = signed_in_client(app, w["olga"]).get(HOME).text
+        # Leases alone still fill the chart; with neither there is none rather than one of zeros.
+        assert ("occupancy-chart" in page) == (name == "owner.bookings.view"), name
+    assert "Nothing waits for you." in page  # the rest of the page is there
