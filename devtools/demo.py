@@ -23,7 +23,7 @@ from portal.bookings.operations import save_booking, save_lease
 from portal.documents.models import Document, DocumentKind
 from portal.money.models import ChargeKind
 from portal.money.operations import balance_charge, pay, save_charge
-from portal.people.models import PortalRole
+from portal.people.models import Person, PortalRole
 from portal.people.operations import save_person
 from portal.properties.operations import save_property, save_unit
 
@@ -102,6 +102,7 @@ def load(seed: int = 7) -> tuple[str, str]:
         }))
     _rent_charges(leases, today)
     _documents(aid, leases, owners[3])
+    _management_agreements(aid, owners)
     # Short-term: bookings over the last 60 and next 90 days on the other units.
     short_term = units[:10] + units[16:]
     guests = [_person(rng, aid, [PortalRole.GUEST], rng.choice(["", "returning", "vip", ""]))
@@ -337,12 +338,27 @@ def _manager():
     return select(StaffUser).where(StaffUser.email == MANAGER_EMAIL)
 
 
+def _management_agreements(agency_id: int, owners: list[int]) -> None:
+    """Each owner's management agreement, waiting for their e-signature (their portal's home page asks for it)."""
+    for owner_id in owners:
+        owner = db.session.get(Person, owner_id)
+        db.session.add(Document(
+            agency_id=agency_id, person_id=owner_id, kind=DocumentKind.AGREEMENT, title="Management agreement",
+            requires_signature=True,
+            body=f"{owner.name} (the owner) entrusts Costa Serena Rentals with letting and looking after their "
+                 "units.\n\nManagement fee: as in the agency's settings, taken from the income of each month.\n"
+                 "Repairs above the agreed amount wait for the owner's approval.\n"
+                 "Statements are sent every month; the balance is paid out on request.\n\n"
+                 "Either side may end this agreement with three months' notice."))
+    db.session.flush()
+
+
 def _documents(agency_id: int, leases: list, old_town_owner: int) -> None:
     """Each tenant's lease to e-sign and house rules; one owner notice shared with their tenants."""
     for lease in leases:
         db.session.add_all([
             Document(agency_id=agency_id, person_id=lease.tenant_id, kind=DocumentKind.AGREEMENT,
-                     title=f"Lease agreement — {lease.unit}", requires_signature=True,
+                     title=f"Lease agreement — {lease.unit}", requires_signature=True, lease_id=lease.id,
                      body=f"Lease of {lease.unit} to {lease.tenant.name} from {lease.start_date:%d %B %Y}.\n\n"
                           f"Monthly rent: {lease.rent} EUR, due on day {lease.rent_day} of each month.\n"
                           f"Deposit: {lease.deposit} EUR.\n\nThe tenant keeps the home in good order."),

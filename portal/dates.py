@@ -42,6 +42,10 @@ def format_day(value: date | datetime | None, locale: str, style: str = "weekday
         return format_date(value, "medium", locale=locale)
     if style == "long":
         return format_date(value, "long", locale=locale)
+    if style == "month":  # a month: 'December 2026'
+        return format_skeleton("yMMMM", value, locale=locale)
+    if style == "month_short":  # a near month: 'Dec'
+        return format_skeleton("MMM", value, locale=locale)
     if style == "daymonth":
         return format_skeleton("MMMd", value, locale=locale)
     if style == "month":  # a calendar month, as a statement's: 'November 2026'

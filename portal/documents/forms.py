@@ -6,7 +6,7 @@ from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from portal.documents.models import DocumentKind
-from portal.fields import ONE_LINE, Form, SelectField, enum_choices, options, record_id
+from portal.fields import ONE_LINE, Form, SelectField, enum_choices, optional_id, options, record_id
 
 
 class DocumentForm(Form):
@@ -16,3 +16,6 @@ class DocumentForm(Form):
     title = StringField("Title", validators=[DataRequired(), Length(max=200), ONE_LINE])
     body = TextAreaField("Text", validators=[DataRequired(), Length(max=100_000)])
     requires_signature = BooleanField("Needs an e-signature")
+    # An occupant's agreement is about their lease or booking: the unit's owners then see it (owner portal).
+    lease_id = SelectField("About the lease (optional)", coerce=optional_id)
+    booking_id = SelectField("About the booking (optional)", coerce=optional_id)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from flask_login import current_user
 from sqlalchemy import desc
 
 from portal.access import CAPABILITIES
 from portal.access.queries import document_rules, is_shared
+from portal.bookings.queries import booking_choices, lease_choices
 from portal.documents.forms import DocumentForm
 from portal.documents.models import Document, DocumentKind
 from portal.documents.operations import save_document, signatures_of
@@ -19,6 +21,8 @@ from portal.types import ID
 
 def _prepare_document_form(form: DocumentForm) -> None:
     form.person_id.choices = options(people_choices())
+    form.lease_id.choices = options(lease_choices())
+    form.booking_id.choices = options(booking_choices(current_user.agency.babel_locale))
 
 
 documents = Resource(
@@ -43,7 +47,8 @@ documents = Resource(
     order_by=[desc(Document.created_at), desc(Document.id)],
     prepare_form=_prepare_document_form,
     form_data=lambda d: {"person_id": d.person_id, "kind": d.kind, "title": d.title, "body": d.body,
-                         "requires_signature": d.requires_signature},
+                         "requires_signature": d.requires_signature, "lease_id": d.lease_id,
+                         "booking_id": d.booking_id},
     related=lambda d: {
         "signatures": signatures_of(d),
         "rules": document_rules(d.id),

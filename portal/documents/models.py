@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, exists
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
+from portal.bookings.models import Booking, Lease
 from portal.db import AgencyOwned, Base
 from portal.people.models import Person
 from portal.types import UTCDateTime, enum_column, utcnow
@@ -34,9 +35,14 @@ class Document(AgencyOwned, Base):
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     requires_signature: Mapped[bool] = mapped_column(default=False)
+    # The lease or booking an occupant's agreement (or notice) is about: its unit's owners see it there.
+    lease_id: Mapped[int | None] = mapped_column(ForeignKey("leases.id", ondelete="SET NULL"), index=True)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     person: Mapped[Person] = relationship()
+    lease: Mapped[Lease | None] = relationship()
+    booking: Mapped[Booking | None] = relationship()
 
     @property
     def sha256(self) -> str:

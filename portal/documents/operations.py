@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from portal import db
+from portal.bookings.models import Booking, Lease
 from portal.documents.models import Document, Signature
 from portal.operations import FieldError, assign
 from portal.people.models import Person
@@ -19,12 +20,34 @@ def save_document(document: Document | None, agency_id: int, data: dict[str, Any
             raise FieldError("body", "This document has been signed; its text can no longer change.")
         if document.person_id != data["person_id"]:
             raise FieldError("person_id", "This document has been signed; it stays with its signer.")
+    _check_about(data)
     if document is None:
         document = Document(agency_id=agency_id)
         db.session.add(document)
-    assign(document, data, ("person_id", "kind", "title", "body", "requires_signature"))
+    assign(document, data, ("person_id", "kind", "title", "body", "requires_signature", "lease_id", "booking_id"))
     db.session.flush()
     return document
+
+
+def _check_about(data: dict[str, Any]) -> None:
+    """A document is about at most one lease or booking, and only one of the person it is for."""
+    data.setdefault("lease_id", None)
+    data.setdefault("booking_id", None)
+    lease_id, booking_id = data["lease_id"] or None, data["booking_id"] or None
+    if lease_id and booking_id:
+        raise FieldError("booking_id", "Choose a lease or a booking, not both.")
+    if lease_id:
+        lease = db.session.get(Lease, lease_id)
+        if lease is None:
+            raise FieldError("lease_id", "Not found.")
+        if lease.tenant_id != data["person_id"]:
+            raise FieldError("lease_id", "This lease is not the tenancy of the person the document is for.")
+    if booking_id:
+        booking = db.session.get(Booking, booking_id)
+        if booking is None:
+            raise FieldError("booking_id", "Not found.")
+        if booking.guest_id != data["person_id"]:
+            raise FieldError("booking_id", "This booking is not the stay of the person the document is for.")
 
 
 def signatures_of(document: Document) -> list[Signature]:

@@ -18,9 +18,12 @@ def documents_of_person(person_id: int) -> list[Document]:
 def my_documents(person: Person, role: PortalRole, limit: int | None = None) -> list[Document]:
     """The person's documents that the authorization engine lets them see in `role`'s portal, newest first."""
     view = f"{role.value}.documents.view"
+    # A portal whose documents are not only the person's own says so with a holding (an owner's occupants'
+    # agreements: portal.documents.holdings); the others see theirs (and, for tenants, what is shared).
+    owned = None if view in access.HOLDINGS else Document.person_id == person.id
     return list(db.session.scalars(
         select(Document)
-        .where(access.visible(person, role, view, Document, Document.person_id == person.id))
+        .where(access.visible(person, role, view, Document, owned))
         .order_by(Document.created_at.desc(), Document.id.desc())
         .limit(limit)
     ))

@@ -75,5 +75,9 @@ class PortalAccount(AgencyOwned, Base):
     role: Mapped[PortalRole] = mapped_column(enum_column(PortalRole))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Visits of this portal (portal.owners.visits): when the person last looked at its home page, and
+    # when they had looked before the visit under way began ("what's new since your last visit").
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    previous_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     person: Mapped[Person] = relationship(back_populates="accounts")

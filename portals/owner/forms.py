@@ -34,3 +34,7 @@ class MessageForm(Form):
     """A message to the manager about one order (the operation refuses an empty one)."""
 
     text = TextAreaField("Your message", validators=[Length(max=2000, message="2,000 characters at most.")])
+
+
+class SeenForm(Form):
+    """Mark everything so far as seen: the CSRF token alone."""

@@ -4,13 +4,13 @@ message to the manager. Every list and every item goes through the authorization
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from babel.dates import format_timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import Select, select
-from sqlalchemy.orm import selectinload
 
 from portal import access, agencies, clock, db, viewas
 from portal.fields import failed
@@ -19,8 +19,12 @@ from portal.invoices import operations as invoice_ops
 from portal.invoices.models import Invoice, InvoiceStatus
 from portal.invoices.queries import awaiting_owner, invoices_of
 from portal.operations import FieldError
+from portal.owners import visits
+from portal.owners.news import whats_new
+from portal.owners.occupancy import occupancy
+from portal.owners.queries import agreements_to_sign, money, units_of
 from portal.people.models import Person, PortalRole
-from portal.properties.models import Unit, unit_owners
+from portal.properties.models import Unit
 from portal.signin import current_person
 from portal.types import ID
 from portal.workorders import operations as order_ops
@@ -28,7 +32,7 @@ from portal.workorders.models import OPEN_STATUSES, EventSource, WorkOrder, Work
 from portal.workorders.queries import portal_orders, timeline
 from portals.common.forms import validated
 from portals.owner.blueprint import bp
-from portals.owner.forms import DecisionForm, DenyForm, InvoiceDenyForm, MessageForm
+from portals.owner.forms import DecisionForm, DenyForm, InvoiceDenyForm, MessageForm, SeenForm
 
 OWNER = PortalRole.OWNER
 ORDERS = "owner.workorders.approve"
@@ -64,9 +68,20 @@ def _waiting_orders(person: Person) -> list[WorkOrder]:
 
 def _units(person: Person) -> list[Unit]:
     """The units the owner owns, by property and name."""
-    return list(db.session.scalars(
-        select(Unit).join(unit_owners, unit_owners.c.unit_id == Unit.id).where(unit_owners.c.person_id == person.id)
-        .options(selectinload(Unit.property)).order_by(Unit.property_id, Unit.name)))
+    return units_of(person)
+
+
+# What else waits for the owner on the home page, by name: each gives (how many, what its part of the page
+# needs; an "ages" dict there joins the page's ages by item key). Another module of owner pages adds its own
+# (e.g. applicants: WAITING["applicants"] = ...), and the page includes owner/_waiting_<name>.html for it
+# inside "Waiting for your approval".
+WAITING: dict[str, Callable[[Person], tuple[int, dict]]] = {}
+
+
+def _money(person: Person) -> dict:
+    """The owner's balance per currency and their last statement (portal.accounting)."""
+    balances, statement = money(person)
+    return {"balances": balances, "statement": statement}
 
 
 def waited(person: Person, since: datetime | None) -> str:
@@ -78,17 +93,30 @@ def waited(person: Person, since: datetime | None) -> str:
 
 
 def home_context(person: Person, **extra: Any) -> dict:
-    """What needs the owner (orders and invoices waiting for their approval, with their age), then their
-    units' open and recently finished orders."""
+    """What needs the owner (an agreement to sign; orders, invoices and what WAITING adds waiting for their
+    approval, with their age), what is new since their last visit, their balance and last statement, their
+    units' occupancy, then their units' open and recently finished orders."""
     waiting_orders = _waiting_orders(person)
     waiting_invoices = awaiting_owner(person)
+    others = {name: part(person) for name, part in WAITING.items()}
+    units = _units(person)
+    account = visits.account(person, OWNER)
     return {
         "person": person,
+        "first_visit": account is None or account.previous_seen_at is None,
+        "news": whats_new(person, visits.since(person, OWNER)),
+        "to_sign": agreements_to_sign(person),
+        "units": units,
+        "occupancy": occupancy(person, units),
+        **_money(person),
         "waiting_orders": waiting_orders,
         "waiting_invoices": waiting_invoices,
-        "waiting_count": len(waiting_orders) + len(waiting_invoices),
+        "waiting_parts": list(others),
+        **{k: v for _, shown in others.values() for k, v in shown.items() if k != "ages"},
+        "waiting_count": len(waiting_orders) + len(waiting_invoices) + sum(n for n, _ in others.values()),
         "ages": {**{f"order-{o.id}": waited(person, o.status_changed_at) for o in waiting_orders},
-                 **{f"invoice-{i.id}": waited(person, i.submitted_at) for i in waiting_invoices}},
+                 **{f"invoice-{i.id}": waited(person, i.submitted_at) for i in waiting_invoices},
+                 **{k: v for _, shown in others.values() for k, v in shown.get("ages", {}).items()}},
         "open_orders": [o for o in db.session.scalars(_orders(person).limit(20)) if o.status != AWAITING],
         "recent_orders": list(db.session.scalars(_orders(person, "recent").limit(5))),
         "orders_decision": access.can(person, OWNER, ORDERS),
@@ -150,9 +178,29 @@ def order_context(person: Person, order: WorkOrder, **extra: Any) -> dict:
 
 
 @bp.get("/")
+@db.writes_on_get  # the visit is noted (portal.owners.visits): at most once per ten minutes, never on HEAD
 def home():
-    """The owner portal's front page: what waits for them, then their units' orders."""
-    return viewas.render(OWNER, "home", current_person())
+    """The owner portal's front page: what needs them, what is new since their last visit, money, occupancy,
+    then their units' orders."""
+    person = current_person()
+    if request.method == "GET":
+        visits.record(person, OWNER)
+    return viewas.render(OWNER, "home", person)
+
+
+@bp.post("/seen")
+def mark_seen():
+    """Count everything so far as seen: "what's new" starts again from now."""
+    form = SeenForm()
+    try:
+        validated(form)
+    except FieldError as err:
+        failed(err, form)
+        flash(err.message, "error")
+        return redirect(url_for("owner.home"))
+    visits.mark_seen(current_person(), OWNER)
+    flash("Everything so far is marked as seen.", "success")
+    return redirect(url_for("owner.home"))
 
 
 @bp.get("/orders")

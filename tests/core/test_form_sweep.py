@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from automation.models import Task, TaskStatus
-from portal import db, links
+from portal import clock, db, links
 from portal.access.operations import add_window
 from portal.accounting import operations as accounting
 from portal.accounting.contributions import request_contribution
@@ -181,6 +181,9 @@ def _world(app):
         links.consume(used)
         seeds = [links.url(links.create("pay", rent, who)), links.url(links.create("appointment", appointment, who)),
                  links.url(used)]
+        # Alex last looked at the owner portal yesterday: its home lists what is new, with "mark all as seen".
+        for account in who.accounts:
+            account.last_seen_at = account.previous_seen_at = clock.now() - timedelta(days=1)
         person_id = who.id
         db.session.commit()
     return person_id, [urlsplit(s).path for s in seeds]

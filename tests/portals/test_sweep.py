@@ -31,7 +31,7 @@ from tests.workorders.test_files import jpeg
 
 PORTALS = ("tenant.", "guest.", "owner.", "vendor.", "portals.")
 KIND_OF = {"doc_id": "document", "booking_id": "booking", "charge_id": "charge", "appointment_id": "appointment",
-           "order_id": "order", "invoice_id": "invoice",
+           "order_id": "order", "invoice_id": "invoice", "lease_id": "lease",
            "file_id": "file", "statement_id": "statement", "contribution_id": "contribution"}
 
 
@@ -65,12 +65,14 @@ def _objects(a, owner):
     db.session.flush()
     order_id, invoice_id = _order_and_invoice(a, unit, owner)
     photo = add_file(db.session.get(WorkOrder, order_id), io.BytesIO(jpeg()), "private.jpg", person=owner)
+    lease = f.lease(a, unit, owner)
     # The owner's sent statement of last month, and money asked of them: someone else's never opens or pays.
     statement = accounting.generate(owner, ledger.previous_month(a.today()), a.currency)
     accounting.mark_sent(statement)
     contribution = request_contribution(owner, Decimal("75.00"), a.currency)
     return {"statement": statement.id, "contribution": contribution.id,
-            "booking": booking.id, "charge": f.charge(a, booking=booking).id, "document": document.id,
+            "booking": booking.id, "lease": lease.id, "charge": f.charge(a, booking=booking).id,
+            "document": document.id,
             "appointment": f.appointment(a, owner).id, "order": order_id, "invoice": invoice_id, "file": photo.id}
 
 
