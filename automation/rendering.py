@@ -511,6 +511,8 @@ FIELDS: dict[str, list[str]] = {
     "invoice": ["number", "total", "subtotal", "tax", "status", "paid_amount", "paid_on", "payment_reference",
                 "vendor_url"],
     "requester": ["name", "first_name", "email"],
+    "applicant": ["name", "first_name", "email", "phone", "kind", "move_in", "arrival", "departure", "dates",
+                  "message", "status", "reason", "owner_url"],
     "recipient": ["name", "first_name", "email"],
 }
 GROUPS: dict[str, list[str]] = {
@@ -520,11 +522,13 @@ GROUPS: dict[str, list[str]] = {
     "appointment": ["appointment", "person", "unit", "agency", "recipient"],
     "workorder": ["work_order", "requester", "vendor", "unit", "agency", "recipient"],
     "invoice": ["invoice", "work_order", "vendor", "unit", "agency", "recipient"],
+    "applicant": ["applicant", "unit", "agency", "recipient"],
 }
 LINKS: dict[str, list[str]] = {"booking": ["pay"], "review": [], "charge": ["pay"], "appointment": ["appointment"],
-                               "workorder": ["order_approval", "order_acceptance"], "invoice": ["invoice_approval"]}
+                               "workorder": ["order_approval", "order_acceptance"], "invoice": ["invoice_approval"],
+                               "applicant": ["applicant_approval"]}
 SUBJECT_LABELS = {"booking": "bookings", "review": "reviews", "charge": "charges", "appointment": "appointments",
-                  "workorder": "work orders", "invoice": "invoices"}
+                  "workorder": "work orders", "invoice": "invoices", "applicant": "applicants"}
 
 
 class LinkProblem(Exception):

@@ -97,6 +97,7 @@ capability("owner.documents.sign", "E-sign the management agreement", items="Doc
 capability("owner.statements.view", "See statements and reports", available=False)
 capability("owner.invoices.approve", "See and approve invoices for their units", items="Invoice")
 capability("owner.workorders.approve", "See and approve work orders on their units", items="WorkOrder")
+capability("owner.applicants.approve", "See and decide on applicants for their units", items="Applicant")
 capability("owner.messages.view", "See messages")
 capability("owner.bookings.view", "Hear about bookings of their units", items="Booking")
 capability("vendor.workorders.accept", "Accept and update work orders", items="WorkOrder")

@@ -185,7 +185,8 @@ def expand(text: str) -> str:
 
 
 LINK_NAMES = {"login": "sign-in link", "pay": "payment link", "appointment": "appointment link",
-              "order_approval": "approval link", "order_acceptance": "job link", "invoice_approval": "approval link"}
+              "order_approval": "approval link", "order_acceptance": "job link", "invoice_approval": "approval link",
+              "applicant_approval": "approval link"}
 
 
 def redact(text: str, html: bool = False) -> str:

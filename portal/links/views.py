@@ -147,6 +147,7 @@ def renew():
 
 def init_app(app: Flask) -> None:
     """Register the link pages and every action."""
+    from portal.applicants.actions import APPLICANT_APPROVAL
     from portal.appointments.actions import APPOINTMENT
     from portal.invoices.actions import INVOICE_APPROVAL
     from portal.links import logs
@@ -155,7 +156,7 @@ def init_app(app: Flask) -> None:
     from portal.workorders.actions import ORDER_ACCEPTANCE, ORDER_APPROVAL
 
     # What a link can do: this list is the whole of it.
-    for action in (LOGIN, PAY, APPOINTMENT, ORDER_APPROVAL, ORDER_ACCEPTANCE, INVOICE_APPROVAL):
+    for action in (LOGIN, PAY, APPOINTMENT, ORDER_APPROVAL, ORDER_ACCEPTANCE, INVOICE_APPROVAL, APPLICANT_APPROVAL):
         links.register(action)
     app.register_blueprint(bp)
     # Access logs (werkzeug's, gunicorn's) and Flask's own "Exception on /l/<token>" lines.

@@ -13,6 +13,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from portal import access, agencies, clock, db, viewas
+from portal.applicants.queries import waiting_for as applicants_waiting_for
 from portal.fields import failed
 from portal.files.queries import files_of
 from portal.invoices import operations as invoice_ops
@@ -82,13 +83,16 @@ def home_context(person: Person, **extra: Any) -> dict:
     units' open and recently finished orders."""
     waiting_orders = _waiting_orders(person)
     waiting_invoices = awaiting_owner(person)
+    waiting_applicants = applicants_waiting_for(person.id)
     return {
         "person": person,
         "waiting_orders": waiting_orders,
         "waiting_invoices": waiting_invoices,
-        "waiting_count": len(waiting_orders) + len(waiting_invoices),
+        "waiting_applicants": waiting_applicants,
+        "waiting_count": len(waiting_orders) + len(waiting_invoices) + len(waiting_applicants),
         "ages": {**{f"order-{o.id}": waited(person, o.status_changed_at) for o in waiting_orders},
-                 **{f"invoice-{i.id}": waited(person, i.submitted_at) for i in waiting_invoices}},
+                 **{f"invoice-{i.id}": waited(person, i.submitted_at) for i in waiting_invoices},
+                 **{f"applicant-{a.id}": waited(person, a.status_changed_at) for a in waiting_applicants}},
         "open_orders": [o for o in db.session.scalars(_orders(person).limit(20)) if o.status != AWAITING],
         "recent_orders": list(db.session.scalars(_orders(person, "recent").limit(5))),
         "orders_decision": access.can(person, OWNER, ORDERS),
