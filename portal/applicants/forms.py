@@ -9,9 +9,9 @@ from wtforms import EmailField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from portal.applicants.models import ApplicantKind
-from portal.fields import ONE_LINE, DateField, Form, RadioField, SelectField, record_id
+from portal.fields import ONE_LINE, DateField, Form, RadioField, SelectField, options, record_id
 
-KINDS = [(ApplicantKind.TENANT.value, "Rent it (a lease)"), (ApplicantKind.BOOKING.value, "Book a stay")]
+KINDS = options([(ApplicantKind.TENANT.value, "Rent it (a lease)"), (ApplicantKind.BOOKING.value, "Book a stay")])
 
 
 class ApplicationForm(Form):

@@ -146,12 +146,11 @@ def record(applicant: Applicant, action: str, actor: Actor, *, via: str, old_sta
            note: str | None = None) -> ApplicantEvent:
     """One event on the applicant's timeline (flushes)."""
     event = ApplicantEvent(
-        agency_id=applicant.agency_id, applicant_id=applicant.id, at=clock.now(), action=action, via=via,
+        agency_id=applicant.agency_id, applicant=applicant, at=clock.now(), action=action, via=via,
         actor_role=actor.role, staff_user_id=actor.user.id if actor.user else None,
         person_id=actor.person.id if actor.person else None, actor_name=actor.name[:200],
         old_status=old_status, new_status=applicant.status.value, note=note)
     db.session.add(event)
-    applicant.events.append(event)
     db.session.flush()
     return event
 
