@@ -47,7 +47,7 @@ def test_scope_filters_get_joins_and_updates(ctx):
 KINDS = {"properties": "property", "units": "unit", "people": "person", "leases": "lease",
          "bookings": "booking", "mail": "message", "charges": "charge", "appointments": "appointment",
          "links": "link", "documents": "document", "access": "window", "work-orders": "workorder",
-         "invoices": "invoice", "workorders": "workorder"}
+         "invoices": "invoice", "workorders": "workorder", "applicants": "applicant"}
 # Other URL arguments of ID routes, valid for the objects made below.
 EXTRA_ARGS = {"role": "guest", "page": "home", "action": "cancel"}
 
@@ -80,9 +80,14 @@ def _objects(a):
     done.vendor_id, done.status = vendor.id, WorkStatus.COMPLETED
     invoice = create_invoice(done, vendor, number="INV-1",
                              lines=[{"description": "Work", "quantity": "1", "unit_price": "10.00"}])
+    from portal.applicants.operations import submit
+
+    applicant = submit(u, kind="tenant", name="Ann Applicant", email=f"ann@{a.slug}.example",
+                       move_in=b.arrival, source="staff", by=f.staff(a, f"desk@{a.slug}.example"))
     return {"property": u.property, "unit": u, "person": guest, "lease": f.lease(a, u), "booking": b,
             "message": msg, "charge": charge, "appointment": f.appointment(a, guest), "link": link,
-            "document": document, "window": window, "workorder": workorder, "file": photo, "invoice": invoice}
+            "document": document, "window": window, "workorder": workorder, "file": photo, "invoice": invoice,
+            "applicant": applicant}
 
 
 @pytest.fixture
@@ -158,6 +163,10 @@ def test_another_agencys_ids_are_404_on_every_route(app, client, two_agencies):
 
         assert db.session.scalar(select(WorkOrder.status).where(WorkOrder.id == theirs["workorder"])
                                  .execution_options(all_agencies=True)) == WorkStatus.SUBMITTED
+        from portal.applicants.models import Applicant, ApplicantStatus
+
+        assert db.session.scalar(select(Applicant.status).where(Applicant.id == theirs["applicant"])
+                                 .execution_options(all_agencies=True)) == ApplicantStatus.SUBMITTED
 
 
 def test_lists_show_only_the_agencys_rows(client, two_agencies):
