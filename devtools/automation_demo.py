@@ -39,6 +39,11 @@ SOLUTIONS = [
      {"anchor": "immediately", "roles": ["owner"], "waiting_since": APPROVALS_SINCE}),
     ("invoice-paid", "Tell vendors their invoice was paid", "Invoice paid",
      {"anchor": "immediately", "roles": ["vendor"]}),
+    # Applicants: owners asked to decide (the demo's waiting ones too), applicants told the outcome.
+    ("applicant-owner-approval", "Ask owners to decide on applicants", "Applicant approval request",
+     {"anchor": "immediately", "roles": ["owner"], "waiting_since": APPROVALS_SINCE}),
+    ("applicant-decision", "Tell applicants the owner's decision", "Application decision",
+     {"anchor": "immediately", "roles": ["applicant"]}),
 ]
 
 
