@@ -74,7 +74,8 @@ def test_the_steps_from_the_applicants_page(app, client, w):
     page = client.get(f"/manage/applicants/{w['maria']}")
     assert "Send to the owner" in page.text and "Olga Owner" in page.text
     token = csrf_token(page.text)
-    assert client.post(f"/manage/applicants/{w['maria']}/act/send_to_owner", data={"csrf_token": token}).status_code == 302
+    sent = client.post(f"/manage/applicants/{w['maria']}/act/send_to_owner", data={"csrf_token": token})
+    assert sent.status_code == 302
     assert _status(app, w["maria"]) == ApplicantStatus.AWAITING_OWNER
     refused = client.post(f"/manage/applicants/{w['maria']}/act/approve", data={"csrf_token": token, "reason": " "})
     assert refused.status_code == 422 and "on whose word" in refused.text
