@@ -14,6 +14,7 @@ from portal.applicants.queries import applicants_query, timeline
 from portal.fields import enum_choices, failed, options
 from portal.manage import bp
 from portal.manage.crud import Filter, apply_filters
+from portal.messages.queries import messages_about
 from portal.operations import FieldError
 from portal.pages import get_scoped, page_size, paginate, requested_page
 from portal.properties.models import Unit
@@ -73,7 +74,7 @@ def _page(applicant: Applicant, *, form: StepForm | None = None, failed_action: 
     return render_template(
         "manage/applicants_detail.html", obj=applicant, events=timeline(applicant.id),
         moves=ops.allowed_actions(applicant, ops.STAFF), form=form or StepForm(formdata=None),
-        failed_action=failed_action, owners=applicant.unit.owners,
+        failed_action=failed_action, owners=applicant.unit.owners, messages=messages_about("applicant", applicant.id),
     ), status
 
 

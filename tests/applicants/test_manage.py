@@ -73,6 +73,7 @@ def test_staff_add_an_applicant_and_bad_input_writes_nothing(app, client, w):
 def test_the_steps_from_the_applicants_page(app, client, w):
     page = client.get(f"/manage/applicants/{w['maria']}")
     assert "Send to the owner" in page.text and "Olga Owner" in page.text
+    assert "We received your application for 1A" in page.text  # the mail log of this applicant
     token = csrf_token(page.text)
     sent = client.post(f"/manage/applicants/{w['maria']}/act/send_to_owner", data={"csrf_token": token})
     assert sent.status_code == 302
