@@ -2,6 +2,8 @@
 its steps (send to the owner, decide on the owner's word with a reason, withdraw), and the unit setting
 that opens a unit's public form."""
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -21,7 +23,7 @@ def w(app, client, login):
         seafront, old_town = db.session.get(Unit, ids["seafront"]), db.session.get(Unit, ids["old_town"])
         ids["maria"] = world.apply(seafront).id
         ids["bob"] = ops.submit(old_town, kind="booking", name="Bob Booker", email="bob@example.com",
-                                arrival=world.SOON, departure=world.SOON.replace(year=world.SOON.year + 1),
+                                arrival=world.SOON, departure=world.SOON + timedelta(days=365),
                                 source="public_form").id
         db.session.commit()
     assert login("manager@alpha.example", f.PASSWORD).status_code == 302
