@@ -10,9 +10,10 @@ from typing import Any
 from sqlalchemy import select
 
 from automation.models import Anchor
-from automation.subjects import APPOINTMENT, BOOKING, CHARGE, INVOICE, REVIEW, STATEMENT, WORKORDER, Subject
+from automation.subjects import APPLICANT, APPOINTMENT, BOOKING, CHARGE, INVOICE, REVIEW, STATEMENT, WORKORDER, Subject
 from portal import db
 from portal.accounting.models import StatementStatus
+from portal.applicants.models import ApplicantStatus
 from portal.appointments.models import AppointmentStatus
 from portal.bookings.models import Booking, BookingStatus, Channel, PaymentType, Review
 from portal.invoices.models import InvoiceStatus
@@ -139,6 +140,17 @@ def _invoice_is(status: InvoiceStatus) -> Callable[[Any], str | None]:
     return check
 
 
+def _applicant_still_waiting(a: Any, task_occurrence: str) -> str | None:
+    return None if _entered(a) == task_occurrence else f"the applicant is {a.status.value.replace('-', ' ')}"
+
+
+DECIDED = (ApplicantStatus.APPROVED, ApplicantStatus.DECLINED)
+
+
+def _applicant_decided(a: Any) -> str | None:
+    return None if a.status in DECIDED else f"the applicant is {a.status.value.replace('-', ' ')}"
+
+
 KINDS: dict[str, Kind] = {}
 
 
@@ -219,6 +231,19 @@ kind(name="invoice-paid", category="rentals", label="Tell vendors their invoice 
      subject=INVOICE, anchors=(Anchor.IMMEDIATELY,), default_roles=("vendor",),
      qualifies=lambda r: r.status == InvoiceStatus.PAID, recheck=_invoice_is(InvoiceStatus.PAID),
      started=lambda r: r.updated_at, default_minutes=3)
+kind(name="applicant-owner-approval", category="owners", label="Ask owners to decide on applicants",
+     description="When staff send an applicant to the owner, asks the unit's owners, with one-click links to "
+                 "approve or decline the applicant.",
+     subject=APPLICANT, anchors=(Anchor.IMMEDIATELY,), default_roles=("owner",),
+     qualifies=lambda r: r.status == ApplicantStatus.AWAITING_OWNER, occurrence=_entered,
+     recheck_occurrence=_applicant_still_waiting, started=_since,
+     statuses=tuple(s.value for s in ApplicantStatus), default_minutes=5)
+kind(name="applicant-decision", category="customers", label="Tell applicants the owner's decision",
+     description="When an application is approved or declined, tells the applicant.",
+     subject=APPLICANT, anchors=(Anchor.IMMEDIATELY,), default_roles=("applicant",),
+     qualifies=lambda r: r.status in DECIDED, occurrence=lambda r: r.status.value,
+     recheck=_applicant_decided, started=_since, statuses=tuple(s.value for s in ApplicantStatus),
+     default_minutes=3)
 
 kind(name="owner-statement-ready", category="owners", label="Tell owners their monthly statement is ready",
      description="When a month's statement is sent (by staff, or at month end), mails the owner its figures and "

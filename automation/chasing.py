@@ -1,5 +1,5 @@
-"""Approval chasing: an owner or vendor who has not answered within the agency's hours
-(settings["approval_reminder_hours"], default 48) gets ONE reminder with a fresh link.
+"""Approval chasing: an owner or vendor who has not answered (an order, an invoice, an applicant) within the
+agency's hours (settings["approval_reminder_hours"], default 48) gets ONE reminder with a fresh link.
 
 The link sent first stays valid: it is bound to the same state as the fresh one (portal.links
 fingerprints the order's status and when it entered it), so both die together at the first decision,
@@ -17,6 +17,7 @@ from sqlalchemy import or_, select, update
 
 from portal import access, agencies, db, links, mail
 from portal.agencies.models import Agency
+from portal.applicants.models import Applicant, ApplicantStatus
 from portal.invoices.models import Invoice, InvoiceStatus
 from portal.people.models import Person, PortalRole
 from portal.properties.models import Unit
@@ -41,6 +42,7 @@ ORDER_WAITS = {
     WorkStatus.AWAITING_VENDOR_ACCEPTANCE: Wait("order_acceptance", PortalRole.VENDOR, "vendor.workorders.accept"),
 }
 INVOICE_WAIT = Wait("invoice_approval", PortalRole.OWNER, "owner.invoices.approve")
+APPLICANT_WAIT = Wait("applicant_approval", PortalRole.OWNER, "owner.applicants.approve")
 
 
 def reminder_hours(agency: Agency) -> int:
@@ -53,7 +55,8 @@ def waiting_agencies() -> list[int]:
     """The agencies with an order or invoice waiting for an owner or vendor (all agencies at once)."""
     orders = select(WorkOrder.agency_id).where(WorkOrder.status.in_(list(ORDER_WAITS)))
     invoices = select(Invoice.agency_id).where(Invoice.status == InvoiceStatus.AWAITING_OWNER_APPROVAL)
-    return sorted(set(db.session.scalars(orders.union(invoices).execution_options(all_agencies=True))))
+    applicants = select(Applicant.agency_id).where(Applicant.status == ApplicantStatus.AWAITING_OWNER)
+    return sorted(set(db.session.scalars(orders.union(invoices, applicants).execution_options(all_agencies=True))))
 
 
 def due_orders(agency_id: int, cutoff: datetime) -> list[WorkOrder]:
@@ -74,6 +77,16 @@ def due_invoices(agency_id: int, cutoff: datetime) -> list[Invoice]:
                               Invoice.status == InvoiceStatus.AWAITING_OWNER_APPROVAL,
                               Invoice.updated_at <= cutoff, Invoice.reminded_at.is_(None))
         .order_by(Invoice.id).limit(BATCH)))
+
+
+def due_applicants(agency_id: int, cutoff: datetime) -> list[Applicant]:
+    """The agency's applicants waiting for the owner since before `cutoff` whose wait has not been chased."""
+    return list(db.session.scalars(
+        select(Applicant).where(Applicant.agency_id == agency_id, Applicant.status == ApplicantStatus.AWAITING_OWNER,
+                                Applicant.status_changed_at <= cutoff,
+                                or_(Applicant.reminded_at.is_(None),
+                                    Applicant.reminded_at < Applicant.status_changed_at))
+        .order_by(Applicant.id).limit(BATCH)))
 
 
 def _owners(unit_id: int) -> list[Person]:
@@ -114,6 +127,9 @@ def chase(agency_id: int, now: datetime) -> int:
     for invoice in due_invoices(agency_id, cutoff):
         sent += _remind(INVOICE_WAIT, invoice, _owners(invoice.work_order.unit_id), agency)
         _mark(Invoice, invoice.id, now)
+    for applicant in due_applicants(agency_id, cutoff):
+        sent += _remind(APPLICANT_WAIT, applicant, _owners(applicant.unit_id), agency)
+        _mark(Applicant, applicant.id, now)
     return sent
 
 

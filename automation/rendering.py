@@ -511,6 +511,8 @@ FIELDS: dict[str, list[str]] = {
     "invoice": ["number", "total", "subtotal", "tax", "status", "paid_amount", "paid_on", "payment_reference",
                 "vendor_url"],
     "requester": ["name", "first_name", "email"],
+    "applicant": ["name", "first_name", "email", "phone", "kind", "move_in", "arrival", "departure", "dates",
+                  "message", "status", "reason", "owner_url"],
     "recipient": ["name", "first_name", "email"],
     "statement": ["month", "currency", "opening", "closing", "income", "expenses", "fees", "portal_url"],
 }
@@ -522,12 +524,14 @@ GROUPS: dict[str, list[str]] = {
     "workorder": ["work_order", "requester", "vendor", "unit", "agency", "recipient"],
     "invoice": ["invoice", "work_order", "vendor", "unit", "agency", "recipient"],
     "statement": ["statement", "owner", "agency", "recipient"],
+    "applicant": ["applicant", "unit", "agency", "recipient"],
 }
 LINKS: dict[str, list[str]] = {"booking": ["pay"], "review": [], "charge": ["pay"], "appointment": ["appointment"],
                                "workorder": ["order_approval", "order_acceptance"], "invoice": ["invoice_approval"],
-                               "statement": ["statement"]}
+                               "statement": ["statement"], "applicant": ["applicant_approval"]}
 SUBJECT_LABELS = {"booking": "bookings", "review": "reviews", "charge": "charges", "appointment": "appointments",
-                  "workorder": "work orders", "invoice": "invoices", "statement": "statements"}
+                  "workorder": "work orders", "invoice": "invoices", "statement": "statements",
+                  "applicant": "applicants"}
 
 
 class LinkProblem(Exception):

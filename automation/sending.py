@@ -26,7 +26,8 @@ CAPABILITY_FOR = {("booking", "owner"): "owner.bookings.view", ("review", "owner
                   ("charge", "tenant"): "tenant.pay", ("appointment", "client"): "tenant.appointments.view",
                   ("workorder", "owner"): "owner.workorders.approve",
                   ("workorder", "vendor"): "vendor.workorders.accept",
-                  ("invoice", "owner"): "owner.invoices.approve", ("invoice", "vendor"): "vendor.invoices.view"}
+                  ("invoice", "owner"): "owner.invoices.approve", ("invoice", "vendor"): "vendor.invoices.view",
+                  ("applicant", "owner"): "owner.applicants.approve"}
 
 
 @dataclass

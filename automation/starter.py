@@ -1,7 +1,8 @@
 """What every new agency starts with: a default template for each solution kind, the pending-payment
 solution switched on (as the catalogue's Bookings category promises), and the work-order and invoice
 loop: requesters told of each step, owners asked to approve, vendors asked to accept and reminded of
-their visits, vendors told their invoice was paid; and owners told when their monthly statement is ready."""
+their visits, vendors told their invoice was paid; owners told when their monthly statement is ready and
+asked to decide on applicants, applicants told."""
 
 from __future__ import annotations
 
@@ -163,6 +164,30 @@ TEMPLATES: dict[str, tuple[str, str, str, str]] = {
         "\n\nOpen your statement: {{ link('statement') }}\n(The link signs you in once; afterwards: "
         "{{ statement.portal_url }})",
     ),
+    "applicant-owner-approval": (
+        "Applicant approval request",
+        "An applicant for {{ unit.name }} waits for you: {{ applicant.name }}",
+        "<p>Hello {{ recipient.first_name }},</p><p><b>{{ applicant.name }}</b> would like {{ applicant.kind }} at "
+        "<b>{{ unit.property }} · {{ unit.name }}</b> ({{ applicant.dates }}).</p>{% if applicant.message %}"
+        "<p>“{{ applicant.message }}”</p>{% endif %}<p><a href=\"{{ link('applicant_approval') }}\">Approve or "
+        "decline the applicant</a></p>",
+        "Hello {{ recipient.first_name }},\n\n{{ applicant.name }} would like {{ applicant.kind }} at "
+        "{{ unit.property }} · {{ unit.name }} ({{ applicant.dates }}).\n{% if applicant.message %}\n"
+        "\"{{ applicant.message }}\"\n{% endif %}\nApprove or decline the applicant: {{ link('applicant_approval') }}",
+    ),
+    "applicant-decision": (
+        "Application decision",
+        "Your application for {{ unit.name }}: {{ applicant.status }}",
+        "<p>Dear {{ applicant.name }},</p>{% if applicant.status == 'approved' %}<p>Good news: your application "
+        "for <b>{{ unit.property }} · {{ unit.name }}</b> ({{ applicant.dates }}) is <b>approved</b>. We will be in "
+        "touch shortly about the next steps.</p>{% else %}<p>Thank you for your interest in <b>{{ unit.property }} · "
+        "{{ unit.name }}</b>. We are sorry: your application ({{ applicant.dates }}) was not accepted this time."
+        "</p>{% endif %}<p>{{ agency.name }}</p>",
+        "Dear {{ applicant.name }},\n\n{% if applicant.status == 'approved' %}Good news: your application for "
+        "{{ unit.property }} · {{ unit.name }} ({{ applicant.dates }}) is approved. We will be in touch shortly "
+        "about the next steps.{% else %}Thank you for your interest in {{ unit.property }} · {{ unit.name }}. We are "
+        "sorry: your application ({{ applicant.dates }}) was not accepted this time.{% endif %}\n\n{{ agency.name }}",
+    ),
 }
 PENDING_PAYMENT = "pending-payment"
 # What else every agency has on from the start: the work-order and invoice loop mails its people.
@@ -175,6 +200,8 @@ LOOP: dict[str, tuple[Anchor, int, OffsetUnit]] = {
     "invoice-owner-approval": (Anchor.IMMEDIATELY, 0, OffsetUnit.DAYS),
     "invoice-paid": (Anchor.IMMEDIATELY, 0, OffsetUnit.DAYS),
     "owner-statement-ready": (Anchor.IMMEDIATELY, 0, OffsetUnit.DAYS),
+    "applicant-owner-approval": (Anchor.IMMEDIATELY, 0, OffsetUnit.DAYS),
+    "applicant-decision": (Anchor.IMMEDIATELY, 0, OffsetUnit.DAYS),
 }
 
 

@@ -1,4 +1,4 @@
-"""What solutions are about: bookings, reviews, charges, appointments, work orders and invoices.
+"""What solutions are about: bookings, reviews, charges, appointments, work orders, invoices and applicants.
 
 For each, a `Subject` knows the plain rows the planner needs (read in bulk, by agency), the
 tags an object carries, who each recipient role is, and the merge fields of its mail."""
@@ -18,6 +18,7 @@ from portal import agencies, dates, db
 from portal.accounting.actions import month_label
 from portal.accounting.models import LineKind, Statement
 from portal.agencies.models import Agency, StaffUser
+from portal.applicants.models import Applicant, ApplicantKind
 from portal.appointments.models import Appointment
 from portal.bookings.models import Booking, Lease, Review, booking_tags
 from portal.invoices.models import Invoice
@@ -435,8 +436,47 @@ STATEMENT = Subject(
     .where(Statement.id.in_(ids)),
 )
 
+def _applicant_rows(agency_id: int) -> Select:
+    return select(Applicant.id, Applicant.agency_id, Applicant.created_at, Applicant.status,
+                  Applicant.status_changed_at).where(Applicant.agency_id == agency_id)
+
+
+def _applicant_recipients(a: Applicant, role: str) -> list[Recipient]:
+    if role == "applicant":  # not a person of the agency (yet): their address only
+        return [Recipient(a.email, a.name)] if a.email else []
+    if role == "owner":
+        return _owners(db.session.get(Unit, a.unit_id))
+    return _agents(a.agency_id) if role == "agent" else []
+
+
+def _applicant_context(a: Applicant) -> dict[str, Any]:
+    agency = _agency(a.agency_id)
+    day = lambda d: dates.format_day(d, agency.babel_locale, "long") if d else ""  # noqa: E731
+    return {"applicant": {"name": a.name, "first_name": a.name.split()[0] if a.name else "", "email": a.email,
+                          "phone": a.phone or "",
+                          "kind": "to rent" if a.kind == ApplicantKind.TENANT else "a stay",
+                          "move_in": day(a.move_in), "arrival": day(a.arrival), "departure": day(a.departure),
+                          "dates": (f"moving in {day(a.move_in)}" if a.kind == ApplicantKind.TENANT
+                                    else f"{day(a.arrival)} to {day(a.departure)}"),
+                          "message": a.message or "", "status": a.status.value.replace("-", " "),
+                          "reason": a.decision_reason or "",
+                          "owner_url": _portal_url(agency, "owner", f"applicants/{a.id}")},
+            "unit": _unit_fields(db.session.get(Unit, a.unit_id)), "agency": _agency_fields(agency)}
+
+
+APPLICANT = Subject(
+    name="applicant", model=Applicant, label="Applicant", rows=_applicant_rows, roles=("applicant", "owner", "agent"),
+    recipients=_applicant_recipients, context=_applicant_context,
+    title=lambda a: f"Applicant {a.name} ({a.status.value.replace('-', ' ')})",
+    # The owner's decision (portal.applicants.actions): made only for an owner of the unit, while it waits.
+    links=lambda a: {"applicant_approval": a},
+    eager=lambda: [selectinload(Applicant.unit).selectinload(Unit.property)],
+    unit_ids=lambda ids: select(Applicant.id.label("object_id"), Applicant.unit_id.label("unit_id"))
+    .where(Applicant.id.in_(ids)),
+)
+
 SUBJECTS: dict[str, Subject] = {s.name: s for s in (BOOKING, REVIEW, CHARGE, APPOINTMENT, WORKORDER, INVOICE,
-                                                    STATEMENT)}
+                                                    STATEMENT, APPLICANT)}
 BY_MODEL: dict[type, Subject] = {s.model: s for s in SUBJECTS.values()}
 
 

@@ -41,6 +41,11 @@ SOLUTIONS = [
      {"anchor": "immediately", "roles": ["vendor"]}),
     ("owner-statement-ready", "Tell owners their monthly statement is ready", "Owner statement ready",
      {"anchor": "immediately", "roles": ["owner"]}),
+    # Applicants: owners asked to decide (the demo's waiting ones too), applicants told the outcome.
+    ("applicant-owner-approval", "Ask owners to decide on applicants", "Applicant approval request",
+     {"anchor": "immediately", "roles": ["owner"], "waiting_since": APPROVALS_SINCE}),
+    ("applicant-decision", "Tell applicants the owner's decision", "Application decision",
+     {"anchor": "immediately", "roles": ["applicant"]}),
 ]
 
 

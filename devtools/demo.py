@@ -133,6 +133,7 @@ def load(seed: int = 7) -> tuple[str, str]:
     _welcome_upcoming_guests(aid, today)
     _owner_accounting(agency, owners, units, today)
     _money_asked(owners)
+    _applicants(units, today)
     return MANAGER_EMAIL, password
 
 
@@ -242,6 +243,50 @@ def _work_orders(agency_id: int, leases: list) -> None:
     submit(paid)  # 72.60: below the threshold, the agency approves it and pays
     approve(paid, staff=manager)
     mark_paid(paid, manager, amount=paid.total, paid_on=agency.today(), reference="TRF 2026-0398")
+
+
+def _applicants(units: list, today: date) -> None:
+    """Prospective tenants and bookers in each state: the Old Town flats 7 to 10 and two seafront apartments take
+    applications (their public forms are open); one applicant waits for the owner with the most approvals
+    waiting (Flat 8's), one for another owner, one is just in, one approved by link, one declined, one withdrawn."""
+    from sqlalchemy import select
+
+    from portal.agencies.models import StaffUser
+    from portal.applicants import operations as ops
+
+    manager = db.session.scalar(select(StaffUser))
+    for unit in (*units[16:20], units[0], units[4]):
+        unit.accepting_applications = True
+    flat7, flat8, flat9, flat10 = units[16:20]
+
+    def applied(unit, name: str, email: str, kind: str, message: str, **dates) -> object:
+        return ops.submit(unit, kind=kind, name=name, email=email, phone="+34 600 123 456", message=message,
+                          source="public_form", **dates)
+
+    waiting = applied(flat8, "Julia Berg", "julia.berg@example.com", "tenant",
+                      "I am a nurse starting at the Hospital Carlos Haya next month; non-smoker, no pets.",
+                      move_in=today + timedelta(days=32))
+    ops.send_to_owner(waiting, manager)
+    other = applied(flat7, "Daniel Osei", "daniel.osei@example.com", "booking",
+                    "Three weeks in Málaga for a language course.",
+                    arrival=today + timedelta(days=20), departure=today + timedelta(days=41))
+    ops.send_to_owner(other, manager)
+    applied(flat9, "Hana Sato", "hana.sato@example.com", "tenant", "Looking for a year, moving from Osaka.",
+            move_in=today + timedelta(days=45))
+    approved = applied(flat10, "Pierre Lambert", "pierre.lambert@example.com", "tenant",
+                       "Retired couple, looking for a quiet flat in the old town.", move_in=today + timedelta(days=60))
+    ops.send_to_owner(approved, manager)
+    ops.approve(approved, ops.Actor.owner(flat10.owners[0]), via="link")
+    declined = applied(flat8, "Rob Turner", "rob.turner@example.com", "booking", "Stag weekend, 8 of us!",
+                       arrival=today + timedelta(days=12), departure=today + timedelta(days=15))
+    ops.send_to_owner(declined, manager)
+    ops.decline(declined, ops.Actor.owner(flat8.owners[0]), via="portal",
+                reason="The flat sleeps four; no parties in the building.")
+    withdrawn = ops.submit(units[0], kind="booking", name="Eva Lind", email="eva.lind@example.com",
+                           arrival=today + timedelta(days=70), departure=today + timedelta(days=77),
+                           message="Called the office.", source="staff", by=manager)
+    ops.withdraw(withdrawn, manager, reason="Booked elsewhere, she called back.")
+    db.session.flush()
 
 
 def _photo() -> bytes:

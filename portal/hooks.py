@@ -17,6 +17,7 @@ class Portals:
     names: frozenset[str] = frozenset()  # each portal's path part under /<agency>/ (its blueprint's name)
     home_endpoint: str | None = None  # the agency's portal entry page (an endpoint taking `agency`)
     layout: str = "layout.html"  # the frame of the core's pages for portal users (link and error pages)
+    apply_endpoint: str | None = None  # a unit's public application form (an endpoint taking `agency`, `unit_id`)
 
 
 def register(app: Flask, portals: Portals) -> None:
@@ -35,6 +36,12 @@ def home_url(agency_slug: str | None) -> str:
     return url_for(endpoint, agency=agency_slug) if agency_slug and endpoint else "/"
 
 
+def apply_url(agency_slug: str, unit_id: int) -> str | None:
+    """The absolute address of a unit's public application form, or None without portals."""
+    endpoint = portals().apply_endpoint
+    return url_for(endpoint, agency=agency_slug, unit_id=unit_id, _external=True) if endpoint else None
+
+
 def is_portal(name: str) -> bool:
     """Whether /<agency>/<name>/ is a portal's path."""
     return name in portals().names
@@ -43,4 +50,5 @@ def is_portal(name: str) -> bool:
 def init_app(app: Flask) -> None:
     """Give templates what the core's pages for portal users need: the way to the agency's portals and the
     portals' frame (who is signed in comes from portal.signin)."""
-    app.jinja_env.globals.update(portal_home_url=home_url, portal_layout=lambda: portals().layout)
+    app.jinja_env.globals.update(portal_home_url=home_url, portal_layout=lambda: portals().layout,
+                                 apply_url=apply_url)

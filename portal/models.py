@@ -13,6 +13,7 @@ from portal.agencies.models import (
     StaffSession,
     StaffUser,
 )
+from portal.applicants.models import Applicant, ApplicantEvent
 from portal.appointments.models import Appointment, AppointmentStatus
 from portal.bookings.models import (
     Booking,
@@ -38,6 +39,8 @@ from portal.workorders.models import Visit, WorkKind, WorkOrder, WorkOrderEvent,
 __all__ = [
     "ActionLink",
     "Agency",
+    "Applicant",
+    "ApplicantEvent",
     "Appointment",
     "AppointmentStatus",
     "Base",

@@ -186,7 +186,8 @@ def expand(text: str) -> str:
 
 LINK_NAMES = {"login": "sign-in link", "pay": "payment link", "appointment": "appointment link",
               "order_approval": "approval link", "order_acceptance": "job link", "invoice_approval": "approval link",
-              "send_money": "payment link", "statement": "statement link"}
+              "send_money": "payment link", "statement": "statement link",
+              "applicant_approval": "approval link"}
 
 
 def redact(text: str, html: bool = False) -> str:

@@ -148,6 +148,7 @@ def renew():
 def init_app(app: Flask) -> None:
     """Register the link pages and every action."""
     from portal.accounting.actions import SEND_MONEY, STATEMENT
+    from portal.applicants.actions import APPLICANT_APPROVAL
     from portal.appointments.actions import APPOINTMENT
     from portal.invoices.actions import INVOICE_APPROVAL
     from portal.links import logs
@@ -157,7 +158,7 @@ def init_app(app: Flask) -> None:
 
     # What a link can do: this list is the whole of it.
     for action in (LOGIN, PAY, APPOINTMENT, ORDER_APPROVAL, ORDER_ACCEPTANCE, INVOICE_APPROVAL,
-                   SEND_MONEY, STATEMENT):
+                   SEND_MONEY, STATEMENT, APPLICANT_APPROVAL):
         links.register(action)
     app.register_blueprint(bp)
     # Access logs (werkzeug's, gunicorn's) and Flask's own "Exception on /l/<token>" lines.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wtforms import StringField
+from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.fields import ONE_LINE, Form, IntegerField, SelectField, SelectMultipleField, record_id
@@ -29,3 +29,6 @@ class UnitForm(Form):
     tags = StringField(
         "Tags", description="Comma-separated, e.g. sea view, pets", validators=[Optional(), Length(max=500)]
     )
+    accepting_applications = BooleanField(
+        "Taking applications", description="Opens the unit's public application form (its address is on the "
+                                           "unit's page): anyone with the link can apply.")

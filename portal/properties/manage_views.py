@@ -69,6 +69,7 @@ units = Resource(
         "capacity": u.capacity, "external_id": u.external_id,
         "owner_ids": [o.id for o in u.owners], "access_code": u.access_code, "wifi_name": u.wifi_name,
         "wifi_password": u.wifi_password, "tags": tags.render(u.tags),
+        "accepting_applications": u.accepting_applications,
     },
     related=lambda u: {"bookings": bookings_of_unit(u.id), "leases": leases_of_unit(u.id)},
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import AgencyOwned, Base
@@ -59,6 +59,9 @@ class Unit(AgencyOwned, Base):
     access_code: Mapped[str | None] = mapped_column(String(60))
     wifi_name: Mapped[str | None] = mapped_column(String(100))
     wifi_password: Mapped[str | None] = mapped_column(String(100))
+    # Whether the public application form of this unit takes applications (portal.applicants): off until
+    # staff switch it on, so no unit is open to the public by surprise.
+    accepting_applications: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     property: Mapped[Property] = relationship(back_populates="units")

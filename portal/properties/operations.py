@@ -37,6 +37,7 @@ def save_unit(unit: Unit | None, agency_id: int, data: dict[str, Any]) -> Unit:
         db.session.add(unit)
     assign(unit, data, ("property_id", "name", "bedrooms", "capacity", "external_id", "access_code", "wifi_name",
                         "wifi_password"))
+    unit.accepting_applications = bool(data.get("accepting_applications"))
     owner_ids = data.get("owner_ids") or []
     owners = list(db.session.scalars(select(Person).where(Person.id.in_(owner_ids)))) if owner_ids else []
     for owner in owners:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
 from portal import viewas
 from portal.people.models import PortalRole
@@ -28,8 +28,3 @@ bp.add_url_rule(f"/documents/<{ID}:doc_id>/sign", "sign_document", documents.sig
 viewas.register(ROLE, "documents", documents.TEMPLATE, partial(documents.context, role=ROLE))
 files.register(bp)  # an order's photos and PDFs: <role>.order_file, <role>.order_file_thumb
 
-
-@bp.app_template_global()
-def has_page(endpoint: str) -> bool:
-    """Whether the app has this page (the owner menu lists only the pages that exist)."""
-    return endpoint in current_app.view_functions

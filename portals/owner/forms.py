@@ -30,6 +30,14 @@ class InvoiceDenyForm(DenyForm):
     reason = TextAreaField("Why do you deny it?", validators=[Length(max=1000, message="1,000 characters at most.")])
 
 
+class ApplicantDecisionForm(DecisionForm):
+    """Approve or decline an applicant, with an optional word for the manager; `back` is "list" or the
+    applicant's page."""
+
+    reason = TextAreaField("A word for your manager (optional)",
+                           validators=[Length(max=2000, message="2,000 characters at most.")])
+
+
 class MessageForm(Form):
     """A message to the manager about one order (the operation refuses an empty one)."""
 

@@ -4,7 +4,6 @@ message to the manager. Every list and every item goes through the authorization
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,6 +12,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import Select, select
 
 from portal import access, agencies, clock, db, viewas
+from portal.applicants.queries import waiting_for as applicants_waiting_for
 from portal.fields import failed
 from portal.files.queries import files_of
 from portal.invoices import operations as invoice_ops
@@ -71,13 +71,6 @@ def _units(person: Person) -> list[Unit]:
     return units_of(person)
 
 
-# What else waits for the owner on the home page, by name: each gives (how many, what its part of the page
-# needs; an "ages" dict there joins the page's ages by item key). Another module of owner pages adds its own
-# (e.g. applicants: WAITING["applicants"] = ...), and the page includes owner/_waiting_<name>.html for it
-# inside "Waiting for your approval".
-WAITING: dict[str, Callable[[Person], tuple[int, dict]]] = {}
-
-
 def _money(person: Person) -> dict:
     """The owner's balance per currency and their last statement (portal.accounting)."""
     balances, statement = money(person)
@@ -93,12 +86,12 @@ def waited(person: Person, since: datetime | None) -> str:
 
 
 def home_context(person: Person, **extra: Any) -> dict:
-    """What needs the owner (an agreement to sign; orders, invoices and what WAITING adds waiting for their
-    approval, with their age), what is new since their last visit, their balance and last statement, their
+    """What needs the owner (an agreement to sign; orders, invoices and applicants waiting for their approval,
+    with their age), what is new since their last visit, their balance and last statement, their
     units' occupancy, then their units' open and recently finished orders."""
     waiting_orders = _waiting_orders(person)
     waiting_invoices = awaiting_owner(person)
-    others = {name: part(person) for name, part in WAITING.items()}
+    waiting_applicants = applicants_waiting_for(person.id)
     units = _units(person)
     account = visits.account(person, OWNER)
     return {
@@ -111,12 +104,11 @@ def home_context(person: Person, **extra: Any) -> dict:
         **_money(person),
         "waiting_orders": waiting_orders,
         "waiting_invoices": waiting_invoices,
-        "waiting_parts": list(others),
-        **{k: v for _, shown in others.values() for k, v in shown.items() if k != "ages"},
-        "waiting_count": len(waiting_orders) + len(waiting_invoices) + sum(n for n, _ in others.values()),
+        "waiting_applicants": waiting_applicants,
+        "waiting_count": len(waiting_orders) + len(waiting_invoices) + len(waiting_applicants),
         "ages": {**{f"order-{o.id}": waited(person, o.status_changed_at) for o in waiting_orders},
                  **{f"invoice-{i.id}": waited(person, i.submitted_at) for i in waiting_invoices},
-                 **{k: v for _, shown in others.values() for k, v in shown.get("ages", {}).items()}},
+                 **{f"applicant-{a.id}": waited(person, a.status_changed_at) for a in waiting_applicants}},
         "open_orders": [o for o in db.session.scalars(_orders(person).limit(20)) if o.status != AWAITING],
         "recent_orders": list(db.session.scalars(_orders(person, "recent").limit(5))),
         "orders_decision": access.can(person, OWNER, ORDERS),

@@ -68,7 +68,7 @@ def test_demo_loads_a_believable_agency_that_the_back_office_lists(app, client, 
         from devtools.automation_demo import SOLUTIONS
 
         active = set(db.session.scalars(select(Solution.kind).where(Solution.active)))
-        assert active == {kind for kind, *_ in SOLUTIONS} and len(active) == 12  # the work-order loop's too
+        assert active == {kind for kind, *_ in SOLUTIONS} and len(active) == 14  # the work-order loop's too
         planned = db.session.execute(select(Task.object_type, func.count(Task.id))
                                      .where(Task.status == TaskStatus.PENDING).group_by(Task.object_type)).all()
         assert dict(planned).get("booking", 0) > 20
@@ -76,8 +76,8 @@ def test_demo_loads_a_believable_agency_that_the_back_office_lists(app, client, 
         late = db.session.scalars(select(Task).where(Task.due_at <= clock.now())).all()
         # ... and the approvals its orders wait for are asked at once.
         assert sorted(t.solution.kind for t in late) == [
-            "extra-services", "invoice-owner-approval", "owner-new-booking", "pending-payment",
-            "workorder-owner-approval", "workorder-vendor-acceptance"]
+            "applicant-owner-approval", "applicant-owner-approval", "extra-services", "invoice-owner-approval",
+            "owner-new-booking", "pending-payment", "workorder-owner-approval", "workorder-vendor-acceptance"]
         # Every balance owed can be paid (an open charge for it), and portal users have done things.
         from portal.bookings.models import BookingStatus
         from portal.documents.models import Signature
@@ -104,6 +104,11 @@ def test_demo_loads_a_believable_agency_that_the_back_office_lists(app, client, 
         invoices = {i.status: i for i in db.session.scalars(select(Invoice))}
         assert set(invoices) == {InvoiceStatus.AWAITING_OWNER_APPROVAL, InvoiceStatus.PAID}
         assert invoices[InvoiceStatus.PAID].work_order.status == WorkStatus.CLOSED
+        # Applicants in each state; units taking applications (their public forms open).
+        from portal.applicants.models import Applicant, ApplicantStatus
+
+        assert set(db.session.scalars(select(Applicant.status))) == set(ApplicantStatus)
+        assert db.session.scalar(select(func.count(Unit.id)).where(Unit.accepting_applications)) >= 2
     assert login(email, password).status_code == 302
     assert "Seafront Apartments" in client.get("/manage/properties").text
     assert some_booking in client.get("/manage/bookings").text
@@ -129,7 +134,7 @@ def test_demo_loads_a_believable_agency_that_the_back_office_lists(app, client, 
         dispatcher.dispatch()
     run_jobs()
     for subject, action in (("Your approval is needed", "order_approval"), ("New job for you", "order_acceptance"),
-                            ("Invoice to approve", "invoice_approval")):
+                            ("Invoice to approve", "invoice_approval"), ("An applicant for", "applicant_approval")):
         mail = next(m for m in smtp_server.messages if m["Subject"].startswith(subject))
         link = re.search(rf"/l/{action}~\S+", mail.get_body(("plain",)).get_content()).group(0)
         assert client.get(link).status_code == 200, subject

@@ -26,6 +26,7 @@ from portal.accounting import operations as accounting
 from portal.accounting.contributions import request_contribution
 from portal.accounting.ledger import previous_month
 from portal.agencies.operations import create_staff
+from portal.applicants import operations as applicant_ops
 from portal.bookings import operations as stays
 from portal.documents.models import Document, DocumentKind
 from portal.invoices import operations as invoice_ops
@@ -167,6 +168,14 @@ def _world(app):
         done = submit_request(who, u, "repair", "Finished job", "Done.")
         done.vendor_id, done.status = vendor.id, WorkStatus.COMPLETED
         submit_request(who, u, "repair", "Dripping tap", "The kitchen tap drips.", lease_id=lease.id)
+        # An applicant waiting for Alex (the owner), one just in; 1A's public application form is open.
+        u.accepting_applications = True
+        applicant = applicant_ops.submit(u, kind="tenant", name="Ana Applicant", email="ana@example.com",
+                                         move_in=today + timedelta(days=30), source="staff", by=staff)
+        applicant_ops.send_to_owner(applicant, staff)
+        applicant_ops.submit(u, kind="booking", name="Ben Booker", email="ben@example.com",
+                             arrival=today + timedelta(days=9), departure=today + timedelta(days=12),
+                             source="public_form")
         add_window(a.id, "tenant.pay", 28, 28)
         solution = f.solution(a)
         f.solution(a, active=False, name="Switched off")
@@ -180,7 +189,7 @@ def _world(app):
         used = links.create("pay", rent, who)
         links.consume(used)
         seeds = [links.url(links.create("pay", rent, who)), links.url(links.create("appointment", appointment, who)),
-                 links.url(used)]
+                 links.url(used), f"/alpha/apply/{u.id}"]
         # Alex last looked at the owner portal yesterday: its home lists what is new, with "mark all as seen".
         for account in who.accounts:
             account.last_seen_at = account.previous_seen_at = clock.now() - timedelta(days=1)

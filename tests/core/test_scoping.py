@@ -2,13 +2,18 @@
 
 import io
 import re
+from decimal import Decimal
 
 import pytest
 from flask import url_for
 from sqlalchemy import func, select
 
 from portal import db, links, mail
+from portal.accounting import ledger
+from portal.accounting import operations as accounting
+from portal.accounting.contributions import request_contribution
 from portal.bookings.models import Booking
+from portal.money.operations import pay
 from portal.people.models import Person
 from tests import factories as f
 from tests.conftest import csrf_token
@@ -48,7 +53,7 @@ KINDS = {"properties": "property", "units": "unit", "people": "person", "leases"
          "bookings": "booking", "mail": "message", "charges": "charge", "appointments": "appointment",
          "links": "link", "documents": "document", "access": "window", "work-orders": "workorder",
          "invoices": "invoice", "workorders": "workorder", "owner-accounts": "owner", "statements": "statement",
-         "contributions": "contribution"}
+         "contributions": "contribution", "applicants": "applicant"}
 # Other URL arguments of ID routes, valid for the objects made below.
 EXTRA_ARGS = {"role": "guest", "page": "home", "action": "cancel"}
 
@@ -81,16 +86,12 @@ def _objects(a):
     done.vendor_id, done.status = vendor.id, WorkStatus.COMPLETED
     invoice = create_invoice(done, vendor, number="INV-1",
                              lines=[{"description": "Work", "quantity": "1", "unit_price": "10.00"}])
-    from portal.money.operations import pay
+    from portal.applicants.operations import submit
 
+    applicant = submit(u, kind="tenant", name="Ann Applicant", email=f"ann@{a.slug}.example",
+                       move_in=b.arrival, source="staff", by=f.staff(a, f"desk@{a.slug}.example"))
     paid = f.charge(a, booking=b, amount="40.00", description="Late check-out")
     payment = pay(paid, guest, paid.amount, channel="office")
-    from decimal import Decimal
-
-    from portal.accounting import ledger
-    from portal.accounting import operations as accounting
-    from portal.accounting.contributions import request_contribution
-
     owner = f.person(a, f"{a.slug} owner", f"owner@{a.slug}.example", roles=["owner"])
     u.owners.append(owner)
     statement = accounting.generate(owner, ledger.previous_month(a.today()), a.currency)
@@ -99,7 +100,8 @@ def _objects(a):
             "payment_charge": paid, "payment": payment,
             "property": u.property, "unit": u, "person": guest, "lease": f.lease(a, u), "booking": b,
             "message": msg, "charge": charge, "appointment": f.appointment(a, guest), "link": link,
-            "document": document, "window": window, "workorder": workorder, "file": photo, "invoice": invoice}
+            "document": document, "window": window, "workorder": workorder, "file": photo, "invoice": invoice,
+            "applicant": applicant}
 
 
 @pytest.fixture
@@ -181,6 +183,10 @@ def test_another_agencys_ids_are_404_on_every_route(app, client, two_agencies):
 
         assert db.session.scalar(select(WorkOrder.status).where(WorkOrder.id == theirs["workorder"])
                                  .execution_options(all_agencies=True)) == WorkStatus.SUBMITTED
+        from portal.applicants.models import Applicant, ApplicantStatus
+
+        assert db.session.scalar(select(Applicant.status).where(Applicant.id == theirs["applicant"])
+                                 .execution_options(all_agencies=True)) == ApplicantStatus.SUBMITTED
 
 
 def test_lists_show_only_the_agencys_rows(client, two_agencies):

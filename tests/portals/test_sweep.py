@@ -15,6 +15,8 @@ from portal.accounting import ledger
 from portal.accounting import operations as accounting
 from portal.accounting.contributions import Contribution, ContributionStatus, request_contribution
 from portal.accounting.models import Statement, StatementStatus
+from portal.applicants import operations as applicants
+from portal.applicants.models import Applicant, ApplicantStatus
 from portal.bookings.models import Booking
 from portal.documents.models import Document, DocumentKind, Signature
 from portal.files.models import WorkOrderFile
@@ -32,7 +34,8 @@ from tests.workorders.test_files import jpeg
 PORTALS = ("tenant.", "guest.", "owner.", "vendor.", "portals.")
 KIND_OF = {"doc_id": "document", "booking_id": "booking", "charge_id": "charge", "appointment_id": "appointment",
            "order_id": "order", "invoice_id": "invoice", "lease_id": "lease",
-           "file_id": "file", "statement_id": "statement", "contribution_id": "contribution"}
+           "file_id": "file", "applicant_id": "applicant", "statement_id": "statement",
+           "contribution_id": "contribution"}
 
 
 def _order_and_invoice(a, unit, owner):
@@ -65,6 +68,11 @@ def _objects(a, owner):
     db.session.flush()
     order_id, invoice_id = _order_and_invoice(a, unit, owner)
     photo = add_file(db.session.get(WorkOrder, order_id), io.BytesIO(jpeg()), "private.jpg", person=owner)
+    # An applicant for the owner's unit, waiting for their decision.
+    staff = f.staff(a, f"applicants@{a.slug}.example")
+    applicant = applicants.submit(unit, kind="tenant", name="Sweep Applicant", email="applicant@example.com",
+                                  move_in=clock.now().date() + timedelta(days=30), source="staff", by=staff)
+    applicants.send_to_owner(applicant, staff)
     lease = f.lease(a, unit, owner)
     # The owner's sent statement of last month, and money asked of them: someone else's never opens or pays.
     statement = accounting.generate(owner, ledger.previous_month(a.today()), a.currency)
@@ -73,7 +81,8 @@ def _objects(a, owner):
     return {"statement": statement.id, "contribution": contribution.id,
             "booking": booking.id, "lease": lease.id, "charge": f.charge(a, booking=booking).id,
             "document": document.id,
-            "appointment": f.appointment(a, owner).id, "order": order_id, "invoice": invoice_id, "file": photo.id}
+            "appointment": f.appointment(a, owner).id, "order": order_id, "invoice": invoice_id, "file": photo.id,
+            "applicant": applicant.id}
 
 
 @pytest.fixture
@@ -154,6 +163,9 @@ def test_other_peoples_and_other_agencies_ids_are_never_200(app, world):
         assert db.session.scalar(select(func.count(WorkOrderEvent.id)).where(WorkOrderEvent.action == "message")
                                  .execution_options(all_agencies=True)) == 0
         assert db.session.scalar(select(func.count(WorkOrderFile.id)).execution_options(all_agencies=True)) == 2
+        # Each agency's applicant still waits for its owner.
+        assert list(db.session.scalars(select(Applicant.status).execution_options(all_agencies=True))) == [
+            ApplicantStatus.AWAITING_OWNER] * 2
         # The two charges made above and each agency's booking balance: nothing added.
         assert db.session.scalar(select(func.count(Charge.id)).execution_options(all_agencies=True)) == 4
         assert db.session.scalar(select(func.count(Booking.id)).where(Booking.checked_in_at.is_not(None))

@@ -9,7 +9,7 @@ from alembic import op
 import portal.types
 
 revision = '0022_owner_money'
-down_revision = '0021_accounting'  # its owner_entries table (re-chained at merge)
+down_revision = '0021_accounting'
 branch_labels = None
 depends_on = None
 

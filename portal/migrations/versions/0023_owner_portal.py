@@ -2,7 +2,7 @@
 a document is about (occupant agreements, shown to the unit's owners)
 
 Revision ID: 0023_owner_portal
-Revises: 0021_accounting
+Revises: 0022_owner_money
 """
 import sqlalchemy as sa
 from alembic import op
@@ -10,7 +10,7 @@ from alembic import op
 import portal.types
 
 revision = '0023_owner_portal'
-down_revision = '0021_accounting'
+down_revision = '0022_owner_money'
 branch_labels = None
 depends_on = None
 
