@@ -511,6 +511,10 @@ FIELDS: dict[str, list[str]] = {
     "invoice": ["number", "total", "subtotal", "tax", "status", "paid_amount", "paid_on", "payment_reference",
                 "vendor_url"],
     "requester": ["name", "first_name", "email"],
+    "violation": ["id", "rule", "category", "description", "status", "observed_on", "occupancy", "photos",
+                  "portal_url"],
+    "quote": ["id", "insurer", "product", "cover", "premium", "status", "valid_until", "occupancy", "portal_url"],
+    "occupant": ["name", "first_name", "email"],
     "recipient": ["name", "first_name", "email"],
 }
 GROUPS: dict[str, list[str]] = {
@@ -520,11 +524,15 @@ GROUPS: dict[str, list[str]] = {
     "appointment": ["appointment", "person", "unit", "agency", "recipient"],
     "workorder": ["work_order", "requester", "vendor", "unit", "agency", "recipient"],
     "invoice": ["invoice", "work_order", "vendor", "unit", "agency", "recipient"],
+    "violation": ["violation", "occupant", "unit", "agency", "recipient"],
+    "insurance_quote": ["quote", "occupant", "unit", "agency", "recipient"],
 }
 LINKS: dict[str, list[str]] = {"booking": ["pay"], "review": [], "charge": ["pay"], "appointment": ["appointment"],
-                               "workorder": ["order_approval", "order_acceptance"], "invoice": ["invoice_approval"]}
+                               "workorder": ["order_approval", "order_acceptance"], "invoice": ["invoice_approval"],
+                               "violation": ["violation_response"], "insurance_quote": ["insurance_quote"]}
 SUBJECT_LABELS = {"booking": "bookings", "review": "reviews", "charge": "charges", "appointment": "appointments",
-                  "workorder": "work orders", "invoice": "invoices"}
+                  "workorder": "work orders", "invoice": "invoices", "violation": "violation notices",
+                  "insurance_quote": "insurance quotes"}
 
 
 class LinkProblem(Exception):

@@ -26,7 +26,11 @@ CAPABILITY_FOR = {("booking", "owner"): "owner.bookings.view", ("review", "owner
                   ("charge", "tenant"): "tenant.pay", ("appointment", "client"): "tenant.appointments.view",
                   ("workorder", "owner"): "owner.workorders.approve",
                   ("workorder", "vendor"): "vendor.workorders.accept",
-                  ("invoice", "owner"): "owner.invoices.approve", ("invoice", "vendor"): "vendor.invoices.view"}
+                  ("invoice", "owner"): "owner.invoices.approve", ("invoice", "vendor"): "vendor.invoices.view",
+                  ("violation", "tenant"): "tenant.violations.respond",
+                  ("violation", "guest"): "guest.violations.respond",
+                  ("insurance_quote", "tenant"): "tenant.insurance.accept",
+                  ("insurance_quote", "guest"): "guest.insurance.accept"}
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """What every new agency starts with: a default template for each solution kind, the pending-payment
 solution switched on (as the catalogue's Bookings category promises), and the work-order and invoice
 loop: requesters told of each step, owners asked to approve, vendors asked to accept and reminded of
-their visits, vendors told their invoice was paid."""
+their visits, vendors told their invoice was paid; and occupants sent their violation notices and insurance
+quotes."""
 
 from __future__ import annotations
 
@@ -148,6 +149,32 @@ TEMPLATES: dict[str, tuple[str, str, str, str]] = {
         "paid: {{ invoice.paid_amount }} on {{ invoice.paid_on }} (reference {{ invoice.payment_reference }}).\n\n"
         "See it in your vendor portal: {{ invoice.vendor_url }}\n\nThank you for your work.",
     ),
+    "violation-notice": (
+        "Violation notice",
+        "Violation notice: {{ violation.rule }} at {{ unit.name }}",
+        "<p>Hello {{ recipient.first_name }},</p><p>{{ agency.name }} has recorded a violation of the rules at "
+        "<b>{{ unit.property }} · {{ unit.name }}</b> ({{ violation.occupancy }}), observed on "
+        "{{ violation.observed_on }}: <b>{{ violation.rule }}</b> ({{ violation.category }}).</p>"
+        "<p>{{ violation.description }}</p><p><a href=\"{{ link('violation_response') }}\">Acknowledge the notice, "
+        "or dispute it with your comment</a></p>",
+        "Hello {{ recipient.first_name }},\n\n{{ agency.name }} has recorded a violation of the rules at "
+        "{{ unit.property }} · {{ unit.name }} ({{ violation.occupancy }}), observed on {{ violation.observed_on }}: "
+        "{{ violation.rule }} ({{ violation.category }}).\n\n{{ violation.description }}\n\n"
+        "Acknowledge the notice, or dispute it with your comment: {{ link('violation_response') }}",
+    ),
+    "insurance-quote": (
+        "Insurance quote",
+        "Insurance for {{ unit.name }}: {{ quote.product }} ({{ quote.premium }})",
+        "<p>Hello {{ recipient.first_name }},</p><p>{{ agency.name }} offers you insurance for <b>{{ unit.property }} "
+        "· {{ unit.name }}</b> ({{ quote.occupancy }}): <b>{{ quote.insurer }} · {{ quote.product }}</b> for "
+        "<b>{{ quote.premium }}</b>, valid until {{ quote.valid_until }}.</p><p>{{ quote.cover }}</p>"
+        "<p><a href=\"{{ link('insurance_quote') }}\">See the quote and accept it</a> (you can then pay it at "
+        "once).</p>",
+        "Hello {{ recipient.first_name }},\n\n{{ agency.name }} offers you insurance for {{ unit.property }} · "
+        "{{ unit.name }} ({{ quote.occupancy }}): {{ quote.insurer }} · {{ quote.product }} for {{ quote.premium }}, "
+        "valid until {{ quote.valid_until }}.\n\n{{ quote.cover }}\n\nSee the quote and accept it (you can then "
+        "pay it at once): {{ link('insurance_quote') }}",
+    ),
 }
 PENDING_PAYMENT = "pending-payment"
 # What else every agency has on from the start: the work-order and invoice loop mails its people.
@@ -159,6 +186,9 @@ LOOP: dict[str, tuple[Anchor, int, OffsetUnit]] = {
     "workorder-visit-reminder": (Anchor.VISIT, -24, OffsetUnit.HOURS),
     "invoice-owner-approval": (Anchor.IMMEDIATELY, 0, OffsetUnit.DAYS),
     "invoice-paid": (Anchor.IMMEDIATELY, 0, OffsetUnit.DAYS),
+    # Notices and quotes go to the occupant as soon as staff record them.
+    "violation-notice": (Anchor.IMMEDIATELY, 0, OffsetUnit.DAYS),
+    "insurance-quote": (Anchor.IMMEDIATELY, 0, OffsetUnit.DAYS),
 }
 
 

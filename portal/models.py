@@ -24,6 +24,7 @@ from portal.bookings.models import (
 from portal.db import Base
 from portal.documents.models import Document, DocumentKind, Signature
 from portal.files.models import WorkOrderFile
+from portal.insurance.models import InsuranceQuote, QuoteStatus
 from portal.invoices.models import Invoice, InvoiceLine, InvoiceStatus
 from portal.links.models import ActionLink, LinkEvent
 from portal.messages.models import Message, MessageStatus
@@ -31,6 +32,7 @@ from portal.money.models import Charge, ChargeKind, ChargeStatus, Mandate, Payme
 from portal.people.models import Person, PortalAccount, PortalRole
 from portal.properties.models import Property, Unit
 from portal.tags import Tag
+from portal.violations.models import Violation, ViolationEvent, ViolationPhoto, ViolationStatus
 from portal.workorders.models import Visit, WorkKind, WorkOrder, WorkOrderEvent, WorkStatus
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "ChargeStatus",
     "Document",
     "DocumentKind",
+    "InsuranceQuote",
     "Invoice",
     "InvoiceLine",
     "InvoiceStatus",
@@ -68,6 +71,7 @@ __all__ = [
     "PortalRole",
     "PortalSession",
     "Property",
+    "QuoteStatus",
     "Review",
     "ShareRule",
     "Signature",
@@ -78,6 +82,10 @@ __all__ = [
     "Tag",
     "TimeWindow",
     "Unit",
+    "Violation",
+    "ViolationEvent",
+    "ViolationPhoto",
+    "ViolationStatus",
     "Visit",
     "WorkKind",
     "WorkOrder",
