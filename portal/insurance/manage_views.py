@@ -63,7 +63,7 @@ def insurance_new():
     form.premium.currency = form.currency.data or current_user.agency.currency
     if request.method == "GET":
         pre = next((f"{k}:{request.args[k + '_id']}" for k in ("lease", "booking") if request.args.get(k + "_id")), "")
-        form.occupancy.data = pre if pre in {c.data for c in form.occupancy.choices} else ""
+        form.occupancy.data = pre if pre in {c.value for c in form.occupancy.choices} else ""
         form.currency.data = current_user.agency.currency
     status = 200
     if form.validate_on_submit():

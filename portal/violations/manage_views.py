@@ -51,7 +51,7 @@ def violations_new():
     form.occupancy.choices = options([("", "— choose —"), *occupancy_choices(current_user.agency_id)])
     if request.method == "GET":
         pre = next((f"{k}:{request.args[k + '_id']}" for k in ("lease", "booking") if request.args.get(k + "_id")), "")
-        form.occupancy.data = pre if pre in {c.data for c in form.occupancy.choices} else ""
+        form.occupancy.data = pre if pre in {c.value for c in form.occupancy.choices} else ""
         form.observed_on.data = current_user.agency.today()
     status = 200
     if form.validate_on_submit():
@@ -121,7 +121,10 @@ def violations_close(obj_id: int, action: str):
     except FieldError as err:
         err.field = "note"
         failed(err, form)
-        return _page(get_scoped(Violation, obj_id), close_form=form, failed_action=action, status=422)
+        fresh = get_scoped(Violation, obj_id)
+        if fresh.status not in (S.OPEN, *ANSWERED):  # closed meanwhile: no form to show the error beside
+            flash(err.message, "error")
+        return _page(fresh, close_form=form, failed_action=action, status=422)
     flash(f"{label}: the notice is {violation.status.value}.", "success")
     return redirect(url_for("manage.violations_detail", obj_id=violation.id))
 
