@@ -106,8 +106,9 @@ def insurance_withdraw(obj_id: int):
     try:
         ops.withdraw(quote, current_user._get_current_object(), form.reason.data)
     except FieldError as err:
-        if not failed(err, form):
+        fresh = get_scoped(InsuranceQuote, obj_id)
+        if not failed(err, form) or fresh.status != Q.OPEN:  # no form on a closed quote's page: say it above
             flash(err.message, "error")
-        return _page(get_scoped(InsuranceQuote, obj_id), form, 422)
+        return _page(fresh, form, 422)
     flash("Quote withdrawn: it can no longer be accepted.", "success")
     return redirect(url_for("manage.insurance_detail", obj_id=quote.id))
