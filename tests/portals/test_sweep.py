@@ -4,6 +4,7 @@ agency's ids: never a 200, and nothing changes."""
 
 import io
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from flask import url_for
@@ -14,9 +15,13 @@ from portal.bookings.models import Booking
 from portal.documents.models import Document, DocumentKind, Signature
 from portal.files.models import WorkOrderFile
 from portal.files.operations import add_file
+from portal.insurance import operations as quotes
+from portal.insurance.models import InsuranceQuote, QuoteStatus
 from portal.invoices import operations as invoices
 from portal.invoices.models import Invoice, InvoiceStatus
 from portal.money.models import Charge, Payment
+from portal.violations import operations as violations
+from portal.violations.models import Violation, ViolationEvent, ViolationStatus
 from portal.workorders import operations as orders
 from portal.workorders.models import WorkOrder, WorkOrderEvent, WorkStatus
 from tests import factories as f
@@ -26,7 +31,7 @@ from tests.workorders.test_files import jpeg
 PORTALS = ("tenant.", "guest.", "owner.", "vendor.", "portals.")
 KIND_OF = {"doc_id": "document", "booking_id": "booking", "charge_id": "charge", "appointment_id": "appointment",
            "order_id": "order", "invoice_id": "invoice",
-           "file_id": "file"}
+           "file_id": "file", "violation_id": "violation", "photo_id": "violation_photo", "quote_id": "quote"}
 
 
 def _order_and_invoice(a, unit, owner):
@@ -59,8 +64,26 @@ def _objects(a, owner):
     db.session.flush()
     order_id, invoice_id = _order_and_invoice(a, unit, owner)
     photo = add_file(db.session.get(WorkOrder, order_id), io.BytesIO(jpeg()), "private.jpg", person=owner)
+    notice, quote = _notice_and_quote(a, unit, owner, booking)
     return {"booking": booking.id, "charge": f.charge(a, booking=booking).id, "document": document.id,
-            "appointment": f.appointment(a, owner).id, "order": order_id, "invoice": invoice_id, "file": photo.id}
+            "appointment": f.appointment(a, owner).id, "order": order_id, "invoice": invoice_id, "file": photo.id,
+            "violation": notice.id, "violation_photo": notice.photos[0].id, "quote": quote.id}
+
+
+def _notice_and_quote(a, unit, occupant, booking):
+    """A violation notice (with a photo) on the occupant's lease and an insurance quote on their booking, both
+    open: were a foreign id let through, the sweep's POSTs would answer or accept them."""
+    from werkzeug.datastructures import FileStorage
+
+    staff = f.staff(a, f"notices@{a.slug}.example")
+    lease = f.lease(a, unit, occupant)
+    notice = violations.record(a.id, {"lease_id": lease.id, "category": "noise", "rule": "Quiet hours",
+                                      "description": "Loud", "observed_on": a.today()}, staff,
+                               photos=[FileStorage(io.BytesIO(jpeg()), "hall.jpg")])
+    quote = quotes.create_quote(a.id, {"booking_id": booking.id, "insurer": "Ins", "product": "Cover",
+                                       "cover": "All", "premium": Decimal("30"), "currency": "EUR",
+                                       "valid_until": a.today() + timedelta(days=5)}, staff)
+    return notice, quote
 
 
 @pytest.fixture
@@ -121,7 +144,9 @@ def test_other_peoples_and_other_agencies_ids_are_never_200(app, world):
                                                                              "estimate": "10", "number": "N-1",
                                                                              "line0-description": "X",
                                                                              "line0-quantity": "1",
-                                                                             "line0-unit_price": "5", "reason": "R"})
+                                                                             "line0-unit_price": "5", "reason": "R",
+                                                                             "choice": "acknowledge",
+                                                                             "comment": "C"})
                     # Another person's or agency's item is simply not there: never 200, never a 403
                     # that would confirm it exists; 302 only to sign in to another agency's portal.
                     assert r.status_code in (302, 404), (role, method, url, r.status_code)
@@ -145,3 +170,10 @@ def test_other_peoples_and_other_agencies_ids_are_never_200(app, world):
         assert db.session.scalar(select(func.count(Charge.id)).execution_options(all_agencies=True)) == 4
         assert db.session.scalar(select(func.count(Booking.id)).where(Booking.checked_in_at.is_not(None))
                                  .execution_options(all_agencies=True)) == 0
+        # Each agency's notice and quote, still open and unanswered: nothing answered, accepted or declined.
+        assert set(db.session.scalars(select(Violation.status).execution_options(all_agencies=True))) == {
+            ViolationStatus.OPEN}
+        assert db.session.scalar(select(func.count(ViolationEvent.id)).where(ViolationEvent.action != "record")
+                                 .execution_options(all_agencies=True)) == 0
+        assert set(db.session.scalars(select(InsuranceQuote.status).execution_options(all_agencies=True))) == {
+            QuoteStatus.OPEN}
