@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
@@ -24,9 +25,11 @@ from portal.access.operations import add_window
 from portal.agencies.operations import create_staff
 from portal.bookings import operations as stays
 from portal.documents.models import Document, DocumentKind
+from portal.insurance import operations as quotes
 from portal.invoices import operations as invoice_ops
 from portal.invoices.operations import create_invoice
 from portal.models import Base
+from portal.violations import operations as violations
 from portal.workorders.models import WorkStatus
 from portal.workorders.operations import submit_request
 from tests import factories as f
@@ -136,6 +139,14 @@ def _world(app):
         here.checked_in_at = here.created_at
         f.charge(a, booking=here, amount="300.00", description="Stay")
         appointment = f.appointment(a, who)
+        # A violation notice and an insurance quote waiting in each of Alex's tenant and guest portals (their notices' documents
+        # older than the lease to sign, which the crawl opens first).
+        for on in ({"lease_id": lease.id}, {"booking_id": here.id}):
+            violations.record(a.id, {**on, "category": "noise", "rule": "Quiet hours", "description": "Loud.",
+                                     "observed_on": a.today()}, staff)
+            quotes.create_quote(a.id, {**on, "insurer": "Sol", "product": "Cover", "cover": "All",
+                                       "premium": Decimal("20"), "currency": "EUR",
+                                       "valid_until": a.today() + timedelta(days=5)}, staff)
         db.session.add(Document(agency_id=a.id, person_id=who.id, kind=DocumentKind.AGREEMENT, title="Lease",
                                 body="Terms", requires_signature=True))
         # Alex's jobs as a vendor: one scheduled (its steps, estimate, photos, message), one completed with a
