@@ -108,9 +108,19 @@ def violations_photos(obj_id: int):
 CLOSERS = {"resolve": (ops.resolve, "Resolved"), "withdraw": (ops.withdraw, "Withdrawn")}
 
 
-@bp.post(f"/violations/<{ID}:obj_id>/<any(resolve, withdraw):action>")
-def violations_close(obj_id: int, action: str):
-    """Resolve the notice (a note, optional) or withdraw it (a reason): its links die."""
+@bp.post(f"/violations/<{ID}:obj_id>/resolve")
+def violations_resolve(obj_id: int):
+    """Resolve the notice (a note, optional): its links die."""
+    return _close(obj_id, "resolve")
+
+
+@bp.post(f"/violations/<{ID}:obj_id>/withdraw")
+def violations_withdraw(obj_id: int):
+    """Withdraw the notice, saying why: its links die, its document says it was withdrawn."""
+    return _close(obj_id, "withdraw")
+
+
+def _close(obj_id: int, action: str):
     violation = get_scoped(Violation, obj_id)
     form = CloseForm()
     if not form.validate_on_submit():

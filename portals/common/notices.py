@@ -196,4 +196,4 @@ def register(bp: Blueprint, role: PortalRole) -> None:
     bp.add_url_rule(f"/insurance/<{ID}:quote_id>/accept", "accept_quote", accept_quote, methods=["POST"])
     bp.add_url_rule(f"/insurance/<{ID}:quote_id>/decline", "decline_quote", decline_quote, methods=["POST"])
     viewas.register(role, "violations", VIOLATIONS, partial(violations_context, role=role))
-    viewas.register(role, "insurance", QUOTES, partial(quotes_context, role=role))
+    viewas.register(role, "quotes", QUOTES, partial(quotes_context, role=role))

@@ -139,8 +139,8 @@ def _world(app):
         here.checked_in_at = here.created_at
         f.charge(a, booking=here, amount="300.00", description="Stay")
         appointment = f.appointment(a, who)
-        # A violation notice and an insurance quote waiting in each of Alex's tenant and guest portals (their notices' documents
-        # older than the lease to sign, which the crawl opens first).
+        # A violation notice and an insurance quote waiting in each of Alex's tenant and guest portals (the
+        # notices' documents older than the lease to sign, which the crawl opens first).
         for on in ({"lease_id": lease.id}, {"booking_id": here.id}):
             violations.record(a.id, {**on, "category": "noise", "rule": "Quiet hours", "description": "Loud.",
                                      "observed_on": a.today()}, staff)

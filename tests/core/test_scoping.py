@@ -2,6 +2,8 @@
 
 import io
 import re
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from flask import url_for
@@ -47,7 +49,7 @@ def test_scope_filters_get_joins_and_updates(ctx):
 KINDS = {"properties": "property", "units": "unit", "people": "person", "leases": "lease",
          "bookings": "booking", "mail": "message", "charges": "charge", "appointments": "appointment",
          "links": "link", "documents": "document", "access": "window", "work-orders": "workorder",
-         "invoices": "invoice", "workorders": "workorder"}
+         "invoices": "invoice", "workorders": "workorder", "violations": "violation", "insurance": "quote"}
 # Other URL arguments of ID routes, valid for the objects made below.
 EXTRA_ARGS = {"role": "guest", "page": "home", "action": "cancel"}
 
@@ -80,9 +82,21 @@ def _objects(a):
     done.vendor_id, done.status = vendor.id, WorkStatus.COMPLETED
     invoice = create_invoice(done, vendor, number="INV-1",
                              lines=[{"description": "Work", "quantity": "1", "unit_price": "10.00"}])
+    from werkzeug.datastructures import FileStorage
+
+    from portal.insurance.operations import create_quote
+    from portal.violations.operations import record
+
+    staff = f.staff(a, f"notices@{a.slug}.example")
+    notice = record(a.id, {"booking_id": b.id, "category": "noise", "rule": "Quiet hours", "description": "Loud",
+                           "observed_on": a.today()}, staff, photos=[FileStorage(io.BytesIO(jpeg()), "hall.jpg")])
+    quote = create_quote(a.id, {"booking_id": b.id, "insurer": "Sol", "product": "Cover", "cover": "All",
+                                "premium": Decimal("20"), "currency": "EUR",
+                                "valid_until": a.today() + timedelta(days=5)}, staff)
     return {"property": u.property, "unit": u, "person": guest, "lease": f.lease(a, u), "booking": b,
             "message": msg, "charge": charge, "appointment": f.appointment(a, guest), "link": link,
-            "document": document, "window": window, "workorder": workorder, "file": photo, "invoice": invoice}
+            "document": document, "window": window, "workorder": workorder, "file": photo, "invoice": invoice,
+            "violation": notice, "violation_photo": notice.photos[0], "quote": quote}
 
 
 @pytest.fixture
@@ -109,6 +123,8 @@ def _url(app, rule, objects):
     kind = KINDS[re.match(r"/manage/([a-z-]+)/", rule.rule).group(1)]
     if "file_id" in rule.arguments:
         ids = {"order_id": objects["workorder"], "file_id": objects["file"]}
+    elif "photo_id" in rule.arguments:
+        ids = {"obj_id": objects["violation"], "photo_id": objects["violation_photo"]}
     else:
         ids = {"link_id" if "link_id" in rule.arguments else "obj_id": objects[kind]}
     extra = {k: v for k, v in EXTRA_ARGS.items() if k in rule.arguments}
@@ -140,6 +156,10 @@ def test_another_agencys_ids_are_404_on_every_route(app, client, two_agencies):
             if "file_id" in rule.arguments:
                 for mixed in ({**mine, "file": theirs["file"]}, {**theirs, "file": mine["file"]}):
                     assert client.get(_url(app, rule, mixed)).status_code == 404, rule.rule
+            if "photo_id" in rule.arguments:  # my notice with their photo's id, and the other way round
+                for mixed in ({**mine, "violation_photo": theirs["violation_photo"]},
+                              {**theirs, "violation_photo": mine["violation_photo"]}):
+                    assert client.get(_url(app, rule, mixed)).status_code == 404, rule.rule
             # Ids beyond any database's integer range are simply not found (not a 500).
             huge = re.sub(r"/\d+(/|$)", r"/99999999999999999999\1", own_url, count=1)
             assert client.get(huge).status_code == 404, huge
@@ -158,6 +178,13 @@ def test_another_agencys_ids_are_404_on_every_route(app, client, two_agencies):
 
         assert db.session.scalar(select(WorkOrder.status).where(WorkOrder.id == theirs["workorder"])
                                  .execution_options(all_agencies=True)) == WorkStatus.SUBMITTED
+        from portal.insurance.models import InsuranceQuote, QuoteStatus
+        from portal.violations.models import Violation, ViolationStatus
+
+        assert db.session.scalar(select(Violation.status).where(Violation.id == theirs["violation"])
+                                 .execution_options(all_agencies=True)) == ViolationStatus.OPEN
+        assert db.session.scalar(select(InsuranceQuote.status).where(InsuranceQuote.id == theirs["quote"])
+                                 .execution_options(all_agencies=True)) == QuoteStatus.OPEN
 
 
 def test_lists_show_only_the_agencys_rows(client, two_agencies):
