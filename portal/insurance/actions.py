@@ -17,6 +17,7 @@ from portal.insurance.models import InsuranceQuote, QuoteStatus
 from portal.links.models import ActionLink
 from portal.money.actions import may_pay
 from portal.money.currency import format_money
+from portal.money.models import ChargeStatus
 from portal.operations import FieldError
 from portal.people.models import Person, PortalRole
 from portal.properties.models import Unit
@@ -79,6 +80,8 @@ def settled(quote: InsuranceQuote) -> str | None:
         day = dates.format_day(quote.valid_until, agency.babel_locale, "long")
         return f"This quote expired: it could be accepted until {day}. Ask your property manager for a new one."
     if quote.status == QuoteStatus.ACCEPTED:
+        if quote.charge is not None and quote.charge.status == ChargeStatus.PAID:
+            return "This quote was already accepted and its premium paid. Nothing more needs doing."
         return "This quote was already accepted; its premium is in your charges to pay."
     if quote.status == QuoteStatus.DECLINED:
         return "This quote was declined. Nothing more needs doing."
