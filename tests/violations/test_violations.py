@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from automation import dispatcher
-from portal import db
+from portal import clock, db
 from portal.documents.models import Document
 from portal.files import storage
 from portal.links.models import ActionLink
@@ -258,3 +258,22 @@ def test_the_list_filters_by_status_property_and_kind(app, homes, login):
     leases = c.get("/manage/violations?on=lease&status=open")
     assert "Quiet hours" in leases.text and "Park in your own bay" not in leases.text
     assert "No violation notices match" in c.get("/manage/violations?status=resolved").text
+
+
+def test_an_expired_link_to_an_open_notice_is_renewed_by_mail(app, homes, login, run_jobs, smtp_server):
+    c = staff_client(app, login)
+    assert record(c, f"lease:{homes['lease']}").status_code == 302
+    send_due(app, run_jobs)
+    token = token_of(mail_to(smtp_server, "tom@example.com"))
+    smtp_server.clear()
+    with clock.frozen_at(datetime.now().astimezone() + timedelta(days=31)):
+        tenant = app.test_client()
+        dead = tenant.get(f"/l/{token}")
+        assert dead.status_code == 410 and "E-mail me a fresh link" in dead.text
+        renewed = tenant.post("/l/renew", data={"csrf_token": csrf_token(dead.text), "token": token})
+        assert renewed.status_code == 200
+    run_jobs()
+    fresh = mail_to(smtp_server, "tom@example.com")
+    assert "Acknowledge it, or dispute it with your comment" in fresh.get_body(("plain",)).get_content()
+    assert press_link(app.test_client(), token_of(fresh), choice="acknowledge").status_code == 200
+    assert state(app)[0][1] == ViolationStatus.ACKNOWLEDGED
