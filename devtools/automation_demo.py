@@ -39,6 +39,11 @@ SOLUTIONS = [
      {"anchor": "immediately", "roles": ["owner"], "waiting_since": APPROVALS_SINCE}),
     ("invoice-paid", "Tell vendors their invoice was paid", "Invoice paid",
      {"anchor": "immediately", "roles": ["vendor"]}),
+    # Violation notices and insurance quotes (the starter's too): the demo's open ones are mailed at start.
+    ("violation-notice", "Send violation notices", "Violation notice",
+     {"anchor": "immediately", "roles": ["tenant", "guest"], "waiting_since": APPROVALS_SINCE}),
+    ("insurance-quote", "Send insurance quotes", "Insurance quote",
+     {"anchor": "immediately", "roles": ["tenant", "guest"], "waiting_since": APPROVALS_SINCE}),
 ]
 
 
