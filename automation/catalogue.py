@@ -10,14 +10,28 @@ from typing import Any
 from sqlalchemy import select
 
 from automation.models import Anchor
-from automation.subjects import APPLICANT, APPOINTMENT, BOOKING, CHARGE, INVOICE, REVIEW, STATEMENT, WORKORDER, Subject
+from automation.subjects import (
+    APPLICANT,
+    APPOINTMENT,
+    BOOKING,
+    CHARGE,
+    INVOICE,
+    QUOTE,
+    REVIEW,
+    STATEMENT,
+    VIOLATION,
+    WORKORDER,
+    Subject,
+)
 from portal import db
 from portal.accounting.models import StatementStatus
 from portal.applicants.models import ApplicantStatus
 from portal.appointments.models import AppointmentStatus
 from portal.bookings.models import Booking, BookingStatus, Channel, PaymentType, Review
+from portal.insurance.models import QuoteStatus
 from portal.invoices.models import InvoiceStatus
 from portal.money.models import ChargeKind, ChargeStatus
+from portal.violations.models import ViolationStatus
 from portal.workorders.models import WorkOrder, WorkStatus
 
 CATEGORIES = {
@@ -151,6 +165,18 @@ def _applicant_decided(a: Any) -> str | None:
     return None if a.status in DECIDED else f"the applicant is {a.status.value.replace('-', ' ')}"
 
 
+def _violation_open(v: Any) -> str | None:
+    return None if v.status == ViolationStatus.OPEN else f"the notice is {v.status.value}"
+
+
+def _quote_open(q: Any) -> str | None:
+    from portal.insurance.operations import is_expired
+
+    if q.status != QuoteStatus.OPEN:
+        return f"the quote is {q.status.value}"
+    return "the quote has expired" if is_expired(q) else None
+
+
 KINDS: dict[str, Kind] = {}
 
 
@@ -252,6 +278,16 @@ kind(name="owner-statement-ready", category="owners", label="Tell owners their m
      qualifies=lambda r: r.status == StatementStatus.SENT,
      recheck=lambda s: None if s.status == StatementStatus.SENT else "the statement is not sent",
      started=lambda r: r.sent_at or r.created_at, default_minutes=3)
+kind(name="violation-notice", category="customers", label="Send violation notices",
+     description="When staff record a violation on a lease or a booking, sends the notice to the tenant or guest, "
+                 "with a one-click link to acknowledge it or dispute it with a comment.",
+     subject=VIOLATION, anchors=(Anchor.IMMEDIATELY,), default_roles=("tenant", "guest"),
+     qualifies=lambda r: r.status == ViolationStatus.OPEN, recheck=_violation_open, default_minutes=5)
+kind(name="insurance-quote", category="customers", label="Send insurance quotes",
+     description="When staff add an insurance quote to a lease or a booking, sends it to the tenant or guest, with "
+                 "a one-click link to accept it (and then pay its premium).",
+     subject=QUOTE, anchors=(Anchor.IMMEDIATELY,), default_roles=("tenant", "guest"),
+     qualifies=lambda r: r.status == QuoteStatus.OPEN, recheck=_quote_open, default_minutes=5)
 
 
 def recheck(kind_: Kind, obj: Any, occurrence: str) -> str | None:

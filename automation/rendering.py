@@ -513,6 +513,10 @@ FIELDS: dict[str, list[str]] = {
     "requester": ["name", "first_name", "email"],
     "applicant": ["name", "first_name", "email", "phone", "kind", "move_in", "arrival", "departure", "dates",
                   "message", "status", "reason", "owner_url"],
+    "violation": ["id", "rule", "category", "description", "status", "observed_on", "occupancy", "photos",
+                  "portal_url"],
+    "quote": ["id", "insurer", "product", "cover", "premium", "status", "valid_until", "occupancy", "portal_url"],
+    "occupant": ["name", "first_name", "email"],
     "recipient": ["name", "first_name", "email"],
     "statement": ["month", "currency", "opening", "closing", "income", "expenses", "fees", "portal_url"],
 }
@@ -525,13 +529,16 @@ GROUPS: dict[str, list[str]] = {
     "invoice": ["invoice", "work_order", "vendor", "unit", "agency", "recipient"],
     "statement": ["statement", "owner", "agency", "recipient"],
     "applicant": ["applicant", "unit", "agency", "recipient"],
+    "violation": ["violation", "occupant", "unit", "agency", "recipient"],
+    "insurance_quote": ["quote", "occupant", "unit", "agency", "recipient"],
 }
 LINKS: dict[str, list[str]] = {"booking": ["pay"], "review": [], "charge": ["pay"], "appointment": ["appointment"],
                                "workorder": ["order_approval", "order_acceptance"], "invoice": ["invoice_approval"],
-                               "statement": ["statement"], "applicant": ["applicant_approval"]}
+                               "statement": ["statement"], "applicant": ["applicant_approval"],
+                               "violation": ["violation_response"], "insurance_quote": ["insurance_quote"]}
 SUBJECT_LABELS = {"booking": "bookings", "review": "reviews", "charge": "charges", "appointment": "appointments",
                   "workorder": "work orders", "invoice": "invoices", "statement": "statements",
-                  "applicant": "applicants"}
+                  "applicant": "applicants", "violation": "violation notices", "insurance_quote": "insurance quotes"}
 
 
 class LinkProblem(Exception):

@@ -27,7 +27,11 @@ CAPABILITY_FOR = {("booking", "owner"): "owner.bookings.view", ("review", "owner
                   ("workorder", "owner"): "owner.workorders.approve",
                   ("workorder", "vendor"): "vendor.workorders.accept",
                   ("invoice", "owner"): "owner.invoices.approve", ("invoice", "vendor"): "vendor.invoices.view",
-                  ("applicant", "owner"): "owner.applicants.approve"}
+                  ("applicant", "owner"): "owner.applicants.approve",
+                  ("violation", "tenant"): "tenant.violations.respond",
+                  ("violation", "guest"): "guest.violations.respond",
+                  ("insurance_quote", "tenant"): "tenant.insurance.accept",
+                  ("insurance_quote", "guest"): "guest.insurance.accept"}
 
 
 @dataclass

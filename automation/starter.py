@@ -2,7 +2,7 @@
 solution switched on (as the catalogue's Bookings category promises), and the work-order and invoice
 loop: requesters told of each step, owners asked to approve, vendors asked to accept and reminded of
 their visits, vendors told their invoice was paid; owners told when their monthly statement is ready and
-asked to decide on applicants, applicants told."""
+asked to decide on applicants, applicants told; occupants sent their violation notices and insurance quotes."""
 
 from __future__ import annotations
 
@@ -188,6 +188,32 @@ TEMPLATES: dict[str, tuple[str, str, str, str]] = {
         "about the next steps.{% else %}Thank you for your interest in {{ unit.property }} · {{ unit.name }}. We are "
         "sorry: your application ({{ applicant.dates }}) was not accepted this time.{% endif %}\n\n{{ agency.name }}",
     ),
+    "violation-notice": (
+        "Violation notice",
+        "Violation notice: {{ violation.rule }} at {{ unit.name }}",
+        "<p>Hello {{ recipient.first_name }},</p><p>{{ agency.name }} has recorded a violation of the rules at "
+        "<b>{{ unit.property }} · {{ unit.name }}</b> ({{ violation.occupancy }}), observed on "
+        "{{ violation.observed_on }}: <b>{{ violation.rule }}</b> ({{ violation.category }}).</p>"
+        "<p>{{ violation.description }}</p><p><a href=\"{{ link('violation_response') }}\">Acknowledge the notice, "
+        "or dispute it with your comment</a></p>",
+        "Hello {{ recipient.first_name }},\n\n{{ agency.name }} has recorded a violation of the rules at "
+        "{{ unit.property }} · {{ unit.name }} ({{ violation.occupancy }}), observed on {{ violation.observed_on }}: "
+        "{{ violation.rule }} ({{ violation.category }}).\n\n{{ violation.description }}\n\n"
+        "Acknowledge the notice, or dispute it with your comment: {{ link('violation_response') }}",
+    ),
+    "insurance-quote": (
+        "Insurance quote",
+        "Insurance for {{ unit.name }}: {{ quote.product }} ({{ quote.premium }})",
+        "<p>Hello {{ recipient.first_name }},</p><p>{{ agency.name }} offers you insurance for <b>{{ unit.property }} "
+        "· {{ unit.name }}</b> ({{ quote.occupancy }}): <b>{{ quote.insurer }} · {{ quote.product }}</b> for "
+        "<b>{{ quote.premium }}</b>, valid until {{ quote.valid_until }}.</p><p>{{ quote.cover }}</p>"
+        "<p><a href=\"{{ link('insurance_quote') }}\">See the quote and accept it</a> (you can then pay it at "
+        "once).</p>",
+        "Hello {{ recipient.first_name }},\n\n{{ agency.name }} offers you insurance for {{ unit.property }} · "
+        "{{ unit.name }} ({{ quote.occupancy }}): {{ quote.insurer }} · {{ quote.product }} for {{ quote.premium }}, "
+        "valid until {{ quote.valid_until }}.\n\n{{ quote.cover }}\n\nSee the quote and accept it (you can then "
+        "pay it at once): {{ link('insurance_quote') }}",
+    ),
 }
 PENDING_PAYMENT = "pending-payment"
 # What else every agency has on from the start: the work-order and invoice loop mails its people.
@@ -202,6 +228,9 @@ LOOP: dict[str, tuple[Anchor, int, OffsetUnit]] = {
     "owner-statement-ready": (Anchor.IMMEDIATELY, 0, OffsetUnit.DAYS),
     "applicant-owner-approval": (Anchor.IMMEDIATELY, 0, OffsetUnit.DAYS),
     "applicant-decision": (Anchor.IMMEDIATELY, 0, OffsetUnit.DAYS),
+    # Notices and quotes go to the occupant as soon as staff record them.
+    "violation-notice": (Anchor.IMMEDIATELY, 0, OffsetUnit.DAYS),
+    "insurance-quote": (Anchor.IMMEDIATELY, 0, OffsetUnit.DAYS),
 }
 
 

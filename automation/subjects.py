@@ -1,4 +1,5 @@
-"""What solutions are about: bookings, reviews, charges, appointments, work orders, invoices and applicants.
+"""What solutions are about: bookings, reviews, charges, appointments, work orders, invoices, statements,
+applicants, violation notices and insurance quotes.
 
 For each, a `Subject` knows the plain rows the planner needs (read in bulk, by agency), the
 tags an object carries, who each recipient role is, and the merge fields of its mail."""
@@ -21,12 +22,14 @@ from portal.agencies.models import Agency, StaffUser
 from portal.applicants.models import Applicant, ApplicantKind
 from portal.appointments.models import Appointment
 from portal.bookings.models import Booking, Lease, Review, booking_tags
+from portal.insurance.models import InsuranceQuote
 from portal.invoices.models import Invoice
 from portal.money.currency import format_money
 from portal.money.models import Charge, ChargeStatus
 from portal.people.models import Person, person_tags
 from portal.properties.models import Unit, unit_owners, unit_tags
 from portal.tags import Tag
+from portal.violations.models import Violation
 from portal.workorders.models import WorkOrder, WorkStatus
 
 CHUNK = 500  # ids per IN (...) list: well under SQLite's parameter limit
@@ -436,6 +439,7 @@ STATEMENT = Subject(
     .where(Statement.id.in_(ids)),
 )
 
+
 def _applicant_rows(agency_id: int) -> Select:
     return select(Applicant.id, Applicant.agency_id, Applicant.created_at, Applicant.status,
                   Applicant.status_changed_at).where(Applicant.agency_id == agency_id)
@@ -475,8 +479,72 @@ APPLICANT = Subject(
     .where(Applicant.id.in_(ids)),
 )
 
+
+def _occupant(obj: Any, role: str) -> list[Recipient]:
+    """The occupant of a notice's or quote's lease (role "tenant") or booking (role "guest")."""
+    if (role == "tenant" and obj.lease_id) or (role == "guest" and obj.booking_id):
+        return _person(obj.person)
+    return _agents(obj.agency_id) if role == "agent" else []
+
+
+def _violation_rows(agency_id: int) -> Select:
+    return select(Violation.id, Violation.agency_id, Violation.created_at, Violation.updated_at, Violation.status,
+                  Violation.status_changed_at).where(Violation.agency_id == agency_id)
+
+
+def _violation_context(v: Violation) -> dict[str, Any]:
+    agency = _agency(v.agency_id)
+    return {"violation": {"id": v.id, "rule": v.rule, "category": v.category.value.replace("-", " "),
+                          "description": v.description, "status": v.status.value,
+                          "observed_on": dates.format_day(v.observed_on, agency.babel_locale, "long"),
+                          "occupancy": v.occupancy, "photos": len(v.photos),
+                          "portal_url": _portal_url(agency, v.portal, f"violations/{v.id}")},
+            "occupant": _person_fields(v.person), "unit": _unit_fields(v.unit), "agency": _agency_fields(agency)}
+
+
+VIOLATION = Subject(
+    name="violation", model=Violation, label="Violation notice", rows=_violation_rows,
+    roles=("tenant", "guest", "agent"), recipients=_occupant, context=_violation_context,
+    title=lambda v: f"Violation #{v.id}: {v.title} ({v.status.value})",
+    links=lambda v: {"violation_response": v},
+    eager=lambda: [selectinload(Violation.person), selectinload(Violation.unit).selectinload(Unit.property),
+                   selectinload(Violation.booking), selectinload(Violation.photos)],
+    unit_ids=lambda ids: select(Violation.id.label("object_id"), Violation.unit_id.label("unit_id"))
+    .where(Violation.id.in_(ids)),
+    person_ids=lambda ids: select(Violation.id.label("object_id"), Violation.person_id.label("person_id"))
+    .where(Violation.id.in_(ids)),
+)
+
+
+def _quote_rows(agency_id: int) -> Select:
+    return select(InsuranceQuote.id, InsuranceQuote.agency_id, InsuranceQuote.created_at, InsuranceQuote.updated_at,
+                  InsuranceQuote.status, InsuranceQuote.valid_until).where(InsuranceQuote.agency_id == agency_id)
+
+
+def _quote_context(q: InsuranceQuote) -> dict[str, Any]:
+    agency = _agency(q.agency_id)
+    return {"quote": {"id": q.id, "insurer": q.insurer, "product": q.product, "cover": q.cover,
+                      "premium": format_money(q.premium, q.currency), "status": q.status.value,
+                      "valid_until": dates.format_day(q.valid_until, agency.babel_locale, "long"),
+                      "occupancy": q.occupancy, "portal_url": _portal_url(agency, q.portal, f"insurance/{q.id}")},
+            "occupant": _person_fields(q.person), "unit": _unit_fields(q.unit), "agency": _agency_fields(agency)}
+
+
+QUOTE = Subject(
+    name="insurance_quote", model=InsuranceQuote, label="Insurance quote", rows=_quote_rows,
+    roles=("tenant", "guest", "agent"), recipients=_occupant, context=_quote_context,
+    title=lambda q: f"Insurance quote #{q.id}: {q.title} · {format_money(q.premium, q.currency)} ({q.status.value})",
+    links=lambda q: {"insurance_quote": q},
+    eager=lambda: [selectinload(InsuranceQuote.person), selectinload(InsuranceQuote.booking),
+                   selectinload(InsuranceQuote.unit).selectinload(Unit.property)],
+    unit_ids=lambda ids: select(InsuranceQuote.id.label("object_id"), InsuranceQuote.unit_id.label("unit_id"))
+    .where(InsuranceQuote.id.in_(ids)),
+    person_ids=lambda ids: select(InsuranceQuote.id.label("object_id"), InsuranceQuote.person_id.label("person_id"))
+    .where(InsuranceQuote.id.in_(ids)),
+)
+
 SUBJECTS: dict[str, Subject] = {s.name: s for s in (BOOKING, REVIEW, CHARGE, APPOINTMENT, WORKORDER, INVOICE,
-                                                    STATEMENT, APPLICANT)}
+                                                    STATEMENT, APPLICANT, VIOLATION, QUOTE)}
 BY_MODEL: dict[type, Subject] = {s.model: s for s in SUBJECTS.values()}
 
 

@@ -46,6 +46,11 @@ SOLUTIONS = [
      {"anchor": "immediately", "roles": ["owner"], "waiting_since": APPROVALS_SINCE}),
     ("applicant-decision", "Tell applicants the owner's decision", "Application decision",
      {"anchor": "immediately", "roles": ["applicant"]}),
+    # Violation notices and insurance quotes (the starter's too): the demo's open ones are mailed at start.
+    ("violation-notice", "Send violation notices", "Violation notice",
+     {"anchor": "immediately", "roles": ["tenant", "guest"], "waiting_since": APPROVALS_SINCE}),
+    ("insurance-quote", "Send insurance quotes", "Insurance quote",
+     {"anchor": "immediately", "roles": ["tenant", "guest"], "waiting_since": APPROVALS_SINCE}),
 ]
 
 

@@ -130,6 +130,7 @@ def load(seed: int = 7) -> tuple[str, str]:
     _booking_payments(units[:10], today)
     _appointments(aid, leases, today)
     _portal_activity(aid, leases, today)
+    _notices_and_quotes(aid, leases, today)
     _welcome_upcoming_guests(aid, today)
     _owner_accounting(agency, owners, units, today)
     _money_asked(owners)
@@ -173,6 +174,51 @@ def _portal_activity(agency_id: int, leases: list, today: date) -> None:
     add_option(stay, "insurance")
     submit_request(stay.guest, stay.unit, "cleaning", "Extra towels", "Four more bath towels, please.",
                    booking_id=stay.id)
+    db.session.flush()
+
+
+def _notices_and_quotes(agency_id: int, leases: list, today: date) -> None:
+    """Violation notices and insurance quotes: the tenant to try (first lease) has a noise notice with a photo
+    and a contents-insurance quote waiting; another tenant disputed a parking notice; the guest staying now
+    has a notice about smoking and a stay-protection quote. The automation mails each open one at start."""
+    from io import BytesIO
+
+    from sqlalchemy import select
+    from werkzeug.datastructures import FileStorage
+
+    from portal.agencies.models import StaffUser
+    from portal.bookings.models import Booking
+    from portal.insurance.operations import create_quote
+    from portal.violations import operations as notices
+
+    staff = db.session.scalar(select(StaffUser).where(StaffUser.email == MANAGER_EMAIL))
+    first, second = leases[0], leases[1]
+    notices.record(agency_id, {
+        "lease_id": first.id, "category": "noise", "rule": "Quiet hours 22:00 to 08:00",
+        "description": "Neighbours in the flats above and below reported loud music and guests on the balcony "
+                       "until about 2 am on Saturday night.", "observed_on": today - timedelta(days=2)},
+        staff, photos=[FileStorage(BytesIO(_photo()), "balcony.jpg")])
+    create_quote(agency_id, {
+        "lease_id": first.id, "insurer": "Mapfre Hogar", "product": "Contents Cover Plus",
+        "cover": "Your belongings up to 25,000 EUR against fire, water damage and theft; third-party liability up "
+                 "to 300,000 EUR; excess 150 EUR.", "premium": Decimal("96.00"), "currency": "EUR",
+        "valid_until": today + timedelta(days=21)}, staff)
+    parking = notices.record(agency_id, {
+        "lease_id": second.id, "category": "parking", "rule": "Park only in your own bay",
+        "description": "A car registered to the flat was parked in bay 7 (Flat 5's) three days running.",
+        "observed_on": today - timedelta(days=6)}, staff)
+    notices.respond(parking, second.tenant, "dispute", "Bay 7 was empty and ours was blocked by the builders' van; "
+                    "we asked the site manager first.", source=notices.PORTAL)
+    stay = db.session.scalar(select(Booking).where(Booking.checked_in_at.is_not(None)).limit(1))
+    if stay is not None:
+        notices.record(agency_id, {
+            "booking_id": stay.id, "category": "smoking", "rule": "No smoking indoors",
+            "description": "The cleaner found cigarette ash on the living-room table and a strong smell of smoke.",
+            "observed_on": today}, staff, photos=[FileStorage(BytesIO(_photo()), "table.jpg")])
+        create_quote(agency_id, {
+            "booking_id": stay.id, "insurer": "Seguros Sol", "product": "Stay Protect",
+            "cover": "Accidental damage to the apartment up to 1,000 EUR and lost keys up to 200 EUR; no excess.",
+            "premium": Decimal("24.90"), "currency": "EUR", "valid_until": stay.departure}, staff)
     db.session.flush()
 
 

@@ -27,6 +27,7 @@ from portal.bookings.models import (
 from portal.db import Base
 from portal.documents.models import Document, DocumentKind, Signature
 from portal.files.models import WorkOrderFile
+from portal.insurance.models import InsuranceQuote, QuoteStatus
 from portal.invoices.models import Invoice, InvoiceLine, InvoiceStatus
 from portal.links.models import ActionLink, LinkEvent
 from portal.messages.models import Message, MessageStatus
@@ -34,6 +35,7 @@ from portal.money.models import Charge, ChargeKind, ChargeStatus, Mandate, Payme
 from portal.people.models import Person, PortalAccount, PortalRole
 from portal.properties.models import Property, Unit
 from portal.tags import Tag
+from portal.violations.models import Violation, ViolationEvent, ViolationPhoto, ViolationStatus
 from portal.workorders.models import Visit, WorkKind, WorkOrder, WorkOrderEvent, WorkStatus
 
 __all__ = [
@@ -54,6 +56,7 @@ __all__ = [
     "ContributionStatus",
     "Document",
     "DocumentKind",
+    "InsuranceQuote",
     "Invoice",
     "InvoiceLine",
     "InvoiceStatus",
@@ -77,6 +80,7 @@ __all__ = [
     "PortalRole",
     "PortalSession",
     "Property",
+    "QuoteStatus",
     "Refund",
     "Review",
     "ShareRule",
@@ -91,6 +95,10 @@ __all__ = [
     "Tag",
     "TimeWindow",
     "Unit",
+    "Violation",
+    "ViolationEvent",
+    "ViolationPhoto",
+    "ViolationStatus",
     "Visit",
     "WorkKind",
     "WorkOrder",

@@ -12,6 +12,7 @@ from portal.bookings.operations import record_review, save_booking, save_lease
 from portal.bookings.queries import review_of
 from portal.documents.queries import documents_of_person
 from portal.fields import enum_choices, failed, options
+from portal.insurance.queries import about as quotes_about
 from portal.manage import bp
 from portal.manage.crud import Column, Filter, Resource
 from portal.messages.queries import messages_about
@@ -22,6 +23,7 @@ from portal.people.queries import people_choices
 from portal.properties.models import Unit
 from portal.properties.queries import unit_choices
 from portal.types import ID
+from portal.violations.queries import about as violations_about
 from portal.workorders.queries import requests_about
 
 
@@ -63,6 +65,8 @@ leases = Resource(
         "charges": charges_of_lease(lease.id),
         "requests": requests_about(lease_id=lease.id),
         "documents": documents_of_person(lease.tenant_id),
+        "violations": violations_about(lease_id=lease.id),
+        "quotes": quotes_about(lease_id=lease.id),
     },
 )
 bp.add_url_rule("/leases", "leases_list", leases.list_view)
@@ -116,6 +120,8 @@ bookings = Resource(
         "charges": charges_of_booking(b.id),
         "review": review_of(b.id),
         "requests": requests_about(booking_id=b.id),
+        "violations": violations_about(booking_id=b.id),
+        "quotes": quotes_about(booking_id=b.id),
     },
 )
 bp.add_url_rule("/bookings", "bookings_list", bookings.list_view)

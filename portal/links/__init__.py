@@ -187,7 +187,8 @@ def expand(text: str) -> str:
 LINK_NAMES = {"login": "sign-in link", "pay": "payment link", "appointment": "appointment link",
               "order_approval": "approval link", "order_acceptance": "job link", "invoice_approval": "approval link",
               "send_money": "payment link", "statement": "statement link",
-              "applicant_approval": "approval link"}
+              "applicant_approval": "approval link",
+              "violation_response": "answer link", "insurance_quote": "acceptance link"}
 
 
 def redact(text: str, html: bool = False) -> str:

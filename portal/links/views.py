@@ -150,15 +150,17 @@ def init_app(app: Flask) -> None:
     from portal.accounting.actions import SEND_MONEY, STATEMENT
     from portal.applicants.actions import APPLICANT_APPROVAL
     from portal.appointments.actions import APPOINTMENT
+    from portal.insurance.actions import INSURANCE_QUOTE_ACCEPTANCE
     from portal.invoices.actions import INVOICE_APPROVAL
     from portal.links import logs
     from portal.money.actions import PAY
     from portal.signin import LOGIN
+    from portal.violations.actions import VIOLATION_RESPONSE
     from portal.workorders.actions import ORDER_ACCEPTANCE, ORDER_APPROVAL
 
     # What a link can do: this list is the whole of it.
     for action in (LOGIN, PAY, APPOINTMENT, ORDER_APPROVAL, ORDER_ACCEPTANCE, INVOICE_APPROVAL,
-                   SEND_MONEY, STATEMENT, APPLICANT_APPROVAL):
+                   SEND_MONEY, STATEMENT, APPLICANT_APPROVAL, VIOLATION_RESPONSE, INSURANCE_QUOTE_ACCEPTANCE):
         links.register(action)
     app.register_blueprint(bp)
     # Access logs (werkzeug's, gunicorn's) and Flask's own "Exception on /l/<token>" lines.

@@ -60,3 +60,16 @@ def validated(form: Form) -> Form:
     if not form.validate():
         raise FieldError("form", first_error(form))
     return form
+
+
+class NoticeAnswerForm(Form):
+    """Acknowledge or dispute a violation notice; the operation requires a comment to dispute."""
+
+    choice = PostedText()
+    comment = TextAreaField("Your comment", validators=[Length(max=2000, message="2,000 characters at most.")])
+
+
+class QuoteAnswerForm(Form):
+    """Accept or decline an insurance quote (a reason to decline is optional)."""
+
+    reason = TextAreaField("Why? (optional)", validators=[Length(max=2000, message="2,000 characters at most.")])

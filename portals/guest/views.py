@@ -20,6 +20,7 @@ from portal.people.models import Person, PortalRole
 from portal.signin import current_person
 from portal.types import ID
 from portal.workorders.operations import submit_request
+from portals.common import notices
 from portals.common.forms import RequestForm, validated
 from portals.guest.blueprint import bp
 from portals.guest.forms import GuestsForm, OptionForm, RemoveOptionForm
@@ -59,6 +60,8 @@ def home_context(person: Person) -> dict:
         "pay_decisions": {c.id: may_pay(c, person) for c in elsewhere},
         "paid_charges": [],
         "appointments": my_appointments(person),
+        "portal": "guest",
+        **notices.summary(person, GUEST),
     }
 
 

@@ -10,7 +10,7 @@ from portal import viewas
 from portal.people.models import PortalRole
 from portal.signin import bind_agency
 from portal.types import ID
-from portals.common import documents, files, messages, signin
+from portals.common import documents, files, messages, notices, signin
 
 ROLE = PortalRole.TENANT
 bp = Blueprint("tenant", __name__, url_prefix="/<agency>/tenant", template_folder="templates")
@@ -27,3 +27,4 @@ bp.add_url_rule(f"/documents/<{ID}:doc_id>", "document", documents.document, met
 bp.add_url_rule(f"/documents/<{ID}:doc_id>/sign", "sign_document", documents.sign_document, methods=["POST"])
 viewas.register(ROLE, "documents", documents.TEMPLATE, partial(documents.context, role=ROLE))
 files.register(bp)  # an order's photos and PDFs: <role>.order_file, <role>.order_file_thumb
+notices.register(bp, ROLE)  # violation notices and insurance quotes: <role>.violations, <role>.quotes ...

@@ -20,6 +20,7 @@ from portal.people.models import Person, PortalRole
 from portal.signin import current_person
 from portal.workorders.operations import submit_request
 from portal.workorders.queries import my_requests
+from portals.common import notices
 from portals.common.forms import validated
 from portals.tenant.blueprint import bp
 from portals.tenant.forms import TenantRequestForm
@@ -42,6 +43,8 @@ def home_context(person) -> dict:
         "requests": my_requests(person, limit=5),
         "documents": recent_documents(person, PortalRole.TENANT),
         "messages": my_messages(person, limit=5) if allows("tenant.messages.view") else [],
+        "portal": "tenant",
+        **notices.summary(person, PortalRole.TENANT),
     }
 
 

@@ -68,16 +68,19 @@ def test_demo_loads_a_believable_agency_that_the_back_office_lists(app, client, 
         from devtools.automation_demo import SOLUTIONS
 
         active = set(db.session.scalars(select(Solution.kind).where(Solution.active)))
-        assert active == {kind for kind, *_ in SOLUTIONS} and len(active) == 14  # the work-order loop's too
+        # The work-order loop's too, the statements' and applicants', and the notices' and quotes'.
+        assert active == {kind for kind, *_ in SOLUTIONS} and len(active) == 16
         planned = db.session.execute(select(Task.object_type, func.count(Task.id))
                                      .where(Task.status == TaskStatus.PENDING).group_by(Task.object_type)).all()
         assert dict(planned).get("booking", 0) > 20
         # ... and its last-minute booking is due at once: the owner, instructions, a reminder.
         late = db.session.scalars(select(Task).where(Task.due_at <= clock.now())).all()
         # ... and the approvals its orders wait for are asked at once.
+        # ... and so are its open violation notices and insurance quotes (the tenant's and the staying guest's).
         assert sorted(t.solution.kind for t in late) == [
-            "applicant-owner-approval", "applicant-owner-approval", "extra-services", "invoice-owner-approval",
-            "owner-new-booking", "pending-payment", "workorder-owner-approval", "workorder-vendor-acceptance"]
+            "applicant-owner-approval", "applicant-owner-approval", "extra-services", "insurance-quote",
+            "insurance-quote", "invoice-owner-approval", "owner-new-booking", "pending-payment", "violation-notice",
+            "violation-notice", "workorder-owner-approval", "workorder-vendor-acceptance"]
         # Every balance owed can be paid (an open charge for it), and portal users have done things.
         from portal.bookings.models import BookingStatus
         from portal.documents.models import Signature

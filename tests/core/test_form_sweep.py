@@ -29,10 +29,12 @@ from portal.agencies.operations import create_staff
 from portal.applicants import operations as applicant_ops
 from portal.bookings import operations as stays
 from portal.documents.models import Document, DocumentKind
+from portal.insurance import operations as quotes
 from portal.invoices import operations as invoice_ops
 from portal.invoices.operations import create_invoice
 from portal.models import Base
 from portal.money.operations import pay
+from portal.violations import operations as violations
 from portal.workorders.models import WorkStatus
 from portal.workorders.operations import submit_request
 from tests import factories as f
@@ -144,6 +146,14 @@ def _world(app):
         paid = f.charge(a, lease=lease, amount="500.00", description="Deposit top-up")  # the refund form
         pay(paid, who, paid.amount, channel="office")
         appointment = f.appointment(a, who)
+        # A violation notice and an insurance quote waiting in each of Alex's tenant and guest portals (the
+        # notices' documents older than the lease to sign, which the crawl opens first).
+        for on in ({"lease_id": lease.id}, {"booking_id": here.id}):
+            violations.record(a.id, {**on, "category": "noise", "rule": "Quiet hours", "description": "Loud.",
+                                     "observed_on": a.today()}, staff)
+            quotes.create_quote(a.id, {**on, "insurer": "Sol", "product": "Cover", "cover": "All",
+                                       "premium": Decimal("20"), "currency": "EUR",
+                                       "valid_until": a.today() + timedelta(days=5)}, staff)
         db.session.add(Document(agency_id=a.id, person_id=who.id, kind=DocumentKind.AGREEMENT, title="Lease",
                                 body="Terms", requires_signature=True))
         # Alex's jobs as a vendor: one scheduled (its steps, estimate, photos, message), one completed with a

@@ -2,6 +2,7 @@
 
 import io
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -53,7 +54,7 @@ KINDS = {"properties": "property", "units": "unit", "people": "person", "leases"
          "bookings": "booking", "mail": "message", "charges": "charge", "appointments": "appointment",
          "links": "link", "documents": "document", "access": "window", "work-orders": "workorder",
          "invoices": "invoice", "workorders": "workorder", "owner-accounts": "owner", "statements": "statement",
-         "contributions": "contribution", "applicants": "applicant"}
+         "contributions": "contribution", "applicants": "applicant", "violations": "violation", "insurance": "quote"}
 # Other URL arguments of ID routes, valid for the objects made below.
 EXTRA_ARGS = {"role": "guest", "page": "home", "action": "cancel"}
 
@@ -96,8 +97,19 @@ def _objects(a):
     u.owners.append(owner)
     statement = accounting.generate(owner, ledger.previous_month(a.today()), a.currency)
     contribution = request_contribution(owner, Decimal("20.00"), a.currency)
-    return {"owner": owner, "statement": statement, "contribution": contribution,
-            "payment_charge": paid, "payment": payment,
+    from werkzeug.datastructures import FileStorage
+
+    from portal.insurance.operations import create_quote
+    from portal.violations.operations import record
+
+    staff = f.staff(a, f"notices@{a.slug}.example")
+    notice = record(a.id, {"booking_id": b.id, "category": "noise", "rule": "Quiet hours", "description": "Loud",
+                           "observed_on": a.today()}, staff, photos=[FileStorage(io.BytesIO(jpeg()), "hall.jpg")])
+    quote = create_quote(a.id, {"booking_id": b.id, "insurer": "Sol", "product": "Cover", "cover": "All",
+                                "premium": Decimal("20"), "currency": "EUR",
+                                "valid_until": a.today() + timedelta(days=5)}, staff)
+    return {"violation": notice, "violation_photo": notice.photos[0], "quote": quote, "owner": owner,
+            "statement": statement, "contribution": contribution, "payment_charge": paid, "payment": payment,
             "property": u.property, "unit": u, "person": guest, "lease": f.lease(a, u), "booking": b,
             "message": msg, "charge": charge, "appointment": f.appointment(a, guest), "link": link,
             "document": document, "window": window, "workorder": workorder, "file": photo, "invoice": invoice,
@@ -130,6 +142,8 @@ def _url(app, rule, objects):
         ids = {"order_id": objects["workorder"], "file_id": objects["file"]}
     elif "payment_id" in rule.arguments:  # a payment's refund: its charge's id and the payment's
         ids = {"obj_id": objects["payment_charge"], "payment_id": objects["payment"]}
+    elif "photo_id" in rule.arguments:
+        ids = {"obj_id": objects["violation"], "photo_id": objects["violation_photo"]}
     else:
         ids = {"link_id" if "link_id" in rule.arguments else "obj_id": objects[kind]}
     extra = {k: v for k, v in EXTRA_ARGS.items() if k in rule.arguments}
@@ -161,6 +175,10 @@ def test_another_agencys_ids_are_404_on_every_route(app, client, two_agencies):
             if "file_id" in rule.arguments:
                 for mixed in ({**mine, "file": theirs["file"]}, {**theirs, "file": mine["file"]}):
                     assert client.get(_url(app, rule, mixed)).status_code == 404, rule.rule
+            if "photo_id" in rule.arguments:  # my notice with their photo's id, and the other way round
+                for mixed in ({**mine, "violation_photo": theirs["violation_photo"]},
+                              {**theirs, "violation_photo": mine["violation_photo"]}):
+                    assert client.get(_url(app, rule, mixed)).status_code == 404, rule.rule
             # Ids beyond any database's integer range are simply not found (not a 500).
             huge = re.sub(r"/\d+(/|$)", r"/99999999999999999999\1", own_url, count=1)
             assert client.get(huge).status_code == 404, huge
@@ -187,6 +205,13 @@ def test_another_agencys_ids_are_404_on_every_route(app, client, two_agencies):
 
         assert db.session.scalar(select(Applicant.status).where(Applicant.id == theirs["applicant"])
                                  .execution_options(all_agencies=True)) == ApplicantStatus.SUBMITTED
+        from portal.insurance.models import InsuranceQuote, QuoteStatus
+        from portal.violations.models import Violation, ViolationStatus
+
+        assert db.session.scalar(select(Violation.status).where(Violation.id == theirs["violation"])
+                                 .execution_options(all_agencies=True)) == ViolationStatus.OPEN
+        assert db.session.scalar(select(InsuranceQuote.status).where(InsuranceQuote.id == theirs["quote"])
+                                 .execution_options(all_agencies=True)) == QuoteStatus.OPEN
 
 
 def test_lists_show_only_the_agencys_rows(client, two_agencies):

@@ -281,8 +281,13 @@ def test_the_banner_names_a_demo_person_to_try_in_each_portal_who_has_something_
     for (portal, name, email), line in zip(people, lines, strict=True):
         assert line.startswith(f"    {portal}:") and email in line and name in line
     # Each one, signed in to their portal, finds what the banner promises.
-    tenant = signed_in_client(app, ids["Tenant"]).get("/costa-serena/tenant/requests").text
+    tenant_client = signed_in_client(app, ids["Tenant"])
+    tenant = tenant_client.get("/costa-serena/tenant/requests").text
     assert "Kitchen tap drips" in tenant
+    # ... and a violation notice (with its photo) and an insurance quote waiting on the home page.
+    home = tenant_client.get("/costa-serena/tenant/").text
+    assert "Violation notice: Noise: Quiet hours 22:00 to 08:00" in home
+    assert "Insurance quote: Mapfre Hogar · Contents Cover Plus" in home and "96.00 EUR" in home
     owner = signed_in_client(app, ids["Owner"]).get("/costa-serena/owner/").text
     assert int(re.search(r'id="waiting-count"[^>]*>(\d+)<', owner).group(1)) >= 1
     vendor = signed_in_client(app, ids["Vendor"]).get("/costa-serena/vendor/").text

@@ -21,10 +21,14 @@ from portal.bookings.models import Booking
 from portal.documents.models import Document, DocumentKind, Signature
 from portal.files.models import WorkOrderFile
 from portal.files.operations import add_file
+from portal.insurance import operations as quotes
+from portal.insurance.models import InsuranceQuote, QuoteStatus
 from portal.invoices import operations as invoices
 from portal.invoices.models import Invoice, InvoiceStatus
 from portal.links.models import ActionLink
 from portal.money.models import Charge, Payment
+from portal.violations import operations as violations
+from portal.violations.models import Violation, ViolationEvent, ViolationStatus
 from portal.workorders import operations as orders
 from portal.workorders.models import WorkOrder, WorkOrderEvent, WorkStatus
 from tests import factories as f
@@ -35,7 +39,8 @@ PORTALS = ("tenant.", "guest.", "owner.", "vendor.", "portals.")
 KIND_OF = {"doc_id": "document", "booking_id": "booking", "charge_id": "charge", "appointment_id": "appointment",
            "order_id": "order", "invoice_id": "invoice", "lease_id": "lease",
            "file_id": "file", "applicant_id": "applicant", "statement_id": "statement",
-           "contribution_id": "contribution"}
+           "contribution_id": "contribution", "violation_id": "violation",
+           "photo_id": "violation_photo", "quote_id": "quote"}
 
 
 def _order_and_invoice(a, unit, owner):
@@ -74,6 +79,7 @@ def _objects(a, owner):
                                   move_in=clock.now().date() + timedelta(days=30), source="staff", by=staff)
     applicants.send_to_owner(applicant, staff)
     lease = f.lease(a, unit, owner)
+    notice, quote = _notice_and_quote(a, lease, booking)
     # The owner's sent statement of last month, and money asked of them: someone else's never opens or pays.
     statement = accounting.generate(owner, ledger.previous_month(a.today()), a.currency)
     accounting.mark_sent(statement)
@@ -82,7 +88,23 @@ def _objects(a, owner):
             "booking": booking.id, "lease": lease.id, "charge": f.charge(a, booking=booking).id,
             "document": document.id,
             "appointment": f.appointment(a, owner).id, "order": order_id, "invoice": invoice_id, "file": photo.id,
-            "applicant": applicant.id}
+            "applicant": applicant.id, "violation": notice.id, "violation_photo": notice.photos[0].id,
+            "quote": quote.id}
+
+
+def _notice_and_quote(a, lease, booking):
+    """A violation notice (with a photo) on the occupant's lease and an insurance quote on their booking, both
+    open: were a foreign id let through, the sweep's POSTs would answer or accept them."""
+    from werkzeug.datastructures import FileStorage
+
+    staff = f.staff(a, f"notices@{a.slug}.example")
+    notice = violations.record(a.id, {"lease_id": lease.id, "category": "noise", "rule": "Quiet hours",
+                                      "description": "Loud", "observed_on": a.today()}, staff,
+                               photos=[FileStorage(io.BytesIO(jpeg()), "hall.jpg")])
+    quote = quotes.create_quote(a.id, {"booking_id": booking.id, "insurer": "Ins", "product": "Cover",
+                                       "cover": "All", "premium": Decimal("30"), "currency": "EUR",
+                                       "valid_until": a.today() + timedelta(days=5)}, staff)
+    return notice, quote
 
 
 @pytest.fixture
@@ -143,7 +165,9 @@ def test_other_peoples_and_other_agencies_ids_are_never_200(app, world):
                                                                              "estimate": "10", "number": "N-1",
                                                                              "line0-description": "X",
                                                                              "line0-quantity": "1",
-                                                                             "line0-unit_price": "5", "reason": "R"})
+                                                                             "line0-unit_price": "5", "reason": "R",
+                                                                             "choice": "acknowledge",
+                                                                             "comment": "C"})
                     # Another person's or agency's item is simply not there: never 200, never a 403
                     # that would confirm it exists; 302 only to sign in to another agency's portal.
                     assert r.status_code in (302, 404), (role, method, url, r.status_code)
@@ -177,3 +201,10 @@ def test_other_peoples_and_other_agencies_ids_are_never_200(app, world):
             ContributionStatus.REQUESTED] * 2
         assert db.session.scalar(select(func.count()).select_from(ActionLink).where(
             ActionLink.action == "send_money").execution_options(all_agencies=True)) == 0
+        # Each agency's notice and quote, still open and unanswered: nothing answered, accepted or declined.
+        assert set(db.session.scalars(select(Violation.status).execution_options(all_agencies=True))) == {
+            ViolationStatus.OPEN}
+        assert db.session.scalar(select(func.count(ViolationEvent.id)).where(ViolationEvent.action != "record")
+                                 .execution_options(all_agencies=True)) == 0
+        assert set(db.session.scalars(select(InsuranceQuote.status).execution_options(all_agencies=True))) == {
+            QuoteStatus.OPEN}

@@ -1,0 +1,90 @@
+"""An insurance quote offered to the occupant of a lease or a booking; accepting it makes its charge."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.bookings.models import Booking, Lease
+from portal.db import AgencyOwned, Base
+from portal.money.models import Charge
+from portal.people.models import Person
+from portal.properties.models import Unit
+from portal.types import Money, UTCDateTime, enum_column, utcnow
+
+
+class QuoteStatus(enum.StrEnum):
+    OPEN = "open"  # offered; past its valid-until day it reads "expired" (QUOTE.state)
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+class InsuranceQuote(AgencyOwned, Base):
+    """Cover offered by an insurer at a premium, until a day; accepted once, into one charge."""
+
+    __tablename__ = "insurance_quotes"
+    __table_args__ = (
+        CheckConstraint(
+            "(lease_id IS NULL AND booking_id IS NOT NULL) OR (lease_id IS NOT NULL AND booking_id IS NULL)",
+            name="for_lease_or_booking",
+        ),
+        CheckConstraint("premium > 0", name="premium_positive"),
+        # An accepted quote has its charge, and a charge is one quote's at most.
+        CheckConstraint("status <> 'accepted' OR charge_id IS NOT NULL", name="accepted_has_charge"),
+        Index("ix_insurance_quotes_person_status", "person_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"))  # the occupant
+    lease_id: Mapped[int | None] = mapped_column(ForeignKey("leases.id", ondelete="RESTRICT"), index=True)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="RESTRICT"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
+    insurer: Mapped[str] = mapped_column(String(120))
+    product: Mapped[str] = mapped_column(String(120))
+    cover: Mapped[str] = mapped_column(Text)  # what is covered, up to how much, the excess
+    premium: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    valid_until: Mapped[date] = mapped_column(Date)  # the last day it can be accepted (agency's time zone)
+    status: Mapped[QuoteStatus] = mapped_column(enum_column(QuoteStatus), default=QuoteStatus.OPEN, index=True)
+    charge_id: Mapped[int | None] = mapped_column(ForeignKey("charges.id", ondelete="RESTRICT"), unique=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_via: Mapped[str | None] = mapped_column(String(12))  # portal, link, back_office
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    withdraw_reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(default=1)  # bumped on every change: older links die
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    person: Mapped[Person] = relationship()
+    lease: Mapped[Lease | None] = relationship()
+    booking: Mapped[Booking | None] = relationship()
+    unit: Mapped[Unit] = relationship()
+    charge: Mapped[Charge | None] = relationship()
+
+    @property
+    def title(self) -> str:
+        """'Seguros Sol · Stay Protect'."""
+        return f"{self.insurer} · {self.product}"
+
+    @property
+    def occupancy(self) -> str:
+        return f"Lease #{self.lease_id}" if self.lease_id else f"Booking {self.booking.reference}"
+
+    @property
+    def portal(self) -> str:
+        """The occupant's portal: tenant for a lease, guest for a booking."""
+        return "tenant" if self.lease_id else "guest"
+
+    def link_state(self) -> tuple:
+        """A link is bound to what was offered: status, premium, currency, validity and version."""
+        return (self.status.value, str(self.premium.normalize()), self.currency, self.valid_until.isoformat(),
+                self.version)
+
+    def __str__(self) -> str:
+        return self.title

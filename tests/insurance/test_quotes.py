@@ -1,0 +1,253 @@
+"""Insurance quotes end to end: staff add a quote in the back office; the occupant gets it at the SMTP server
+with a one-time link; opening it changes nothing; accepting makes exactly one charge for the premium in its
+currency, which is then paid through the pay flow; a used, withdrawn or expired quote's link says why;
+twenty simultaneous presses make one charge; the portals show, accept and decline quotes."""
+
+from __future__ import annotations
+
+import re
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from automation import dispatcher
+from portal import clock, db
+from portal.insurance.models import InsuranceQuote, QuoteStatus
+from portal.links.models import ActionLink
+from portal.money.models import Charge, ChargeKind, ChargeStatus, Payment
+from tests import factories as f
+from tests.conftest import FORM_TOKEN, csrf_token, press_link, signed_in_client
+
+
+@pytest.fixture
+def homes(app):
+    with app.app_context():
+        a = f.agency("alpha", starter=True)
+        f.staff(a)
+        tenant = f.person(a, "Tom Tenant", "tom@example.com", roles=["tenant"])
+        guest = f.person(a, "Gina Guest", "gina@example.com", roles=["guest"])
+        other = f.person(a, "Otto Guest", "otto@example.com", roles=["guest", "tenant"])
+        lease = f.lease(a, f.unit(a, f.prop(a, "Seafront"), "1A"), tenant)
+        booking = f.booking(a, f.unit(a, f.prop(a, "Hillside"), "2B"), guest,
+                            arrival=date.today() + timedelta(days=10), amount_paid=Decimal("300.00"))
+        ids = {"agency": a.id, "tenant": tenant.id, "guest": guest.id, "other": other.id, "lease": lease.id,
+               "booking": booking.id, "arrival": booking.arrival}
+        db.session.commit()
+    return ids
+
+
+def staff_client(app, login):
+    c = app.test_client()
+    assert login("manager@alpha.example", f.PASSWORD, c).status_code == 302
+    return c
+
+
+def add_quote(c, on: str, **data):
+    page = c.get("/manage/insurance/new")
+    fields = {"csrf_token": csrf_token(page.text), "occupancy": on, "insurer": "Seguros Sol",
+              "product": "Stay Protect", "cover": "Cancellation up to 2,000 USD; damage up to 500 USD; excess 50 USD.",
+              "premium": "45.50", "currency": "USD", "valid_until": (date.today() + timedelta(days=7)).isoformat(),
+              **data}
+    return c.post("/manage/insurance/new", data=fields)
+
+
+def send_due(app, run_jobs) -> None:
+    with app.app_context():
+        dispatcher.dispatch()
+    run_jobs()
+
+
+def quote_mail(smtp_server, address: str):
+    found = [m for m in smtp_server.messages if address in m["To"] and m["Subject"].startswith("Insurance for")]
+    assert len(found) == 1, [(m["To"], m["Subject"]) for m in smtp_server.messages]
+    return found[0]
+
+
+def token_of(mail) -> str:
+    return re.search(r"/l/(\S+)", mail.get_body(("plain",)).get_content()).group(1)
+
+
+def state(app) -> dict:
+    with app.app_context():
+        quotes = db.session.scalars(select(InsuranceQuote).execution_options(all_agencies=True)).all()
+        charges = db.session.scalars(select(Charge).where(Charge.slot.like("insurance:%"))
+                                     .execution_options(all_agencies=True)).all()
+        return {"quotes": [(q.id, q.status, q.version, q.charge_id, q.decided_via) for q in quotes],
+                "charges": [(c.id, c.amount, c.currency, c.kind, c.status, c.booking_id, c.lease_id, c.person_id,
+                             c.due_date) for c in charges],
+                "payments": db.session.scalar(select(func.count(Payment.id)).execution_options(all_agencies=True))}
+
+
+def test_the_guest_accepts_from_the_mail_and_pays_the_premium(app, homes, login, run_jobs, smtp_server):
+    c = staff_client(app, login)
+    assert add_quote(c, f"booking:{homes['booking']}").status_code == 302
+    send_due(app, run_jobs)
+    mail = quote_mail(smtp_server, "gina@example.com")
+    assert mail["Subject"] == "Insurance for 2B: Stay Protect (45.50 USD)"
+    assert "Seguros Sol · Stay Protect for 45.50 USD" in mail.get_body(("plain",)).get_content()
+    token = token_of(mail)
+    guest = app.test_client()
+    before = state(app)
+    page = guest.get(f"/l/{token}")
+    assert page.status_code == 200 and "45.50 USD" in page.text and "Cancellation up to 2,000 USD" in page.text
+    assert state(app) == before and before["charges"] == []  # opening changes nothing
+    done = press_link(guest, token, choice="accept")
+    assert done.status_code == 200 and "Quote accepted" in done.text
+    after = state(app)
+    [(qid, status, _, charge_id, via)] = after["quotes"]
+    assert status == QuoteStatus.ACCEPTED and via == "link"
+    # Exactly one charge: the premium, in the quote's currency, on the booking, the guest's, due at arrival.
+    assert after["charges"] == [(charge_id, Decimal("45.50"), "USD", ChargeKind.FEE, ChargeStatus.OPEN,
+                                 homes["booking"], None, homes["guest"], homes["arrival"])]
+    # A second press says the link was used, and makes nothing.
+    again = guest.post(f"/l/{token}", data={"form_token": FORM_TOKEN.search(page.text).group(1), "choice": "accept"})
+    assert again.status_code == 410 and "already accepted" in again.text
+    assert state(app) == after
+    # The page goes straight on to paying it: the pay link's page, then its button.
+    pay_token = re.search(r'href="[^"]*/l/([^"]+)"[^>]*>Pay 45.50 USD now', done.text).group(1)
+    paid = press_link(guest, pay_token)
+    assert paid.status_code == 200 and "We received 45.50 USD" in paid.text
+    final = state(app)
+    assert final["payments"] == 1 and final["charges"][0][4] == ChargeStatus.PAID
+    # The guest's portal shows the quote accepted and its premium paid.
+    portal = signed_in_client(app, homes["guest"]).get(f"/alpha/guest/insurance/{qid}")
+    assert "accepted" in portal.text and "badge-paid" in portal.text
+
+
+def test_twenty_simultaneous_acceptances_make_one_charge(app, homes, live_server, login, run_jobs, smtp_server):
+    c = staff_client(app, login)
+    assert add_quote(c, f"lease:{homes['lease']}", currency="EUR", premium="120").status_code == 302
+    send_due(app, run_jobs)
+    token = token_of(quote_mail(smtp_server, "tom@example.com"))
+    with urllib.request.urlopen(f"{live_server}/l/{token}") as r:
+        form_token = FORM_TOKEN.search(r.read().decode()).group(1)
+    body = urllib.parse.urlencode({"form_token": form_token, "choice": "accept"}).encode()
+    barrier = threading.Barrier(20)
+    codes = []
+
+    def press():
+        barrier.wait()
+        try:
+            with urllib.request.urlopen(urllib.request.Request(f"{live_server}/l/{token}", data=body)) as r:
+                codes.append(r.status)
+        except urllib.error.HTTPError as e:
+            codes.append(e.code)
+
+    threads = [threading.Thread(target=press) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(codes).count(200) == 1 and all(code in (409, 410) for code in codes if code != 200), codes
+    after = state(app)
+    assert len(after["charges"]) == 1 and after["charges"][0][1:3] == (Decimal("120.00"), "EUR")
+    assert after["charges"][0][6] == homes["lease"]
+    # The tenant's portal, after the link: the quote is accepted, and accepting again there is refused.
+    tenant = signed_in_client(app, homes["tenant"])
+    qid = after["quotes"][0][0]
+    page = tenant.get(f"/alpha/tenant/insurance/{qid}")
+    assert "Accept the quote" not in page.text and "Pay 120.00 EUR" in page.text
+    refused = tenant.post(f"/alpha/tenant/insurance/{qid}/accept", data={"csrf_token": csrf_token(page.text)})
+    assert refused.status_code == 422 and "already accepted" in refused.text
+    assert state(app) == after
+
+
+def test_withdrawn_in_the_back_office_the_link_says_so(app, homes, login, run_jobs, smtp_server):
+    c = staff_client(app, login)
+    assert add_quote(c, f"booking:{homes['booking']}").status_code == 302
+    send_due(app, run_jobs)
+    token = token_of(quote_mail(smtp_server, "gina@example.com"))
+    qid = state(app)["quotes"][0][0]
+    page = c.get(f"/manage/insurance/{qid}")
+    assert c.post(f"/manage/insurance/{qid}/withdraw",
+                  data={"csrf_token": csrf_token(page.text), "reason": "Wrong product"}).status_code == 302
+    dead = app.test_client().get(f"/l/{token}")
+    assert dead.status_code == 410 and "This quote was withdrawn" in dead.text
+    assert state(app)["charges"] == [] and state(app)["quotes"][0][1] == QuoteStatus.WITHDRAWN
+    again = c.post(f"/manage/insurance/{qid}/withdraw", data={"csrf_token": csrf_token(page.text), "reason": ""})
+    assert again.status_code == 422 and "can no longer be withdrawn" in again.text
+
+
+def test_an_expired_quote_cannot_be_accepted_and_its_link_says_why(app, homes, login, run_jobs, smtp_server):
+    c = staff_client(app, login)
+    assert add_quote(c, f"lease:{homes['lease']}", valid_until=date.today().isoformat()).status_code == 302
+    send_due(app, run_jobs)
+    token = token_of(quote_mail(smtp_server, "tom@example.com"))
+    qid = state(app)["quotes"][0][0]
+    with clock.frozen_at(datetime.now().astimezone() + timedelta(days=2)):
+        tenant = signed_in_client(app, homes["tenant"])
+        dead = app.test_client().get(f"/l/{token}")
+        assert dead.status_code == 410 and "This quote expired" in dead.text
+        page = tenant.get(f"/alpha/tenant/insurance/{qid}")
+        assert "expired" in page.text and "Accept the quote" not in page.text
+        refused = tenant.post(f"/alpha/tenant/insurance/{qid}/accept", data={"csrf_token": csrf_token(page.text)})
+        assert refused.status_code == 422 and "This quote expired" in refused.text
+        staff = staff_client(app, login)  # a new day, a new sign-in
+        expired = staff.get("/manage/insurance?status=expired")
+        assert expired.status_code == 200 and "Seguros Sol · Stay Protect" in expired.text
+        assert "Seguros Sol" not in staff.get("/manage/insurance?status=open").text
+    assert state(app)["charges"] == [] and state(app)["quotes"][0][1] == QuoteStatus.OPEN
+
+
+def test_the_guest_declines_in_the_portal_and_the_link_dies(app, homes, login, run_jobs, smtp_server):
+    c = staff_client(app, login)
+    assert add_quote(c, f"booking:{homes['booking']}").status_code == 302
+    send_due(app, run_jobs)
+    token = token_of(quote_mail(smtp_server, "gina@example.com"))
+    qid = state(app)["quotes"][0][0]
+    guest = signed_in_client(app, homes["guest"])
+    assert "Insurance quote: Seguros Sol · Stay Protect" in guest.get("/alpha/guest/").text
+    page = guest.get(f"/alpha/guest/insurance/{qid}")
+    r = guest.post(f"/alpha/guest/insurance/{qid}/decline", data={"csrf_token": csrf_token(page.text),
+                                                                  "reason": "I have travel insurance"})
+    assert r.status_code == 302
+    assert state(app)["quotes"][0][1] == QuoteStatus.DECLINED and state(app)["charges"] == []
+    dead = app.test_client().get(f"/l/{token}")
+    assert dead.status_code == 410 and "This quote was declined" in dead.text
+    # Another person, the other portal: not there.
+    other = signed_in_client(app, homes["other"])
+    for url in (f"/alpha/guest/insurance/{qid}", f"/alpha/tenant/insurance/{qid}"):
+        assert other.get(url).status_code == 404
+    assert other.post(f"/alpha/guest/insurance/{qid}/accept",
+                      data={"csrf_token": csrf_token(other.get("/alpha/guest/").text)}).status_code == 404
+    assert state(app)["charges"] == []
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"occupancy": ""}, "Choose either a lease or a booking."),
+    ({"occupancy": "booking:999999"}, "Not a valid choice"),
+    ({"premium": "0"}, "more than zero"),
+    ({"premium": "-5"}, ""),
+    ({"premium": "12.345"}, "decimal"),
+    ({"premium": "abc"}, ""),
+    ({"currency": "XXX"}, "Not a valid choice"),
+    ({"valid_until": (date.today() - timedelta(days=1)).isoformat()}, "valid until today or later"),
+    ({"insurer": ""}, "This field is required."),
+    ({"cover": ""}, "This field is required."),
+])
+def test_back_office_bad_input_is_a_form_error_and_nothing_is_kept(app, homes, login, change, message):
+    c = staff_client(app, login)
+    r = add_quote(c, f"booking:{homes['booking']}", **change)
+    assert r.status_code == 422 and message in r.text, r.text[-2000:]
+    with app.app_context():
+        for model in (InsuranceQuote, ActionLink):
+            assert db.session.scalar(select(func.count()).select_from(model)
+                                     .execution_options(all_agencies=True)) == 0, model
+
+
+def test_the_list_filters_and_the_booking_page_lists_its_quotes(app, homes, login):
+    c = staff_client(app, login)
+    assert add_quote(c, f"booking:{homes['booking']}").status_code == 302
+    assert add_quote(c, f"lease:{homes['lease']}", product="Contents Cover", currency="EUR").status_code == 302
+    assert "Stay Protect" in c.get("/manage/insurance").text
+    leases = c.get("/manage/insurance?on=lease&status=open").text
+    assert "Contents Cover" in leases and "Stay Protect" not in leases
+    assert "No insurance quotes match" in c.get("/manage/insurance?status=accepted").text
+    booking = c.get(f"/manage/bookings/{homes['booking']}").text
+    assert "Stay Protect" in booking and "Contents Cover" not in booking
