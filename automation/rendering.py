@@ -512,17 +512,20 @@ FIELDS: dict[str, list[str]] = {
                 "vendor_url"],
     "requester": ["name", "first_name", "email"],
     "recipient": ["name", "first_name", "email"],
+    "survey": ["title"],
 }
 GROUPS: dict[str, list[str]] = {
     "booking": ["booking", "guest", "unit", "owner", "agency", "charge", "recipient"],
     "review": ["booking", "guest", "unit", "owner", "agency", "charge", "review", "recipient"],
     "charge": ["charge", "tenant", "unit", "agency", "recipient"],
     "appointment": ["appointment", "person", "unit", "agency", "recipient"],
-    "workorder": ["work_order", "requester", "vendor", "unit", "agency", "recipient"],
+    "workorder": ["work_order", "requester", "vendor", "unit", "agency", "survey", "recipient"],
     "invoice": ["invoice", "work_order", "vendor", "unit", "agency", "recipient"],
 }
-LINKS: dict[str, list[str]] = {"booking": ["pay"], "review": [], "charge": ["pay"], "appointment": ["appointment"],
-                               "workorder": ["order_approval", "order_acceptance"], "invoice": ["invoice_approval"]}
+LINKS: dict[str, list[str]] = {"booking": ["pay", "review"], "review": [], "charge": ["pay"],
+                               "appointment": ["appointment"],
+                               "workorder": ["order_approval", "order_acceptance", "survey"],
+                               "invoice": ["invoice_approval"]}
 SUBJECT_LABELS = {"booking": "bookings", "review": "reviews", "charge": "charges", "appointment": "appointments",
                   "workorder": "work orders", "invoice": "invoices"}
 

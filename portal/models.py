@@ -30,12 +30,14 @@ from portal.messages.models import Message, MessageStatus
 from portal.money.models import Charge, ChargeKind, ChargeStatus, Mandate, Payment
 from portal.people.models import Person, PortalAccount, PortalRole
 from portal.properties.models import Property, Unit
+from portal.surveys.models import Answer, Invitation, Question, QuestionKind, Response, Survey, SurveyTrigger
 from portal.tags import Tag
 from portal.workorders.models import Visit, WorkKind, WorkOrder, WorkOrderEvent, WorkStatus
 
 __all__ = [
     "ActionLink",
     "Agency",
+    "Answer",
     "Appointment",
     "AppointmentStatus",
     "Base",
@@ -47,6 +49,7 @@ __all__ = [
     "ChargeStatus",
     "Document",
     "DocumentKind",
+    "Invitation",
     "Invoice",
     "InvoiceLine",
     "InvoiceStatus",
@@ -68,6 +71,9 @@ __all__ = [
     "PortalRole",
     "PortalSession",
     "Property",
+    "Question",
+    "QuestionKind",
+    "Response",
     "Review",
     "ShareRule",
     "Signature",
@@ -75,6 +81,8 @@ __all__ = [
     "StaffRole",
     "StaffSession",
     "StaffUser",
+    "Survey",
+    "SurveyTrigger",
     "Tag",
     "TimeWindow",
     "Unit",

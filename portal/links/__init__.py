@@ -29,10 +29,11 @@ _B64URL = re.compile(r"[A-Za-z0-9_-]+")  # a confirmation page's button works fo
 class ActionRefused(Exception):
     """The action cannot be done as asked (wrong amount, already paid...); nothing changed."""
 
-    def __init__(self, message: str, status: int = 422) -> None:
+    def __init__(self, message: str, status: int = 422, fields: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.fields = dict(fields or {})  # a message beside each field of the page's form that it names
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,8 @@ def expand(text: str) -> str:
 
 
 LINK_NAMES = {"login": "sign-in link", "pay": "payment link", "appointment": "appointment link",
-              "order_approval": "approval link", "order_acceptance": "job link", "invoice_approval": "approval link"}
+              "order_approval": "approval link", "order_acceptance": "job link", "invoice_approval": "approval link",
+              "survey": "survey link", "review": "review link"}
 
 
 def redact(text: str, html: bool = False) -> str:
