@@ -348,7 +348,15 @@ def _survey_invitation(w: WorkOrder) -> Callable[[Person], Invitation] | None:
     survey = sent_after(SurveyTrigger.WORKORDER_COMPLETED, w.agency_id)
     if survey is None:
         return None
-    return lambda person: invite(survey, person, about=f"Work order #{w.id}: {w.title}")
+    made: dict[int, Invitation] = {}
+
+    def invitation(person: Person) -> Invitation:
+        # One invitation per recipient, however many links (HTML and text parts) their mail carries.
+        if person.id not in made:
+            made[person.id] = invite(survey, person, about=f"Work order #{w.id}: {w.title}")
+        return made[person.id]
+
+    return invitation
 
 
 def _workorder_context(w: WorkOrder) -> dict[str, Any]:
