@@ -5,7 +5,7 @@ from __future__ import annotations
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from portal.fields import ONE_LINE, Form, SelectField, SelectMultipleField, record_id
+from portal.fields import ONE_LINE, Form, SelectField, SelectMultipleField, options, record_id
 from portal.surveys.models import QuestionKind, SurveyTrigger
 
 SENDS_AFTER = [("", "Only when sent by hand"),
@@ -17,13 +17,13 @@ KINDS = [(QuestionKind.RATING.value, "Rating from 1 to 5"), (QuestionKind.CHOICE
 class SurveyForm(Form):
     title = StringField("Title", validators=[DataRequired(), Length(max=200), ONE_LINE])
     intro = TextAreaField("Introduction (shown above the questions)", validators=[Length(max=2000)])
-    sends_after = SelectField("Sent automatically", choices=SENDS_AFTER, default="",
+    sends_after = SelectField("Sent automatically", choices=options(SENDS_AFTER), default="",
                               description="With the automation solution “Ask for feedback when work is done” on.")
 
 
 class QuestionForm(Form):
     prompt = StringField("Question", validators=[DataRequired(), Length(max=300), ONE_LINE])
-    kind = SelectField("Type", choices=KINDS, default=QuestionKind.RATING.value)
+    kind = SelectField("Type", choices=options(KINDS), default=QuestionKind.RATING.value)
     options = TextAreaField("Options (for a choice: one per line)", validators=[Length(max=3000)])
     required = BooleanField("An answer is required", default=True)
 
@@ -37,4 +37,4 @@ class QuestionActionForm(Form):
     """Which question a remove or move button is about (the survey checks it is one of its own)."""
 
     question = StringField(validators=[InputRequired()])
-    direction = SelectField(choices=[("up", "up"), ("down", "down")], default="up")
+    direction = SelectField(choices=options([("up", "up"), ("down", "down")]), default="up")
