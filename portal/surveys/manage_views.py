@@ -28,7 +28,8 @@ from portal.types import ID
 def surveys_list():
     """Every survey with how many people were asked and answered."""
     page = paginate(queries.surveys_query(), requested_page(), page_size())
-    return render_template("surveys/list.html", page=page, triggers=ops.TRIGGERS)
+    return render_template("surveys/list.html", page=page, triggers=ops.TRIGGERS,
+                           tallies=queries.tallies([s.id for s in page.items]))
 
 
 def _form_page(form: SurveyForm, survey: Survey | None, status: int = 200):

@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
 
 from portal import db
 from portal.people.models import Person
@@ -14,12 +15,17 @@ from portal.surveys.models import Answer, Invitation, Question, QuestionKind, Re
 
 
 def surveys_query() -> Select:
-    """Every survey with how many were asked and how many answered, newest first."""
-    asked = (select(func.count(Invitation.id)).where(Invitation.survey_id == Survey.id)
-             .correlate(Survey).scalar_subquery())
-    answered = (select(func.count(Response.id)).where(Response.survey_id == Survey.id)
-                .correlate(Survey).scalar_subquery())
-    return select(Survey, asked.label("asked"), answered.label("answered")).order_by(Survey.id.desc())
+    """Every survey, newest first."""
+    return select(Survey).options(selectinload(Survey.questions)).order_by(Survey.id.desc())
+
+
+def tallies(survey_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """How many people each survey asked and how many answered."""
+    asked = dict(db.session.execute(select(Invitation.survey_id, func.count(Invitation.id))
+                                    .where(Invitation.survey_id.in_(survey_ids)).group_by(Invitation.survey_id)).all())
+    answered = dict(db.session.execute(select(Response.survey_id, func.count(Response.id))
+                                       .where(Response.survey_id.in_(survey_ids)).group_by(Response.survey_id)).all())
+    return {i: (asked.get(i, 0), answered.get(i, 0)) for i in survey_ids}
 
 
 def sent_after(trigger: SurveyTrigger, agency_id: int) -> Survey | None:

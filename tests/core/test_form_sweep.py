@@ -27,11 +27,13 @@ from portal.documents.models import Document, DocumentKind
 from portal.invoices import operations as invoice_ops
 from portal.invoices.operations import create_invoice
 from portal.models import Base
+from portal.surveys import operations as survey_ops
 from portal.workorders.models import WorkStatus
 from portal.workorders.operations import submit_request
 from tests import factories as f
 from tests.conftest import signed_in_client
 from tests.portals import owner_world
+from tests.surveys.world import make_survey
 
 EXAMPLES_PER_FORM = 3  # random ones per form, after the EVERYWHERE ones: a few hundred requests in all
 # Each is put in every field of every form at once: WTForms checks all fields, so each field's parsing meets it.
@@ -166,10 +168,15 @@ def _world(app):
         db.session.add(Task(agency_id=a.id, solution_id=solution.id, notification_id=solution.notifications[0].id,
                             object_type="booking", object_id=here.id, due_at=here.created_at,
                             status=TaskStatus.FAILED, reason="SMTP said no"))
+        # A survey to build and send (its questions' forms), and Alex's links to answer it and to review a stay.
+        survey = make_survey(a, trigger=None)
+        past = f.booking(a, f.unit(a, name="4D"), who, arrival=today - timedelta(days=9),
+                         departure=today - timedelta(days=5))
         used = links.create("pay", rent, who)
         links.consume(used)
         seeds = [links.url(links.create("pay", rent, who)), links.url(links.create("appointment", appointment, who)),
-                 links.url(used)]
+                 links.url(used), links.url(links.create("survey", survey_ops.invite(survey, who), who)),
+                 links.url(links.create("review", past, who))]
         person_id = who.id
         db.session.commit()
     return person_id, [urlsplit(s).path for s in seeds]

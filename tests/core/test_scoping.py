@@ -47,7 +47,7 @@ def test_scope_filters_get_joins_and_updates(ctx):
 KINDS = {"properties": "property", "units": "unit", "people": "person", "leases": "lease",
          "bookings": "booking", "mail": "message", "charges": "charge", "appointments": "appointment",
          "links": "link", "documents": "document", "access": "window", "work-orders": "workorder",
-         "invoices": "invoice", "workorders": "workorder"}
+         "invoices": "invoice", "workorders": "workorder", "surveys": "survey"}
 # Other URL arguments of ID routes, valid for the objects made below.
 EXTRA_ARGS = {"role": "guest", "page": "home", "action": "cancel"}
 
@@ -80,7 +80,10 @@ def _objects(a):
     done.vendor_id, done.status = vendor.id, WorkStatus.COMPLETED
     invoice = create_invoice(done, vendor, number="INV-1",
                              lines=[{"description": "Work", "quantity": "1", "unit_price": "10.00"}])
-    return {"property": u.property, "unit": u, "person": guest, "lease": f.lease(a, u), "booking": b,
+    from tests.surveys.world import make_survey
+
+    survey = make_survey(a, trigger=None)
+    return {"survey": survey, "property": u.property, "unit": u, "person": guest, "lease": f.lease(a, u), "booking": b,
             "message": msg, "charge": charge, "appointment": f.appointment(a, guest), "link": link,
             "document": document, "window": window, "workorder": workorder, "file": photo, "invoice": invoice}
 

@@ -184,3 +184,16 @@ def test_another_agencys_survey_is_invisible(app, staff):
         assert survey.title == "Beta secrets" and not survey.closed and len(survey.questions) == 3
         assert db.session.scalar(select(func.count(Invitation.id)).execution_options(all_agencies=True)) == 1
         assert db.session.scalar(select(func.count(Response.id)).execution_options(all_agencies=True)) == 1
+
+
+def test_the_list_shows_each_survey_with_its_tallies(app, staff):
+    with app.app_context():
+        make_survey(_alpha(), title="First", trigger=None)
+        sid = make_survey(_alpha(), title="Second").id
+        db.session.commit()
+    _answer(app, sid, "Dee", {"How would you rate the work?": "5", "Was the vendor on time?": "Yes"})
+    page = staff.get("/manage/surveys")
+    assert page.status_code == 200
+    rows = re.findall(r'<strong>(\w+)</strong>.*?"Asked"[^>]*>(\d+)<.*?"Answered"[^>]*>(\d+)<', page.text, re.S)
+    assert rows == [("Second", "1", "1"), ("First", "0", "0")]
+    assert "after a work order is completed" in page.text
