@@ -22,6 +22,8 @@ SOLUTIONS = [
      {"anchor": "immediately", "roles": ["owner"]}),
     ("review-request", "Ask for a review the day after departure", "Review request",
      {"anchor": "departure", "offset": 1, "at_time": "11:00", "roles": ["guest"]}),
+    ("review-thanks", "Thank guests for their review", "Thanks for your review",
+     {"anchor": "immediately", "roles": ["guest"]}),
     ("rent-due", "Rent reminder 3 days before it is due", "Rent reminder",
      {"anchor": "due", "offset": -3, "at_time": "09:00", "roles": ["tenant"]}),
     ("workorder-status", "Work request updates", "Work request update", {"anchor": "immediately",
@@ -39,6 +41,9 @@ SOLUTIONS = [
      {"anchor": "immediately", "roles": ["owner"], "waiting_since": APPROVALS_SINCE}),
     ("invoice-paid", "Tell vendors their invoice was paid", "Invoice paid",
      {"anchor": "immediately", "roles": ["vendor"]}),
+    # The demo's survey goes after completed work orders (devtools.demo._survey).
+    ("survey", "Ask for feedback when work is done", "Survey after work",
+     {"anchor": "immediately", "roles": ["requester"]}),
 ]
 
 
