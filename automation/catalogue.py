@@ -31,6 +31,8 @@ from portal.bookings.models import Booking, BookingStatus, Channel, PaymentType,
 from portal.insurance.models import QuoteStatus
 from portal.invoices.models import InvoiceStatus
 from portal.money.models import ChargeKind, ChargeStatus
+from portal.surveys.models import SurveyTrigger
+from portal.surveys.queries import sent_after
 from portal.violations.models import ViolationStatus
 from portal.workorders.models import WorkOrder, WorkStatus
 
@@ -148,6 +150,17 @@ def _visit_unchanged(w: WorkOrder, task_occurrence: str) -> str | None:
     return None if _visit(w) == task_occurrence else "the visit was moved"
 
 
+DONE = (WorkStatus.COMPLETED, WorkStatus.INVOICED, WorkStatus.CLOSED)
+
+
+def _survey_to_send(w: WorkOrder, task_occurrence: str) -> str | None:
+    if w.status not in DONE:
+        return f"the work order is {w.status.value.replace('-', ' ')}"
+    if sent_after(SurveyTrigger.WORKORDER_COMPLETED, w.agency_id) is None:
+        return "no open survey is set to be sent after completed work orders"
+    return None
+
+
 def _invoice_is(status: InvoiceStatus) -> Callable[[Any], str | None]:
     def check(i: Any) -> str | None:
         return None if i.status == status else f"the invoice is {i.status.value}"
@@ -246,6 +259,12 @@ kind(name="workorder-visit-reminder", category="rentals", label="Remind vendors 
      subject=WORKORDER, anchors=(Anchor.VISIT,), default_roles=("vendor",),
      qualifies=lambda r: r.status == WorkStatus.SCHEDULED and r.scheduled_at is not None, occurrence=_visit,
      recheck_occurrence=_visit_unchanged, started=_since, default_minutes=2)
+kind(name="survey", category="rentals", label="Ask for feedback when work is done",
+     description="When a work order is completed, sends the person who asked the survey set to go after "
+                 "completed work orders (Surveys), with a one-time link to answer it.",
+     subject=WORKORDER, anchors=(Anchor.IMMEDIATELY,), default_roles=("requester",),
+     qualifies=lambda r: r.status in DONE, occurrence=lambda r: "done", recheck_occurrence=_survey_to_send,
+     started=_since, default_minutes=3)
 kind(name="invoice-owner-approval", category="owners", label="Ask owners to approve invoices",
      description="When a vendor's invoice waits for the owner's approval, asks the unit's owners, with one-click "
                  "links to approve or deny it.",

@@ -519,23 +519,26 @@ FIELDS: dict[str, list[str]] = {
     "occupant": ["name", "first_name", "email"],
     "recipient": ["name", "first_name", "email"],
     "statement": ["month", "currency", "opening", "closing", "income", "expenses", "fees", "portal_url"],
+    "survey": ["title"],
 }
 GROUPS: dict[str, list[str]] = {
     "booking": ["booking", "guest", "unit", "owner", "agency", "charge", "recipient"],
     "review": ["booking", "guest", "unit", "owner", "agency", "charge", "review", "recipient"],
     "charge": ["charge", "tenant", "unit", "agency", "recipient"],
     "appointment": ["appointment", "person", "unit", "agency", "recipient"],
-    "workorder": ["work_order", "requester", "vendor", "unit", "agency", "recipient"],
+    "workorder": ["work_order", "requester", "vendor", "unit", "agency", "survey", "recipient"],
     "invoice": ["invoice", "work_order", "vendor", "unit", "agency", "recipient"],
     "statement": ["statement", "owner", "agency", "recipient"],
     "applicant": ["applicant", "unit", "agency", "recipient"],
     "violation": ["violation", "occupant", "unit", "agency", "recipient"],
     "insurance_quote": ["quote", "occupant", "unit", "agency", "recipient"],
 }
-LINKS: dict[str, list[str]] = {"booking": ["pay"], "review": [], "charge": ["pay"], "appointment": ["appointment"],
-                               "workorder": ["order_approval", "order_acceptance"], "invoice": ["invoice_approval"],
-                               "statement": ["statement"], "applicant": ["applicant_approval"],
-                               "violation": ["violation_response"], "insurance_quote": ["insurance_quote"]}
+LINKS: dict[str, list[str]] = {"booking": ["pay", "review"], "review": [], "charge": ["pay"],
+                               "appointment": ["appointment"],
+                               "workorder": ["order_approval", "order_acceptance", "survey"],
+                               "invoice": ["invoice_approval"], "statement": ["statement"],
+                               "applicant": ["applicant_approval"], "violation": ["violation_response"],
+                               "insurance_quote": ["insurance_quote"]}
 SUBJECT_LABELS = {"booking": "bookings", "review": "reviews", "charge": "charges", "appointment": "appointments",
                   "workorder": "work orders", "invoice": "invoices", "statement": "statements",
                   "applicant": "applicants", "violation": "violation notices", "insurance_quote": "insurance quotes"}

@@ -19,6 +19,7 @@ from automation.subjects import SUBJECTS, Recipient
 from portal import access, agencies, clock, db, delivery, links, mail
 from portal.access import CAPABILITIES
 from portal.messages.models import Message, MessageStatus
+from portal.operations import FieldError
 from portal.people.models import Person
 
 # Which capability decides whether a person with that portal may be told about the object.
@@ -197,8 +198,10 @@ def _link(action: str, target: Any, recipient: Recipient, about: str) -> str:
         what = "no open charge to pay" if action == "pay" else f"nothing to {action}"
         raise rendering.LinkProblem(f"link({action!r}) could not be made: the {about} has {what}")
     try:
+        if callable(target):  # an object made for each recipient (a survey's invitation)
+            target = target(recipient.person)
         return links.placeholder(links.create(action, target, recipient.person))  # made real only for SMTP
-    except ValueError:
+    except (ValueError, FieldError):
         raise rendering.LinkProblem(f"link({action!r}) could not be made for {who}: it is paid, closed "
                                     "or not theirs") from None
 

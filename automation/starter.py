@@ -48,9 +48,10 @@ TEMPLATES: dict[str, tuple[str, str, str, str]] = {
         "Review request",
         "How was your stay at {{ unit.name }}?",
         "<p>Hello {{ recipient.first_name }},</p><p>Thank you for staying with {{ agency.name }}. Would you tell "
-        "us how it went? A short review helps other guests.</p>",
+        "us how it went? A short review helps other guests.</p><p><a href=\"{{ link('review') }}\">Rate your stay"
+        "</a></p>",
         "Hello {{ recipient.first_name }},\n\nThank you for staying with {{ agency.name }}. Would you tell us how "
-        "it went? A short review helps other guests.",
+        "it went? A short review helps other guests.\n\nRate your stay: {{ link('review') }}",
     ),
     "review-thanks": (
         "Thanks for your review",
@@ -125,6 +126,16 @@ TEMPLATES: dict[str, tuple[str, str, str, str]] = {
         "Hello {{ recipient.first_name }},\n\nA reminder of your visit for {{ work_order.title }} at "
         "{{ unit.property }} · {{ unit.name }} ({{ unit.address }}) on {{ work_order.scheduled_at }}.\n\n"
         "The access details are on the order in your vendor portal.",
+    ),
+    "survey": (
+        "Survey after work",
+        "How did the work on \"{{ work_order.title }}\" go?",
+        "<p>Hello {{ recipient.first_name }},</p><p>The work you asked for at {{ unit.property }} · {{ unit.name }} "
+        "(<b>{{ work_order.title }}</b>) is done. Would you tell us how it went? It takes a minute.</p>"
+        "<p><a href=\"{{ link('survey') }}\">Answer: {{ survey.title }}</a></p>",
+        "Hello {{ recipient.first_name }},\n\nThe work you asked for at {{ unit.property }} · {{ unit.name }} "
+        "(\"{{ work_order.title }}\") is done. Would you tell us how it went? It takes a minute.\n\n"
+        "{{ survey.title }}: {{ link('survey') }}",
     ),
     "invoice-owner-approval": (
         "Invoice approval request",

@@ -28,6 +28,9 @@ from portal.money.currency import format_money
 from portal.money.models import Charge, ChargeStatus
 from portal.people.models import Person, person_tags
 from portal.properties.models import Unit, unit_owners, unit_tags
+from portal.surveys.models import Invitation, SurveyTrigger
+from portal.surveys.operations import invite
+from portal.surveys.queries import sent_after
 from portal.tags import Tag
 from portal.violations.models import Violation
 from portal.workorders.models import WorkOrder, WorkStatus
@@ -227,7 +230,8 @@ BOOKING = Subject(
     name="booking", model=Booking, label="Booking", rows=_booking_rows, roles=("guest", "client", "owner", "agent"),
     recipients=_booking_recipients, context=_booking_context, eager=_booking_eager,
     title=lambda b: f"Booking {b.reference} · {b.guest.name if b.guest else ''} · {b.unit.name if b.unit else ''}",
-    links=lambda b: {"pay": _open_charge(b)},
+    # The review link (portal.bookings.actions) opens the rating and comment form of the stay.
+    links=lambda b: {"pay": _open_charge(b), "review": b},
     unit_ids=lambda ids: select(Booking.id.label("object_id"), Booking.unit_id.label("unit_id"))
     .where(Booking.id.in_(ids)),
     person_ids=lambda ids: select(Booking.id.label("object_id"), Booking.guest_id.label("person_id"))
@@ -345,10 +349,27 @@ def _workorder_fields(w: WorkOrder) -> dict[str, Any]:
             **dict(zip(("progress", "news"), _news(w, when), strict=True))}
 
 
+def _survey_invitation(w: WorkOrder) -> Callable[[Person], Invitation] | None:
+    """What makes each recipient's invitation to the survey sent after completed work orders, if there is one."""
+    survey = sent_after(SurveyTrigger.WORKORDER_COMPLETED, w.agency_id)
+    if survey is None:
+        return None
+    made: dict[int, Invitation] = {}
+
+    def invitation(person: Person) -> Invitation:
+        # One invitation per recipient, however many links (HTML and text parts) their mail carries.
+        if person.id not in made:
+            made[person.id] = invite(survey, person, about=f"Work order #{w.id}: {w.title}")
+        return made[person.id]
+
+    return invitation
+
+
 def _workorder_context(w: WorkOrder) -> dict[str, Any]:
+    survey = sent_after(SurveyTrigger.WORKORDER_COMPLETED, w.agency_id)
     return {"work_order": _workorder_fields(w), "requester": _person_fields(w.requester),
             "vendor": _person_fields(w.vendor), "unit": _unit_fields(db.session.get(Unit, w.unit_id)),
-            "agency": _agency_fields(_agency(w.agency_id))}
+            "agency": _agency_fields(_agency(w.agency_id)), "survey": {"title": survey.title if survey else ""}}
 
 
 WORKORDER = Subject(
@@ -358,7 +379,8 @@ WORKORDER = Subject(
     context=_workorder_context,
     # The owner's approval and the vendor's answer (portal.workorders.actions); each is made only for
     # whom it belongs to, while the order waits for it.
-    links=lambda w: {"order_approval": w, "order_acceptance": w},
+    # The survey's link acts on an invitation made for each recipient (portal.surveys), hence a function.
+    links=lambda w: {"order_approval": w, "order_acceptance": w, "survey": _survey_invitation(w)},
     eager=lambda: [selectinload(WorkOrder.requester), selectinload(WorkOrder.vendor)],
     unit_ids=lambda ids: select(WorkOrder.id.label("object_id"), WorkOrder.unit_id.label("unit_id"))
     .where(WorkOrder.id.in_(ids)),

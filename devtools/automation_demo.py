@@ -22,6 +22,8 @@ SOLUTIONS = [
      {"anchor": "immediately", "roles": ["owner"]}),
     ("review-request", "Ask for a review the day after departure", "Review request",
      {"anchor": "departure", "offset": 1, "at_time": "11:00", "roles": ["guest"]}),
+    ("review-thanks", "Thank guests for their review", "Thanks for your review",
+     {"anchor": "immediately", "roles": ["guest"]}),
     ("rent-due", "Rent reminder 3 days before it is due", "Rent reminder",
      {"anchor": "due", "offset": -3, "at_time": "09:00", "roles": ["tenant"]}),
     ("workorder-status", "Work request updates", "Work request update", {"anchor": "immediately",
@@ -51,6 +53,9 @@ SOLUTIONS = [
      {"anchor": "immediately", "roles": ["tenant", "guest"], "waiting_since": APPROVALS_SINCE}),
     ("insurance-quote", "Send insurance quotes", "Insurance quote",
      {"anchor": "immediately", "roles": ["tenant", "guest"], "waiting_since": APPROVALS_SINCE}),
+    # The demo's survey goes after completed work orders (devtools.demo._survey).
+    ("survey", "Ask for feedback when work is done", "Survey after work",
+     {"anchor": "immediately", "roles": ["requester"]}),
 ]
 
 
@@ -59,7 +64,7 @@ def load(agency_id: int) -> list[Solution]:
     existing bookings too) and plan them on the existing data (flushes)."""
     agency = agencies.get(agency_id)
     # The demo shows every kind at work, more than the 10 an agency may switch on unless raised (S6).
-    agency.settings = {**(agency.settings or {}), "max_active_solutions": 15}
+    agency.settings = {**(agency.settings or {}), "max_active_solutions": 20}
     templates = {t.name: t for t in db.session.scalars(select(MailTemplate)
                                                        .where(MailTemplate.agency_id == agency_id))}
     solutions = []

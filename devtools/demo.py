@@ -135,6 +135,8 @@ def load(seed: int = 7) -> tuple[str, str]:
     _owner_accounting(agency, owners, units, today)
     _money_asked(owners)
     _applicants(units, today)
+    _survey(aid, leases)
+    _review_waiting(aid, today)
     return MANAGER_EMAIL, password
 
 
@@ -505,6 +507,44 @@ def _welcome_upcoming_guests(agency_id: int, today: date) -> None:
             about=b,
             agency_id=agency_id,
         )
+
+
+def _survey(agency_id: int, leases: list) -> None:
+    """The survey sent after completed work orders (the "survey" solution sends it from now on), sent by hand to
+    the tenants earlier: four answered, one has the link waiting in their mailbox."""
+    from portal.links.delivery import send_link
+    from portal.surveys import operations as surveys
+
+    survey = surveys.save_survey(None, agency_id, {
+        "title": "How did the repair go?", "sends_after": "workorder-completed",
+        "intro": "Three quick questions about the work done in your home. Thank you for your time!"})
+    rating = surveys.add_question(survey, "How happy are you with the work?", "rating", [], True)
+    timing = surveys.add_question(survey, "Did the technician arrive on time?", "choice",
+                                  ["On time", "A little late", "Very late", "Did not come"], True)
+    better = surveys.add_question(survey, "Anything we could do better?", "text", [], False)
+    answers = [(5, "On time", "Quick and tidy, thank you."), (4, "A little late", ""),
+               (3, "Very late", "Please call before coming: nobody told me the time had changed."),
+               (5, "On time", "")]
+    for lease, (stars, when, text) in zip(leases[1:5], answers, strict=True):
+        invitation = surveys.invite(survey, lease.tenant, about=f"Lease of {lease.unit}")
+        surveys.respond(invitation, {f"q{rating.id}": str(stars), f"q{timing.id}": when, f"q{better.id}": text})
+    waiting = leases[5].tenant
+    send_link("survey", surveys.invite(survey, waiting, about=f"Lease of {leases[5].unit}"), waiting)
+
+
+def _review_waiting(agency_id: int, today: date) -> None:
+    """The guest who left most recently has their review request in the mailbox: its link opens the rating form
+    (and the thank-you solution answers the review)."""
+    from sqlalchemy import select
+
+    from portal.bookings.models import Booking
+    from portal.links.delivery import send_link
+
+    departed = db.session.scalar(select(Booking).where(Booking.status == BookingStatus.CONFIRMED,
+                                                       Booking.departure < today)
+                                 .order_by(Booking.departure.desc(), Booking.id).limit(1))
+    if departed is not None:
+        send_link("review", departed, departed.guest)
 
 
 def _credentials_file() -> Path:

@@ -34,6 +34,7 @@ from portal.messages.models import Message, MessageStatus
 from portal.money.models import Charge, ChargeKind, ChargeStatus, Mandate, Payment, Refund
 from portal.people.models import Person, PortalAccount, PortalRole
 from portal.properties.models import Property, Unit
+from portal.surveys.models import Answer, Invitation, Question, QuestionKind, Response, Survey, SurveyTrigger
 from portal.tags import Tag
 from portal.violations.models import Violation, ViolationEvent, ViolationPhoto, ViolationStatus
 from portal.workorders.models import Visit, WorkKind, WorkOrder, WorkOrderEvent, WorkStatus
@@ -41,6 +42,7 @@ from portal.workorders.models import Visit, WorkKind, WorkOrder, WorkOrderEvent,
 __all__ = [
     "ActionLink",
     "Agency",
+    "Answer",
     "Applicant",
     "ApplicantEvent",
     "Appointment",
@@ -57,6 +59,7 @@ __all__ = [
     "Document",
     "DocumentKind",
     "InsuranceQuote",
+    "Invitation",
     "Invoice",
     "InvoiceLine",
     "InvoiceStatus",
@@ -80,8 +83,11 @@ __all__ = [
     "PortalRole",
     "PortalSession",
     "Property",
+    "Question",
+    "QuestionKind",
     "QuoteStatus",
     "Refund",
+    "Response",
     "Review",
     "ShareRule",
     "Signature",
@@ -92,6 +98,8 @@ __all__ = [
     "Statement",
     "StatementLine",
     "StatementStatus",
+    "Survey",
+    "SurveyTrigger",
     "Tag",
     "TimeWindow",
     "Unit",

@@ -120,6 +120,10 @@ class Booking(AgencyOwned, Base):
     def balance(self) -> Decimal:
         return self.amount_due - self.amount_paid
 
+    def link_state(self) -> tuple:
+        # A guest's review link (portal.bookings.actions) dies when the stay is cancelled.
+        return (self.status.value,)
+
     def __str__(self) -> str:
         return self.reference
 

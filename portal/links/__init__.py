@@ -29,10 +29,11 @@ _B64URL = re.compile(r"[A-Za-z0-9_-]+")  # a confirmation page's button works fo
 class ActionRefused(Exception):
     """The action cannot be done as asked (wrong amount, already paid...); nothing changed."""
 
-    def __init__(self, message: str, status: int = 422) -> None:
+    def __init__(self, message: str, status: int = 422, fields: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.fields = dict(fields or {})  # a message beside each field of the page's form that it names
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,8 @@ LINK_NAMES = {"login": "sign-in link", "pay": "payment link", "appointment": "ap
               "order_approval": "approval link", "order_acceptance": "job link", "invoice_approval": "approval link",
               "send_money": "payment link", "statement": "statement link",
               "applicant_approval": "approval link",
-              "violation_response": "answer link", "insurance_quote": "acceptance link"}
+              "violation_response": "answer link", "insurance_quote": "acceptance link",
+              "survey": "survey link", "review": "review link"}
 
 
 def redact(text: str, html: bool = False) -> str:

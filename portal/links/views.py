@@ -47,7 +47,8 @@ def _dead(opened: links.Opened, token: str, status: int | None = None) -> Respon
     return _private(make_response(page, status or DEAD_STATUS[opened.state]))
 
 
-def _confirm_page(opened: links.Opened, token: str, error: str | None = None, status: int = 200) -> Response:
+def _confirm_page(opened: links.Opened, token: str, error: str | None = None, status: int = 200,
+                  errors: dict[str, str] | None = None) -> Response:
     action = opened.action
     page = render_template(
         action.template,
@@ -58,6 +59,7 @@ def _confirm_page(opened: links.Opened, token: str, error: str | None = None, st
         token=token,
         form_token=links.form_token(opened.link),
         error=error,
+        errors=errors or {},
         form=request.form if request.method == "POST" else {},
         **action.context(opened.obj),
     )
@@ -102,7 +104,7 @@ def act(token: str):
         again = links.open_token(token)
         if again.state != "ok":
             return _dead(again, token, refused.status)
-        return _confirm_page(again, token, refused.message, refused.status)
+        return _confirm_page(again, token, refused.message, refused.status, refused.fields)
     except Exception as crash:
         db.session.rollback()
         links.audit(link, "use-error", type(crash).__name__)
@@ -150,17 +152,20 @@ def init_app(app: Flask) -> None:
     from portal.accounting.actions import SEND_MONEY, STATEMENT
     from portal.applicants.actions import APPLICANT_APPROVAL
     from portal.appointments.actions import APPOINTMENT
+    from portal.bookings.actions import REVIEW
     from portal.insurance.actions import INSURANCE_QUOTE_ACCEPTANCE
     from portal.invoices.actions import INVOICE_APPROVAL
     from portal.links import logs
     from portal.money.actions import PAY
     from portal.signin import LOGIN
+    from portal.surveys.actions import SURVEY_RESPONSE
     from portal.violations.actions import VIOLATION_RESPONSE
     from portal.workorders.actions import ORDER_ACCEPTANCE, ORDER_APPROVAL
 
     # What a link can do: this list is the whole of it.
     for action in (LOGIN, PAY, APPOINTMENT, ORDER_APPROVAL, ORDER_ACCEPTANCE, INVOICE_APPROVAL,
-                   SEND_MONEY, STATEMENT, APPLICANT_APPROVAL, VIOLATION_RESPONSE, INSURANCE_QUOTE_ACCEPTANCE):
+                   SEND_MONEY, STATEMENT, APPLICANT_APPROVAL, VIOLATION_RESPONSE, INSURANCE_QUOTE_ACCEPTANCE,
+                   SURVEY_RESPONSE, REVIEW):
         links.register(action)
     app.register_blueprint(bp)
     # Access logs (werkzeug's, gunicorn's) and Flask's own "Exception on /l/<token>" lines.

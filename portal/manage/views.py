@@ -18,6 +18,7 @@ from portal.messages import manage_views as messages_views  # noqa: F401
 from portal.money import manage_views as money_views  # noqa: F401
 from portal.people import manage_views as people_views  # noqa: F401
 from portal.properties import manage_views as properties_views  # noqa: F401
+from portal.surveys import manage_views as surveys_views  # noqa: F401
 from portal.violations import manage_views as violations_views  # noqa: F401
 from portal.workorders import manage_views as workorders_views  # noqa: F401
 

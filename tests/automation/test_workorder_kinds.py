@@ -160,6 +160,6 @@ def test_every_new_kind_has_a_template_that_renders_with_its_links():
     for name in starter.LOOP:
         subject, html, text = starter.TEMPLATES[name][1:]
         assert rendering.check(KINDS[name].subject.name, subject, html, text) is None, name
-    assert rendering.LINKS["workorder"] == ["order_approval", "order_acceptance"]
+    assert rendering.LINKS["workorder"] == ["order_approval", "order_acceptance", "survey"]
     assert rendering.LINKS["invoice"] == ["invoice_approval"]
     assert WorkStatus.AWAITING_OWNER_APPROVAL.value == "awaiting-owner-approval"

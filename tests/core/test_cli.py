@@ -68,8 +68,8 @@ def test_demo_loads_a_believable_agency_that_the_back_office_lists(app, client, 
         from devtools.automation_demo import SOLUTIONS
 
         active = set(db.session.scalars(select(Solution.kind).where(Solution.active)))
-        # The work-order loop's too, the statements' and applicants', and the notices' and quotes'.
-        assert active == {kind for kind, *_ in SOLUTIONS} and len(active) == 16
+        # The work-order loop's too, the statements', applicants', notices', quotes', survey's and review's.
+        assert active == {kind for kind, *_ in SOLUTIONS} and len(active) == 18
         planned = db.session.execute(select(Task.object_type, func.count(Task.id))
                                      .where(Task.status == TaskStatus.PENDING).group_by(Task.object_type)).all()
         assert dict(planned).get("booking", 0) > 20
@@ -138,6 +138,17 @@ def test_demo_loads_a_believable_agency_that_the_back_office_lists(app, client, 
     run_jobs()
     for subject, action in (("Your approval is needed", "order_approval"), ("New job for you", "order_acceptance"),
                             ("Invoice to approve", "invoice_approval"), ("An applicant for", "applicant_approval")):
+        mail = next(m for m in smtp_server.messages if m["Subject"].startswith(subject))
+        link = re.search(rf"/l/{action}~\S+", mail.get_body(("plain",)).get_content()).group(0)
+        assert client.get(link).status_code == 200, subject
+    # A survey with answers to show, a tenant's survey link and a departed guest's review link waiting.
+    with app.app_context():
+        from portal.surveys.models import Response, Survey
+
+        survey = db.session.scalar(select(Survey).execution_options(all_agencies=True))
+        assert db.session.scalar(select(func.count(Response.id)).execution_options(all_agencies=True)) == 4
+    assert "Quick and tidy" in client.get(f"/manage/surveys/{survey.id}/results").text
+    for subject, action in (("A few questions from us", "survey"), ("How was your stay", "review")):
         mail = next(m for m in smtp_server.messages if m["Subject"].startswith(subject))
         link = re.search(rf"/l/{action}~\S+", mail.get_body(("plain",)).get_content()).group(0)
         assert client.get(link).status_code == 200, subject

@@ -34,12 +34,14 @@ from portal.invoices import operations as invoice_ops
 from portal.invoices.operations import create_invoice
 from portal.models import Base
 from portal.money.operations import pay
+from portal.surveys import operations as survey_ops
 from portal.violations import operations as violations
 from portal.workorders.models import WorkStatus
 from portal.workorders.operations import submit_request
 from tests import factories as f
 from tests.conftest import signed_in_client
 from tests.portals import owner_world
+from tests.surveys.world import make_survey
 
 EXAMPLES_PER_FORM = 3  # random ones per form, after the EVERYWHERE ones: a few hundred requests in all
 # Each is put in every field of every form at once: WTForms checks all fields, so each field's parsing meets it.
@@ -196,10 +198,16 @@ def _world(app):
         # them (pay it in the portal, withdraw it in the back office).
         accounting.generate(who, previous_month(today.replace(day=1)), a.currency)
         request_contribution(who, Decimal("120.00"), a.currency, "Reserve")
+        # A survey to build and send (its questions' forms), and Alex's links to answer it and to review a stay.
+        survey = make_survey(a, trigger=None)
+        past = f.booking(a, f.unit(a, name="4D"), who, arrival=today - timedelta(days=9),
+                         departure=today - timedelta(days=5))
         used = links.create("pay", rent, who)
         links.consume(used)
         seeds = [links.url(links.create("pay", rent, who)), links.url(links.create("appointment", appointment, who)),
-                 links.url(used), f"/alpha/apply/{u.id}"]
+                 links.url(used), f"/alpha/apply/{u.id}",
+                 links.url(links.create("survey", survey_ops.invite(survey, who), who)),
+                 links.url(links.create("review", past, who))]
         # Alex last looked at the owner portal yesterday: its home lists what is new, with "mark all as seen".
         for account in who.accounts:
             account.last_seen_at = account.previous_seen_at = clock.now() - timedelta(days=1)

@@ -54,7 +54,8 @@ KINDS = {"properties": "property", "units": "unit", "people": "person", "leases"
          "bookings": "booking", "mail": "message", "charges": "charge", "appointments": "appointment",
          "links": "link", "documents": "document", "access": "window", "work-orders": "workorder",
          "invoices": "invoice", "workorders": "workorder", "owner-accounts": "owner", "statements": "statement",
-         "contributions": "contribution", "applicants": "applicant", "violations": "violation", "insurance": "quote"}
+         "contributions": "contribution", "applicants": "applicant", "violations": "violation", "insurance": "quote",
+         "surveys": "survey"}
 # Other URL arguments of ID routes, valid for the objects made below.
 EXTRA_ARGS = {"role": "guest", "page": "home", "action": "cancel"}
 
@@ -87,6 +88,9 @@ def _objects(a):
     done.vendor_id, done.status = vendor.id, WorkStatus.COMPLETED
     invoice = create_invoice(done, vendor, number="INV-1",
                              lines=[{"description": "Work", "quantity": "1", "unit_price": "10.00"}])
+    from tests.surveys.world import make_survey
+
+    survey = make_survey(a, trigger=None)
     from portal.applicants.operations import submit
 
     applicant = submit(u, kind="tenant", name="Ann Applicant", email=f"ann@{a.slug}.example",
@@ -108,7 +112,7 @@ def _objects(a):
     quote = create_quote(a.id, {"booking_id": b.id, "insurer": "Sol", "product": "Cover", "cover": "All",
                                 "premium": Decimal("20"), "currency": "EUR",
                                 "valid_until": a.today() + timedelta(days=5)}, staff)
-    return {"violation": notice, "violation_photo": notice.photos[0], "quote": quote, "owner": owner,
+    return {"survey": survey, "violation": notice, "violation_photo": notice.photos[0], "quote": quote, "owner": owner,
             "statement": statement, "contribution": contribution, "payment_charge": paid, "payment": payment,
             "property": u.property, "unit": u, "person": guest, "lease": f.lease(a, u), "booking": b,
             "message": msg, "charge": charge, "appointment": f.appointment(a, guest), "link": link,
