@@ -17,7 +17,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask import render_template
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
 
 from portal import agencies, clock, db, mail
 from portal.agencies.models import StaffUser
@@ -156,11 +156,24 @@ def record(applicant: Applicant, action: str, actor: Actor, *, via: str, old_sta
 
 
 def transition(applicant: Applicant, action: str, actor: Actor, *, via: str, note: str | None = None) -> ApplicantEvent:
-    """Take one step: check it against MOVES, move the applicant, record a decision, add the event."""
+    """Take one step: check it against MOVES, then move the applicant in ONE conditional UPDATE (only if it still
+    stands where the move starts), record a decision, add the event. Of two owners' links, or a link and the
+    portal, pressed at once, one wins; the other is told the application is already decided."""
     move = check(applicant, action, actor)
     via = _via(via)
     old = applicant.status
     now = clock.now()
+    claimed = db.session.execute(
+        update(Applicant)
+        .where(Applicant.id == applicant.id, Applicant.status.in_(_sources(move, actor.role)))
+        .values(status=move.target, status_changed_at=now)
+        .execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        # Someone else moved it first: say where it stands now (check() words it); the caller rolls back.
+        db.session.refresh(applicant)
+        check(applicant, action, actor)
+        raise FieldError("action", "This application changed in the meantime; please reload.")
+    # Claimed. The same values again through the ORM, so the flush tells the automation planner (S7).
     applicant.status = move.target
     applicant.status_changed_at = now
     if move.target in (S.APPROVED, S.DECLINED):

@@ -145,3 +145,73 @@ def test_an_unanswered_owner_is_reminded_once_with_a_link_that_works(app, sent, 
     done = press_link(app.test_client(), token_of(reminder), choice="approve")
     assert done.status_code == 200
     assert state(app, sent["maria"])[0] == ApplicantStatus.APPROVED
+
+
+
+@pytest.fixture
+def co_owned(app, client, login):
+    """Like `sent`, but Seafront 1A has five co-owners besides Olga: each is asked with a link of their own."""
+    from portal.agencies.models import Agency
+    from portal.properties.models import unit_owners
+
+    with app.app_context():
+        ids = world.build(starter=True)
+        a = db.session.get(Agency, ids["agency"])
+        for n in range(5):
+            co = f.person(a, f"Co Owner {n}", f"co{n}@example.com", roles=["owner"])
+            db.session.execute(unit_owners.insert().values(unit_id=ids["seafront"], person_id=co.id))
+        ids["maria"] = world.apply(db.session.get(Unit, ids["seafront"])).id
+        db.session.commit()
+    assert login("manager@alpha.example", f.PASSWORD).status_code == 302
+    page = client.get(f"/manage/applicants/{ids['maria']}")
+    assert client.post(f"/manage/applicants/{ids['maria']}/act/send_to_owner",
+                       data={"csrf_token": csrf_token(page.text)}).status_code == 302
+    return ids
+
+
+def test_co_owners_pressing_their_links_at_once_make_one_decision(app, co_owned, live_server, run_jobs,
+                                                                  smtp_server):
+    """Six co-owners each got a link; all press at once (half approve, half decline): exactly one decides, the
+    others are told it is already decided, and the applicant hears of one outcome only."""
+    import threading
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from tests.conftest import FORM_TOKEN
+
+    send_due(app, run_jobs)
+    tokens = [token_of(mails_to(smtp_server, address)[0])
+              for address in ["olga@example.com"] + [f"co{n}@example.com" for n in range(5)]]
+    bodies = []
+    for n, token in enumerate(tokens):
+        with urllib.request.urlopen(f"{live_server}/l/{token}") as r:
+            form_token = FORM_TOKEN.search(r.read().decode()).group(1)
+        bodies.append((token, urllib.parse.urlencode(
+            {"form_token": form_token, "choice": "approve" if n % 2 else "decline"}).encode()))
+    barrier = threading.Barrier(len(bodies))
+    answers = []
+
+    def press(token, body):
+        barrier.wait()
+        try:
+            with urllib.request.urlopen(urllib.request.Request(f"{live_server}/l/{token}", data=body)) as r:
+                answers.append((r.status, r.read().decode()))
+        except urllib.error.HTTPError as e:
+            answers.append((e.code, e.read().decode()))
+
+    threads = [threading.Thread(target=press, args=pair) for pair in bodies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    codes = sorted(code for code, _ in answers)
+    assert codes.count(200) == 1 and all(code in (409, 410, 422) for code in codes if code != 200), codes
+    losers = [text for code, text in answers if code != 200]
+    assert all("This application is now" in text or "already" in text for text in losers), losers
+    status, _, _, _, events = state(app, co_owned["maria"])
+    decisions = [action for action, _ in events if action in ("approve", "decline")]
+    assert len(decisions) == 1 and status.value == {"approve": "approved", "decline": "declined"}[decisions[0]]
+    smtp_server.clear()
+    send_due(app, run_jobs)
+    assert len(mails_to(smtp_server, "maria@example.com")) == 1
