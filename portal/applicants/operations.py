@@ -226,11 +226,6 @@ def _day(raw: Any, field: str) -> date | None:
         raise FieldError(field, "Enter a date such as 2027-03-01.") from None
 
 
-def today_at(agency_id: int) -> date:
-    """Today in the agency's time zone."""
-    return clock.now().astimezone(agencies.get(agency_id).zone).date()
-
-
 def submit(unit: Unit, *, kind: str, name: Any, email: Any, phone: Any = None, move_in: Any = None,
            arrival: Any = None, departure: Any = None, message: Any = None, source: str,
            by: StaffUser | None = None) -> Applicant:
@@ -250,7 +245,7 @@ def submit(unit: Unit, *, kind: str, name: Any, email: Any, phone: Any = None, m
     text = (str(message or "")).replace("\x00", "").strip()
     if len(text) > MAX_MESSAGE:
         raise FieldError("message", f"{MAX_MESSAGE:,} characters at most.")
-    today = today_at(unit.agency_id)
+    today = agencies.get(unit.agency_id).today()
     move_in, arrival, departure = _day(move_in, "move_in"), _day(arrival, "arrival"), _day(departure, "departure")
     if kind == ApplicantKind.TENANT.value:
         if move_in is None:
