@@ -108,3 +108,28 @@ def test_the_agency_can_switch_applicants_off_or_hide_one(app, w):
     off = olga.get("/alpha/owner/applicants")
     assert off.status_code == 403 and "This is not available right now" in off.text
     assert status_of(app, w["maria"])[0] == ApplicantStatus.AWAITING_OWNER
+
+
+def test_applications_staff_closed_without_sending_them_are_never_the_owners(app, w):
+    """Withdrawn, or decided by staff straight away, without ever being sent to the owner: not in the owner's
+    lists, and their pages are a 404; one staff decided after sending it is there."""
+    with app.app_context():
+        db.scope(db.session, w["agency"])
+        staff = db.session.get(StaffUser, w["staff"])
+        seafront = db.session.get(Unit, w["seafront"])
+        gone = world.apply(seafront, "Wanda Gone", "wanda@example.com")
+        ops.withdraw(gone, staff, reason="Found another flat")
+        quick = world.apply(seafront, "Quentin Quick", "quentin@example.com")
+        ops.decline(quick, ops.Actor.staff(staff), via="back_office", reason="Olga said no on the phone")
+        ops.approve(db.session.get(Applicant, w["maria"]), ops.Actor.staff(staff), via="back_office",
+                    reason="Olga agreed on the phone")
+        ids = {"gone": gone.id, "quick": quick.id}
+        db.session.commit()
+    olga = signed_in_client(app, w["olga"])
+    listing = olga.get("/alpha/owner/applicants")
+    assert listing.status_code == 200 and "Maria Lopez" in listing.text
+    assert "Wanda Gone" not in listing.text and "Quentin Quick" not in listing.text
+    assert "Wanda Gone" not in olga.get("/alpha/owner/").text
+    for applicant_id in ids.values():
+        assert olga.get(f"/alpha/owner/applicants/{applicant_id}").status_code == 404
+    assert olga.get(f"/alpha/owner/applicants/{w['maria']}").status_code == 200
