@@ -14,7 +14,8 @@ from portal.errors import StartupError
 
 ENV_SETTINGS = (
     "DATABASE_URL", "REDIS_URL", "SMTP_URL", "BASE_URL", "MAIL_FROM", "PAYMENT_PROVIDER",
-    "FRAME_ANCESTORS", "SIGNIN_RATE_LIMIT", "CODE_RATE_LIMIT", "RENEW_RATE_LIMIT", "APPLY_RATE_LIMIT", "UPLOAD_DIR",
+    "FRAME_ANCESTORS", "SIGNIN_RATE_LIMIT", "CODE_RATE_LIMIT", "RENEW_RATE_LIMIT", "APPLY_RATE_LIMIT",
+    "APPLY_RECIPIENT_RATE_LIMIT", "UPLOAD_DIR",
 )
 # The most files one form sends at once (the vendor's photos; a request's are fewer): a request may carry that
 # many of the largest accepted, and a little more for the form itself.
@@ -93,6 +94,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "RENEW_RATE_LIMIT": "5 per minute; 30 per hour",
         # The public application forms (portal.applicants): a person applies once or twice, a robot often.
         "APPLY_RATE_LIMIT": "5 per minute; 20 per hour",
+        # Per e-mail address the public form's confirmation goes to, whoever typed it in (no mail bombing).
+        "APPLY_RECIPIENT_RATE_LIMIT": "3 per hour; 10 per day",
     }
 
 
@@ -153,7 +156,8 @@ def check(config: dict[str, Any]) -> None:
             f"FRAME_ANCESTORS must be 'self', 'none' or space-separated origins such as https://www.example.com "
             f"(it is {config['FRAME_ANCESTORS']!r})"
         )
-    for name in ("SIGNIN_RATE_LIMIT", "CODE_RATE_LIMIT", "RENEW_RATE_LIMIT", "APPLY_RATE_LIMIT"):
+    for name in ("SIGNIN_RATE_LIMIT", "CODE_RATE_LIMIT", "RENEW_RATE_LIMIT", "APPLY_RATE_LIMIT",
+                 "APPLY_RECIPIENT_RATE_LIMIT"):
         try:
             parse_many(str(config[name]))
         except ValueError:

@@ -10,6 +10,7 @@ from typing import TypeVar
 from flask import Flask, current_app, jsonify, render_template
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
+from limits import parse_many
 
 EXTENSION = "portico.limiter"
 View = TypeVar("View", bound=Callable)
@@ -27,6 +28,17 @@ def limited(setting: str, scope: str) -> Callable[[View], View]:
         return view
 
     return mark
+
+
+def allow(setting: str, scope: str, key: str) -> bool:
+    """Count one use of `key` (an e-mail address, say) against the config `setting` in `scope`: whether it is
+    still within every limit. Redis away: allowed, as for the per-address limits (RATELIMIT_SWALLOW_ERRORS)."""
+    strategy = current_app.extensions[EXTENSION].limiter
+    try:
+        return all([strategy.hit(item, scope, key) for item in parse_many(current_app.config[setting])])
+    except Exception:  # the storage's errors: a lost Redis must not lose the application
+        current_app.logger.warning("rate limit %s unavailable; allowing %s", scope, key)
+        return True
 
 
 def retry_after() -> int:

@@ -66,6 +66,7 @@ def test_config(tmp_root: Path, redis_url: str, smtp_url: str, port: int, **extr
         "CODE_RATE_LIMIT": "1000 per minute",
         "RENEW_RATE_LIMIT": "1000 per minute",
         "APPLY_RATE_LIMIT": "1000 per minute",
+        "APPLY_RECIPIENT_RATE_LIMIT": "1000 per minute",
         **extra,
     }
 

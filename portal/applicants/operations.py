@@ -19,7 +19,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import render_template
 from sqlalchemy import exists, select, update
 
-from portal import agencies, clock, db, mail
+from portal import agencies, clock, db, mail, ratelimit
 from portal.agencies.models import StaffUser
 from portal.applicants.models import (
     Applicant,
@@ -272,12 +272,14 @@ def submit(unit: Unit, *, kind: str, name: Any, email: Any, phone: Any = None, m
     actor = Actor.staff(by) if by is not None else Actor(APPLICANT, name_given=name)
     via = DecidedVia.BACK_OFFICE.value if by is not None else DecidedVia.PORTAL.value
     record(applicant, "submit", actor, via=via, old_status=None)
-    _confirm(applicant)
+    if not public or ratelimit.allow("APPLY_RECIPIENT_RATE_LIMIT", "apply-recipient", email.lower()):
+        _confirm(applicant)  # else: kept for the agency, but that address has had enough mail from this form
     return applicant
 
 
 def _confirm(applicant: Applicant) -> None:
-    """Tell the applicant their application arrived (a plain transactional mail: it carries no link)."""
+    """Tell the applicant their application arrived (a plain transactional mail: it carries no link, and
+    nothing typed into the form, since whoever typed the address may not own it: only our unit and dates)."""
     agency = agencies.get(applicant.agency_id)
     context = {"applicant": applicant, "agency": agency, "unit": applicant.unit}
     mail.send(to=applicant.email, subject=f"We received your application for {applicant.unit.name}",

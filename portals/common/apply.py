@@ -1,13 +1,14 @@
 """The public application form of a unit (no sign-in): /<agency>/apply/<unit id>.
 
 Only a unit of this agency that takes applications has one (anything else is the same friendly 404, so the
-form tells nobody which units exist elsewhere). CSRF like every form, a per-address rate limit, a field only
-robots fill in (their post is thanked and dropped), and every rule checked again by the operation: bad input
-is shown beside its field and nothing is written."""
+form tells nobody which units exist elsewhere). CSRF like every form, a per-address rate limit on sending it
+(never on opening it), a field only robots fill in (their post is thanked and dropped before anything is
+checked), and every rule checked again by the operation: bad input is shown beside its field and nothing is
+written."""
 
 from __future__ import annotations
 
-from flask import abort, g, make_response, redirect, render_template, url_for
+from flask import abort, g, make_response, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -33,11 +34,12 @@ def _unit(unit_id: int) -> Unit:
 def apply(unit_id: int):
     """The form (GET), or the application sent (POST): the thank-you page, or the form with what to fix."""
     unit = _unit(unit_id)
+    if request.method == "POST" and request.form.get("website"):
+        # Only robots see this field: thank them and keep nothing, before any check tells them what to fix.
+        return redirect(url_for("portals.applied", unit_id=unit.id))
     form = PublicApplicationForm()
     status = 200
     if form.validate_on_submit():
-        if form.website.data:  # only robots see this field: thank them, keep nothing
-            return redirect(url_for("portals.applied", unit_id=unit.id))
         try:
             ops.submit(unit, kind=form.kind.data, name=form.name.data, email=form.email.data,
                        phone=form.phone.data, move_in=form.move_in.data, arrival=form.arrival.data,

@@ -133,9 +133,55 @@ def test_applications_are_rate_limited_per_address(app, w):
         third = client.post(f"/alpha/apply/{w['seafront']}", data={**GOOD, "csrf_token": token})
         assert third.status_code == 429 and "Too many attempts" in third.text
         assert _written(app)[0] == 2
+        for _ in range(3):  # reloading the form is never limited: only sending it is
+            assert client.get(f"/alpha/apply/{w['seafront']}").status_code == 200
         other = tight.test_client()
         other.environ_base["REMOTE_ADDR"] = "198.51.100.7"
         token = _form(other, w["seafront"])
         assert other.post(f"/alpha/apply/{w['seafront']}", data={**GOOD, "csrf_token": token}).status_code == 302
     finally:
         tight.extensions["db.engine"].dispose()
+
+
+def test_a_robot_is_dropped_before_any_check_tells_it_what_to_fix(app, client, w):
+    token = _form(client, w["seafront"])
+    answer = client.post(f"/alpha/apply/{w['seafront']}", data={**GOOD, "name": "spam " * 100,
+                                                                 "move_in": "soon", "website": "http://spam.example",
+                                                                 "csrf_token": token})
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/thanks")
+    assert "characters at most" not in answer.text and _written(app) == (0, 0, 0)
+
+
+def test_the_confirmation_repeats_nothing_typed_into_the_form(app, client, w, smtp_server, run_jobs):
+    token = _form(client, w["seafront"])
+    bait = {**GOOD, "name": "Win a prize at http://evil.example now", "email": "victim@example.com",
+            "message": "Cheap pills at http://pills.example", "csrf_token": token}
+    assert client.post(f"/alpha/apply/{w['seafront']}", data=bait).status_code == 302
+    run_jobs()
+    [mail] = [m for m in smtp_server.messages if m["To"] == "victim@example.com"]
+    text, html = (mail.get_body((kind,)).get_content() for kind in ("plain", "html"))
+    for body in (mail["Subject"], text, html):
+        assert "evil.example" not in body and "pills" not in body and "prize" not in body
+    assert "1A" in text and "If you did not apply" in text
+
+
+def test_confirmations_are_rate_limited_per_recipient(app, w, smtp_server, run_jobs):
+    tight = create_app({**app.config, "APPLY_RECIPIENT_RATE_LIMIT": "2 per hour"})
+    try:
+        for n in range(4):  # four addresses, one recipient
+            client = tight.test_client()
+            client.environ_base["REMOTE_ADDR"] = f"198.51.100.{n + 1}"
+            token = _form(client, w["seafront"])
+            email = "Victim@Example.com" if n % 2 else "victim@example.com"
+            sent = client.post(f"/alpha/apply/{w['seafront']}", data={**GOOD, "email": email, "csrf_token": token})
+            assert sent.status_code == 302
+        other = tight.test_client()
+        token = _form(other, w["seafront"])
+        assert other.post(f"/alpha/apply/{w['seafront']}", data={**GOOD, "csrf_token": token}).status_code == 302
+    finally:
+        tight.extensions["db.engine"].dispose()
+    assert _written(app)[0] == 5  # every application is kept for the agency
+    run_jobs()
+    victim = [m for m in smtp_server.messages if m["To"].lower() == "victim@example.com"]
+    assert len(victim) == 2
+    assert len([m for m in smtp_server.messages if m["To"] == "maria@example.com"]) == 1
