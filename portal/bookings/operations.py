@@ -87,8 +87,12 @@ def record_review(booking: Booking, rating: int | str, comment: str) -> Review:
     if db.session.scalar(select(Review.id).where(Review.booking_id == booking.id)):
         raise FieldError("rating", "This booking already has a review.")
     review = Review(agency_id=booking.agency_id, booking_id=booking.id, rating=stars, comment=comment)
-    db.session.add(review)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # two links pressed at once: the database keeps one (unique booking_id)
+            db.session.add(review)
+            db.session.flush()
+    except IntegrityError:
+        raise FieldError("rating", "This booking already has a review.") from None
     return review
 
 

@@ -122,3 +122,43 @@ def test_a_review_recorded_otherwise_ends_the_link(app, stay):
     dead = app.test_client().get(f"/l/{token}")
     assert dead.status_code == 410 and "Your review of this stay (4/5)" in dead.text
     assert len(reviews(app)) == 1
+
+
+def test_two_review_links_pressed_at_once_keep_one_review_and_say_so(app, stay):
+    """The review request and its reminder carry two links; pressed at once, both pass the "no review yet"
+    check, and the database keeps one: the second is told the stay is already reviewed (no 500)."""
+    from sqlalchemy import event, insert
+
+    from portal import links
+    from portal.bookings import actions
+    from portal.bookings.models import Booking
+    from portal.links.models import ActionLink
+    from portal.people.models import Person
+
+    with app.app_context():
+        db.scope(db.session, stay["agency"])
+        booking = db.session.get(Booking, stay["booking"])
+        guest = db.session.get(Person, stay["guest"])
+        first, second = links.create("review", booking, guest), links.create("review", booking, guest)
+        tokens = links.token(first), links.token(second)
+        db.session.commit()
+        second_id = second.id
+
+    def the_other_press_lands_first(session, *_):  # between this press's check and its insert
+        with app.extensions["db.engine"].begin() as other:
+            other.execute(insert(Review).values(agency_id=stay["agency"], booking_id=stay["booking"], rating=5,
+                                                comment="From the first link"))
+
+    with app.app_context():
+        db.scope(db.session, stay["agency"])
+        booking = db.session.get(Booking, stay["booking"])
+        link = db.session.get(ActionLink, second_id)
+        event.listen(db.session, "before_flush", the_other_press_lands_first, once=True)
+        with pytest.raises(links.ActionRefused) as refused:
+            actions.perform(booking, link, {"rating": "2", "comment": "From the second link"})
+        assert "already has a review" in refused.value.message
+        db.session.rollback()
+    assert reviews(app) == [(stay["booking"], 5, "From the first link")]
+    for token in tokens:  # both links now say the stay was reviewed
+        dead = app.test_client().get(f"/l/{token}")
+        assert dead.status_code == 410 and "Your review of this stay (5/5)" in dead.text
