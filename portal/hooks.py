@@ -18,6 +18,7 @@ class Portals:
     home_endpoint: str | None = None  # the agency's portal entry page (an endpoint taking `agency`)
     layout: str = "layout.html"  # the frame of the core's pages for portal users (link and error pages)
     apply_endpoint: str | None = None  # a unit's public application form (an endpoint taking `agency`, `unit_id`)
+    statement_endpoint: str | None = None  # an owner's statement (an endpoint taking `agency`, `statement_id`)
 
 
 def register(app: Flask, portals: Portals) -> None:
@@ -40,6 +41,12 @@ def apply_url(agency_slug: str, unit_id: int) -> str | None:
     """The absolute address of a unit's public application form, or None without portals."""
     endpoint = portals().apply_endpoint
     return url_for(endpoint, agency=agency_slug, unit_id=unit_id, _external=True) if endpoint else None
+
+
+def statement_url(agency_slug: str, statement_id: int) -> str:
+    """The path of an owner's statement in the portals; the agency's portal entry page without portals."""
+    endpoint = portals().statement_endpoint
+    return url_for(endpoint, agency=agency_slug, statement_id=statement_id) if endpoint else home_url(agency_slug)
 
 
 def is_portal(name: str) -> bool:

@@ -20,5 +20,6 @@ def register_portals(app: Flask) -> None:
     for bp in (common, tenant, owner, vendor, guest):
         app.register_blueprint(bp)
     hooks.register(app, hooks.Portals(names=frozenset(PORTAL_BLUEPRINTS), home_endpoint="portals.choose",
-                                      layout="common/portal_base.html", apply_endpoint="portals.apply"))
+                                      layout="common/portal_base.html", apply_endpoint="portals.apply",
+                                      statement_endpoint="owner.statement"))
     app.jinja_env.globals.update(portal_blueprints=PORTAL_BLUEPRINTS)

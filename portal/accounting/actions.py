@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from flask import redirect, session
 
-from portal import access, agencies, dates, links
+from portal import access, agencies, dates, hooks, links
 from portal.accounting.contributions import Contribution, ContributionStatus, pay_contribution
 from portal.accounting.models import Statement, StatementStatus
 from portal.links.models import ActionLink
@@ -64,9 +64,8 @@ def month_label(statement: Statement) -> str:
 
 
 def statement_path(statement: Statement) -> str:
-    """The statement's page in the owner portal, as a path (the core names no portal endpoint; the portals
-    package serves it at this address, tests/portals/test_owner_statements.py holds them to it)."""
-    return f"/{agencies.get(statement.agency_id).slug}/owner/statements/{statement.id}"
+    """The statement's page in the owner portal, as a path (the portals name it: portal.hooks)."""
+    return hooks.statement_url(agencies.get(statement.agency_id).slug, statement.id)
 
 
 def _open_statement(statement: Statement, link: ActionLink, form: Mapping[str, str]) -> object:

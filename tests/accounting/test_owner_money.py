@@ -179,3 +179,25 @@ def test_a_contribution_asked_by_staff_is_paid_from_the_mail_and_moves_the_balan
         again = owner.post(f"/l/{token}", data={"form_token": FORM_TOKEN.search(opened.text).group(1)})
         assert again.status_code == 410 and "has been paid" in again.text
         assert read(app, world["agency"], lambda: len(db.session.scalars(select(OwnerEntry)).all())) == 1
+
+
+def test_the_statement_link_goes_where_the_portals_say_the_core_names_no_portal(app):
+    """statement_path asks portal.hooks (filled in by the portals package), not a hard-coded /owner/ path."""
+    from dataclasses import replace
+
+    from portal import hooks
+    from portal.accounting.actions import statement_path
+
+    with app.app_context():
+        a = f.agency("alpha")
+        statement = Statement(agency_id=a.id, id=7)
+        with app.test_request_context():
+            assert statement_path(statement) == "/alpha/owner/statements/7"
+            registered = hooks.portals()
+            hooks.register(app, replace(registered, statement_endpoint="owner.statement_pdf"))
+            try:
+                assert statement_path(statement) == "/alpha/owner/statements/7/pdf"
+                hooks.register(app, replace(registered, statement_endpoint=None))
+                assert statement_path(statement) == hooks.home_url("alpha")
+            finally:
+                hooks.register(app, registered)
