@@ -22,8 +22,22 @@ HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
 def max_active(agency: Agency) -> int:
-    """How many solutions the agency may have switched on at once."""
+    """How many solutions of its own the agency may have switched on at once (the LOOP kinds aside)."""
     return int((agency.settings or {}).get("max_active_solutions", DEFAULT_MAX_ACTIVE))
+
+
+def counted_active(agency_id: int) -> int:
+    """The agency's active solutions that count towards its limit: not the mails that are part of a feature's
+    workflow (automation.starter.LOOP: work orders, invoices, statements, applicants, notices, quotes), which
+    every agency starts with switched on."""
+    from automation.starter import LOOP
+
+    return db.session.scalar(select(func.count(Solution.id)).where(
+        Solution.agency_id == agency_id, Solution.active, Solution.kind.not_in(list(LOOP)))) or 0
+
+
+LIMIT_NOTE = ("The mails that are part of a feature's workflow (work orders, invoices, statements, applicants, "
+              "violation notices, insurance quotes) do not count.")
 
 
 def addresses(text: str | list[str] | None, field: str) -> list[str]:
@@ -170,12 +184,12 @@ def activate(solution: Solution) -> None:
     """Switch a solution on (within the agency's limit) and plan it after the commit (flushes)."""
     if solution.active:
         return
+    from automation.starter import LOOP
+
     agency = agencies.get(solution.agency_id)
-    active = db.session.scalar(select(func.count(Solution.id)).where(
-        Solution.agency_id == solution.agency_id, Solution.active)) or 0
-    if active >= max_active(agency):
+    if solution.kind not in LOOP and counted_active(solution.agency_id) >= max_active(agency):
         raise FieldError("active", f"{agency.name} may have at most {max_active(agency)} active solutions. "
-                                   "Switch one off first, or ask us to raise the limit.")
+                                   f"{LIMIT_NOTE} Switch one off first, or ask us to raise the limit.")
     solution.active = True
     solution.activated_at = clock.now()
     db.session.flush()

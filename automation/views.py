@@ -85,7 +85,9 @@ def solutions() -> ResponseReturnValue:
     items = queries.solutions()
     in_progress = any(s.backfill_total > 0 and s.backfill_done < s.backfill_total for s in items)
     return render_template("automation/solutions.html", solutions=items, counts=queries.task_counts(),
-                           in_progress=in_progress)
+                           in_progress=in_progress, limit=operations.max_active(current_user.agency),
+                           counted=operations.counted_active(current_user.agency_id),
+                           limit_note=operations.LIMIT_NOTE)
 
 
 @bp.get("/solutions/new")

@@ -229,3 +229,30 @@ def test_dry_run_shows_the_next_30_days_and_writes_nothing(ctx):
         preview = planner.dry_run(s)
     assert [(p.object_id, p.due_at) for p in preview] == [(soon.id, datetime(2026, 5, 17, 7, tzinfo=UTC))]
     assert _tasks() == []
+
+
+def test_a_new_agency_can_still_switch_on_ten_of_its_own(ctx):
+    """The starter switches on the workflow mails (starter.LOOP) and the pending-payment reminder: the LOOP ones
+    do not count towards the limit (S6), so the agency can have ten of its own on, not one more."""
+    from automation.starter import LOOP
+
+    a = f.agency("alpha", starter=True)
+    on = db.session.scalars(select(Solution).where(Solution.agency_id == a.id, Solution.active)).all()
+    assert sum(1 for s in on if s.kind in LOOP) >= 10 and len(on) > operations.DEFAULT_MAX_ACTIVE
+    own = sum(1 for s in on if s.kind not in LOOP)
+    mine = [f.solution(a, "extra-services", active=False, name=f"mine {n}") for n in range(11 - own)]
+    for s in mine[:-1]:
+        operations.activate(s)
+    assert operations.counted_active(a.id) == operations.DEFAULT_MAX_ACTIVE
+    try:
+        operations.activate(mine[-1])
+    except operations.FieldError as err:
+        assert "at most 10 active solutions" in err.message and "do not count" in err.message
+    else:
+        raise AssertionError("an eleventh solution of its own was allowed")
+    assert not mine[-1].active
+    # A workflow mail switched off can be switched on again whatever the count.
+    loop = next(s for s in on if s.kind in LOOP)
+    operations.deactivate(loop)
+    operations.activate(loop)
+    assert loop.active

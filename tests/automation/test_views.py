@@ -250,8 +250,11 @@ def test_activation_over_the_limit_shows_the_message_and_changes_nothing(app, st
     assert response.status_code == 302
     page = staff.get(response.headers["Location"]).text
     assert "may have at most 1 active solutions" in page and "flash-error" in page
+    assert "part of a feature&#39;s workflow" in page or "part of a feature's workflow" in page
     with agency_session(app, staff.ids.agency) as s:
         assert s.get(Solution, off_id).active is False
+    listing = staff.get(f"{BASE}/solutions").text
+    assert "1 of the 1 solutions you may have switched on" in listing and "workflow" in listing
 
     assert post(staff, f"{BASE}/solutions/{on_id}/deactivate").status_code == 302
     assert post(staff, f"{BASE}/solutions/{off_id}/activate").status_code == 302
