@@ -133,7 +133,8 @@ def test_generating_refuses_bad_months_and_a_sent_statement_never_changes(app, w
     with clock.frozen_at(IN_DECEMBER):
         page = staff.get("/manage/statements")
         token = csrf_token(page.text)
-        for month, message in (("2026-13", "YYYY-MM"), ("nope", "YYYY-MM"), ("2027-01", "is not over yet"), ("2026-12", "is not over yet")):
+        for month, message in (("2026-13", "YYYY-MM"), ("nope", "YYYY-MM"), ("2027-01", "is not over yet"),
+                               ("2026-12", "is not over yet")):
             r = staff.post("/manage/statements/generate", data={"csrf_token": token, "month": month, "owner_id": ""})
             assert r.status_code == 422 and message in r.text
         assert counts(app, world["agency"]) == (0, 0, 0)

@@ -18,7 +18,7 @@ from portal.money.models import ChargeKind
 from portal.money.operations import pay
 from portal.operations import FieldError
 from tests import factories as f
-from tests.accounting.test_statements import DEC, NOV, amounts, at, paid, w  # noqa: F401 (w: the fixture)
+from tests.accounting.test_statements import DEC, NOV, amounts, at, paid
 
 D = Decimal
 JAN_2 = datetime(2027, 1, 2, 12, 0, tzinfo=UTC)

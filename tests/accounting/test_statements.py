@@ -32,28 +32,6 @@ def at(day: int, hour: int = 12, minute: int = 0, month: int = 11) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=UTC)
 
 
-class World:
-    pass
-
-
-@pytest.fixture
-def w(ctx):
-    a = f.agency("alpha", timezone="Europe/Madrid")
-    a.settings = {"partial_payments": True, acc.FEE_PERCENT: "10", acc.FEE_FIXED: "25.00"}
-    world = World()
-    world.agency = a
-    world.staff = f.staff(a)
-    world.owner = f.person(a, "Olga Owner", "olga@example.com", roles=["owner"])
-    world.tenant = f.person(a, "Tom Tenant", "tom@example.com", roles=["tenant"])
-    world.vendor = f.person(a, "Vic Vendor", "vic@example.com", roles=["vendor"])
-    world.unit = f.unit(a, name="1A")
-    world.unit.owners.append(world.owner)
-    world.lease = f.lease(a, world.unit, world.tenant)
-    db.session.flush()
-    world.numbers = iter(range(1, 1000))
-    return world
-
-
 def paid(w, amount: str, when: datetime, *, total: str | None = None, lease=None, person=None, currency=None):
     """A charge of `total` (default: `amount`) paid `amount` at `when`."""
     lease = lease or w.lease
