@@ -22,7 +22,8 @@ from portal import agencies, clock, db, mail
 from portal.accounting import operations as ledger
 from portal.accounting.models import EntryKind, OwnerEntry
 from portal.db import AgencyOwned, Base
-from portal.money.currency import CURRENCIES, fits, format_money
+from portal.money.amounts import parse_amount
+from portal.money.currency import CURRENCIES, format_money
 from portal.money.providers import PaymentDeclined, get_provider
 from portal.operations import FieldError
 from portal.people.models import Person, PortalRole
@@ -95,13 +96,10 @@ def request_contribution(owner: Person, amount: Decimal | None, currency: str | 
     """Ask `owner` for a contribution of `amount` in `currency` (by staff user id `by`, or the owner) (flushes)."""
     if PortalRole.OWNER not in owner.active_roles:
         raise FieldError("owner_id", f"{owner.name} is not an owner with a portal.")
-    if amount is None or not amount.is_finite() or amount <= 0:
-        raise FieldError("amount", "The amount must be more than zero.")
     currency = (currency or "").upper()
     if currency not in CURRENCIES:
         raise FieldError("currency", "Choose a currency from the list.")
-    if not fits(amount, currency):
-        raise FieldError("amount", f"{currency} amounts cannot have that many decimal places.")
+    amount = parse_amount(amount, currency)
     memo = " ".join((memo or "").split())
     if len(memo) > MAX_MEMO:
         raise FieldError("memo", f"{MAX_MEMO} characters at most.")

@@ -1,4 +1,7 @@
-"""A statement as a file: CSV (one row per line, with its source; parse_csv reads it back) and PDF."""
+"""A statement as a file: CSV (one row per line, with its source; parse_csv reads it back) and PDF.
+
+Descriptions and unit names come from tenants, vendors and staff: written through portal.csvsafe (a cell that
+would be a formula starts with an apostrophe); amounts are written as they are."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import io
 from decimal import Decimal
 
 from portal.accounting.models import Statement
+from portal.csvsafe import read_text_cell, text_cell
 
 CSV_HEADER = ["row", "date", "unit", "kind", "description", "amount", "currency", "source_type", "source_id"]
 
@@ -20,7 +24,8 @@ def statement_csv(statement: Statement) -> str:
     writer.writerow(["opening", month, "", "", "Opening balance", f"{statement.opening:f}", statement.currency, "",
                      ""])
     for line in statement.lines:
-        writer.writerow(["line", line.line_date.isoformat(), line.unit_name, line.kind.value, line.description,
+        writer.writerow(["line", line.line_date.isoformat(), text_cell(line.unit_name), line.kind.value,
+                         text_cell(line.description),
                          f"{line.amount:f}", statement.currency, line.source_type, line.source_id])
     writer.writerow(["closing", month, "", "", "Closing balance", f"{statement.closing:f}", statement.currency, "",
                      ""])
@@ -37,7 +42,8 @@ def parse_csv(text: str) -> dict:
             result[row["row"]] = amount
             result["currency"] = row["currency"]
         else:
-            result["lines"].append({**row, "amount": amount,
+            result["lines"].append({**row, "amount": amount, "unit": read_text_cell(row["unit"]),
+                                    "description": read_text_cell(row["description"]),
                                     "source_id": int(row["source_id"]) if row["source_id"] else None})
     return result
 

@@ -28,7 +28,8 @@ from portal.accounting.models import (
 )
 from portal.accounting.terms import FEE_FIXED, FEE_PERCENT, MAX_FIXED, check_fee_terms
 from portal.agencies.models import Agency, StaffUser
-from portal.money.currency import CURRENCIES, fits, format_money, precision
+from portal.money.amounts import parse_amount
+from portal.money.currency import CURRENCIES, format_money, precision
 from portal.operations import FieldError
 from portal.people.models import Person
 from portal.properties.models import Unit, unit_owners
@@ -75,18 +76,11 @@ def record_entry(owner: Person, kind: EntryKind | str, amount: Decimal | str, cu
     except ValueError:
         raise FieldError("kind", "Choose a payout, a contribution or a correction.") from None
     currency = _check_currency(currency)
-    try:
-        amount = Decimal(str(amount).strip()) if not isinstance(amount, Decimal) else amount
-    except DecimalException:
-        raise FieldError("amount", "Enter the amount as a number, such as 120.50.") from None
-    if not amount.is_finite() or abs(amount) >= MAX_FIXED * 1000:
-        raise FieldError("amount", "Enter the amount as a number, such as 120.50.")
+    amount = parse_amount(amount, currency, signed=True)
     if kind == EntryKind.CORRECTION and amount == 0:
         raise FieldError("amount", "A correction is an amount other than zero (negative lowers the balance).")
     if kind != EntryKind.CORRECTION and amount <= 0:
         raise FieldError("amount", f"A {kind.value} is an amount above zero.")
-    if not fits(amount, currency):
-        raise FieldError("amount", f"{currency} amounts cannot have that many decimal places.")
     memo = " ".join((memo or "").split())
     if len(memo) > 300:
         raise FieldError("memo", "At most 300 characters.")

@@ -183,3 +183,26 @@ def test_one_agencys_failure_at_month_end_does_not_stop_the_others(app, caplog):
         db.scope(db.session, ids[1])
         assert [s.status for s in db.session.scalars(select(Statement))] == [StatementStatus.SENT]
     assert f"agency {ids[0]} failed" in caplog.text
+
+
+def test_one_bound_and_one_parser_for_amounts(w):
+    """A contribution asked of an owner has the same upper bound as an owner entry and a refund (1e9)."""
+    from portal.accounting.contributions import Contribution, request_contribution
+    from portal.money.amounts import MAX_AMOUNT, parse_amount
+    from portal.money.operations import refund
+
+    assert parse_amount("1,250.50", "EUR") == D("1250.50")
+    assert parse_amount("-3", "EUR", signed=True) == D(-3)
+    for raw, message in (("abc", "as a number"), ("NaN", "as a number"), ("0", "more than zero"),
+                         ("1e9", "less than"), ("1.001", "decimal places")):
+        with pytest.raises(FieldError, match=message):
+            parse_amount(raw, "EUR")
+    payment = paid(w, "100.00", at(5))
+    with clock.frozen_at(at(2, month=12)):
+        with pytest.raises(FieldError, match="less than"):
+            request_contribution(w.owner, MAX_AMOUNT, "EUR", "pool", by=w.staff.id)
+        with pytest.raises(FieldError, match="less than"):
+            acc.record_entry(w.owner, "correction", -MAX_AMOUNT, "EUR", date(2026, 11, 30), "typo")
+        with pytest.raises(FieldError, match="less than"):
+            refund(payment, "1000000000", "typo")
+    assert db.session.scalar(select(func.count()).select_from(Contribution)) == 0
