@@ -9,6 +9,8 @@ import csv
 import io
 from decimal import Decimal
 
+from flask import Response
+
 from portal.accounting.models import Statement
 from portal.csvsafe import read_text_cell, text_cell
 
@@ -53,3 +55,18 @@ def statement_pdf(statement: Statement) -> bytes:
     from portal.accounting.pdf import render
 
     return render(statement)
+
+
+def download(statement: Statement, extension: str, *, owner_in_name: bool = False) -> Response:
+    """The statement as a file to save ("pdf" or "csv"), never cached; the back office's name carries the owner
+    id (staff download many owners'), the owner's does not."""
+    if extension == "pdf":
+        body, mimetype = statement_pdf(statement), "application/pdf"
+    else:
+        body, mimetype = statement_csv(statement).encode("utf-8"), "text/csv; charset=utf-8"
+    who = f"{statement.owner_id}-" if owner_in_name else ""
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="statement-{who}{statement.month:%Y-%m}-{statement.currency}.{extension}"')
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
