@@ -3,7 +3,7 @@
 The data (bulk-inserted): per unit a lease with twelve monthly rents, each paid (the last month's in two parts);
 a refund on one payment in fifty; two approved vendor invoices per unit over the year; a payout per owner per
 month; one unit in twenty shared with the next owner (shares 60/40); fees 10 % plus 15.00 per unit per month;
-the previous month's statements already generated (their fees count in the opening balances).
+the previous month's statements already generated and sent (its closing is the opening: posting model).
 
 1. portal.accounting.operations.generate_month(month) for every owner (opening balances, every line with its
    source, fees, per-currency statements written), committed, vs a raw SQL aggregation of the same figures in the
@@ -46,12 +46,12 @@ rows_ AS (
            'payment' AS source, p.id AS source_id
     FROM payments p JOIN charges c ON c.id = p.charge_id
     LEFT JOIN leases l ON l.id = c.lease_id LEFT JOIN bookings b ON b.id = c.booking_id
-    WHERE p.agency_id = :agency
+    WHERE p.agency_id = :agency AND (c.kind IN ('rent', 'option') OR (c.kind = 'fee' AND c.slot = 'balance'))
     UNION ALL
     SELECT COALESCE(l.unit_id, b.unit_id), c.currency, -r.amount, r.created_at, 'refund', r.id
     FROM refunds r JOIN payments p ON p.id = r.payment_id JOIN charges c ON c.id = p.charge_id
     LEFT JOIN leases l ON l.id = c.lease_id LEFT JOIN bookings b ON b.id = c.booking_id
-    WHERE r.agency_id = :agency
+    WHERE r.agency_id = :agency AND (c.kind IN ('rent', 'option') OR (c.kind = 'fee' AND c.slot = 'balance'))
     UNION ALL
     SELECT w.unit_id, i.currency, -i.total, i.decided_at, 'invoice', i.id
     FROM invoices i JOIN work_orders w ON w.id = i.work_order_id
@@ -191,7 +191,7 @@ def main() -> None:
             print(f"seeded {OWNERS} owners x {UNITS} units, a year of data, in {time.perf_counter() - started:.1f} s")
             previous = months(FIRST, 12)[-2]
             with clock.frozen_at(datetime(2026, 11, 2, 6, tzinfo=UTC)):
-                acc.generate_month(previous)
+                acc.generate_month(previous, send=True)
                 db.session.commit()
 
             engine = db.session.get_bind()
