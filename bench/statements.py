@@ -247,7 +247,8 @@ def main() -> None:
             fees = sum((line.amount for line in sample.lines if line.kind.value == "fee"), Decimal(0))
             balance_now = queries.balance(sample.owner_id, "EUR", end)
             print(f"   check: owner {sample.owner_id} closing {sample.closing}, raw rows + fees "
-                  f"{(raw_closing + fees).quantize(Decimal('0.01'))}, balances() at the month's end {balance_now}")
+                  f"{(raw_closing + fees).quantize(Decimal('0.01'))}, balances() at the month's end {balance_now} "
+                  f"(= closing less the draft's fees {sample.closing - fees}: a draft never moves the balance)")
 
             ids_ = [s.id for s in made[:PDFS]]
             timings = []
