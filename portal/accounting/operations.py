@@ -262,7 +262,9 @@ def _insert_many(table: Table, names: tuple[str, ...], rows: list[tuple]) -> Non
     for i, name in enumerate(names):
         processor = table.c[name].type._cached_bind_processor(dialect)
         if processor is not None:
-            columns[i] = list(map(processor, columns[i]))
+            # Once per distinct value: a month's lines share a few dates, kinds and fee amounts.
+            bound = {value: processor(value) for value in set(columns[i])}
+            columns[i] = [bound[value] for value in columns[i]]
     preparer = dialect.identifier_preparer
     sql = (f"INSERT INTO {preparer.format_table(table)} ({', '.join(preparer.quote(n) for n in names)}) "
            f"VALUES ({', '.join([marker] * len(names))})")
