@@ -7,8 +7,10 @@ never changes: a correction afterwards is an owner entry dated in a later month.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, DecimalException
 
@@ -139,6 +141,21 @@ def _fee_lines(owner: Person, agency: Agency, month: date, currency: str, lines:
     return fees
 
 
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (reference counting still frees everything here)."""
+    # A month for a whole agency builds ~100k short-lived rows, lines and tuples with no cycles; left on, the
+    # collector walks the whole heap again and again while they are made (a quarter of the time, measured).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@_cyclic_gc_paused()
 def generate_month(month: date, owners: Collection[Person] | None = None,
                    currencies: Collection[str] | None = None, *, strict: bool = False) -> list[Statement]:
     """Draft statements of `month` for these owners (None: every owner of a unit of the current agency), one per
