@@ -9,6 +9,8 @@ the previous month's statements already generated and sent (its closing is the o
    source, fees, per-currency statements written), committed, vs a raw SQL aggregation of the same figures in the
    same run: per owner, the opening balance (sums of every row before the month, shared units weighted by share)
    and the month's rows of their units. Ratio raw/ours, target >= 0.3. Also: the SQL statements ours ran.
+   And the floor, the least any implementation must do on this stack: the raw aggregation plus writing the same
+   statement lines (ours, as the driver stores them) in one executemany, rolled back; ratio floor/ours.
 2. The PDF of BENCH_PDFS (50) statements, excluded from 1: milliseconds per statement.
 
 SQLite in a scratch folder unless DATABASE_URL is set (PostgreSQL works too).
@@ -209,7 +211,12 @@ def main() -> None:
                       "end": end.astimezone(UTC).replace(tzinfo=None), "first": MONTH, "next": date(2026, 11, 1)}
             if engine.dialect.name != "sqlite":
                 params["start"], params["end"] = start, end
-            ours_times, raw_times, made = [], [], []
+            line_columns = ("agency_id", "statement_id", "position", "line_date", "unit_id", "unit_name", "kind",
+                            "description", "amount", "whole", "source_type", "source_id")
+            marker = {"qmark": "?", "numeric_dollar": None}.get(engine.dialect.paramstyle, "%s")
+            insert_lines = (f"INSERT INTO statement_lines ({', '.join(line_columns)}) "
+                            f"VALUES ({', '.join([marker] * len(line_columns))})")
+            ours_times, raw_times, floor_times, made = [], [], [], []
             for _ in range(ROUNDS):
                 db.session.execute(text("DELETE FROM statement_lines WHERE statement_id IN "
                                         "(SELECT id FROM statements WHERE month = :m)"), {"m": MONTH})
@@ -234,12 +241,27 @@ def main() -> None:
                     db.session.commit()
                 ours_times.append(time.perf_counter() - ours_started)
                 event.remove(engine, "before_cursor_execute", counted)
-            ours, raw = statistics.median(ours_times), statistics.median(raw_times)
+                # The floor: the same aggregation, then the lines ours wrote (read back, not timed) in one
+                # executemany, in a transaction rolled back.
+                with engine.connect() as conn:
+                    written = [tuple(row) for row in conn.exec_driver_sql(
+                        f"SELECT {', '.join('sl.' + c for c in line_columns)} FROM statement_lines sl "
+                        f"JOIN statements s ON s.id = sl.statement_id WHERE s.month = {marker}", (MONTH.isoformat(),))]
+                with engine.connect() as conn:
+                    floor_started = time.perf_counter()
+                    conn.execute(text(RAW), params).all()
+                    conn.exec_driver_sql(insert_lines, written)
+                    floor_times.append(time.perf_counter() - floor_started)
+                    conn.rollback()
+            ours, raw, floor = (statistics.median(t) for t in (ours_times, raw_times, floor_times))
             lines = db.session.scalar(text("SELECT COUNT(*) FROM statement_lines sl JOIN statements s ON "
                                            "s.id = sl.statement_id WHERE s.month = :m"), {"m": MONTH})
             print(f"1. month-end statements: {len(made)} statements, {lines} lines, {count['n']} SQL statements; "
                   f"ours {ours:.2f} s, raw SQL aggregation {raw:.2f} s ({len(rows)} rows); "
                   f"ratio raw/ours {raw / ours:.2f} (target >= 0.3)")
+            print(f"   floor (raw aggregation + the {lines} lines in one executemany) {floor:.2f} s; "
+                  f"ratio floor/ours {floor / ours:.2f}; per round ours {' '.join(f'{t:.2f}' for t in ours_times)}, "
+                  f"raw {' '.join(f'{t:.2f}' for t in raw_times)}, floor {' '.join(f'{t:.2f}' for t in floor_times)}")
             # A spot check that both read the same figures: one owner's closing against the raw rows.
             sample = made[len(made) // 2]
             scale = Decimal(10000) if engine.dialect.name == "sqlite" else Decimal(1)  # Money: scaled on SQLite

@@ -57,7 +57,7 @@ ZERO = Decimal(0)
 STORAGE_UNIT = Decimal("0.0001")  # what the Money column keeps
 
 
-@dataclass
+@dataclass(slots=True)
 class Line:
     """One figure of an owner's account: the owner's part, signed as it acts on their balance."""
 
