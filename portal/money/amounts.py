@@ -22,7 +22,7 @@ def parse_amount(raw: Decimal | str | None, currency: str, *, field: str = "amou
         raise FieldError(field, "Enter the amount as a number, such as 120.50.")
     if not signed and amount <= 0:
         raise FieldError(field, "The amount must be more than zero.")
-    if abs(amount) >= MAX_AMOUNT:
+    if amount.copy_abs() >= MAX_AMOUNT:  # copy_abs: no context rounding (abs() overflows on 1e999999999)
         raise FieldError(field, f"The amount must be less than {MAX_AMOUNT:,}.")
     if not fits(amount, currency):
         raise FieldError(field, f"{currency} amounts cannot have that many decimal places.")
