@@ -156,6 +156,9 @@ def month_end_statements() -> int:
     batch; a second run finds nothing to do."""
     sent = 0
     for agency_id in month_end.agency_ids():
-        while (count := close_month_batch(agency_id)) > 0:
-            sent += count
+        try:
+            while (count := close_month_batch(agency_id)) > 0:
+                sent += count
+        except Exception:  # one agency's failure must not keep the others' owners from their statements
+            log.exception("month-end statements of agency %s failed; going on with the next agency", agency_id)
     return sent

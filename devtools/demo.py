@@ -416,9 +416,7 @@ def _owner_accounting(agency, owners: list[int], units: list, today: date) -> No
         for pid, amount in ((owners[3], "1500.00"), (owners[4], "900.00"), (owners[0], "250.00")):
             accounting.record_entry(people[pid], "payout", Decimal(amount), agency.currency,
                                     last_month.replace(day=25), "Bank transfer", by=staff)
-    made = accounting.generate_month(last_month, list(people.values()))
-    for statement in made:
-        accounting.mark_sent(statement)
+    accounting.generate_month(last_month, list(people.values()), send=True)
     db.session.flush()
 
 

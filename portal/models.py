@@ -1,8 +1,15 @@
 """Every model, imported in one place so the metadata (and Alembic) sees them all."""
 
 from portal.access.models import ItemRule, PersonOverride, PortalDefault, ShareRule, TimeWindow
-from portal.accounting.contributions import Contribution, ContributionStatus
-from portal.accounting.models import LineKind, OwnerEntry, Statement, StatementLine, StatementStatus
+from portal.accounting.models import (
+    Contribution,
+    ContributionStatus,
+    LineKind,
+    OwnerEntry,
+    Statement,
+    StatementLine,
+    StatementStatus,
+)
 from portal.agencies.models import (
     Agency,
     LoginAttempt,

@@ -3,84 +3,25 @@ by themselves in the owner portal), paid through the payment provider from a one
 (portal.accounting.actions SEND_MONEY) and, once paid, recorded as a `contribution` owner entry in the same
 transaction, so the owner's balance moves.
 
-A contribution is its own small model rather than a Charge: a charge is for a lease or a booking (the
-database says so) and is listed in the tenant and guest portals by person, where an owner who is also a
-tenant would see money sent to their owner account among their rent. Writes flush only; the caller commits."""
+The model (Contribution, in portal.accounting.models) is its own rather than a Charge: see its docstring.
+Writes flush only; the caller commits."""
 
 from __future__ import annotations
 
-import enum
 import secrets
-from datetime import datetime
 from decimal import Decimal
 
 from flask import render_template
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, select, update
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import select, update
 
 from portal import agencies, clock, db, mail
 from portal.accounting import operations as ledger
-from portal.accounting.models import EntryKind, OwnerEntry
-from portal.db import AgencyOwned, Base
-from portal.money.currency import CURRENCIES, fits, format_money
+from portal.accounting.models import MAX_MEMO, Contribution, ContributionStatus, EntryKind, OwnerEntry
+from portal.money.amounts import parse_amount
+from portal.money.currency import CURRENCIES, format_money
 from portal.money.providers import PaymentDeclined, get_provider
 from portal.operations import FieldError
 from portal.people.models import Person, PortalRole
-from portal.types import Money, UTCDateTime, enum_column, utcnow
-
-MAX_MEMO = 300
-
-
-class ContributionStatus(enum.StrEnum):
-    REQUESTED = "requested"  # waiting for the owner to pay it
-    PAID = "paid"
-    CANCELLED = "cancelled"
-
-
-class Contribution(AgencyOwned, Base):
-    """Money an owner is asked to send into their account, and, once paid, how it was paid."""
-
-    __tablename__ = "owner_contributions"
-    __table_args__ = (
-        CheckConstraint("amount > 0", name="amount_positive"),
-        Index("ix_owner_contributions_owner_status", "owner_id", "status"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    owner_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"))
-    amount: Mapped[Decimal] = mapped_column(Money)
-    currency: Mapped[str] = mapped_column(String(3))
-    memo: Mapped[str] = mapped_column(String(MAX_MEMO), default="")
-    status: Mapped[ContributionStatus] = mapped_column(enum_column(ContributionStatus, length=20),
-                                                       default=ContributionStatus.REQUESTED)
-    # Bumped on every change of state, so links issued before it stop working.
-    version: Mapped[int] = mapped_column(default=1)
-    requested_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
-    provider: Mapped[str | None] = mapped_column(String(40))
-    reference: Mapped[str | None] = mapped_column(String(120))
-    # The owner entry that put it on the owner's account (set when paid).
-    entry_id: Mapped[int | None] = mapped_column(ForeignKey("owner_entries.id", ondelete="RESTRICT"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    owner: Mapped[Person] = relationship()
-    entry: Mapped[OwnerEntry | None] = relationship()
-
-    @property
-    def is_open(self) -> bool:
-        return self.status == ContributionStatus.REQUESTED
-
-    @property
-    def label(self) -> str:
-        """'1,000.00 EUR into your owner account'."""
-        return f"{format_money(self.amount, self.currency)} into your owner account"
-
-    def link_state(self) -> tuple:
-        return (self.status.value, str(self.amount.normalize()), self.currency, self.version)
-
-    def __str__(self) -> str:
-        return f"Contribution of {format_money(self.amount, self.currency)}"
 
 
 def currencies_for(owner: Person) -> list[str]:
@@ -95,13 +36,10 @@ def request_contribution(owner: Person, amount: Decimal | None, currency: str | 
     """Ask `owner` for a contribution of `amount` in `currency` (by staff user id `by`, or the owner) (flushes)."""
     if PortalRole.OWNER not in owner.active_roles:
         raise FieldError("owner_id", f"{owner.name} is not an owner with a portal.")
-    if amount is None or not amount.is_finite() or amount <= 0:
-        raise FieldError("amount", "The amount must be more than zero.")
     currency = (currency or "").upper()
     if currency not in CURRENCIES:
         raise FieldError("currency", "Choose a currency from the list.")
-    if not fits(amount, currency):
-        raise FieldError("amount", f"{currency} amounts cannot have that many decimal places.")
+    amount = parse_amount(amount, currency)
     memo = " ".join((memo or "").split())
     if len(memo) > MAX_MEMO:
         raise FieldError("memo", f"{MAX_MEMO} characters at most.")

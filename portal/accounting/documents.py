@@ -1,4 +1,7 @@
-"""A statement as a file: CSV (one row per line, with its source; parse_csv reads it back) and PDF."""
+"""A statement as a file: CSV (one row per line, with its source; parse_csv reads it back) and PDF.
+
+Descriptions and unit names come from tenants, vendors and staff: written through portal.csvsafe (a cell that
+would be a formula starts with an apostrophe); amounts are written as they are."""
 
 from __future__ import annotations
 
@@ -6,7 +9,10 @@ import csv
 import io
 from decimal import Decimal
 
+from flask import Response
+
 from portal.accounting.models import Statement
+from portal.csvsafe import read_text_cell, text_cell
 
 CSV_HEADER = ["row", "date", "unit", "kind", "description", "amount", "currency", "source_type", "source_id"]
 
@@ -20,7 +26,8 @@ def statement_csv(statement: Statement) -> str:
     writer.writerow(["opening", month, "", "", "Opening balance", f"{statement.opening:f}", statement.currency, "",
                      ""])
     for line in statement.lines:
-        writer.writerow(["line", line.line_date.isoformat(), line.unit_name, line.kind.value, line.description,
+        writer.writerow(["line", line.line_date.isoformat(), text_cell(line.unit_name), line.kind.value,
+                         text_cell(line.description),
                          f"{line.amount:f}", statement.currency, line.source_type, line.source_id])
     writer.writerow(["closing", month, "", "", "Closing balance", f"{statement.closing:f}", statement.currency, "",
                      ""])
@@ -37,7 +44,8 @@ def parse_csv(text: str) -> dict:
             result[row["row"]] = amount
             result["currency"] = row["currency"]
         else:
-            result["lines"].append({**row, "amount": amount,
+            result["lines"].append({**row, "amount": amount, "unit": read_text_cell(row["unit"]),
+                                    "description": read_text_cell(row["description"]),
                                     "source_id": int(row["source_id"]) if row["source_id"] else None})
     return result
 
@@ -47,3 +55,18 @@ def statement_pdf(statement: Statement) -> bytes:
     from portal.accounting.pdf import render
 
     return render(statement)
+
+
+def download(statement: Statement, extension: str, *, owner_in_name: bool = False) -> Response:
+    """The statement as a file to save ("pdf" or "csv"), never cached; the back office's name carries the owner
+    id (staff download many owners'), the owner's does not."""
+    if extension == "pdf":
+        body, mimetype = statement_pdf(statement), "application/pdf"
+    else:
+        body, mimetype = statement_csv(statement).encode("utf-8"), "text/csv; charset=utf-8"
+    who = f"{statement.owner_id}-" if owner_in_name else ""
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="statement-{who}{statement.month:%Y-%m}-{statement.currency}.{extension}"')
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -6,8 +6,27 @@ of owners at once, so a month's statements for a whole agency take a handful of 
 Shared units (the rule; see `split`): each payment, refund and invoice of a unit with several owners is split
 between them in proportion to their `unit_owners.share`; if any owner of the unit has no share, in equal parts.
 The split is done in the currency's smallest unit (cents) by largest remainder, ties to the lowest person id,
-so the parts always add up to the whole exactly and no figure is counted twice. Ownership has no history:
-the split follows the unit's owners as they are now.
+so the parts always add up to the whole exactly and no figure is counted twice.
+
+Owner income (the rule): only what the owner earns from their unit counts — payments (less refunds) of RENT
+charges, booking OPTION charges and a booking's balance charge (kind FEE in the "balance" slot, see
+portal.money.operations). Refundable deposits (DEPOSIT), taxes (TAX), insurance premiums (a FEE charge in an
+"insurance:" slot, portal.insurance) and any other fee are the agency's or a third party's: they are neither
+credited to the owner nor a base of the management fee.
+
+Posting and reconciliation (see `reconcile`): a SENT statement's lines are the record of what was posted to
+the owner, each naming its row (source_type, source_id). For a month M, each row dated up to the end of M is
+the owner's share of it now (ownership has no history: the unit's owners as they are now), less what was
+already posted to that owner for that row on sent statements; a non-zero difference is a line. So a row
+recorded late (back-dated, or moved onto the owner's unit) appears on the next statement with its own date,
+flagged "Late"; a row moved away, or a changed share, appears as a reversing or adjusting line; nothing is ever
+counted twice and money never moves between owners without a line. The opening of M is the closing of the last
+sent statement (0 before the first); the closing is the opening plus the lines. Fees are lines of the statement
+(source_type "unit"), computed from the income it posts: they count once the statement is sent.
+
+An owner's balance (`totals`) = the closing of their last sent statement + what the next statement would post
+for the rows up to now (fees excluded: a draft never moves the balance). It agrees with the statements: once
+the month is sent, the balance at its end is its closing.
 
 Months are calendar months in the agency's time zone (zoneinfo): a payment counts in the month of its time
 there, an invoice in the month it was approved, an owner entry and a fee on their date."""
@@ -21,14 +40,14 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, case, func, select, type_coerce
+from sqlalchemy import Select, and_, func, or_, select, type_coerce
 
 from portal import db
-from portal.accounting.models import EntryKind, LineKind, OwnerEntry, Statement, StatementLine
+from portal.accounting.models import EntryKind, LineKind, OwnerEntry, Statement, StatementLine, StatementStatus
 from portal.bookings.models import Booking, Lease
 from portal.invoices.models import EXPENSE_STATUSES, Invoice
 from portal.money.currency import precision
-from portal.money.models import Charge, Payment, Refund
+from portal.money.models import BALANCE, Charge, ChargeKind, Payment, Refund
 from portal.people.models import Person
 from portal.properties.models import Property, Unit, unit_owners
 from portal.types import Money
@@ -38,7 +57,7 @@ ZERO = Decimal(0)
 STORAGE_UNIT = Decimal("0.0001")  # what the Money column keeps
 
 
-@dataclass
+@dataclass(slots=True)
 class Line:
     """One figure of an owner's account: the owner's part, signed as it acts on their balance."""
 
@@ -157,11 +176,17 @@ def _owned_units(owner_ids: Collection[int] | None):
     return stmt
 
 
+def owner_income():
+    """The charges whose payments are the owner's income (the rule in the module's docstring)."""
+    return or_(Charge.kind.in_([ChargeKind.RENT, ChargeKind.OPTION]),
+               and_(Charge.kind == ChargeKind.FEE, Charge.slot == BALANCE))
+
+
 def _payments(columns: Iterable, owner_ids, start: datetime | None, end: datetime | None,
               currency: str | None) -> Select:
     stmt = (select(*columns).select_from(Payment).join(Charge, Charge.id == Payment.charge_id)
             .outerjoin(Lease, Lease.id == Charge.lease_id).outerjoin(Booking, Booking.id == Charge.booking_id)
-            .where(_CHARGE_UNIT.in_(_owned_units(owner_ids))))
+            .where(_CHARGE_UNIT.in_(_owned_units(owner_ids)), owner_income()))
     if start is not None:
         stmt = stmt.where(Payment.created_at >= start)
     if end is not None:
@@ -175,7 +200,7 @@ def _refunds(columns: Iterable, owner_ids, start, end, currency) -> Select:
     stmt = (select(*columns).select_from(Refund).join(Payment, Payment.id == Refund.payment_id)
             .join(Charge, Charge.id == Payment.charge_id)
             .outerjoin(Lease, Lease.id == Charge.lease_id).outerjoin(Booking, Booking.id == Charge.booking_id)
-            .where(_CHARGE_UNIT.in_(_owned_units(owner_ids))))
+            .where(_CHARGE_UNIT.in_(_owned_units(owner_ids)), owner_income()))
     if start is not None:
         stmt = stmt.where(Refund.created_at >= start)
     if end is not None:
@@ -212,7 +237,7 @@ def _entries(columns: Iterable, owner_ids, first: date | None, last: date | None
 
 def _fees(columns: Iterable, owner_ids, first: date | None, last: date | None, currency) -> Select:
     stmt = (select(*columns).select_from(StatementLine).join(Statement, Statement.id == StatementLine.statement_id)
-            .where(StatementLine.kind == LineKind.FEE))
+            .where(StatementLine.kind == LineKind.FEE, Statement.status == StatementStatus.SENT))
     if owner_ids is not None:
         stmt = stmt.where(Statement.owner_id.in_(list(owner_ids)))
     if first is not None:
@@ -228,72 +253,101 @@ def _money_sum(column) -> object:
     return type_coerce(func.sum(column), Money)
 
 
-# ---------------------------------------------------------------------------------------------- totals
+# ---------------------------------------------------------------------------------------------- posting
+
+
+@dataclass
+class Posted:
+    """What sent statements posted to one owner for one row: the sum, and the first line (for its wording)."""
+
+    amount: Decimal
+    first_line_id: int
+
+
+def posted(owner_ids: Collection[int] | None, currency: str | None = None
+           ) -> dict[tuple[int, str, str, int], Posted]:
+    """(owner, currency, source_type, source_id) -> what sent statements posted for that row (fees excluded),
+    where it is not zero: one aggregate query for any number of owners."""
+    stmt = (select(Statement.owner_id, Statement.currency, StatementLine.source_type, StatementLine.source_id,
+                   _money_sum(StatementLine.amount), func.min(StatementLine.id))
+            .select_from(StatementLine).join(Statement, Statement.id == StatementLine.statement_id)
+            .where(Statement.status == StatementStatus.SENT, StatementLine.kind != LineKind.FEE)
+            .group_by(Statement.owner_id, Statement.currency, StatementLine.source_type, StatementLine.source_id))
+    if owner_ids is not None:
+        stmt = stmt.where(Statement.owner_id.in_(list(owner_ids)))
+    if currency is not None:
+        stmt = stmt.where(Statement.currency == currency)
+    return {(pid, cur, stype, sid): Posted(amount, first)
+            for pid, cur, stype, sid, amount, first in db.session.execute(stmt) if amount}
+
+
+def last_sent(owner_ids: Collection[int] | None, before: date | None = None) -> dict[tuple[int, str], Statement]:
+    """(owner, currency) -> their latest sent statement (of a month before `before`, if given)."""
+    latest = select(Statement.owner_id, Statement.currency, func.max(Statement.month).label("month")).where(
+        Statement.status == StatementStatus.SENT)
+    if owner_ids is not None:
+        latest = latest.where(Statement.owner_id.in_(list(owner_ids)))
+    if before is not None:
+        latest = latest.where(Statement.month < before)
+    latest = latest.group_by(Statement.owner_id, Statement.currency).subquery()
+    stmt = select(Statement).join(latest, and_(Statement.owner_id == latest.c.owner_id,
+                                               Statement.currency == latest.c.currency,
+                                               Statement.month == latest.c.month))
+    return {(s.owner_id, s.currency): s for s in db.session.scalars(stmt)}
+
+
+def reconcile(owner_ids: Collection[int] | None, end: datetime, zone: ZoneInfo, month: date | None = None,
+              currency: str | None = None, shares: dict[int, list[tuple[int, Decimal]]] | None = None
+              ) -> dict[int, list[Line]]:
+    """owner id -> the lines the next statement posts: for each row before `end`, the owner's share now less what
+    sent statements posted for it (zero: no line). Lines of rows dated before `month` are flagged "Late"; a
+    changed share is an "Adjustment", a row no longer theirs a "Reversal" (fees are not computed here)."""
+    expected = activity(owner_ids, None, end, zone, currency, stored_fees=False, shares=shares, named=False)
+    done = posted(owner_ids, currency)
+    result: dict[int, list[Line]] = defaultdict(list)
+    for pid, owner_lines in expected.items():
+        for line in owner_lines:
+            key = (pid, line.currency, line.source_type, line.source_id)
+            before = done.pop(key, None)
+            if before is None:
+                if month is not None and line.on < month:
+                    line.description = f"Late: {line.description}"
+                result[pid].append(line)
+                continue
+            diff = line.amount - before.amount
+            if diff:
+                line.description, line.amount = f"Adjustment: {line.description}", diff
+                result[pid].append(line)
+    if done:  # posted to an owner and no longer theirs (moved away, share gone, no longer an expense)
+        firsts = {}
+        ids = [p.first_line_id for p in done.values()]
+        for chunk in range(0, len(ids), 500):
+            firsts.update({ln.id: ln for ln in db.session.scalars(
+                select(StatementLine).where(StatementLine.id.in_(ids[chunk:chunk + 500])))})
+        for (pid, cur, stype, sid), before in done.items():
+            first = firsts[before.first_line_id]
+            description = first.description.removeprefix("Late: ").removeprefix("Adjustment: ")
+            result[pid].append(Line(pid, first.line_date, first.unit_id, first.kind, f"Reversal: {description}",
+                                    -before.amount, first.whole, cur, stype, sid, first.unit_name))
+    names = unit_names(line.unit_id for owner_lines in result.values() for line in owner_lines
+                       if line.unit_id and not line.unit_name)
+    for owner_lines in result.values():
+        for line in owner_lines:
+            if line.unit_id is not None and not line.unit_name:
+                line.unit_name = names.get(line.unit_id, "")
+    return dict(result)
 
 
 def totals(owner_ids: Collection[int] | None, end: datetime, zone: ZoneInfo,
            shares: dict[int, list[tuple[int, Decimal]]] | None = None) -> dict[tuple[int, str], Decimal]:
-    """(owner id, currency) -> the owner's balance from every row before `end` (fees: as stored by statements).
-
-    Units with one owner are summed by the database, by owner; a shared unit's rows are split one by one (the parts of
-    a sum are not the sum of the parts, to the cent). `shares`: ownership(owner_ids), if the caller has it."""
-    shares = shares if shares is not None else ownership(owner_ids)
-    wanted = set(owner_ids) if owner_ids is not None else None
-    shared = [u for u, owners in shares.items() if len(owners) > 1]
+    """(owner id, currency) -> the owner's balance at `end`: their last sent statement's closing plus what the
+    next statement would post for the rows before `end` (fees only once a statement is sent)."""
     result: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
-
-    def add_unit_total(unit_id: int, currency: str, amount: Decimal) -> None:
-        owners = shares.get(unit_id)
-        if not owners:
-            return
-        for pid, part in split(amount, owners, currency).items():
-            if wanted is None or pid in wanted:
-                result[(pid, currency)] += part
-
-    # A unit of one owner: the database sums its rows straight into that owner's total.
-    sole = unit_owners.alias("sole")
-    single = select(unit_owners.c.unit_id).group_by(unit_owners.c.unit_id).having(func.count() == 1)
-
-    def by_owner(stmt: Select, unit) -> Select:
-        stmt = stmt.join(sole, sole.c.unit_id == unit).where(unit.in_(single))
-        if owner_ids is not None:
-            stmt = stmt.where(sole.c.person_id.in_(list(owner_ids)))
-        return stmt.group_by(sole.c.person_id, Charge.currency if unit is _CHARGE_UNIT else Invoice.currency)
-
-    sums = [
-        (by_owner(_payments((sole.c.person_id, Charge.currency, _money_sum(Payment.amount)), owner_ids, None, end,
-                            None), _CHARGE_UNIT), 1),
-        (by_owner(_refunds((sole.c.person_id, Charge.currency, _money_sum(Refund.amount)), owner_ids, None, end,
-                           None), _CHARGE_UNIT), -1),
-        (by_owner(_invoices((sole.c.person_id, Invoice.currency, _money_sum(Invoice.total)), owner_ids, None, end,
-                            None), WorkOrder.unit_id), -1),
-    ]
-    for stmt, sign in sums:
-        for pid, currency, amount in db.session.execute(stmt):
-            if amount:
-                result[(pid, currency)] += sign * amount
-    if shared:
-        rows = [
-            (_payments((_CHARGE_UNIT, Charge.currency, Payment.amount), None, None, end, None)
-             .where(_CHARGE_UNIT.in_(shared)), 1),
-            (_refunds((_CHARGE_UNIT, Charge.currency, Refund.amount), None, None, end, None)
-             .where(_CHARGE_UNIT.in_(shared)), -1),
-            (_invoices((WorkOrder.unit_id, Invoice.currency, Invoice.total), None, None, end, None)
-             .where(WorkOrder.unit_id.in_(shared)), -1),
-        ]
-        for stmt, sign in rows:
-            for unit_id, currency, amount in db.session.execute(stmt):
-                add_unit_total(unit_id, currency, sign * amount)
-    last = last_day_before(end, zone)
-    effect = case((OwnerEntry.kind == EntryKind.PAYOUT, -OwnerEntry.amount), else_=OwnerEntry.amount)
-    entries = (_entries((OwnerEntry.owner_id, OwnerEntry.currency, _money_sum(effect)), owner_ids, None, last, None)
-               .group_by(OwnerEntry.owner_id, OwnerEntry.currency))
-    fees = (_fees((Statement.owner_id, Statement.currency, _money_sum(StatementLine.amount)), owner_ids, None, last,
-                  None).group_by(Statement.owner_id, Statement.currency))
-    for stmt in (entries, fees):
-        for pid, currency, amount in db.session.execute(stmt):
-            if amount is not None:
-                result[(pid, currency)] += amount
+    for key, statement in last_sent(owner_ids).items():
+        result[key] += statement.closing
+    for pid, lines in reconcile(owner_ids, end, zone, shares=shares).items():
+        for line in lines:
+            result[(pid, line.currency)] += line.amount
     return dict(result)
 
 
@@ -302,7 +356,8 @@ def totals(owner_ids: Collection[int] | None, end: datetime, zone: ZoneInfo,
 
 def activity(owner_ids: Collection[int] | None, start: datetime | None, end: datetime, zone: ZoneInfo,
              currency: str | None = None, *, stored_fees: bool = True,
-             shares: dict[int, list[tuple[int, Decimal]]] | None = None) -> dict[int, list[Line]]:
+             shares: dict[int, list[tuple[int, Decimal]]] | None = None, named: bool = True
+             ) -> dict[int, list[Line]]:
     """owner id -> their lines from `start` (None: the beginning) to `end`, unordered; with the fees stored by
     statements unless `stored_fees` is False (a statement being generated computes its own)."""
     shares = shares if shares is not None else ownership(owner_ids)
@@ -350,6 +405,8 @@ def activity(owner_ids: Collection[int] | None, start: datetime | None, end: dat
             lines[owner_id].append(Line(owner_id, line.line_date, line.unit_id, LineKind.FEE, line.description,
                                         line.amount, line.whole, cur, line.source_type, line.source_id,
                                         line.unit_name))
+    if not named:  # the caller names the lines it keeps
+        return dict(lines)
     names = unit_names(line.unit_id for owner_lines in lines.values() for line in owner_lines if line.unit_id)
     for owner_lines in lines.values():
         for line in owner_lines:

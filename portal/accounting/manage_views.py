@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
@@ -41,6 +41,7 @@ from portal.manage import bp
 from portal.money.currency import CURRENCIES
 from portal.money.models import Payment, Refund
 from portal.operations import FieldError
+from portal.owners.queries import units_of
 from portal.pages import get_scoped, page_size, paginate, requested_page
 from portal.people.models import Person, PortalAccount, PortalRole
 from portal.properties.models import Unit, unit_owners
@@ -66,12 +67,6 @@ def _owner(owner_id: int) -> Person:
     if db.session.scalar(_owners_query().where(Person.id == person.id)) is None:
         abort(404)
     return person
-
-
-def _owner_units(owner: Person) -> list[Unit]:
-    return list(db.session.scalars(
-        select(Unit).join(unit_owners, unit_owners.c.unit_id == Unit.id).where(unit_owners.c.person_id == owner.id)
-        .options(selectinload(Unit.property)).order_by(Unit.property_id, Unit.name)))
 
 
 @bp.get("/owner-accounts")
@@ -136,7 +131,7 @@ def ledger_context(owner: Person, *, entry_form: EntryForm | None = None,
     """One owner's ledger, per currency: the opening of the period shown, each line with its source and the
     running balance; the forms and the owner's contributions and statements."""
     agency = _agency()
-    units = _owner_units(owner)
+    units = units_of(owner)
     month = parse_month(request.args.get("month"))
     unit_id = parse_id(request.args.get("unit"))
     unit_id = unit_id if unit_id in {u.id for u in units} else None
@@ -182,7 +177,7 @@ def owneraccounts_entry(obj_id: int):
     """Record a payout or a correction on the owner's account; a refusal shows beside its field."""
     owner = _owner(obj_id)
     form = EntryForm()
-    form.unit_id.choices = options([("", "The account (no unit)")] + [(str(u.id), str(u)) for u in _owner_units(owner)])
+    form.unit_id.choices = options([("", "The account (no unit)")] + [(str(u.id), str(u)) for u in units_of(owner)])
     form.amount.currency = form.currency.data if form.currency.data in CURRENCIES else "EUR"
     if not form.validate_on_submit():
         return render_template("manage/owneraccounts_detail.html", **ledger_context(owner, entry_form=form)), 422
@@ -363,24 +358,16 @@ def statements_send(obj_id: int):
     return redirect(url_for("manage.statements_detail", obj_id=statement.id), 303)
 
 
-def _download(body: bytes, mimetype: str, statement: Statement, extension: str) -> Response:
-    response = Response(body, mimetype=mimetype)
-    name = f"statement-{statement.owner_id}-{statement.month:%Y-%m}-{statement.currency}.{extension}"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 @bp.get(f"/statements/<{ID}:obj_id>/pdf")
 def statements_pdf(obj_id: int):
     """The statement's PDF, as the owner gets it."""
     statement = _statement(obj_id)
-    return _download(documents.statement_pdf(statement), "application/pdf", statement, "pdf")
+    return documents.download(statement, "pdf", owner_in_name=True)
 
 
 @bp.get(f"/statements/<{ID}:obj_id>/csv")
 def statements_csv(obj_id: int):
     """The statement's lines as CSV."""
     statement = _statement(obj_id)
-    return _download(documents.statement_csv(statement).encode("utf-8"), "text/csv; charset=utf-8", statement, "csv")
+    return documents.download(statement, "csv", owner_in_name=True)
 

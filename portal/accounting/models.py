@@ -16,6 +16,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import AgencyOwned, Base
+from portal.money.currency import format_money
 from portal.people.models import Person
 from portal.types import Money, UTCDateTime, enum_column, utcnow
 
@@ -147,3 +148,62 @@ class StatementLine(AgencyOwned, Base):
     source_id: Mapped[int] = mapped_column()
 
     statement: Mapped[Statement] = relationship(back_populates="lines")
+
+
+MAX_MEMO = 300
+
+
+class ContributionStatus(enum.StrEnum):
+    REQUESTED = "requested"  # waiting for the owner to pay it
+    PAID = "paid"
+    CANCELLED = "cancelled"
+
+
+class Contribution(AgencyOwned, Base):
+    """Money an owner is asked to send into their account ("send money"), and, once paid, how it was paid.
+
+    Its own small model rather than a Charge: a charge is for a lease or a booking (the database says so) and is
+    listed in the tenant and guest portals by person, where an owner who is also a tenant would see money sent to
+    their owner account among their rent."""
+
+    __tablename__ = "owner_contributions"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        Index("ix_owner_contributions_owner_status", "owner_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    memo: Mapped[str] = mapped_column(String(MAX_MEMO), default="")
+    status: Mapped[ContributionStatus] = mapped_column(enum_column(ContributionStatus, length=20),
+                                                       default=ContributionStatus.REQUESTED)
+    # Bumped on every change of state, so links issued before it stop working.
+    version: Mapped[int] = mapped_column(default=1)
+    requested_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    provider: Mapped[str | None] = mapped_column(String(40))
+    reference: Mapped[str | None] = mapped_column(String(120))
+    # The owner entry that put it on the owner's account (set when paid).
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("owner_entries.id", ondelete="RESTRICT"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    owner: Mapped[Person] = relationship()
+    entry: Mapped[OwnerEntry | None] = relationship()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == ContributionStatus.REQUESTED
+
+    @property
+    def label(self) -> str:
+        """'1,000.00 EUR into your owner account'."""
+        return f"{format_money(self.amount, self.currency)} into your owner account"
+
+    def link_state(self) -> tuple:
+        return (self.status.value, str(self.amount.normalize()), self.currency, self.version)
+
+    def __str__(self) -> str:
+        return f"Contribution of {format_money(self.amount, self.currency)}"

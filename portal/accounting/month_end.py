@@ -1,8 +1,9 @@
 """Month end: once a month is over in an agency's time zone, every owner of its units gets that month's
 statements (one per currency), generated and sent, which mails them (automation's "owner-statement-ready").
 
-Idempotent: only owners who have no statement of the month yet are taken (a draft staff made is theirs to
-send), so running it twice, or every hour, creates nothing new. Each batch of owners is one unit of work."""
+Idempotent: only owners with no SENT statement of the month (or a later one) are taken; an unsent draft of the
+month (staff may have made one) is regenerated from the data at sending and sent. Running it twice, or every
+hour, sends nothing new. Each batch of owners is one unit of work."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from sqlalchemy import exists, select
 
 from portal import agencies, db
 from portal.accounting import ledger
-from portal.accounting.models import Statement
-from portal.accounting.operations import generate_month, mark_sent
+from portal.accounting.models import Statement, StatementStatus
+from portal.accounting.operations import generate_month
 from portal.agencies.models import Agency
 from portal.people.models import Person
 from portal.properties.models import unit_owners
@@ -27,15 +28,16 @@ def closed_month(agency: Agency) -> date:
 
 
 def owners_without_statement(agency: Agency, month: date, limit: int = BATCH) -> list[Person]:
-    """Owners of the agency's units, already there when `month` ended, with no statement of `month` yet (nor
-    of a later month: the ledger never writes behind a sent statement)."""
+    """Owners of the agency's units, already there when `month` ended, with no sent statement of `month` yet
+    (nor of a later month: the ledger never writes behind a sent statement); a draft does not count."""
     _, end = ledger.month_bounds(month, agency.zone)
     return list(db.session.scalars(
         select(Person).where(
             Person.agency_id == agency.id,
             Person.id.in_(select(unit_owners.c.person_id)),
             Person.created_at < end,
-            ~exists().where(Statement.owner_id == Person.id, Statement.month >= month),
+            ~exists().where(Statement.owner_id == Person.id, Statement.month >= month,
+                            Statement.status == StatementStatus.SENT),
         ).order_by(Person.id).limit(limit)))
 
 
@@ -48,10 +50,7 @@ def close_batch(agency_id: int, month: date | None = None) -> int:
     owners = owners_without_statement(agency, month)
     if not owners:
         return 0
-    made = generate_month(month, owners)
-    for statement in made:
-        mark_sent(statement)
-    return len(made)
+    return len(generate_month(month, owners, send=True))
 
 
 def agency_ids() -> list[int]:

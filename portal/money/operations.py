@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date
-from decimal import Decimal, DecimalException
+from decimal import Decimal
 from typing import Any
 
 from flask import render_template
@@ -13,7 +13,8 @@ from sqlalchemy import select, update
 from portal import agencies, clock, db, mail
 from portal.agencies.models import Agency
 from portal.bookings.models import Booking, BookingStatus, Lease
-from portal.money.currency import fits, format_money
+from portal.money import amounts
+from portal.money.currency import format_money
 from portal.money.models import BALANCE, Charge, ChargeKind, ChargeStatus, Mandate, Payment, Refund
 from portal.money.providers import PaymentDeclined, get_provider
 from portal.operations import FieldError, assign
@@ -112,15 +113,9 @@ def parse_amount(raw: str | None, charge: Charge) -> Decimal:
     if raw is None or raw.strip() == "":
         return charge.balance
     try:
-        amount = Decimal(raw.strip().replace(",", ""))
-        positive = amount.is_finite() and amount > 0
-    except DecimalException:
-        raise PaymentRefused("Enter the amount as a number, such as 120.50.") from None
-    if not positive:
-        raise PaymentRefused("The amount must be more than zero.")
-    if not fits(amount, charge.currency):
-        raise PaymentRefused(f"{charge.currency} amounts cannot have that many decimal places.")
-    return amount
+        return amounts.parse_amount(raw, charge.currency)
+    except FieldError as err:
+        raise PaymentRefused(err.message) from None
 
 
 def pay(charge: Charge, person: Person, amount: Decimal, *, channel: str, mandate: Mandate | None = None) -> Payment:
@@ -185,15 +180,7 @@ def refund(payment: Payment, amount: Decimal | str, reason: str, *, by_staff_id:
     it (flushes); FieldError and nothing written otherwise. The charge stays as it was: the owner's statement
     shows the refund as negative income."""
     currency = payment.charge.currency
-    try:
-        amount = amount if isinstance(amount, Decimal) else Decimal(str(amount).strip().replace(",", ""))
-        valid = amount.is_finite() and amount > 0
-    except DecimalException:
-        valid = False
-    if not valid:
-        raise FieldError("amount", "Enter an amount above zero, such as 25.00.")
-    if not fits(amount, currency):
-        raise FieldError("amount", f"{currency} amounts cannot have that many decimal places.")
+    amount = amounts.parse_amount(amount, currency)
     reason = " ".join((reason or "").split())
     if not reason:
         raise FieldError("reason", "Say why the money is given back.")

@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal import dates, db
+from portal.csvsafe import text_cell
 from portal.fields import Form, failed, options, record_id
 from portal.links.delivery import send_link
 from portal.manage import bp
@@ -198,14 +199,8 @@ def surveys_csv(obj_id: int):
             a = answers.get(q.id)
             value = "" if a is None else a.rating if q.kind == QuestionKind.RATING else (
                 a.choice if q.kind == QuestionKind.CHOICE else a.text)
-            row.append(_cell(value))
+            row.append(text_cell(value))
         writer.writerow(row)
     name = f"survey-{survey.id}-results.csv"
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
-def _cell(value: object) -> str:
-    # A cell starting with = + - @ would be a formula to a spreadsheet: quote it as text.
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

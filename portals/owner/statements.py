@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, redirect, render_template, request
+from flask import abort, redirect, render_template, request
 from sqlalchemy import select
 from wtforms import StringField
 from wtforms.validators import Length
@@ -68,17 +68,6 @@ def _statement(statement_id: int) -> Statement:
     return statement
 
 
-def _filename(statement: Statement, extension: str) -> str:
-    return f"statement-{statement.month:%Y-%m}-{statement.currency}.{extension}"
-
-
-def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 @bp.get("/statements")
 def statements():
     """The owner's monthly statements: month, currency, opening and closing, PDF and CSV."""
@@ -99,15 +88,14 @@ def statement(statement_id: int):
 def statement_pdf(statement_id: int):
     """The statement as a PDF, to keep."""
     found = _statement(statement_id)
-    return _download(documents.statement_pdf(found), "application/pdf", _filename(found, "pdf"))
+    return documents.download(found, "pdf")
 
 
 @bp.get(f"/statements/<{ID}:statement_id>/csv")
 def statement_csv(statement_id: int):
     """The statement's lines as CSV, for a spreadsheet."""
     found = _statement(statement_id)
-    return _download(documents.statement_csv(found).encode("utf-8"), "text/csv; charset=utf-8",
-                     _filename(found, "csv"))
+    return documents.download(found, "csv")
 
 
 # --- send money -------------------------------------------------------------------------------------------

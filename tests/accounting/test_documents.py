@@ -140,3 +140,22 @@ def test_a_remote_logo_is_never_fetched_and_a_local_one_must_stay_inside_static(
     assert local_logo("/static/../../etc/passwd") is None
     assert local_logo(None) is None
     assert FONT_DIR.joinpath("DejaVuSans.ttf").is_file()  # .ci/run installs fonts-dejavu-core
+
+
+def test_the_csv_never_writes_a_formula_from_text_and_keeps_negative_amounts(statement):
+    """A vendor or tenant text such as =HYPERLINK(...) is written as text ('=...), read back as it was; an
+    amount such as -50.00 stays a number."""
+    import csv
+    import io
+
+    evil = '=HYPERLINK("http://evil.example","click")'
+    statement.lines[0].description = evil
+    statement.lines[0].unit_name = "@SUM(A1)"
+    text = statement_csv(statement)
+    cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+    assert not any(cell.startswith(("=", "@", "+")) for cell in cells)
+    assert "'" + evil in cells and "'@SUM(A1)" in cells
+    negatives = [line for line in statement.lines if line.amount < 0]
+    assert negatives and all(f"{line.amount:f}" in cells for line in negatives)
+    parsed = parse_csv(text)
+    assert parsed["lines"][0]["description"] == evil and parsed["lines"][0]["unit"] == "@SUM(A1)"

@@ -341,7 +341,8 @@ def test_the_home_page_shows_her_balance_and_her_last_sent_statement(app, w):
         page = olga.get(HOME).text
         balance = page.split('class="figure-balance"')[1].split("</li>")[0]
         statement = page.split('class="figure-statement"')[1].split("</li>")[0]
-        assert "500.00" in balance
+        # The balance: February's sent closing (450.00) and what the next statement posts (the 500.00).
+        assert "950.00" in balance
         assert "February 2026" in statement and "450.00" in statement and "950.00" not in statement
         assert "123.45" not in page
         with app.app_context():

@@ -23,7 +23,7 @@ IN_DECEMBER = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 def world(app):
-    """Olga owns 1A with a sent November statement and a December draft; Tom is her tenant and an owner too."""
+    """Olga owns 1A with a sent October statement and a November draft; Tom is her tenant and an owner too."""
     with app.app_context(), clock.frozen_at(datetime(2026, 10, 20, tzinfo=UTC)):
         a = f.agency("alpha", timezone="Europe/Madrid")
         olga = f.person(a, "Olga Owner", "olga@example.com", roles=["owner"])
@@ -33,9 +33,9 @@ def world(app):
         f.charge(a, lease=f.lease(a, unit, tom), amount="900.00", description="Rent December 2026")
         db.session.flush()
         with clock.frozen_at(IN_DECEMBER):
-            sent = accounting.generate(olga, date(2026, 11, 1), "EUR")
+            sent = accounting.generate(olga, date(2026, 10, 1), "EUR")
             accounting.mark_sent(sent)
-            draft = accounting.generate(olga, date(2026, 12, 1), "EUR")
+            draft = accounting.generate(olga, date(2026, 11, 1), "EUR")
         ids = {"agency": a.id, "olga": olga.id, "tom": tom.id, "sent": sent.id, "draft": draft.id}
         db.session.commit()
     return ids
@@ -46,7 +46,7 @@ def test_the_owner_sees_their_sent_statements_only(app, world):
         olga = signed_in_client(app, world["olga"])
         listed = olga.get("/alpha/owner/statements")
         assert listed.status_code == 200
-        assert "November 2026" in listed.text and "December 2026" not in listed.text
+        assert "October 2026" in listed.text and "November 2026" not in listed.text
         assert olga.get(f"/alpha/owner/statements/{world['sent']}").status_code == 200
         for suffix in ("", "/pdf", "/csv"):
             assert olga.get(f"/alpha/owner/statements/{world['draft']}{suffix}").status_code == 404
@@ -143,4 +143,4 @@ def test_staff_view_the_statements_page_as_the_owner(app, world, login):
         staff = app.test_client()
         assert login("manager@alpha.example", f.PASSWORD, staff).status_code == 302
         r = staff.get(f"/manage/people/{world['olga']}/view-as/owner/statements")
-        assert r.status_code == 200 and "November 2026" in r.text and "December 2026" not in r.text
+        assert r.status_code == 200 and "October 2026" in r.text and "November 2026" not in r.text
