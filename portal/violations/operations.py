@@ -108,6 +108,9 @@ def notice_text(violation: Violation) -> str:
             "your portal.")
 
 
+PHOTOS = "Send a photo (JPEG or PNG)."  # what a notice takes: photos of what was seen, no documents
+
+
 def add_photos(violation: Violation, uploads: Iterable[Any], staff: StaffUser) -> list[ViolationPhoto]:
     """Keep the photos a form sent (JPEG or PNG, checked by their content, with a thumbnail); a refused one
     raises FieldError("photos"), and the caller's rollback removes the bytes already written."""
@@ -120,11 +123,9 @@ def add_photos(violation: Violation, uploads: Iterable[Any], staff: StaffUser) -
     for upload in chosen:
         name = clean_name(upload.filename)
         try:
-            checked = storage.check(storage.read_limited(upload.stream, storage.max_bytes()))
+            checked = storage.check(storage.read_limited(upload.stream, storage.max_bytes()), PHOTOS, pdf=False)
         except FieldError as err:
             raise FieldError("photos", f"{name}: {err.message}" if name else err.message) from None
-        if checked.content_type == storage.PDF:
-            raise FieldError("photos", f"{name or 'That file'}: send a photo (JPEG or PNG), not a PDF.")
         row = ViolationPhoto(agency_id=violation.agency_id, violation_id=violation.id, staff_id=staff.id,
                              stored_name=storage.new_name(), original_name=name,
                              content_type=checked.content_type, size=len(checked.data), sha256=checked.sha256,

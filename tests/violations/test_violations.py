@@ -229,7 +229,10 @@ def test_the_notice_is_in_the_occupants_documents(app, homes, login):
     ({"observed_on": (date.today() + timedelta(days=3)).isoformat()}, "cannot be in the future"),
     ({"observed_on": "yesterday"}, "This field is required."),
     ({"category": "murder"}, "Not a valid choice"),
-    ({"photos": [(io.BytesIO(PDF), "scan.pdf")]}, "send a photo (JPEG or PNG), not a PDF"),
+    ({"photos": [(io.BytesIO(PDF), "scan.pdf")]}, "scan.pdf: That is a PDF, not a photo. Send a photo (JPEG or PNG)."),
+    ({"photos": [(io.BytesIO(b"just text"), "notes.txt")]},
+     "notes.txt: That is not a photo. Send a photo (JPEG or PNG)."),
+    ({"photos": [(io.BytesIO(b""), "empty.jpg")]}, "empty.jpg: That file is empty. Send a photo (JPEG or PNG)."),
     ({"photos": [(io.BytesIO(jpeg() + b"<script>alert(1)</script>"), "poly.jpg")]}, "markup"),
 ])
 def test_back_office_bad_input_is_a_form_error_and_nothing_is_kept(app, homes, login, change, message):
