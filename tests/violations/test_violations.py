@@ -152,6 +152,8 @@ def test_withdrawn_in_the_back_office_the_link_is_dead(app, homes, login, run_jo
     r = c.post(f"/manage/violations/{vid}/withdraw",
                data={"csrf_token": csrf_token(page.text), "note": "Wrong flat: the noise came from 2A."})
     assert r.status_code == 302
+    assert ("Notice withdrawn: its e-mail link no longer works, and the notice in Tom Tenant&#39;s documents now "
+            "says so.") in c.get(r.headers["Location"]).text
     dead = app.test_client().get(f"/l/{token}")
     assert dead.status_code == 410 and "This notice was withdrawn" in dead.text
     assert state(app)[0][1] == ViolationStatus.WITHDRAWN
