@@ -189,6 +189,7 @@ def surveys_csv(obj_id: int):
     survey = get_scoped(Survey, obj_id)
     agency = current_user.agency
     out = io.StringIO()
+    out.write("\ufeff")  # a byte-order mark: Excel then reads the file as UTF-8 (umlauts, accents, names)
     writer = csv.writer(out)
     writer.writerow(["Submitted", "Person", "About", *(q.prompt for q in survey.questions)])
     for response, answers in queries.responses(survey):
@@ -201,7 +202,7 @@ def surveys_csv(obj_id: int):
             row.append(_cell(value))
         writer.writerow(row)
     name = f"survey-{survey.id}-results.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
+    return Response(out.getvalue().encode("utf-8"), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
