@@ -111,6 +111,9 @@ def test_the_guest_accepts_from_the_mail_and_pays_the_premium(app, homes, login,
     assert state(app) == after
     # The page goes straight on to paying it: the pay link's page, then its button.
     pay_token = re.search(r'href="[^"]*/l/([^"]+)"[^>]*>Pay 45.50 EUR now', done.text).group(1)
+    # The pay page names the charge by its description, not by its kind.
+    pay_page = guest.get(f"/l/{pay_token}").text
+    assert "Pay Insurance: Seguros Sol · Stay Protect of 45.50 EUR due" in pay_page and "Pay fee of" not in pay_page
     paid = press_link(guest, pay_token)
     assert paid.status_code == 200 and "We received 45.50 EUR" in paid.text
     final = state(app)

@@ -50,7 +50,7 @@ def test_get_head_change_nothing_and_the_link_still_works(app, client, pay_link,
     for _ in range(3):
         page = client.get(f"/l/{token}")
         assert page.status_code == 200
-        assert "Pay fee of 420.00 EUR due 1 December 2026 for booking" in page.text
+        assert "Pay Cleaning fee of 420.00 EUR due 1 December 2026 for booking" in page.text
         assert page.headers["Cache-Control"] == "no-store"
         assert page.headers["Referrer-Policy"] == "no-referrer"
         # No script, no auto-submit: only a person pressing the button posts the form.
