@@ -155,7 +155,7 @@ def surveys_send(obj_id: int):
     staff_id = current_user.id
     try:
         for person in people:
-            send_link("survey", ops.invite(survey, person), person, created_by=staff_id)
+            send_link("survey", ops.invite(survey, person), person, created_by=staff_id, named=True)
     except FieldError as err:
         if not failed(err, form):
             flash(err.message, "error")

@@ -69,7 +69,8 @@ def test_get_head_change_nothing_and_the_link_still_works(app, client, pay_link,
     assert (uses, payments, status) == (1, 1, ChargeStatus.PAID) and used_at is not None
     run_jobs()
     [receipt] = smtp_server.messages
-    assert receipt["Subject"] == "Receipt: Cleaning fee"
+    assert receipt["Subject"] == "Receipt: Cleaning fee" and receipt["To"] == "Ana Guest <ana@example.com>"
+    assert receipt.get_body(("plain",)).get_content().startswith("Hello Ana,")
     assert "420.00 EUR" in receipt.get_body(("plain",)).get_content()
     # Used: a second press and a reopen both say so, and nothing more is paid.
     again = client.get(f"/l/{token}")

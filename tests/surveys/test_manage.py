@@ -74,7 +74,8 @@ def test_staff_build_a_survey_and_send_it_to_chosen_people(app, staff, smtp_serv
     assert "Survey sent to 2 people." in staff.get(url).text
     run_jobs()
     mails = sorted(smtp_server.messages, key=lambda m: m["To"])
-    assert [m["To"] for m in mails] == ["ann@example.com", "cy@example.com"]
+    assert [m["To"] for m in mails] == ["Ann Tenant <ann@example.com>", "Cy Guest <cy@example.com>"]
+    assert mails[0].get_body(("plain",)).get_content().startswith("Hello Ann,")
     assert mails[0]["Subject"] == "A few questions from us: Your tenancy"
     token_ann = re.search(r"/l/(\S+)", mails[0].get_body(("plain",)).get_content()).group(1)
     assert press_link(app.test_client(), token_ann, **{f"q{qids[0]}": "5", f"q{qids[1]}": "Price"}).status_code == 200
