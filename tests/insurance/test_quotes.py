@@ -280,3 +280,25 @@ def test_the_operation_itself_bounds_the_premium_and_fixes_the_currency(app, hom
         quote = ops.create_quote(homes["agency"], {**data, "premium": Decimal("10")}, staff)
         assert quote.currency == "EUR"
         db.session.rollback()
+
+
+def test_the_guests_booking_page_lists_the_stays_notices_and_quotes(app, homes, login):
+    from tests.violations.test_violations import record
+
+    c = staff_client(app, login)
+    guest = signed_in_client(app, homes["guest"])
+    url = f"/alpha/guest/bookings/{homes['booking']}"
+    assert "Notices and insurance" not in guest.get(url).text  # nothing yet: no empty section
+    assert add_quote(c, f"booking:{homes['booking']}").status_code == 302
+    assert record(c, f"booking:{homes['booking']}", rule="No parties").status_code == 302
+    assert add_quote(c, f"lease:{homes['lease']}", product="Contents Cover").status_code == 302  # the tenant's
+    with app.app_context():
+        quote_id = db.session.scalar(select(InsuranceQuote.id).where(InsuranceQuote.booking_id == homes["booking"])
+                                     .execution_options(all_agencies=True))
+        from portal.violations.models import Violation
+        notice_id = db.session.scalar(select(Violation.id).execution_options(all_agencies=True))
+    page = guest.get(url).text
+    assert "Notices and insurance" in page
+    assert f'href="/alpha/guest/violations/{notice_id}"' in page and "Violation notice: Noise: No parties" in page
+    assert f'href="/alpha/guest/insurance/{quote_id}"' in page and "Seguros Sol · Stay Protect" in page
+    assert "waiting for your answer" in page and "Contents Cover" not in page
