@@ -155,7 +155,7 @@ def _unit_fields(unit: Unit | None) -> dict[str, Any]:
 def _person_fields(p: Person | None) -> dict[str, Any]:
     if p is None:
         return {"name": "", "first_name": "", "email": ""}
-    return {"name": p.name, "first_name": p.name.split()[0] if p.name else "", "email": p.email or ""}
+    return {"name": p.name, "first_name": p.first_name, "email": p.email or ""}
 
 
 def _agency_fields(agency: Agency) -> dict[str, Any]:

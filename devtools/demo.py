@@ -567,13 +567,16 @@ def read_credentials() -> tuple[str, str] | None:
 
 def people_to_try(slug: str = "costa-serena") -> list[tuple[str, str, str]]:
     """One demo person to sign in as per portal, read from the database: (portal, name, e-mail) for a tenant whose
-    request is open, the owner with the most approvals waiting, a vendor with a job to accept."""
+    request is open, the owner with the most approvals waiting, a vendor with a job to accept, and the guest
+    whose stay has a violation notice waiting for an answer (and an insurance quote)."""
     from sqlalchemy import func, select
 
     from portal.agencies.models import Agency
+    from portal.bookings.models import Booking
     from portal.invoices.models import Invoice, InvoiceStatus
     from portal.people.models import Person
     from portal.properties.models import unit_owners
+    from portal.violations.models import Violation, ViolationStatus
     from portal.workorders.models import WorkOrder, WorkStatus
 
     agency_id = db.session.scalar(select(Agency.id).where(Agency.slug == slug))
@@ -592,5 +595,8 @@ def people_to_try(slug: str = "costa-serena") -> list[tuple[str, str, str]]:
     vendor = db.session.scalar(select(Person).join(WorkOrder, WorkOrder.vendor_id == Person.id)
                                .where(WorkOrder.status == WorkStatus.AWAITING_VENDOR_ACCEPTANCE)
                                .order_by(WorkOrder.id).limit(1))
+    guest = db.session.scalar(select(Person).join(Booking, Booking.guest_id == Person.id)
+                              .join(Violation, Violation.booking_id == Booking.id)
+                              .where(Violation.status == ViolationStatus.OPEN).order_by(Violation.id).limit(1))
     return [(portal, person.name, person.email) for portal, person in
-            (("Tenant", tenant), ("Owner", owner), ("Vendor", vendor)) if person is not None]
+            (("Tenant", tenant), ("Owner", owner), ("Vendor", vendor), ("Guest", guest)) if person is not None]

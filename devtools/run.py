@@ -114,7 +114,8 @@ class Children:
 
 def try_lines(people: list[tuple[str, str, str]]) -> list[str]:
     """The banner's lines naming whom to sign in as in each portal, and why them."""
-    why = {"Tenant": "a repair request open", "Owner": "approvals waiting", "Vendor": "a job to accept"}
+    why = {"Tenant": "a repair request open", "Owner": "approvals waiting", "Vendor": "a job to accept",
+           "Guest": "a notice to answer and an insurance quote on the stay"}
     return [f"    {portal + ':':8} {email}  ({name}: {why[portal]})" for portal, name, email in people]
 
 

@@ -143,12 +143,14 @@ class IntegerField(fields.IntegerField):
 
 
 class AmountField(fields.DecimalField):
-    """A money amount: plain digits, not negative, below MAX_AMOUNT, no more decimals than the currency has."""
+    """A money amount: plain digits, not negative, below MAX_AMOUNT, no more decimals than the currency has.
+    With `above_zero` (its message), zero is refused too, and a negative amount gets the same message."""
 
     def __init__(self, label: str | None = None, validators: list[Any] | None = None, *, currency: str = "EUR",
-                 required: bool = True, **kwargs: Any):
+                 required: bool = True, above_zero: str | None = None, **kwargs: Any):
         super().__init__(label, _presence(required, validators), places=None, **kwargs)
         self.currency = currency
+        self.above_zero = above_zero
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         raw = _submitted(self, valuelist, _AMOUNT, "Enter an amount such as 120.50.")
@@ -160,6 +162,8 @@ class AmountField(fields.DecimalField):
             return
         if not self.data.is_finite():
             raise StopValidation("Enter an amount such as 120.50.")
+        if self.above_zero and self.data <= 0:
+            raise StopValidation(self.above_zero)
         if self.data < 0:
             raise StopValidation("Must be zero or more.")
         if self.data >= MAX_AMOUNT:

@@ -63,42 +63,45 @@ def read_limited(stream: BinaryIO, limit: int) -> bytes:
     return data
 
 
-def check(data: bytes) -> Checked:
-    """What the bytes are, by their content; FieldError for anything but a clean JPEG, PNG or PDF."""
+def check(data: bytes, what: str = WHAT, *, pdf: bool = True) -> Checked:
+    """What the bytes are, by their content; FieldError for anything but a clean JPEG, PNG or (unless `pdf` is
+    False) PDF. `what` ends each refusal: which kinds of file the caller accepts."""
     if not data:
-        raise FieldError("file", "That file is empty. " + WHAT)
+        raise FieldError("file", "That file is empty. " + what)
     if _MARKUP.search(data):
-        raise FieldError("file", "That file contains web markup or script. " + WHAT)
+        raise FieldError("file", "That file contains web markup or script. " + what)
     if data.startswith(b"%PDF-"):
-        content_type = _check_pdf(data)
+        if not pdf:
+            raise FieldError("file", "That is a PDF, not a photo. " + what)
+        content_type = _check_pdf(data, what)
     elif data.startswith(b"\xff\xd8\xff"):
-        content_type = _check_image(data, "JPEG", JPEG, _jpeg_end(data))
+        content_type = _check_image(data, "JPEG", JPEG, _jpeg_end(data), what)
     elif data.startswith(b"\x89PNG\r\n\x1a\n"):
-        content_type = _check_image(data, "PNG", PNG, _png_end(data))
+        content_type = _check_image(data, "PNG", PNG, _png_end(data), what)
     else:
-        raise FieldError("file", "That is not a photo or a PDF. " + WHAT)
+        raise FieldError("file", ("That is not a photo or a PDF. " if pdf else "That is not a photo. ") + what)
     return Checked(data, content_type, hashlib.sha256(data).hexdigest())
 
 
-def _check_pdf(data: bytes) -> str:
+def _check_pdf(data: bytes, what: str) -> str:
     end = data.rfind(b"%%EOF")
     if end < 0:
         raise FieldError("file", "That PDF is incomplete or damaged.")
     if data[end + 5:].strip(b"\x00\r\n\t "):
-        raise FieldError("file", "That PDF has something else appended to it. " + WHAT)
+        raise FieldError("file", "That PDF has something else appended to it. " + what)
     if _PDF_SCRIPT.search(data):
         raise FieldError("file", "That PDF contains script or embedded files; print it to a plain PDF.")
     return PDF
 
 
-def _check_image(data: bytes, pil_format: str, content_type: str, end: int | None) -> str:
-    damaged = FieldError("file", "That photo is damaged or not a real image. " + WHAT)
+def _check_image(data: bytes, pil_format: str, content_type: str, end: int | None, what: str) -> str:
+    damaged = FieldError("file", "That photo is damaged or not a real image. " + what)
     too_large = FieldError("file", "That photo is too large (50 megapixels at most).")
     if end is None:
         raise damaged
     if data[end:].strip(b"\x00\r\n\t "):
         # Bytes after the image's end: where a polyglot keeps its second self.
-        raise FieldError("file", "That photo has something else appended to it. " + WHAT)
+        raise FieldError("file", "That photo has something else appended to it. " + what)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a photo's odd metadata is no reason to refuse it

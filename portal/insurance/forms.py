@@ -6,6 +6,7 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.fields import ONE_LINE, AmountField, DateField, Form, SelectField, options
+from portal.insurance.operations import PREMIUM_ABOVE_ZERO
 from portal.money import CURRENCIES
 
 
@@ -15,8 +16,9 @@ class QuoteForm(Form):
     product = StringField("Product", validators=[DataRequired(), Length(max=120), ONE_LINE])
     cover = TextAreaField("What it covers", validators=[DataRequired(), Length(max=5000)],
                           description="What is covered, up to how much, and the excess.")
-    premium = AmountField("Premium")
-    currency = SelectField("Currency", choices=options((c, c) for c in CURRENCIES))
+    premium = AmountField("Premium", above_zero=PREMIUM_ABOVE_ZERO)
+    currency = SelectField("Currency", choices=options((c, c) for c in CURRENCIES),
+                           description="The agency's: leases and bookings are charged in it.")
     valid_until = DateField("Valid until", validators=[DataRequired()],
                             description="The last day the occupant can accept it.")
 

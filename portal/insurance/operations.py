@@ -15,8 +15,9 @@ from sqlalchemy import update
 from portal import agencies, clock, db
 from portal.agencies.models import StaffUser
 from portal.bookings.models import Booking, Lease, LeaseStatus
+from portal.fields import MAX_AMOUNT
 from portal.insurance.models import InsuranceQuote, QuoteStatus
-from portal.money import CURRENCIES, fits
+from portal.money import fits
 from portal.money.models import Charge, ChargeKind
 from portal.money.operations import save_charge
 from portal.operations import FieldError
@@ -51,6 +52,20 @@ def _text(raw: Any, limit: int, field: str, missing: str | None) -> str:
     return text
 
 
+PREMIUM_ABOVE_ZERO = "The premium must be more than zero."
+
+
+def _premium(raw: Any, currency: str) -> Decimal:
+    """The premium: above zero, below the bound every money form has (MAX_AMOUNT), in the currency's places."""
+    if not isinstance(raw, Decimal) or not raw.is_finite() or raw <= 0:
+        raise FieldError("premium", PREMIUM_ABOVE_ZERO)
+    if raw >= MAX_AMOUNT:
+        raise FieldError("premium", "That amount is too large.")
+    if not fits(raw, currency):
+        raise FieldError("premium", f"{currency} amounts cannot have that many decimal places.")
+    return raw
+
+
 def create_quote(agency_id: int, data: dict[str, Any], staff: StaffUser) -> InsuranceQuote:
     """Offer a quote to the occupant of a lease (its tenant) or a booking (its guest)."""
     held = occupancy(data.get("lease_id"), data.get("booking_id"))
@@ -62,14 +77,12 @@ def create_quote(agency_id: int, data: dict[str, Any], staff: StaffUser) -> Insu
     insurer = " ".join(_text(data.get("insurer"), 120, "insurer", "Enter the insurer.").split())
     product = " ".join(_text(data.get("product"), 120, "product", "Enter the product's name.").split())
     cover = _text(data.get("cover"), 5000, "cover", "Describe what the insurance covers.")
-    currency = (data.get("currency") or "").upper()
-    if currency not in CURRENCIES:
-        raise FieldError("currency", "Choose a currency.")
-    premium = data.get("premium")
-    if not isinstance(premium, Decimal) or not premium.is_finite() or premium <= 0:
-        raise FieldError("premium", "The premium must be more than zero.")
-    if not fits(premium, currency):
-        raise FieldError("premium", f"{currency} amounts cannot have that many decimal places.")
+    currency = (data.get("currency") or agency.currency).upper()
+    if currency != agency.currency:
+        # Leases and bookings have no currency of their own: their charges are in the agency's.
+        raise FieldError("currency", f"Quote in {agency.currency}, the currency of this "
+                                     f"{'lease' if isinstance(held, Lease) else 'booking'} and its charges.")
+    premium = _premium(data.get("premium"), currency)
     valid_until: date | None = data.get("valid_until")
     if valid_until is None:
         raise FieldError("valid_until", "Enter the last day the quote can be accepted.")

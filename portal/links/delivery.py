@@ -13,8 +13,10 @@ from portal.messages.models import Message
 from portal.people.models import Person
 
 
-def send_link(action: str, obj: Any, person: Person, created_by: int | None = None) -> Message:
-    """Issue a link for `person` and e-mail it (after the commit, like all mail) (flushes)."""
+def send_link(action: str, obj: Any, person: Person, created_by: int | None = None, *, named: bool = False
+              ) -> Message:
+    """Issue a link for `person` and e-mail it (after the commit, like all mail) (flushes); `named` addresses
+    it "Name <address>", as automation's mails are."""
     if not person.email:
         raise ValueError(f"{person.name} has no e-mail address")
     spec = links.ACTIONS[action]
@@ -36,7 +38,7 @@ def send_link(action: str, obj: Any, person: Person, created_by: int | None = No
             ip=request.remote_addr if has_request_context() else None,
         ))
     return mail.send(
-        to=person.email,
+        to=mail.address(person.name, person.email) if named else person.email,
         subject=spec.subject(obj),
         text=render_template(f"mail/{spec.mail}.txt", **context),
         html=render_template(f"mail/{spec.mail}.html", **context),

@@ -32,11 +32,16 @@ def payment_method() -> str:
 
 
 def describe(charge: Charge) -> str:
-    """'Pay rent of 1,250.00 EUR due 1 December 2026 for Seafront · Flat 3B'."""
+    """'Pay rent of 1,250.00 EUR due 1 December 2026 for Seafront · Flat 3B'; a charge of no telling kind (a fee,
+    a tax) by its description: 'Pay Cleaning fee of 80.00 EUR …', 'Pay Insurance: Stay Protect of 19.50 EUR …'."""
     if charge.slot == BALANCE:
         what = "the balance"
+    elif charge.kind == ChargeKind.OPTION:
+        what = "the option"
+    elif charge.kind in (ChargeKind.RENT, ChargeKind.DEPOSIT):
+        what = charge.kind.value
     else:
-        what = charge.kind.value if charge.kind != ChargeKind.OPTION else "the option"
+        what = charge.description
     due = dates.format_day(charge.due_date, agencies.get(charge.agency_id).babel_locale, "long")
     return f"Pay {what} of {format_money(charge.balance, charge.currency)} due {due} for {charge.subject}"
 

@@ -169,7 +169,7 @@ def pay(charge: Charge, person: Person, amount: Decimal, *, channel: str, mandat
     db.session.refresh(charge)
     if person.email:
         context = {"charge": charge, "payment": payment, "person": person, "agency": agency}
-        mail.send(to=person.email, subject=f"Receipt: {charge.description}",
+        mail.send(to=mail.address(person.name, person.email), subject=f"Receipt: {charge.description}",
                   text=render_template("mail/receipt.txt", **context),
                   html=render_template("mail/receipt.html", **context), person=person, about=charge)
     return payment

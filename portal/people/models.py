@@ -56,6 +56,11 @@ class Person(AgencyOwned, Base):
     def active_roles(self) -> list[PortalRole]:
         return [a.role for a in self.accounts if a.active]
 
+    @property
+    def first_name(self) -> str:
+        """The first word of the name, as mails greet people ("Hello Emma,")."""
+        return self.name.split()[0] if self.name and self.name.split() else ""
+
     def link_state(self) -> tuple:
         # A sign-in link dies when the address it was sent to, or the person's access, changes.
         return (self.email or "", tuple(sorted(r.value for r in self.active_roles)))

@@ -156,7 +156,7 @@ def surveys_send(obj_id: int):
     staff_id = current_user.id
     try:
         for person in people:
-            send_link("survey", ops.invite(survey, person), person, created_by=staff_id)
+            send_link("survey", ops.invite(survey, person), person, created_by=staff_id, named=True)
     except FieldError as err:
         if not failed(err, form):
             flash(err.message, "error")
@@ -190,6 +190,7 @@ def surveys_csv(obj_id: int):
     survey = get_scoped(Survey, obj_id)
     agency = current_user.agency
     out = io.StringIO()
+    out.write("\ufeff")  # a byte-order mark: Excel then reads the file as UTF-8 (umlauts, accents, names)
     writer = csv.writer(out)
     writer.writerow(["Submitted", "Person", "About", *(q.prompt for q in survey.questions)])
     for response, answers in queries.responses(survey):
@@ -202,5 +203,5 @@ def surveys_csv(obj_id: int):
             row.append(text_cell(value))
         writer.writerow(row)
     name = f"survey-{survey.id}-results.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
+    return Response(out.getvalue().encode("utf-8"), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -86,8 +86,10 @@ def add_question(survey: Survey, prompt: str, kind: QuestionKind | str, options:
             raise FieldError("options", "Each option must be different.")
         if any(len(o) > 200 for o in options):
             raise FieldError("options", "Keep each option under 200 characters.")
-    else:
-        options = []
+    elif options:
+        # Typed options would be dropped without a word: say so instead.
+        raise FieldError("options", f"A {kind.value} question has no options: leave them empty, or make it a "
+                                    "choice question.")
     position = max((q.position for q in survey.questions), default=0) + 1
     question = Question(agency_id=survey.agency_id, prompt=prompt, kind=kind, options=options, required=required,
                         position=position)

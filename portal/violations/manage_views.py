@@ -105,7 +105,7 @@ def violations_photos(obj_id: int):
     return redirect(url_for("manage.violations_detail", obj_id=violation.id, _anchor="photos"))
 
 
-CLOSERS = {"resolve": (ops.resolve, "Resolved"), "withdraw": (ops.withdraw, "Withdrawn")}
+CLOSERS = {"resolve": (ops.resolve, "resolved"), "withdraw": (ops.withdraw, "withdrawn")}
 
 
 @bp.post(f"/violations/<{ID}:obj_id>/resolve")
@@ -135,7 +135,8 @@ def _close(obj_id: int, action: str):
         if fresh.status not in (S.OPEN, *ANSWERED):  # closed meanwhile: no form to show the error beside
             flash(err.message, "error")
         return _page(fresh, close_form=form, failed_action=action, status=422)
-    flash(f"{label}: the notice is {violation.status.value}.", "success")
+    flash(f"Notice {label}: its e-mail link no longer works, and the notice in {violation.person.name}'s "
+          "documents now says so.", "success")
     return redirect(url_for("manage.violations_detail", obj_id=violation.id))
 
 

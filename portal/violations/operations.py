@@ -96,16 +96,49 @@ def record(agency_id: int, data: dict[str, Any], staff: StaffUser, photos: Itera
 
 
 def notice_text(violation: Violation) -> str:
-    """The notice as the occupant's document reads."""
+    """The notice as the occupant's document reads: while open it asks for an answer; after that it says
+    first where the notice stands (answered, resolved, withdrawn) and asks nothing more."""
     agency = agencies.get(violation.agency_id)
     day = dates.format_day(violation.observed_on, agency.babel_locale, "long")
-    return (f"Violation notice from {agency.name}\n\n"
-            f"Where: {violation.unit} ({violation.occupancy})\n"
-            f"Observed on: {day}\n"
-            f"Rule broken: {violation.rule} ({violation.category.value.replace('-', ' ')})\n\n"
-            f"{violation.description}\n\n"
-            "Please acknowledge this notice, or dispute it with your comment, from the e-mail we sent you or in "
-            "your portal.")
+    notice = (f"Violation notice from {agency.name}\n\n"
+              f"Where: {violation.unit} ({violation.occupancy})\n"
+              f"Observed on: {day}\n"
+              f"Rule broken: {violation.rule} ({violation.category.value.replace('-', ' ')})\n\n"
+              f"{violation.description}")
+    if violation.status == S.OPEN:
+        return (f"{notice}\n\nPlease acknowledge this notice, or dispute it with your comment, from the e-mail we "
+                "sent you or in your portal.")
+    return f"{_standing(violation, agency)}\n\n{notice}"
+
+
+def _standing(violation: Violation, agency: Any) -> str:
+    """One line on where the notice stands now, with the day it got there and the word that came with it."""
+    changed = violation.status_changed_at or clock.now()
+    day = dates.format_day(changed.astimezone(agency.zone).date(), agency.babel_locale, "long")
+    label, lead, note = {S.ACKNOWLEDGED: ("Acknowledged", "Comment", violation.response_comment),
+                         S.DISPUTED: ("Disputed", "Comment", violation.response_comment),
+                         S.RESOLVED: ("Resolved", "Note", violation.closing_note),
+                         S.WITHDRAWN: ("Withdrawn by the property manager", "Why", violation.closing_note),
+                         }[violation.status]
+    said = f" {lead}: {note}" if note else ""
+    after = "Nothing more needs doing." if violation.status in CLOSED else "The property manager has been told."
+    return f"{label} on {day}.{said}{'' if said.endswith('.') or not said else '.'} {after}"
+
+
+def _sync_document(violation: Violation) -> None:
+    """Keep the occupant's document in step with the notice: its title says the state (so every list of
+    documents shows it) and its text asks for an answer only while the notice is open."""
+    document = db.session.get(Document, violation.document_id) if violation.document_id else None
+    if document is None:
+        return
+    title = f"Violation notice: {violation.title}"
+    if violation.status != S.OPEN:
+        title = f"{violation.status.value.capitalize()}: {title}"
+    document.title = title[:200]
+    document.body = notice_text(violation)
+
+
+PHOTOS = "Send a photo (JPEG or PNG)."  # what a notice takes: photos of what was seen, no documents
 
 
 def add_photos(violation: Violation, uploads: Iterable[Any], staff: StaffUser) -> list[ViolationPhoto]:
@@ -120,11 +153,9 @@ def add_photos(violation: Violation, uploads: Iterable[Any], staff: StaffUser) -
     for upload in chosen:
         name = clean_name(upload.filename)
         try:
-            checked = storage.check(storage.read_limited(upload.stream, storage.max_bytes()))
+            checked = storage.check(storage.read_limited(upload.stream, storage.max_bytes()), PHOTOS, pdf=False)
         except FieldError as err:
             raise FieldError("photos", f"{name}: {err.message}" if name else err.message) from None
-        if checked.content_type == storage.PDF:
-            raise FieldError("photos", f"{name or 'That file'}: send a photo (JPEG or PNG), not a PDF.")
         row = ViolationPhoto(agency_id=violation.agency_id, violation_id=violation.id, staff_id=staff.id,
                              stored_name=storage.new_name(), original_name=name,
                              content_type=checked.content_type, size=len(checked.data), sha256=checked.sha256,
@@ -163,6 +194,7 @@ def respond(violation: Violation, person: Person, choice: str | None, comment: s
     _move(violation, (S.OPEN,), new, "This notice has already been answered or closed.")
     violation.response_comment = text or None
     violation.responded_at = clock.now()
+    _sync_document(violation)
     _event(violation, choice, source, S.OPEN, person=person, note=text or None)
     db.session.flush()
     return violation
@@ -177,6 +209,7 @@ def resolve(violation: Violation, staff: StaffUser, note: str | None) -> Violati
     old = violation.status
     _move(violation, (S.OPEN, *ANSWERED), S.RESOLVED, f"This notice is already {violation.status.value}.")
     violation.closing_note = text or None
+    _sync_document(violation)
     _event(violation, "resolve", BACK_OFFICE, old, staff=staff, note=text or None)
     db.session.flush()
     return violation
@@ -192,10 +225,7 @@ def withdraw(violation: Violation, staff: StaffUser, reason: str | None) -> Viol
     old = violation.status
     _move(violation, (S.OPEN, *ANSWERED), S.WITHDRAWN, f"This notice is already {violation.status.value}.")
     violation.closing_note = text
-    document = db.session.get(Document, violation.document_id) if violation.document_id else None
-    if document is not None:
-        document.title = f"Withdrawn: {document.title}"[:200]
-        document.body = f"This notice was withdrawn: {text}\n\n{document.body}"
+    _sync_document(violation)
     _event(violation, "withdraw", BACK_OFFICE, old, staff=staff, note=text)
     db.session.flush()
     return violation

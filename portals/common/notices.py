@@ -50,6 +50,19 @@ def summary(person: Person, role: PortalRole) -> dict[str, Any]:
     return {"waiting_notices": waiting, "open_quotes": offered}
 
 
+def on_stay(person: Person, role: PortalRole, *, booking_id: int | None = None, lease_id: int | None = None
+            ) -> dict[str, Any]:
+    """A stay's (or lease's) notices and quotes for its page, each with its state, as the engine allows."""
+    if booking_id is not None:
+        notices = my_violations(person, role).where(Violation.booking_id == booking_id)
+        quotes = my_quotes(person, role).where(InsuranceQuote.booking_id == booking_id)
+    else:
+        notices = my_violations(person, role).where(Violation.lease_id == lease_id)
+        quotes = my_quotes(person, role).where(InsuranceQuote.lease_id == lease_id)
+    return {"stay_notices": list(db.session.scalars(notices.limit(20))),
+            "stay_quotes": list(db.session.scalars(quotes.limit(20))), "quote_state": quote_ops.state}
+
+
 def violations_context(person: Person, role: PortalRole) -> dict[str, Any]:
     return {"person": person, "portal": role.value, "violations": list(db.session.scalars(
         my_violations(person, role).limit(100)))}

@@ -98,6 +98,8 @@ def _page(booking: Booking, error: str | None = None, status: int = 200):
         "requests": requests_by_stay([booking.id]),
         "can": _decisions(person, [booking], charges),
         "error": error,
+        "portal": "guest",
+        **notices.on_stay(person, GUEST, booking_id=booking.id),
     }
     return render_template("guest/booking.html", **context), status
 

@@ -277,7 +277,7 @@ def test_the_banner_names_a_demo_person_to_try_in_each_portal_who_has_something_
         lines = run.try_lines(people)
         ids = {portal: db.session.scalar(select(Person.id).where(Person.email == email))
                for portal, _, email in people}
-    assert [portal for portal, _, _ in people] == ["Tenant", "Owner", "Vendor"]
+    assert [portal for portal, _, _ in people] == ["Tenant", "Owner", "Vendor", "Guest"]
     for (portal, name, email), line in zip(people, lines, strict=True):
         assert line.startswith(f"    {portal}:") and email in line and name in line
     # Each one, signed in to their portal, finds what the banner promises.
@@ -292,3 +292,7 @@ def test_the_banner_names_a_demo_person_to_try_in_each_portal_who_has_something_
     assert int(re.search(r'id="waiting-count"[^>]*>(\d+)<', owner).group(1)) >= 1
     vendor = signed_in_client(app, ids["Vendor"]).get("/costa-serena/vendor/").text
     assert "Washing machine leaks" in vendor.split('id="to-accept"', 1)[1]
+    # The guest: the stay's smoking notice waiting for an answer, and its insurance quote, on the home page.
+    guest = signed_in_client(app, ids["Guest"]).get("/costa-serena/guest/").text
+    assert "Violation notice: Smoking: No smoking indoors" in guest
+    assert "Insurance quote: Seguros Sol · Stay Protect" in guest

@@ -71,7 +71,7 @@ def test_a_guest_accepts_a_quote_in_the_portal_and_pays_it(app, page, stay, run_
     assert _charges(app) == [(Decimal("24.90"), "EUR", ChargeStatus.OPEN)]
     screenshots(guest, "guest-quote-accepted")
     guest.get_by_role("button", name="Pay 24.90 EUR").click()
-    expect(guest.get_by_role("heading", name=re.compile(r"Pay fee of 24.90 EUR"))).to_be_visible()
+    expect(guest.get_by_role("heading", name=re.compile(r"Pay Insurance: .+ of 24.90 EUR"))).to_be_visible()
     guest.get_by_role("button", name="Pay now").click()
     expect(guest.get_by_text("We received 24.90 EUR")).to_be_visible()
     assert _charges(app) == [(Decimal("24.90"), "EUR", ChargeStatus.PAID)]

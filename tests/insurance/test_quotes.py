@@ -52,7 +52,7 @@ def add_quote(c, on: str, **data):
     page = c.get("/manage/insurance/new")
     fields = {"csrf_token": csrf_token(page.text), "occupancy": on, "insurer": "Seguros Sol",
               "product": "Stay Protect", "cover": "Cancellation up to 2,000 USD; damage up to 500 USD; excess 50 USD.",
-              "premium": "45.50", "currency": "USD", "valid_until": (date.today() + timedelta(days=7)).isoformat(),
+              "premium": "45.50", "currency": "EUR", "valid_until": (date.today() + timedelta(days=7)).isoformat(),
               **data}
     return c.post("/manage/insurance/new", data=fields)
 
@@ -89,13 +89,13 @@ def test_the_guest_accepts_from_the_mail_and_pays_the_premium(app, homes, login,
     assert add_quote(c, f"booking:{homes['booking']}").status_code == 302
     send_due(app, run_jobs)
     mail = quote_mail(smtp_server, "gina@example.com")
-    assert mail["Subject"] == "Insurance for 2B: Stay Protect (45.50 USD)"
-    assert "Seguros Sol · Stay Protect for 45.50 USD" in mail.get_body(("plain",)).get_content()
+    assert mail["Subject"] == "Insurance for 2B: Stay Protect (45.50 EUR)"
+    assert "Seguros Sol · Stay Protect for 45.50 EUR" in mail.get_body(("plain",)).get_content()
     token = token_of(mail)
     guest = app.test_client()
     before = state(app)
     page = guest.get(f"/l/{token}")
-    assert page.status_code == 200 and "45.50 USD" in page.text and "Cancellation up to 2,000 USD" in page.text
+    assert page.status_code == 200 and "45.50 EUR" in page.text and "Cancellation up to 2,000 USD" in page.text
     assert state(app) == before and before["charges"] == []  # opening changes nothing
     done = press_link(guest, token, choice="accept")
     assert done.status_code == 200 and "Quote accepted" in done.text
@@ -103,16 +103,19 @@ def test_the_guest_accepts_from_the_mail_and_pays_the_premium(app, homes, login,
     [(qid, status, _, charge_id, via)] = after["quotes"]
     assert status == QuoteStatus.ACCEPTED and via == "link"
     # Exactly one charge: the premium, in the quote's currency, on the booking, the guest's, due at arrival.
-    assert after["charges"] == [(charge_id, Decimal("45.50"), "USD", ChargeKind.FEE, ChargeStatus.OPEN,
+    assert after["charges"] == [(charge_id, Decimal("45.50"), "EUR", ChargeKind.FEE, ChargeStatus.OPEN,
                                  homes["booking"], None, homes["guest"], homes["arrival"])]
     # A second press says the link was used, and makes nothing.
     again = guest.post(f"/l/{token}", data={"form_token": FORM_TOKEN.search(page.text).group(1), "choice": "accept"})
     assert again.status_code == 410 and "already accepted" in again.text
     assert state(app) == after
     # The page goes straight on to paying it: the pay link's page, then its button.
-    pay_token = re.search(r'href="[^"]*/l/([^"]+)"[^>]*>Pay 45.50 USD now', done.text).group(1)
+    pay_token = re.search(r'href="[^"]*/l/([^"]+)"[^>]*>Pay 45.50 EUR now', done.text).group(1)
+    # The pay page names the charge by its description, not by its kind.
+    pay_page = guest.get(f"/l/{pay_token}").text
+    assert "Pay Insurance: Seguros Sol · Stay Protect of 45.50 EUR due" in pay_page and "Pay fee of" not in pay_page
     paid = press_link(guest, pay_token)
-    assert paid.status_code == 200 and "We received 45.50 USD" in paid.text
+    assert paid.status_code == 200 and "We received 45.50 EUR" in paid.text
     final = state(app)
     assert final["payments"] == 1 and final["charges"][0][4] == ChargeStatus.PAID
     # The guest's portal shows the quote accepted and its premium paid.
@@ -222,8 +225,10 @@ def test_the_guest_declines_in_the_portal_and_the_link_dies(app, homes, login, r
 @pytest.mark.parametrize(("change", "message"), [
     ({"occupancy": ""}, "Choose either a lease or a booking."),
     ({"occupancy": "booking:999999"}, "Not a valid choice"),
-    ({"premium": "0"}, "more than zero"),
-    ({"premium": "-5"}, ""),
+    ({"premium": "0"}, "The premium must be more than zero."),
+    ({"premium": "-5"}, "The premium must be more than zero."),
+    ({"premium": "1000000000000"}, "That amount is too large."),
+    ({"currency": "USD"}, "Quote in EUR, the currency of this booking and its charges."),
     ({"premium": "12.345"}, "decimal"),
     ({"premium": "abc"}, ""),
     ({"currency": "XXX"}, "Not a valid choice"),
@@ -251,3 +256,49 @@ def test_the_list_filters_and_the_booking_page_lists_its_quotes(app, homes, logi
     assert "No insurance quotes match" in c.get("/manage/insurance?status=accepted").text
     booking = c.get(f"/manage/bookings/{homes['booking']}").text
     assert "Stay Protect" in booking and "Contents Cover" not in booking
+
+
+def test_the_operation_itself_bounds_the_premium_and_fixes_the_currency(app, homes):
+    """Not only the form: a caller of create_quote gets the same refusals (and a missing currency is the agency's)."""
+    from portal.agencies.models import StaffUser
+    from portal.insurance import operations as ops
+    from portal.operations import FieldError
+
+    with app.app_context():
+        staff = db.session.scalar(select(StaffUser).execution_options(all_agencies=True))
+        db.scope(db.session, homes["agency"])
+        data = {"booking_id": homes["booking"], "insurer": "Sol", "product": "Protect", "cover": "All.",
+                "valid_until": date.today() + timedelta(days=3)}
+        for premium, currency, message in [
+            (Decimal("1000000000000"), "EUR", "That amount is too large."),
+            (Decimal("-1"), "EUR", "The premium must be more than zero."),
+            (Decimal("10"), "GBP", "Quote in EUR, the currency of this booking and its charges."),
+        ]:
+            with pytest.raises(FieldError) as err:
+                ops.create_quote(homes["agency"], {**data, "premium": premium, "currency": currency}, staff)
+            assert err.value.message == message
+        quote = ops.create_quote(homes["agency"], {**data, "premium": Decimal("10")}, staff)
+        assert quote.currency == "EUR"
+        db.session.rollback()
+
+
+def test_the_guests_booking_page_lists_the_stays_notices_and_quotes(app, homes, login):
+    from tests.violations.test_violations import record
+
+    c = staff_client(app, login)
+    guest = signed_in_client(app, homes["guest"])
+    url = f"/alpha/guest/bookings/{homes['booking']}"
+    assert "Notices and insurance" not in guest.get(url).text  # nothing yet: no empty section
+    assert add_quote(c, f"booking:{homes['booking']}").status_code == 302
+    assert record(c, f"booking:{homes['booking']}", rule="No parties").status_code == 302
+    assert add_quote(c, f"lease:{homes['lease']}", product="Contents Cover").status_code == 302  # the tenant's
+    with app.app_context():
+        quote_id = db.session.scalar(select(InsuranceQuote.id).where(InsuranceQuote.booking_id == homes["booking"])
+                                     .execution_options(all_agencies=True))
+        from portal.violations.models import Violation
+        notice_id = db.session.scalar(select(Violation.id).execution_options(all_agencies=True))
+    page = guest.get(url).text
+    assert "Notices and insurance" in page
+    assert f'href="/alpha/guest/violations/{notice_id}"' in page and "Violation notice: Noise: No parties" in page
+    assert f'href="/alpha/guest/insurance/{quote_id}"' in page and "Seguros Sol · Stay Protect" in page
+    assert "waiting for your answer" in page and "Contents Cover" not in page

@@ -50,7 +50,7 @@ def test_get_head_change_nothing_and_the_link_still_works(app, client, pay_link,
     for _ in range(3):
         page = client.get(f"/l/{token}")
         assert page.status_code == 200
-        assert "Pay fee of 420.00 EUR due 1 December 2026 for booking" in page.text
+        assert "Pay Cleaning fee of 420.00 EUR due 1 December 2026 for booking" in page.text
         assert page.headers["Cache-Control"] == "no-store"
         assert page.headers["Referrer-Policy"] == "no-referrer"
         # No script, no auto-submit: only a person pressing the button posts the form.
@@ -69,7 +69,8 @@ def test_get_head_change_nothing_and_the_link_still_works(app, client, pay_link,
     assert (uses, payments, status) == (1, 1, ChargeStatus.PAID) and used_at is not None
     run_jobs()
     [receipt] = smtp_server.messages
-    assert receipt["Subject"] == "Receipt: Cleaning fee"
+    assert receipt["Subject"] == "Receipt: Cleaning fee" and receipt["To"] == "Ana Guest <ana@example.com>"
+    assert receipt.get_body(("plain",)).get_content().startswith("Hello Ana,")
     assert "420.00 EUR" in receipt.get_body(("plain",)).get_content()
     # Used: a second press and a reopen both say so, and nothing more is paid.
     again = client.get(f"/l/{token}")

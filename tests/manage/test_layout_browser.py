@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from portal import db
 from portal.agencies.models import StaffRole
 from tests import factories as f
-from tests.conftest import browser_staff_sign_in
+from tests.conftest import browser_staff_sign_in, screenshots
 
 pytestmark = pytest.mark.browser
 
@@ -128,4 +128,32 @@ def test_back_office_menu_is_compact_on_a_phone_without_javascript(browser, live
     page.get_by_role("link", name="Charges").click()
     page.wait_for_url(re.compile(r"/manage/charges$"))
     expect(page.get_by_text("overdue").first).to_be_visible()
+    context.close()
+
+
+# The bar's parts as boxes: the brand's name and every visible link, summary or button of the bar.
+BAR_BOXES = """() => { const box = el => { const r = el.getBoundingClientRect();
+    return {text: el.textContent.trim(), left: r.left, right: r.right, top: r.top, bottom: r.bottom}; };
+  const parts = [...document.querySelectorAll('.topbar .brand span, .topbar nav a, .topbar nav summary, '
+    + '.topbar nav button')].filter(el => el.offsetParent !== null && !el.closest('.nav-panel'));
+  return parts.map(box); }"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_nothing_in_the_back_office_bar_overlaps(browser, live_server, busy_agency, width):
+    """A long agency name is shortened with an ellipsis; it is never drawn over the links (every /manage page)."""
+    context = browser.new_context(base_url=live_server, viewport={"width": width, "height": 900})
+    page = context.new_page()
+    browser_staff_sign_in(page)
+    for url in ("/manage/", "/manage/bookings", "/manage/violations", "/manage/insurance"):
+        page.goto(url)
+        boxes = page.evaluate(BAR_BOXES)
+        assert boxes[0]["text"].startswith("Costa Serena") and len(boxes) > 1, boxes
+        for i, a in enumerate(boxes):
+            assert a["left"] >= 0 and a["right"] <= width, (url, a)
+            for b in boxes[i + 1:]:
+                apart = a["right"] <= b["left"] + 0.5 or b["right"] <= a["left"] + 0.5 \
+                    or a["bottom"] <= b["top"] + 0.5 or b["bottom"] <= a["top"] + 0.5
+                assert apart, (url, a, b)
+    screenshots(page, "manage-bar")
     context.close()

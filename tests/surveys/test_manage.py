@@ -47,6 +47,10 @@ def test_staff_build_a_survey_and_send_it_to_chosen_people(app, staff, smtp_serv
     one = staff.post(add, data={"csrf_token": token, "prompt": "Which?", "kind": "choice", "options": "Only"})
     assert one.status_code == 422 and "Give at least two options" in one.text
     assert staff.post(add, data={"csrf_token": token, "prompt": "X", "kind": "essay"}).status_code == 422
+    # Options typed for a text (or rating) question are refused, not silently dropped.
+    for kind in ("text", "rating"):
+        typed = staff.post(add, data={"csrf_token": token, "prompt": "Why?", "kind": kind, "options": "A\nB"})
+        assert typed.status_code == 422 and f"A {kind} question has no options" in typed.text
     with app.app_context():
         survey = db.session.scalar(select(Survey).execution_options(all_agencies=True))
         qids = [q.id for q in survey.questions]
@@ -70,7 +74,8 @@ def test_staff_build_a_survey_and_send_it_to_chosen_people(app, staff, smtp_serv
     assert "Survey sent to 2 people." in staff.get(url).text
     run_jobs()
     mails = sorted(smtp_server.messages, key=lambda m: m["To"])
-    assert [m["To"] for m in mails] == ["ann@example.com", "cy@example.com"]
+    assert [m["To"] for m in mails] == ["Ann Tenant <ann@example.com>", "Cy Guest <cy@example.com>"]
+    assert mails[0].get_body(("plain",)).get_content().startswith("Hello Ann,")
     assert mails[0]["Subject"] == "A few questions from us: Your tenancy"
     token_ann = re.search(r"/l/(\S+)", mails[0].get_body(("plain",)).get_content()).group(1)
     assert press_link(app.test_client(), token_ann, **{f"q{qids[0]}": "5", f"q{qids[1]}": "Price"}).status_code == 200
@@ -152,7 +157,9 @@ def test_results_aggregate_as_worked_out_by_hand(app, staff):
         assert shown in page.text, shown
     exported = staff.get(f"/manage/surveys/{sid}/results.csv")
     assert exported.status_code == 200 and exported.mimetype == "text/csv"
-    rows = list(csv.reader(io.StringIO(exported.text)))
+    # UTF-8 with a byte-order mark, so a spreadsheet reads accents and umlauts right.
+    assert exported.data.startswith("\ufeff".encode()) and exported.mimetype_params.get("charset") == "utf-8"
+    rows = list(csv.reader(io.StringIO(exported.data.decode("utf-8-sig"))))
     assert rows[0] == ["Submitted", "Person", "About", rate, late, better]
     assert [r[1:] for r in rows[1:]] == [["Dee", "Flat 1A", "5", "Yes", "Nothing, great"],
                                          ["Eli", "Flat 1A", "4", "Yes", "'=SUM(A1)"],

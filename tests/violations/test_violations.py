@@ -152,6 +152,8 @@ def test_withdrawn_in_the_back_office_the_link_is_dead(app, homes, login, run_jo
     r = c.post(f"/manage/violations/{vid}/withdraw",
                data={"csrf_token": csrf_token(page.text), "note": "Wrong flat: the noise came from 2A."})
     assert r.status_code == 302
+    assert ("Notice withdrawn: its e-mail link no longer works, and the notice in Tom Tenant&#39;s documents now "
+            "says so.") in c.get(r.headers["Location"]).text
     dead = app.test_client().get(f"/l/{token}")
     assert dead.status_code == 410 and "This notice was withdrawn" in dead.text
     assert state(app)[0][1] == ViolationStatus.WITHDRAWN
@@ -229,7 +231,10 @@ def test_the_notice_is_in_the_occupants_documents(app, homes, login):
     ({"observed_on": (date.today() + timedelta(days=3)).isoformat()}, "cannot be in the future"),
     ({"observed_on": "yesterday"}, "This field is required."),
     ({"category": "murder"}, "Not a valid choice"),
-    ({"photos": [(io.BytesIO(PDF), "scan.pdf")]}, "send a photo (JPEG or PNG), not a PDF"),
+    ({"photos": [(io.BytesIO(PDF), "scan.pdf")]}, "scan.pdf: That is a PDF, not a photo. Send a photo (JPEG or PNG)."),
+    ({"photos": [(io.BytesIO(b"just text"), "notes.txt")]},
+     "notes.txt: That is not a photo. Send a photo (JPEG or PNG)."),
+    ({"photos": [(io.BytesIO(b""), "empty.jpg")]}, "empty.jpg: That file is empty. Send a photo (JPEG or PNG)."),
     ({"photos": [(io.BytesIO(jpeg() + b"<script>alert(1)</script>"), "poly.jpg")]}, "markup"),
 ])
 def test_back_office_bad_input_is_a_form_error_and_nothing_is_kept(app, homes, login, change, message):
@@ -277,3 +282,40 @@ def test_an_expired_link_to_an_open_notice_is_renewed_by_mail(app, homes, login,
     assert "Acknowledge it, or dispute it with your comment" in fresh.get_body(("plain",)).get_content()
     assert press_link(app.test_client(), token_of(fresh), choice="acknowledge").status_code == 200
     assert state(app)[0][1] == ViolationStatus.ACKNOWLEDGED
+
+
+def _document(app) -> Document:
+    with app.app_context():
+        doc = db.session.scalar(select(Document).execution_options(all_agencies=True))
+        db.session.expunge(doc)
+        return doc
+
+
+def test_the_document_follows_the_notice_and_asks_for_an_answer_only_while_open(app, homes, login):
+    c = staff_client(app, login)
+    assert record(c, f"lease:{homes['lease']}").status_code == 302
+    vid = one_id(app)
+    tenant = signed_in_client(app, homes["tenant"])
+    assert "Please acknowledge this notice" in _document(app).body
+    # The tenant disputes it in the portal: the document says so, and asks nothing more.
+    page = tenant.get(f"/alpha/tenant/violations/{vid}")
+    assert tenant.post(f"/alpha/tenant/violations/{vid}/respond", data={
+        "csrf_token": csrf_token(page.text), "choice": "dispute", "comment": "It was the flat above."}
+    ).status_code == 302
+    doc = _document(app)
+    assert doc.title == "Disputed: Violation notice: Noise: Quiet hours 22:00 to 08:00"
+    assert doc.body.startswith("Disputed on ") and "Comment: It was the flat above." in doc.body
+    assert "Please acknowledge" not in doc.body
+    # Every list of documents shows the state through the title: the documents page and the home page.
+    for url in ("/alpha/tenant/documents", "/alpha/tenant/"):
+        assert "Disputed: Violation notice: Noise" in tenant.get(url).text, url
+    shown = tenant.get(f"/alpha/tenant/documents/{doc.id}").text
+    assert "Disputed on " in shown and "Please acknowledge" not in shown
+    # Staff resolve it: the document says resolved, with the note.
+    detail = c.get(f"/manage/violations/{vid}")
+    assert c.post(f"/manage/violations/{vid}/resolve",
+                  data={"csrf_token": csrf_token(detail.text), "note": "Spoke to 2A."}).status_code == 302
+    doc = _document(app)
+    assert doc.title.startswith("Resolved: Violation notice")
+    assert doc.body.startswith("Resolved on ") and "Note: Spoke to 2A. Nothing more needs doing." in doc.body
+    assert "Please acknowledge" not in doc.body
