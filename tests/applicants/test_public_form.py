@@ -139,3 +139,10 @@ def test_applications_are_rate_limited_per_address(app, w):
         assert other.post(f"/alpha/apply/{w['seafront']}", data={**GOOD, "csrf_token": token}).status_code == 302
     finally:
         tight.extensions["db.engine"].dispose()
+
+
+def test_a_name_longer_than_its_column_is_refused(app, client, w):
+    token = _form(client, w["seafront"])
+    answer = client.post(f"/alpha/apply/{w['seafront']}", data={**GOOD, "name": "A" * 300, "csrf_token": token})
+    assert answer.status_code == 422 and "200 characters at most." in answer.text
+    assert _written(app) == (0, 0, 0)
