@@ -142,6 +142,11 @@ def test_staff_entry_keeps_the_public_forms_rules_past_dates_long_names_missing_
     long = client.post("/manage/applicants/new", data={**base, "kind": "tenant", "name": "N" * 300,
                                                         "move_in": world.SOON.isoformat()})
     assert long.status_code == 422 and "200 characters at most." in long.text
+    empty = client.post("/manage/applicants/new", data={"csrf_token": token, "unit_id": w["closed"],
+                                                         "kind": "tenant"})
+    assert empty.status_code == 422
+    assert "Enter your name." in empty.text and "Enter your e-mail address" in empty.text
+    assert "Enter the day you would like to move in." in empty.text
     with app.app_context():
         assert len(world.applicants()) == 2
         assert A.__table__.c.name.type.length == 200  # the form's limit is the column's
