@@ -33,7 +33,8 @@ def test_the_owner_home_and_orders_fit_a_phone_and_the_chart_draws_at_its_size(a
             order = ops.submit_request(olga, seafront, "repair", "Broken window in the living room facing the sea",
                                        "Cracked by the storm.")
             # An estimate and the longest status side by side: the widest card end there is.
-            ops.triage(order, ops.SYSTEM, priority="high", estimate="780.00", currency="EUR", requires_owner_approval=True)
+            ops.triage(order, ops.SYSTEM, priority="high", estimate="780.00", currency="EUR",
+                       requires_owner_approval=True)
             assert order.status.value == "awaiting-owner-approval"
             db.session.commit()
         browser_portal_sign_in(app, page, w["olga"])

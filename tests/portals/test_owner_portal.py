@@ -433,3 +433,18 @@ def test_sign_in_mails_are_never_news_nor_messages_and_her_own_contribution_is_a
     assert "Money you sent was received" in news and "2,614.25" in news and "Roof fund" in news
     assert 'class="news-payment"' in news and 'href="/alpha/owner/money"' in news
     assert "sign-in link" not in messages and "Receipt" in messages
+
+
+def test_a_portal_404_leads_back_to_her_portals_home_not_the_chooser(app, w):
+    olga = signed_in_client(app, w["olga"])
+    for path in ("/alpha/owner/orders/999999", "/alpha/owner/nowhere", "/alpha/nowhere"):
+        page = olga.get(path)
+        assert page.status_code == 404, path
+        assert '<a href="/alpha/owner/">Back to your portal</a>' in page.text, path
+    with app.app_context():  # with a second portal: the home of the portal the error was met in
+        db.scope(db.session, w["agency"])
+        db.session.add(PortalAccount(agency_id=w["agency"], person_id=w["olga"], role=PortalRole.TENANT))
+        db.session.commit()
+    olga = signed_in_client(app, w["olga"])
+    assert '<a href="/alpha/tenant/">Back to your portal</a>' in olga.get("/alpha/tenant/nowhere").text
+    assert '<a href="/alpha/">Back to your portal</a>' in olga.get("/alpha/nowhere").text
