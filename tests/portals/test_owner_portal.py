@@ -448,3 +448,14 @@ def test_a_portal_404_leads_back_to_her_portals_home_not_the_chooser(app, w):
     olga = signed_in_client(app, w["olga"])
     assert '<a href="/alpha/tenant/">Back to your portal</a>' in olga.get("/alpha/tenant/nowhere").text
     assert '<a href="/alpha/">Back to your portal</a>' in olga.get("/alpha/nowhere").text
+
+
+def test_a_pre_booking_has_the_back_offices_label_in_her_portal(app, w):
+    with app.app_context():
+        db.scope(db.session, w["agency"])
+        _get(app, Booking, w["stay"]).status = BookingStatus.PRE_BOOKING
+        db.session.commit()
+    with clock.frozen_at(MARCH):
+        olga = signed_in_client(app, w["olga"])
+        for page in (olga.get("/alpha/owner/bookings").text, olga.get(f"/alpha/owner/bookings/{w['stay']}").text):
+            assert ">pre-booking</span>" in page and "pre booking" not in page
