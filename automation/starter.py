@@ -193,11 +193,11 @@ TEMPLATES: dict[str, tuple[str, str, str, str]] = {
         "for <b>{{ unit.property }} · {{ unit.name }}</b> ({{ applicant.dates }}) is <b>approved</b>. We will be in "
         "touch shortly about the next steps.</p>{% else %}<p>Thank you for your interest in <b>{{ unit.property }} · "
         "{{ unit.name }}</b>. We are sorry: your application ({{ applicant.dates }}) was not accepted this time."
-        "</p>{% endif %}<p>{{ agency.name }}</p>",
+        "</p>{% endif %}",  # the mail's footer signs with the agency's name
         "Dear {{ applicant.name }},\n\n{% if applicant.status == 'approved' %}Good news: your application for "
         "{{ unit.property }} · {{ unit.name }} ({{ applicant.dates }}) is approved. We will be in touch shortly "
         "about the next steps.{% else %}Thank you for your interest in {{ unit.property }} · {{ unit.name }}. We are "
-        "sorry: your application ({{ applicant.dates }}) was not accepted this time.{% endif %}\n\n{{ agency.name }}",
+        "sorry: your application ({{ applicant.dates }}) was not accepted this time.{% endif %}",
     ),
     "violation-notice": (
         "Violation notice",

@@ -102,7 +102,6 @@ def load(seed: int = 7) -> tuple[str, str]:
         }))
     _rent_charges(leases, today)
     _documents(aid, leases, owners[3])
-    _management_agreements(aid, owners)
     # Short-term: bookings over the last 60 and next 90 days on the other units.
     short_term = units[:10] + units[16:]
     guests = [_person(rng, aid, [PortalRole.GUEST], rng.choice(["", "returning", "vip", ""]))
@@ -133,6 +132,7 @@ def load(seed: int = 7) -> tuple[str, str]:
     _notices_and_quotes(aid, leases, today)
     _welcome_upcoming_guests(aid, today)
     _owner_accounting(agency, owners, units, today)
+    _management_agreements(agency, owners)  # after the fee terms: each agreement states its owner's
     _money_asked(owners)
     _applicants(units, today)
     _survey(aid, leases)
@@ -429,15 +429,23 @@ def _manager():
     return select(StaffUser).where(StaffUser.email == MANAGER_EMAIL)
 
 
-def _management_agreements(agency_id: int, owners: list[int]) -> None:
-    """Each owner's management agreement, waiting for their e-signature (their portal's home page asks for it)."""
+def _management_agreements(agency, owners: list[int]) -> None:
+    """Each owner's management agreement, waiting for their e-signature (their portal's home page asks for it),
+    stating their fee terms: their own if set, else the agency's."""
+    from portal.accounting.operations import fee_terms
+    from portal.money.currency import format_money
+
     for owner_id in owners:
         owner = db.session.get(Person, owner_id)
+        percent, fixed = fee_terms(owner, agency)
+        parts = [f"{percent.normalize():f} % of each month's income" if percent else "",
+                 f"{format_money(fixed, agency.currency)} per unit per month" if fixed else ""]
+        fee = " and ".join(p for p in parts if p) or "none"
         db.session.add(Document(
-            agency_id=agency_id, person_id=owner_id, kind=DocumentKind.AGREEMENT, title="Management agreement",
+            agency_id=agency.id, person_id=owner_id, kind=DocumentKind.AGREEMENT, title="Management agreement",
             requires_signature=True,
-            body=f"{owner.name} (the owner) entrusts Costa Serena Rentals with letting and looking after their "
-                 "units.\n\nManagement fee: as in the agency's settings, taken from the income of each month.\n"
+            body=f"{owner.name} (the owner) entrusts {agency.name} with letting and looking after their "
+                 f"units.\n\nManagement fee: {fee}, taken on the owner's monthly statement.\n"
                  "Repairs above the agreed amount wait for the owner's approval.\n"
                  "Statements are sent every month; the balance is paid out on request.\n\n"
                  "Either side may end this agreement with three months' notice."))

@@ -14,7 +14,7 @@ from portal import agencies, clock, db, hooks, links, mail, queue, sessions
 from portal.agencies.models import Agency
 from portal.links.delivery import send_link
 from portal.links.models import ActionLink
-from portal.messages.models import SigninRequest
+from portal.messages.models import SIGNIN_SUBJECT, SigninRequest
 from portal.people.models import Person, PortalAccount
 
 SESSION_KEY = sessions.KINDS["portal"].cookie_key
@@ -99,7 +99,7 @@ LOGIN = links.Action(
     lifetime=SIGNIN_LIFETIME,
     button="Sign in",
     belongs_to=lambda obj, person: obj.id == person.id and bool(person.active_roles),
-    subject=lambda person: "Your sign-in link",
+    subject=lambda person: SIGNIN_SUBJECT,
     mail="signin",
     with_code=True,
 )

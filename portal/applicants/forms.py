@@ -5,12 +5,19 @@ forms only bound the input's shape and size."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from wtforms import EmailField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from portal.applicants.models import ApplicantKind
 from portal.fields import ONE_LINE, DateField, Form, RadioField, SelectField, options, record_id
+from portal.operations import FieldError
 
+# The same words as portal.applicants.operations.submit, which checks them again.
+DATES_NEEDED = {ApplicantKind.TENANT.value: {"move_in": "Enter the day you would like to move in."},
+                ApplicantKind.BOOKING.value: {"arrival": "Enter the day you would arrive.",
+                                              "departure": "Enter the day you would leave."}}
 KINDS = options([(ApplicantKind.TENANT.value, "Rent it (a lease)"), (ApplicantKind.BOOKING.value, "Book a stay")])
 
 
@@ -27,6 +34,19 @@ class ApplicationForm(Form):
     departure = DateField("Departure", validators=[Optional()])
     message = TextAreaField("A word about you (optional)",
                             validators=[Length(max=3000, message="3,000 characters at most.")])
+
+    def validate(self, extra_validators=None) -> bool:
+        """Every field as usual, then each required one left empty says so, all at once (the operation
+        would stop at the first): the name, the e-mail and the dates of the kind chosen."""
+        valid = super().validate(extra_validators)
+        needed = {"name": "Enter your name.", "email": "Enter your e-mail address: we answer you there."}
+        needed.update(DATES_NEEDED.get(self.kind.data, {}))
+        for name, message in needed.items():
+            field = self[name]
+            if not field.errors and (field.data is None or not str(field.data).strip()):
+                field.errors = [*field.errors, message]
+                valid = False
+        return valid
 
 
 class PublicApplicationForm(ApplicationForm):
@@ -50,3 +70,14 @@ class StepForm(Form):
     """A staff step: the reason (or the owner's word) it is taken on."""
 
     reason = TextAreaField("Reason", validators=[Optional(), Length(max=2000, message="2,000 characters at most.")])
+
+
+def not_past(form: ApplicationForm, today: date) -> None:
+    """Staff entry keeps the public form's rule: the move-in day (a tenant) or the arrival (a stay) is not
+    before `today` (the agency's). Raises FieldError, as portal.applicants.operations.submit does for the
+    public form, with the same words."""
+    if form.kind.data == ApplicantKind.TENANT.value:
+        if form.move_in.data is not None and form.move_in.data < today:
+            raise FieldError("move_in", "The move-in day cannot be in the past.")
+    elif form.arrival.data is not None and form.arrival.data < today:
+        raise FieldError("arrival", "The arrival cannot be in the past.")

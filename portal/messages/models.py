@@ -5,12 +5,14 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, and_, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import AgencyOwned, Base
 from portal.people.models import Person
 from portal.types import UTCDateTime, enum_column, utcnow
+
+SIGNIN_SUBJECT = "Your sign-in link"  # the subject of every sign-in mail (portal.signin LOGIN)
 
 
 class MessageStatus(enum.StrEnum):
@@ -51,6 +53,11 @@ class Message(AgencyOwned, Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     person: Mapped[Person | None] = relationship()
+
+    @classmethod
+    def is_signin(cls):
+        """SQL: the message is a sign-in link mail (a key, not news: portals never list it)."""
+        return and_(func.coalesce(cls.about_type, "") == "person", cls.subject == SIGNIN_SUBJECT)  # never NULL
 
     @property
     def retrying(self) -> bool:

@@ -34,8 +34,10 @@ def sent_mail(status: MessageStatus | None = None) -> Select:
 
 
 def my_messages(person: Person, limit: int = 100) -> list[Message]:
-    """The e-mails sent to the person (the communication log), newest first."""
+    """The e-mails sent to the person (the communication log), newest first; not their sign-in links (keys
+    that expire within the hour, with their code blanked out: nothing to read again)."""
     return list(db.session.scalars(
-        select(Message).where(Message.person_id == person.id, Message.status == MessageStatus.SENT)
+        select(Message).where(Message.person_id == person.id, Message.status == MessageStatus.SENT,
+                              ~Message.is_signin())
         .order_by(desc(Message.created_at)).limit(limit)
     ))

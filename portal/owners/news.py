@@ -1,6 +1,7 @@
 """What is new for an owner since a moment (their previous visit): bookings and leases on their units,
-payments on those, work orders and their changes of status, documents, and the messages sent to
-them. Each kind is one query filtered by the authorization engine, as the pages that show them are."""
+payments on those and money moved on their own account, work orders and their changes of status, documents,
+and the messages sent to them (not sign-in links). Each kind is one query filtered by the authorization
+engine, as the pages that show them are."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from portal import access, agencies, dates, db
+from portal.accounting.models import EntryKind, OwnerEntry
 from portal.bookings.models import Booking, Lease
 from portal.documents.models import Document
 from portal.messages.models import Message, MessageStatus
@@ -121,17 +123,33 @@ def _documents(person: Person, since: datetime) -> list[Item]:
                  "document", d.id) for d in rows]
 
 
+ENTRY_TITLES = {EntryKind.CONTRIBUTION: "Money you sent was received", EntryKind.PAYOUT: "Payout to you",
+                EntryKind.CORRECTION: "Correction of your account"}
+
+
+def _account(person: Person, since: datetime) -> list[Item]:
+    # Money moved on the owner's own account (their contributions, payouts, corrections): payments, not mails.
+    rows = db.session.scalars(
+        select(OwnerEntry).where(OwnerEntry.owner_id == person.id, OwnerEntry.created_at > since)
+        .order_by(OwnerEntry.created_at.desc()).limit(PER_KIND))
+    target = "money" if access.can(person, OWNER, "owner.money.send") else "account"  # its page, if theirs
+    return [Item("payment", e.created_at, ENTRY_TITLES[e.kind], e.memo or "your owner account", target, None,
+                 e.effect, e.currency) for e in rows]
+
+
 def _messages(person: Person, since: datetime) -> list[Item]:
     if not access.can(person, OWNER, "owner.messages.view"):
         return []
+    # Not sign-in links (keys, not news) nor receipts of money the owner sent (listed as payments above).
     rows = db.session.scalars(
         select(Message).where(Message.person_id == person.id, Message.status == MessageStatus.SENT,
-                              Message.created_at > since)
+                              Message.created_at > since, ~Message.is_signin(),
+                              func.coalesce(Message.about_type, "") != "contribution")
         .order_by(Message.created_at.desc()).limit(PER_KIND))
     return [Item("message", m.created_at, m.subject, "e-mail", "messages", None) for m in rows]
 
 
-KINDS = (_bookings, _leases, _payments, _orders, _documents, _messages)
+KINDS = (_bookings, _leases, _payments, _account, _orders, _documents, _messages)
 
 
 def whats_new(person: Person, since: datetime | None, shown: int = 8) -> News:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from automation import dispatcher
 from portal import db
+from portal.agencies.models import Agency
 from portal.applicants.models import Applicant, ApplicantStatus
 from portal.links.models import ActionLink
 from portal.properties.models import Unit
@@ -87,7 +88,12 @@ def test_the_owner_approves_from_the_mail_and_the_applicant_hears_of_it(app, sen
     send_due(app, run_jobs)
     [told] = mails_to(smtp_server, "maria@example.com")
     assert told["Subject"] == "Your application for 1A: approved"
-    assert "is approved" in told.get_body(("plain",)).get_content()
+    text, html = told.get_body(("plain",)).get_content(), told.get_body(("html",)).get_content()
+    assert "is approved" in text
+    # Signed once, by the mail's footer: the agency's name is not written again above it.
+    with app.app_context():
+        name = db.session.scalar(select(Agency.name).execution_options(all_agencies=True))
+    assert text.count(name) == 1 and f"<p>{name}</p>" not in html, html
 
 
 def test_the_owner_declines_with_a_reason(app, sent, run_jobs, smtp_server):

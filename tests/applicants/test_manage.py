@@ -3,6 +3,7 @@ its steps (send to the owner, decide on the owner's word with a reason, withdraw
 that opens a unit's public form."""
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -123,3 +124,43 @@ def test_a_unit_opens_and_closes_its_public_form(app, client, w):
     data.pop("accepting_applications")
     assert client.post(f"/manage/units/{w['closed']}/edit", data=data).status_code == 302
     assert client.get(f"/alpha/apply/{w['closed']}").status_code == 404
+
+
+def test_staff_entry_keeps_the_public_forms_rules_past_dates_long_names_missing_fields(app, client, w):
+    from datetime import date
+
+    from portal.applicants.models import Applicant as A
+
+    token = csrf_token(client.get("/manage/applicants/new").text)
+    yesterday = (date.today() - timedelta(days=2)).isoformat()
+    base = {"csrf_token": token, "unit_id": w["closed"], "name": "Carla Caller", "email": "carla@example.com"}
+    past = client.post("/manage/applicants/new", data={**base, "kind": "tenant", "move_in": yesterday})
+    assert past.status_code == 422 and "The move-in day cannot be in the past." in past.text
+    arrival = client.post("/manage/applicants/new", data={**base, "kind": "booking", "arrival": yesterday,
+                                                           "departure": world.SOON.isoformat()})
+    assert arrival.status_code == 422 and "The arrival cannot be in the past." in arrival.text
+    long = client.post("/manage/applicants/new", data={**base, "kind": "tenant", "name": "N" * 300,
+                                                        "move_in": world.SOON.isoformat()})
+    assert long.status_code == 422 and "200 characters at most." in long.text
+    empty = client.post("/manage/applicants/new", data={"csrf_token": token, "unit_id": w["closed"],
+                                                         "kind": "tenant"})
+    assert empty.status_code == 422
+    assert "Enter your name." in empty.text and "Enter your e-mail address" in empty.text
+    assert "Enter the day you would like to move in." in empty.text
+    with app.app_context():
+        assert len(world.applicants()) == 2
+        assert A.__table__.c.name.type.length == 200  # the form's limit is the column's
+
+
+def test_a_long_unbroken_name_wraps_in_the_list_and_on_its_page(app, client, w):
+    token = csrf_token(client.get("/manage/applicants/new").text)
+    added = client.post("/manage/applicants/new", data={
+        "csrf_token": token, "unit_id": w["closed"], "kind": "tenant", "name": "W" * 200,
+        "email": "w@example.com", "move_in": world.SOON.isoformat()})
+    assert added.status_code == 302
+    listing = client.get("/manage/applicants").text.split("<tbody", 1)[1]
+    assert '<td class="long-text" data-label="Applicant">' in listing.split("W" * 200)[0].rsplit("\n", 2)[-1]
+    page = client.get(added.headers["Location"]).text
+    assert '<h1 class="long-text">' + "W" * 200 in page
+    css = (Path(__file__).parents[2] / "portal/static/portico.css").read_text()
+    assert ".long-text { overflow-wrap: anywhere;" in css

@@ -185,3 +185,24 @@ def test_confirmations_are_rate_limited_per_recipient(app, w, smtp_server, run_j
     victim = [m for m in smtp_server.messages if m["To"].lower() == "victim@example.com"]
     assert len(victim) == 2
     assert len([m for m in smtp_server.messages if m["To"] == "maria@example.com"]) == 1
+
+
+def test_an_empty_form_says_at_once_every_required_field_is_missing(app, client, w):
+    token = _form(client, w["seafront"])
+    answer = client.post(f"/alpha/apply/{w['seafront']}", data={"csrf_token": token, "kind": "tenant"})
+    assert answer.status_code == 422
+    for message in ("Enter your name.", "Enter your e-mail address", "Enter the day you would like to move in."):
+        assert message in answer.text, message
+    stay = client.post(f"/alpha/apply/{w['seafront']}", data={"csrf_token": token, "kind": "booking",
+                                                               "name": "Bo", "email": "bo@example.com"})
+    assert stay.status_code == 422
+    assert "Enter the day you would arrive." in stay.text and "Enter the day you would leave." in stay.text
+    assert "Enter your name." not in stay.text
+    assert _written(app) == (0, 0, 0)
+
+
+def test_a_name_longer_than_its_column_is_refused(app, client, w):
+    token = _form(client, w["seafront"])
+    answer = client.post(f"/alpha/apply/{w['seafront']}", data={**GOOD, "name": "A" * 300, "csrf_token": token})
+    assert answer.status_code == 422 and "200 characters at most." in answer.text
+    assert _written(app) == (0, 0, 0)

@@ -1,6 +1,7 @@
 """The `portico` commands: agencies, managers, demo data, worker."""
 
 import re
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
@@ -152,6 +153,16 @@ def test_demo_loads_a_believable_agency_that_the_back_office_lists(app, client, 
         mail = next(m for m in smtp_server.messages if m["Subject"].startswith(subject))
         link = re.search(rf"/l/{action}~\S+", mail.get_body(("plain",)).get_content()).group(0)
         assert client.get(link).status_code == 200, subject
+    # Each owner's management agreement states that owner's fee terms (their own, else the agency's).
+    with app.app_context():
+        from portal.documents.models import Document
+
+        agreements = {d.person.fee_percent: d.body for d in db.session.scalars(
+            select(Document).where(Document.title == "Management agreement").execution_options(all_agencies=True))}
+    assert "agency's settings" not in " ".join(agreements.values())
+    fixed = "% of each month's income and 12.00 EUR per unit per month"
+    assert f"Management fee: 6.5 {fixed}" in agreements[Decimal("6.50")]
+    assert f"Management fee: 8 {fixed}" in agreements[None]
     # Loading only when empty leaves an existing database alone.
     assert "not loaded" in _invoke(app, "demo", "--if-empty").output
 

@@ -403,3 +403,60 @@ def test_without_bookings_and_leases_there_is_no_occupancy_chart(app, w):
         # Leases alone still fill the chart; with neither there is none rather than one of zeros.
         assert ("occupancy-chart" in page) == (name == "owner.bookings.view"), name
     assert "Nothing waits for you." in page  # the rest of the page is there
+
+
+def test_sign_in_mails_are_never_news_nor_messages_and_her_own_contribution_is_a_payment(app, w):
+    from portal.accounting.contributions import pay_contribution, request_contribution
+    from portal.links.delivery import send_link
+
+    with clock.frozen_at(MARCH) as travel:
+        olga = signed_in_client(app, w["olga"])
+        olga.get(HOME)
+        travel.advance(hours=3)
+        with app.app_context():
+            db.scope(db.session, w["agency"])
+            person = db.session.get(Person, w["olga"])
+            signin = send_link("login", person, person)
+            pay_contribution(request_contribution(person, Decimal("2614.25"), "EUR", "Roof fund"), person)
+            db.session.flush()
+            for m in db.session.scalars(select(Message).where(Message.person_id == person.id)):
+                m.status = MessageStatus.SENT  # as delivered
+            receipt = db.session.scalar(select(Message).where(Message.about_type == "contribution"))
+            db.session.commit()
+            assert signin.subject == "Your sign-in link" and receipt is not None
+        travel.advance(hours=1)
+        olga = signed_in_client(app, w["olga"])
+        page = olga.get(HOME).text
+        messages = olga.get("/alpha/owner/messages").text
+    news = _news(page)
+    assert "sign-in link" not in news and "Receipt" not in news, news
+    assert _count(page) == 1, news
+    assert "Money you sent was received" in news and "2,614.25" in news and "Roof fund" in news
+    assert 'class="news-payment"' in news and 'href="/alpha/owner/money"' in news
+    assert "sign-in link" not in messages and "Receipt" in messages
+
+
+def test_a_portal_404_leads_back_to_her_portals_home_not_the_chooser(app, w):
+    olga = signed_in_client(app, w["olga"])
+    for path in ("/alpha/owner/orders/999999", "/alpha/owner/nowhere", "/alpha/nowhere"):
+        page = olga.get(path)
+        assert page.status_code == 404, path
+        assert '<a href="/alpha/owner/">Back to your portal</a>' in page.text, path
+    with app.app_context():  # with a second portal: the home of the portal the error was met in
+        db.scope(db.session, w["agency"])
+        db.session.add(PortalAccount(agency_id=w["agency"], person_id=w["olga"], role=PortalRole.TENANT))
+        db.session.commit()
+    olga = signed_in_client(app, w["olga"])
+    assert '<a href="/alpha/tenant/">Back to your portal</a>' in olga.get("/alpha/tenant/nowhere").text
+    assert '<a href="/alpha/">Back to your portal</a>' in olga.get("/alpha/nowhere").text
+
+
+def test_a_pre_booking_has_the_back_offices_label_in_her_portal(app, w):
+    with app.app_context():
+        db.scope(db.session, w["agency"])
+        _get(app, Booking, w["stay"]).status = BookingStatus.PRE_BOOKING
+        db.session.commit()
+    with clock.frozen_at(MARCH):
+        olga = signed_in_client(app, w["olga"])
+        for page in (olga.get("/alpha/owner/bookings").text, olga.get(f"/alpha/owner/bookings/{w['stay']}").text):
+            assert ">pre-booking</span>" in page and "pre booking" not in page
