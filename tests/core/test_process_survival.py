@@ -6,8 +6,10 @@ real SMTP server counting what arrives."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import urllib.request
 from pathlib import Path
 
@@ -215,7 +217,9 @@ def test_two_gunicorn_masters_on_one_host_each_serve_with_their_own_control_sock
     the other's socket alone (gunicorn's default is one socket per user, shared and then deleted)."""
     from gunicorn.ctl.client import ControlClient
 
-    instance = tmp_path / "instance"
+    # A short folder: under pytest's numbered tmp_path the socket path can pass the ~100 bytes a unix
+    # socket allows, and the config then names the socket by a hash instead of the address it serves.
+    instance = Path(tempfile.mkdtemp(prefix="portico-ctl-"))
     ports = [free_port(), free_port()]
     logs = tuple(tmp_path / f"gunicorn-{port}.log" for port in ports)
     masters = [_gunicorn(app, port, instance, log) for port, log in zip(ports, logs, strict=True)]
@@ -236,3 +240,4 @@ def test_two_gunicorn_masters_on_one_host_each_serve_with_their_own_control_sock
             assert control.send_command("show all")["arbiter"]["pid"] == masters[1].pid
     finally:
         stop(*masters)
+        shutil.rmtree(instance, ignore_errors=True)
