@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from portal import agencies
 from portal.applicants import operations as ops
@@ -19,7 +18,7 @@ from portal.messages.queries import messages_about
 from portal.operations import FieldError
 from portal.pages import get_scoped, page_size, paginate, requested_page
 from portal.properties.models import Unit
-from portal.properties.queries import property_choices, unit_choices
+from portal.properties.queries import on_property, property_options, unit_choices
 from portal.types import ID
 
 FILTERS = [
@@ -27,9 +26,8 @@ FILTERS = [
            choices=lambda: enum_choices(ApplicantStatus)),
     Filter("kind", "Kind", lambda s, v: s.where(Applicant.kind == ApplicantKind(v)),
            choices=lambda: enum_choices(ApplicantKind)),
-    Filter("property", "Property",
-           lambda s, v: s.where(Applicant.unit_id.in_(select(Unit.id).where(Unit.property_id == int(v)))),
-           choices=lambda: [(str(i), n) for i, n in property_choices()]),
+    Filter("property", "Property", lambda s, v: s.where(on_property(Applicant.unit_id, v)),
+           choices=property_options),
     Filter("unit", "Unit", lambda s, v: s.where(Applicant.unit_id == int(v)),
            choices=lambda: [(str(i), n) for i, n in unit_choices()]),
 ]

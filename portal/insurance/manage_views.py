@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from portal.fields import failed, options
 from portal.insurance import operations as ops
@@ -16,8 +15,7 @@ from portal.manage import bp
 from portal.manage.crud import Filter, apply_filters
 from portal.operations import FieldError
 from portal.pages import get_scoped, page_size, paginate, requested_page
-from portal.properties.models import Unit
-from portal.properties.queries import property_choices
+from portal.properties.queries import on_property, property_options
 from portal.types import ID
 from portal.violations.queries import occupancy_choices, parse_occupancy
 
@@ -37,9 +35,8 @@ def _state(stmt, value: str):
 
 FILTERS = [
     Filter("status", "Status", _state, choices=lambda: STATES),
-    Filter("property", "Property", lambda s, v: s.where(InsuranceQuote.unit_id.in_(
-        select(Unit.id).where(Unit.property_id == int(v)))),
-        choices=lambda: [(str(i), n) for i, n in property_choices()]),
+    Filter("property", "Property", lambda s, v: s.where(on_property(InsuranceQuote.unit_id, v)),
+           choices=property_options),
     Filter("on", "On", lambda s, v: s.where(InsuranceQuote.lease_id.is_not(None) if v == "lease"
                                              else InsuranceQuote.booking_id.is_not(None)),
            choices=lambda: [("lease", "Leases"), ("booking", "Bookings")]),

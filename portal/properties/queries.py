@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from portal import db
 from portal.people.models import Person
@@ -12,6 +12,16 @@ from portal.properties.models import Property, Unit
 def property_choices() -> list[tuple[int, str]]:
     """Every property as (id, name), by name."""
     return [(i, n) for i, n in db.session.execute(select(Property.id, Property.name).order_by(Property.name))]
+
+
+def property_options() -> list[tuple[str, str]]:
+    """Every property as a filter's (value, label), by name."""
+    return [(str(i), n) for i, n in property_choices()]
+
+
+def on_property(unit_id: ColumnElement, property_id: str) -> ColumnElement[bool]:
+    """A list filter's condition: the row's unit (`unit_id`) is in this property."""
+    return unit_id.in_(select(Unit.id).where(Unit.property_id == int(property_id)))
 
 
 def unit_choices() -> list[tuple[int, str]]:

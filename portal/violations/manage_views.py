@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from portal.fields import enum_choices, failed, options
 from portal.files.serve import send
@@ -14,8 +13,7 @@ from portal.manage import bp
 from portal.manage.crud import Filter, apply_filters
 from portal.operations import FieldError
 from portal.pages import get_scoped, page_size, paginate, requested_page
-from portal.properties.models import Unit
-from portal.properties.queries import property_choices
+from portal.properties.queries import on_property, property_options
 from portal.types import ID
 from portal.violations import operations as ops
 from portal.violations.forms import CloseForm, PhotosForm, ViolationForm
@@ -27,9 +25,8 @@ FILTERS = [
     Filter("status", "Status", lambda s, v: s.where(Violation.status == S(v)), choices=lambda: enum_choices(S)),
     Filter("category", "Kind", lambda s, v: s.where(Violation.category == ViolationCategory(v)),
            choices=lambda: enum_choices(ViolationCategory)),
-    Filter("property", "Property", lambda s, v: s.where(Violation.unit_id.in_(
-        select(Unit.id).where(Unit.property_id == int(v)))),
-        choices=lambda: [(str(i), n) for i, n in property_choices()]),
+    Filter("property", "Property", lambda s, v: s.where(on_property(Violation.unit_id, v)),
+           choices=property_options),
     Filter("on", "On", lambda s, v: s.where(Violation.lease_id.is_not(None) if v == "lease"
                                              else Violation.booking_id.is_not(None)),
            choices=lambda: [("lease", "Leases"), ("booking", "Bookings")]),

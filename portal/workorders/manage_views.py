@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from portal import clock
 from portal.fields import enum_choices, failed, options
@@ -27,7 +26,7 @@ from portal.pages import get_scoped, page_size, paginate, requested_page
 from portal.people.models import Person
 from portal.people.queries import people_choices
 from portal.properties.models import Unit
-from portal.properties.queries import property_choices, unit_choices
+from portal.properties.queries import on_property, property_options, unit_choices
 from portal.types import ID
 from portal.workorders import operations as ops
 from portal.workorders.forms import ActionForm, NewOrderForm, PhotosForm, TriageForm
@@ -47,9 +46,8 @@ from portal.workorders.queries import (
 FILTERS = [
     Filter("status", "Status", lambda s, v: s.where(WorkOrder.status == WorkStatus(v)),
            choices=lambda: enum_choices(WorkStatus)),
-    Filter("property", "Property",
-           lambda s, v: s.where(WorkOrder.unit_id.in_(select(Unit.id).where(Unit.property_id == int(v)))),
-           choices=lambda: [(str(i), n) for i, n in property_choices()]),
+    Filter("property", "Property", lambda s, v: s.where(on_property(WorkOrder.unit_id, v)),
+           choices=property_options),
     Filter("person", "Sent by", lambda s, v: s.where(WorkOrder.requester_id == int(v)),
            choices=lambda: [(str(i), n) for i, n in requester_choices()]),
 ]
