@@ -8,8 +8,9 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Plan tasks on every flush, and add the back-office pages (the commands are in portal.cli.COMMANDS)."""
     from automation import events, starter, views
-    from portal.agencies.operations import agency_created
+    from portal.agencies.operations import agency_created, agency_upgraded
 
     events.install()
     agency_created.connect(starter.install)  # every new agency starts with the defaults
+    agency_upgraded.connect(starter.catch_up)  # and one made before a kind joined the catalogue gets it later
     app.register_blueprint(views.bp)

@@ -2,7 +2,9 @@
 solution switched on (as the catalogue's Bookings category promises), and the work-order and invoice
 loop: requesters told of each step, owners asked to approve, vendors asked to accept and reminded of
 their visits, vendors told their invoice was paid; owners told when their monthly statement is ready and
-asked to decide on applicants, applicants told; occupants sent their violation notices and insurance quotes."""
+asked to decide on applicants, applicants told; occupants sent their violation notices and insurance quotes.
+An agency made before a kind joined the catalogue gets its template later (`catch_up`, at `portico db upgrade`,
+or from the back office's notice)."""
 
 from __future__ import annotations
 
@@ -245,6 +247,21 @@ LOOP: dict[str, tuple[Anchor, int, OffsetUnit]] = {
 }
 
 
+# Which starter kinds an agency has been offered (its templates added once), so that a kind added to the
+# catalogue later reaches agencies made before it, and one staff deleted is never added again.
+OFFERED = "starter_kinds"
+# The kinds every agency was given before the offers were recorded: an agency without a record had these
+# from the start, so one it lacks now was deleted on purpose.
+BEFORE_RECORD = frozenset({
+    "pending-payment", "auto-confirm", "extra-services", "review-request", "review-thanks", "owner-new-booking",
+    "rent-due", "appointment-confirmation", "workorder-status", "workorder-owner-approval",
+    "workorder-vendor-acceptance", "workorder-visit-reminder", "invoice-owner-approval", "invoice-paid",
+})
+# LOOP kinds an agency that already works gets switched off when they arrive: they mail people on a schedule,
+# with no step of staff's (month end sends every owner a statement), so staff switch them on when ready.
+QUIET = frozenset({"owner-statement-ready"})
+
+
 def template_name(kind_name: str) -> str:
     """The name of the template a kind starts with."""
     return TEMPLATES[kind_name][0]
@@ -253,10 +270,52 @@ def template_name(kind_name: str) -> str:
 def install(agency: Agency) -> None:
     """Give a new agency every kind's default template, switch on pending-payment reminders 7 days before
     arrival and the work-order and invoice loop (LOOP) (flushes; a new agency has nothing to plan yet)."""
+    _offer(agency, list(TEMPLATES), new=True)
+
+
+def missing(agency: Agency) -> list[str]:
+    """The starter kinds the agency has not been offered yet (the catalogue grew since it was made)."""
+    offered = offered_kinds(agency)
+    return [k for k in TEMPLATES if k not in offered]
+
+
+def catch_up(agency: Agency) -> list[str]:
+    """Give an existing agency the starter templates of the kinds it has not been offered, with their
+    solutions: the workflow mails (LOOP, but QUIET) switched on, for a feature's step that staff take sends
+    them; the others switched off until staff switch them on. Idempotent; what staff edited or deleted is
+    never touched. Returns the kinds offered now (flushes)."""
+    kinds = missing(agency)
+    if kinds:
+        _offer(agency, kinds, new=False)
+    return kinds
+
+
+def switched_on_when_caught_up(kind_name: str) -> bool:
+    """Whether `catch_up` adds the kind's solution switched on."""
+    return kind_name in LOOP and kind_name not in QUIET
+
+
+def offered_kinds(agency: Agency) -> set[str]:
+    """The starter kinds the agency has been offered: its record, or for an agency made before records were
+    kept, the kinds agencies had then and any kind whose template or solution it has."""
+    recorded = (agency.settings or {}).get(OFFERED)
+    if recorded is not None:
+        return set(recorded)
+    names = set(db.session.scalars(select(MailTemplate.name).where(MailTemplate.agency_id == agency.id)
+                                   .execution_options(all_agencies=True)))
+    kinds = set(db.session.scalars(select(Solution.kind).where(Solution.agency_id == agency.id)
+                                   .execution_options(all_agencies=True)))
+    return set(BEFORE_RECORD) | kinds | {k for k in TEMPLATES if template_name(k) in names}
+
+
+def _offer(agency: Agency, kinds: list[str], *, new: bool) -> None:
+    """Add the kinds' default templates (a name the agency already uses is left alone, and then no solution
+    either), their solutions, and record the kinds as offered."""
     existing = set(db.session.scalars(select(MailTemplate.name).where(MailTemplate.agency_id == agency.id)
                                       .execution_options(all_agencies=True)))
     made: dict[str, MailTemplate] = {}
-    for kind_name, (name, subject, html, text) in TEMPLATES.items():
+    for kind_name in kinds:
+        name, subject, html, text = TEMPLATES[kind_name]
         if name not in existing:
             made[kind_name] = MailTemplate(agency_id=agency.id, name=name, subject=subject, html_body=html,
                                            text_body=text)
@@ -264,19 +323,22 @@ def install(agency: Agency) -> None:
     db.session.flush()
     now = clock.now()
     if PENDING_PAYMENT in made:
-        _switch_on(agency, PENDING_PAYMENT, made[PENDING_PAYMENT], now, anchor=Anchor.ARRIVAL, offset=-7,
-                   unit=OffsetUnit.DAYS, at_time=time(10, 0))
+        _add_solution(agency, PENDING_PAYMENT, made[PENDING_PAYMENT], now, anchor=Anchor.ARRIVAL, offset=-7,
+                   unit=OffsetUnit.DAYS, at_time=time(10, 0), active=new)
     for kind_name, (anchor, offset, unit) in LOOP.items():
         if kind_name in made:
-            _switch_on(agency, kind_name, made[kind_name], now, anchor=anchor, offset=offset, unit=unit)
+            _add_solution(agency, kind_name, made[kind_name], now, anchor=anchor, offset=offset, unit=unit,
+                       active=new or switched_on_when_caught_up(kind_name))
+    agency.settings = {**(agency.settings or {}), OFFERED: sorted(offered_kinds(agency) | set(kinds))}
     db.session.flush()
 
 
-def _switch_on(agency: Agency, kind_name: str, template: MailTemplate, now, *, anchor: Anchor, offset: int,
-               unit: OffsetUnit, at_time: time | None = None) -> Solution:
+def _add_solution(agency: Agency, kind_name: str, template: MailTemplate, now, *, anchor: Anchor, offset: int,
+               unit: OffsetUnit, at_time: time | None = None, active: bool = True) -> Solution:
     kind = KINDS[kind_name]
     conditions = {"statuses": list(kind.default_statuses)} if kind.default_statuses else {}
-    solution = Solution(agency_id=agency.id, kind=kind.name, name=kind.label, active=True, activated_at=now,
+    solution = Solution(agency_id=agency.id, kind=kind.name, name=kind.label, active=active,
+                        activated_at=now if active else None,
                         anchor=anchor, offset=offset, offset_unit=unit, at_time=at_time, conditions=conditions,
                         valid_from=now, include_existing=False, minutes_saved=kind.default_minutes)
     solution.notifications.append(Notification(agency_id=agency.id, position=0, roles=list(kind.default_roles),

@@ -9,11 +9,11 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import desc, select
 
-from automation import charts, forms, operations, planner, queries, rendering, stats
+from automation import charts, forms, operations, planner, queries, rendering, starter, stats
 from automation.catalogue import CATEGORIES, KINDS, Kind
 from automation.models import MailTemplate, Solution, Task, TaskStatus
 from automation.subjects import BOOKING, SUBJECTS
-from portal import db, health, mail
+from portal import agencies, db, health, mail
 from portal.auth import staff_required
 from portal.bookings.models import Booking
 from portal.fields import failed
@@ -34,7 +34,26 @@ bp.before_request(staff_required)
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return {"KINDS": KINDS, "CATEGORIES": CATEGORIES, "timing_summary": queries.timing_summary}
+    return {"KINDS": KINDS, "CATEGORIES": CATEGORIES, "timing_summary": queries.timing_summary,
+            "new_kinds": _new_kinds}
+
+
+def _new_kinds() -> list[tuple[Kind, bool]]:
+    """The catalogue's kinds whose starter template the agency has not been offered yet, each with whether
+    adding it switches its solution on."""
+    return [(KINDS[k], starter.switched_on_when_caught_up(k)) for k in starter.missing(agencies.get(current_user.agency_id))]
+
+
+@bp.post("/starter")
+def add_new_kinds() -> ResponseReturnValue:
+    """Add the starter templates (and solutions) of the kinds the catalogue gained since the agency was made."""
+    added = starter.catch_up(agencies.get(current_user.agency_id))
+    if added:
+        flash(f"Added {len(added)} new mail type{'s' if len(added) != 1 else ''}: "
+              f"{', '.join(KINDS[k].label for k in added)}.", "success")
+    else:
+        flash("Every mail type is already there.", "info")
+    return redirect(url_for("automation.solutions"))
 
 
 # Dashboard (S10)

@@ -158,6 +158,7 @@ def run_everything(host: str, port: int, services: ModuleType) -> None:
         app = create_app()
         with app.app_context():
             migrate.upgrade()
+            migrate.upgrade_agencies()
             if db.session.scalar(select(Agency.id).limit(1)) is None:
                 with db.transaction():
                     email, password = demo.load()

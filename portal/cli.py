@@ -28,11 +28,13 @@ def db_group() -> None:
 @db_group.command("upgrade")
 @with_appcontext
 def db_upgrade() -> None:
-    """Create the schema or upgrade it to the newest revision."""
+    """Create the schema or upgrade it to the newest revision; each agency then gets what agencies start with and
+    it lacks (the templates of mail kinds added since it was made)."""
     from portal import migrate
 
     migrate.upgrade()
-    click.echo("Database is up to date.")
+    count = migrate.upgrade_agencies()
+    click.echo(f"Database is up to date ({count} agenc{'y' if count == 1 else 'ies'} checked).")
 
 
 @click.command("create-agency")

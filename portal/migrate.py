@@ -25,6 +25,24 @@ def upgrade(revision: str = "head") -> None:
     command.upgrade(alembic_config(), revision)
 
 
+def upgrade_agencies() -> int:
+    """After an upgrade to the newest schema: each agency gets, in a transaction of its own, what agencies
+    start with and it lacks (portal.agencies.operations.agency_upgraded); returns how many agencies."""
+    from sqlalchemy import select
+
+    from portal.agencies.models import Agency
+    from portal.agencies.operations import agency_upgraded
+
+    ids = list(db.session.scalars(select(Agency.id).order_by(Agency.id)))
+    scoped = db.session.info.get("agency_id")
+    for agency_id in ids:
+        with db.transaction():
+            db.scope(db.session, agency_id)
+            agency_upgraded.send(db.session.get(Agency, agency_id))
+    db.scope(db.session, scoped)
+    return len(ids)
+
+
 def is_current() -> bool:
     """Whether the database is at the newest revision."""
     heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())

@@ -22,6 +22,10 @@ RESERVED_SLUGS = {"manage", "l", "api", "static", "healthz", "readyz", "admin", 
 # Sent with each new agency, inside its transaction: what the agency starts with (automation's
 # default templates and solutions, say) is added by whoever listens, so the core imports none of it.
 agency_created = Namespace().signal("agency-created")
+# Sent for each agency after the schema is upgraded (`portico db upgrade`, `portico run`), inside a transaction
+# of its own: what agencies start with and has grown since (automation's new mail kinds) is added by whoever
+# listens; a listener is idempotent.
+agency_upgraded = Namespace().signal("agency-upgraded")
 
 
 def find_agency(slug: str) -> Agency | None:
