@@ -41,7 +41,8 @@ def _helpers() -> dict[str, Any]:
 def _new_kinds() -> list[tuple[Kind, bool]]:
     """The catalogue's kinds whose starter template the agency has not been offered yet, each with whether
     adding it switches its solution on."""
-    return [(KINDS[k], starter.switched_on_when_caught_up(k)) for k in starter.missing(agencies.get(current_user.agency_id))]
+    missing = starter.missing(agencies.get(current_user.agency_id))
+    return [(KINDS[k], starter.switched_on_when_caught_up(k)) for k in missing]
 
 
 @bp.post("/starter")
