@@ -169,7 +169,7 @@ def test_the_back_office_says_how_many_mail_types_are_new(older_staff, page):
     html = older_staff.get(BASE + page).text
     assert f"{len(NEW)} new mail types are available" in html
     assert "Send violation notices" in html and "Tell owners their monthly statement is ready" in html
-    assert "The others stay off until you switch them on." in html
+    assert "Nothing is sent for the others until you switch them on." in html
 
 
 def test_add_them_adds_the_new_kinds_and_the_notice_goes(app, older_staff):
@@ -193,3 +193,29 @@ def test_add_them_without_the_csrf_token_is_refused_and_adds_nothing(app, older_
     counts = _state(app, older_staff.ids.agency)["counts"]
     assert older_staff.post(f"{BASE}/starter", data={}).status_code == 400
     assert _state(app, older_staff.ids.agency)["counts"] == counts
+
+
+@pytest.mark.browser
+def test_staff_add_the_new_mail_types_from_the_notice_in_a_browser(app, page):
+    from playwright.sync_api import expect
+
+    from tests.conftest import browser_staff_sign_in, screenshots
+
+    agency_id = _older_agency(app)
+    with app.app_context():
+        db.scope(db.session, agency_id)
+        f.staff(db.session.get(Agency, agency_id))
+        db.session.commit()
+    browser_staff_sign_in(page)
+    page.goto(f"{BASE}/solutions")
+    notice = page.locator("#new-kinds")
+    expect(notice).to_contain_text(f"{len(NEW)} new mail types are available")
+    screenshots(page, "automation-new-kinds")
+    notice.get_by_role("button", name="Add them").click()
+    expect(page.get_by_text(f"Added {len(NEW)} new mail types")).to_be_visible()
+    expect(page.locator("#new-kinds")).to_have_count(0)
+    row = page.locator("tr", has_text="Tell owners their monthly statement is ready")
+    expect(row.get_by_role("button", name="Activate")).to_be_visible()  # added switched off
+    expect(page.locator("tr", has_text="Send violation notices").get_by_role("button", name="Deactivate")) \
+        .to_be_visible()
+    screenshots(page, "automation-new-kinds-added")
