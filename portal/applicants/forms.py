@@ -5,14 +5,11 @@ forms only bound the input's shape and size."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from wtforms import EmailField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from portal.applicants.models import ApplicantKind
 from portal.fields import ONE_LINE, DateField, Form, RadioField, SelectField, options, record_id
-from portal.operations import FieldError
 
 # The same words as portal.applicants.operations.submit, which checks them again.
 DATES_NEEDED = {ApplicantKind.TENANT.value: {"move_in": "Enter the day you would like to move in."},
@@ -71,13 +68,3 @@ class StepForm(Form):
 
     reason = TextAreaField("Reason", validators=[Optional(), Length(max=2000, message="2,000 characters at most.")])
 
-
-def not_past(form: ApplicationForm, today: date) -> None:
-    """Staff entry keeps the public form's rule: the move-in day (a tenant) or the arrival (a stay) is not
-    before `today` (the agency's). Raises FieldError, as portal.applicants.operations.submit does for the
-    public form, with the same words."""
-    if form.kind.data == ApplicantKind.TENANT.value:
-        if form.move_in.data is not None and form.move_in.data < today:
-            raise FieldError("move_in", "The move-in day cannot be in the past.")
-    elif form.arrival.data is not None and form.arrival.data < today:
-        raise FieldError("arrival", "The arrival cannot be in the past.")

@@ -6,9 +6,8 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from portal import agencies
 from portal.applicants import operations as ops
-from portal.applicants.forms import NewApplicantForm, StepForm, not_past
+from portal.applicants.forms import NewApplicantForm, StepForm
 from portal.applicants.models import Applicant, ApplicantKind, ApplicantSource, ApplicantStatus
 from portal.applicants.queries import applicants_query, timeline
 from portal.fields import enum_choices, failed, options
@@ -51,7 +50,6 @@ def applicants_new():
     if form.validate_on_submit():
         unit = get_scoped(Unit, form.unit_id.data)
         try:
-            not_past(form, agencies.get(unit.agency_id).today())
             applicant = ops.submit(unit, kind=form.kind.data, name=form.name.data, email=form.email.data,
                                    phone=form.phone.data, move_in=form.move_in.data, arrival=form.arrival.data,
                                    departure=form.departure.data, message=form.message.data,

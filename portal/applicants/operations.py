@@ -229,9 +229,9 @@ def _day(raw: Any, field: str) -> date | None:
 def submit(unit: Unit, *, kind: str, name: Any, email: Any, phone: Any = None, move_in: Any = None,
            arrival: Any = None, departure: Any = None, message: Any = None, source: str,
            by: StaffUser | None = None) -> Applicant:
-    """A new application for `unit` (flushes): from the public form (the unit must be accepting applications,
-    and the dates may not be past) or entered by staff. The applicant's confirmation mail leaves after the
-    commit."""
+    """A new application for `unit` (flushes): from the public form (the unit must be accepting applications)
+    or entered by staff; either way the move-in day or the arrival may not be before the agency's today. The
+    applicant's confirmation mail leaves after the commit."""
     if source not in {s.value for s in ApplicantSource}:
         raise FieldError("source", f"Unknown source {source!r}.")
     public = source == ApplicantSource.PUBLIC_FORM.value
@@ -250,7 +250,7 @@ def submit(unit: Unit, *, kind: str, name: Any, email: Any, phone: Any = None, m
     if kind == ApplicantKind.TENANT.value:
         if move_in is None:
             raise FieldError("move_in", "Enter the day you would like to move in.")
-        if public and move_in < today:
+        if move_in < today:
             raise FieldError("move_in", "The move-in day cannot be in the past.")
         arrival = departure = None
     else:
@@ -260,7 +260,7 @@ def submit(unit: Unit, *, kind: str, name: Any, email: Any, phone: Any = None, m
             raise FieldError("departure", "Enter the day you would leave.")
         if departure <= arrival:
             raise FieldError("departure", "The departure must come after the arrival.")
-        if public and arrival < today:
+        if arrival < today:
             raise FieldError("arrival", "The arrival cannot be in the past.")
         move_in = None
     now = clock.now()

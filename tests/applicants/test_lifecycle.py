@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from portal import db
+from portal import agencies, db
 from portal.agencies.models import StaffUser
 from portal.applicants import operations as ops
 from portal.applicants.models import ApplicantEvent, ApplicantStatus
@@ -101,3 +101,23 @@ def test_the_applicant_is_told_their_application_arrived(w, smtp_server, run_job
     assert mail["Subject"] == "We received your application for 1A"
     assert "Seafront · 1A" in mail.get_body(("plain",)).get_content()
     assert db.session.scalar(select(ApplicantEvent.action)) == "submit"
+
+
+@pytest.mark.parametrize("source", ["public_form", "staff"])
+def test_the_move_in_or_arrival_may_not_be_past_whoever_enters_the_application(w, source):
+    """One rule in the operation, for the public form and for staff alike (the agency's today)."""
+    unit, today = w["unit"], agencies.get(w["unit"].agency_id).today()
+    by = {"by": w["staff_user"]} if source == "staff" else {}
+    dates = {"tenant": ({"move_in": today - timedelta(days=1)}, "move_in", "The move-in day cannot be in the past."),
+             "booking": ({"arrival": today - timedelta(days=1), "departure": today + timedelta(days=3)}, "arrival",
+                         "The arrival cannot be in the past.")}
+    for kind, (past, field, message) in dates.items():
+        with pytest.raises(FieldError, match=message) as refused:
+            ops.submit(unit, kind=kind, name="Pat", email="pat@example.com", source=source, **by, **past)
+        assert refused.value.field == field
+    assert world.applicants() == []
+    # The agency's today itself is fine.
+    ops.submit(unit, kind="tenant", name="Pat", email="pat@example.com", move_in=today, source=source, **by)
+    ops.submit(unit, kind="booking", name="Pat", email="pat@example.com", arrival=today,
+               departure=today + timedelta(days=2), source=source, **by)
+    assert len(world.applicants()) == 2
