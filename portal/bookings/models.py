@@ -128,6 +128,21 @@ class Booking(AgencyOwned, Base):
         return self.reference
 
 
+class OnLeaseOrBooking:
+    """A row on one lease (for its tenant) or one booking (for its guest): a violation notice, an insurance
+    quote. The model has lease_id and a booking relationship."""
+
+    @property
+    def occupancy(self) -> str:
+        """'Lease #3' or 'Booking 12345678'."""
+        return f"Lease #{self.lease_id}" if self.lease_id else f"Booking {self.booking.reference}"
+
+    @property
+    def portal(self) -> str:
+        """The occupant's portal: tenant for a lease, guest for a booking."""
+        return "tenant" if self.lease_id else "guest"
+
+
 class Review(AgencyOwned, Base):
     """The review a guest left for a stay (at most one per booking)."""
 

@@ -12,6 +12,7 @@ from flask import Response, make_response, render_template
 from sqlalchemy.orm import joinedload
 
 from portal import access, agencies, dates, hooks, links
+from portal.bookings import occupancy
 from portal.insurance import operations as ops
 from portal.insurance.models import InsuranceQuote, QuoteStatus
 from portal.links.models import ActionLink
@@ -19,15 +20,13 @@ from portal.money.actions import may_pay
 from portal.money.currency import format_money
 from portal.money.models import ChargeStatus
 from portal.operations import FieldError
-from portal.people.models import Person, PortalRole
+from portal.people.models import Person
 from portal.properties.models import Unit
-from portal.violations.actions import portal_path
 
 
 def may_accept(quote: InsuranceQuote, person: Person) -> access.Decision:
     """The authorization engine's say on accepting this quote in the occupant's portal."""
-    role = PortalRole(quote.portal)
-    return access.can(person, role, f"{role.value}.insurance.accept", quote)
+    return occupancy.occupant_may(quote, person, "insurance.accept")
 
 
 def premium(quote: InsuranceQuote) -> str:
@@ -45,7 +44,7 @@ def context(quote: InsuranceQuote) -> dict[str, Any]:
     agency = agencies.get(quote.agency_id)
     return {"premium": premium(quote),
             "valid_until": dates.format_day(quote.valid_until, agency.babel_locale, "long"),
-            "portal_page": portal_path(agency.slug, quote.portal, f"insurance/{quote.id}")}
+            "portal_page": occupancy.portal_page(quote, f"insurance/{quote.id}")}
 
 
 def describe(quote: InsuranceQuote) -> str:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal.fields import failed, options
+from portal.bookings import occupancy
+from portal.fields import failed
 from portal.insurance import operations as ops
 from portal.insurance.forms import QuoteForm, WithdrawForm
 from portal.insurance.models import InsuranceQuote, QuoteStatus
@@ -15,9 +16,7 @@ from portal.manage import bp
 from portal.manage.crud import Filter, apply_filters
 from portal.operations import FieldError
 from portal.pages import get_scoped, page_size, paginate, requested_page
-from portal.properties.queries import on_property, property_options
 from portal.types import ID
-from portal.violations.queries import occupancy_choices, parse_occupancy
 
 Q = QuoteStatus
 STATES = [("open", "Open"), ("expired", "Expired"), ("accepted", "Accepted"), ("declined", "Declined"),
@@ -35,11 +34,7 @@ def _state(stmt, value: str):
 
 FILTERS = [
     Filter("status", "Status", _state, choices=lambda: STATES),
-    Filter("property", "Property", lambda s, v: s.where(on_property(InsuranceQuote.unit_id, v)),
-           choices=property_options),
-    Filter("on", "On", lambda s, v: s.where(InsuranceQuote.lease_id.is_not(None) if v == "lease"
-                                             else InsuranceQuote.booking_id.is_not(None)),
-           choices=lambda: [("lease", "Leases"), ("booking", "Bookings")]),
+    *occupancy.list_filters(InsuranceQuote),
 ]
 
 
@@ -56,22 +51,18 @@ def insurance_list():
 def insurance_new():
     """Add a quote: the occupant is sent it (automation) and finds it in their portal."""
     form = QuoteForm()
-    form.occupancy.choices = options([("", "— choose —"), *occupancy_choices(current_user.agency_id)])
+    occupancy.offer(form.occupancy, current_user.agency_id, request.args if request.method == "GET" else None)
     form.premium.currency = form.currency.data or current_user.agency.currency
     if request.method == "GET":
-        pre = next((f"{k}:{request.args[k + '_id']}" for k in ("lease", "booking") if request.args.get(k + "_id")), "")
-        form.occupancy.data = pre if pre in {c.value for c in form.occupancy.choices} else ""
         form.currency.data = current_user.agency.currency
     status = 200
     if form.validate_on_submit():
-        data = {**parse_occupancy(form.occupancy.data), **{n: form[n].data for n in (
+        data = {**occupancy.parse(form.occupancy.data), **{n: form[n].data for n in (
             "insurer", "product", "cover", "premium", "currency", "valid_until")}}
         try:
             quote = ops.create_quote(current_user.agency_id, data, current_user._get_current_object())
         except FieldError as err:
-            if err.field in ("lease_id", "booking_id"):
-                err.field = "occupancy"
-            if not failed(err, form):
+            if not failed(occupancy.on_picker(err), form):
                 flash(err.message, "error")
             status = 422
         else:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.bookings.models import Booking, Lease
+from portal.bookings.models import Booking, Lease, OnLeaseOrBooking
 from portal.db import AgencyOwned, Base
 from portal.money.models import Charge
 from portal.people.models import Person
@@ -24,7 +24,7 @@ class QuoteStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-class InsuranceQuote(AgencyOwned, Base):
+class InsuranceQuote(OnLeaseOrBooking, AgencyOwned, Base):
     """Cover offered by an insurer at a premium, until a day; accepted once, into one charge."""
 
     __tablename__ = "insurance_quotes"
@@ -71,15 +71,6 @@ class InsuranceQuote(AgencyOwned, Base):
     def title(self) -> str:
         """'Seguros Sol · Stay Protect'."""
         return f"{self.insurer} · {self.product}"
-
-    @property
-    def occupancy(self) -> str:
-        return f"Lease #{self.lease_id}" if self.lease_id else f"Booking {self.booking.reference}"
-
-    @property
-    def portal(self) -> str:
-        """The occupant's portal: tenant for a lease, guest for a booking."""
-        return "tenant" if self.lease_id else "guest"
 
     def link_state(self) -> tuple:
         """A link is bound to what was offered: status, premium, currency, validity and version."""

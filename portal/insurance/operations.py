@@ -14,6 +14,7 @@ from sqlalchemy import update
 
 from portal import agencies, clock, db
 from portal.agencies.models import StaffUser
+from portal.bookings import occupancy
 from portal.bookings.models import Booking, Lease, LeaseStatus
 from portal.fields import MAX_AMOUNT
 from portal.insurance.models import InsuranceQuote, QuoteStatus
@@ -22,7 +23,6 @@ from portal.money.models import Charge, ChargeKind
 from portal.money.operations import save_charge
 from portal.operations import FieldError
 from portal.people.models import Person
-from portal.violations.operations import occupancy
 
 Q = QuoteStatus
 MAX_TEXT = 2000
@@ -68,7 +68,7 @@ def _premium(raw: Any, currency: str) -> Decimal:
 
 def create_quote(agency_id: int, data: dict[str, Any], staff: StaffUser) -> InsuranceQuote:
     """Offer a quote to the occupant of a lease (its tenant) or a booking (its guest)."""
-    held = occupancy(data.get("lease_id"), data.get("booking_id"))
+    held = occupancy.find(data.get("lease_id"), data.get("booking_id"))
     agency = agencies.get(agency_id)
     if isinstance(held, Lease) and held.status == LeaseStatus.ENDED:
         raise FieldError("lease_id", "This lease has ended.")

@@ -11,9 +11,10 @@ from typing import Any
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import access, agencies, links
+from portal.bookings import occupancy
 from portal.links.models import ActionLink
 from portal.operations import FieldError
-from portal.people.models import Person, PortalRole
+from portal.people.models import Person
 from portal.properties.models import Unit
 from portal.violations import operations as ops
 from portal.violations.models import Violation, ViolationStatus
@@ -21,21 +22,13 @@ from portal.violations.models import Violation, ViolationStatus
 
 def may_respond(violation: Violation, person: Person) -> access.Decision:
     """The authorization engine's say on answering this notice in the occupant's portal."""
-    role = PortalRole(violation.portal)
-    return access.can(person, role, f"{role.value}.violations.respond", violation)
-
-
-def portal_path(agency_slug: str, portal: str, what: str) -> str:
-    """A page of the occupant's portal by its address (the core names no portal endpoint): the portal asks
-    them to sign in, so the address carries no token."""
-    return f"/{agency_slug}/{portal}/{what}"
+    return occupancy.occupant_may(violation, person, "violations.respond")
 
 
 def context(violation: Violation) -> dict[str, Any]:
     """What the link page shows besides the notice: the photos' count and where to see them."""
-    agency = agencies.get(violation.agency_id)
-    return {"photos": len(violation.photos), "zone_name": agency.timezone,
-            "portal_page": portal_path(agency.slug, violation.portal, f"violations/{violation.id}")}
+    return {"photos": len(violation.photos), "zone_name": agencies.get(violation.agency_id).timezone,
+            "portal_page": occupancy.portal_page(violation, f"violations/{violation.id}")}
 
 
 def describe(violation: Violation) -> str:

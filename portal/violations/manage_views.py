@@ -7,29 +7,25 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal.fields import enum_choices, failed, options
+from portal.bookings import occupancy
+from portal.fields import enum_choices, failed
 from portal.files.serve import send
 from portal.manage import bp
 from portal.manage.crud import Filter, apply_filters
 from portal.operations import FieldError
 from portal.pages import get_scoped, page_size, paginate, requested_page
-from portal.properties.queries import on_property, property_options
 from portal.types import ID
 from portal.violations import operations as ops
 from portal.violations.forms import CloseForm, PhotosForm, ViolationForm
 from portal.violations.models import ANSWERED, Violation, ViolationCategory, ViolationStatus
-from portal.violations.queries import occupancy_choices, parse_occupancy, timeline, violations_query
+from portal.violations.queries import timeline, violations_query
 
 S = ViolationStatus
 FILTERS = [
     Filter("status", "Status", lambda s, v: s.where(Violation.status == S(v)), choices=lambda: enum_choices(S)),
     Filter("category", "Kind", lambda s, v: s.where(Violation.category == ViolationCategory(v)),
            choices=lambda: enum_choices(ViolationCategory)),
-    Filter("property", "Property", lambda s, v: s.where(on_property(Violation.unit_id, v)),
-           choices=property_options),
-    Filter("on", "On", lambda s, v: s.where(Violation.lease_id.is_not(None) if v == "lease"
-                                             else Violation.booking_id.is_not(None)),
-           choices=lambda: [("lease", "Leases"), ("booking", "Bookings")]),
+    *occupancy.list_filters(Violation),
 ]
 
 
@@ -45,22 +41,18 @@ def violations_list():
 def violations_new():
     """Record a violation: the occupant is sent the notice (automation) and finds it in their portal."""
     form = ViolationForm()
-    form.occupancy.choices = options([("", "— choose —"), *occupancy_choices(current_user.agency_id)])
+    occupancy.offer(form.occupancy, current_user.agency_id, request.args if request.method == "GET" else None)
     if request.method == "GET":
-        pre = next((f"{k}:{request.args[k + '_id']}" for k in ("lease", "booking") if request.args.get(k + "_id")), "")
-        form.occupancy.data = pre if pre in {c.value for c in form.occupancy.choices} else ""
         form.observed_on.data = current_user.agency.today()
     status = 200
     if form.validate_on_submit():
-        data = {**parse_occupancy(form.occupancy.data), "category": form.category.data, "rule": form.rule.data,
+        data = {**occupancy.parse(form.occupancy.data), "category": form.category.data, "rule": form.rule.data,
                 "description": form.description.data, "observed_on": form.observed_on.data}
         try:
             violation = ops.record(current_user.agency_id, data, current_user._get_current_object(),
                                    photos=form.photos.data)
         except FieldError as err:
-            if err.field in ("lease_id", "booking_id"):
-                err.field = "occupancy"
-            if not failed(err, form):
+            if not failed(occupancy.on_picker(err), form):
                 flash(err.message, "error")
             status = 422
         else:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.bookings.models import Booking, Lease
+from portal.bookings.models import Booking, Lease, OnLeaseOrBooking
 from portal.db import AgencyOwned, Base
 from portal.people.models import Person
 from portal.properties.models import Unit
@@ -39,7 +39,7 @@ class ViolationCategory(enum.StrEnum):
     OTHER = "other"
 
 
-class Violation(AgencyOwned, Base):
+class Violation(OnLeaseOrBooking, AgencyOwned, Base):
     """A breach of the rules by the occupant of a lease (its tenant) or a booking (its guest)."""
 
     __tablename__ = "violations"
@@ -90,16 +90,6 @@ class Violation(AgencyOwned, Base):
     def title(self) -> str:
         """'Noise: Quiet hours 22:00-08:00'."""
         return f"{self.category.value.replace('-', ' ').capitalize()}: {self.rule}"
-
-    @property
-    def occupancy(self) -> str:
-        """'Lease #3' or 'Booking 12345678'."""
-        return f"Lease #{self.lease_id}" if self.lease_id else f"Booking {self.booking.reference}"
-
-    @property
-    def portal(self) -> str:
-        """The occupant's portal: tenant for a lease, guest for a booking."""
-        return "tenant" if self.lease_id else "guest"
 
     def link_state(self) -> tuple:
         """A link is bound to the status and version: any change kills it."""

@@ -12,7 +12,8 @@ from sqlalchemy import update
 
 from portal import agencies, clock, dates, db
 from portal.agencies.models import StaffUser
-from portal.bookings.models import Booking, BookingStatus, Lease
+from portal.bookings import occupancy
+from portal.bookings.models import Booking, Lease
 from portal.documents.models import Document, DocumentKind
 from portal.documents.operations import save_document
 from portal.files import storage
@@ -39,22 +40,10 @@ def _clean(text: str | None, limit: int) -> str:
     return (text or "").replace("\x00", "").strip()[: limit + 1]
 
 
-def occupancy(lease_id: Any, booking_id: Any) -> Lease | Booking:
-    """The current agency's lease or booking a notice (or quote) is about; FieldError unless exactly one."""
-    if bool(lease_id) == bool(booking_id):
-        raise FieldError("lease_id", "Choose either a lease or a booking.")
-    found = db.session.get(Lease, int(lease_id)) if lease_id else db.session.get(Booking, int(booking_id))
-    if found is None or found.agency_id != db.session.info.get("agency_id"):
-        raise FieldError("lease_id" if lease_id else "booking_id", "That lease or booking was not found.")
-    if isinstance(found, Booking) and found.status == BookingStatus.CANCELLED:
-        raise FieldError("booking_id", "This booking is cancelled.")
-    return found
-
-
 def record(agency_id: int, data: dict[str, Any], staff: StaffUser, photos: Iterable[Any] = ()) -> Violation:
     """Record a violation on a lease (its tenant) or a booking (its guest), with its photos, and put the
     notice in the occupant's documents. Everything is checked before anything is kept."""
-    held = occupancy(data.get("lease_id"), data.get("booking_id"))
+    held = occupancy.find(data.get("lease_id"), data.get("booking_id"))
     agency = agencies.get(agency_id)
     try:
         category = ViolationCategory(data.get("category") or "")

@@ -1,15 +1,12 @@
-"""Reads on violation notices: the back office's list, whose lease or booking a notice can be on, and the
+"""Reads on violation notices: the back office's list, the notices on a lease or a booking, and the
 occupant's own notices in their portal (as the authorization engine allows)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import Select, desc, select
 from sqlalchemy.orm import selectinload
 
-from portal import access, agencies, db
-from portal.bookings.models import Booking, BookingStatus, Lease, LeaseStatus
+from portal import access, db
 from portal.people.models import Person, PortalRole
 from portal.properties.models import Unit
 from portal.violations.models import Violation, ViolationEvent, ViolationPhoto
@@ -21,27 +18,6 @@ def violations_query() -> Select:
             .options(selectinload(Violation.person), selectinload(Violation.booking),
                      selectinload(Violation.unit).selectinload(Unit.property))
             .order_by(desc(Violation.created_at), desc(Violation.id)))
-
-
-def occupancy_choices(agency_id: int) -> list[tuple[str, str]]:
-    """The leases (not ended) and bookings (not cancelled, not over for more than 30 days) a notice or quote
-    can be on, as ("lease:3", "Lease #3 · Seafront · 1A · Tom Tenant")."""
-    since = agencies.get(agency_id).today() - timedelta(days=30)
-    leases = db.session.scalars(select(Lease).where(Lease.status != LeaseStatus.ENDED)
-                                .options(selectinload(Lease.tenant), selectinload(Lease.unit)).order_by(Lease.id))
-    bookings = db.session.scalars(
-        select(Booking).where(Booking.status != BookingStatus.CANCELLED, Booking.departure >= since)
-        .options(selectinload(Booking.guest), selectinload(Booking.unit)).order_by(Booking.arrival, Booking.id))
-    return ([(f"lease:{x.id}", f"Lease #{x.id} · {x.unit} · {x.tenant.name}") for x in leases]
-            + [(f"booking:{b.id}", f"Booking {b.reference} · {b.unit} · {b.guest.name} ({b.arrival:%-d %b} to "
-                                   f"{b.departure:%-d %b})") for b in bookings])
-
-
-def parse_occupancy(value: str | None) -> dict[str, int | None]:
-    """'lease:3' -> {"lease_id": 3, "booking_id": None}; anything else names neither."""
-    kind, _, raw = (value or "").partition(":")
-    number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
-    return {"lease_id": number if kind == "lease" else None, "booking_id": number if kind == "booking" else None}
 
 
 def timeline(violation_id: int) -> list[ViolationEvent]:
