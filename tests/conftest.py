@@ -200,6 +200,83 @@ def press_link(client, token: str, **extra):
     return client.post(f"/l/{token}", data={"form_token": FORM_TOKEN.search(page.text).group(1), **extra})
 
 
+def press_at_once(live_server: str, token: str, times: int = 20, **fields) -> list[int]:
+    """Open a link's page, then press its button from `times` threads at the same moment over real HTTP (the
+    live server); returns each press's status code."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    with urllib.request.urlopen(f"{live_server}/l/{token}") as r:
+        form_token = FORM_TOKEN.search(r.read().decode()).group(1)
+    body = urllib.parse.urlencode({"form_token": form_token, **fields}).encode()
+    barrier = threading.Barrier(times)
+    codes = []
+
+    def press():
+        barrier.wait()
+        try:
+            with urllib.request.urlopen(urllib.request.Request(f"{live_server}/l/{token}", data=body)) as r:
+                codes.append(r.status)
+        except urllib.error.HTTPError as e:
+            codes.append(e.code)
+
+    threads = [threading.Thread(target=press) for _ in range(times)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return codes
+
+
+def send_due(app, run_jobs) -> None:
+    """Queue the automation tasks due now and run their jobs (the mails reach the SMTP server)."""
+    from automation import dispatcher
+
+    with app.app_context():
+        dispatcher.dispatch()
+    run_jobs()
+
+
+def token_of(mail) -> str:
+    """The one-time link's token in a mail's text."""
+    return re.search(r"/l/(\S+)", mail.get_body(("plain",)).get_content()).group(1)
+
+
+def staff_client(app, login):
+    """A new test client signed in to the back office as the factories' manager of "alpha"."""
+    from tests.factories import PASSWORD
+
+    c = app.test_client()
+    assert login("manager@alpha.example", PASSWORD, c).status_code == 302
+    return c
+
+
+@pytest.fixture
+def occupants(app) -> dict:
+    """Agency "alpha" with the starter solutions (notices and quotes are mailed) and its manager; Tom Tenant's
+    lease at Seafront 1A, Gina Guest's paid booking at Hillside 2B arriving in 10 days, and Otto, a guest and
+    tenant who holds neither. Their ids (and the booking's arrival)."""
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from tests import factories as f
+
+    with app.app_context():
+        a = f.agency("alpha", starter=True)
+        f.staff(a)
+        tenant = f.person(a, "Tom Tenant", "tom@example.com", roles=["tenant"])
+        guest = f.person(a, "Gina Guest", "gina@example.com", roles=["guest"])
+        other = f.person(a, "Otto Guest", "otto@example.com", roles=["guest", "tenant"])
+        lease = f.lease(a, f.unit(a, f.prop(a, "Seafront"), "1A"), tenant)
+        booking = f.booking(a, f.unit(a, f.prop(a, "Hillside"), "2B"), guest,
+                            arrival=date.today() + timedelta(days=10), amount_paid=Decimal("300.00"))
+        ids = {"agency": a.id, "tenant": tenant.id, "guest": guest.id, "other": other.id, "lease": lease.id,
+               "booking": booking.id, "arrival": booking.arrival}
+        db.session.commit()
+    return ids
+
+
 def signed_in_client(app, person_id: int):
     """A test client signed in to the portals as this person, through a real sign-in link."""
     from sqlalchemy import select

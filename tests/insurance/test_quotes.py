@@ -6,46 +6,26 @@ twenty simultaneous presses make one charge; the portals show, accept and declin
 from __future__ import annotations
 
 import re
-import threading
-import urllib.error
-import urllib.parse
-import urllib.request
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
-from automation import dispatcher
 from portal import clock, db
 from portal.insurance.models import InsuranceQuote, QuoteStatus
 from portal.links.models import ActionLink
 from portal.money.models import Charge, ChargeKind, ChargeStatus, Payment
-from tests import factories as f
-from tests.conftest import FORM_TOKEN, csrf_token, press_link, signed_in_client
-
-
-@pytest.fixture
-def homes(app):
-    with app.app_context():
-        a = f.agency("alpha", starter=True)
-        f.staff(a)
-        tenant = f.person(a, "Tom Tenant", "tom@example.com", roles=["tenant"])
-        guest = f.person(a, "Gina Guest", "gina@example.com", roles=["guest"])
-        other = f.person(a, "Otto Guest", "otto@example.com", roles=["guest", "tenant"])
-        lease = f.lease(a, f.unit(a, f.prop(a, "Seafront"), "1A"), tenant)
-        booking = f.booking(a, f.unit(a, f.prop(a, "Hillside"), "2B"), guest,
-                            arrival=date.today() + timedelta(days=10), amount_paid=Decimal("300.00"))
-        ids = {"agency": a.id, "tenant": tenant.id, "guest": guest.id, "other": other.id, "lease": lease.id,
-               "booking": booking.id, "arrival": booking.arrival}
-        db.session.commit()
-    return ids
-
-
-def staff_client(app, login):
-    c = app.test_client()
-    assert login("manager@alpha.example", f.PASSWORD, c).status_code == 302
-    return c
+from tests.conftest import (
+    FORM_TOKEN,
+    csrf_token,
+    press_at_once,
+    press_link,
+    send_due,
+    signed_in_client,
+    staff_client,
+    token_of,
+)
 
 
 def add_quote(c, on: str, **data):
@@ -57,20 +37,10 @@ def add_quote(c, on: str, **data):
     return c.post("/manage/insurance/new", data=fields)
 
 
-def send_due(app, run_jobs) -> None:
-    with app.app_context():
-        dispatcher.dispatch()
-    run_jobs()
-
-
 def quote_mail(smtp_server, address: str):
     found = [m for m in smtp_server.messages if address in m["To"] and m["Subject"].startswith("Insurance for")]
     assert len(found) == 1, [(m["To"], m["Subject"]) for m in smtp_server.messages]
     return found[0]
-
-
-def token_of(mail) -> str:
-    return re.search(r"/l/(\S+)", mail.get_body(("plain",)).get_content()).group(1)
 
 
 def state(app) -> dict:
@@ -84,9 +54,9 @@ def state(app) -> dict:
                 "payments": db.session.scalar(select(func.count(Payment.id)).execution_options(all_agencies=True))}
 
 
-def test_the_guest_accepts_from_the_mail_and_pays_the_premium(app, homes, login, run_jobs, smtp_server):
+def test_the_guest_accepts_from_the_mail_and_pays_the_premium(app, occupants, login, run_jobs, smtp_server):
     c = staff_client(app, login)
-    assert add_quote(c, f"booking:{homes['booking']}").status_code == 302
+    assert add_quote(c, f"booking:{occupants['booking']}").status_code == 302
     send_due(app, run_jobs)
     mail = quote_mail(smtp_server, "gina@example.com")
     assert mail["Subject"] == "Insurance for 2B: Stay Protect (45.50 EUR)"
@@ -104,7 +74,7 @@ def test_the_guest_accepts_from_the_mail_and_pays_the_premium(app, homes, login,
     assert status == QuoteStatus.ACCEPTED and via == "link"
     # Exactly one charge: the premium, in the quote's currency, on the booking, the guest's, due at arrival.
     assert after["charges"] == [(charge_id, Decimal("45.50"), "EUR", ChargeKind.FEE, ChargeStatus.OPEN,
-                                 homes["booking"], None, homes["guest"], homes["arrival"])]
+                                 occupants["booking"], None, occupants["guest"], occupants["arrival"])]
     # A second press says the link was used, and makes nothing.
     again = guest.post(f"/l/{token}", data={"form_token": FORM_TOKEN.search(page.text).group(1), "choice": "accept"})
     assert again.status_code == 410 and "already accepted" in again.text
@@ -119,40 +89,22 @@ def test_the_guest_accepts_from_the_mail_and_pays_the_premium(app, homes, login,
     final = state(app)
     assert final["payments"] == 1 and final["charges"][0][4] == ChargeStatus.PAID
     # The guest's portal shows the quote accepted and its premium paid.
-    portal = signed_in_client(app, homes["guest"]).get(f"/alpha/guest/insurance/{qid}")
+    portal = signed_in_client(app, occupants["guest"]).get(f"/alpha/guest/insurance/{qid}")
     assert "accepted" in portal.text and "badge-paid" in portal.text
 
 
-def test_twenty_simultaneous_acceptances_make_one_charge(app, homes, live_server, login, run_jobs, smtp_server):
+def test_twenty_simultaneous_acceptances_make_one_charge(app, occupants, live_server, login, run_jobs, smtp_server):
     c = staff_client(app, login)
-    assert add_quote(c, f"lease:{homes['lease']}", currency="EUR", premium="120").status_code == 302
+    assert add_quote(c, f"lease:{occupants['lease']}", currency="EUR", premium="120").status_code == 302
     send_due(app, run_jobs)
     token = token_of(quote_mail(smtp_server, "tom@example.com"))
-    with urllib.request.urlopen(f"{live_server}/l/{token}") as r:
-        form_token = FORM_TOKEN.search(r.read().decode()).group(1)
-    body = urllib.parse.urlencode({"form_token": form_token, "choice": "accept"}).encode()
-    barrier = threading.Barrier(20)
-    codes = []
-
-    def press():
-        barrier.wait()
-        try:
-            with urllib.request.urlopen(urllib.request.Request(f"{live_server}/l/{token}", data=body)) as r:
-                codes.append(r.status)
-        except urllib.error.HTTPError as e:
-            codes.append(e.code)
-
-    threads = [threading.Thread(target=press) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    codes = press_at_once(live_server, token, choice="accept")
     assert sorted(codes).count(200) == 1 and all(code in (409, 410) for code in codes if code != 200), codes
     after = state(app)
     assert len(after["charges"]) == 1 and after["charges"][0][1:3] == (Decimal("120.00"), "EUR")
-    assert after["charges"][0][6] == homes["lease"]
+    assert after["charges"][0][6] == occupants["lease"]
     # The tenant's portal, after the link: the quote is accepted, and accepting again there is refused.
-    tenant = signed_in_client(app, homes["tenant"])
+    tenant = signed_in_client(app, occupants["tenant"])
     qid = after["quotes"][0][0]
     page = tenant.get(f"/alpha/tenant/insurance/{qid}")
     assert "Accept the quote" not in page.text and "Pay 120.00 EUR" in page.text
@@ -161,9 +113,9 @@ def test_twenty_simultaneous_acceptances_make_one_charge(app, homes, live_server
     assert state(app) == after
 
 
-def test_withdrawn_in_the_back_office_the_link_says_so(app, homes, login, run_jobs, smtp_server):
+def test_withdrawn_in_the_back_office_the_link_says_so(app, occupants, login, run_jobs, smtp_server):
     c = staff_client(app, login)
-    assert add_quote(c, f"booking:{homes['booking']}").status_code == 302
+    assert add_quote(c, f"booking:{occupants['booking']}").status_code == 302
     send_due(app, run_jobs)
     token = token_of(quote_mail(smtp_server, "gina@example.com"))
     qid = state(app)["quotes"][0][0]
@@ -177,14 +129,14 @@ def test_withdrawn_in_the_back_office_the_link_says_so(app, homes, login, run_jo
     assert again.status_code == 422 and "can no longer be withdrawn" in again.text
 
 
-def test_an_expired_quote_cannot_be_accepted_and_its_link_says_why(app, homes, login, run_jobs, smtp_server):
+def test_an_expired_quote_cannot_be_accepted_and_its_link_says_why(app, occupants, login, run_jobs, smtp_server):
     c = staff_client(app, login)
-    assert add_quote(c, f"lease:{homes['lease']}", valid_until=date.today().isoformat()).status_code == 302
+    assert add_quote(c, f"lease:{occupants['lease']}", valid_until=date.today().isoformat()).status_code == 302
     send_due(app, run_jobs)
     token = token_of(quote_mail(smtp_server, "tom@example.com"))
     qid = state(app)["quotes"][0][0]
     with clock.frozen_at(datetime.now().astimezone() + timedelta(days=2)):
-        tenant = signed_in_client(app, homes["tenant"])
+        tenant = signed_in_client(app, occupants["tenant"])
         dead = app.test_client().get(f"/l/{token}")
         assert dead.status_code == 410 and "This quote expired" in dead.text
         page = tenant.get(f"/alpha/tenant/insurance/{qid}")
@@ -198,13 +150,13 @@ def test_an_expired_quote_cannot_be_accepted_and_its_link_says_why(app, homes, l
     assert state(app)["charges"] == [] and state(app)["quotes"][0][1] == QuoteStatus.OPEN
 
 
-def test_the_guest_declines_in_the_portal_and_the_link_dies(app, homes, login, run_jobs, smtp_server):
+def test_the_guest_declines_in_the_portal_and_the_link_dies(app, occupants, login, run_jobs, smtp_server):
     c = staff_client(app, login)
-    assert add_quote(c, f"booking:{homes['booking']}").status_code == 302
+    assert add_quote(c, f"booking:{occupants['booking']}").status_code == 302
     send_due(app, run_jobs)
     token = token_of(quote_mail(smtp_server, "gina@example.com"))
     qid = state(app)["quotes"][0][0]
-    guest = signed_in_client(app, homes["guest"])
+    guest = signed_in_client(app, occupants["guest"])
     assert "Insurance quote: Seguros Sol · Stay Protect" in guest.get("/alpha/guest/").text
     page = guest.get(f"/alpha/guest/insurance/{qid}")
     r = guest.post(f"/alpha/guest/insurance/{qid}/decline", data={"csrf_token": csrf_token(page.text),
@@ -214,7 +166,7 @@ def test_the_guest_declines_in_the_portal_and_the_link_dies(app, homes, login, r
     dead = app.test_client().get(f"/l/{token}")
     assert dead.status_code == 410 and "This quote was declined" in dead.text
     # Another person, the other portal: not there.
-    other = signed_in_client(app, homes["other"])
+    other = signed_in_client(app, occupants["other"])
     for url in (f"/alpha/guest/insurance/{qid}", f"/alpha/tenant/insurance/{qid}"):
         assert other.get(url).status_code == 404
     assert other.post(f"/alpha/guest/insurance/{qid}/accept",
@@ -236,9 +188,9 @@ def test_the_guest_declines_in_the_portal_and_the_link_dies(app, homes, login, r
     ({"insurer": ""}, "This field is required."),
     ({"cover": ""}, "This field is required."),
 ])
-def test_back_office_bad_input_is_a_form_error_and_nothing_is_kept(app, homes, login, change, message):
+def test_back_office_bad_input_is_a_form_error_and_nothing_is_kept(app, occupants, login, change, message):
     c = staff_client(app, login)
-    r = add_quote(c, f"booking:{homes['booking']}", **change)
+    r = add_quote(c, f"booking:{occupants['booking']}", **change)
     assert r.status_code == 422 and message in r.text, r.text[-2000:]
     with app.app_context():
         for model in (InsuranceQuote, ActionLink):
@@ -246,19 +198,19 @@ def test_back_office_bad_input_is_a_form_error_and_nothing_is_kept(app, homes, l
                                      .execution_options(all_agencies=True)) == 0, model
 
 
-def test_the_list_filters_and_the_booking_page_lists_its_quotes(app, homes, login):
+def test_the_list_filters_and_the_booking_page_lists_its_quotes(app, occupants, login):
     c = staff_client(app, login)
-    assert add_quote(c, f"booking:{homes['booking']}").status_code == 302
-    assert add_quote(c, f"lease:{homes['lease']}", product="Contents Cover", currency="EUR").status_code == 302
+    assert add_quote(c, f"booking:{occupants['booking']}").status_code == 302
+    assert add_quote(c, f"lease:{occupants['lease']}", product="Contents Cover", currency="EUR").status_code == 302
     assert "Stay Protect" in c.get("/manage/insurance").text
     leases = c.get("/manage/insurance?on=lease&status=open").text
     assert "Contents Cover" in leases and "Stay Protect" not in leases
     assert "No insurance quotes match" in c.get("/manage/insurance?status=accepted").text
-    booking = c.get(f"/manage/bookings/{homes['booking']}").text
+    booking = c.get(f"/manage/bookings/{occupants['booking']}").text
     assert "Stay Protect" in booking and "Contents Cover" not in booking
 
 
-def test_the_operation_itself_bounds_the_premium_and_fixes_the_currency(app, homes):
+def test_the_operation_itself_bounds_the_premium_and_fixes_the_currency(app, occupants):
     """Not only the form: a caller of create_quote gets the same refusals (and a missing currency is the agency's)."""
     from portal.agencies.models import StaffUser
     from portal.insurance import operations as ops
@@ -266,8 +218,8 @@ def test_the_operation_itself_bounds_the_premium_and_fixes_the_currency(app, hom
 
     with app.app_context():
         staff = db.session.scalar(select(StaffUser).execution_options(all_agencies=True))
-        db.scope(db.session, homes["agency"])
-        data = {"booking_id": homes["booking"], "insurer": "Sol", "product": "Protect", "cover": "All.",
+        db.scope(db.session, occupants["agency"])
+        data = {"booking_id": occupants["booking"], "insurer": "Sol", "product": "Protect", "cover": "All.",
                 "valid_until": date.today() + timedelta(days=3)}
         for premium, currency, message in [
             (Decimal("1000000000000"), "EUR", "That amount is too large."),
@@ -275,25 +227,25 @@ def test_the_operation_itself_bounds_the_premium_and_fixes_the_currency(app, hom
             (Decimal("10"), "GBP", "Quote in EUR, the currency of this booking and its charges."),
         ]:
             with pytest.raises(FieldError) as err:
-                ops.create_quote(homes["agency"], {**data, "premium": premium, "currency": currency}, staff)
+                ops.create_quote(occupants["agency"], {**data, "premium": premium, "currency": currency}, staff)
             assert err.value.message == message
-        quote = ops.create_quote(homes["agency"], {**data, "premium": Decimal("10")}, staff)
+        quote = ops.create_quote(occupants["agency"], {**data, "premium": Decimal("10")}, staff)
         assert quote.currency == "EUR"
         db.session.rollback()
 
 
-def test_the_guests_booking_page_lists_the_stays_notices_and_quotes(app, homes, login):
+def test_the_guests_booking_page_lists_the_stays_notices_and_quotes(app, occupants, login):
     from tests.violations.test_violations import record
 
     c = staff_client(app, login)
-    guest = signed_in_client(app, homes["guest"])
-    url = f"/alpha/guest/bookings/{homes['booking']}"
+    guest = signed_in_client(app, occupants["guest"])
+    url = f"/alpha/guest/bookings/{occupants['booking']}"
     assert "Notices and insurance" not in guest.get(url).text  # nothing yet: no empty section
-    assert add_quote(c, f"booking:{homes['booking']}").status_code == 302
-    assert record(c, f"booking:{homes['booking']}", rule="No parties").status_code == 302
-    assert add_quote(c, f"lease:{homes['lease']}", product="Contents Cover").status_code == 302  # the tenant's
+    assert add_quote(c, f"booking:{occupants['booking']}").status_code == 302
+    assert record(c, f"booking:{occupants['booking']}", rule="No parties").status_code == 302
+    assert add_quote(c, f"lease:{occupants['lease']}", product="Contents Cover").status_code == 302  # the tenant's
     with app.app_context():
-        quote_id = db.session.scalar(select(InsuranceQuote.id).where(InsuranceQuote.booking_id == homes["booking"])
+        quote_id = db.session.scalar(select(InsuranceQuote.id).where(InsuranceQuote.booking_id == occupants["booking"])
                                      .execution_options(all_agencies=True))
         from portal.violations.models import Violation
         notice_id = db.session.scalar(select(Violation.id).execution_options(all_agencies=True))

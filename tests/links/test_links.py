@@ -1,7 +1,6 @@
 """Loginless links: signing, purposes, expiry, tampering, GET safety, single use, state, audit."""
 
 import re
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -16,7 +15,7 @@ from portal import clock, create_app, db, links
 from portal.links.models import ActionLink, LinkEvent
 from portal.money.models import Charge, ChargeStatus, Payment
 from tests import factories as f
-from tests.conftest import FORM_TOKEN, TEST_KEY, press_link
+from tests.conftest import TEST_KEY, press_at_once, press_link
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -274,25 +273,7 @@ def test_partial_payment_when_enabled_and_full_amount_otherwise(app, client, pay
 
 def test_twenty_simultaneous_presses_pay_exactly_once(app, live_server, pay_link):
     token, link_id, charge_id, _ = pay_link
-    with urllib.request.urlopen(f"{live_server}/l/{token}") as r:
-        form_token = FORM_TOKEN.search(r.read().decode()).group(1)
-    body = urllib.parse.urlencode({"form_token": form_token}).encode()
-    barrier = threading.Barrier(20)
-    codes = []
-
-    def press():
-        barrier.wait()
-        try:
-            with urllib.request.urlopen(urllib.request.Request(f"{live_server}/l/{token}", data=body)) as r:
-                codes.append(r.status)
-        except urllib.error.HTTPError as e:
-            codes.append(e.code)
-
-    threads = [threading.Thread(target=press) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    codes = press_at_once(live_server, token)
     assert sorted(codes).count(200) == 1, codes
     assert all(c in (409, 410) for c in codes if c != 200), codes
     uses, used_at, payments, status = _state(app, link_id, charge_id)

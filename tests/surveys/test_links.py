@@ -4,10 +4,6 @@ the form again with a message per question and leave the link usable; one respon
 refused with an "already answered" page; twenty simultaneous presses store one response."""
 
 import re
-import threading
-import urllib.error
-import urllib.parse
-import urllib.request
 
 import pytest
 from sqlalchemy import func, select
@@ -15,7 +11,7 @@ from sqlalchemy import func, select
 from portal import db
 from portal.links.models import ActionLink
 from portal.surveys.models import Answer, Invitation, Response
-from tests.conftest import FORM_TOKEN, csrf_token, press_link
+from tests.conftest import FORM_TOKEN, csrf_token, press_at_once, press_link
 from tests.surveys.world import send_due, survey_world
 
 
@@ -105,25 +101,7 @@ def test_twenty_simultaneous_presses_store_one_response(app, world, live_server,
     send_due(app, run_jobs)
     token = token_of(survey_mail(smtp_server, "tom@alpha.example"))
     rating, choice, _ = world["questions"]
-    with urllib.request.urlopen(f"{live_server}/l/{token}") as r:
-        form_token = FORM_TOKEN.search(r.read().decode()).group(1)
-    body = urllib.parse.urlencode({"form_token": form_token, f"q{rating}": "5", f"q{choice}": "Yes"}).encode()
-    barrier = threading.Barrier(20)
-    codes = []
-
-    def press():
-        barrier.wait()
-        try:
-            with urllib.request.urlopen(urllib.request.Request(f"{live_server}/l/{token}", data=body)) as r:
-                codes.append(r.status)
-        except urllib.error.HTTPError as e:
-            codes.append(e.code)
-
-    threads = [threading.Thread(target=press) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    codes = press_at_once(live_server, token, **{f"q{rating}": "5", f"q{choice}": "Yes"})
     assert sorted(codes).count(200) == 1, codes
     assert all(c in (409, 410) for c in codes if c != 200), codes
     assert counts(app)[:2] == (1, 2)

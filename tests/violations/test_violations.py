@@ -12,39 +12,13 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from automation import dispatcher
 from portal import clock, db
 from portal.documents.models import Document
 from portal.files import storage
 from portal.links.models import ActionLink
 from portal.violations.models import Violation, ViolationEvent, ViolationPhoto, ViolationStatus
-from tests import factories as f
-from tests.conftest import csrf_token, press_link, signed_in_client
+from tests.conftest import csrf_token, press_link, send_due, signed_in_client, staff_client, token_of
 from tests.workorders.test_files import PDF, jpeg
-
-
-@pytest.fixture
-def homes(app):
-    """An agency with the starter solutions (notices are mailed), a tenant's lease and a guest's booking."""
-    with app.app_context():
-        a = f.agency("alpha", starter=True)
-        f.staff(a)
-        tenant = f.person(a, "Tom Tenant", "tom@example.com", roles=["tenant"])
-        guest = f.person(a, "Gina Guest", "gina@example.com", roles=["guest"])
-        other = f.person(a, "Otto Guest", "otto@example.com", roles=["guest", "tenant"])
-        unit = f.unit(a, f.prop(a, "Seafront"), "1A")
-        lease = f.lease(a, unit, tenant)
-        booking = f.booking(a, f.unit(a, f.prop(a, "Hillside"), "2B"), guest)
-        ids = {"agency": a.id, "tenant": tenant.id, "guest": guest.id, "other": other.id, "lease": lease.id,
-               "booking": booking.id}
-        db.session.commit()
-    return ids
-
-
-def staff_client(app, login):
-    c = app.test_client()
-    assert login("manager@alpha.example", f.PASSWORD, c).status_code == 302
-    return c
 
 
 def record(c, on: str, **data):
@@ -55,20 +29,10 @@ def record(c, on: str, **data):
     return c.post("/manage/violations/new", data=fields, content_type="multipart/form-data")
 
 
-def send_due(app, run_jobs) -> None:
-    with app.app_context():
-        dispatcher.dispatch()
-    run_jobs()
-
-
 def mail_to(smtp_server, address: str):
     found = [m for m in smtp_server.messages if address in m["To"] and m["Subject"].startswith("Violation notice")]
     assert len(found) == 1, [(m["To"], m["Subject"]) for m in smtp_server.messages]
     return found[0]
-
-
-def token_of(mail) -> str:
-    return re.search(r"/l/(\S+)", mail.get_body(("plain",)).get_content()).group(1)
 
 
 def state(app) -> list[tuple]:
@@ -84,9 +48,9 @@ def one_id(app) -> int:
     return row[0]
 
 
-def test_the_tenant_acknowledges_the_notice_from_the_mail(app, homes, login, run_jobs, smtp_server):
+def test_the_tenant_acknowledges_the_notice_from_the_mail(app, occupants, login, run_jobs, smtp_server):
     c = staff_client(app, login)
-    r = record(c, f"lease:{homes['lease']}")
+    r = record(c, f"lease:{occupants['lease']}")
     assert r.status_code == 302, r.text
     send_due(app, run_jobs)
     mail = mail_to(smtp_server, "tom@example.com")
@@ -106,7 +70,7 @@ def test_the_tenant_acknowledges_the_notice_from_the_mail(app, homes, login, run
     [(vid, status, _, comment, responded, events)] = state(app)
     assert status == ViolationStatus.ACKNOWLEDGED and comment == "Sorry, it will not happen again."
     assert responded is not None
-    assert events[-1] == ("acknowledge", "link", homes["tenant"], "Sorry, it will not happen again.")
+    assert events[-1] == ("acknowledge", "link", occupants["tenant"], "Sorry, it will not happen again.")
     # The link is used: a second press (and a second opening) says so, and changes nothing.
     form_token = re.search(r'name="form_token" value="([^"]+)"', page.text).group(1)
     again = tenant.post(f"/l/{token}", data={"form_token": form_token, "choice": "dispute", "comment": "No"})
@@ -119,9 +83,9 @@ def test_the_tenant_acknowledges_the_notice_from_the_mail(app, homes, login, run
     assert "by e-mail link" in detail.text
 
 
-def test_a_dispute_needs_a_comment_and_a_refusal_changes_nothing(app, homes, login, run_jobs, smtp_server):
+def test_a_dispute_needs_a_comment_and_a_refusal_changes_nothing(app, occupants, login, run_jobs, smtp_server):
     c = staff_client(app, login)
-    assert record(c, f"lease:{homes['lease']}").status_code == 302
+    assert record(c, f"lease:{occupants['lease']}").status_code == 302
     send_due(app, run_jobs)
     token = token_of(mail_to(smtp_server, "tom@example.com"))
     tenant = app.test_client()
@@ -139,9 +103,9 @@ def test_a_dispute_needs_a_comment_and_a_refusal_changes_nothing(app, homes, log
     assert events[-1][:2] == ("dispute", "link")
 
 
-def test_withdrawn_in_the_back_office_the_link_is_dead(app, homes, login, run_jobs, smtp_server):
+def test_withdrawn_in_the_back_office_the_link_is_dead(app, occupants, login, run_jobs, smtp_server):
     c = staff_client(app, login)
-    assert record(c, f"lease:{homes['lease']}").status_code == 302
+    assert record(c, f"lease:{occupants['lease']}").status_code == 302
     send_due(app, run_jobs)
     token = token_of(mail_to(smtp_server, "tom@example.com"))
     vid = one_id(app)
@@ -165,10 +129,10 @@ def test_withdrawn_in_the_back_office_the_link_is_dead(app, homes, login, run_jo
     assert again.status_code == 422 and "already withdrawn" in again.text
 
 
-def test_the_guest_answers_in_the_portal_and_sees_the_photos_others_do_not(app, homes, login, run_jobs,
+def test_the_guest_answers_in_the_portal_and_sees_the_photos_others_do_not(app, occupants, login, run_jobs,
                                                                            smtp_server):
     c = staff_client(app, login)
-    r = record(c, f"booking:{homes['booking']}", category="smoking", rule="No smoking indoors",
+    r = record(c, f"booking:{occupants['booking']}", category="smoking", rule="No smoking indoors",
                photos=[(io.BytesIO(jpeg()), "ashtray.jpg")])
     assert r.status_code == 302, r.text
     vid = one_id(app)
@@ -182,7 +146,7 @@ def test_the_guest_answers_in_the_portal_and_sees_the_photos_others_do_not(app, 
                       (f"/manage/violations/{vid}/photos/{photo_id}/thumb", "image/jpeg")):
         with c.get(url) as served:
             assert served.status_code == 200 and served.headers["Content-Type"] == kind
-    guest = signed_in_client(app, homes["guest"])
+    guest = signed_in_client(app, occupants["guest"])
     home = guest.get("/alpha/guest/")
     assert "Violation notice: Smoking: No smoking indoors" in home.text
     page = guest.get(f"/alpha/guest/violations/{vid}")
@@ -190,7 +154,7 @@ def test_the_guest_answers_in_the_portal_and_sees_the_photos_others_do_not(app, 
     with guest.get(f"/alpha/guest/violations/{vid}/photos/{photo_id}") as shot:
         assert shot.status_code == 200 and shot.headers["Content-Type"] == "image/jpeg"
         assert shot.headers["X-Content-Type-Options"] == "nosniff" and shot.data == jpeg()
-    other = signed_in_client(app, homes["other"])
+    other = signed_in_client(app, occupants["other"])
     for url in (f"/alpha/guest/violations/{vid}", f"/alpha/guest/violations/{vid}/photos/{photo_id}",
                 f"/alpha/tenant/violations/{vid}"):
         assert other.get(url).status_code == 404, url
@@ -215,10 +179,10 @@ def test_the_guest_answers_in_the_portal_and_sees_the_photos_others_do_not(app, 
     assert "Cleaning fee waived." in after.text and "Acknowledge the notice" not in after.text
 
 
-def test_the_notice_is_in_the_occupants_documents(app, homes, login):
+def test_the_notice_is_in_the_occupants_documents(app, occupants, login):
     c = staff_client(app, login)
-    assert record(c, f"lease:{homes['lease']}").status_code == 302
-    tenant = signed_in_client(app, homes["tenant"])
+    assert record(c, f"lease:{occupants['lease']}").status_code == 302
+    tenant = signed_in_client(app, occupants["tenant"])
     docs = tenant.get("/alpha/tenant/documents")
     assert "Violation notice: Noise: Quiet hours 22:00 to 08:00" in docs.text
 
@@ -237,12 +201,12 @@ def test_the_notice_is_in_the_occupants_documents(app, homes, login):
     ({"photos": [(io.BytesIO(b""), "empty.jpg")]}, "empty.jpg: That file is empty. Send a photo (JPEG or PNG)."),
     ({"photos": [(io.BytesIO(jpeg() + b"<script>alert(1)</script>"), "poly.jpg")]}, "markup"),
 ])
-def test_back_office_bad_input_is_a_form_error_and_nothing_is_kept(app, homes, login, change, message):
+def test_back_office_bad_input_is_a_form_error_and_nothing_is_kept(app, occupants, login, change, message):
     c = staff_client(app, login)
     with app.app_context():
-        folder = storage.upload_dir() / str(homes["agency"])
+        folder = storage.upload_dir() / str(occupants["agency"])
     files_before = set(folder.iterdir()) if folder.exists() else set()
-    r = record(c, f"lease:{homes['lease']}", **change)
+    r = record(c, f"lease:{occupants['lease']}", **change)
     assert r.status_code == 422 and message in r.text, r.text[-3000:]
     with app.app_context():
         for model in (Violation, ViolationPhoto, ViolationEvent, Document, ActionLink):
@@ -252,10 +216,11 @@ def test_back_office_bad_input_is_a_form_error_and_nothing_is_kept(app, homes, l
     assert (set(folder.iterdir()) if folder.exists() else set()) == files_before
 
 
-def test_the_list_filters_by_status_property_and_kind(app, homes, login):
+def test_the_list_filters_by_status_property_and_kind(app, occupants, login):
     c = staff_client(app, login)
-    assert record(c, f"lease:{homes['lease']}").status_code == 302
-    assert record(c, f"booking:{homes['booking']}", category="parking", rule="Park in your own bay").status_code == 302
+    assert record(c, f"lease:{occupants['lease']}").status_code == 302
+    parking = record(c, f"booking:{occupants['booking']}", category="parking", rule="Park in your own bay")
+    assert parking.status_code == 302
     listing = c.get("/manage/violations")
     assert "Quiet hours" in listing.text and "Park in your own bay" in listing.text
     parking = c.get("/manage/violations?category=parking")
@@ -265,9 +230,9 @@ def test_the_list_filters_by_status_property_and_kind(app, homes, login):
     assert "No violation notices match" in c.get("/manage/violations?status=resolved").text
 
 
-def test_an_expired_link_to_an_open_notice_is_renewed_by_mail(app, homes, login, run_jobs, smtp_server):
+def test_an_expired_link_to_an_open_notice_is_renewed_by_mail(app, occupants, login, run_jobs, smtp_server):
     c = staff_client(app, login)
-    assert record(c, f"lease:{homes['lease']}").status_code == 302
+    assert record(c, f"lease:{occupants['lease']}").status_code == 302
     send_due(app, run_jobs)
     token = token_of(mail_to(smtp_server, "tom@example.com"))
     smtp_server.clear()
@@ -291,11 +256,11 @@ def _document(app) -> Document:
         return doc
 
 
-def test_the_document_follows_the_notice_and_asks_for_an_answer_only_while_open(app, homes, login):
+def test_the_document_follows_the_notice_and_asks_for_an_answer_only_while_open(app, occupants, login):
     c = staff_client(app, login)
-    assert record(c, f"lease:{homes['lease']}").status_code == 302
+    assert record(c, f"lease:{occupants['lease']}").status_code == 302
     vid = one_id(app)
-    tenant = signed_in_client(app, homes["tenant"])
+    tenant = signed_in_client(app, occupants["tenant"])
     assert "Please acknowledge this notice" in _document(app).body
     # The tenant disputes it in the portal: the document says so, and asks nothing more.
     page = tenant.get(f"/alpha/tenant/violations/{vid}")
