@@ -53,11 +53,11 @@ def test_the_picker_offers_the_agencys_current_leases_and_bookings_and_preselect
 def test_find_returns_exactly_one_of_the_agencys_and_refuses_the_rest(homes):
     assert occupancy.find(homes["lease"].id, None) is homes["lease"]
     assert occupancy.find(None, str(homes["booking"].id)) is homes["booking"]
-    with pytest.raises(FieldError, match="Choose either a lease or a booking."):
+    with pytest.raises(FieldError, match="Choose either a lease or a booking"):
         occupancy.find(homes["lease"].id, homes["booking"].id)
-    with pytest.raises(FieldError, match="That lease or booking was not found.") as other:
+    with pytest.raises(FieldError, match="That lease or booking was not found") as other:
         occupancy.find(homes["theirs"].id, None)
     assert occupancy.on_picker(other.value).field == occupancy.PICKER
     homes["booking"].status = BookingStatus.CANCELLED
-    with pytest.raises(FieldError, match="This booking is cancelled."):
+    with pytest.raises(FieldError, match="This booking is cancelled"):
         occupancy.find(None, homes["booking"].id)
