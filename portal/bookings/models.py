@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from portal.db import AgencyOwned, Base
 from portal.people.models import Person
@@ -129,8 +129,40 @@ class Booking(AgencyOwned, Base):
 
 
 class OnLeaseOrBooking:
-    """A row on one lease (for its tenant) or one booking (for its guest): a violation notice, an insurance
-    quote. The model has lease_id and a booking relationship."""
+    """Mixin for a row on one lease (for its tenant) or one booking (for its guest), in a unit: a violation
+    notice, an insurance quote. The table's __table_args__ include lease_or_booking_check()."""
+
+    @declared_attr
+    def person_id(cls) -> Mapped[int]:
+        return mapped_column(ForeignKey("people.id", ondelete="RESTRICT"))  # the occupant
+
+    @declared_attr
+    def lease_id(cls) -> Mapped[int | None]:
+        return mapped_column(ForeignKey("leases.id", ondelete="RESTRICT"), index=True)
+
+    @declared_attr
+    def booking_id(cls) -> Mapped[int | None]:
+        return mapped_column(ForeignKey("bookings.id", ondelete="RESTRICT"), index=True)
+
+    @declared_attr
+    def unit_id(cls) -> Mapped[int]:
+        return mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
+
+    @declared_attr
+    def person(cls) -> Mapped[Person]:
+        return relationship(Person)
+
+    @declared_attr
+    def lease(cls) -> Mapped[Lease | None]:
+        return relationship(Lease)
+
+    @declared_attr
+    def booking(cls) -> Mapped[Booking | None]:
+        return relationship(Booking)
+
+    @declared_attr
+    def unit(cls) -> Mapped[Unit]:
+        return relationship(Unit)
 
     @property
     def occupancy(self) -> str:
@@ -141,6 +173,14 @@ class OnLeaseOrBooking:
     def portal(self) -> str:
         """The occupant's portal: tenant for a lease, guest for a booking."""
         return "tenant" if self.lease_id else "guest"
+
+
+def lease_or_booking_check() -> CheckConstraint:
+    """The table constraint of an OnLeaseOrBooking row: on exactly one of a lease and a booking."""
+    return CheckConstraint(
+        "(lease_id IS NULL AND booking_id IS NOT NULL) OR (lease_id IS NOT NULL AND booking_id IS NULL)",
+        name="for_lease_or_booking",
+    )
 
 
 class Review(AgencyOwned, Base):

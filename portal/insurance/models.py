@@ -9,11 +9,9 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.bookings.models import Booking, Lease, OnLeaseOrBooking
+from portal.bookings.models import OnLeaseOrBooking, lease_or_booking_check
 from portal.db import AgencyOwned, Base
 from portal.money.models import Charge
-from portal.people.models import Person
-from portal.properties.models import Unit
 from portal.types import Money, UTCDateTime, enum_column, utcnow
 
 
@@ -29,10 +27,7 @@ class InsuranceQuote(OnLeaseOrBooking, AgencyOwned, Base):
 
     __tablename__ = "insurance_quotes"
     __table_args__ = (
-        CheckConstraint(
-            "(lease_id IS NULL AND booking_id IS NOT NULL) OR (lease_id IS NOT NULL AND booking_id IS NULL)",
-            name="for_lease_or_booking",
-        ),
+        lease_or_booking_check(),
         CheckConstraint("premium > 0", name="premium_positive"),
         # An accepted quote has its charge, and a charge is one quote's at most.
         CheckConstraint("status <> 'accepted' OR charge_id IS NOT NULL", name="accepted_has_charge"),
@@ -40,10 +35,7 @@ class InsuranceQuote(OnLeaseOrBooking, AgencyOwned, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"))  # the occupant
-    lease_id: Mapped[int | None] = mapped_column(ForeignKey("leases.id", ondelete="RESTRICT"), index=True)
-    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="RESTRICT"), index=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
+    # person_id (the occupant), lease_id or booking_id, unit_id and their relationships: OnLeaseOrBooking.
     insurer: Mapped[str] = mapped_column(String(120))
     product: Mapped[str] = mapped_column(String(120))
     cover: Mapped[str] = mapped_column(Text)  # what is covered, up to how much, the excess
@@ -61,10 +53,6 @@ class InsuranceQuote(OnLeaseOrBooking, AgencyOwned, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    person: Mapped[Person] = relationship()
-    lease: Mapped[Lease | None] = relationship()
-    booking: Mapped[Booking | None] = relationship()
-    unit: Mapped[Unit] = relationship()
     charge: Mapped[Charge | None] = relationship()
 
     @property

@@ -8,10 +8,8 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.bookings.models import Booking, Lease, OnLeaseOrBooking
+from portal.bookings.models import OnLeaseOrBooking, lease_or_booking_check
 from portal.db import AgencyOwned, Base
-from portal.people.models import Person
-from portal.properties.models import Unit
 from portal.types import UTCDateTime, enum_column, utcnow
 
 
@@ -44,18 +42,12 @@ class Violation(OnLeaseOrBooking, AgencyOwned, Base):
 
     __tablename__ = "violations"
     __table_args__ = (
-        CheckConstraint(
-            "(lease_id IS NULL AND booking_id IS NOT NULL) OR (lease_id IS NOT NULL AND booking_id IS NULL)",
-            name="for_lease_or_booking",
-        ),
+        lease_or_booking_check(),
         Index("ix_violations_person_status", "person_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"))  # the occupant
-    lease_id: Mapped[int | None] = mapped_column(ForeignKey("leases.id", ondelete="RESTRICT"), index=True)
-    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="RESTRICT"), index=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
+    # person_id (the occupant), lease_id or booking_id, unit_id and their relationships: OnLeaseOrBooking.
     category: Mapped[ViolationCategory] = mapped_column(enum_column(ViolationCategory))
     rule: Mapped[str] = mapped_column(String(200))  # the rule broken, in the house rules' words
     description: Mapped[str] = mapped_column(Text)
@@ -76,10 +68,6 @@ class Violation(OnLeaseOrBooking, AgencyOwned, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    person: Mapped[Person] = relationship()
-    lease: Mapped[Lease | None] = relationship()
-    booking: Mapped[Booking | None] = relationship()
-    unit: Mapped[Unit] = relationship()
     photos: Mapped[list[ViolationPhoto]] = relationship(
         back_populates="violation", order_by="ViolationPhoto.id", cascade="all, delete-orphan", passive_deletes=True)
     events: Mapped[list[ViolationEvent]] = relationship(
