@@ -269,7 +269,8 @@ def template_name(kind_name: str) -> str:
 
 def install(agency: Agency) -> None:
     """Give a new agency every kind's default template, switch on pending-payment reminders 7 days before
-    arrival and the work-order and invoice loop (LOOP) (flushes; a new agency has nothing to plan yet)."""
+    arrival and the work-order and invoice loop (LOOP), and record every kind as offered (flushes; a new agency
+    has nothing to plan yet)."""
     _offer(agency, list(TEMPLATES), new=True)
 
 
@@ -280,10 +281,11 @@ def missing(agency: Agency) -> list[str]:
 
 
 def catch_up(agency: Agency) -> list[str]:
-    """Give an existing agency the starter templates of the kinds it has not been offered, with their
-    solutions: the workflow mails (LOOP, but QUIET) switched on, for a feature's step that staff take sends
-    them; the others switched off until staff switch them on. Idempotent; what staff edited or deleted is
-    never touched. Returns the kinds offered now (flushes)."""
+    """Give an existing agency the starter templates of the kinds it has not been offered, and the solutions a
+    new agency gets for them: the workflow mails (LOOP, QUIET aside) switched on, since they go out only when
+    the feature is used (staff send an applicant to the owner, record a notice); the others switched off
+    until staff switch them on. Idempotent; what staff edited or deleted is never touched. Returns the kinds
+    offered now (flushes)."""
     kinds = missing(agency)
     if kinds:
         _offer(agency, kinds, new=False)
@@ -324,17 +326,17 @@ def _offer(agency: Agency, kinds: list[str], *, new: bool) -> None:
     now = clock.now()
     if PENDING_PAYMENT in made:
         _add_solution(agency, PENDING_PAYMENT, made[PENDING_PAYMENT], now, anchor=Anchor.ARRIVAL, offset=-7,
-                   unit=OffsetUnit.DAYS, at_time=time(10, 0), active=new)
+                      unit=OffsetUnit.DAYS, at_time=time(10, 0), active=new)
     for kind_name, (anchor, offset, unit) in LOOP.items():
         if kind_name in made:
             _add_solution(agency, kind_name, made[kind_name], now, anchor=anchor, offset=offset, unit=unit,
-                       active=new or switched_on_when_caught_up(kind_name))
+                          active=new or switched_on_when_caught_up(kind_name))
     agency.settings = {**(agency.settings or {}), OFFERED: sorted(offered_kinds(agency) | set(kinds))}
     db.session.flush()
 
 
 def _add_solution(agency: Agency, kind_name: str, template: MailTemplate, now, *, anchor: Anchor, offset: int,
-               unit: OffsetUnit, at_time: time | None = None, active: bool = True) -> Solution:
+                  unit: OffsetUnit, at_time: time | None = None, active: bool = True) -> Solution:
     kind = KINDS[kind_name]
     conditions = {"statuses": list(kind.default_statuses)} if kind.default_statuses else {}
     solution = Solution(agency_id=agency.id, kind=kind.name, name=kind.label, active=active,
