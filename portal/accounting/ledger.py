@@ -50,6 +50,7 @@ from portal.money.currency import precision
 from portal.money.models import BALANCE, Charge, ChargeKind, Payment, Refund
 from portal.people.models import Person
 from portal.properties.models import Property, Unit, unit_owners
+from portal.properties.sorting import natural_key
 from portal.types import Money
 from portal.workorders.models import WorkOrder
 
@@ -419,9 +420,10 @@ KIND_ORDER = {kind: i for i, kind in enumerate(LineKind)}
 
 
 def ordered(lines: Iterable[Line]) -> list[Line]:
-    """Lines grouped by unit (by name; the account's own last), then by date, kind and source."""
-    return sorted(lines, key=lambda line: (line.unit_id is None, line.unit_name, line.unit_id or 0, line.on,
-                                           KIND_ORDER[line.kind], line.source_type, line.source_id))
+    """Lines grouped by unit (by name in natural order: Flat 2 before Flat 10; the account's own last), then by
+    date, kind and source."""
+    return sorted(lines, key=lambda line: (line.unit_id is None, natural_key(line.unit_name), line.unit_id or 0,
+                                           line.on, KIND_ORDER[line.kind], line.source_type, line.source_id))
 
 
 def currencies_of(owner_ids: Collection[int] | None) -> dict[int, set[str]]:

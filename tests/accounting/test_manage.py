@@ -50,11 +50,11 @@ def test_the_agency_form_takes_the_fee_terms_in_range(app, client, office):
     page = client.get("/manage/agency")
     assert "Management fee (% of income)" in page.text and "Management fee per unit per month" in page.text
     data = {**AGENCY, "csrf_token": csrf_token(page.text)}
-    for bad, message in (({"management_fee_percent": "100.5"}, "A percentage from 0 to 100."),
-                         ({"management_fee_percent": "-1"}, "Must be zero or more."),
+    for bad, message in (({"management_fee_percent": "100.5"}, "Enter a percentage between 0 and 100"),
+                         ({"management_fee_percent": "-1"}, "Enter a percentage between 0 and 100"),
                          ({"management_fee_fixed": "-5"}, "Must be zero or more."),
                          ({"management_fee_fixed": "12.345"}, "2 decimal places at most"),
-                         ({"management_fee_percent": "ten"}, "Enter an amount")):
+                         ({"management_fee_percent": "ten"}, "Enter a percentage between 0 and 100")):
         refused = client.post("/manage/agency", data={**data, **bad})
         assert refused.status_code == 422 and message in refused.text, bad
     with app.app_context():
