@@ -7,14 +7,22 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from decimal import Decimal
 
 from flask import Response
 
+from portal.accounting.ledger import last_day_of
 from portal.accounting.models import Statement
 from portal.csvsafe import read_text_cell, text_cell
 
 CSV_HEADER = ["row", "date", "unit", "kind", "description", "amount", "currency", "source_type", "source_id"]
+
+
+def period(statement: Statement) -> tuple[date, date]:
+    """The statement's first and last day: the opening balance is dated the first, the closing the last (the CSV's
+    rows and the PDF's both)."""
+    return statement.month, last_day_of(statement.month)
 
 
 def statement_csv(statement: Statement) -> str:
@@ -22,15 +30,15 @@ def statement_csv(statement: Statement) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
-    month = statement.month.isoformat()
-    writer.writerow(["opening", month, "", "", "Opening balance", f"{statement.opening:f}", statement.currency, "",
-                     ""])
+    first, last = period(statement)
+    writer.writerow(["opening", first.isoformat(), "", "", "Opening balance", f"{statement.opening:f}",
+                     statement.currency, "", ""])
     for line in statement.lines:
         writer.writerow(["line", line.line_date.isoformat(), text_cell(line.unit_name), line.kind.value,
                          text_cell(line.description),
                          f"{line.amount:f}", statement.currency, line.source_type, line.source_id])
-    writer.writerow(["closing", month, "", "", "Closing balance", f"{statement.closing:f}", statement.currency, "",
-                     ""])
+    writer.writerow(["closing", last.isoformat(), "", "", "Closing balance", f"{statement.closing:f}",
+                     statement.currency, "", ""])
     return out.getvalue()
 
 

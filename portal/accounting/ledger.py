@@ -88,6 +88,11 @@ def next_month(month: date) -> date:
     return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
+def last_day_of(month: date) -> date:
+    """The last day of `month`'s month (a statement's closing date; its opening is the first)."""
+    return next_month(month) - timedelta(days=1)
+
+
 def previous_month(month: date) -> date:
     """The first day of the month before `month`."""
     return (month.replace(day=1) - timedelta(days=1)).replace(day=1)
