@@ -90,6 +90,22 @@ def test_an_owner_has_their_own_fee_terms(app, client, office):
         assert db.session.get(Person, office["owner"]).fee_percent is None
 
 
+def test_percent_fields_speak_of_percentages_not_amounts(app, client, office):
+    agency_page = client.get("/manage/agency")
+    person_url = f"/manage/people/{office['owner']}/edit"
+    person = {"csrf_token": csrf_token(client.get(person_url).text), "name": "Olga Owner",
+              "email": "olga@example.com", "roles": ["owner"], "language": ""}
+    for bad in ("ten", "-1", "100.01", "1e9", "12.345"):
+        for url, data in (("/manage/agency", {**AGENCY, "csrf_token": csrf_token(agency_page.text),
+                                              "management_fee_percent": bad}),
+                          (person_url, {**person, "fee_percent": bad})):
+            refused = client.post(url, data=data)
+            assert refused.status_code == 422, (url, bad)
+            assert "percentage" in refused.text and "Enter an amount" not in refused.text, (url, bad)
+            assert "Must be zero or more" not in refused.text and "EUR amounts" not in refused.text, (url, bad)
+            assert "Enter a percentage between 0 and 100" in refused.text or bad == "12.345", (url, bad)
+
+
 def _refunds(app) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count(Refund.id)).execution_options(all_agencies=True))
