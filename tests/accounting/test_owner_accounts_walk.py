@@ -188,10 +188,16 @@ def test_a_withdrawn_requests_link_is_listed_dead_and_opens_the_dead_link_page(a
 # 8 -------------------------------------------------------------------------------------------------------------
 
 
-def running_figures(page: str, currency: str = "EUR") -> list[str]:
-    table = page[page.index(f'data-currency="{currency}"'):]
-    table = table[:table.index("</table>")]
-    return re.findall(r'class="num running">([^<]+)<', table)
+def balance_column(page: str) -> list[str]:
+    """The ledger's Balance column, top to bottom (openings and closings of statements included)."""
+    ledger_part = page[page.index('id="ledger"'):page.index('id="entry"')]
+    return re.findall(r'data-label="Balance" class="num[^"]*">(?:<strong>)?([^<]+)<', ledger_part)
+
+
+def running_figures(page: str) -> list[str]:
+    """The balance after each line of the ledger (not the opening and closing rows)."""
+    ledger_part = page[page.index('id="ledger"'):page.index('id="entry"')]
+    return re.findall(r'class="num running">([^<]+)<', ledger_part)
 
 
 def test_the_ledger_runs_from_the_statements_to_the_balance_after_a_late_row_and_an_adjustment(app, world, staff):
@@ -223,9 +229,12 @@ def test_the_ledger_runs_from_the_statements_to_the_balance_after_a_late_row_and
     expected = format_money(totals[(world["olga"], "EUR")], "EUR")
     # 1000 sent; then Olga's 1000 adjusted to 750 (-250), 75 % of the late 300 (225), the payout (-200).
     assert expected == "775.00 EUR"
-    figures = running_figures(page)
-    assert figures == ["1,000.00 EUR", "750.00 EUR", "975.00 EUR", "775.00 EUR"]
-    assert figures[-1] == expected
+    # November's statement from its opening to its closing, then the rows not yet on a statement from that
+    # closing to the balance now.
+    assert balance_column(page) == ["0.00 EUR", "1,000.00 EUR", "1,000.00 EUR",
+                                    "1,000.00 EUR", "750.00 EUR", "975.00 EUR", "775.00 EUR"]
+    assert balance_column(page)[-1] == expected
+    assert running_figures(page) == ["1,000.00 EUR", "750.00 EUR", "975.00 EUR", "775.00 EUR"]
     assert page.index("November 2026 statement") < page.index("Not yet on a statement")
     assert "Late: Parking Nov" in page and "Adjustment: Rent November 2026" in page
     balance_now = page[page.index("Balance now"):page.index("<dt>Units")]
