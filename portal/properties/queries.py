@@ -33,5 +33,7 @@ def unit_choices() -> list[tuple[int, str]]:
 
 
 def units_owned_by(person_id: int) -> list[Unit]:
-    """The units a person owns."""
-    return list(db.session.scalars(select(Unit).where(Unit.owners.any(Person.id == person_id))))
+    """The units a person owns, by property and name (natural order)."""
+    units = db.session.scalars(select(Unit).join(Unit.property).where(Unit.owners.any(Person.id == person_id))
+                               .options(contains_eager(Unit.property)))
+    return sorted(units, key=lambda u: (unit_key(u.property.name, u.name), u.id))

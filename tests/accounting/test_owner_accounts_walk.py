@@ -303,6 +303,9 @@ def test_units_are_in_natural_order_on_statements_ledgers_and_the_owners_pages(a
         unit_filter = page[page.index('id="f-unit"'):]
         unit_filter = unit_filter[:unit_filter.index("</select>")]
         assert unit_filter.index("Flat 2") < unit_filter.index("Flat 10")
+        person = staff.get(f"/manage/people/{world['olga']}").text
+        owns = person[person.index("<h2>Owns</h2>"):]
+        assert owns.index("Harbour · flat 1") < owns.index("Harbour · Flat 2") < owns.index("Harbour · Flat 10")
 
 
 def test_nothing_half_written_when_a_payout_is_refused_in_the_operation(app, world):
