@@ -1,7 +1,9 @@
 """The back office's owner accounts and statements: every owner with their balance per currency; one owner's
-ledger (every movement with the row it comes from and the running balance, by month, unit and currency) with
-the forms to record a payout or a correction and to ask for a contribution; the statements list with
-"generate a month", and a statement's page with regenerate (drafts only), send, PDF and CSV."""
+ledger (per currency, each sent statement's lines from its opening to its closing, then what the next statement
+will post from the last sent closing to the balance now; each line with the row it comes from, a payout's
+reference and a contribution's request) with the forms to record a payout or a correction and to ask for a
+contribution; the statements list with "generate a month", and a statement's page with regenerate (drafts only),
+send, PDF and CSV."""
 
 from __future__ import annotations
 

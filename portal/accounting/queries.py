@@ -125,8 +125,8 @@ def book(owner_id: int) -> dict[str, list[BookSection]]:
     now = clock.now()
     for currency in sorted(set(result) | ledger.currencies_of([owner_id]).get(owner_id, set())):
         last = result[currency][-1].statement if result.get(currency) else None
-        lines = ledger.reconcile([owner_id], now, zone, ledger.next_month(last.month) if last else None,
-                                 currency).get(owner_id, [])
+        lines = ledger.reconcile([owner_id], now, zone, month=ledger.next_month(last.month) if last else None,
+                                 currency=currency).get(owner_id, [])
         if not lines:
             continue
         lines.sort(key=lambda line: (line.on, KIND_ORDER[line.kind], line.source_type, line.source_id))
