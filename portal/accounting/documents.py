@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from decimal import Decimal
 
 from flask import Response
@@ -19,18 +18,12 @@ from portal.csvsafe import read_text_cell, text_cell
 CSV_HEADER = ["row", "date", "unit", "kind", "description", "amount", "currency", "source_type", "source_id"]
 
 
-def period(statement: Statement) -> tuple[date, date]:
-    """The statement's first and last day: the opening balance is dated the first, the closing the last (the CSV's
-    rows and the PDF's both)."""
-    return statement.month, last_day_of(statement.month)
-
-
 def statement_csv(statement: Statement) -> str:
     """The statement as CSV: an opening row, one row per line (with the row it comes from), a closing row."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
-    first, last = period(statement)
+    first, last = statement.month, last_day_of(statement.month)  # as the PDF dates them
     writer.writerow(["opening", first.isoformat(), "", "", "Opening balance", f"{statement.opening:f}",
                      statement.currency, "", ""])
     for line in statement.lines:

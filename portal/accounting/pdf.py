@@ -16,7 +16,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from portal import agencies, dates
-from portal.accounting.documents import period
+from portal.accounting.ledger import last_day_of
 from portal.accounting.models import LineKind, Statement
 from portal.money.currency import precision
 
@@ -206,7 +206,8 @@ def render(statement: Statement) -> bytes:
     pdf.font(8.5)
     pdf.set_text_color(110, 110, 110)
     generated = dates.format_moment(statement.generated_at, locale, agency.zone)
-    first, last = (dates.format_day(day, locale, "date") for day in period(statement))  # as the CSV dates them
+    # The opening is dated the month's first day, the closing its last (as the CSV's rows are).
+    first, last = (dates.format_day(day, locale, "date") for day in (statement.month, last_day_of(statement.month)))
     pdf.cell(0, 5, t(f"Period {first} \u2013 {last} · generated {generated}"),
              new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(4)
