@@ -133,7 +133,7 @@ def _agents(agency_id: int) -> list[Recipient]:
 
 
 def _money(value: Any, currency: str) -> str:
-    return f"{value:,.2f} {currency}"
+    return format_money(value, currency)  # the one formatter: BHD keeps its 3 decimals, JPY has none
 
 
 def _day(value: Any) -> str:

@@ -413,9 +413,12 @@ def _owner_accounting(agency, owners: list[int], units: list, today: date) -> No
         accounting.record_entry(people[owners[1]], "contribution", Decimal("400.00"), agency.currency,
                                 last_month.replace(day=12), "Towards the new pool pump", by=staff)
     with clock.frozen_at(datetime.combine(last_month.replace(day=25), datetime.min.time(), UTC).replace(hour=10)):
-        for pid, amount in ((owners[3], "1500.00"), (owners[4], "900.00"), (owners[0], "250.00")):
+        for n, (pid, amount) in enumerate(((owners[3], "1500.00"), (owners[4], "900.00"), (owners[0], "250.00"))):
+            # The amounts are fixed and the balances depend on the day the demo is loaded: allowed beyond the
+            # balance (an advance) rather than refused on some day of the month.
             accounting.record_entry(people[pid], "payout", Decimal(amount), agency.currency,
-                                    last_month.replace(day=25), "Bank transfer", by=staff)
+                                    last_month.replace(day=25), "Bank transfer", by=staff, advance=True,
+                                    reference=f"SEPA-{last_month:%Y%m}25-{n + 1:03d}")
     accounting.generate_month(last_month, list(people.values()), send=True)
     db.session.flush()
 

@@ -173,6 +173,30 @@ class AmountField(fields.DecimalField):
             raise StopValidation(f"{self.currency} amounts have {n} decimal place{'s' if n != 1 else ''} at most.")
 
 
+class PercentField(fields.DecimalField):
+    """A percentage from 0 to 100 with at most two decimals (a fee's rate), with messages about percentages."""
+
+    MESSAGE = "Enter a percentage between 0 and 100, such as 12.5."
+
+    def __init__(self, label: str | None = None, validators: list[Any] | None = None, *, required: bool = True,
+                 **kwargs: Any):
+        render_kw = {"inputmode": "decimal", **kwargs.pop("render_kw", {})}
+        super().__init__(label, _presence(required, validators), places=None, render_kw=render_kw, **kwargs)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        raw = _submitted(self, valuelist, _AMOUNT, self.MESSAGE)
+        if raw is not None:
+            self.data = Decimal(raw)
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data is None or self.process_errors:
+            return
+        if not self.data.is_finite() or not 0 <= self.data <= 100:
+            raise StopValidation(self.MESSAGE)
+        if not fits(self.data, "EUR"):  # two decimals, as the fee terms keep them
+            raise StopValidation("Give the percentage with at most two decimals, such as 12.25.")
+
+
 def parse_date(raw: str | None) -> date | None:
     """A YYYY-MM-DD date from a query string within EARLIEST..LATEST, or None."""
     try:

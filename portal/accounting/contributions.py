@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 
 from portal import agencies, clock, db, mail
 from portal.accounting import operations as ledger
+from portal.accounting.ledger import currencies_of
 from portal.accounting.models import MAX_MEMO, Contribution, ContributionStatus, EntryKind, OwnerEntry
 from portal.money.amounts import parse_amount
 from portal.money.currency import CURRENCIES, format_money
@@ -25,9 +26,10 @@ from portal.people.models import Person, PortalRole
 
 
 def currencies_for(owner: Person) -> list[str]:
-    """The currencies an owner can send: the agency's first, then those their account already holds."""
+    """The currencies of an owner's account, for any entry on it (a payout, a correction, money asked or sent):
+    the agency's first, then those their rows or statements use (portal.accounting.ledger.currencies_of)."""
     agency = agencies.get(owner.agency_id)
-    held = db.session.scalars(select(OwnerEntry.currency).where(OwnerEntry.owner_id == owner.id).distinct())
+    held = currencies_of([owner.id]).get(owner.id, set())
     return [agency.currency, *sorted(set(held) - {agency.currency})]
 
 
@@ -37,8 +39,8 @@ def request_contribution(owner: Person, amount: Decimal | None, currency: str | 
     if PortalRole.OWNER not in owner.active_roles:
         raise FieldError("owner_id", f"{owner.name} is not an owner with a portal.")
     currency = (currency or "").upper()
-    if currency not in CURRENCIES:
-        raise FieldError("currency", "Choose a currency from the list.")
+    if currency not in CURRENCIES or currency not in currencies_for(owner):
+        raise FieldError("currency", "Choose a currency from the list (those of the owner's account).")
     amount = parse_amount(amount, currency)
     memo = " ".join((memo or "").split())
     if len(memo) > MAX_MEMO:

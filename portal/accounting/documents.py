@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from flask import Response
 
+from portal.accounting.ledger import last_day_of
 from portal.accounting.models import Statement
 from portal.csvsafe import read_text_cell, text_cell
 
@@ -22,15 +23,15 @@ def statement_csv(statement: Statement) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
-    month = statement.month.isoformat()
-    writer.writerow(["opening", month, "", "", "Opening balance", f"{statement.opening:f}", statement.currency, "",
-                     ""])
+    first, last = statement.month, last_day_of(statement.month)  # as the PDF dates them
+    writer.writerow(["opening", first.isoformat(), "", "", "Opening balance", f"{statement.opening:f}",
+                     statement.currency, "", ""])
     for line in statement.lines:
         writer.writerow(["line", line.line_date.isoformat(), text_cell(line.unit_name), line.kind.value,
                          text_cell(line.description),
                          f"{line.amount:f}", statement.currency, line.source_type, line.source_id])
-    writer.writerow(["closing", month, "", "", "Closing balance", f"{statement.closing:f}", statement.currency, "",
-                     ""])
+    writer.writerow(["closing", last.isoformat(), "", "", "Closing balance", f"{statement.closing:f}",
+                     statement.currency, "", ""])
     return out.getvalue()
 
 

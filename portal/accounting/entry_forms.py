@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from wtforms import StringField, ValidationError
+from wtforms import BooleanField, StringField, ValidationError
 from wtforms.validators import InputRequired, Length, Optional
 
+from portal.accounting.operations import ADVANCE_LABEL
 from portal.fields import ONE_LINE, AmountField, DateField, Form, SelectField, optional_id, options
 from portal.money.currency import CURRENCIES
 
@@ -30,6 +31,7 @@ def parse_month(raw: str | None) -> date | None:
 
 
 def currency_choices() -> list:
+    """Every currency known; a view narrows it to the owner's account's (contributions.currencies_for)."""
     return options((c, c) for c in CURRENCIES)
 
 
@@ -45,7 +47,9 @@ class EntryForm(Form):
     memo = StringField("Memo", validators=[Length(max=300), ONE_LINE],
                        description="What it is for; required for a correction.")
     reference = StringField("Reference (optional)", validators=[Optional(), Length(max=120), ONE_LINE],
-                            description="The bank transfer's reference, for a payout.")
+                            description="The bank transfer's reference, for a payout: it shows on the ledger.")
+    advance = BooleanField(ADVANCE_LABEL, description="A payout above the owner's balance in its currency is refused "
+                                                      "unless this is ticked.")
 
     def validate_amount(self, field) -> None:
         if field.data is not None and field.data == 0:

@@ -50,6 +50,7 @@ from portal.money.currency import precision
 from portal.money.models import BALANCE, Charge, ChargeKind, Payment, Refund
 from portal.people.models import Person
 from portal.properties.models import Property, Unit, unit_owners
+from portal.properties.sorting import natural_key
 from portal.types import Money
 from portal.workorders.models import WorkOrder
 
@@ -85,6 +86,11 @@ def month_start(day: date) -> date:
 def next_month(month: date) -> date:
     """The first day of the month after `month`."""
     return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def last_day_of(month: date) -> date:
+    """The last day of `month`'s month (a statement's closing date; its opening is the first)."""
+    return next_month(month) - timedelta(days=1)
 
 
 def previous_month(month: date) -> date:
@@ -419,9 +425,10 @@ KIND_ORDER = {kind: i for i, kind in enumerate(LineKind)}
 
 
 def ordered(lines: Iterable[Line]) -> list[Line]:
-    """Lines grouped by unit (by name; the account's own last), then by date, kind and source."""
-    return sorted(lines, key=lambda line: (line.unit_id is None, line.unit_name, line.unit_id or 0, line.on,
-                                           KIND_ORDER[line.kind], line.source_type, line.source_id))
+    """Lines grouped by unit (by name in natural order: Flat 2 before Flat 10; the account's own last), then by
+    date, kind and source."""
+    return sorted(lines, key=lambda line: (line.unit_id is None, natural_key(line.unit_name), line.unit_id or 0,
+                                           line.on, KIND_ORDER[line.kind], line.source_type, line.source_id))
 
 
 def currencies_of(owner_ids: Collection[int] | None) -> dict[int, set[str]]:

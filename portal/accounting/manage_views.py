@@ -1,7 +1,9 @@
 """The back office's owner accounts and statements: every owner with their balance per currency; one owner's
-ledger (every movement with the row it comes from and the running balance, by month, unit and currency) with
-the forms to record a payout or a correction and to ask for a contribution; the statements list with
-"generate a month", and a statement's page with regenerate (drafts only), send, PDF and CSV."""
+ledger (per currency, each sent statement's lines from its opening to its closing, then what the next statement
+will post from the last sent closing to the balance now; each line with the row it comes from, a payout's
+reference and a contribution's request) with the forms to record a payout or a correction and to ask for a
+contribution; the statements list with "generate a month", and a statement's page with regenerate (drafts only),
+send, PDF and CSV."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from decimal import Decimal
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal import clock, db
@@ -23,6 +25,7 @@ from portal.accounting.contributions import (
     ContributionStatus,
     cancel_contribution,
     contributions_of,
+    currencies_for,
     request_contribution,
 )
 from portal.accounting.entry_forms import (
@@ -33,12 +36,12 @@ from portal.accounting.entry_forms import (
     GenerateForm,
     parse_month,
 )
-from portal.accounting.models import Statement, StatementStatus
+from portal.accounting.models import OwnerEntry, Statement, StatementStatus
 from portal.agencies.models import Agency
 from portal.fields import failed, options
 from portal.links.delivery import send_link
 from portal.manage import bp
-from portal.money.currency import CURRENCIES
+from portal.money.currency import format_money
 from portal.money.models import Payment, Refund
 from portal.operations import FieldError
 from portal.owners.queries import units_of
@@ -75,9 +78,7 @@ def owneraccounts_list():
     page = paginate(_owners_query(), requested_page(), page_size())
     ids = [p.id for p in page.items]
     totals = ledger.totals(ids, clock.now(), _agency().zone) if ids else {}
-    balances: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    for (owner_id, currency), amount in sorted(totals.items()):
-        balances[owner_id][currency] = amount
+    balances = queries.shown_balances(totals, ids)
     waiting = defaultdict(list)
     for c in db.session.scalars(select(Contribution).where(Contribution.owner_id.in_(ids),
                                                            Contribution.status == ContributionStatus.REQUESTED)):
@@ -90,18 +91,36 @@ def owneraccounts_list():
 
 @dataclass
 class Row:
-    """A ledger line as the page shows it: the line, where it comes from, and the balance after it."""
+    """A line of the ledger page: the line, where it comes from, and the balance after it."""
 
     line: ledger.Line
     source: str
     source_url: str | None
+    reference: str | None
     running: Decimal
 
 
-def _sources(lines: list[ledger.Line]) -> dict[tuple[str, int], tuple[str, str | None]]:
-    """(source type, id) -> (what it is, its back-office page if it has one), a few queries for all."""
+@dataclass
+class Section:
+    """A sent statement's lines, or those not yet on a statement, as the page shows them (maybe filtered)."""
+
+    statement: Statement | None
+    opening: Decimal  # the balance before the first row shown
+    opening_label: str
+    rows: list[Row]
+
+    @property
+    def closing_on(self):
+        """The day a sent statement closes on: the last of its month."""
+        return ledger.last_day_of(self.statement.month) if self.statement is not None else None
+
+
+def _sources(lines: list[ledger.Line], owner: Person) -> dict[tuple[str, int], tuple[str, str | None, str | None]]:
+    """(source type, id) -> (what it is, its back-office page if it has one, a reference such as a bank transfer's),
+    a few queries for all."""
     payments = {line.source_id for line in lines if line.source_type == "payment"}
     refunds = {line.source_id for line in lines if line.source_type == "refund"}
+    entries = {line.source_id for line in lines if line.source_type == "owner_entry"}
     charge_of = dict(db.session.execute(select(Payment.id, Payment.charge_id).where(Payment.id.in_(payments))).all()) \
         if payments else {}
     if refunds:
@@ -109,61 +128,108 @@ def _sources(lines: list[ledger.Line]) -> dict[tuple[str, int], tuple[str, str |
                 select(Refund.id, Payment.charge_id).join(Payment, Payment.id == Refund.payment_id)
                 .where(Refund.id.in_(refunds))).all():
             charge_of[("refund", refund_id)] = charge_id
+    entry_rows = {e.id: e for e in db.session.scalars(select(OwnerEntry).where(OwnerEntry.id.in_(entries)))} \
+        if entries else {}
+    requests = dict(db.session.execute(select(Contribution.entry_id, Contribution.id)
+                                       .where(Contribution.entry_id.in_(entries))).all()) if entries else {}
     found = {}
     for line in lines:
         key = (line.source_type, line.source_id)
         if line.source_type == "payment" and line.source_id in charge_of:
             found[key] = (f"payment #{line.source_id}", url_for("manage.charges_detail",
-                                                                 obj_id=charge_of[line.source_id]))
+                                                                 obj_id=charge_of[line.source_id]), None)
         elif line.source_type == "refund" and ("refund", line.source_id) in charge_of:
             found[key] = (f"refund #{line.source_id}", url_for("manage.charges_detail",
-                                                                obj_id=charge_of[("refund", line.source_id)]))
+                                                                obj_id=charge_of[("refund", line.source_id)]), None)
         elif line.source_type in SOURCE_PAGES:
             found[key] = (f"{line.source_type} #{line.source_id}",
-                          url_for(SOURCE_PAGES[line.source_type], obj_id=line.source_id))
+                          url_for(SOURCE_PAGES[line.source_type], obj_id=line.source_id), None)
+        elif line.source_type == "owner_entry" and line.source_id in requests:
+            contribution = requests[line.source_id]
+            page = url_for("manage.owneraccounts_detail", obj_id=owner.id, _anchor=f"contribution-{contribution}")
+            found[key] = (f"contribution request #{contribution}", page,
+                          entry_rows[line.source_id].reference if line.source_id in entry_rows else None)
+        elif line.source_type == "owner_entry" and line.source_id in entry_rows:
+            entry = entry_rows[line.source_id]
+            found[key] = (f"{entry.kind.value} #{entry.id}", None, entry.reference)
         else:
-            found[key] = (f"{line.source_type.replace('_', ' ')} #{line.source_id}", None)
+            found[key] = (f"{line.source_type.replace('_', ' ')} #{line.source_id}", None, None)
     return found
+
+
+def _sections(owner: Person, month, unit_id: int | None) -> dict[str, list[Section]]:
+    """currency -> the ledger page's sections: the account book (queries.book: each sent statement from its
+    opening, then what is not yet on a statement from the last sent closing), filtered to a month (its sent
+    statement, and the rows not yet on one dated in it) and/or a unit. Unfiltered, the last figure of each
+    currency is the balance; a month's figures are the account's; a unit's run from zero (its own lines)."""
+    book = queries.book(owner.id)
+    sources = _sources([row.line for sections in book.values() for section in sections for row in section.rows],
+                       owner)
+    result: dict[str, list[Section]] = {}
+    for currency, sections in book.items():
+        shown = []
+        unit_running = Decimal(0)
+        for section in sections:
+            statement = section.statement
+            if month is not None and statement is not None and statement.month != month:
+                continue
+            rows, before = [], section.opening
+            for row in section.rows:
+                line = row.line
+                if month is not None and statement is None and ledger.month_start(line.on) != month:
+                    before = row.running
+                    continue
+                if unit_id is not None and line.unit_id != unit_id:
+                    continue
+                if unit_id is not None:
+                    unit_running += line.amount
+                text, url, reference = sources[(line.source_type, line.source_id)]
+                rows.append(Row(line, text, url, reference, unit_running if unit_id is not None else row.running))
+            if statement is None and not rows:
+                continue
+            if statement is not None:
+                label = f"Opening balance of the {month_label(statement)} statement"
+            elif before == section.opening:
+                label = "Closing balance of the last sent statement" if any(s.statement for s in sections) \
+                    else "Opening balance"
+            else:
+                label = "Balance before these rows"
+            shown.append(Section(statement, before, label, rows))
+        if shown:
+            result[currency] = shown
+    return result
 
 
 def ledger_context(owner: Person, *, entry_form: EntryForm | None = None,
                    contribution_form: ContributionForm | None = None) -> dict:
-    """One owner's ledger, per currency: the opening of the period shown, each line with its source and the
-    running balance; the forms and the owner's contributions and statements."""
+    """One owner's ledger, per currency: each sent statement with its lines and running balance from its
+    opening, then what is not yet on a statement running from the last sent closing to the balance now; the
+    forms and the owner's contributions and statements."""
     agency = _agency()
     units = units_of(owner)
     month = parse_month(request.args.get("month"))
     unit_id = parse_id(request.args.get("unit"))
     unit_id = unit_id if unit_id in {u.id for u in units} else None
-    start, end = (month, ledger.next_month(month)) if month else (None, None)
-    lines = queries.entries(owner.id, None, start, end)
-    if unit_id is not None:
-        lines = [line for line in lines if line.unit_id == unit_id]
-    # Running balance: by date whatever the unit; a unit's own lines run from zero (its share of the account).
-    lines.sort(key=lambda line: (line.on, ledger.KIND_ORDER[line.kind], line.source_type, line.source_id))
-    opening = queries.balances(owner.id, at=ledger.midnight(month, agency.zone)) if month and unit_id is None else {}
-    sources = _sources(lines)
-    by_currency: dict[str, list[Row]] = defaultdict(list)
-    running: dict[str, Decimal] = defaultdict(Decimal, opening)
-    for line in lines:
-        running[line.currency] += line.amount
-        text, url = sources[(line.source_type, line.source_id)]
-        by_currency[line.currency].append(Row(line, text, url, running[line.currency]))
-    for currency in opening:
-        by_currency.setdefault(currency, [])
+    currencies = currencies_for(owner)
     if entry_form is None:
         entry_form = EntryForm(formdata=None, data={"currency": agency.currency, "on": agency.today()})
-    entry_form.unit_id.choices = options([("", "The account (no unit)")] + [(str(u.id), str(u)) for u in units])
+    _choices(entry_form, owner, units, currencies)
     if contribution_form is None:
         contribution_form = ContributionForm(formdata=None, data={"currency": agency.currency})
+    contribution_form.currency.choices = options((c, c) for c in currencies)
     return {
         "owner": owner, "units": units, "month": month, "unit_id": unit_id,
         "month_value": f"{month:%Y-%m}" if month else "",
-        "ledgers": dict(sorted(by_currency.items())), "opening": opening,
+        "ledgers": _sections(owner, month, unit_id),
         "balances": queries.balances(owner.id), "entry_form": entry_form, "contribution_form": contribution_form,
         "contributions": contributions_of(owner), "statements": queries.statements(owner.id)[:24],
         "month_label": month_label, "button": ButtonForm(formdata=None),
     }
+
+
+def _choices(form: EntryForm, owner: Person, units: list[Unit], currencies: list[str]) -> None:
+    form.unit_id.choices = options([("", "The account (no unit)")] + [(str(u.id), str(u)) for u in units])
+    form.currency.choices = options((c, c) for c in currencies)
 
 
 @bp.get(f"/owner-accounts/<{ID}:obj_id>")
@@ -177,8 +243,9 @@ def owneraccounts_entry(obj_id: int):
     """Record a payout or a correction on the owner's account; a refusal shows beside its field."""
     owner = _owner(obj_id)
     form = EntryForm()
-    form.unit_id.choices = options([("", "The account (no unit)")] + [(str(u.id), str(u)) for u in units_of(owner)])
-    form.amount.currency = form.currency.data if form.currency.data in CURRENCIES else "EUR"
+    currencies = currencies_for(owner)
+    _choices(form, owner, units_of(owner), currencies)
+    form.amount.currency = form.currency.data if form.currency.data in currencies else currencies[0]
     if not form.validate_on_submit():
         return render_template("manage/owneraccounts_detail.html", **ledger_context(owner, entry_form=form)), 422
     kind = ENTRY_CHOICES[form.kind.data][0]
@@ -186,13 +253,13 @@ def owneraccounts_entry(obj_id: int):
         unit = db.session.get(Unit, form.unit_id.data) if form.unit_id.data else None
         entry = ops.record_entry(owner, kind, form.signed_amount(), form.currency.data, form.on.data,
                                  form.memo.data or "", unit=unit, by=current_user._get_current_object(),
-                                 reference=form.reference.data or None)
+                                 reference=form.reference.data or None, advance=bool(form.advance.data))
     except FieldError as err:
         if not failed(err, form):
             form.amount.errors = [*form.amount.errors, err.message]
         return render_template("manage/owneraccounts_detail.html",
                                **ledger_context(_owner(obj_id), entry_form=form)), 422
-    flash(f"Recorded: {kind} of {entry.amount:,.2f} {entry.currency} on {owner.name}'s account.", "success")
+    flash(f"Recorded: {kind} of {format_money(entry.amount, entry.currency)} on {owner.name}'s account.", "success")
     return redirect(url_for("manage.owneraccounts_detail", obj_id=owner.id))
 
 
@@ -201,7 +268,9 @@ def owneraccounts_contribution(obj_id: int):
     """Ask the owner to send money: a one-time payment link goes to them by e-mail."""
     owner = _owner(obj_id)
     form = ContributionForm()
-    form.amount.currency = form.currency.data if form.currency.data in CURRENCIES else "EUR"
+    currencies = currencies_for(owner)
+    form.currency.choices = options((c, c) for c in currencies)
+    form.amount.currency = form.currency.data if form.currency.data in currencies else currencies[0]
     if not form.validate_on_submit():
         return render_template("manage/owneraccounts_detail.html",
                                **ledger_context(owner, contribution_form=form)), 422
@@ -217,8 +286,8 @@ def owneraccounts_contribution(obj_id: int):
             form.amount.errors = [*form.amount.errors, err.message]
         return render_template("manage/owneraccounts_detail.html",
                                **ledger_context(_owner(obj_id), contribution_form=form)), 422
-    flash(f"Asked {owner.name} for {contribution.amount:,.2f} {contribution.currency}: the payment link is on its "
-          "way to them.", "success")
+    flash(f"Asked {owner.name} for {format_money(contribution.amount, contribution.currency)}: the payment link is "
+          "on its way to them.", "success")
     return redirect(url_for("manage.owneraccounts_detail", obj_id=owner.id))
 
 
@@ -300,11 +369,24 @@ def statements_generate():
         return _statements_page(form, 422)
     when = month.strftime("%B %Y")
     if not made:
-        flash(f"No owner to make a statement of {when} for.", "info")
+        sent = _sent_count(month, form.owner_id.data or None)
+        if sent:
+            flash(f"Every statement of {when} was already sent ({sent} statement{'s' if sent != 1 else ''}): "
+                  "nothing to generate. A row recorded since goes on the next month's statement.", "info")
+        else:
+            flash(f"No owner to make a statement of {when} for.", "info")
     else:
         flash(f"{len(made)} draft statement{'s' if len(made) != 1 else ''} of {when} generated. Sent statements "
               "were left as they are.", "success")
     return redirect(url_for("manage.statements_list", month=f"{month:%Y-%m}"), 303)
+
+
+def _sent_count(month, owner_id: int | None) -> int:
+    """How many statements of `month` (of one owner, or of every one) were sent."""
+    stmt = select(func.count(Statement.id)).where(Statement.month == month, Statement.status == StatementStatus.SENT)
+    if owner_id is not None:
+        stmt = stmt.where(Statement.owner_id == owner_id)
+    return db.session.scalar(stmt)
 
 
 def _statement(obj_id: int) -> Statement:

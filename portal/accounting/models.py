@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.db import AgencyOwned, Base
 from portal.money.currency import format_money
 from portal.people.models import Person
+from portal.properties.sorting import natural_key
 from portal.types import Money, UTCDateTime, enum_column, utcnow
 
 
@@ -110,12 +111,14 @@ class Statement(AgencyOwned, Base):
         return sum((line.amount for line in self.lines if line.kind == kind), Decimal(0))
 
     def subtotals(self) -> list[tuple[int | None, str, Decimal]]:
-        """(unit id, unit name, sum of its lines) per unit in line order; lines of no unit last as 'Account'."""
+        """(unit id, unit name, sum of its lines) per unit, by name in natural order (Flat 2 before Flat 10, whatever
+        order the lines were stored in); lines of no unit last as 'Account'."""
         sums: dict[int | None, list] = {}
         for line in self.lines:
             entry = sums.setdefault(line.unit_id, [line.unit_name or "Account", Decimal(0)])
             entry[1] += line.amount
-        ordered = [(k, v[0], v[1]) for k, v in sums.items() if k is not None]
+        ordered = sorted(((k, v[0], v[1]) for k, v in sums.items() if k is not None),
+                         key=lambda item: (natural_key(item[1]), item[0]))
         if None in sums:
             ordered.append((None, sums[None][0], sums[None][1]))
         return ordered

@@ -63,16 +63,16 @@ def _check_currency(currency: str, field: str = "currency") -> str:
     return code
 
 
-def _sent_month(owner_id: int, currency: str, day: date) -> Statement | None:
-    return db.session.scalar(select(Statement).where(
-        Statement.owner_id == owner_id, Statement.currency == currency, Statement.status == StatementStatus.SENT,
-        Statement.month >= ledger.month_start(day)).order_by(Statement.month).limit(1))
+ADVANCE_LABEL = "Pay out more than the balance (an advance)"
 
 
 def record_entry(owner: Person, kind: EntryKind | str, amount: Decimal | str, currency: str, on: date, memo: str,
-                 unit: Unit | None = None, by: StaffUser | None = None, *, reference: str | None = None) -> OwnerEntry:
+                 unit: Unit | None = None, by: StaffUser | None = None, *, reference: str | None = None,
+                 advance: bool = False) -> OwnerEntry:
     """Record a payout (the agency paid the owner), a contribution (the owner sent money) or a correction
-    (signed) on the owner's account, dated `on` (flushes); FieldError and nothing written on bad input."""
+    (signed) on the owner's account, dated `on` (flushes); FieldError and nothing written on bad input. A payout
+    above the owner's balance in its currency is refused unless it is an `advance`. Dated in a month whose
+    statement was sent, it is a "Late" line of the next statement (the sent one never changes)."""
     try:
         kind = EntryKind(kind)
     except ValueError:
@@ -96,10 +96,14 @@ def record_entry(owner: Person, kind: EntryKind | str, amount: Decimal | str, cu
     if unit is not None and db.session.scalar(select(unit_owners.c.unit_id).where(
             unit_owners.c.unit_id == unit.id, unit_owners.c.person_id == owner.id)) is None:
         raise FieldError("unit_id", "The owner does not own this unit.")
-    sent = _sent_month(owner.id, currency, on)
-    if sent is not None:
-        raise FieldError("on", f"The {sent.month:%B %Y} statement in {currency} was sent: date it in a later month "
-                               "(a correction appears on the next statement).")
+    reference = " ".join((reference or "").split()) or None
+    if reference is not None and len(reference) > 120:
+        raise FieldError("reference", "At most 120 characters.")
+    if kind == EntryKind.PAYOUT and not advance:
+        held = ledger.totals([owner.id], clock.now(), agency.zone).get((owner.id, currency), Decimal(0))
+        if amount > held:
+            raise FieldError("amount", f"The balance in {currency} is {format_money(held, currency)}: a payout "
+                                       f"cannot exceed it (tick “{ADVANCE_LABEL}” to pay an advance).")
     entry = OwnerEntry(agency_id=owner.agency_id, owner_id=owner.id, unit_id=unit.id if unit else None, kind=kind,
                        amount=amount, currency=currency, entry_date=on, memo=memo, reference=reference,
                        created_by_staff_id=by.id if by is not None else None)

@@ -16,6 +16,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from portal import agencies, dates
+from portal.accounting.ledger import last_day_of
 from portal.accounting.models import LineKind, Statement
 from portal.money.currency import precision
 
@@ -205,8 +206,9 @@ def render(statement: Statement) -> bytes:
     pdf.font(8.5)
     pdf.set_text_color(110, 110, 110)
     generated = dates.format_moment(statement.generated_at, locale, agency.zone)
-    pdf.cell(0, 5, t(f"Period {dates.format_day(statement.month, locale, 'date')} \u2013 "
-                     f"{dates.format_day(_last_day(statement), locale, 'date')} · generated {generated}"),
+    # The opening is dated the month's first day, the closing its last (as the CSV's rows are).
+    first, last = (dates.format_day(day, locale, "date") for day in (statement.month, last_day_of(statement.month)))
+    pdf.cell(0, 5, t(f"Period {first} \u2013 {last} · generated {generated}"),
              new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(4)
 
@@ -223,7 +225,7 @@ def render(statement: Statement) -> bytes:
     label_w, amount_w = width - 10 - 45, 45
     pdf.set_text_color(40, 40, 40)
     pdf.font(9.5)
-    pdf.cell(label_w, 6, "Opening balance")
+    pdf.cell(label_w, 6, t(f"Opening balance, {first}"))
     pdf.cell(amount_w, 6, t(amount_text(statement.opening, currency)), align="R", new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_x(21)
     for label, amount in rows:
@@ -242,7 +244,7 @@ def render(statement: Statement) -> bytes:
     pdf.set_x(21)
     pdf.font(11, bold=True)
     pdf.set_text_color(*primary)
-    pdf.cell(label_w, 7, "Closing balance")
+    pdf.cell(label_w, 7, t(f"Closing balance, {last}"))
     pdf.cell(amount_w, 7, t(f"{amount_text(statement.closing, currency)} {currency}"), align="R")
     pdf.set_y(top + height + 6)
 
@@ -319,7 +321,7 @@ def render(statement: Statement) -> bytes:
     pdf.set_fill_color(*primary)
     pdf.set_text_color(*_ink(primary))
     pdf.font(9.5)
-    pdf.cell(width - 50, 7, "  Opening balance", fill=True)
+    pdf.cell(width - 50, 7, t(f"  Opening balance, {first}"), fill=True)
     pdf.cell(50, 7, t(f"{amount_text(statement.opening, currency)}  "), align="R", fill=True, new_x=XPos.LMARGIN,
              new_y=YPos.NEXT)
     pdf.cell(width - 50, 7, "  Movements this month", fill=True)
@@ -328,7 +330,7 @@ def render(statement: Statement) -> bytes:
     pdf.set_fill_color(*accent)
     pdf.set_text_color(*_ink(accent))
     pdf.font(11, bold=True)
-    pdf.cell(width - 50, 9, "  Closing balance", fill=True)
+    pdf.cell(width - 50, 9, t(f"  Closing balance, {last}"), fill=True)
     pdf.cell(50, 9, t(f"{amount_text(statement.closing, currency)} {currency}  "), align="R", fill=True,
              new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(4)
@@ -339,8 +341,3 @@ def render(statement: Statement) -> bytes:
                            "statement. Income on a shared unit is split between its owners by their shares."))
     return bytes(pdf.output())
 
-
-def _last_day(statement: Statement):
-    from portal.accounting.ledger import next_month
-
-    return next_month(statement.month).fromordinal(next_month(statement.month).toordinal() - 1)

@@ -7,10 +7,10 @@ from zoneinfo import available_timezones
 from babel import Locale
 from wtforms import BooleanField, StringField
 from wtforms import SelectField as PlainSelectField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from portal import clock, dates
-from portal.fields import ONE_LINE, AmountField, Form, IntegerField, SelectField, options
+from portal.fields import ONE_LINE, AmountField, Form, IntegerField, PercentField, SelectField, options
 from portal.money import CURRENCIES
 
 HEX = Regexp(r"^#[0-9a-fA-F]{6}$", message="A colour like #1f4e79.")
@@ -49,9 +49,8 @@ class AgencyForm(Form):
         "Invoice approval above", required=False,
         description="A vendor's invoice above this total waits for the owner's approval (an owner's own amount "
                     "wins). Empty: only when staff send it to the owner.")
-    management_fee_percent = AmountField(
+    management_fee_percent = PercentField(
         "Management fee (% of income)", required=False,
-        validators=[NumberRange(max=100, message="A percentage from 0 to 100.")],
         description="Charged on each owner's statement: this percent of the month's income of each unit (after "
                     "refunds). An owner's own terms win. Empty: none.")
     management_fee_fixed = AmountField(

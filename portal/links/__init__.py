@@ -266,6 +266,22 @@ def open_token(raw: str) -> Opened:
     return Opened("ok", link, obj)
 
 
+def status_now(link: ActionLink) -> str:
+    """What a link is now, as staff see it in a list: revoked, used, expired, "dead" (what it was for changed since
+    it was sent: withdrawn, paid, decided... opening it gives the dead-link page) or active."""
+    status = link.status
+    if status != "active":
+        return status
+    spec = ACTIONS.get(link.action)
+    if spec is None:
+        return "dead"
+    obj = db.session.get(spec.model, link.object_id, options=spec.load)  # once per object: the identity map
+    if (obj is None or fingerprint(obj) != link.fingerprint or not spec.actionable(obj)
+            or not spec.belongs_to(obj, link.person)):
+        return "dead"
+    return status
+
+
 def _canonical(signed: str) -> bool:
     # Base64 has several spellings of the same bytes (padding, unused low bits); accept only
     # the one we issue, so a token has exactly one valid form.

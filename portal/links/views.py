@@ -167,6 +167,7 @@ def init_app(app: Flask) -> None:
                    SEND_MONEY, STATEMENT, APPLICANT_APPROVAL, VIOLATION_RESPONSE, INSURANCE_QUOTE_ACCEPTANCE,
                    SURVEY_RESPONSE, REVIEW):
         links.register(action)
+    app.add_template_filter(links.status_now, "link_status")  # the back office's lists of links
     app.register_blueprint(bp)
     # Access logs (werkzeug's, gunicorn's) and Flask's own "Exception on /l/<token>" lines.
     logs.install(*logs.LOGGERS, app.logger.name)

@@ -21,6 +21,7 @@ from portal.documents.models import Document, DocumentKind
 from portal.money.models import Charge, ChargeStatus
 from portal.people.models import Person, PortalRole
 from portal.properties.models import Unit, unit_owners
+from portal.properties.sorting import unit_key
 
 OWNER = PortalRole.OWNER
 BOOKINGS = "owner.bookings.view"
@@ -34,10 +35,11 @@ LIST_LIMIT = 200
 
 
 def units_of(person: Person) -> list[Unit]:
-    """The units the owner owns, by property and name."""
-    return list(db.session.scalars(
+    """The units the owner owns, by property and name (natural order: Flat 2 before Flat 10)."""
+    found = db.session.scalars(
         select(Unit).join(unit_owners, unit_owners.c.unit_id == Unit.id).where(unit_owners.c.person_id == person.id)
-        .options(selectinload(Unit.property)).order_by(Unit.property_id, Unit.name)))
+        .options(selectinload(Unit.property)))
+    return sorted(found, key=lambda u: (unit_key(u.property.name, u.name), u.id))
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from wtforms import EmailField, StringField, TextAreaField, ValidationError
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
-from portal.fields import AmountField, Form, MultiCheckboxField, SelectField, enum_choices, options
+from portal.fields import AmountField, Form, MultiCheckboxField, PercentField, SelectField, enum_choices, options
 from portal.people.models import PortalRole
 
 LANGUAGES = [("", "Agency default"), ("en", "English"), ("es", "Español"), ("fr", "Français"),
@@ -33,9 +33,8 @@ class PersonForm(Form):
         "Invoice approval above", required=False,
         description="For an owner: a vendor's invoice on their units above this total waits for their approval. "
                     "Empty: the agency's amount.")
-    fee_percent = AmountField(
+    fee_percent = PercentField(
         "Management fee (% of income)", required=False,
-        validators=[NumberRange(max=100, message="A percentage from 0 to 100.")],
         description="For an owner: their own percent of income on their statements. Empty: the agency's.")
     fee_fixed = AmountField(
         "Management fee per unit per month", required=False,

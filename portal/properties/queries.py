@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import contains_eager
 
 from portal import db
 from portal.people.models import Person
 from portal.properties.models import Property, Unit
+from portal.properties.sorting import unit_key
 
 
 def property_choices() -> list[tuple[int, str]]:
@@ -25,11 +27,13 @@ def on_property(unit_id: ColumnElement, property_id: str) -> ColumnElement[bool]
 
 
 def unit_choices() -> list[tuple[int, str]]:
-    """Every unit as (id, "property · unit"), by property and unit name."""
-    units = db.session.scalars(select(Unit).join(Unit.property).order_by(Property.name, Unit.name))
-    return [(u.id, str(u)) for u in units]
+    """Every unit as (id, "property · unit"), by property and unit name (natural order: Flat 2 before Flat 10)."""
+    units = db.session.scalars(select(Unit).join(Unit.property).options(contains_eager(Unit.property)))
+    return [(u.id, str(u)) for u in sorted(units, key=lambda u: (unit_key(u.property.name, u.name), u.id))]
 
 
 def units_owned_by(person_id: int) -> list[Unit]:
-    """The units a person owns."""
-    return list(db.session.scalars(select(Unit).where(Unit.owners.any(Person.id == person_id))))
+    """The units a person owns, by property and name (natural order)."""
+    units = db.session.scalars(select(Unit).join(Unit.property).where(Unit.owners.any(Person.id == person_id))
+                               .options(contains_eager(Unit.property)))
+    return sorted(units, key=lambda u: (unit_key(u.property.name, u.name), u.id))

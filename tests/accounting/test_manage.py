@@ -50,11 +50,11 @@ def test_the_agency_form_takes_the_fee_terms_in_range(app, client, office):
     page = client.get("/manage/agency")
     assert "Management fee (% of income)" in page.text and "Management fee per unit per month" in page.text
     data = {**AGENCY, "csrf_token": csrf_token(page.text)}
-    for bad, message in (({"management_fee_percent": "100.5"}, "A percentage from 0 to 100."),
-                         ({"management_fee_percent": "-1"}, "Must be zero or more."),
+    for bad, message in (({"management_fee_percent": "100.5"}, "Enter a percentage between 0 and 100"),
+                         ({"management_fee_percent": "-1"}, "Enter a percentage between 0 and 100"),
                          ({"management_fee_fixed": "-5"}, "Must be zero or more."),
                          ({"management_fee_fixed": "12.345"}, "2 decimal places at most"),
-                         ({"management_fee_percent": "ten"}, "Enter an amount")):
+                         ({"management_fee_percent": "ten"}, "Enter a percentage between 0 and 100")):
         refused = client.post("/manage/agency", data={**data, **bad})
         assert refused.status_code == 422 and message in refused.text, bad
     with app.app_context():
@@ -88,6 +88,22 @@ def test_an_owner_has_their_own_fee_terms(app, client, office):
     with app.app_context():
         db.scope(db.session, office["agency"])
         assert db.session.get(Person, office["owner"]).fee_percent is None
+
+
+def test_percent_fields_speak_of_percentages_not_amounts(app, client, office):
+    agency_page = client.get("/manage/agency")
+    person_url = f"/manage/people/{office['owner']}/edit"
+    person = {"csrf_token": csrf_token(client.get(person_url).text), "name": "Olga Owner",
+              "email": "olga@example.com", "roles": ["owner"], "language": ""}
+    for bad in ("ten", "-1", "100.01", "1e9", "12.345"):
+        for url, data in (("/manage/agency", {**AGENCY, "csrf_token": csrf_token(agency_page.text),
+                                              "management_fee_percent": bad}),
+                          (person_url, {**person, "fee_percent": bad})):
+            refused = client.post(url, data=data)
+            assert refused.status_code == 422, (url, bad)
+            assert "percentage" in refused.text and "Enter an amount" not in refused.text, (url, bad)
+            assert "Must be zero or more" not in refused.text and "EUR amounts" not in refused.text, (url, bad)
+            assert "Enter a percentage between 0 and 100" in refused.text or bad == "12.345", (url, bad)
 
 
 def _refunds(app) -> int:

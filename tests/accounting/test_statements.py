@@ -139,19 +139,22 @@ def test_a_correction_after_sending_appears_next_month(w):
         nov = acc.generate(w.owner, NOV, "EUR")
         acc.mark_sent(nov)
         assert nov.closing == D("180.00")
-        # Dated in the sent month: refused, nothing written.
-        with pytest.raises(FieldError, match="was sent"):
-            acc.record_entry(w.owner, "correction", D("-12.50"), "EUR", date(2026, 11, 20), "Fee charged twice")
-        assert db.session.scalar(select(func.count()).select_from(OwnerEntry)) == 0
-        acc.record_entry(w.owner, "correction", D("-12.50"), "EUR", date(2026, 12, 2), "November water bill",
+        nov_lines = [(line.id, line.amount, line.description) for line in nov.lines]
+        # Dated in the sent month: taken, and posted by the next statement as a late line.
+        acc.record_entry(w.owner, "correction", D("-12.50"), "EUR", date(2026, 11, 20), "Fee charged twice")
+        acc.record_entry(w.owner, "correction", D("-7.00"), "EUR", date(2026, 12, 2), "November water bill",
                          by=w.staff)
     with clock.frozen_at(at(2, month=1).replace(year=2027)):
         dec = acc.generate(w.owner, DEC, "EUR")
     assert dec.opening == nov.closing == D("180.00")
-    assert amounts(dec) == [("correction", D("-12.50"))]
-    assert dec.closing == D("167.50")
-    assert dec.lines[0].description == "Correction: November water bill" and dec.lines[0].unit_id is None
-    assert [line.amount for line in nov.lines] == [D("200.00"), D("-20.00")]  # unchanged
+    assert [(line.kind.value, line.amount, line.line_date, line.description) for line in dec.lines] == [
+        ("correction", D("-12.50"), date(2026, 11, 20), "Late: Correction: Fee charged twice"),
+        ("correction", D("-7.00"), date(2026, 12, 2), "Correction: November water bill")]
+    assert dec.closing == D("160.50") and dec.lines[0].unit_id is None
+    db.session.expire_all()
+    sent = queries.statement(nov.id)  # the sent statement never changed
+    assert [(line.id, line.amount, line.description) for line in sent.lines] == nov_lines
+    assert (sent.opening, sent.closing) == (D("0"), D("180.00"))
 
 
 def test_two_currencies_give_two_statements(w):

@@ -52,7 +52,9 @@ def _account(app, person_id) -> PortalAccount:
 
 
 def _news(html: str) -> str:
-    return html.split('id="whats-new"')[1].split('id="waiting-section"')[0]
+    """The what's-new part of the page, without its form's random CSRF token (which may spell "3C")."""
+    part = html.split('id="whats-new"')[1].split('id="waiting-section"')[0]
+    return re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token"', part)
 
 
 def _count(html: str) -> int:
