@@ -10,9 +10,13 @@ so the parts always add up to the whole exactly and no figure is counted twice.
 
 Owner income (the rule): only what the owner earns from their unit counts — payments (less refunds) of RENT
 charges, booking OPTION charges and a booking's balance charge (kind FEE in the "balance" slot, see
-portal.money.operations). Refundable deposits (DEPOSIT), taxes (TAX), insurance premiums (a FEE charge in an
-"insurance:" slot, portal.insurance) and any other fee are the agency's or a third party's: they are neither
-credited to the owner nor a base of the management fee.
+portal.money.operations), and what a stay was paid outside Portico: a booking's `amount_paid` is raised by
+payments of its balance charges, and also set by staff or a channel for money collected elsewhere, so the part of
+it that no balance payment covers (max(0, amount_paid - those payments), in the agency's currency like the
+balance charge) is one income row of the booking (source "booking"), dated on its arrival; a cancelled booking
+has none (what was posted for it is reversed). Refundable deposits (DEPOSIT), taxes (TAX), insurance premiums (a
+FEE charge in an "insurance:" slot, portal.insurance) and any other fee are the agency's or a third party's: they
+are neither credited to the owner nor a base of the management fee.
 
 Posting and reconciliation (see `reconcile`): a SENT statement's lines are the record of what was posted to
 the owner, each naming its row (source_type, source_id). For a month M, each row dated up to the end of M is
@@ -29,7 +33,8 @@ for the rows up to now (fees excluded: a draft never moves the balance). It agre
 the month is sent, the balance at its end is its closing.
 
 Months are calendar months in the agency's time zone (zoneinfo): a payment counts in the month of its time
-there, an invoice in the month it was approved, an owner entry and a fee on their date."""
+there, an invoice in the month it was approved, an owner entry and a fee on their date, a stay paid outside
+Portico on its arrival."""
 
 from __future__ import annotations
 
@@ -44,7 +49,8 @@ from sqlalchemy import Select, and_, func, or_, select, type_coerce
 
 from portal import db
 from portal.accounting.models import EntryKind, LineKind, OwnerEntry, Statement, StatementLine, StatementStatus
-from portal.bookings.models import Booking, Lease
+from portal.agencies.models import Agency
+from portal.bookings.models import Booking, BookingStatus, Lease
 from portal.invoices.models import EXPENSE_STATUSES, Invoice
 from portal.money.currency import precision
 from portal.money.models import BALANCE, Charge, ChargeKind, Payment, Refund
@@ -249,6 +255,29 @@ def _fees(columns: Iterable, owner_ids, first: date | None, last: date | None, c
     return stmt
 
 
+def _paid_outside():
+    """A booking's amount paid less the payments of its balance charges (may be negative: see `_bookings`)."""
+    through_charges = (select(func.coalesce(func.sum(Payment.amount), 0)).select_from(Payment)
+                       .join(Charge, Charge.id == Payment.charge_id)
+                       .where(Charge.booking_id == Booking.id, Charge.slot == BALANCE)
+                       .correlate(Booking).scalar_subquery())
+    return type_coerce(Booking.amount_paid - through_charges, Money)
+
+
+def _bookings(columns: Iterable, owner_ids, first: date | None, last: date | None, currency) -> Select:
+    # The agency's currency: the one its balance charges are made in (portal.money.operations).
+    stmt = (select(*columns).select_from(Booking).join(Agency, Agency.id == Booking.agency_id)
+            .where(Booking.unit_id.in_(_owned_units(owner_ids)), Booking.status != BookingStatus.CANCELLED,
+                   _paid_outside() > 0))
+    if first is not None:
+        stmt = stmt.where(Booking.arrival >= first)
+    if last is not None:
+        stmt = stmt.where(Booking.arrival <= last)
+    if currency is not None:
+        stmt = stmt.where(Agency.currency == currency)
+    return stmt
+
+
 def _money_sum(column) -> object:
     return type_coerce(func.sum(column), Money)
 
@@ -392,6 +421,10 @@ def activity(owner_ids: Collection[int] | None, start: datetime | None, end: dat
                "invoice", iid)
     first = start.astimezone(zone).date() if start is not None else None
     last = last_day_before(end, zone)
+    for bid, on, amount, cur, reference, unit_id in db.session.execute(_bookings(
+            (Booking.id, Booking.arrival, _paid_outside(), Agency.currency, Booking.reference, Booking.unit_id),
+            owner_ids, first, last, currency)):
+        spread(unit_id, on, LineKind.INCOME, f"Stay {reference}, paid outside Portico", amount, cur, "booking", bid)
     for entry in db.session.scalars(_entries((OwnerEntry,), owner_ids, first, last, currency)):
         label = {EntryKind.PAYOUT: "Payout", EntryKind.CONTRIBUTION: "Contribution",
                  EntryKind.CORRECTION: "Correction"}[entry.kind]
@@ -431,7 +464,8 @@ def currencies_of(owner_ids: Collection[int] | None) -> dict[int, set[str]]:
     wanted = set(owner_ids) if owner_ids is not None else None
     unit_currencies: dict[int, set[str]] = defaultdict(set)
     for stmt in (_payments((_CHARGE_UNIT, Charge.currency), owner_ids, None, None, None).distinct(),
-                 _invoices((WorkOrder.unit_id, Invoice.currency), owner_ids, None, None, None).distinct()):
+                 _invoices((WorkOrder.unit_id, Invoice.currency), owner_ids, None, None, None).distinct(),
+                 _bookings((Booking.unit_id, Agency.currency), owner_ids, None, None, None).distinct()):
         for unit_id, cur in db.session.execute(stmt):
             unit_currencies[unit_id].add(cur)
     for unit_id, curs in unit_currencies.items():
