@@ -132,6 +132,8 @@ class StatementLine(AgencyOwned, Base):
     """One figure of a statement, with the row it comes from (source_type + source_id)."""
 
     __tablename__ = "statement_lines"
+    # What was posted for a row is found by its source (portal.accounting.ledger.reconcile).
+    __table_args__ = (Index("ix_statement_lines_source", "source_type", "source_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"), index=True)
