@@ -368,8 +368,9 @@ def _gone(rows: Rows, owner_ids: Collection[int] | None, end: datetime, zone: Zo
     if rows.owner is not None:
         theirs = rows.owner == Statement.owner_id
     else:
-        theirs = rows.unit.in_(select(unit_owners.c.unit_id).where(unit_owners.c.person_id == Statement.owner_id)
-                               .correlate(Statement))
+        theirs = (select(unit_owners.c.unit_id).where(unit_owners.c.unit_id == rows.unit,
+                                                      unit_owners.c.person_id == Statement.owner_id)
+                  .correlate_except(unit_owners).exists())
     still = _select(rows, (rows.id,), None, end, zone, None).where(
         rows.id == StatementLine.source_id, rows.currency == Statement.currency, theirs
     ).correlate(StatementLine, Statement)
@@ -449,13 +450,13 @@ def reconcile(owner_ids: Collection[int] | None, end: datetime, zone: ZoneInfo, 
             source_id, _, whole, cur, unit_id = row[:5]
             owners = shares.get(unit_id, ())
             for pid, part in split(whole, owners, cur).items() if owners else ():
-                if (wanted is None or pid in wanted) and part:
-                    before = done.pop((pid, cur, source_id), (None, 0))[0]
-                    post(_line(rows, zone, pid, part, row), before)
-            for pid, _ in owners:  # posted to a co-owner whose part is now nothing
-                if (pid, cur, source_id) in done:
-                    amount, first = done.pop((pid, cur, source_id))
-                    gone.append((pid, cur, rows.source_type, source_id, amount, first))
+                if wanted is not None and pid not in wanted:
+                    continue
+                before = done.pop((pid, cur, source_id), None)
+                if part and (before is None or part != before[0]):
+                    post(_line(rows, zone, pid, part, row), before[0] if before else None)
+                elif before is not None and not part:  # posted to a co-owner whose part is now nothing
+                    gone.append((pid, cur, rows.source_type, source_id, *before))
     if gone:  # posted to an owner and no longer theirs: reversed, worded as first posted
         firsts = {}
         ids = [first for *_, first in gone]
