@@ -59,7 +59,8 @@ rows_ AS (
     FROM invoices i JOIN work_orders w ON w.id = i.work_order_id
     WHERE i.agency_id = :agency AND i.status IN ('approved', 'paid')
 )
-SELECT o.person_id, r.currency, SUM(r.amount * o.part) AS opening, NULL, NULL
+SELECT o.person_id, r.currency, SUM(r.amount * o.part) AS opening, CAST(NULL AS VARCHAR(30)) AS source,
+       CAST(NULL AS INTEGER) AS source_id
 FROM rows_ r JOIN owned o ON o.unit_id = r.unit_id WHERE r.at < :start GROUP BY o.person_id, r.currency
 UNION ALL
 SELECT e.owner_id, e.currency, SUM(CASE WHEN e.kind = 'payout' THEN -e.amount ELSE e.amount END), NULL, NULL
