@@ -466,10 +466,13 @@ def reconcile(owner_ids: Collection[int] | None, end: datetime, zone: ZoneInfo, 
             stmt = stmt.where(Statement.owner_id.in_(list(owner_ids)))
         done = {(pid, cur, sid): (amount, first) for pid, cur, sid, amount, first in db.session.execute(stmt)
                 if amount}
+        parts: dict[tuple, dict[int, Decimal]] = {}  # a unit's rent is the same month after month: split once
         for row in found:
             source_id, _, whole, cur, unit_id = row[:5]
             owners = shares.get(unit_id, ())
-            for pid, part in split(whole, owners, cur).items() if owners else ():
+            if (unit_id, whole, cur) not in parts:
+                parts[(unit_id, whole, cur)] = split(whole, owners, cur) if owners else {}
+            for pid, part in parts[(unit_id, whole, cur)].items():
                 if wanted is not None and pid not in wanted:
                     continue
                 before = done.pop((pid, cur, source_id), None)
