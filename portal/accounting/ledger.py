@@ -1,7 +1,9 @@
 """The owner ledger computed from its rows: each figure of an owner's account, and the totals before a moment.
 
-Set-based: one query per kind of row (payments, refunds, invoices, owner entries, stored fees) for any number
-of owners at once, so a month's statements for a whole agency take a handful of queries, not one per owner.
+Set-based: one query per kind of row (payments, refunds, invoices, owner entries, stays paid outside, stored
+fees; each kind described once by a `Rows`) for any number of owners at once, so a month's statements for a whole
+agency take a handful of queries, not one per owner. Reconciliation (below) compares every row ever with what was
+posted for it: the database does that comparison, so only what differs comes back to Python.
 
 Shared units (the rule; see `split`): each payment, refund and invoice of a unit with several owners is split
 between them in proportion to their `unit_owners.share`; if any owner of the unit has no share, in equal parts.
@@ -183,14 +185,14 @@ def _owned_units(owner_ids: Collection[int] | None) -> Select:
     return stmt
 
 
-def _units_owned_by(count, owner_ids: Collection[int] | None) -> Select:
-    """(unit_id, owner_id: the lowest) of these owners' units (None: every owner's) whose number of owners
-    satisfies `count` (a condition on COUNT(*))."""
+def _units_of(owner_ids: Collection[int] | None, *, shared: bool) -> Select:
+    """(unit_id, owner_id) of these owners' units (None: every owner's) with one owner (`owner_id` is theirs),
+    or with several (`shared`; `owner_id` is the lowest)."""
     stmt = (select(unit_owners.c.unit_id, func.min(unit_owners.c.person_id).label("owner_id"))
             .join(Unit, Unit.id == unit_owners.c.unit_id))  # Unit: the agency's scope
     if owner_ids is not None:
         stmt = stmt.where(unit_owners.c.unit_id.in_(_owned_units(owner_ids)))
-    return stmt.group_by(unit_owners.c.unit_id).having(count(func.count()))
+    return stmt.group_by(unit_owners.c.unit_id).having(func.count() > 1 if shared else func.count() == 1)
 
 
 def owner_income():
@@ -365,7 +367,7 @@ def _changed(rows: Rows, owner_ids: Collection[int] | None, end: datetime, zone:
     if rows.owner is not None:
         owner, solo = rows.owner, None
     else:
-        solo = _units_owned_by(lambda n: n == 1, owner_ids).subquery()
+        solo = _units_of(owner_ids, shared=False).subquery()
         owner = solo.c.owner_id
     # SQLite joins by nested loops only: one probe of the source index per row beats grouping every line
     # posted; PostgreSQL hashes the grouped lines and the rows (a probe per row costs it several times more).
@@ -452,7 +454,7 @@ def reconcile(owner_ids: Collection[int] | None, end: datetime, zone: ZoneInfo, 
                  in db.session.execute(_gone(rows, owner_ids, end, zone, currency))]
         if rows.owner is not None:
             continue
-        shared = select(_units_owned_by(lambda n: n > 1, owner_ids).subquery().c.unit_id)
+        shared = select(_units_of(owner_ids, shared=True).subquery().c.unit_id)
         found = db.session.execute(_select(rows, _columns(rows), None, end, zone, currency)
                                    .where(rows.unit.in_(shared))).all()
         if not found:
