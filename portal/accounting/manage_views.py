@@ -50,7 +50,7 @@ from portal.people.models import Person, PortalAccount, PortalRole
 from portal.properties.models import Unit, unit_owners
 from portal.types import ID, parse_id
 
-SOURCE_PAGES = {"invoice": "manage.invoices_detail", "unit": "manage.units_detail"}
+SOURCE_PAGES = {"invoice": "manage.invoices_detail", "unit": "manage.units_detail", "booking": "manage.bookings_detail"}
 
 
 def _agency() -> Agency:

@@ -1,9 +1,10 @@
 """Owner entries (payouts, contributions, corrections), monthly statements and their lines.
 
 What an owner's balance is made of (portal.accounting.ledger computes it; every figure names its row):
-income = payments on the charges of their units' leases and bookings, less refunds; expenses = approved
-and paid invoices of their units' work orders; management fees (stored as statement lines when a
-statement is generated); owner entries. A unit with several owners splits each figure between them
+income = payments on the charges of their units' leases and bookings, less refunds, and what stays were paid
+outside Portico (the part of a booking's amount paid that no payment covers); expenses = approved and paid
+invoices of their units' work orders; management fees (stored as statement lines when a statement is
+generated); owner entries. A unit with several owners splits each figure between them
 (unit_owners.share, see portal.accounting.ledger.split)."""
 
 from __future__ import annotations
@@ -134,6 +135,8 @@ class StatementLine(AgencyOwned, Base):
     """One figure of a statement, with the row it comes from (source_type + source_id)."""
 
     __tablename__ = "statement_lines"
+    # What was posted for a row is found by its source (portal.accounting.ledger.reconcile).
+    __table_args__ = (Index("ix_statement_lines_source", "source_type", "source_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"), index=True)
@@ -146,7 +149,7 @@ class StatementLine(AgencyOwned, Base):
     amount: Mapped[Decimal] = mapped_column(Money)  # the owner's part, signed as it acts on the balance
     # The whole figure of the source row when the unit is shared (else equal to |amount|).
     whole: Mapped[Decimal] = mapped_column(Money)
-    # payment, refund, invoice, owner_entry, unit (a fee: the unit it was charged for)
+    # payment, refund, invoice, owner_entry, booking (paid outside Portico), unit (a fee: the unit charged for)
     source_type: Mapped[str] = mapped_column(String(30))
     source_id: Mapped[int] = mapped_column()
 
