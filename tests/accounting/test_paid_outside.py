@@ -152,6 +152,6 @@ def test_the_agencys_currency_and_the_ledger_page_links_the_booking(w, app):
         lines = queries.entries(w.owner.id)
     assert [(line.currency, line.source_type, line.amount) for line in lines] == [("GBP", "booking", D("300.00"))]
     with app.test_request_context():
-        assert _sources(lines) == {("booking", booking.id): (f"booking #{booking.id}",
-                                                              f"/manage/bookings/{booking.id}")}
+        assert _sources(lines, w.owner) == {("booking", booking.id): (f"booking #{booking.id}",
+                                                                       f"/manage/bookings/{booking.id}", None)}
     assert ledger.activity([w.owner.id], None, at(2, month=12), w.agency.zone, "EUR") == {}
