@@ -155,6 +155,23 @@ def test_generating_refuses_bad_months_and_a_sent_statement_never_changes(app, w
         assert staff.post(f"/manage/statements/{november}/send", data={}).status_code == 400  # no CSRF token
 
 
+def test_a_month_before_a_sent_statement_says_why_it_cannot_be_made(app, world, staff):
+    """Asking for October when November was sent names both months (not only the sent one, as if October were
+    the month sent)."""
+    with clock.frozen_at(IN_DECEMBER):
+        token = csrf_token(staff.get("/manage/statements").text)
+        data = {"csrf_token": token, "month": "2026-11", "owner_id": str(world["olga"])}
+        assert staff.post("/manage/statements/generate", data=data).status_code == 303
+        with app.app_context():
+            db.scope(db.session, world["agency"])
+            november = db.session.scalar(select(Statement.id).where(Statement.owner_id == world["olga"]))
+        assert staff.post(f"/manage/statements/{november}/send", data={"csrf_token": token}).status_code == 303
+        r = staff.post("/manage/statements/generate", data={**data, "month": "2026-10"})
+        assert r.status_code == 422
+        assert "October 2026 cannot have a statement" in r.text and "November 2026 statement in EUR" in r.text
+        assert counts(app, world["agency"])[2] == 1
+
+
 def test_month_end_sends_each_statement_once_by_the_agencys_own_calendar(app, world, run_jobs, smtp_server):
     """Auckland is 13 hours ahead of UTC in December: its November ends while it is still 30 November in UTC."""
     with app.app_context(), clock.frozen_at(IN_NOVEMBER):
