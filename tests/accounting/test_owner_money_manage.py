@@ -113,6 +113,32 @@ def test_a_payout_and_a_correction_show_on_the_ledger_with_their_running_balance
         assert "374.50 EUR" in listed and "Otto Owner" in listed
 
 
+def test_a_month_filter_starts_a_late_row_from_the_sent_closing_not_the_balance_now(app, world, staff):
+    """November sent, then a late November correction and a December payout: the November view shows the late
+    row running from November's closing (the rows after it, of another month, do not move its starting figure)."""
+    from portal.accounting import operations as accounting
+    from portal.agencies.models import StaffUser
+    from portal.people.models import Person
+
+    with app.app_context(), clock.frozen_at(IN_DECEMBER):
+        db.scope(db.session, world["agency"])
+        olga = db.session.get(Person, world["olga"])
+        by = db.session.scalar(select(StaffUser))
+        closing = accounting.mark_sent(accounting.generate(olga, date(2026, 11, 1), "EUR")).closing
+        accounting.record_entry(olga, "correction", D("-10.00"), "EUR", date(2026, 11, 20), "Key copy", by=by)
+        accounting.record_entry(olga, "payout", D("600.00"), "EUR", date(2026, 12, 1), "Payout", by=by)
+        db.session.commit()
+        now = queries.balances(world["olga"])["EUR"]
+    assert now == closing - D("610.00")
+    with clock.frozen_at(IN_DECEMBER):
+        page = staff.get(f"/manage/owner-accounts/{world['olga']}?month=2026-11").text
+    late = page[page.index("Not yet on a statement"):page.index('id="entry"')]
+    money = lambda d: f"{d:,.2f} EUR"  # noqa: E731
+    assert "Key copy" in late and "Payout" not in late
+    assert late.index(money(closing)) < late.index("Key copy") < late.index(money(closing - 10))
+    assert money(now) not in late
+
+
 @pytest.mark.parametrize(("data", "message"), [
     ({"amount": "0"}, "more than zero"), ({"amount": ""}, "This field is required"),
     ({"currency": "ZZZ"}, "Choose a currency"), ({"amount": "1e30"}, "too large"),
