@@ -64,7 +64,7 @@ def download(statement: Statement, extension: str, *, owner_in_name: bool = Fals
     if extension == "pdf":
         body, mimetype = statement_pdf(statement), "application/pdf"
     else:
-        body, mimetype = statement_csv(statement).encode("utf-8"), "text/csv; charset=utf-8"
+        body, mimetype = statement_csv(statement).encode("utf-8"), "text/csv"  # Werkzeug adds the charset
     who = f"{statement.owner_id}-" if owner_in_name else ""
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = (

@@ -177,7 +177,8 @@ def _sections(owner: Person, month, unit_id: int | None) -> dict[str, list[Secti
             for row in section.rows:
                 line = row.line
                 if month is not None and statement is None and ledger.month_start(line.on) != month:
-                    before = row.running
+                    if not rows:  # the figure before the first row shown; rows of other months after it leave it
+                        before = row.running
                     continue
                 if unit_id is not None and line.unit_id != unit_id:
                     continue

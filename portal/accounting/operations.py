@@ -209,9 +209,13 @@ def generate_month(month: date, owners: Collection[Person] | None = None,
             later = existing.get((owner.id, code), [])
             sent = sorted((s for s in later if s.is_sent), key=lambda s: s.month)
             if sent:
-                if strict:
-                    raise FieldError("month", f"The {sent[0].month:%B %Y} statement in {code} was sent and cannot "
+                if strict and sent[0].month == month:
+                    raise FieldError("month", f"The {month:%B %Y} statement in {code} was sent and cannot "
                                               "change; a correction goes on a later month.")
+                if strict:  # an earlier month would change the opening of a statement the owner has
+                    raise FieldError("month", f"The {sent[0].month:%B %Y} statement in {code} was sent, so "
+                                              f"{month:%B %Y} cannot have a statement any more; a correction "
+                                              "goes on the next month.")
                 continue
             lines = lines_by_currency.get(code, [])
             lines = lines + _fee_lines(owner, agency, month, code, lines, shares, owned[owner.id])

@@ -113,6 +113,32 @@ def test_a_payout_and_a_correction_show_on_the_ledger_with_their_running_balance
         assert "374.50 EUR" in listed and "Otto Owner" in listed
 
 
+def test_a_month_filter_starts_a_late_row_from_the_sent_closing_not_the_balance_now(app, world, staff):
+    """November sent, then a late November correction and a December payout: the November view shows the late
+    row running from November's closing (the rows after it, of another month, do not move its starting figure)."""
+    from portal.accounting import operations as accounting
+    from portal.agencies.models import StaffUser
+    from portal.people.models import Person
+
+    with app.app_context(), clock.frozen_at(IN_DECEMBER):
+        db.scope(db.session, world["agency"])
+        olga = db.session.get(Person, world["olga"])
+        by = db.session.scalar(select(StaffUser))
+        closing = accounting.mark_sent(accounting.generate(olga, date(2026, 11, 1), "EUR")).closing
+        accounting.record_entry(olga, "correction", D("-10.00"), "EUR", date(2026, 11, 20), "Key copy", by=by)
+        accounting.record_entry(olga, "payout", D("600.00"), "EUR", date(2026, 12, 1), "Payout", by=by)
+        db.session.commit()
+        now = queries.balances(world["olga"])["EUR"]
+    assert now == closing - D("610.00")
+    with clock.frozen_at(IN_DECEMBER):
+        page = staff.get(f"/manage/owner-accounts/{world['olga']}?month=2026-11").text
+    late = page[page.index("Not yet on a statement"):page.index('id="entry"')]
+    money = lambda d: f"{d:,.2f} EUR"  # noqa: E731
+    assert "Key copy" in late and "Payout" not in late
+    assert late.index(money(closing)) < late.index("Key copy") < late.index(money(closing - 10))
+    assert money(now) not in late
+
+
 @pytest.mark.parametrize(("data", "message"), [
     ({"amount": "0"}, "more than zero"), ({"amount": ""}, "This field is required"),
     ({"currency": "ZZZ"}, "Choose a currency"), ({"amount": "1e30"}, "too large"),
@@ -153,6 +179,23 @@ def test_generating_refuses_bad_months_and_a_sent_statement_never_changes(app, w
         assert "November 2026" in listed and "December 2026" not in listed
         assert staff.get(f"/manage/statements/{november}/pdf").mimetype == "application/pdf"
         assert staff.post(f"/manage/statements/{november}/send", data={}).status_code == 400  # no CSRF token
+
+
+def test_a_month_before_a_sent_statement_says_why_it_cannot_be_made(app, world, staff):
+    """Asking for October when November was sent names both months (not only the sent one, as if October were
+    the month sent)."""
+    with clock.frozen_at(IN_DECEMBER):
+        token = csrf_token(staff.get("/manage/statements").text)
+        data = {"csrf_token": token, "month": "2026-11", "owner_id": str(world["olga"])}
+        assert staff.post("/manage/statements/generate", data=data).status_code == 303
+        with app.app_context():
+            db.scope(db.session, world["agency"])
+            november = db.session.scalar(select(Statement.id).where(Statement.owner_id == world["olga"]))
+        assert staff.post(f"/manage/statements/{november}/send", data={"csrf_token": token}).status_code == 303
+        r = staff.post("/manage/statements/generate", data={**data, "month": "2026-10"})
+        assert r.status_code == 422
+        assert "October 2026 cannot have a statement" in r.text and "November 2026 statement in EUR" in r.text
+        assert counts(app, world["agency"])[2] == 1
 
 
 def test_month_end_sends_each_statement_once_by_the_agencys_own_calendar(app, world, run_jobs, smtp_server):

@@ -54,6 +54,16 @@ def test_the_owner_sees_their_sent_statements_only(app, world):
         assert "/alpha/owner/statements" in home and "/alpha/owner/money" in home  # in the portal's menu
 
 
+def test_the_statement_files_carry_one_content_type_each(app, world):
+    """The CSV says its charset once (a doubled "charset=utf-8; charset=utf-8" is an invalid header)."""
+    with clock.frozen_at(IN_DECEMBER):
+        olga = signed_in_client(app, world["olga"])
+        csv_file = olga.get(f"/alpha/owner/statements/{world['sent']}/csv")
+        assert csv_file.status_code == 200
+        assert csv_file.headers["Content-Type"] == "text/csv; charset=utf-8"
+        assert olga.get(f"/alpha/owner/statements/{world['sent']}/pdf").headers["Content-Type"] == "application/pdf"
+
+
 def test_statements_and_sending_money_can_be_switched_off(app, world):
     with app.app_context():
         db.scope(db.session, world["agency"])

@@ -167,6 +167,19 @@ def test_results_aggregate_as_worked_out_by_hand(app, staff):
                                          ["Gus", "Flat 1A", "2", "Yes", "Come on time"]]
 
 
+def test_one_person_asked_reads_in_the_singular(app, staff):
+    """Sent to one person: "1 person asked", on the results and on the survey's own page."""
+    with app.app_context():
+        survey = make_survey(_alpha(), trigger=None)
+        ops.invite(survey, db.session.scalar(select(Person).where(Person.name == "Ann Tenant")))
+        sid = survey.id
+        db.session.commit()
+    results = staff.get(f"/manage/surveys/{sid}/results").text
+    assert "1</strong> person asked" in results and "people asked" not in results
+    detail = staff.get(f"/manage/surveys/{sid}").text
+    assert "0 of 1 person asked" in detail and "people asked" not in detail
+
+
 def test_another_agencys_survey_is_invisible(app, staff):
     with app.app_context():
         beta = f.agency("beta")
