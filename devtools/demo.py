@@ -394,7 +394,8 @@ def _booking_payments(units: list, today: date) -> None:
 
 def _owner_accounting(agency, owners: list[int], units: list, today: date) -> None:
     """Fee terms, one unit shared by two owners, a payout and a contribution last month, and last month's owner
-    statements generated and sent (as the month-end job does), so the ledger and statement pages have content."""
+    statements generated and sent (as the month-end job does) but one left a draft, so the ledger and statement
+    pages have content and staff have a statement to send."""
     from portal.accounting import operations as accounting
     from portal.people.models import Person
     from portal.properties.models import unit_owners
@@ -419,7 +420,11 @@ def _owner_accounting(agency, owners: list[int], units: list, today: date) -> No
             accounting.record_entry(people[pid], "payout", Decimal(amount), agency.currency,
                                     last_month.replace(day=25), "Bank transfer", by=staff, advance=True,
                                     reference=f"SEPA-{last_month:%Y%m}25-{n + 1:03d}")
-    accounting.generate_month(last_month, list(people.values()), send=True)
+    # Every owner's statement sent as the month-end job would, but one left a draft for staff to review, regenerate
+    # and send (which mails the owner "your statement is ready").
+    draft = people[owners[1]]
+    accounting.generate_month(last_month, [p for p in people.values() if p is not draft], send=True)
+    accounting.generate_month(last_month, [draft])
     db.session.flush()
 
 

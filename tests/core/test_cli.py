@@ -12,6 +12,7 @@ from portal.bookings.models import Booking, Lease
 from portal.cli import cli
 from portal.people.models import Person
 from portal.properties.models import Property, Unit
+from tests.conftest import csrf_token
 
 
 def _invoke(app, *args, input=None):
@@ -163,6 +164,25 @@ def test_demo_loads_a_believable_agency_that_the_back_office_lists(app, client, 
     fixed = "% of each month's income and 12.00 EUR per unit per month"
     assert f"Management fee: 6.5 {fixed}" in agreements[Decimal("6.50")]
     assert f"Management fee: 8 {fixed}" in agreements[None]
+    # Last month's statements were sent, one left a draft for staff to send: sending it mails its owner.
+    with app.app_context():
+        from portal.accounting.models import Statement, StatementStatus
+
+        statements = list(db.session.scalars(select(Statement).execution_options(all_agencies=True)))
+        drafts = [s for s in statements if s.status == StatementStatus.DRAFT]
+        assert len(drafts) == 1 and len(statements) > 1 and len({s.month for s in statements}) == 1
+        draft = drafts[0]
+    page = client.get(f"/manage/statements/{draft.id}")
+    assert page.status_code == 200
+    sent = client.post(f"/manage/statements/{draft.id}/send", data={"csrf_token": csrf_token(page.text)})
+    assert sent.status_code in (302, 303)
+    with app.app_context():
+        assert db.session.scalar(select(Statement.status).where(Statement.id == draft.id)
+                                 .execution_options(all_agencies=True)) == StatementStatus.SENT
+        dispatcher.dispatch()
+    run_jobs()
+    ready = [m for m in smtp_server.messages if m["Subject"].startswith("Your statement for")]
+    assert len(ready) == 1 and "/l/statement~" in ready[0].get_body(("plain",)).get_content()
     # Loading only when empty leaves an existing database alone.
     assert "not loaded" in _invoke(app, "demo", "--if-empty").output
 
