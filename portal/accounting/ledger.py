@@ -395,6 +395,15 @@ def _gone(rows: Rows, owner_ids: Collection[int] | None, end: datetime, zone: Zo
     return stmt
 
 
+def _sent_statements(owner_ids: Collection[int] | None) -> dict[int, tuple[int, str]]:
+    """Sent statement id -> (owner id, currency), of these owners (None: every owner)."""
+    stmt = select(Statement.id, Statement.owner_id, Statement.currency).where(
+        Statement.status == StatementStatus.SENT)
+    if owner_ids is not None:
+        stmt = stmt.where(Statement.owner_id.in_(list(owner_ids)))
+    return {sid: (pid, cur) for sid, pid, cur in db.session.execute(stmt)}
+
+
 def last_sent(owner_ids: Collection[int] | None, before: date | None = None) -> dict[tuple[int, str], Statement]:
     """(owner, currency) -> their latest sent statement (of a month before `before`, if given)."""
     latest = select(Statement.owner_id, Statement.currency, func.max(Statement.month).label("month")).where(
@@ -424,6 +433,7 @@ def reconcile(owner_ids: Collection[int] | None, end: datetime, zone: ZoneInfo, 
     wanted = set(owner_ids) if owner_ids is not None else None
     result: dict[int, list[Line]] = defaultdict(list)
     gone: list[tuple[int, str, str, int, Decimal, int]] = []  # (owner, currency, type, id, posted, first line)
+    sent: dict[int, tuple[int, str]] | None = None  # sent statement id -> (owner, currency), once needed
 
     def post(line: Line, before: Decimal | None) -> None:
         if not before:
@@ -446,15 +456,25 @@ def reconcile(owner_ids: Collection[int] | None, end: datetime, zone: ZoneInfo, 
                                    .where(rows.unit.in_(shared))).all()
         if not found:
             continue
-        ids = _select(rows, (rows.id,), None, end, zone, currency).where(rows.unit.in_(shared))
-        stmt = (_sent_lines(Statement.owner_id, Statement.currency, StatementLine.source_id,
-                            _money_sum(StatementLine.amount), func.min(StatementLine.id))
-                .where(StatementLine.source_type == rows.source_type, StatementLine.source_id.in_(ids))
-                .group_by(Statement.owner_id, Statement.currency, StatementLine.source_id))
-        if owner_ids is not None:
-            stmt = stmt.where(Statement.owner_id.in_(list(owner_ids)))
-        done = {(pid, cur, sid): (amount, first) for pid, cur, sid, amount, first in db.session.execute(stmt)
-                if amount}
+        # What was posted for them: their lines by the ids found (in chunks), from the lines' table alone, put to
+        # their statement's owner and currency here. Joined in SQL (to the statements, or by a subquery of the
+        # rows), PostgreSQL with statistics older than the month's lines just written (autovacuum not yet run)
+        # drove the join from the statements and scanned every line for each: minutes. Alone, a chunk of ids is
+        # an index probe, or at worst one scan.
+        if sent is None:
+            sent = _sent_statements(owner_ids)
+        ids = [row[0] for row in found]
+        posted: dict[tuple[int, str, int], tuple[Decimal, int]] = {}
+        for chunk in range(0, len(ids), 500):
+            for statement_id, sid, amount, line_id in db.session.execute(
+                    select(StatementLine.statement_id, StatementLine.source_id, StatementLine.amount, StatementLine.id)
+                    .where(StatementLine.source_type == rows.source_type, StatementLine.kind != LineKind.FEE,
+                           StatementLine.source_id.in_(ids[chunk:chunk + 500]))):
+                if statement_id in sent:
+                    key = (*sent[statement_id], sid)
+                    total, first = posted.get(key, (Decimal(0), line_id))
+                    posted[key] = (total + amount, min(first, line_id))
+        done = {key: value for key, value in posted.items() if value[0]}
         parts: dict[tuple, dict[int, Decimal]] = {}  # a unit's rent is the same month after month: split once
         for row in found:
             source_id, _, whole, cur, unit_id = row[:5]

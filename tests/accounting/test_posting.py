@@ -206,3 +206,31 @@ def test_one_bound_and_one_parser_for_amounts(w):
         with pytest.raises(FieldError, match="less than"):
             refund(payment, "1000000000", "typo")
     assert db.session.scalar(select(func.count()).select_from(Contribution)) == 0
+
+
+def test_a_shared_unit_with_more_rows_than_one_probe_takes_posts_each_row_once(w):
+    """What was posted for a shared unit's rows is looked up by their ids in chunks of 500: 501 payments, sent in
+    November, post nothing more in December, whichever chunk a row falls in."""
+    from portal.money.models import Charge, ChargeStatus, Payment
+
+    w.agency.settings = {}
+    ben = f.person(w.agency, "Ben Owner", "ben@example.com", roles=["owner"])
+    shared = f.unit(w.agency, name="2B")
+    shared.owners.extend([w.owner, ben])  # no shares: halves
+    lease = f.lease(w.agency, shared, f.person(w.agency, "Tia Tenant", "tia@example.com"))
+    db.session.flush()
+    charges = list(db.session.scalars(insert(Charge).returning(Charge.id), [
+        {"agency_id": w.agency.id, "person_id": lease.tenant_id, "lease_id": lease.id, "kind": ChargeKind.RENT,
+         "description": f"Parking {n}", "amount": D("10.00"), "currency": "EUR", "due_date": NOV,
+         "status": ChargeStatus.PAID} for n in range(501)]))
+    db.session.execute(insert(Payment), [
+        {"agency_id": w.agency.id, "charge_id": cid, "person_id": lease.tenant_id, "amount": D("10.00"),
+         "provider": "builtin", "reference": f"p{cid}", "channel": "office", "created_at": at(3 + n % 20)}
+        for n, cid in enumerate(charges)])
+    with clock.frozen_at(at(2, month=12)):
+        nov = {s.owner_id: s for s in acc.generate_month(NOV, send=True)}
+    assert nov[w.owner.id].total(LineKind.INCOME) == nov[ben.id].total(LineKind.INCOME) == D("2505.00")
+    with clock.frozen_at(JAN_2):
+        dec = {s.owner_id: s for s in acc.generate_month(DEC)}
+    assert amounts(dec[w.owner.id]) == [] and amounts(dec[ben.id]) == []
+    assert dec[w.owner.id].closing + dec[ben.id].closing == D("5010.00")
