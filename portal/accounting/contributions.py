@@ -98,8 +98,9 @@ def pay_contribution(contribution: Contribution, owner: Person) -> OwnerEntry:
     db.session.flush()
     if owner.email:
         context = {"contribution": contribution, "person": owner, "agency": agency}
-        mail.send(to=owner.email, subject=f"Receipt: {format_money(contribution.amount, contribution.currency)} "
-                                          "received into your owner account",
+        mail.send(to=mail.address(owner.name, owner.email),
+                  subject=f"Receipt: {format_money(contribution.amount, contribution.currency)} "
+                          "received into your owner account",
                   text=render_template("mail/contribution_receipt.txt", **context),
                   html=render_template("mail/contribution_receipt.html", **context), person=owner, about=contribution)
     return entry

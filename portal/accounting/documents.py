@@ -1,4 +1,5 @@
-"""A statement as a file: CSV (one row per line, with its source; parse_csv reads it back) and PDF.
+"""A statement as a file: CSV (one row per line, with its source named as the pages name it,
+portal.accounting.sources; parse_csv reads it back) and PDF.
 
 Descriptions and unit names come from tenants, vendors and staff: written through portal.csvsafe (a cell that
 would be a formula starts with an apostrophe); amounts are written as they are."""
@@ -13,6 +14,7 @@ from flask import Response
 
 from portal.accounting.ledger import last_day_of
 from portal.accounting.models import Statement
+from portal.accounting.sources import source_type, stored_type
 from portal.csvsafe import read_text_cell, text_cell
 
 CSV_HEADER = ["row", "date", "unit", "kind", "description", "amount", "currency", "source_type", "source_id"]
@@ -29,7 +31,8 @@ def statement_csv(statement: Statement) -> str:
     for line in statement.lines:
         writer.writerow(["line", line.line_date.isoformat(), text_cell(line.unit_name), line.kind.value,
                          text_cell(line.description),
-                         f"{line.amount:f}", statement.currency, line.source_type, line.source_id])
+                         f"{line.amount:f}", statement.currency, source_type(line.source_type, line.kind.value),
+                         line.source_id])
     writer.writerow(["closing", last.isoformat(), "", "", "Closing balance", f"{statement.closing:f}",
                      statement.currency, "", ""])
     return out.getvalue()
@@ -47,6 +50,7 @@ def parse_csv(text: str) -> dict:
         else:
             result["lines"].append({**row, "amount": amount, "unit": read_text_cell(row["unit"]),
                                     "description": read_text_cell(row["description"]),
+                                    "source_type": stored_type(row["source_type"]),
                                     "source_id": int(row["source_id"]) if row["source_id"] else None})
     return result
 

@@ -37,6 +37,7 @@ from portal.accounting.entry_forms import (
     parse_month,
 )
 from portal.accounting.models import OwnerEntry, Statement, StatementStatus
+from portal.accounting.sources import source_label
 from portal.agencies.models import Agency
 from portal.fields import failed, options
 from portal.links.delivery import send_link
@@ -142,18 +143,18 @@ def _sources(lines: list[ledger.Line], owner: Person) -> dict[tuple[str, int], t
             found[key] = (f"refund #{line.source_id}", url_for("manage.charges_detail",
                                                                 obj_id=charge_of[("refund", line.source_id)]), None)
         elif line.source_type in SOURCE_PAGES:
-            found[key] = (f"{line.source_type} #{line.source_id}",
+            found[key] = (source_label(line.source_type, line.source_id, line.kind),
                           url_for(SOURCE_PAGES[line.source_type], obj_id=line.source_id), None)
         elif line.source_type == "owner_entry" and line.source_id in requests:
             contribution = requests[line.source_id]
             page = url_for("manage.owneraccounts_detail", obj_id=owner.id, _anchor=f"contribution-{contribution}")
-            found[key] = (f"contribution request #{contribution}", page,
+            found[key] = (source_label(line.source_type, line.source_id, line.kind), page,
                           entry_rows[line.source_id].reference if line.source_id in entry_rows else None)
         elif line.source_type == "owner_entry" and line.source_id in entry_rows:
             entry = entry_rows[line.source_id]
-            found[key] = (f"{entry.kind.value} #{entry.id}", None, entry.reference)
+            found[key] = (source_label(line.source_type, line.source_id, line.kind), None, entry.reference)
         else:
-            found[key] = (f"{line.source_type.replace('_', ' ')} #{line.source_id}", None, None)
+            found[key] = (source_label(line.source_type, line.source_id, line.kind), None, None)
     return found
 
 
@@ -370,10 +371,15 @@ def statements_generate():
         return _statements_page(form, 422)
     when = month.strftime("%B %Y")
     if not made:
-        sent = _sent_count(month, form.owner_id.data or None)
+        owner_id = form.owner_id.data or None
+        sent, later = _sent_count(month, owner_id), _later_sent_owners(month, owner_id)
         if sent:
             flash(f"Every statement of {when} was already sent ({sent} statement{'s' if sent != 1 else ''}): "
                   "nothing to generate. A row recorded since goes on the next month's statement.", "info")
+        elif later:
+            flash(f"Each owner already has a later statement sent ({later} owner{'s' if later != 1 else ''}), so "
+                  f"{when} can no longer have one: nothing to generate. A correction goes on the next month.",
+                  "info")
         else:
             flash(f"No owner to make a statement of {when} for.", "info")
     else:
@@ -390,6 +396,15 @@ def _sent_count(month, owner_id: int | None) -> int:
     return db.session.scalar(stmt)
 
 
+def _later_sent_owners(month, owner_id: int | None) -> int:
+    """How many owners (one, or every one) have a statement of a month after `month` sent."""
+    stmt = select(func.count(func.distinct(Statement.owner_id))).where(
+        Statement.month > month, Statement.status == StatementStatus.SENT)
+    if owner_id is not None:
+        stmt = stmt.where(Statement.owner_id == owner_id)
+    return db.session.scalar(stmt)
+
+
 def _statement(obj_id: int) -> Statement:
     found = queries.statement(obj_id)
     if found is None:
@@ -399,6 +414,7 @@ def _statement(obj_id: int) -> Statement:
 
 def _statement_page(statement: Statement, status: int = 200, error: str | None = None):
     return render_template("manage/statements_detail.html", obj=statement, month=month_label(statement),
+                           source_label=source_label,
                            button=ButtonForm(formdata=None), error=error,
                            can_send=statement.status == StatementStatus.DRAFT
                            and ledger.next_month(statement.month) <= _agency().today()), status

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import Select, desc, select
+from sqlalchemy import Select, desc, func, select
 from sqlalchemy.orm import selectinload
 
 from portal import access, agencies, db
@@ -57,6 +57,18 @@ def above_threshold(invoice: Invoice) -> bool:
         if limit is not None and invoice.total > limit:
             return True
     return False
+
+
+def invoiced(order_ids: list[int]) -> dict[int, tuple[Decimal, str]]:
+    """order id -> what its approved or paid invoices add up to, and their currency (orders with none absent;
+    an order's invoices are in its currency)."""
+    if not order_ids:
+        return {}
+    rows = db.session.execute(
+        select(Invoice.work_order_id, Invoice.currency, func.sum(Invoice.total))
+        .where(Invoice.work_order_id.in_(order_ids), Invoice.status.in_(EXPENSE_STATUSES))
+        .group_by(Invoice.work_order_id, Invoice.currency).order_by(Invoice.work_order_id, Invoice.currency))
+    return {order_id: (Decimal(total), currency) for order_id, currency, total in rows}
 
 
 def invoices_of(order: WorkOrder) -> list[Invoice]:

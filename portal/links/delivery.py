@@ -12,11 +12,17 @@ from portal.agencies.models import StaffAudit
 from portal.messages.models import Message
 from portal.people.models import Person
 
+# Links addressed "Name <address>" however they are sent (first time, resent, renewed): the sign-in and the
+# owner account's ones, as the account's other mails (receipts, statements) are.
+NAMED_ACTIONS = frozenset({"login", "send_money"})
 
-def send_link(action: str, obj: Any, person: Person, created_by: int | None = None, *, named: bool = False
+
+def send_link(action: str, obj: Any, person: Person, created_by: int | None = None, *, named: bool | None = None
               ) -> Message:
     """Issue a link for `person` and e-mail it (after the commit, like all mail) (flushes); `named` addresses
-    it "Name <address>", as automation's mails are."""
+    it "Name <address>", as automation's mails are (None: as NAMED_ACTIONS says)."""
+    if named is None:
+        named = action in NAMED_ACTIONS
     if not person.email:
         raise ValueError(f"{person.name} has no e-mail address")
     spec = links.ACTIONS[action]

@@ -17,7 +17,7 @@ from portal.fields import failed
 from portal.files.queries import files_of
 from portal.invoices import operations as invoice_ops
 from portal.invoices.models import Invoice, InvoiceStatus
-from portal.invoices.queries import awaiting_owner, invoices_of
+from portal.invoices.queries import awaiting_owner, invoiced, invoices_of
 from portal.operations import FieldError
 from portal.owners import visits
 from portal.owners.news import whats_new
@@ -110,7 +110,8 @@ def home_context(person: Person, **extra: Any) -> dict:
                  **{f"invoice-{i.id}": waited(person, i.submitted_at) for i in waiting_invoices},
                  **{f"applicant-{a.id}": waited(person, a.status_changed_at) for a in waiting_applicants}},
         "open_orders": [o for o in db.session.scalars(_orders(person).limit(20)) if o.status != AWAITING],
-        "recent_orders": list(db.session.scalars(_orders(person, "recent").limit(5))),
+        "recent_orders": (recent := list(db.session.scalars(_orders(person, "recent").limit(5)))),
+        "invoiced": invoiced([o.id for o in recent]),
         "orders_decision": access.can(person, OWNER, ORDERS),
         "invoices_decision": access.can(person, OWNER, INVOICES),
         "errors": {}, "typed": {},
@@ -123,8 +124,9 @@ viewas.register(OWNER, "home", "owner/home.html", home_context)
 
 def orders_context(person: Person, show: str = "open", unit_id: int | None = None) -> dict:
     """The owner's open or recent orders, of one of their units or all."""
-    return {"person": person, "show": show, "unit_id": unit_id, "units": _units(person),
-            "orders": list(db.session.scalars(_orders(person, show, unit_id).limit(200)))}
+    orders = list(db.session.scalars(_orders(person, show, unit_id).limit(200)))
+    return {"person": person, "show": show, "unit_id": unit_id, "units": _units(person), "orders": orders,
+            "invoiced": invoiced([o.id for o in orders])}
 
 
 viewas.register(OWNER, "orders", "owner/orders.html", orders_context)

@@ -14,7 +14,7 @@ from portal.accounting import operations as accounting
 from portal.accounting.contributions import request_contribution
 from portal.money.operations import pay
 from tests import factories as f
-from tests.conftest import browser_staff_sign_in, screenshots
+from tests.conftest import browser_portal_sign_in, browser_staff_sign_in, screenshots
 
 pytestmark = pytest.mark.browser
 IN_DECEMBER = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
@@ -81,3 +81,54 @@ def test_staff_pay_out_an_advance_only_when_they_say_so_and_read_the_ledger_to_t
         assert "Every statement of November 2026 was already sent (1 statement)" in page.locator(".flash").first \
             .inner_text()
         screenshots(page, "manage-statements-all-sent")
+
+
+# On a phone the responsive tables turn cells into labelled rows: a subtotal is labelled once, and a statement's
+# "PDF · CSV" stays one value (the "·" is not a row label of its own).
+LABELS = """table => Array.from(table.querySelectorAll('tfoot th, tfoot td')).flatMap(cell => {
+    const style = getComputedStyle(cell);
+    if (style.display === 'none') return [];
+    const before = getComputedStyle(cell, '::before').content.replace(/^"|"$/g, '');
+    return [before, cell.textContent.trim()].filter(text => text && text !== 'none' && text !== 'normal');
+}).join('|')"""
+
+
+def _files_on_one_line(page, first: str, second: str) -> bool:
+    pdf, csv = (page.get_by_role("link", name=name).first.bounding_box() for name in (first, second))
+    return abs(pdf["y"] - csv["y"]) < 1
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_statement_pages_label_the_subtotal_once_and_the_lists_keep_pdf_and_csv_together(app, world, page, width):
+    with clock.frozen_at(IN_DECEMBER):
+        browser_staff_sign_in(page)
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto("/manage/statements")
+        if width == 390:
+            screenshots(page, "manage-statements-list")
+        page.set_viewport_size({"width": width, "height": 900})  # screenshots() leaves it at 1280
+        files_together = _files_on_one_line(page, "PDF", "CSV")
+        page.locator("table.cards td[data-label=Month] a").first.click()
+        page.wait_for_url(re.compile(r"/manage/statements/\d+$"))
+        if width == 390:
+            screenshots(page, "manage-statement")
+        page.set_viewport_size({"width": width, "height": 900})
+        staff_labels = page.locator("table.cards").first.evaluate(LABELS)
+
+        browser_portal_sign_in(app, page, world["olga"])
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto("/alpha/owner/statements")
+        if width == 390:
+            screenshots(page, "owner-statements-list")
+        page.set_viewport_size({"width": width, "height": 900})
+        owner_files_together = _files_on_one_line(page, re.compile("^PDF of"), re.compile("^CSV of"))
+        page.get_by_role("link", name=re.compile("November 2026")).first.click()
+        page.wait_for_url(re.compile(r"/owner/statements/\d+$"))
+        if width == 390:
+            screenshots(page, "owner-statement")
+        page.set_viewport_size({"width": width, "height": 900})
+        owner_labels = page.locator("table.statement-lines").first.evaluate(LABELS)
+    for labels in (staff_labels, owner_labels):
+        assert labels.count("Subtotal") == 1, labels
+        assert "EUR" in labels, labels  # the figure itself is shown
+    assert files_together and owner_files_together

@@ -137,9 +137,21 @@ def test_generating_a_month_already_sent_says_so(app, world, staff):
                                                                 "owner_id": ""}, follow_redirects=True)
         assert "Every statement of November 2026 was already sent (2 statements): nothing to generate" in again.text
         assert "No owner to make a statement" not in again.text
+        earlier = staff.post("/manage/statements/generate", data={"csrf_token": token, "month": "2026-10",
+                                                                  "owner_id": ""}, follow_redirects=True)
+        assert "Each owner already has a later statement sent (2 owners), so October 2026 can no longer have one" \
+            in earlier.text
+        assert "No owner to make a statement" not in earlier.text
+
+
+def test_generating_a_month_with_no_owner_says_there_is_none(app, world, staff):
+    in_agency(app, world["agency"], lambda: db.session.execute(unit_owners.delete()))
+    with clock.frozen_at(IN_DECEMBER):
+        token = csrf_token(staff.get("/manage/statements").text)
         empty = staff.post("/manage/statements/generate", data={"csrf_token": token, "month": "2026-10",
                                                                 "owner_id": ""}, follow_redirects=True)
         assert "No owner to make a statement of October 2026 for" in empty.text
+        assert "later statement" not in empty.text
 
 
 # 5 -------------------------------------------------------------------------------------------------------------
@@ -259,8 +271,8 @@ def test_a_payout_shows_its_reference_and_a_contribution_links_to_its_request(ap
             olga = owner(world)
             contribution = request_contribution(olga, D("50.00"), "EUR", "Reserve")
             pay_contribution(contribution, olga)
-            return contribution.id, contribution.reference
-        contribution_id, reference = in_agency(app, world["agency"], paid_request)
+            return contribution.id, contribution.reference, contribution.entry_id
+        contribution_id, reference, entry_id = in_agency(app, world["agency"], paid_request)
         ledger_page = staff.get(url).text
     rows = ledger_page[ledger_page.index('id="ledger"'):ledger_page.index('id="entry"')]
     payout_row = rows[rows.index("Payout: Transfer"):]
@@ -269,7 +281,7 @@ def test_a_payout_shows_its_reference_and_a_contribution_links_to_its_request(ap
     contribution_row = rows[rows.index("Contribution: Reserve"):]
     contribution_row = contribution_row[:contribution_row.index("</tr>")]
     assert f'href="/manage/owner-accounts/{world["olga"]}#contribution-{contribution_id}"' in contribution_row
-    assert f"contribution request #{contribution_id}" in contribution_row and f"ref {reference}" in contribution_row
+    assert f"contribution #{entry_id}" in contribution_row and f"ref {reference}" in contribution_row
     assert f'id="contribution-{contribution_id}"' in ledger_page
 
 
@@ -323,3 +335,26 @@ def test_nothing_half_written_when_a_payout_is_refused_in_the_operation(app, wor
             Statement.status == StatementStatus.SENT)) == 0
         assert db.session.scalar(select(func.count(Contribution.id))) == 0
 
+
+
+# Polish 2 ------------------------------------------------------------------------------------------------------
+
+
+def test_a_payout_is_named_the_same_on_the_ledger_the_statement_and_in_the_csv(app, world, staff):
+    def paid_out():
+        olga = owner(world)
+        entry = acc.record_entry(olga, "payout", D("300.00"), "EUR", date(2026, 11, 25), "Transfer")
+        statement = acc.generate(olga, date(2026, 11, 1), "EUR")
+        db.session.flush()
+        return entry.id, statement.id
+    with clock.frozen_at(IN_DECEMBER):
+        entry_id, statement_id = in_agency(app, world["agency"], paid_out)
+        ledger_page = staff.get(f"/manage/owner-accounts/{world['olga']}").text
+        statement_page = staff.get(f"/manage/statements/{statement_id}").text
+        csv_text = staff.get(f"/manage/statements/{statement_id}/csv").get_data(as_text=True)
+    label = f"payout #{entry_id}"
+    assert label in ledger_page and label in statement_page
+    assert "owner entry" not in ledger_page and "owner entry" not in statement_page
+    row = next(r for r in csv.DictReader(io.StringIO(csv_text)) if r["kind"] == "payout")
+    assert (row["source_type"], row["source_id"]) == ("payout", str(entry_id))
+    assert "owner_entry" not in csv_text

@@ -154,6 +154,7 @@ def test_a_contribution_asked_by_staff_is_paid_from_the_mail_and_moves_the_balan
         run_jobs()
         mail = mails_to(smtp_server, "olga@example.com", "Please send 500.00 EUR")
         assert len(mail) == 1
+        assert mail[0]["To"] == "Olga Owner <olga@example.com>"  # as the account's other mails are addressed
         token = token_in(mail[0])
         before = read(app, world["agency"], lambda: queries.balances(world["olga"]))
 
@@ -174,7 +175,8 @@ def test_a_contribution_asked_by_staff_is_paid_from_the_mail_and_moves_the_balan
         assert contribution.status == ContributionStatus.PAID and contribution.entry_id == entry.id
         assert entry.reference == contribution.reference and contribution.reference.startswith("pt_")
         run_jobs()
-        assert len(mails_to(smtp_server, "olga@example.com", "Receipt: 500.00 EUR")) == 1
+        [receipt] = mails_to(smtp_server, "olga@example.com", "Receipt: 500.00 EUR")
+        assert receipt["To"] == "Olga Owner <olga@example.com>"
 
         again = owner.post(f"/l/{token}", data={"form_token": FORM_TOKEN.search(opened.text).group(1)})
         assert again.status_code == 410 and "has been paid" in again.text

@@ -74,7 +74,7 @@ def test_tenant_signs_in_from_the_emailed_link(app, page, run_jobs, smtp_server)
 
     run_jobs()  # the worker delivers the mail to the SMTP server
     [email] = smtp_server.messages
-    assert email["To"] == "tom@example.com"
+    assert email["To"] == "Tom Tenant <tom@example.com>"
     page.goto(_link_in(email))
     expect(page.get_by_role("heading", name="Sign in to your portal as Tom Tenant")).to_be_visible()
     page.get_by_role("button", name="Sign in").click()

@@ -4,9 +4,10 @@ a message to the manager, and the authorization engine's say (A3 hides one order
 A2 switches approvals off)."""
 
 import re
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal import db
 from portal.access.models import ItemEffect, OverrideEffect
@@ -282,3 +283,24 @@ def test_the_owner_portal_menu_leads_to_the_work_orders(olga, w):
     assert 'href="/alpha/owner/orders"' in olga.get(HOME).text
     with_count = olga.get("/alpha/owner/orders").text
     assert "Work orders on your units" in with_count
+
+
+def _recent_row(c, title: str) -> str:
+    recent = c.get(HOME).text.split("Recently finished")[1]
+    row = recent[recent.index(title):]
+    return row[:row.index("</li>")]
+
+
+def test_a_finished_order_shows_its_invoice_total_once_approved_else_its_estimate_said_so(app, olga, w):
+    with app.app_context():  # the vendor stated 95.00 at completion; the invoice says 193.60 with tax
+        db.session.execute(update(WorkOrder).where(WorkOrder.id == w["door"]).values(total=Decimal("95.00"))
+                           .execution_options(all_agencies=True))
+        db.session.commit()
+    waiting = _recent_row(olga, "Front door lock")
+    assert "estimate 150.00 EUR" in waiting and "95.00" not in waiting and "193.60" not in waiting
+    assert _post(olga, f"/alpha/owner/invoices/{w['invoice']}/approve").status_code == 302
+    approved = _recent_row(olga, "Front door lock")
+    assert "invoice 193.60 EUR" in approved and "95.00" not in approved and "estimate" not in approved
+    listed = olga.get("/alpha/owner/orders?show=recent").text
+    row = listed[listed.index("Front door lock"):]
+    assert "invoice 193.60 EUR" in row[:row.index("</li>")]

@@ -47,7 +47,13 @@ def test_same_answer_whether_or_not_the_address_is_known(client, people, run_job
     assert known.status_code == unknown.status_code == no_portal.status_code == 200
     assert strip(known.text) == strip(unknown.text) == strip(no_portal.text)
     run_jobs()
-    assert [m["To"] for m in smtp_server.messages] == ["tom@example.com"]
+    assert [m["To"] for m in smtp_server.messages] == ["Tom Tenant <tom@example.com>"]
+
+
+def test_an_owners_sign_in_mail_is_addressed_with_her_name(client, people, run_jobs, smtp_server):
+    assert _ask(client, "olga@example.com", "owner").status_code == 200
+    email, _, _ = _mailed(smtp_server, run_jobs)
+    assert email["To"] == "Olga Both <olga@example.com>"
 
 
 def test_sign_in_link_opens_the_tenant_portal_and_rotates_the_session(client, people, run_jobs, smtp_server):
