@@ -257,6 +257,13 @@ BEFORE_RECORD = frozenset({
     "rent-due", "appointment-confirmation", "workorder-status", "workorder-owner-approval",
     "workorder-vendor-acceptance", "workorder-visit-reminder", "invoice-owner-approval", "invoice-paid",
 })
+# The kinds the first release with them gave every new agency at once, still without a record: an agency
+# without a record that has a solution of any of them was made by that release, so it was offered all of these
+# (and one it lacks was deleted on purpose).
+UNRECORDED_RELEASE = frozenset({
+    "applicant-decision", "applicant-owner-approval", "insurance-quote", "owner-statement-ready", "survey",
+    "violation-notice",
+})
 # LOOP kinds an agency that already works gets switched off when they arrive: they mail people on a schedule,
 # with no step of staff's (month end sends every owner a statement), so staff switch them on when ready.
 QUIET = frozenset({"owner-statement-ready"})
@@ -299,7 +306,8 @@ def switched_on_when_caught_up(kind_name: str) -> bool:
 
 def offered_kinds(agency: Agency) -> set[str]:
     """The starter kinds the agency has been offered: its record, or for an agency made before records were
-    kept, the kinds agencies had then and any kind whose template or solution it has."""
+    kept, the kinds agencies were made with then (UNRECORDED_RELEASE's too if it has a solution of one) and any kind
+    whose template or solution it has."""
     recorded = (agency.settings or {}).get(OFFERED)
     if recorded is not None:
         return set(recorded)
@@ -307,7 +315,9 @@ def offered_kinds(agency: Agency) -> set[str]:
                                    .execution_options(all_agencies=True)))
     kinds = set(db.session.scalars(select(Solution.kind).where(Solution.agency_id == agency.id)
                                    .execution_options(all_agencies=True)))
-    return set(BEFORE_RECORD) | kinds | {k for k in TEMPLATES if template_name(k) in names}
+    # A solution of one of those kinds can only have come from that release (a template could be named alike).
+    made_with = BEFORE_RECORD | UNRECORDED_RELEASE if kinds & UNRECORDED_RELEASE else BEFORE_RECORD
+    return set(made_with) | kinds | {k for k in TEMPLATES if template_name(k) in names}
 
 
 def _offer(agency: Agency, kinds: list[str], *, new: bool) -> None:

@@ -35,11 +35,13 @@ def upgrade_agencies() -> int:
 
     ids = list(db.session.scalars(select(Agency.id).order_by(Agency.id)))
     scoped = db.session.info.get("agency_id")
-    for agency_id in ids:
-        with db.transaction():
-            db.scope(db.session, agency_id)
-            agency_upgraded.send(db.session.get(Agency, agency_id))
-    db.scope(db.session, scoped)
+    try:
+        for agency_id in ids:
+            with db.transaction():
+                db.scope(db.session, agency_id)
+                agency_upgraded.send(db.session.get(Agency, agency_id))
+    finally:  # the session goes back to the scope it had, whatever an agency's upgrade raised
+        db.scope(db.session, scoped)
     return len(ids)
 
 

@@ -145,6 +145,30 @@ def test_a_template_staff_deleted_is_not_added_again(app):
     assert starter.template_name("insurance-quote") in older["templates"]  # the new kinds did arrive
 
 
+def test_an_agency_made_with_the_new_kinds_before_the_record_keeps_one_deleted_deleted(app):
+    # Made by the release that installed the new kinds but kept no record; staff deleted the violation notice.
+    with app.app_context():
+        a = f.agency("alpha", starter=True)
+        db.session.commit()
+        agency_id = a.id
+        db.session.execute(delete(Notification).where(Notification.solution_id.in_(
+            select(Solution.id).where(Solution.kind == "violation-notice"))))
+        db.session.execute(delete(Solution).where(Solution.kind == "violation-notice"))
+        db.session.execute(delete(MailTemplate).where(
+            MailTemplate.name == starter.template_name("violation-notice")))
+        agency = db.session.get(Agency, agency_id)
+        agency.settings = {k: v for k, v in agency.settings.items() if k != starter.OFFERED}
+        db.session.commit()
+    before = _state(app, agency_id)
+
+    _upgrade(app)
+
+    after = _state(app, agency_id)
+    assert "violation-notice" not in after["solutions"]
+    assert starter.template_name("violation-notice") not in after["templates"]
+    assert after["counts"] == before["counts"]
+
+
 def test_a_new_agency_is_recorded_as_offered_every_kind(app):
     with app.app_context():
         a = f.agency("alpha", starter=True)
