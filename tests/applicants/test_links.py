@@ -21,6 +21,15 @@ from tests.conftest import csrf_token, press_link
 LINK = re.compile(r"/l/(\S+)")
 
 
+def _sent_to_owner(client, login, ids: dict) -> dict:
+    """Staff sign in and send Maria's application to the owner (its mail goes out)."""
+    assert login("manager@alpha.example", f.PASSWORD).status_code == 302
+    page = client.get(f"/manage/applicants/{ids['maria']}")
+    assert client.post(f"/manage/applicants/{ids['maria']}/act/send_to_owner",
+                       data={"csrf_token": csrf_token(page.text)}).status_code == 302
+    return ids
+
+
 @pytest.fixture
 def sent(app, client, login):
     """Maria applied for Seafront 1A; staff (signed in) sent her to Olga, the owner; her mail went out."""
@@ -28,11 +37,7 @@ def sent(app, client, login):
         ids = world.build(starter=True)
         ids["maria"] = world.apply(db.session.get(Unit, ids["seafront"])).id
         db.session.commit()
-    assert login("manager@alpha.example", f.PASSWORD).status_code == 302
-    page = client.get(f"/manage/applicants/{ids['maria']}")
-    assert client.post(f"/manage/applicants/{ids['maria']}/act/send_to_owner",
-                       data={"csrf_token": csrf_token(page.text)}).status_code == 302
-    return ids
+    return _sent_to_owner(client, login, ids)
 
 
 def send_due(app, run_jobs) -> None:
@@ -168,11 +173,7 @@ def co_owned(app, client, login):
             db.session.execute(unit_owners.insert().values(unit_id=ids["seafront"], person_id=co.id))
         ids["maria"] = world.apply(db.session.get(Unit, ids["seafront"])).id
         db.session.commit()
-    assert login("manager@alpha.example", f.PASSWORD).status_code == 302
-    page = client.get(f"/manage/applicants/{ids['maria']}")
-    assert client.post(f"/manage/applicants/{ids['maria']}/act/send_to_owner",
-                       data={"csrf_token": csrf_token(page.text)}).status_code == 302
-    return ids
+    return _sent_to_owner(client, login, ids)
 
 
 def test_co_owners_pressing_their_links_at_once_make_one_decision(app, co_owned, live_server, run_jobs,
