@@ -228,9 +228,6 @@ def _charge_rows(table, *joins):
     return frame
 
 
-ENTRY_LABELS = {EntryKind.PAYOUT: "Payout", EntryKind.CONTRIBUTION: "Contribution", EntryKind.CORRECTION: "Correction"}
-
-
 @dataclass(frozen=True, slots=True)
 class Rows:
     """One kind of row of an owner's account (the rules in the module's docstring): `frame(*columns)` selects
@@ -269,7 +266,8 @@ ROWS = (
          OwnerEntry.entry_date, True,
          type_coerce(case((OwnerEntry.kind == EntryKind.PAYOUT, -OwnerEntry.amount), else_=OwnerEntry.amount), Money),
          OwnerEntry.currency, OwnerEntry.unit_id, OwnerEntry.owner_id, (OwnerEntry.kind, OwnerEntry.memo),
-         lambda kind, memo: (LineKind(kind.value), f"{ENTRY_LABELS[kind]}: {memo}" if memo else ENTRY_LABELS[kind])),
+         lambda kind, memo: (LineKind(kind.value), f"{kind.value.capitalize()}: {memo}" if memo
+                             else kind.value.capitalize())),
     # The agency's currency: the one its balance charges are made in (portal.money.operations).
     Rows("booking", lambda *columns: (
         select(*columns).select_from(Booking).join(Agency, Agency.id == Booking.agency_id)

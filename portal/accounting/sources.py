@@ -3,8 +3,10 @@ its kind ("payout #3", "correction #5", "contribution #7"), the other rows by th
 
 from __future__ import annotations
 
+from portal.accounting.models import EntryKind
+
 OWNER_ENTRY = "owner_entry"  # the stored source type of a payout, a correction and a contribution
-ENTRY_KINDS = frozenset({"payout", "correction", "contribution"})
+ENTRY_KINDS = frozenset(kind.value for kind in EntryKind)
 
 
 def source_type(stored: str, kind: str) -> str:
