@@ -35,6 +35,18 @@ from portal.db import Base
 from portal.documents.models import Document, DocumentKind, Signature
 from portal.files.models import WorkOrderFile
 from portal.insurance.models import InsuranceQuote, QuoteStatus
+from portal.integrations.models import (
+    BlockedDates,
+    BookingSource,
+    CalendarExport,
+    Feed,
+    Integration,
+    IntegrationKind,
+    RunStatus,
+    SyncError,
+    SyncRun,
+    WhenMissing,
+)
 from portal.invoices.models import Invoice, InvoiceLine, InvoiceStatus
 from portal.links.models import ActionLink, LinkEvent
 from portal.messages.models import Message, MessageStatus
@@ -55,8 +67,11 @@ __all__ = [
     "Appointment",
     "AppointmentStatus",
     "Base",
+    "BlockedDates",
     "Booking",
+    "BookingSource",
     "BookingStatus",
+    "CalendarExport",
     "Channel",
     "Charge",
     "ChargeKind",
@@ -65,7 +80,10 @@ __all__ = [
     "ContributionStatus",
     "Document",
     "DocumentKind",
+    "Feed",
     "InsuranceQuote",
+    "Integration",
+    "IntegrationKind",
     "Invitation",
     "Invoice",
     "InvoiceLine",
@@ -96,6 +114,7 @@ __all__ = [
     "Refund",
     "Response",
     "Review",
+    "RunStatus",
     "ShareRule",
     "Signature",
     "StaffAudit",
@@ -107,6 +126,8 @@ __all__ = [
     "StatementStatus",
     "Survey",
     "SurveyTrigger",
+    "SyncError",
+    "SyncRun",
     "Tag",
     "TimeWindow",
     "Unit",
@@ -115,6 +136,7 @@ __all__ = [
     "ViolationPhoto",
     "ViolationStatus",
     "Visit",
+    "WhenMissing",
     "WorkKind",
     "WorkOrder",
     "WorkOrderEvent",
