@@ -43,10 +43,17 @@ class Actor:
     role: str
     user: StaffUser | None = None
     person: Person | None = None
+    label: str | None = None  # who, when neither a user nor a person: an API key
+    agency_id: int | None = None  # an API key's agency (a user's or a person's is their own)
 
     @classmethod
     def staff(cls, user: StaffUser) -> Actor:
         return cls(STAFF, user=user)
+
+    @classmethod
+    def api_key(cls, name: str, agency_id: int) -> Actor:
+        """The agency's own system through one of its API keys: staff's moves, on its agency's orders only."""
+        return cls(STAFF, label=f"API key “{name}”", agency_id=agency_id)
 
     @classmethod
     def as_person(cls, person: Person, role: str) -> Actor:
@@ -55,7 +62,7 @@ class Actor:
     @property
     def name(self) -> str:
         who = self.user or self.person
-        return who.name if who is not None else "Portico"
+        return who.name if who is not None else self.label or "Portico"
 
 
 SYSTEM = Actor(SYSTEM_ROLE)
@@ -141,7 +148,8 @@ def check(order: WorkOrder, action: str, actor: Actor) -> Move:
 def _check_relation(order: WorkOrder, actor: Actor) -> None:
     """A person acts only on their own orders: the vendor assigned, an owner of the unit, the requester."""
     if actor.role == STAFF:
-        if actor.user is None or actor.user.agency_id != order.agency_id:
+        agency_id = actor.user.agency_id if actor.user is not None else actor.agency_id
+        if agency_id is None or agency_id != order.agency_id:
             raise FieldError("action", "This order is not one of your agency's.")
         return
     person = actor.person
