@@ -17,6 +17,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application: defaults, then the environment, then `config`; then wire."""
     import automation
     from portal import (
+        api,
         auth,
         db,
         errors,
@@ -72,6 +73,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     hooks.init_app(app)
     signin.init_app(app)
     app.register_blueprint(manage_bp)
+    api.init_app(app)
     register_portals(app)
     automation.init_app(app)
     ratelimit.init_app(app)  # after every blueprint: it limits the views marked `limited`

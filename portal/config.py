@@ -15,7 +15,7 @@ from portal.errors import StartupError
 ENV_SETTINGS = (
     "DATABASE_URL", "REDIS_URL", "SMTP_URL", "BASE_URL", "MAIL_FROM", "PAYMENT_PROVIDER",
     "FRAME_ANCESTORS", "SIGNIN_RATE_LIMIT", "CODE_RATE_LIMIT", "RENEW_RATE_LIMIT", "APPLY_RATE_LIMIT",
-    "APPLY_RECIPIENT_RATE_LIMIT", "UPLOAD_DIR",
+    "APPLY_RECIPIENT_RATE_LIMIT", "UPLOAD_DIR", "API_RATE_LIMIT",
 )
 # The most files one form sends at once (the vendor's photos; a request's are fewer): a request may carry that
 # many of the largest accepted, and a little more for the form itself.
@@ -96,6 +96,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "APPLY_RATE_LIMIT": "5 per minute; 20 per hour",
         # Per e-mail address the public form's confirmation goes to, whoever typed it in (no mail bombing).
         "APPLY_RECIPIENT_RATE_LIMIT": "3 per hour; 10 per day",
+        # Per API key (portal.api): a PMS pushing a day's stays stays well inside it, a runaway loop does not.
+        "API_RATE_LIMIT": "600 per minute; 20000 per hour",
     }
 
 
@@ -157,7 +159,7 @@ def check(config: dict[str, Any]) -> None:
             f"(it is {config['FRAME_ANCESTORS']!r})"
         )
     for name in ("SIGNIN_RATE_LIMIT", "CODE_RATE_LIMIT", "RENEW_RATE_LIMIT", "APPLY_RATE_LIMIT",
-                 "APPLY_RECIPIENT_RATE_LIMIT"):
+                 "APPLY_RECIPIENT_RATE_LIMIT", "API_RATE_LIMIT"):
         try:
             parse_many(str(config[name]))
         except ValueError:

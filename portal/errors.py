@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import errno
 import logging
+from collections.abc import Callable
 
-from flask import Flask, current_app, g, jsonify, render_template, request, session
+from flask import Flask, Response, current_app, g, jsonify, render_template, request, session
 from markupsafe import escape
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,23 @@ WHAT_IS_DOWN = {
 
 class StartupError(Exception):
     """The application cannot start; the message says why and what to do."""
+
+
+JSON_ERRORS = "errors.json"
+
+
+def json_errors_under(app: Flask, prefix: str, render: Callable[[HTTPException], Response]) -> None:
+    """Answer every error under `prefix` (routed or not, 4xx, 5xx or 503) with `render(error)`: an API's own
+    JSON body, instead of the pages and the {"error", "reason"} of other JSON clients."""
+    app.extensions.setdefault(JSON_ERRORS, {})[prefix] = render
+
+
+def json_renderer() -> Callable[[HTTPException], Response] | None:
+    """The renderer registered for the request's path, if any."""
+    for prefix, render in current_app.extensions.get(JSON_ERRORS, {}).items():
+        if request.path.startswith(prefix):
+            return render
+    return None
 
 
 def wants_json() -> bool:
@@ -200,6 +218,14 @@ def render_error(error: HTTPException):
     if original is not None and unavailable(original):
         return render_unavailable(original)
     code = error.code or 500
+    api = json_renderer()
+    if api is not None:
+        if code >= 500:
+            _keep_the_old_cookie()
+            _offline()
+        else:
+            _rollback()
+        return api(error)
     if code >= 500:
         _keep_the_old_cookie()
         # Whatever broke may be the database: the page must not need it.
@@ -226,7 +252,11 @@ def render_unavailable(exc: BaseException):
                 first_line(exc))
     retry_after = current_app.config.get("RETRY_AFTER_SECONDS", RETRY_AFTER)
     _keep_the_old_cookie()
-    if wants_json():
+    api = json_renderer()
+    if api is not None:
+        _offline()
+        response = api(ServiceUnavailable(WHAT_IS_DOWN[what]))
+    elif wants_json():
         _offline()
         response = jsonify(error="Service Unavailable", reason=WHAT_IS_DOWN[what], retry_after=retry_after)
         response.status_code = 503

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -10,9 +11,18 @@ from sqlalchemy import delete
 from portal import clock, db, sessions
 from portal.agencies.models import LoginAttempt
 
+# What features add to the clean-up (they register in their init_app): name -> prune(now) -> rows deleted.
+PRUNERS: dict[str, Callable[[datetime], int]] = {}
+
+
+def register(name: str, pruner: Callable[[datetime], int]) -> None:
+    """Have the nightly clean-up call `pruner(now)` too (it flushes and says how many rows it deleted)."""
+    PRUNERS[name] = pruner
+
 
 def prune(now: datetime | None = None) -> dict[str, int]:
-    """Delete login attempts past their rate-limit window and sessions past their kind's lifetime (flushes).
+    """Delete login attempts past their rate-limit window, sessions past their kind's lifetime, and what
+    features registered (flushes).
 
     Link events and staff audits are the audit trail and are kept."""
     now = now or clock.now()
@@ -22,6 +32,7 @@ def prune(now: datetime | None = None) -> dict[str, int]:
         "login_attempts": db.session.execute(attempts.execution_options(synchronize_session=False)).rowcount,
         "staff_sessions": sessions.prune("staff", now),
         "portal_sessions": sessions.prune("portal", now),
+        **{name: pruner(now) for name, pruner in sorted(PRUNERS.items())},
     }
 
 

@@ -20,6 +20,7 @@ from portal.agencies.models import (
     StaffSession,
     StaffUser,
 )
+from portal.api.models import ApiKey, ApiScope, IdempotentRequest
 from portal.applicants.models import Applicant, ApplicantEvent
 from portal.appointments.models import Appointment, AppointmentStatus
 from portal.bookings.models import (
@@ -62,6 +63,8 @@ __all__ = [
     "ActionLink",
     "Agency",
     "Answer",
+    "ApiKey",
+    "ApiScope",
     "Applicant",
     "ApplicantEvent",
     "Appointment",
@@ -81,6 +84,7 @@ __all__ = [
     "Document",
     "DocumentKind",
     "Feed",
+    "IdempotentRequest",
     "InsuranceQuote",
     "Integration",
     "IntegrationKind",

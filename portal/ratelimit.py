@@ -41,6 +41,18 @@ def allow(setting: str, scope: str, key: str) -> bool:
         return True
 
 
+def seconds_until_allowed(setting: str, scope: str, key: str) -> int:
+    """Whole seconds until `key` is within every limit of `setting` in `scope` again (after `allow` said no)."""
+    strategy = current_app.extensions[EXTENSION].limiter
+    try:
+        resets = [strategy.get_window_stats(item, scope, key).reset_time
+                  for item in parse_many(current_app.config[setting])
+                  if not strategy.test(item, scope, key)]
+    except Exception:  # the storage's errors, as in allow()
+        return 60
+    return max(1, math.ceil(max(resets, default=time.time()) - time.time()))
+
+
 def retry_after() -> int:
     """Whole seconds until the limit this request broke lets the address in again."""
     current = current_app.extensions[EXTENSION].current_limit
@@ -50,11 +62,14 @@ def retry_after() -> int:
 def render_too_many_requests(error: RateLimitExceeded):
     """429: a friendly page (or JSON for the API) that says when to try again, with Retry-After."""
     from portal import db
-    from portal.errors import wants_json
+    from portal.errors import json_renderer, wants_json
 
     db.session.rollback()
     seconds = retry_after()
-    if wants_json():
+    api = json_renderer()
+    if api is not None:
+        response = api(error)
+    elif wants_json():
         response = jsonify(error="Too Many Requests", reason="Too many attempts from your address.",
                            retry_after=seconds)
     else:

@@ -20,7 +20,8 @@ def test_prune_keeps_what_is_still_alive(ctx):
         db.session.add(PortalSession(token=f"portal-{suffix}", person_id=guest.id, agency_id=a.id,
                                      created_at=now - age))
     db.session.flush()
-    assert housekeeping.prune(now) == {"login_attempts": 1, "staff_sessions": 1, "portal_sessions": 1}
+    assert housekeeping.prune(now) == {"login_attempts": 1, "staff_sessions": 1, "portal_sessions": 1,
+                                       "api_idempotency": 0}
     count = lambda model: db.session.scalar(select(func.count()).select_from(model))  # noqa: E731
     assert (count(LoginAttempt), count(StaffSession), count(PortalSession)) == (1, 1, 1)
     assert db.session.scalar(select(StaffSession.token)) == "staff-new"

@@ -73,7 +73,8 @@ def test_portal_sessions_last_as_long_as_staff_ones_unless_configured(app):
 def test_pruning_follows_each_kinds_lifetime(app, both, short_portal_sessions):
     _age(app, 2)
     with app.app_context():
-        assert housekeeping.prune() == {"login_attempts": 0, "staff_sessions": 0, "portal_sessions": 1}
+        assert housekeeping.prune() == {"login_attempts": 0, "staff_sessions": 0, "portal_sessions": 1,
+                                        "api_idempotency": 0}
         db.session.commit()
         assert db.session.scalars(select(LoginSession.kind)).all() == ["staff"]
 
