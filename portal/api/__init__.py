@@ -85,7 +85,6 @@ def init_app(app: Flask) -> None:
     from portal import errors, housekeeping
     from portal.api.core import PREFIX, error_response, prune_idempotency
     from portal.api.resources import BLUEPRINTS
-    from portal.auth import csrf
 
     settings: dict[str, Any] = {
         "API_TITLE": "Portico API", "API_VERSION": "1", "OPENAPI_VERSION": "3.0.3",
@@ -98,9 +97,17 @@ def init_app(app: Flask) -> None:
     api = Api(app)
     api.spec.components.security_scheme("bearerAuth", {
         "type": "http", "scheme": "bearer", "description": "An API key: ptc_ followed by its secret"})
-    for blp in BLUEPRINTS:
-        api.register_blueprint(blp)
-        csrf.exempt(blp)  # bearer keys, no cookies: nothing for a cross-site form to ride on
     app.extensions["portico.api"] = api
+    for blp in BLUEPRINTS:
+        register(app, blp)
     errors.json_errors_under(app, "/api/", error_response)  # all of /api, routed or not, e.g. /api/v2
     housekeeping.register("api_idempotency", prune_idempotency)
+
+
+def register(app: Flask, blp: flask_smorest.Blueprint) -> None:
+    """Add a resource's blueprint to the API and its OpenAPI document: the core's (BLUEPRINTS) and those of the
+    packages the core does not import (automation registers its own from its init_app)."""
+    from portal.auth import csrf
+
+    app.extensions["portico.api"].register_blueprint(blp)
+    csrf.exempt(blp)  # bearer keys, no cookies: nothing for a cross-site form to ride on

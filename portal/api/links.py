@@ -15,7 +15,7 @@ from portal.api.schemas import Id
 from portal.operations import FieldError
 from portal.people.models import Person
 
-blp = Blueprint("links", __name__, description="Links: one-time links that let a person act without signing in.")
+blp = Blueprint("action_links", __name__, description="Links: one-time links that let a person act without signing in.")
 
 NOT_ISSUED = frozenset({"login"})
 

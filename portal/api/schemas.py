@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -172,3 +172,15 @@ def patch_of(schema: type[ma.Schema], name: str) -> type[ma.Schema]:
         optional.load_default = ma.missing
         declared[field_name] = optional
     return ma.Schema.from_dict(declared, name=name)
+
+
+class Moment(fields.AwareDateTime):
+    """A moment as ISO 8601 with its UTC offset (2026-12-01T09:30:00+01:00), from 1900 to 2200."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        if not isinstance(value, str):
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST <= moment.date() <= LATEST:
+            raise ma.ValidationError(f"Give a moment from {EARLIEST.year} to {LATEST.year}.")
+        return moment.astimezone(UTC)

@@ -171,7 +171,9 @@ def update_work_order(data: dict[str, Any], order_id: int):
         if name in data and status != wanted:
             raise FieldError(name, f"Only with status {wanted}.")
     if status is not None:
-        action = STATUS_MOVES[status]
-        ops.act(order, action, who, source=SOURCE, at=data.get("scheduled_at"), total=data.get("total"),
-                reason=data.get("reason"))
+        try:
+            ops.act(order, STATUS_MOVES[status], who, source=SOURCE, at=data.get("scheduled_at"),
+                    total=data.get("total"), reason=data.get("reason"))
+        except FieldError as refused:  # the move is what the body calls the status
+            raise FieldError("status" if refused.field == "action" else refused.field, refused.message) from None
     return order
