@@ -67,6 +67,7 @@ def test_config(tmp_root: Path, redis_url: str, smtp_url: str, port: int, **extr
         "RENEW_RATE_LIMIT": "1000 per minute",
         "APPLY_RATE_LIMIT": "1000 per minute",
         "APPLY_RECIPIENT_RATE_LIMIT": "1000 per minute",
+        "API_RATE_LIMIT": "100000 per minute",
         **extra,
     }
 
