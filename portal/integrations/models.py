@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.bookings.models import Booking
 from portal.db import AgencyOwned, Base
 from portal.types import UTCDateTime, enum_column, utcnow
 
@@ -83,6 +84,7 @@ class BookingSource(AgencyOwned, Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     integration: Mapped[Integration] = relationship()
+    booking: Mapped[Booking] = relationship()
 
 
 class BlockedDates(AgencyOwned, Base):

@@ -1,0 +1,634 @@
+"""The sync engine: stays and calendar blocks as a source describes them -> bookings and blocked dates
+(SPEC I2, I3), whatever the source (an iCalendar feed, a CSV file, a PMS pushing through the API).
+
+Writes flush only; the request or the job commits. A run takes each record in its own savepoint, so a
+refused record leaves nothing behind and the rest of the source is still taken."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import selectinload
+
+from portal import agencies, clock, db
+from portal.bookings.models import Booking, BookingStatus, Channel, PaymentType
+from portal.fields import EARLIEST, LATEST, MAX_AMOUNT
+from portal.integrations.models import (
+    BlockedDates,
+    BookingSource,
+    Integration,
+    RunStatus,
+    SyncError,
+    SyncRun,
+    WhenMissing,
+)
+from portal.integrations.units import Outcome, UnitIn, import_unit
+from portal.money.currency import fits
+from portal.money.operations import sync_booking_balance
+from portal.operations import FieldError
+from portal.people.models import Person, PortalRole
+from portal.people.operations import grant_role
+from portal.properties.models import Unit
+
+__all__ = [
+    "SYNC_OFF_CONSEQUENCE",
+    "SYNC_ON_CONSEQUENCE",
+    "BadRecord",
+    "Located",
+    "Outcome",
+    "StayIn",
+    "UnitIn",
+    "finish_run",
+    "import_unit",
+    "set_sync",
+    "start_run",
+    "take",
+    "take_units",
+    "upsert_stay",
+]
+
+# What staff confirm before switching (seed 004); the back office shows these words beside the tick box.
+SYNC_ON_CONSEQUENCE = ("All imported units will be considered active for syncing: their new and changed stays "
+                       "become bookings in Portico.")
+SYNC_OFF_CONSEQUENCE = ("Syncing will stop: no new or updated stays will be taken from this source. "
+                        "Bookings already taken stay as they are.")
+
+# Channels whose guests pay the channel, not the agency.
+_COLLECTING = {Channel.AIRBNB, Channel.BOOKING_COM, Channel.VRBO, Channel.OTHER}
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+EXCERPT_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class StayIn:
+    """A stay (or a calendar block) as a source describes it."""
+
+    external_id: str
+    unit_id: int
+    arrival: date
+    departure: date  # exclusive: the day the guest leaves
+    guest_name: str = ""
+    guest_email: str | None = None
+    guest_phone: str | None = None
+    reference: str | None = None  # the channel's or PMS's reservation code: links a stay two integrations know
+    adults: int | None = None
+    amount_due: Decimal | None = None
+    channel: Channel | None = None
+    cancelled: bool = False
+    block: bool = False  # not a reservation (an owner block, "Not available"): blocked dates, never a booking
+    summary: str = ""  # a block's label as the source gives it
+
+
+@dataclass(frozen=True)
+class Located:
+    """A stay or unit with where the source said it ("line 14", "feed of 1A · event abc@airbnb.com") and the
+    text it came from, for the run's errors."""
+
+    location: str
+    item: StayIn | UnitIn
+    excerpt: str = ""
+
+
+class BadRecord(Exception):
+    """A record the source could not describe (a malformed event or line): a run error, nothing taken.
+
+    `external_id` when the record's ID could still be read: that stay is then not "missing" from the source.
+    `unknown_stay`: the record may have been a stay whose ID is unknown, so the source's list of stays is
+    not known to be complete and nothing is cancelled for missing from it."""
+
+    def __init__(self, location: str, message: str, excerpt: str = "", *, external_id: str | None = None,
+                 unknown_stay: bool | None = None) -> None:
+        super().__init__(message)
+        self.location, self.message, self.excerpt = location, message, excerpt
+        self.external_id = external_id
+        self.unknown_stay = external_id is None if unknown_stay is None else unknown_stay
+
+
+# -- runs --------------------------------------------------------------------------------------------
+
+def start_run(integration: Integration, trigger: str, total: int) -> SyncRun:
+    """Record the start of a sync run (its progress: `done` of `total` items). Flushes."""
+    run = SyncRun(agency_id=integration.agency_id, integration_id=integration.id, trigger=trigger[:20],
+                  status=RunStatus.RUNNING, total=total, done=0)
+    integration.last_run_at = run.started_at = clock.now()
+    db.session.add(run)
+    db.session.flush()
+    return run
+
+
+def record_error(run: SyncRun, location: str, message: str, excerpt: str = "") -> SyncError:
+    """Add one refused item to the run's errors (flushes)."""
+    error = SyncError(agency_id=run.agency_id, run_id=run.id, location=_cut(location, 300),
+                      message=_cut(message, 500), excerpt=_cut(excerpt, EXCERPT_LIMIT))
+    db.session.add(error)
+    db.session.flush()
+    return error
+
+
+def finish_run(run: SyncRun, message: str = "") -> None:
+    """Close the run: failed when nothing could be read (`message` says why), partial when some items were
+    refused, else succeeded. Flushes."""
+    if message:
+        run.message = _cut(message, 500)
+    errors = db.session.scalar(select(SyncError.id).where(SyncError.run_id == run.id).limit(1)) is not None
+    taken = run.created + run.updated + run.cancelled + run.skipped + run.units_created + run.units_updated
+    if run.message and not taken:
+        run.status = RunStatus.FAILED
+    elif run.message or errors:
+        run.status = RunStatus.PARTIAL
+    else:
+        run.status = RunStatus.SUCCEEDED
+    run.finished_at = clock.now()
+    db.session.flush()
+
+
+def count(run: SyncRun, outcome: Outcome, unit: bool = False) -> None:
+    """Add one outcome to the run's counts."""
+    if unit:
+        if outcome == Outcome.CREATED:
+            run.units_created += 1
+        elif outcome == Outcome.UPDATED:
+            run.units_updated += 1
+        return
+    if outcome == Outcome.CREATED:
+        run.created += 1
+    elif outcome in (Outcome.UPDATED, Outcome.LINKED):
+        run.updated += 1
+    elif outcome == Outcome.CANCELLED:
+        run.cancelled += 1
+    else:
+        run.skipped += 1  # unchanged, or not taken while sync is off
+
+
+def set_sync(integration: Integration, on: bool, confirmed: bool) -> None:
+    """Switch "sync stays" on or off; refused without the ticked confirmation of its consequence (SPEC I2)."""
+    if bool(on) == integration.sync_stays:
+        return
+    if not confirmed:
+        raise FieldError("confirmed", SYNC_ON_CONSEQUENCE if on else SYNC_OFF_CONSEQUENCE)
+    integration.sync_stays = bool(on)
+    integration.sync_changed_at = clock.now()
+    db.session.flush()
+
+
+# -- units -------------------------------------------------------------------------------------------
+
+def take_units(integration: Integration, run: SyncRun, units: Iterable[UnitIn | Located | BadRecord],
+               *, count_items: bool = True) -> None:
+    """Import units one by one, each in its own savepoint; refusals become the run's errors."""
+    for item in units:
+        location, unit, excerpt = _unpack(item, "unit")
+        if unit is not None:
+            try:
+                with db.session.begin_nested():
+                    _, outcome = import_unit(integration, unit)  # type: ignore[arg-type]
+                count(run, outcome, unit=True)
+            except FieldError as error:
+                record_error(run, location, error.message, excerpt)
+            except (IntegrityError, DataError):
+                record_error(run, location, "This unit clashes with another one (its external ID?).", excerpt)
+        if count_items:
+            run.done += 1
+    db.session.flush()
+
+
+# -- stays -------------------------------------------------------------------------------------------
+
+def upsert_stay(integration: Integration, stay: StayIn) -> tuple[Booking | BlockedDates | None, Outcome]:
+    """Create, update, link or cancel the booking (or blocked dates) this integration knows by the stay's
+    external ID. SKIPPED while sync stays is off. Flushes; raises FieldError for bad input."""
+    batch = _Batch(integration, [stay])
+    return batch.upsert(stay)
+
+
+def take(integration: Integration, run: SyncRun, stays: Iterable[StayIn | Located | BadRecord], *,
+         complete_for_units: set[int] | None = None, count_items: bool = True) -> None:
+    """Take a source's stays into the run, each in its own savepoint (a refused one leaves nothing and
+    becomes the run's error), looking rows up per batch rather than per stay.
+
+    complete_for_units: the source listed every stay of these units, so this integration's stays on them
+    that it no longer lists are cancelled (when_missing CANCEL; stays that are over are history and kept)
+    and its blocks there that it no longer lists are removed. count_items: each item is one step of the
+    run's progress (a CSV line); an iCal sync counts feeds instead."""
+    items = list(stays)
+    _ensure_scope(integration)
+    good = [s for s in (_unpack(i, "stay")[1] for i in items if not isinstance(i, BadRecord)) if s is not None]
+    batch = _Batch(integration, good)  # type: ignore[arg-type]
+    taken: set[tuple[bool, str]] = set()  # (block, external ID) of each stay met, for duplicates
+    listed: set[str] = set()  # every external ID the source listed, refused or not
+    complete = complete_for_units is not None
+    for item in items:
+        if isinstance(item, BadRecord):
+            record_error(run, item.location, item.message, item.excerpt)
+            if item.external_id:
+                listed.add(item.external_id)
+            complete = complete and not item.unknown_stay
+        else:
+            location, stay, excerpt = _unpack(item, "stay")
+            assert isinstance(stay, StayIn)
+            key = _external_id_key(stay.external_id, stay.block)
+            listed.add(key[1])
+            if key in taken and key[1]:
+                record_error(run, location, f"The external ID {key[1]} appears twice in this source; "
+                                            "the first one was taken.", excerpt)
+            else:
+                taken.add(key)
+                _take_one(batch, run, stay, location, excerpt)
+        if count_items:
+            run.done += 1
+    batch.touch()
+    if complete and complete_for_units and integration.sync_stays:
+        _take_missing(integration, run, complete_for_units, listed)
+    db.session.flush()
+
+
+def _take_one(batch: _Batch, run: SyncRun, stay: StayIn, location: str, excerpt: str) -> None:
+    try:
+        with db.session.begin_nested():
+            _, outcome = batch.upsert(stay)
+        count(run, outcome)
+    except FieldError as error:
+        batch.forget(stay)
+        record_error(run, location, error.message, excerpt)
+    except (IntegrityError, DataError):
+        batch.forget(stay)
+        record_error(run, location, "This stay clashes with another record (its reference or external ID).",
+                     excerpt)
+
+
+def _external_id_key(external_id: str, block: bool) -> tuple[bool, str]:
+    return (block, " ".join(str(external_id or "").split()))
+
+
+def _unpack(item: object, what: str) -> tuple[str, StayIn | UnitIn | None, str]:
+    if isinstance(item, Located):
+        return item.location, item.item, item.excerpt
+    if isinstance(item, StayIn | UnitIn):
+        return f"{what} {item.external_id}", item, ""
+    return what, None, ""
+
+
+def _ensure_scope(integration: Integration) -> None:
+    # An unscoped session sees no rows at all: every stay would look new and be duplicated.
+    if db.session.info.get("agency_id") != integration.agency_id:
+        raise RuntimeError("the session is not scoped to the integration's agency")
+
+
+def _cut(text: str | None, limit: int) -> str:
+    text = (text or "").replace("\x00", "")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def fingerprint(stay: StayIn) -> str:
+    """A hash of everything Portico takes from a stay: the same hash means nothing to do."""
+    parts = (stay.unit_id, stay.arrival.isoformat(), stay.departure.isoformat(), stay.guest_name,
+             stay.guest_email or "", stay.guest_phone or "", stay.reference or "", stay.adults,
+             str(stay.amount_due) if stay.amount_due is not None else "", stay.channel or "", stay.cancelled)
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+@dataclass
+class _Clean:
+    """A stay's values, checked."""
+
+    external_id: str
+    guest_name: str
+    guest_email: str | None
+    guest_phone: str | None
+    reference: str | None
+    summary: str
+
+
+def _checked(stay: StayIn, units: set[int], currency: str) -> _Clean:
+    external_id = " ".join(str(stay.external_id or "").split())
+    if not external_id:
+        raise FieldError("external_id", "The stay has no external ID.")
+    if len(external_id) > 255:
+        raise FieldError("external_id", "The external ID is longer than 255 characters.")
+    for name in ("arrival", "departure"):
+        value = getattr(stay, name)
+        if not isinstance(value, date) or isinstance(value, datetime):
+            raise FieldError(name, f"The {name} date is missing or not a date.")
+        if not EARLIEST <= value <= LATEST:
+            raise FieldError(name, f"The {name} date {value.isoformat()} is out of range.")
+    if stay.departure <= stay.arrival:
+        raise FieldError("departure", f"Departure ({stay.departure.isoformat()}) must be after arrival "
+                                      f"({stay.arrival.isoformat()}).")
+    if stay.unit_id not in units:
+        raise FieldError("unit_id", f"There is no unit {stay.unit_id} in this agency.")
+    email = (stay.guest_email or "").strip().lower() or None
+    if email is not None and (len(email) > 254 or not _EMAIL.fullmatch(email)):
+        raise FieldError("guest_email", f"{_cut(email, 60)!r} is not an e-mail address.")
+    name = " ".join((stay.guest_name or "").split())
+    if len(name) > 200:
+        raise FieldError("guest_name", "The guest's name is longer than 200 characters.")
+    phone = " ".join((stay.guest_phone or "").split()) or None
+    if phone is not None and len(phone) > 40:
+        raise FieldError("guest_phone", "The guest's phone number is longer than 40 characters.")
+    reference = " ".join((stay.reference or "").split()) or None
+    if reference is not None and len(reference) > 120:
+        raise FieldError("reference", "The reference is longer than 120 characters.")
+    if stay.adults is not None and (isinstance(stay.adults, bool) or not isinstance(stay.adults, int)
+                                    or not 1 <= stay.adults <= 99):
+        raise FieldError("adults", "Adults must be a whole number from 1 to 99.")
+    if stay.amount_due is not None:
+        try:
+            amount = Decimal(stay.amount_due)
+        except (InvalidOperation, TypeError, ValueError):
+            raise FieldError("amount_due", "The amount due is not a number.") from None
+        if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT or not fits(amount, currency):
+            raise FieldError("amount_due", f"The amount due {_cut(str(stay.amount_due), 30)} is not a valid amount "
+                                           f"in {currency}.")
+    if stay.channel is not None and not isinstance(stay.channel, Channel):
+        raise FieldError("channel", "Unknown channel.")
+    return _Clean(external_id, name, email, phone, reference, _cut(" ".join(stay.summary.split()), 300))
+
+
+@dataclass
+class _Batch:
+    """What one batch of stays needs from the database, looked up once per batch rather than per stay."""
+
+    integration: Integration
+    stays: Sequence[StayIn]
+    units: set[int] = field(default_factory=set)
+    sources: dict[str, BookingSource] = field(default_factory=dict)
+    blocks: dict[str, BlockedDates] = field(default_factory=dict)
+    people: dict[str, Person] = field(default_factory=dict)
+    # Bookings not cancelled on the batch's units around its dates (for overlaps and links), by unit.
+    nearby: dict[int, list[Booking]] = field(default_factory=dict)
+    seen_sources: set[int] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        _ensure_scope(self.integration)
+        self.agency = agencies.get(self.integration.agency_id)
+        if not self.integration.sync_stays or not self.stays:
+            return
+        s = db.session
+        agency_id = self.integration.agency_id
+        unit_ids = {stay.unit_id for stay in self.stays if isinstance(stay.unit_id, int)}
+        self.units = set(s.scalars(select(Unit.id).where(Unit.agency_id == agency_id, Unit.id.in_(unit_ids))))
+        ids = {_external_id_key(stay.external_id, stay.block) for stay in self.stays}
+        stay_ids = [i for block, i in ids if not block and i]
+        block_ids = [i for block, i in ids if block and i]
+        if stay_ids:
+            self.sources = {src.external_id: src for src in s.scalars(
+                select(BookingSource).where(BookingSource.integration_id == self.integration.id,
+                                            BookingSource.external_id.in_(stay_ids))
+                .options(selectinload(BookingSource.booking)))}
+        if block_ids:
+            self.blocks = {b.external_id: b for b in s.scalars(
+                select(BlockedDates).where(BlockedDates.integration_id == self.integration.id,
+                                           BlockedDates.external_id.in_(block_ids)))}
+        emails = {stay.guest_email.strip().lower() for stay in self.stays
+                  if not stay.block and isinstance(stay.guest_email, str) and stay.guest_email.strip()}
+        if emails:
+            for person in s.scalars(select(Person).where(Person.agency_id == agency_id, Person.email.in_(emails))
+                                    .options(selectinload(Person.accounts)).order_by(Person.id.desc())):
+                self.people[person.email] = person  # the oldest wins when two share an address
+        dated = [stay for stay in self.stays if not stay.block and _is_day(stay.arrival) and _is_day(stay.departure)]
+        if dated and self.units:
+            first = min(stay.arrival for stay in dated)
+            last = max(stay.departure for stay in dated)
+            for booking in s.scalars(
+                select(Booking).where(Booking.agency_id == agency_id, Booking.unit_id.in_(self.units),
+                                      Booking.status != BookingStatus.CANCELLED, Booking.arrival < last,
+                                      Booking.departure > first)
+                .options(selectinload(Booking.guest))
+            ):
+                self.nearby.setdefault(booking.unit_id, []).append(booking)
+
+    # -- one stay
+
+    def upsert(self, stay: StayIn) -> tuple[Booking | BlockedDates | None, Outcome]:
+        if not self.integration.sync_stays:
+            return None, Outcome.SKIPPED
+        clean = _checked(stay, self.units, self.agency.currency)
+        if stay.block:
+            return self._block(stay, clean)
+        source = self.sources.get(clean.external_id)
+        print_ = fingerprint(stay)
+        if source is not None:
+            self.seen_sources.add(source.id)
+            if source.fingerprint == print_:
+                return source.booking, Outcome.UNCHANGED
+            outcome = self._update(source.booking, stay, clean)
+            source.fingerprint = print_
+            db.session.flush()
+            return source.booking, outcome
+        if stay.cancelled:
+            return None, Outcome.SKIPPED  # a stay we never took was cancelled: nothing to do
+        twin = self._twin(stay, clean)
+        if twin is not None:
+            self._add_source(twin, clean.external_id, print_)
+            return twin, Outcome.LINKED
+        self._check_overlap(stay, None)
+        booking = self._create(stay, clean)
+        self._add_source(booking, clean.external_id, print_)
+        return booking, Outcome.CREATED
+
+    def forget(self, stay: StayIn) -> None:
+        """A stay's savepoint was rolled back: drop what the batch learnt from it."""
+        key = _external_id_key(stay.external_id, stay.block)[1]
+        source = self.sources.get(key)
+        if source is not None and source.id is None:
+            del self.sources[key]
+        for bookings in self.nearby.values():
+            bookings[:] = [b for b in bookings if b.id is not None and b in db.session]
+        if key in self.blocks and self.blocks[key] not in db.session:
+            del self.blocks[key]
+
+    def touch(self) -> None:
+        """Record when the source last listed the stays it repeated (one statement for the batch)."""
+        if self.seen_sources:
+            db.session.execute(update(BookingSource).where(BookingSource.id.in_(self.seen_sources))
+                               .values(last_seen_at=clock.now()))
+            self.seen_sources.clear()
+
+    def _add_source(self, booking: Booking, external_id: str, print_: str) -> None:
+        now = clock.now()
+        source = BookingSource(agency_id=booking.agency_id, integration_id=self.integration.id,
+                               external_id=external_id, fingerprint=print_, first_seen_at=now, last_seen_at=now,
+                               booking=booking)
+        db.session.add(source)
+        db.session.flush()
+        self.sources[external_id] = source
+
+    def _twin(self, stay: StayIn, clean: _Clean) -> Booking | None:
+        """The booking another source (or staff) already has for this stay: same unit and dates, and the same
+        guest (e-mail or name) or reference."""
+        for booking in self.nearby.get(stay.unit_id, []):
+            if booking.arrival != stay.arrival or booking.departure != stay.departure:
+                continue
+            if any(src.integration_id == self.integration.id for src in self._sources_of(booking)):
+                continue  # this integration's own stay under another ID: a separate reservation
+            guest = booking.guest
+            same_guest = (clean.guest_email is not None and (guest.email or "").lower() == clean.guest_email) or (
+                bool(clean.guest_name) and _same_name(guest.name, clean.guest_name))
+            same_reference = clean.reference is not None and clean.reference in (
+                booking.reference, booking.external_id, *(src.external_id for src in self._sources_of(booking)))
+            if same_guest or same_reference:
+                return booking
+        return None
+
+    def _sources_of(self, booking: Booking) -> list[BookingSource]:
+        if booking.id is None:
+            return []
+        return list(db.session.scalars(select(BookingSource).where(BookingSource.booking_id == booking.id)))
+
+    def _check_overlap(self, stay: StayIn, current: Booking | None) -> None:
+        for booking in self.nearby.get(stay.unit_id, []):
+            if booking is current or booking.status == BookingStatus.CANCELLED:
+                continue
+            if booking.arrival < stay.departure and booking.departure > stay.arrival:
+                raise FieldError("arrival", f"{stay.arrival.isoformat()} to {stay.departure.isoformat()} overlaps "
+                                            f"booking {booking.reference} ({booking.arrival.isoformat()} to "
+                                            f"{booking.departure.isoformat()}) in the same unit.")
+
+    def _guest(self, stay: StayIn, clean: _Clean) -> Person:
+        person = self.people.get(clean.guest_email) if clean.guest_email else None
+        if person is None:
+            channel = stay.channel or Channel.OTHER
+            name = clean.guest_name or f"{_CHANNEL_NAMES.get(channel, 'Channel')} guest"
+            person = Person(agency_id=self.integration.agency_id, name=name, email=clean.guest_email,
+                            phone=clean.guest_phone, accounts=[])
+            db.session.add(person)
+            if clean.guest_email:
+                self.people[clean.guest_email] = person
+        if person.email:
+            grant_role(person, PortalRole.GUEST)  # as for any booking: a reachable guest gets the guest portal
+        return person
+
+    def _create(self, stay: StayIn, clean: _Clean) -> Booking:
+        from portal.bookings.operations import new_reference
+
+        channel = stay.channel or Channel.OTHER
+        external_id = clean.reference if clean.reference and not self._reference_taken(channel, clean.reference) \
+            else None
+        booking = Booking(
+            agency_id=self.integration.agency_id, reference=new_reference(), guest=self._guest(stay, clean),
+            unit_id=stay.unit_id, arrival=stay.arrival, departure=stay.departure, status=BookingStatus.CONFIRMED,
+            payment_type=PaymentType.CHANNEL if channel in _COLLECTING else PaymentType.BANK_TRANSFER,
+            channel=channel, adults=stay.adults or 2, amount_due=stay.amount_due or Decimal(0),
+            amount_paid=Decimal(0), external_id=external_id, guest_names=[], tags=[],
+        )
+        db.session.add(booking)
+        db.session.flush()
+        if booking.amount_due > 0:
+            sync_booking_balance(booking)
+        self.nearby.setdefault(stay.unit_id, []).append(booking)
+        return booking
+
+    def _reference_taken(self, channel: Channel, reference: str) -> bool:
+        return db.session.scalar(select(Booking.id).where(Booking.agency_id == self.integration.agency_id,
+                                                          Booking.channel == channel,
+                                                          Booking.external_id == reference)) is not None
+
+    def _update(self, booking: Booking, stay: StayIn, clean: _Clean) -> Outcome:
+        if stay.cancelled:
+            if booking.status == BookingStatus.CANCELLED:
+                return Outcome.UNCHANGED
+            booking.status = BookingStatus.CANCELLED
+            sync_booking_balance(booking)
+            return Outcome.CANCELLED
+        if (booking.unit_id, booking.arrival, booking.departure) != (stay.unit_id, stay.arrival, stay.departure) \
+                or booking.status == BookingStatus.CANCELLED:
+            self._check_overlap(stay, booking)
+        wanted: dict[str, object] = {"unit_id": stay.unit_id, "arrival": stay.arrival, "departure": stay.departure}
+        if booking.status == BookingStatus.CANCELLED:
+            wanted["status"] = BookingStatus.CONFIRMED  # the source took the cancellation back
+        if stay.adults is not None:
+            wanted["adults"] = stay.adults
+        if stay.amount_due is not None:
+            wanted["amount_due"] = Decimal(stay.amount_due)
+        if clean.guest_email and (booking.guest.email or "").lower() != clean.guest_email:
+            wanted["guest"] = self._guest(stay, clean)
+        changed = {key: value for key, value in wanted.items() if getattr(booking, key) != value}
+        if not changed:
+            return Outcome.UNCHANGED
+        for key, value in changed.items():
+            setattr(booking, key, value)
+        if booking.unit_id not in self.nearby or booking not in self.nearby[booking.unit_id]:
+            self.nearby.setdefault(booking.unit_id, []).append(booking)
+        db.session.flush()
+        if {"amount_due", "status", "guest"} & changed.keys():
+            sync_booking_balance(booking)
+        return Outcome.UPDATED
+
+    def _block(self, stay: StayIn, clean: _Clean) -> tuple[BlockedDates | None, Outcome]:
+        block = self.blocks.get(clean.external_id)
+        if stay.cancelled:
+            if block is None:
+                return None, Outcome.SKIPPED
+            db.session.delete(block)
+            db.session.flush()
+            del self.blocks[clean.external_id]
+            return None, Outcome.CANCELLED
+        summary = clean.summary or clean.guest_name
+        if block is None:
+            block = BlockedDates(agency_id=self.integration.agency_id, integration_id=self.integration.id,
+                                 external_id=clean.external_id, unit_id=stay.unit_id, start_date=stay.arrival,
+                                 end_date=stay.departure, summary=summary)
+            db.session.add(block)
+            db.session.flush()
+            self.blocks[clean.external_id] = block
+            return block, Outcome.CREATED
+        wanted = {"unit_id": stay.unit_id, "start_date": stay.arrival, "end_date": stay.departure, "summary": summary}
+        changed = {key: value for key, value in wanted.items() if getattr(block, key) != value}
+        if not changed:
+            return block, Outcome.UNCHANGED
+        for key, value in changed.items():
+            setattr(block, key, value)
+        db.session.flush()
+        return block, Outcome.UPDATED
+
+
+_CHANNEL_NAMES = {Channel.AIRBNB: "Airbnb", Channel.BOOKING_COM: "Booking.com", Channel.VRBO: "Vrbo",
+                  Channel.DIRECT: "Direct", Channel.WEB: "Web", Channel.OTHER: "Channel"}
+
+
+def _is_day(value: object) -> bool:
+    return isinstance(value, date) and not isinstance(value, datetime)
+
+
+def _same_name(a: str, b: str) -> bool:
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+
+
+def _take_missing(integration: Integration, run: SyncRun, units: set[int], listed: set[str]) -> None:
+    """The source listed every stay of `units`: what it no longer lists is gone from it."""
+    s = db.session
+    today = agencies.get(integration.agency_id).today()
+    missing = s.scalars(
+        select(BookingSource).join(Booking, Booking.id == BookingSource.booking_id)
+        .where(BookingSource.integration_id == integration.id, Booking.unit_id.in_(units),
+               Booking.status != BookingStatus.CANCELLED, Booking.departure > today)
+        .options(selectinload(BookingSource.booking))
+    ).all()
+    for source in missing:
+        if source.external_id in listed:
+            continue
+        others = s.scalar(select(BookingSource.id).where(BookingSource.booking_id == source.booking_id,
+                                                         BookingSource.id != source.id).limit(1))
+        if others is not None:
+            # Another integration still knows the stay (a move from one PMS to another): only this link goes.
+            s.delete(source)
+            run.updated += 1
+        elif integration.when_missing == WhenMissing.CANCEL:
+            with s.begin_nested():
+                source.booking.status = BookingStatus.CANCELLED
+                source.fingerprint = None  # listed again later: taken again
+                sync_booking_balance(source.booking)
+            run.cancelled += 1
+    gone = s.execute(delete(BlockedDates).where(
+        BlockedDates.integration_id == integration.id, BlockedDates.unit_id.in_(units),
+        BlockedDates.external_id.not_in(listed) if listed else BlockedDates.id.is_not(None),
+    ).execution_options(synchronize_session=False)).rowcount
+    run.cancelled += gone or 0
+    s.flush()
