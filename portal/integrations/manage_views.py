@@ -31,6 +31,7 @@ from portal.types import ID
 
 RUNS_PER_PAGE = 10
 ERRORS_SHOWN = 200
+TRIGGERS = {"scheduled": "on schedule", "manual": "Run now", "upload": "file upload", "api": "pushed through the API"}
 # What staff tick before switching (seed 004): the consequence, and the box that says they understood it.
 DIALOGS = {
     "on": {"title": "Turn on “Sync stays”?", "button": "Confirm & Turn On",
@@ -97,6 +98,7 @@ def _detail(integration: Integration, *, sync_form: SyncForm | None = None, feed
     return render_template(
         "integrations/detail.html", obj=integration, kinds=KIND_LABELS, runs=runs, running=running,
         feeds=queries.feeds(integration) if integration.kind == IntegrationKind.ICAL else [],
+        triggers=TRIGGERS, error_counts=queries.error_counts([r.id for r in runs.items]),
         sync_form=sync_form or SyncForm(formdata=None), feed_form=feed_form,
         upload_form=upload_form or UploadForm(formdata=None), remove_form=FeedRemoveForm(formdata=None),
         action_form=Form(formdata=None), dialog=dialog, dialogs=DIALOGS, layouts=csvimport.LAYOUTS,
@@ -258,7 +260,7 @@ def integrations_run_page(obj_id: int):
                                      .order_by(SyncError.id).limit(ERRORS_SHOWN)))
     error_count = db.session.scalar(select(func.count(SyncError.id)).where(SyncError.run_id == run.id)) or 0
     return render_template("integrations/run.html", run=run, obj=run.integration, errors=errors,
-                           error_count=error_count, kinds=KIND_LABELS)
+                           error_count=error_count, kinds=KIND_LABELS, triggers=TRIGGERS)
 
 
 @bp.get(f"/integration-runs/<{ID}:obj_id>/status")

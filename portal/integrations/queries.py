@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from portal import db
-from portal.integrations.models import BookingSource, CalendarExport, Feed, Integration, SyncRun
+from portal.integrations.models import BookingSource, CalendarExport, Feed, Integration, SyncError, SyncRun
 from portal.properties.models import Property, Unit
 
 
@@ -53,11 +53,20 @@ def runs_query(integration_id: int) -> Select:
     return select(SyncRun).where(SyncRun.integration_id == integration_id).order_by(SyncRun.id.desc())
 
 
-def feeds(integration: Integration) -> list[Feed]:
-    """An iCal integration's feeds with their units, by unit."""
-    return list(db.session.scalars(
-        select(Feed).join(Unit, Unit.id == Feed.unit_id).join(Property, Property.id == Unit.property_id)
-        .where(Feed.integration_id == integration.id).order_by(Property.name, Unit.name, Feed.id)))
+def feeds(integration: Integration) -> list[tuple[Feed, str]]:
+    """An iCal integration's feeds with their units' names, by unit."""
+    return [(feed, f"{prop} · {name}") for feed, name, prop in db.session.execute(
+        select(Feed, Unit.name, Property.name).join(Unit, Unit.id == Feed.unit_id)
+        .join(Property, Property.id == Unit.property_id)
+        .where(Feed.integration_id == integration.id).order_by(Property.name, Unit.name, Feed.id))]
+
+
+def error_counts(run_ids: list[int]) -> dict[int, int]:
+    """How many lines or events each run refused."""
+    if not run_ids:
+        return {}
+    return dict(db.session.execute(select(SyncError.run_id, func.count(SyncError.id))
+                                   .where(SyncError.run_id.in_(run_ids)).group_by(SyncError.run_id)).all())
 
 
 def units_without_feed(integration: Integration) -> list[tuple[int, str]]:
@@ -66,15 +75,6 @@ def units_without_feed(integration: Integration) -> list[tuple[int, str]]:
     return [(uid, f"{prop} · {name}") for uid, name, prop in db.session.execute(
         select(Unit.id, Unit.name, Property.name).join(Property, Property.id == Unit.property_id)
         .where(Unit.id.not_in(taken)).order_by(Property.name, Unit.name))]
-
-
-def unit_names(ids: set[int]) -> dict[int, str]:
-    """Units' display names by id."""
-    if not ids:
-        return {}
-    return {uid: f"{prop} · {name}" for uid, name, prop in db.session.execute(
-        select(Unit.id, Unit.name, Property.name).join(Property, Property.id == Unit.property_id)
-        .where(Unit.id.in_(ids)))}
 
 
 def sources_of_booking(booking_id: int) -> list[BookingSource]:
