@@ -35,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal import (
         config as settings,
     )
+    from portal.integrations import export as calendar_exports
     from portal.links import views as links_views
     from portal.manage.views import bp as manage_bp
     from portal.money import filters as money_filters
@@ -70,6 +71,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     favicon.init_app(app)
     health.init_app(app)
     links_views.init_app(app)
+    calendar_exports.init_app(app)
     hooks.init_app(app)
     signin.init_app(app)
     app.register_blueprint(manage_bp)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from portal.agencies.models import Agency
 
 # Paths that are the same on every host: never prefixed with the agency.
-SHARED = ("/static/", "/l/", "/manage", "/api/", "/healthz", "/readyz", "/favicon.ico")
+SHARED = ("/static/", "/l/", "/calendars/", "/manage", "/api/", "/healthz", "/readyz", "/favicon.ico")
 CACHE_SECONDS = 60
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
-from sqlalchemy import desc
+from sqlalchemy import desc, select
 
 from portal import tags
 from portal.bookings.forms import BookingForm, LeaseForm
@@ -13,6 +13,8 @@ from portal.bookings.queries import review_of
 from portal.documents.queries import documents_of_person
 from portal.fields import enum_choices, failed, options
 from portal.insurance.queries import about as quotes_about
+from portal.integrations.models import BookingSource
+from portal.integrations.queries import integration_choices, sources_of_booking
 from portal.manage import bp
 from portal.manage.crud import Column, Filter, Resource
 from portal.messages.queries import messages_about
@@ -103,6 +105,9 @@ bookings = Resource(
                choices=lambda: enum_choices(BookingStatus)),
         Filter("channel", "Channel", lambda s, v: s.where(Booking.channel == Channel(v)),
                choices=lambda: enum_choices(Channel)),
+        Filter("integration", "Came from", lambda s, v: s.where(Booking.id.in_(
+            select(BookingSource.booking_id).where(BookingSource.integration_id == int(v)))),
+            choices=integration_choices),
         Filter("arrival_from", "Arriving from", lambda s, v: s.where(Booking.arrival >= v), kind="date"),
         Filter("arrival_to", "Arriving until", lambda s, v: s.where(Booking.arrival <= v), kind="date"),
     ],
@@ -122,6 +127,7 @@ bookings = Resource(
         "requests": requests_about(booking_id=b.id),
         "violations": violations_about(booking_id=b.id),
         "quotes": quotes_about(booking_id=b.id),
+        "sources": sources_of_booking(b.id),
     },
 )
 bp.add_url_rule("/bookings", "bookings_list", bookings.list_view)

@@ -11,6 +11,7 @@ from portal.bookings import manage_views as bookings_views  # noqa: F401
 from portal.documents import manage_views as documents_views  # noqa: F401
 from portal.files import manage_views as files_views  # noqa: F401
 from portal.insurance import manage_views as insurance_views  # noqa: F401
+from portal.integrations import manage_views as integrations_views  # noqa: F401
 from portal.invoices import manage_views as invoices_views  # noqa: F401
 from portal.links import manage_views as links_views  # noqa: F401
 from portal.manage import account, bp, dashboard  # noqa: F401

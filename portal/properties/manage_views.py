@@ -5,6 +5,7 @@ from __future__ import annotations
 from portal import tags
 from portal.bookings.queries import bookings_of_unit, leases_of_unit
 from portal.fields import options
+from portal.integrations.queries import export_of_unit
 from portal.manage import bp
 from portal.manage.crud import Column, Filter, Resource
 from portal.people.queries import people_choices
@@ -71,7 +72,8 @@ units = Resource(
         "wifi_password": u.wifi_password, "tags": tags.render(u.tags),
         "accepting_applications": u.accepting_applications,
     },
-    related=lambda u: {"bookings": bookings_of_unit(u.id), "leases": leases_of_unit(u.id)},
+    related=lambda u: {"bookings": bookings_of_unit(u.id), "leases": leases_of_unit(u.id),
+                       "calendar_export": export_of_unit(u.id)},
 )
 bp.add_url_rule("/units", "units_list", units.list_view)
 bp.add_url_rule("/units/new", "units_new", units.form_view, methods=["GET", "POST"])

@@ -1,0 +1,63 @@
+"""Back-office forms for integrations: the integration, an iCal feed, the sync-stays switch, a CSV upload."""
+
+from __future__ import annotations
+
+from flask_wtf.file import FileField
+from wtforms import BooleanField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Regexp, ValidationError
+
+from portal.fields import ONE_LINE, Form, IntegerField, SelectField, options, record_id
+from portal.integrations.models import IntegrationKind, WhenMissing
+
+KINDS = [(IntegrationKind.ICAL.value, "iCal feeds (one calendar URL per unit: Airbnb, Vrbo, Booking.com…)"),
+         (IntegrationKind.CSV.value, "CSV files (units and stays uploaded as spreadsheets)"),
+         (IntegrationKind.PMS.value, "A property-management system (pushes through the API)")]
+KIND_LABELS = {IntegrationKind.ICAL: "iCal", IntegrationKind.CSV: "CSV", IntegrationKind.PMS: "PMS"}
+WHEN_MISSING = [(WhenMissing.CANCEL.value, "Cancel the booking in Portico"),
+                (WhenMissing.KEEP.value, "Keep the booking as it is")]
+UPLOADS = [("units", "Units"), ("stays", "Stays")]
+
+
+def _https(form, field) -> None:
+    if not field.data.lower().startswith("https://"):
+        raise ValidationError("Enter the calendar's https:// address (the channel's “Export calendar” link).")
+
+
+class IntegrationForm(Form):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120), ONE_LINE],
+                       description="How your team will recognise it, e.g. “Airbnb calendars” or “Guesty”.")
+    kind = SelectField("Kind", choices=options(KINDS), default=IntegrationKind.ICAL.value)
+    interval_minutes = IntegerField("Read the feeds every (minutes)", min=5, max=1440, default=60,
+                                    description="For iCal feeds: from 5 minutes to once a day.")
+    when_missing = SelectField("When a stay disappears from the source", choices=options(WHEN_MISSING),
+                               default=WhenMissing.CANCEL.value)
+
+
+class EditIntegrationForm(IntegrationForm):
+    """The same without the kind: an integration's kind is fixed once it has runs and bookings."""
+
+    kind = None  # type: ignore[assignment]
+
+
+class FeedForm(Form):
+    unit = SelectField("Unit", coerce=record_id, validators=[InputRequired("Choose a unit.")])
+    url = StringField("Calendar address (iCal URL)", validators=[
+        DataRequired(), Length(max=2000), Regexp(r"\A\S+\Z", message="Enter the address without spaces."), _https])
+
+
+class FeedRemoveForm(Form):
+    """Which feed a remove button is about (the integration checks it is one of its own)."""
+
+    feed = StringField(validators=[InputRequired()])
+
+
+class SyncForm(Form):
+    """The sync-stays switch: which way, and the ticked confirmation the consequence asks for."""
+
+    turn = SelectField(choices=options([("on", "on"), ("off", "off")]), default="on")
+    confirm = BooleanField("I understand")
+
+
+class UploadForm(Form):
+    what = SelectField("The file holds", choices=options(UPLOADS), default="units")
+    file = FileField("CSV file", render_kw={"accept": ".csv,text/csv"})
