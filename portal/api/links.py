@@ -48,6 +48,7 @@ class LinkSchema(ma.Schema):
 @idempotent
 @blp.arguments(LinkCreateSchema)
 @blp.response(201, LinkSchema)
+@blp.alt_response(404, response="NOT_FOUND", description="No such object (of the action's kind) in your agency")
 def issue_link(data: dict[str, Any]):
     """Issue a one-time link (its URL is in the answer only)"""
     action = data["action"]
