@@ -1,7 +1,12 @@
 """Every /api/v1 resource's blueprint, in the order the OpenAPI document lists them (add yours here)."""
 
-from portal.api import units
+from portal.api import bookings, money, people, units
 
 BLUEPRINTS = [
     units.blp,
+    people.blp,
+    bookings.blp,
+    money.leases_blp,
+    money.charges_blp,
+    money.payments_blp,
 ]
