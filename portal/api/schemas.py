@@ -111,7 +111,11 @@ class Amount(fields.Field):
         super().__init__(**kwargs)
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        return None if value is None else f"{Decimal(value):f}"
+        if value is None:
+            return None
+        amount = Decimal(value)
+        # At least two places, as the Money column gives them back (0 -> "0.00", 1250.5 -> "1250.50").
+        return f"{amount.quantize(Decimal('0.01')) if amount.as_tuple().exponent > -2 else amount:f}"
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
         if not isinstance(value, str) or not re.fullmatch(AMOUNT_PATTERN, value):
