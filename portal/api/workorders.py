@@ -160,20 +160,20 @@ def update_work_order(data: dict[str, Any], order_id: int):
     order = require(WorkOrder, order_id)
     blp.check_etag(order, WorkOrderSchema)
     who = actor()
-    triage = {name: data[name] for name in TRIAGE_FIELDS if name in data}
-    for name in ("priority", "category"):
-        if triage.get(name) is not None:
-            triage[name] = triage[name].value
-    if triage:
-        ops.triage(order, who, source=SOURCE, **triage)
     status = data.get("status")
     for name, wanted in MOVE_FIELDS.items():
         if name in data and status != wanted:
             raise FieldError(name, f"Only with status {wanted}.")
-    if status is not None:
-        try:
+    triage = {name: data[name] for name in TRIAGE_FIELDS if name in data}
+    for name in ("priority", "category"):
+        if triage.get(name) is not None:
+            triage[name] = triage[name].value
+    try:
+        if triage:
+            ops.triage(order, who, source=SOURCE, **triage)
+        if status is not None:
             ops.act(order, STATUS_MOVES[status], who, source=SOURCE, at=data.get("scheduled_at"),
                     total=data.get("total"), reason=data.get("reason"))
-        except FieldError as refused:  # the move is what the body calls the status
-            raise FieldError("status" if refused.field == "action" else refused.field, refused.message) from None
+    except FieldError as refused:  # a move its status does not allow: said of the order's status
+        raise FieldError("status" if refused.field == "action" else refused.field, refused.message) from None
     return order

@@ -93,6 +93,10 @@ def test_triage_then_every_move_to_closed(api, shop, app):
     done = _patch(api, shop["tap"], {"status": "completed", "total": "95.50"})
     assert (done.json["status"], done.json["total"]) == ("completed", "95.50")
     assert _patch(api, shop["tap"], {"status": "closed"}).json["status"] == "closed"
+    late = _patch(api, shop["tap"], {"priority": "low"})
+    assert error(late, 422, "invalid")["fields"] == {"status": [
+        "“Triage” is not possible: the order is closed (possible when accepted, awaiting owner approval, awaiting "
+        "vendor acceptance, declined, reschedule requested, submitted, triaged)."]}
     assert [(action, status) for action, _, status in _events(app, shop["tap"])] == [
         ("submit", "submitted"), ("triage", "triaged"), ("schedule", "scheduled"), ("start", "in-progress"),
         ("complete", "completed"), ("close", "closed")]
