@@ -4,14 +4,18 @@ to someone's portal, not an action on an object, and is only ever e-mailed to it
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import marshmallow as ma
+from flask import Response, current_app
 from marshmallow import fields, validate
 
-from portal import links
+from portal import db, links
 from portal.api.core import Blueprint, idempotent, require
 from portal.api.schemas import Id
+from portal.links.models import ActionLink
 from portal.operations import FieldError
 from portal.people.models import Person
 
@@ -35,8 +39,10 @@ class LinkCreateSchema(ma.Schema):
 
 class LinkSchema(ma.Schema):
     id = fields.String(required=True)
-    url = fields.Function(links.url, required=True, metadata={
-        "type": "string", "description": "The link: shown this once, send it to the person"})
+    # Filled in on the way out only (_with_url): the body an Idempotency-Key keeps holds no usable link.
+    url = fields.Function(lambda link: "", required=True, metadata={
+        "type": "string", "description": "The link: send it to the person (the same again for a replayed "
+                                         "Idempotency-Key)"})
     action = fields.String(required=True)
     object_type = fields.String(required=True)
     object_id = fields.Integer(required=True)
@@ -44,7 +50,26 @@ class LinkSchema(ma.Schema):
     expires_at = fields.DateTime(required=True)
 
 
+def _with_url(view: Callable) -> Callable:
+    """Put the link's URL into the answer, the first and a replayed one alike: the URL is a key to the action, so
+    like the mail log (portal.links), the responses kept for Idempotency-Keys never hold one."""
+
+    @functools.wraps(view)
+    def run(*args: Any, **kwargs: Any) -> Response:
+        response = current_app.make_response(view(*args, **kwargs))
+        if response.status_code == 201:
+            body = response.get_json()
+            link = db.session.get(ActionLink, body["id"])
+            if link is not None:
+                body["url"] = links.url(link)
+                response.set_data(current_app.json.dumps(body))
+        return response
+
+    return run
+
+
 @blp.route("/links", methods=["POST"])
+@_with_url
 @idempotent
 @blp.arguments(LinkCreateSchema)
 @blp.response(201, LinkSchema)

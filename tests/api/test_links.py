@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from portal import db
 from portal.agencies.models import Agency
+from portal.api.models import IdempotentRequest
 from portal.links.models import ActionLink
 from portal.money.models import ChargeStatus
 from portal.workorders import operations as ops
@@ -37,8 +38,16 @@ def _links(app) -> int:
 
 
 def test_an_issued_link_opens_its_action_page(api, due, app):
-    issued = api.post("/api/v1/links", json={"action": "pay", "object_id": due["rent"], "person_id": due["tom"]})
+    body = {"action": "pay", "object_id": due["rent"], "person_id": due["tom"]}
+    issued = api.post("/api/v1/links", json=body, headers={"Idempotency-Key": "link-1"})
     assert issued.status_code == 201, issued.text
+    # A retried request gets the same link again; what is kept for the replay holds no usable URL.
+    again = api.post("/api/v1/links", json=body, headers={"Idempotency-Key": "link-1"})
+    assert again.json == issued.json and again.headers["Idempotent-Replayed"] == "true"
+    token = issued.json["url"].rsplit("/", 1)[1]
+    with app.app_context():
+        [kept] = db.session.scalars(select(IdempotentRequest.body).execution_options(all_agencies=True)).all()
+        assert token not in kept and issued.json["id"] in kept
     link = issued.json
     assert (link["action"], link["object_type"], link["object_id"], link["person_id"]) == (
         "pay", "Charge", due["rent"], due["tom"])
