@@ -50,8 +50,8 @@ def agency_api_keys():
 @bp.post(f"/agency/api-keys/<{ID}:obj_id>/revoke")
 def agency_api_keys_revoke(obj_id: int):
     """Revoke a key: from now on it opens nothing."""
+    row = get_scoped(ApiKey, obj_id)  # another agency's key: not found, whoever asks
     _admins_only()
-    row = get_scoped(ApiKey, obj_id)
     revoke_key(row)
     flash(f"The key {row.name} ({row.prefix}_…) is revoked: requests with it are refused from now on.", "success")
     return redirect(url_for("manage.agency_api_keys"))
