@@ -21,13 +21,19 @@ CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 @pytest.fixture
 def demo_key(app) -> str:
-    """The demo agency (as `make run` loads it) and a read-write key of it."""
+    """The demo agency (as `make run` loads it) with a PMS integration that syncs stays, and a read-write key."""
     from devtools import demo
+    from portal.integrations.models import Integration, IntegrationKind
+    from portal.integrations.stays import set_sync
 
     with app.app_context():
         with db.transaction():
             demo.load()
             agency_id = db.session.info["agency_id"]
+            pms = Integration(agency_id=agency_id, name="Demo PMS", kind=IntegrationKind.PMS)
+            db.session.add(pms)
+            db.session.flush()
+            set_sync(pms, True, confirmed=True)
         with db.transaction():
             _row, key = create_key(agency_id, "schemathesis", "read-write", None)
     return key
