@@ -18,7 +18,8 @@ KINDS = {"unit_id": "unit", "person_id": "person", "booking_id": "booking", "lea
          "charge_id": "charge", "payment_id": "payment", "integration_id": "integration"}
 OTHER_ARGS = {"external_id": "R-1"}
 # A body that passes validation where the route takes one, so that the lookup is what refuses.
-BODIES = {"bookings.push_stay": {"unit_id": 1, "arrival": "2027-01-01", "departure": "2027-01-03"}}
+BODIES = {"bookings.push_stay": {"unit_id": 1, "arrival": "2027-01-01", "departure": "2027-01-03"},
+          "units.push_unit": {"name": "Theirs", "property_name": "Their house"}}
 
 
 def _objects(a) -> dict[str, int]:
