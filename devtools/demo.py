@@ -581,6 +581,29 @@ def read_credentials() -> tuple[str, str] | None:
     return email, password
 
 
+def api_key(slug: str = "costa-serena") -> str | None:
+    """The demo agency's read-write API key, for `make run` to print: made the first time (and again when the
+    database was reset), kept in instance/ like the manager's password. None without the demo agency."""
+    from sqlalchemy import select
+
+    from portal.agencies.models import Agency
+    from portal.api.keys import create_key, recognise
+
+    path = Path(current_app.instance_path) / "demo-api-key.txt"
+    if path.exists():
+        key = path.read_text().strip()
+        if recognise(key) is not None:
+            return key
+    agency_id = db.session.scalar(select(Agency.id).where(Agency.slug == slug))
+    if agency_id is None:
+        return None
+    with db.transaction():
+        _row, key = create_key(agency_id, "Demo key (make run)", "read-write", None)
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+    return key
+
+
 def people_to_try(slug: str = "costa-serena") -> list[tuple[str, str, str]]:
     """One demo person to sign in as per portal, read from the database: (portal, name, e-mail) for a tenant whose
     request is open, the owner with the most approvals waiting, a vendor with a job to accept, and the guest

@@ -167,6 +167,7 @@ def run_everything(host: str, port: int, services: ModuleType) -> None:
                 print("Loaded the demo agency.", flush=True)
             credentials = demo.read_credentials()
             people = demo.people_to_try()
+            api_key = demo.api_key()
         children = Children({name: [sys.executable, "-m", "portal.cli", name] for name in ("worker", "cron")},
                             services={"redis": redis_server} if redis_server is not None else None).start()
 
@@ -184,6 +185,10 @@ def run_everything(host: str, port: int, services: ModuleType) -> None:
         print("               arrives in the mailbox)", flush=True)
         for line in try_lines(people):
             print(line, flush=True)
+        if api_key:
+            print(f"  API:         {url}/api/v1/openapi.json  (the demo agency's read-write key:)", flush=True)
+            print(f"               curl -H 'Authorization: Bearer {api_key}' '{url}/api/v1/bookings?per_page=5'",
+                  flush=True)
         print("  Press Ctrl-C to stop everything.", flush=True)
         print("=" * 64 + "\n", flush=True)
         logs.install("werkzeug")  # the access log prints every URL: never a link's token

@@ -3,24 +3,24 @@ cancel bookings; and a PMS's push of a stay, upserted by (integration, external 
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow as ma
 from flask import url_for
 from marshmallow import fields, validate
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from portal import agencies, clock, db
-from portal.api.core import Blueprint, current_key, fail, has_id, idempotent, paginate, require
+from portal import agencies, db
+from portal.api.core import Blueprint, current_key, has_id, idempotent, paginate, require
+from portal.api.pushes import count, pms_integration
 from portal.api.schemas import Amount, Boolean, Date, Id, Integer, PageArgs, QueryId, Text, page_of, patch_of
 from portal.api.units import TAG
 from portal.bookings.models import Booking, BookingStatus, Channel, PaymentType
 from portal.bookings.operations import save_booking
 from portal.fields import EARLIEST, LATEST
-from portal.integrations.models import BookingSource, Integration, IntegrationKind, RunStatus, SyncRun
-from portal.integrations.stays import Outcome, StayIn, start_run, upsert_stay
+from portal.integrations.models import BookingSource
+from portal.integrations.stays import Outcome, StayIn, upsert_stay
 from portal.money.currency import fits
 from portal.operations import FieldError
 from portal.people.models import Person
@@ -255,28 +255,6 @@ class StayResultSchema(ma.Schema):
     blocked_dates = fields.Nested(BlockedDatesSchema, required=True, allow_none=True)
 
 
-_CLEAN_ID = re.compile(r"[^\x00-\x1f\x7f]+")
-
-
-def _api_run(integration: Integration) -> SyncRun:
-    """Today's run of the integration's pushes through the API (one a day, counted as they come)."""
-    today = datetime.combine(clock.now().astimezone(UTC).date(), time(), UTC)
-    run = db.session.scalar(select(SyncRun).where(SyncRun.integration_id == integration.id, SyncRun.trigger == "api",
-                                                  SyncRun.started_at >= today).order_by(SyncRun.id.desc()).limit(1))
-    return run or start_run(integration, "api", 0)
-
-
-def _count(run: SyncRun, outcome: Outcome) -> None:
-    # In SQL, so that pushes at the same moment add up rather than overwrite each other.
-    column = {Outcome.CREATED: "created", Outcome.UPDATED: "updated", Outcome.LINKED: "updated",
-              Outcome.CANCELLED: "cancelled", Outcome.SKIPPED: "skipped", Outcome.UNCHANGED: "skipped"}[outcome]
-    counter = getattr(SyncRun, column)
-    db.session.execute(update(SyncRun).where(SyncRun.id == run.id).values(
-        {counter: counter + 1, SyncRun.total: SyncRun.total + 1, SyncRun.done: SyncRun.done + 1,
-         SyncRun.status: RunStatus.SUCCEEDED, SyncRun.finished_at: clock.now()}))
-    db.session.refresh(run)
-
-
 @blp.route(f"/integrations/<{ID}:integration_id>/stays/<string(maxlength=255):external_id>", methods=["PUT"])
 @has_id
 @blp.arguments(StaySchema)
@@ -285,13 +263,7 @@ def _count(run: SyncRun, outcome: Outcome) -> None:
 def push_stay(data: dict[str, Any], integration_id: int, external_id: str):
     """Push a stay from a PMS: created, updated, linked or cancelled by (integration, external ID), never
     duplicated; taken only while the integration's Sync stays is on"""
-    integration = require(Integration, integration_id)
-    if integration.kind != IntegrationKind.PMS:
-        fail(409, "not_a_pms_integration", f"{integration.name} is an {integration.kind.value} integration; stays "
-                                           "are pushed to a PMS integration.")
-    if not _CLEAN_ID.fullmatch(external_id):
-        fail(422, "invalid", "The external ID has control characters.",
-             {"external_id": ["Control characters are not allowed."]})
+    integration = pms_integration(integration_id, external_id)
     if ("unit_id" in data) == ("unit_external_id" in data):
         raise FieldError("unit_id", "Give the unit as unit_id or as unit_external_id (one of them).")
     unit_id = data.get("unit_id")
@@ -305,7 +277,7 @@ def push_stay(data: dict[str, Any], integration_id: int, external_id: str):
                   channel=data["channel"], cancelled=data["cancelled"], block=data["block"],
                   summary=data["summary"])
     obj, outcome = upsert_stay(integration, stay)
-    _count(_api_run(integration), outcome)
+    count(integration, outcome)
     result = {"outcome": outcome, "booking": obj if isinstance(obj, Booking) else None,
               "blocked_dates": obj if obj is not None and not isinstance(obj, Booking) else None}
     return result, 201 if outcome == Outcome.CREATED else 200

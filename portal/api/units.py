@@ -1,4 +1,5 @@
-"""/api/v1/units: list (by property, external ID, tag), get, create and update units."""
+"""/api/v1/units: list (by property, external ID, tag), get, create and update units; and a PMS's push of a unit,
+upserted by its external ID through the integrations' unit import."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from sqlalchemy import select
 
 from portal import tags
 from portal.api.core import Blueprint, current_key, has_id, idempotent, paginate, require
+from portal.api.pushes import count, pms_integration
 from portal.api.schemas import Boolean, Id, Integer, PageArgs, QueryId, Text, page_of, patch_of
+from portal.integrations.units import Outcome, UnitIn, import_unit
 from portal.people.models import Person
 from portal.properties.models import Property, Unit
 from portal.properties.operations import save_unit
@@ -127,3 +130,35 @@ def update_unit(data: dict[str, Any], unit_id: int):
     unit = require(Unit, unit_id)
     blp.check_etag(unit, UnitSchema)
     return _save(unit, {**_form_data(unit), **data})
+
+
+# -- a PMS pushes its units -----------------------------------------------------------------------------------
+
+class UnitPushSchema(ma.Schema):
+    """A unit as the PMS knows it; its property is found (or made) by name."""
+
+    name = Text(max=200, required=True)
+    property_name = Text(max=200, required=True)
+    bedrooms = Integer(allow_none=True, load_default=None, validate=validate.Range(min=0, max=50))
+    capacity = Integer(allow_none=True, load_default=None, validate=validate.Range(min=1, max=100))
+
+
+class UnitPushResultSchema(ma.Schema):
+    outcome = fields.Enum(Outcome, by_value=True, required=True)
+    unit = fields.Nested(UnitSchema, required=True)
+
+
+@blp.route(f"/integrations/<{ID}:integration_id>/units/<string(maxlength=120):external_id>", methods=["PUT"])
+@has_id
+@blp.arguments(UnitPushSchema)
+@blp.response(200, UnitPushResultSchema)
+@blp.alt_response(201, schema=UnitPushResultSchema, description="The unit was new: it was created")
+def push_unit(data: dict[str, Any], integration_id: int, external_id: str):
+    """Push a unit from a PMS: created or updated by its external ID, never duplicated, whether or not the
+    integration syncs stays (owners, tags and codes stay the agency's)"""
+    integration = pms_integration(integration_id, external_id)
+    unit, outcome = import_unit(integration, UnitIn(external_id=external_id, name=data["name"],
+                                                    property_name=data["property_name"],
+                                                    bedrooms=data["bedrooms"], capacity=data["capacity"]))
+    count(integration, outcome, unit=True)
+    return {"outcome": outcome, "unit": unit}, 201 if outcome == Outcome.CREATED else 200

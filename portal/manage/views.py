@@ -5,6 +5,7 @@ module imports no view (no import cycle between the frame and the features)."""
 from portal.access import manage_views as access_views  # noqa: F401
 from portal.accounting import manage_views as accounting_views  # noqa: F401
 from portal.agencies import manage_views as agencies_views  # noqa: F401
+from portal.api import manage_views as api_views  # noqa: F401
 from portal.applicants import manage_views as applicants_views  # noqa: F401
 from portal.appointments import manage_views as appointments_views  # noqa: F401
 from portal.bookings import manage_views as bookings_views  # noqa: F401

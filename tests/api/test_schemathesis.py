@@ -21,27 +21,34 @@ CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 @pytest.fixture
 def demo_key(app) -> str:
-    """The demo agency (as `make run` loads it) and a read-write key of it."""
+    """The demo agency (as `make run` loads it) with a PMS integration that syncs stays, and a read-write key."""
     from devtools import demo
+    from portal.integrations.models import Integration, IntegrationKind
+    from portal.integrations.stays import set_sync
 
     with app.app_context():
         with db.transaction():
             demo.load()
             agency_id = db.session.info["agency_id"]
+            pms = Integration(agency_id=agency_id, name="Demo PMS", kind=IntegrationKind.PMS)
+            db.session.add(pms)
+            db.session.flush()
+            set_sync(pms, True, confirmed=True)
         with db.transaction():
             _row, key = create_key(agency_id, "schemathesis", "read-write", None)
     return key
 
 
-def _schemathesis(live_server: str, *args: str) -> subprocess.CompletedProcess:
+def _schemathesis(live_server: str, folder: Path, *args: str) -> subprocess.CompletedProcess:
+    """Schemathesis's CLI in `folder` (where it keeps its cache of failures, out of the repository)."""
     command = [str(Path(sys.executable).with_name("schemathesis")), "--config-file", str(CONFIG), "run",
                f"{live_server}/api/v1/openapi.json", "--url", live_server, *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=600)
+    return subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=folder)
 
 
-def test_schemathesis_finds_nothing(live_server, demo_key):
+def test_schemathesis_finds_nothing(live_server, demo_key, tmp_path):
     result = _schemathesis(
-        live_server, "-H", f"Authorization: Bearer {demo_key}", "--checks", "all",
+        live_server, tmp_path, "-H", f"Authorization: Bearer {demo_key}", "--checks", "all",
         "--phases", "examples,coverage,fuzzing", "--max-examples", "25", "--workers", "2", "--seed", "14",
         "--generation-database", "none", "--request-timeout", "30", "--no-color")
     assert result.returncode == 0, result.stdout[-12000:] + result.stderr[-3000:]

@@ -123,3 +123,31 @@ def test_pushes_refused(api, pms, app):
     theirs = ApiClient(app.test_client(), pms["beta_key"])
     assert theirs.put(f"/api/v1/integrations/{pms['beta_pms']}/stays/R-9", json=STAY).json["error"]["fields"] == {
         "unit_external_id": ["No unit of your agency has this external ID."]}
+
+
+def test_a_pushed_unit_is_matched_by_external_id_whether_or_not_stays_sync(api, pms, app, alpha):
+    with app.app_context():
+        db.scope(db.session, alpha)
+        set_sync(db.session.get(Integration, pms["pms"]), False, confirmed=True)
+        db.session.commit()
+    base = f"/api/v1/integrations/{pms['pms']}/units"
+    made = api.put(f"{base}/OLD-3", json={"name": "Flat 3", "property_name": "Old Town", "bedrooms": 2})
+    assert made.status_code == 201, made.text
+    assert (made.json["outcome"], made.json["unit"]["name"], made.json["unit"]["external_id"]) == (
+        "created", "Flat 3", "OLD-3")
+    assert api.put(f"{base}/OLD-3", json={"name": "Flat 3", "property_name": "Old Town"}).json["outcome"] == \
+        "unchanged"
+    # The unit staff made with this external ID is the one the PMS means: updated, not duplicated.
+    known = api.put(f"{base}/SEA-01", json={"name": "Sea 1", "property_name": "Seafront", "capacity": 5})
+    assert known.status_code == 200 and known.json["outcome"] == "updated"
+    assert (known.json["unit"]["id"], known.json["unit"]["capacity"]) == (pms["unit"], 5)
+    from portal.properties.models import Unit
+
+    assert _rows(app, Unit) == 3  # alpha's two and beta's one
+    assert api.put(f"{base}/OLD-4", json={"name": " ", "property_name": "Old Town"}).status_code == 422
+    assert api.put(f"/api/v1/integrations/{pms['ical']}/units/X", json={"name": "X", "property_name": "Y"}
+                   ).status_code == 409
+    with app.app_context():
+        db.scope(db.session, alpha)
+        run = db.session.scalar(select(SyncRun).where(SyncRun.trigger == "api"))
+        assert (run.units_created, run.units_updated, run.total) == (1, 1, 3)

@@ -221,3 +221,36 @@ def test_openapi_document_is_public_and_describes_the_api(client):
     assert any(p.get("name") == "Idempotency-Key" for p in post["parameters"])
     assert doc["components"]["responses"]["NOT_FOUND"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Error"}
+
+
+def test_the_same_idempotency_key_at_the_same_moment_makes_one_unit(app, live_server, api_key, place):
+    """Ten clients send the same POST with the same key at once (real HTTP, threads): one unit is made; every
+    answer is that unit (made or replayed), or a 409 asking to retry, never a second unit."""
+    import json
+    import threading
+    import urllib.error
+    import urllib.request
+
+    body = json.dumps({"property_id": place["property"], "name": "Raced"}).encode()
+    barrier, answers = threading.Barrier(10), []
+
+    def send():
+        request = urllib.request.Request(f"{live_server}/api/v1/units", data=body, method="POST", headers={
+            "Authorization": f"Bearer {api_key}", "Content-Type": "application/json", "Idempotency-Key": "race"})
+        barrier.wait()
+        try:
+            with urllib.request.urlopen(request, timeout=60) as r:
+                answers.append((r.status, json.load(r)["id"]))
+        except urllib.error.HTTPError as e:
+            answers.append((e.code, json.load(e)["error"]["code"]))
+
+    threads = [threading.Thread(target=send) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(90)
+    assert len(answers) == 10
+    made = {answer for status, answer in answers if status == 201}
+    assert len(made) == 1, answers
+    assert all(status == 201 or (status, answer) == (409, "conflict") for status, answer in answers), answers
+    assert _units(app) == 3

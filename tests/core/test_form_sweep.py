@@ -26,6 +26,7 @@ from portal.accounting import operations as accounting
 from portal.accounting.contributions import request_contribution
 from portal.accounting.ledger import previous_month
 from portal.agencies.operations import create_staff
+from portal.api.keys import create_key
 from portal.applicants import operations as applicant_ops
 from portal.bookings import operations as stays
 from portal.documents.models import Document, DocumentKind
@@ -189,6 +190,7 @@ def _world(app):
                              arrival=today + timedelta(days=9), departure=today + timedelta(days=12),
                              source="public_form")
         add_window(a.id, "tenant.pay", 28, 28)
+        create_key(a.id, "Sweep PMS", "read-write", staff.id)  # its revoke form under Settings
         solution = f.solution(a)
         f.solution(a, active=False, name="Switched off")
         db.session.add(Task(agency_id=a.id, solution_id=solution.id, notification_id=solution.notifications[0].id,

@@ -55,7 +55,7 @@ KINDS = {"properties": "property", "units": "unit", "people": "person", "leases"
          "links": "link", "documents": "document", "access": "window", "work-orders": "workorder",
          "invoices": "invoice", "workorders": "workorder", "owner-accounts": "owner", "statements": "statement",
          "contributions": "contribution", "applicants": "applicant", "violations": "violation", "insurance": "quote",
-         "surveys": "survey"}
+         "surveys": "survey", "agency": "api_key"}
 # Other URL arguments of ID routes, valid for the objects made below.
 EXTRA_ARGS = {"role": "guest", "page": "home", "action": "cancel"}
 
@@ -112,7 +112,11 @@ def _objects(a):
     quote = create_quote(a.id, {"booking_id": b.id, "insurer": "Sol", "product": "Cover", "cover": "All",
                                 "premium": Decimal("20"), "currency": "EUR",
                                 "valid_until": a.today() + timedelta(days=5)}, staff)
-    return {"survey": survey, "violation": notice, "violation_photo": notice.photos[0], "quote": quote, "owner": owner,
+    from portal.api.keys import create_key
+
+    api_key, _ = create_key(a.id, "PMS", "read-write", staff.id)
+    return {"api_key": api_key,
+            "survey": survey, "violation": notice, "violation_photo": notice.photos[0], "quote": quote, "owner": owner,
             "statement": statement, "contribution": contribution, "payment_charge": paid, "payment": payment,
             "property": u.property, "unit": u, "person": guest, "lease": f.lease(a, u), "booking": b,
             "message": msg, "charge": charge, "appointment": f.appointment(a, guest), "link": link,
@@ -216,6 +220,10 @@ def test_another_agencys_ids_are_404_on_every_route(app, client, two_agencies):
                                  .execution_options(all_agencies=True)) == ViolationStatus.OPEN
         assert db.session.scalar(select(InsuranceQuote.status).where(InsuranceQuote.id == theirs["quote"])
                                  .execution_options(all_agencies=True)) == QuoteStatus.OPEN
+        from portal.api.models import ApiKey
+
+        assert db.session.scalar(select(ApiKey.revoked_at).where(ApiKey.id == theirs["api_key"])
+                                 .execution_options(all_agencies=True)) is None
 
 
 def test_lists_show_only_the_agencys_rows(client, two_agencies):

@@ -2,6 +2,7 @@
 the mail as delivered, its access log never prints a link's token, and Ctrl-C stops everything
 (web, worker, scheduler, Redis) within 5 seconds, leaving no process behind (issue 9, items 2, 5, 16)."""
 
+import json
 import os
 import re
 import signal
@@ -104,6 +105,12 @@ def test_dev_mailbox_shows_real_links_logs_hide_them_and_ctrl_c_stops_all(instan
         full_url, token = LINK.search(page).groups()
         assert _get(full_url)[0] == 200  # the real, working one-time link
         assert _get(f"{url}/l/pay~not.real")[0] == 404
+        # The banner's curl example works as printed: the demo agency's read-write API key.
+        key = re.search(r"Authorization: Bearer (ptc_\S+)'", log.read_text(errors="replace")).group(1)
+        request = urllib.request.Request(f"{url}/api/v1/bookings?per_page=5",
+                                         headers={"Authorization": f"Bearer {key}"})
+        with urllib.request.urlopen(request, timeout=20) as r:
+            assert len(json.load(r)["items"]) == 5
     finally:
         os.killpg(runner.pid, signal.SIGINT)  # Ctrl-C in a terminal reaches the whole job
     _stops_within(runner, children, 5, log)

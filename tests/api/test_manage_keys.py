@@ -1,0 +1,100 @@
+"""API keys under Settings in the back office: made by admins (shown once), listed, revoked with a CSRF-checked POST."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from portal import db
+from portal.agencies.operations import create_staff
+from portal.api.models import ApiKey
+from tests import factories as f
+from tests.api.conftest import ApiClient, make_key
+from tests.conftest import csrf_token, screenshots
+
+KEY = re.compile(r'value="(ptc_[0-9a-f]{8}_[A-Za-z0-9_-]{43})"')
+
+
+@pytest.fixture
+def admin(app, client, login):
+    """Alpha's admin, signed in on `client`; beta with a key of its own. Beta's key's row id."""
+    with app.app_context():
+        a = f.agency("alpha")
+        create_staff(a, email="admin@alpha.example", name="Ada Admin", password=f.PASSWORD, admin=True)
+        f.staff(a)
+        b = f.agency("beta")
+        make_key(b)
+        db.scope(db.session, b.id)
+        beta_key = db.session.scalar(select(ApiKey.id))
+        db.session.commit()
+    assert login("admin@alpha.example", f.PASSWORD).status_code == 302
+    return beta_key
+
+
+def test_a_key_is_shown_once_and_works_until_revoked(app, client, admin):
+    page = client.get("/manage/agency/api-keys")
+    assert page.status_code == 200 and "No keys yet." in page.text
+    assert "/manage/agency/api-keys" in client.get("/manage/agency").text
+
+    made = client.post("/manage/agency/api-keys", data={"name": "Hostaway PMS", "scope": "read-write",
+                                                        "csrf_token": csrf_token(page.text)})
+    assert made.status_code == 200 and made.headers["Cache-Control"] == "no-store"
+    key = KEY.search(made.text).group(1)
+    assert "shown only this once" in made.text
+    again = client.get("/manage/agency/api-keys")
+    assert key not in again.text and key[:12] in again.text and "Hostaway PMS" in again.text
+    assert "Ada Admin" in again.text and "Never" in again.text
+
+    api = ApiClient(app.test_client(), key)
+    assert api.get("/api/v1/units").status_code == 200
+    assert "Never" not in client.get("/manage/agency/api-keys").text
+
+    with app.app_context():
+        row = db.session.scalar(select(ApiKey).where(ApiKey.name == "Hostaway PMS")
+                                .execution_options(all_agencies=True))
+        assert key not in (row.secret_hash, row.prefix) and row.scope == "read-write"
+        row_id = row.id
+    page = client.get("/manage/agency/api-keys")
+    assert client.post(f"/manage/agency/api-keys/{row_id}/revoke").status_code == 400  # no CSRF token
+    assert api.get("/api/v1/units").status_code == 200
+    revoked = client.post(f"/manage/agency/api-keys/{row_id}/revoke", data={"csrf_token": csrf_token(page.text)})
+    assert revoked.status_code == 302
+    assert api.get("/api/v1/units").status_code == 401
+    assert "Revoked" in client.get("/manage/agency/api-keys").text
+
+
+def test_refusals(app, client, admin, login):
+    page = client.get("/manage/agency/api-keys")
+    token = csrf_token(page.text)
+    blank = client.post("/manage/agency/api-keys", data={"name": "  ", "scope": "read", "csrf_token": token})
+    assert blank.status_code == 422 and "Name the key" in blank.text
+    odd = client.post("/manage/agency/api-keys", data={"name": "X", "scope": "admin", "csrf_token": token})
+    assert odd.status_code == 422
+    assert client.post(f"/manage/agency/api-keys/{admin}/revoke", data={"csrf_token": token}).status_code == 404
+    with app.app_context():
+        assert db.session.scalars(select(ApiKey.revoked_at).execution_options(all_agencies=True)).all() == [None]
+
+    manager = app.test_client()
+    assert login("manager@alpha.example", f.PASSWORD, manager).status_code == 302
+    assert manager.get("/manage/agency/api-keys").status_code == 403
+
+
+@pytest.mark.browser
+def test_making_a_key_in_the_browser(page, live_server, admin):
+    page.goto(f"{live_server}/manage/login")
+    page.fill("#email", "admin@alpha.example")
+    page.fill("#password", f.PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server}/manage/agency")
+    page.click("text=API keys")
+    page.fill("#name", "Hostaway PMS")
+    page.select_option("#scope", "read-write")
+    page.click("text=Make the key")
+    value = page.input_value("#new-key")
+    assert KEY.fullmatch(f'value="{value}"')
+    screenshots(page, "api-keys-new")
+    page.click("button:has-text('Revoke')")
+    page.wait_for_selector("text=is revoked")
+    screenshots(page, "api-keys-revoked")
