@@ -4,7 +4,7 @@ templates; and a unit's calendar export (create, copy, revoke)."""
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -207,19 +207,26 @@ def integrations_upload(obj_id: int):
     if not form.validate_on_submit():
         return _detail(integration, upload_form=form, status=422)
     if integration.kind != IntegrationKind.CSV:
-        form.file.errors = ["Only a CSV integration takes files."]
-        return _detail(integration, upload_form=form, status=422)
+        flash("Only a CSV integration takes files.", "error")
+        return _detail(integration, status=422)
     upload = form.file.data
     if upload is None or not getattr(upload, "filename", ""):
         form.file.errors = ["Choose the CSV file to upload."]
         return _detail(integration, upload_form=form, status=422)
-    raw = upload.stream.read(csvimport.MAX_BYTES + 1)
+    try:
+        raw = upload.stream.read(csvimport.MAX_BYTES + 1)
+    finally:
+        upload.close()  # a large upload is spooled to a temporary file: let it go now
     try:
         parsed = csvimport.read(raw, form.what.data)
     except csvimport.FileRefused as refused:
         form.file.errors = [f"{refused.message} Nothing was imported."]
         return _detail(integration, upload_form=form, status=422)
     run = csvimport.start(integration, parsed)
+    if len(parsed.lines) > current_app.config.get("CSV_INLINE_LINES", csvimport.INLINE_LINES):
+        csvimport.queue_import(integration, run, parsed)
+        flash(f"File received: its {len(parsed.lines):,} lines are being imported.", "success")
+        return redirect(url_for("manage.integrations_run_page", obj_id=run.id))
     csvimport.run_import(integration, run, parsed)
     if run.status == RunStatus.SUCCEEDED:
         flash(f"File imported: {len(parsed.lines)} line{'s' if len(parsed.lines) != 1 else ''} read.", "success")
