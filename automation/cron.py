@@ -9,6 +9,7 @@ from typing import Any
 
 from automation import jobs
 from portal import housekeeping, mail
+from portal.integrations import sync as integrations_sync
 from portal.processes import CronScheduler
 
 
@@ -48,6 +49,8 @@ PERIODIC = [
     Periodic(jobs.chase_approvals, every=900, timeout=300, result_ttl=30, expires_after=2),
     # Hourly (every zone's midnight falls on some hour): the month's statements of each agency whose month is over.
     Periodic(jobs.month_end_statements, cron="15 * * * *", name="month-end-statements", timeout=1800),
+    # iCal integrations whose interval has passed: their syncs, a batch of integrations per job.
+    Periodic(integrations_sync.sync_due, every=300, timeout=120, result_ttl=30, expires_after=2),
     # Nightly: stale sessions and login attempts.
     Periodic(housekeeping.prune_job, cron="30 3 * * *", name="prune"),
 ]

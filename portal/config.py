@@ -56,6 +56,13 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # argon2id parameters; tests pass cheap ones (the default costs ~0.1 s per hash).
         "ARGON2": {"time_cost": 3, "memory_cost": 65536, "parallelism": 4},
         "RQ_DEFAULT_TIMEOUT": 180,
+        # iCalendar feeds (portal.integrations.ical): seconds to connect and for the whole body, the largest
+        # body read, and whether feeds on loopback or private networks may be read (tests and the demo only:
+        # a feed URL must not reach the servers beside Portico).
+        "ICAL_CONNECT_TIMEOUT": 10,
+        "ICAL_READ_TIMEOUT": 30,
+        "ICAL_MAX_BYTES": 5 * 1024 * 1024,
+        "ICAL_PRIVATE_ADDRESSES": False,
         # Automation (S8): how often the dispatcher runs, how many due tasks one run claims,
         # and how long a claim lasts before a task whose job vanished is claimed again.
         "DISPATCH_INTERVAL": 1,
