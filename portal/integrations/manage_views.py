@@ -23,6 +23,7 @@ from portal.integrations.forms import (
     UploadForm,
 )
 from portal.integrations.models import Integration, IntegrationKind, RunStatus, SyncError, SyncRun
+from portal.integrations.sync import request_sync
 from portal.manage import bp
 from portal.operations import FieldError
 from portal.pages import get_scoped, paginate, requested_page
@@ -150,13 +151,12 @@ def integrations_run_now(obj_id: int):
     if integration.kind != IntegrationKind.ICAL:
         flash("Only an iCal integration is read on demand: upload a file, or let the PMS push its stays.", "error")
         return _detail(integration, status=422)
-    from portal.integrations.ical import request_sync
-
+    if not integration.feeds:
+        flash("Add a unit's calendar feed first: there is nothing to read yet.", "error")
+        return _detail(integration, status=422)
     run = request_sync(integration)
     flash("Sync started: the feeds are being read.", "success")
-    if isinstance(run, SyncRun):
-        return redirect(url_for("manage.integrations_run_page", obj_id=run.id))
-    return redirect(url_for("manage.integrations_detail", obj_id=obj_id))
+    return redirect(url_for("manage.integrations_run_page", obj_id=run.id))
 
 
 @bp.post(f"/integrations/<{ID}:obj_id>/feeds")

@@ -9,8 +9,8 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from werkzeug.test import EnvironBuilder
 from sqlalchemy import func, select
+from werkzeug.test import EnvironBuilder
 
 from portal import db
 from portal.bookings.models import Booking, BookingStatus, Channel
