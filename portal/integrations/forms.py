@@ -74,3 +74,9 @@ class SyncForm(Form):
 class UploadForm(Form):
     what = SelectField("The file holds", choices=options(UPLOADS), default="units")
     file = FileField("CSV file", render_kw={"accept": ".csv,text/csv"})
+
+
+class ExportForm(Form):
+    """Make a unit's calendar URL, or replace it with a new one."""
+
+    replace = BooleanField()

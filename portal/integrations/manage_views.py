@@ -16,6 +16,7 @@ from portal.integrations import stays as engine
 from portal.integrations.forms import (
     KIND_LABELS,
     EditIntegrationForm,
+    ExportForm,
     FeedForm,
     FeedRemoveForm,
     IntegrationForm,
@@ -289,10 +290,13 @@ def integrations_run_status(obj_id: int):
 def units_calendar_export(obj_id: int):
     """Give the unit a secret calendar URL for channels to read its availability."""
     unit = get_scoped(Unit, obj_id)
-    if not Form().validate_on_submit():
+    form = ExportForm()
+    if not form.validate_on_submit():
         abort(400)
-    ops.create_export(unit)
-    flash("Calendar URL ready: copy it into the channel's “Import calendar” setting.", "success")
+    ops.create_export(unit, replace=form.replace.data)
+    flash("New calendar URL ready: the old one no longer works. Give the new one to the channels you use."
+          if form.replace.data else "Calendar URL ready: copy it into the channel's “Import calendar” setting.",
+          "success")
     return redirect(url_for("manage.units_detail", obj_id=obj_id) + "#calendar")
 
 

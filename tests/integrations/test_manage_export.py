@@ -44,6 +44,10 @@ def _make(client, unit_id: int) -> str:
     assert "Make a calendar address" in page.text
     made = client.post(f"/manage/units/{unit_id}/calendar-export", data={"csrf_token": csrf_token(page.text)})
     assert made.status_code == 302
+    return _shown(client, unit_id)
+
+
+def _shown(client, unit_id: int) -> str:
     shown = client.get(f"/manage/units/{unit_id}")
     return re.search(r'id="calendar-url" type="text" value="http://[^/]+(/calendars/[^"]+\.ics)"', shown.text).group(1)
 
@@ -73,7 +77,15 @@ def test_the_feed_lists_taken_nights_without_anything_personal(app, client, worl
 def test_revoking_kills_the_url_and_a_new_one_differs(app, client, world):
     path = _make(client, world["unit"])
     page = client.get(f"/manage/units/{world['unit']}")
-    assert "Revoke (new URL)" in page.text
+    assert ">Revoke</button>" in page.text and ">New URL</button>" in page.text
+    # New URL: the old one is dead at once, the new one works.
+    client.post(f"/manage/units/{world['unit']}/calendar-export",
+                data={"csrf_token": csrf_token(page.text), "replace": "y"})
+    replaced = _shown(client, world["unit"])
+    assert replaced != path and app.test_client().get(path).status_code == 404
+    assert app.test_client().get(replaced).status_code == 200
+    path = replaced
+    page = client.get(f"/manage/units/{world['unit']}")
     assert client.get(f"/manage/units/{world['unit']}/calendar-export/revoke").status_code == 405
     assert client.post(f"/manage/units/{world['unit']}/calendar-export/revoke",
                        data={"csrf_token": csrf_token(page.text)}).status_code == 302
