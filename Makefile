@@ -24,7 +24,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 
-BENCHMARKS := bench/links.py bench/link_floor.py bench/portal.py bench/automation.py bench/statements.py
+BENCHMARKS := bench/links.py bench/link_floor.py bench/portal.py bench/automation.py bench/statements.py bench/sync.py
 
 bench: setup
 	@for b in $(BENCHMARKS); do echo "== $$b"; (cd bench && ../$(VENV)/bin/python $$(basename $$b)) || exit 1; done

@@ -8,6 +8,7 @@ Vrbo says "Reserved - <name>" and "Blocked". Recurring events (an owner's weekly
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import http.client
 import ipaddress
@@ -250,7 +251,7 @@ def _one(event: icalendar.Event, number: int, unit_id: int, zone: ZoneInfo, chan
         yield BadRecord(location, str(error)[:500] or "The event could not be read.", _excerpt(event),
                         external_id=external_id or uid or None)
         return
-    yield Located(location, stay, _excerpt(event))
+    yield Located(location, stay, functools.partial(_excerpt, event))  # written out only if refused
 
 
 def _stay(event: icalendar.Event, uid: str, external_id: str | None, unit_id: int, zone: ZoneInfo,

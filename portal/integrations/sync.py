@@ -12,6 +12,7 @@ from portal import agencies, clock, db, queue
 from portal.integrations import ical
 from portal.integrations.models import Feed, Integration, IntegrationKind, RunStatus, SyncRun
 from portal.integrations.stays import finish_run, record_error, start_run, take
+from portal.operations import FieldError
 from portal.properties.models import Unit
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,9 @@ BATCH = 20  # integrations per periodic job (each RQ job costs dozens of Redis c
 def request_sync(integration: Integration, trigger: str = "manual") -> SyncRun:
     """Start a run of the integration now: its record is there at once (for its progress), its job is
     enqueued after the commit. Flushes."""
+    if integration.kind != IntegrationKind.ICAL:
+        raise FieldError("kind", "Only iCal integrations are read on demand: CSV files are uploaded, PMSs push "
+                                 "their stays.")
     run = start_run(integration, trigger, total=len(integration.feeds))
     queue.enqueue_after_commit(db.session, sync_integration, integration.id, trigger, run.id,
                                job_timeout=JOB_TIMEOUT)

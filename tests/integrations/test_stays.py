@@ -4,6 +4,7 @@ stay known by two integrations."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -326,3 +327,21 @@ def test_an_imported_booking_is_planned_like_any_other(home):
     stays.upsert_stay(source, _stay(u, arrival=D + timedelta(days=7), cancelled=True))
     db.session.refresh(task)
     assert task.status.value == "cancelled"
+
+
+def test_a_clash_only_the_database_sees_costs_only_the_stay_at_fault(home, monkeypatch):
+    _a, u, source = home
+    # Two new bookings drawn the same reference: the batch's single flush fails, and each stay is taken again
+    # in its own savepoint.
+    drawn = itertools.cycle(["12345678", "12345678", "23456789"])
+    monkeypatch.setattr(stays._Batch, "_reference", lambda self: next(drawn))
+    run = stays.start_run(source, "api", total=3)
+    stays.take(source, run, [Located(f"line {n}", _stay(u, f"r-{n}", arrival=D + timedelta(days=5 * n),
+                                                         guest_name=f"Guest {n}")) for n in range(3)])
+    stays.finish_run(run)
+    assert (run.created, run.status) == (2, RunStatus.PARTIAL)
+    (error,) = db.session.scalars(select(SyncError)).all()
+    assert error.location == "line 1" and "clashes" in error.message
+    assert sorted(b.reference for b in db.session.scalars(select(Booking))) == ["12345678", "23456789"]
+    assert sorted(p.name for p in db.session.scalars(select(Person))) == ["Guest 0", "Guest 2"]
+    assert _count(BookingSource) == 2
