@@ -460,10 +460,11 @@ class _Batch:
         elif what == "codes":
             codes = {stay.reference.strip() for stay in stays
                      if isinstance(stay.reference, str) and stay.reference.strip()}
-            if codes:
+            channels = {stay.channel or Channel.OTHER for stay in stays}
+            if codes:  # by channel too: the unique index (agency, channel, external ID) answers it
                 self.codes |= {(channel, code) for channel, code in s.execute(
-                    select(Booking.channel, Booking.external_id).where(Booking.agency_id == agency_id,
-                                                                       Booking.external_id.in_(codes)))}
+                    select(Booking.channel, Booking.external_id).where(
+                        Booking.agency_id == agency_id, Booking.channel.in_(channels), Booking.external_id.in_(codes)))}
         elif what == "nearby":
             dated = [stay for stay in stays if _is_day(stay.arrival) and _is_day(stay.departure)]
             if not dated or not self.units:
@@ -704,11 +705,12 @@ def _take_missing(integration: Integration, run: SyncRun, units: set[int], liste
     s = db.session
     today = agencies.get(integration.agency_id).today()
     # Plain rows first, compared here: the usual answer is "nothing is missing", for one cheap query.
-    rows = s.execute(
-        select(BookingSource.id, BookingSource.external_id).join(Booking, Booking.id == BookingSource.booking_id)
-        .where(BookingSource.integration_id == integration.id, Booking.unit_id.in_(units),
-               Booking.status != BookingStatus.CANCELLED, Booking.departure > today)
-    ).all()
+    # From the units' bookings (a few) to their sources, not from the integration's sources (all of them).
+    current = select(Booking.id).where(Booking.unit_id.in_(units), Booking.status != BookingStatus.CANCELLED,
+                                       Booking.departure > today)
+    rows = s.execute(select(BookingSource.id, BookingSource.external_id).where(
+        BookingSource.booking_id.in_(current), BookingSource.integration_id == integration.id,
+    )).all()
     missing_ids = [source_id for source_id, external_id in rows if external_id not in listed]
     missing = s.scalars(select(BookingSource).where(BookingSource.id.in_(missing_ids))
                         .options(selectinload(BookingSource.booking))).all() if missing_ids else []
@@ -725,9 +727,10 @@ def _take_missing(integration: Integration, run: SyncRun, units: set[int], liste
                 source.fingerprint = None  # listed again later: taken again
                 sync_booking_balance(source.booking)
             run.cancelled += 1
-    blocks = s.execute(select(BlockedDates.id, BlockedDates.external_id).where(
-        BlockedDates.integration_id == integration.id, BlockedDates.unit_id.in_(units))).all()
-    gone = [block_id for block_id, external_id in blocks if external_id not in listed]
+    blocks = s.execute(select(BlockedDates.id, BlockedDates.external_id, BlockedDates.integration_id)
+                       .where(BlockedDates.unit_id.in_(units))).all()
+    gone = [block_id for block_id, external_id, source in blocks
+            if source == integration.id and external_id not in listed]
     if gone:
         for block in s.scalars(select(BlockedDates).where(BlockedDates.id.in_(gone))):
             s.delete(block)
