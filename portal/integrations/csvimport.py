@@ -33,6 +33,7 @@ INLINE_LINES = 100  # a file this small is imported in the request; a larger one
 CHUNK = 200  # a job's lines per transaction (a few seconds each)
 KEEP_SECONDS = 24 * 3600  # how long a queued file waits in Redis for its job
 JOB_TIMEOUT = 3600
+EXTRA_CELLS = "\x00extra"  # marks a line with more cells than the header has columns (no heading has a NUL)
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,9 @@ def read(raw: bytes, what: str) -> Parsed:
     layout = LAYOUTS[what]
     reader = csv.reader(io.StringIO(text, newline=""), strict=False)
     try:
-        header = [h.strip().lower() for h in next(reader)]
+        # "External ID" and "external_id" are the same column; an empty heading (a spreadsheet's trailing
+        # comma) is no column at all.
+        header = ["_".join(h.strip().lower().split()) for h in next(reader)]
     except (StopIteration, csv.Error):
         raise FileRefused("The file has no header line.") from None
     _check_columns(header, layout, what)
@@ -131,9 +134,10 @@ def read(raw: bytes, what: str) -> Parsed:
                 continue  # a blank line, often the last one
             if len(lines) >= MAX_LINES:
                 raise FileRefused(f"The file has more than {MAX_LINES:,} lines: split it into smaller files.")
-            cells = {name: read_text_cell(row[i].strip()) if i < len(row) else "" for i, name in enumerate(header)}
-            if len(row) > len(header):
-                cells["\x00extra"] = "x"
+            cells = {name: read_text_cell(row[i].strip()) if i < len(row) else ""
+                     for i, name in enumerate(header) if name}
+            if any(cell.strip() for cell in row[len(header):]):
+                cells[EXTRA_CELLS] = "x"
             lines.append((reader.line_num, cells, _excerpt(row)))
     except csv.Error as err:
         raise FileRefused(f"Line {reader.line_num} cannot be read as CSV ({err}).") from None
@@ -147,7 +151,7 @@ def _check_columns(header: list[str], layout: list[Column], what: str) -> None:
     expected = ", ".join(c.name for c in layout)
     dupes = sorted(n for n, k in Counter(header).items() if k > 1 and n)
     missing = [c.name for c in layout if c.required and c.name not in header]
-    unknown = [h for h in header if h not in known]
+    unknown = [h for h in header if h and h not in known]
     if dupes:
         raise FileRefused(f"The column {dupes[0]!r} appears twice. A {what} file has these columns: {expected}.")
     if missing or unknown:
@@ -193,7 +197,7 @@ def _day(cells: dict[str, str], name: str) -> date:
 def _unit(line: int, cells: dict[str, str], excerpt: str) -> engine.Located | engine.BadRecord:
     where = f"line {line}"
     try:
-        if "\x00extra" in cells:
+        if EXTRA_CELLS in cells:
             raise ValueError("The line has more cells than the header has columns.")
         for name in ("external_id", "name", "property"):
             if not cells.get(name):
@@ -209,7 +213,7 @@ def _stay(line: int, cells: dict[str, str], excerpt: str, units: dict[str, int])
     where = f"line {line}"
     external_id = cells.get("external_id") or None
     try:
-        if "\x00extra" in cells:
+        if EXTRA_CELLS in cells:
             raise ValueError("The line has more cells than the header has columns.")
         if not external_id:
             raise ValueError("The external ID is missing.")

@@ -276,3 +276,15 @@ def test_a_queued_file_lost_by_redis_fails_its_run_with_a_reason(app, staff, run
     page = staff.get(response.headers["Location"])
     assert "badge-run-failed" in page.text and "The uploaded file was lost" in page.text
     assert _count(app, Unit) == 0
+
+
+def test_spreadsheet_habits_in_the_header_are_understood_and_extra_cells_refused(app, staff):
+    body = ("External ID,Name,Property,\n"  # headings as people type them, and a trailing comma
+            "S-1,Studio 1,Harbour House,\n"
+            "S-2,Studio 2,Harbour House,,surprise\n")  # line 3: a cell beyond the header
+    response = _upload(staff, "units", body)
+    assert response.status_code == 302
+    page = staff.get(response.headers["Location"])
+    assert "line 3" in page.text and "more cells than the header has columns" in page.text
+    with app.app_context():
+        assert list(db.session.scalars(select(Unit.name).execution_options(all_agencies=True))) == ["Studio 1"]
