@@ -137,7 +137,77 @@ def load(seed: int = 7) -> tuple[str, str]:
     _applicants(units, today)
     _survey(aid, leases)
     _review_waiting(aid, today)
+    _integrations(agency, units)
     return MANAGER_EMAIL, password
+
+
+def _integrations(agency, units: list) -> None:
+    """Where bookings come from: the channels' iCal calendars of three Seafront apartments (synced until
+    yesterday, when staff turned sync off to move to a PMS; a clean run and one with refused events, since
+    the demo has no internet to read them now), a CSV integration whose upload brought an Old Town flat and
+    updated another, and two apartments' availability exported for the channels."""
+    from sqlalchemy import select
+
+    from portal.bookings.models import Booking
+    from portal.integrations import csvimport, stays
+    from portal.integrations import operations as integration_ops
+    from portal.integrations.models import BookingSource, Feed, IntegrationKind, WhenMissing
+
+    now = clock.now()
+    ical = integration_ops.save_integration(None, agency.id, {
+        "name": "Airbnb & Vrbo calendars", "kind": IntegrationKind.ICAL, "interval_minutes": 30,
+        "when_missing": WhenMissing.CANCEL})
+    addresses = ["https://www.airbnb.com/calendar/ical/41273859.ics?s=9c1f2e7a4b6d8e0f1a3c5b7d9e2f4a6c",
+                 "https://www.airbnb.com/calendar/ical/41273907.ics?s=1d3f5b7c9e0a2c4e6b8d0f1a3c5e7b9d",
+                 "http://www.vrbo.com/icalendar/6f2a1b7c9d3e4f508a1b2c3d4e5f6a7b.ics?nonTentative"]
+    for unit, url in zip(units[:3], addresses, strict=True):
+        db.session.add(Feed(agency_id=agency.id, integration_id=ical.id, unit_id=unit.id, url=url))
+    # The stays it brought: the first two apartments' channel bookings know it as their origin.
+    taken = db.session.scalars(select(Booking).where(Booking.unit_id.in_([u.id for u in units[:2]]),
+                                                     Booking.channel.in_([Channel.AIRBNB, Channel.VRBO]))
+                               .order_by(Booking.arrival)).all()
+    for booking in taken:
+        db.session.add(BookingSource(
+            agency_id=agency.id, booking_id=booking.id, integration_id=ical.id,
+            external_id=f"{secrets.token_hex(6)}-{secrets.token_hex(16)}@airbnb.com",
+            first_seen_at=min(booking.booked_at, now - timedelta(days=3)), last_seen_at=now - timedelta(days=1)))
+    good = stays.start_run(ical, "scheduled", 3)
+    good.done, good.created, good.updated, good.skipped = 3, len(taken), 0, 2
+    stays.finish_run(good)
+    good.started_at, good.finished_at = now - timedelta(days=2, hours=5), now - timedelta(days=2, hours=5) + \
+        timedelta(seconds=4)
+    partial = stays.start_run(ical, "scheduled", 3)
+    partial.done, partial.updated, partial.skipped = 3, 1, 5
+    stays.record_error(partial, f"feed of {units[2].name}", "The calendar server answered 503 Service "
+                       "Unavailable: it is read again at the next sync.", addresses[2])
+    stays.record_error(
+        partial, f"feed of {units[0].name} · event 7f5a0c3e1b2d@airbnb.com",
+        "The departure (2026-12-03) is not after the arrival (2026-12-05).",
+        "BEGIN:VEVENT\nDTSTART;VALUE=DATE:20261205\nDTEND;VALUE=DATE:20261203\n"
+        "UID:7f5a0c3e1b2d@airbnb.com\nSUMMARY:Reserved\nEND:VEVENT")
+    stays.finish_run(partial)
+    partial.started_at, partial.finished_at = now - timedelta(days=1, hours=3), now - timedelta(days=1, hours=3) + \
+        timedelta(seconds=6)
+    ical.last_run_at = partial.started_at
+    stays.set_sync(ical, True, confirmed=True)
+    stays.set_sync(ical, False, confirmed=True)  # moving to a PMS: its new stays will come from there
+    ical.sync_changed_at = now - timedelta(hours=20)
+
+    sheet = integration_ops.save_integration(None, agency.id, {
+        "name": "Owner spreadsheet (Old Town)", "kind": IntegrationKind.CSV, "interval_minutes": 60,
+        "when_missing": WhenMissing.KEEP})
+    # A new flat, one whose capacity changed, one as it was: 1 created, 1 updated.
+    upload = csvimport.read((b"external_id,name,property,bedrooms,capacity\n"
+                             b"OLD-11,Flat 11,Old Town Residences,2,4\n"
+                             b"OLD-09,Flat 9,Old Town Residences,2,5\n"
+                             b"OLD-10,Flat 10,Old Town Residences,2,4\n"), "units")
+    run = csvimport.start(sheet, upload)
+    csvimport.run_import(sheet, run, upload)
+    run.started_at, run.finished_at = now - timedelta(days=6), now - timedelta(days=6) + timedelta(seconds=1)
+    sheet.last_run_at = run.started_at
+    for unit in units[:2]:
+        integration_ops.create_export(unit)
+    db.session.flush()
 
 
 def _money_asked(owners: list[int]) -> None:

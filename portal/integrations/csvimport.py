@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -17,17 +18,22 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
-from portal import db
+from portal import db, queue
 from portal.bookings.models import Channel
 from portal.csvsafe import read_text_cell, text_cell
 from portal.fields import EARLIEST, LATEST
 from portal.integrations import stays as engine
-from portal.integrations.models import Integration, SyncRun
+from portal.integrations.models import Integration, RunStatus, SyncRun
 from portal.properties.models import Unit
 
 MAX_BYTES = 5 * 1024 * 1024
-MAX_LINES = 20_000  # a sync run's lines, in one request: larger files are split
+MAX_LINES = 20_000  # a file's lines: larger files are split
 EXCERPT = 300
+INLINE_LINES = 100  # a file this small is imported in the request; a larger one by a job, with its progress
+CHUNK = 200  # a job's lines per transaction (a few seconds each)
+KEEP_SECONDS = 24 * 3600  # how long a queued file waits in Redis for its job
+JOB_TIMEOUT = 3600
+EXTRA_CELLS = "\x00extra"  # marks a line with more cells than the header has columns (no heading has a NUL)
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,9 @@ def read(raw: bytes, what: str) -> Parsed:
     layout = LAYOUTS[what]
     reader = csv.reader(io.StringIO(text, newline=""), strict=False)
     try:
-        header = [h.strip().lower() for h in next(reader)]
+        # "External ID" and "external_id" are the same column; an empty heading (a spreadsheet's trailing
+        # comma) is no column at all.
+        header = ["_".join(h.strip().lower().split()) for h in next(reader)]
     except (StopIteration, csv.Error):
         raise FileRefused("The file has no header line.") from None
     _check_columns(header, layout, what)
@@ -126,9 +134,10 @@ def read(raw: bytes, what: str) -> Parsed:
                 continue  # a blank line, often the last one
             if len(lines) >= MAX_LINES:
                 raise FileRefused(f"The file has more than {MAX_LINES:,} lines: split it into smaller files.")
-            cells = {name: read_text_cell(row[i].strip()) if i < len(row) else "" for i, name in enumerate(header)}
-            if len(row) > len(header):
-                cells["\x00extra"] = "x"
+            cells = {name: read_text_cell(row[i].strip()) if i < len(row) else ""
+                     for i, name in enumerate(header) if name}
+            if any(cell.strip() for cell in row[len(header):]):
+                cells[EXTRA_CELLS] = "x"
             lines.append((reader.line_num, cells, _excerpt(row)))
     except csv.Error as err:
         raise FileRefused(f"Line {reader.line_num} cannot be read as CSV ({err}).") from None
@@ -142,7 +151,7 @@ def _check_columns(header: list[str], layout: list[Column], what: str) -> None:
     expected = ", ".join(c.name for c in layout)
     dupes = sorted(n for n, k in Counter(header).items() if k > 1 and n)
     missing = [c.name for c in layout if c.required and c.name not in header]
-    unknown = [h for h in header if h not in known]
+    unknown = [h for h in header if h and h not in known]
     if dupes:
         raise FileRefused(f"The column {dupes[0]!r} appears twice. A {what} file has these columns: {expected}.")
     if missing or unknown:
@@ -188,7 +197,7 @@ def _day(cells: dict[str, str], name: str) -> date:
 def _unit(line: int, cells: dict[str, str], excerpt: str) -> engine.Located | engine.BadRecord:
     where = f"line {line}"
     try:
-        if "\x00extra" in cells:
+        if EXTRA_CELLS in cells:
             raise ValueError("The line has more cells than the header has columns.")
         for name in ("external_id", "name", "property"):
             if not cells.get(name):
@@ -204,7 +213,7 @@ def _stay(line: int, cells: dict[str, str], excerpt: str, units: dict[str, int])
     where = f"line {line}"
     external_id = cells.get("external_id") or None
     try:
-        if "\x00extra" in cells:
+        if EXTRA_CELLS in cells:
             raise ValueError("The line has more cells than the header has columns.")
         if not external_id:
             raise ValueError("The external ID is missing.")
@@ -256,17 +265,20 @@ def _duplicates(parsed: Parsed) -> dict[str, list[int]]:
     return {k: v for k, v in seen.items() if len(v) > 1}
 
 
-def items(integration: Integration, parsed: Parsed) -> list[engine.Located | engine.BadRecord]:
-    """Each line as what the engine takes, or as its error. An external ID on several lines is refused on each
-    of them: which one is right is for people to say, not for the import to guess."""
+def items(integration: Integration, parsed: Parsed, start: int = 0,
+          stop: int | None = None) -> list[engine.Located | engine.BadRecord]:
+    """The file's lines start..stop as what the engine takes, or as their errors. An external ID on several
+    lines of the file is refused on each of them: which one is right is for people to say, not for the
+    import to guess."""
     dupes = _duplicates(parsed)
+    chosen = parsed.lines[start:stop]
     units: dict[str, int] = {}
     if parsed.what == "stays":
-        wanted = {cells.get("unit_external_id", "") for _, cells, _ in parsed.lines} - {""}
+        wanted = {cells.get("unit_external_id", "") for _, cells, _ in chosen} - {""}
         units = dict(db.session.execute(select(Unit.external_id, Unit.id).where(
             Unit.agency_id == integration.agency_id, Unit.external_id.in_(wanted))).all()) if wanted else {}
     out: list[engine.Located | engine.BadRecord] = []
-    for line, cells, excerpt in parsed.lines:
+    for line, cells, excerpt in chosen:
         key = " ".join(cells.get("external_id", "").split())
         if key in dupes:
             others = ", ".join(str(n) for n in dupes[key] if n != line)
@@ -285,19 +297,73 @@ def start(integration: Integration, parsed: Parsed) -> SyncRun:
     return engine.start_run(integration, "upload", len(parsed.lines))
 
 
-def run_import(integration: Integration, run: SyncRun, parsed: Parsed) -> SyncRun:
-    """Take the file's lines into `run`: units whether or not sync is on; stays only while it is on
-    (SPEC I2: when off, each is counted skipped). Flushes; the request or job commits."""
-    found = items(integration, parsed)
+def take_lines(integration: Integration, run: SyncRun, parsed: Parsed, start: int = 0,
+               stop: int | None = None) -> None:
+    """Take the file's lines start..stop into `run`, each in its own savepoint: units whether or not sync is
+    on; stays only while it is on (SPEC I2: when off, each is counted skipped). Flushes."""
+    found = items(integration, parsed, start, stop)
     if parsed.what == "units":
-        bad = [i for i in found if isinstance(i, engine.BadRecord)]
-        for item in bad:
-            engine.record_error(run, item.location, item.message, item.excerpt)
-        run.done += len(bad)
-        engine.take_units(integration, run, [i for i in found if not isinstance(i, engine.BadRecord)])
-        engine.finish_run(run)
+        for item in found:
+            if isinstance(item, engine.BadRecord):
+                engine.record_error(run, item.location, item.message, item.excerpt)
+                run.done += 1
+            else:
+                engine.take_units(integration, run, [item])
     else:
         engine.take(integration, run, found)
-        engine.finish_run(run, "" if integration.sync_stays else
-                       "Sync stays is off: the stays were read but none was taken.")
+
+
+def finish(integration: Integration, run: SyncRun, parsed: Parsed) -> None:
+    """Close the upload's run: succeeded, partial (lines refused, or stays read while sync is off). Flushes."""
+    skipped = parsed.what == "stays" and not integration.sync_stays
+    engine.finish_run(run, "Sync stays is off: the stays were read but none was taken." if skipped else "")
+
+
+def run_import(integration: Integration, run: SyncRun, parsed: Parsed) -> SyncRun:
+    """Take the whole file into `run` and close it (a small file, in the request). Flushes."""
+    take_lines(integration, run, parsed)
+    finish(integration, run, parsed)
     return run
+
+
+# -- a larger file: imported by a job, a chunk of lines per transaction so that its progress shows ---------
+
+def _key(run_id: int) -> str:
+    return f"portico:integrations:upload:{run_id}"
+
+
+def queue_import(integration: Integration, run: SyncRun, parsed: Parsed) -> None:
+    """Keep the file's lines in Redis for a day and enqueue their import once the run is committed."""
+    payload = json.dumps({"what": parsed.what, "lines": parsed.lines})
+    queue.redis().set(_key(run.id), payload, ex=KEEP_SECONDS)
+    queue.enqueue_after_commit(db.session, import_upload, run.id, job_timeout=JOB_TIMEOUT)
+
+
+def import_upload(run_id: int) -> int | None:
+    """RQ job: import an uploaded file's lines into its run, CHUNK lines per transaction, so the run's page
+    shows the progress and a failure keeps what was taken before it. The run's id, or None if it is gone."""
+    s = db.session
+    run = s.scalar(select(SyncRun).where(SyncRun.id == run_id).execution_options(all_agencies=True))
+    if run is None or run.status != RunStatus.RUNNING:
+        return None
+    db.scope(s, run.agency_id)
+    integration = s.get(Integration, run.integration_id)
+    raw = queue.redis().get(_key(run_id))
+    if raw is None or integration is None:
+        engine.finish_run(run, "The uploaded file was lost before it was imported (the queue was reset): "
+                               "upload it again.")
+        return run.id
+    data = json.loads(raw)
+    parsed = Parsed(data["what"], [(line, cells, excerpt) for line, cells, excerpt in data["lines"]])
+    try:
+        for begin in range(run.done, len(parsed.lines), CHUNK):
+            take_lines(integration, run, parsed, begin, begin + CHUNK)
+            s.commit()  # mid-way: each chunk of lines is its own transaction, and the progress shows
+        finish(integration, run, parsed)
+    except Exception as error:
+        s.rollback()
+        engine.finish_run(s.merge(run), f"The import stopped: {type(error).__name__}: {str(error)[:300]}")
+        s.commit()  # mid-way: the failed run is on record whatever happens to the job
+        raise
+    queue.redis().delete(_key(run_id))
+    return run.id

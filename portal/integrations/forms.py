@@ -18,9 +18,21 @@ WHEN_MISSING = [(WhenMissing.CANCEL.value, "Cancel the booking in Portico"),
 UPLOADS = [("units", "Units"), ("stays", "Stays")]
 
 
-def _https(form, field) -> None:
-    if not field.data.lower().startswith("https://"):
+def _calendar_address(form, field) -> None:
+    scheme = field.data.split("://", 1)[0].lower() if "://" in field.data else ""
+    if scheme not in ("https", "http", "webcal", "webcals"):
         raise ValidationError("Enter the calendar's https:// address (the channel's “Export calendar” link).")
+
+
+class CalendarAddressField(StringField):
+    """A feed's address, trimmed; webcal:// (how calendar apps are offered a feed) is the same over HTTPS."""
+
+    def process_formdata(self, valuelist: list) -> None:
+        super().process_formdata(valuelist)
+        value = (self.data or "").strip()
+        if value[:9].lower() in ("webcal://", "webcals:/"):
+            value = "https://" + value.split("://", 1)[1]
+        self.data = value
 
 
 class IntegrationForm(Form):
@@ -41,8 +53,9 @@ class EditIntegrationForm(IntegrationForm):
 
 class FeedForm(Form):
     unit = SelectField("Unit", coerce=record_id, validators=[InputRequired("Choose a unit.")])
-    url = StringField("Calendar address (iCal URL)", validators=[
-        DataRequired(), Length(max=2000), Regexp(r"\A\S+\Z", message="Enter the address without spaces."), _https])
+    url = CalendarAddressField("Calendar address (iCal URL)", validators=[
+        DataRequired(), Length(max=2000), Regexp(r"\A\S+\Z", message="Enter the address without spaces."),
+        _calendar_address])
 
 
 class FeedRemoveForm(Form):
@@ -61,3 +74,9 @@ class SyncForm(Form):
 class UploadForm(Form):
     what = SelectField("The file holds", choices=options(UPLOADS), default="units")
     file = FileField("CSV file", render_kw={"accept": ".csv,text/csv"})
+
+
+class ExportForm(Form):
+    """Make a unit's calendar URL, or replace it with a new one."""
+
+    replace = BooleanField()

@@ -4,7 +4,7 @@ templates; and a unit's calendar export (create, copy, revoke)."""
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -16,6 +16,7 @@ from portal.integrations import stays as engine
 from portal.integrations.forms import (
     KIND_LABELS,
     EditIntegrationForm,
+    ExportForm,
     FeedForm,
     FeedRemoveForm,
     IntegrationForm,
@@ -23,6 +24,7 @@ from portal.integrations.forms import (
     UploadForm,
 )
 from portal.integrations.models import Integration, IntegrationKind, RunStatus, SyncError, SyncRun
+from portal.integrations.sync import request_sync
 from portal.manage import bp
 from portal.operations import FieldError
 from portal.pages import get_scoped, paginate, requested_page
@@ -150,13 +152,12 @@ def integrations_run_now(obj_id: int):
     if integration.kind != IntegrationKind.ICAL:
         flash("Only an iCal integration is read on demand: upload a file, or let the PMS push its stays.", "error")
         return _detail(integration, status=422)
-    from portal.integrations.ical import request_sync
-
+    if not integration.feeds:
+        flash("Add a unit's calendar feed first: there is nothing to read yet.", "error")
+        return _detail(integration, status=422)
     run = request_sync(integration)
     flash("Sync started: the feeds are being read.", "success")
-    if isinstance(run, SyncRun):
-        return redirect(url_for("manage.integrations_run_page", obj_id=run.id))
-    return redirect(url_for("manage.integrations_detail", obj_id=obj_id))
+    return redirect(url_for("manage.integrations_run_page", obj_id=run.id))
 
 
 @bp.post(f"/integrations/<{ID}:obj_id>/feeds")
@@ -207,19 +208,26 @@ def integrations_upload(obj_id: int):
     if not form.validate_on_submit():
         return _detail(integration, upload_form=form, status=422)
     if integration.kind != IntegrationKind.CSV:
-        form.file.errors = ["Only a CSV integration takes files."]
-        return _detail(integration, upload_form=form, status=422)
+        flash("Only a CSV integration takes files.", "error")
+        return _detail(integration, status=422)
     upload = form.file.data
     if upload is None or not getattr(upload, "filename", ""):
         form.file.errors = ["Choose the CSV file to upload."]
         return _detail(integration, upload_form=form, status=422)
-    raw = upload.stream.read(csvimport.MAX_BYTES + 1)
+    try:
+        raw = upload.stream.read(csvimport.MAX_BYTES + 1)
+    finally:
+        upload.close()  # a large upload is spooled to a temporary file: let it go now
     try:
         parsed = csvimport.read(raw, form.what.data)
     except csvimport.FileRefused as refused:
         form.file.errors = [f"{refused.message} Nothing was imported."]
         return _detail(integration, upload_form=form, status=422)
     run = csvimport.start(integration, parsed)
+    if len(parsed.lines) > current_app.config.get("CSV_INLINE_LINES", csvimport.INLINE_LINES):
+        csvimport.queue_import(integration, run, parsed)
+        flash(f"File received: its {len(parsed.lines):,} lines are being imported.", "success")
+        return redirect(url_for("manage.integrations_run_page", obj_id=run.id))
     csvimport.run_import(integration, run, parsed)
     if run.status == RunStatus.SUCCEEDED:
         flash(f"File imported: {len(parsed.lines)} line{'s' if len(parsed.lines) != 1 else ''} read.", "success")
@@ -282,10 +290,13 @@ def integrations_run_status(obj_id: int):
 def units_calendar_export(obj_id: int):
     """Give the unit a secret calendar URL for channels to read its availability."""
     unit = get_scoped(Unit, obj_id)
-    if not Form().validate_on_submit():
+    form = ExportForm()
+    if not form.validate_on_submit():
         abort(400)
-    ops.create_export(unit)
-    flash("Calendar URL ready: copy it into the channel's “Import calendar” setting.", "success")
+    ops.create_export(unit, replace=form.replace.data)
+    flash("New calendar URL ready: the old one no longer works. Give the new one to the channels you use."
+          if form.replace.data else "Calendar URL ready: copy it into the channel's “Import calendar” setting.",
+          "success")
     return redirect(url_for("manage.units_detail", obj_id=obj_id) + "#calendar")
 
 

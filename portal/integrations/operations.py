@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from portal import db
+from portal import clock, db
 from portal.integrations.models import CalendarExport, Feed, Integration, IntegrationKind, WhenMissing
 from portal.operations import FieldError
 from portal.properties.models import Unit
@@ -65,9 +65,14 @@ def remove_feed(integration: Integration, feed_id: int | None) -> None:
     db.session.flush()
 
 
-def create_export(unit: Unit) -> CalendarExport:
-    """The unit's calendar export, made with a new secret token unless it has one."""
+def create_export(unit: Unit, *, replace: bool = False) -> CalendarExport:
+    """The unit's calendar export, made with a new secret token unless it has one; `replace` gives it a new
+    token (the old URL is dead at once)."""
     export = db.session.scalar(select(CalendarExport).where(CalendarExport.unit_id == unit.id))
+    if export is not None and replace:
+        export.token = secrets.token_urlsafe(32)
+        export.created_at = clock.now()
+        db.session.flush()
     if export is None:
         export = CalendarExport(agency_id=unit.agency_id, unit_id=unit.id, token=secrets.token_urlsafe(32))
         db.session.add(export)

@@ -121,6 +121,21 @@ def test_demo_loads_a_believable_agency_that_the_back_office_lists(app, client, 
     assert "Page 1 of" in client.get("/manage/people").text
     assert "open-ended" in client.get("/manage/leases").text
     assert client.get("/manage/").status_code == 200
+    # Its integrations: iCal calendars (sync turned off, a clean run and one with refused events) and a CSV
+    # upload that brought a unit; the bookings they brought say so.
+    integrations = client.get("/manage/integrations").text
+    assert "Airbnb &amp; Vrbo calendars" in integrations and "Owner spreadsheet (Old Town)" in integrations
+    assert "badge-run-partial" in integrations and "badge-run-succeeded" in integrations
+    with app.app_context():
+        from portal.integrations.models import BookingSource, SyncError, SyncRun
+
+        db.scope(db.session, agency.id)
+        error_run = db.session.scalar(select(SyncError.run_id).limit(1))
+        sourced = db.session.scalar(select(BookingSource.booking_id).limit(1))
+        assert db.session.scalar(select(func.count(SyncRun.id))) == 3
+        assert db.session.scalar(select(Unit.name).where(Unit.external_id == "OLD-11")) == "Flat 11"
+    assert "The calendar server answered 503" in client.get(f"/manage/integration-runs/{error_run}").text
+    assert "Airbnb &amp; Vrbo calendars" in client.get(f"/manage/bookings/{sourced}").text
     # The demo greets its next arrivals, so the sent-mail page has real messages with links.
     run_jobs()
     welcomes = [m for m in smtp_server.messages if m["Subject"].endswith("confirmed")]

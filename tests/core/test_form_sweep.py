@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from automation.models import Task, TaskStatus
 from portal import clock, db, links
@@ -210,6 +210,23 @@ def _world(app):
                  links.url(used), f"/alpha/apply/{u.id}",
                  links.url(links.create("survey", survey_ops.invite(survey, who), who)),
                  links.url(links.create("review", past, who))]
+        # Integrations: an iCal one reading 1A's calendar (its run refused an event; the other units can get
+        # a feed) and a CSV one (the upload form); every unit's calendar is exported (its New URL and Revoke).
+        from portal.integrations import operations as integration_ops
+        from portal.integrations.models import Feed, Integration, IntegrationKind
+        from portal.integrations.stays import finish_run, record_error, start_run
+        from portal.properties.models import Unit
+
+        ical = Integration(agency_id=a.id, name="Airbnb calendars", kind=IntegrationKind.ICAL)
+        db.session.add_all([ical, Integration(agency_id=a.id, name="Spreadsheets", kind=IntegrationKind.CSV)])
+        db.session.flush()
+        db.session.add(Feed(agency_id=a.id, integration_id=ical.id, unit_id=u.id,
+                            url="https://www.airbnb.com/calendar/ical/1.ics"))
+        run = start_run(ical, "manual", 1)
+        record_error(run, "feed of 1A", "The feed answered 500.", "https://www.airbnb.com/calendar/ical/1.ics")
+        finish_run(run)
+        for each in db.session.scalars(select(Unit)):
+            integration_ops.create_export(each)
         # Alex last looked at the owner portal yesterday: its home lists what is new, with "mark all as seen".
         for account in who.accounts:
             account.last_seen_at = account.previous_seen_at = clock.now() - timedelta(days=1)

@@ -55,7 +55,7 @@ KINDS = {"properties": "property", "units": "unit", "people": "person", "leases"
          "links": "link", "documents": "document", "access": "window", "work-orders": "workorder",
          "invoices": "invoice", "workorders": "workorder", "owner-accounts": "owner", "statements": "statement",
          "contributions": "contribution", "applicants": "applicant", "violations": "violation", "insurance": "quote",
-         "surveys": "survey", "agency": "api_key"}
+         "surveys": "survey", "agency": "api_key", "integrations": "integration", "integration-runs": "run"}
 # Other URL arguments of ID routes, valid for the objects made below.
 EXTRA_ARGS = {"role": "guest", "page": "home", "action": "cancel"}
 
@@ -115,7 +115,17 @@ def _objects(a):
     from portal.api.keys import create_key
 
     api_key, _ = create_key(a.id, "PMS", "read-write", staff.id)
-    return {"api_key": api_key,
+    from portal.integrations.models import Feed, Integration, IntegrationKind
+    from portal.integrations.stays import record_error, start_run
+
+    integration = Integration(agency_id=a.id, name="Airbnb calendars", kind=IntegrationKind.ICAL)
+    db.session.add(integration)
+    db.session.flush()
+    db.session.add(Feed(agency_id=a.id, integration_id=integration.id, unit_id=u.id,
+                        url="https://www.airbnb.com/calendar/ical/1.ics"))
+    run = start_run(integration, "manual", 1)
+    record_error(run, "feed of 1A", "The feed answered 500.", "https://www.airbnb.com/calendar/ical/1.ics")
+    return {"api_key": api_key, "integration": integration, "run": run,
             "survey": survey, "violation": notice, "violation_photo": notice.photos[0], "quote": quote, "owner": owner,
             "statement": statement, "contribution": contribution, "payment_charge": paid, "payment": payment,
             "property": u.property, "unit": u, "person": guest, "lease": f.lease(a, u), "booking": b,
@@ -224,6 +234,14 @@ def test_another_agencys_ids_are_404_on_every_route(app, client, two_agencies):
 
         assert db.session.scalar(select(ApiKey.revoked_at).where(ApiKey.id == theirs["api_key"])
                                  .execution_options(all_agencies=True)) is None
+        # Their integration still there, its sync still off, its feed kept; their unit has no calendar export.
+        from portal.integrations.models import CalendarExport, Feed, Integration
+
+        assert db.session.scalar(select(Integration.sync_stays).where(Integration.id == theirs["integration"])
+                                 .execution_options(all_agencies=True)) is False
+        assert db.session.scalar(select(func.count(Feed.id)).where(Feed.integration_id == theirs["integration"])
+                                 .execution_options(all_agencies=True)) == 1
+        assert db.session.scalar(select(func.count(CalendarExport.id)).execution_options(all_agencies=True)) == 0
 
 
 def test_lists_show_only_the_agencys_rows(client, two_agencies):

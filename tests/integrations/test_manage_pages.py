@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from portal import db
 from portal.bookings.models import Booking, BookingStatus
 from portal.integrations import stays as engine
-from portal.integrations.models import Feed, Integration, IntegrationKind, RunStatus, SyncRun
+from portal.integrations.models import BlockedDates, Feed, Integration, IntegrationKind, SyncRun
 from tests import factories as f
 from tests.conftest import csrf_token
 from tests.integrations import world
@@ -89,13 +89,14 @@ def test_feeds_are_added_per_unit_over_https_and_removed(app, staff):
     token = csrf_token(page.text)
     unit_id = int(re.search(r'<option value="(\d+)">Hillside · 2B', page.text).group(1))
     url = f"/manage/integrations/{iid}/feeds"
-    plain = staff.post(url, data={"csrf_token": token, "unit": unit_id, "url": "http://example.com/a.ics"})
-    assert plain.status_code == 422 and "https://" in plain.text
+    for wrong in ("ftp://example.com/a.ics", "file:///etc/passwd", "javascript:alert(1)", "www.airbnb.com/x.ics"):
+        refused = staff.post(url, data={"csrf_token": token, "unit": unit_id, "url": wrong})
+        assert refused.status_code == 422 and "Enter the calendar&#39;s https:// address" in refused.text, wrong
     added = staff.post(url, data={"csrf_token": token, "unit": unit_id,
-                                  "url": "https://www.airbnb.com/calendar/ical/123.ics?s=abc"})
+                                  "url": " webcal://www.airbnb.com/calendar/ical/123.ics?s=abc "})
     assert added.status_code == 302
     shown = staff.get(f"/manage/integrations/{iid}")
-    assert "https://www.airbnb.com/calendar/ical/123.ics?s=abc" in shown.text
+    assert "https://www.airbnb.com/calendar/ical/123.ics?s=abc" in shown.text  # webcal: is HTTPS
     # A unit with a feed is no longer offered; forcing it is a form error.
     assert f'<option value="{unit_id}">' not in shown.text
     twice = staff.post(url, data={"csrf_token": token, "unit": unit_id, "url": "https://example.com/b.ics"})
@@ -268,3 +269,32 @@ def test_another_agencys_integration_and_runs_are_not_found(app, staff):
         assert staff.post(url, data={"csrf_token": token, "turn": "on", "confirm": "y"}).status_code == 404, url
     assert "Beta PMS" not in staff.get("/manage/integrations").text
     assert _get(app, theirs).sync_stays is False
+
+
+def test_run_now_reads_the_feeds_in_a_job_and_the_run_page_follows_it(app, staff, feeds, run_jobs):
+    iid = _integration(app, name="Airbnb", kind=IntegrationKind.ICAL, sync=True)
+    page = staff.get(f"/manage/integrations/{iid}")
+    token = csrf_token(page.text)
+    nothing = staff.post(f"/manage/integrations/{iid}/run", data={"csrf_token": token})
+    assert nothing.status_code == 422 and "Add a unit&#39;s calendar feed first" in nothing.text
+    units = re.findall(r'<option value="(\d+)">', page.text)
+    for unit_id, path in zip(units, ("airbnb.ics", "error.ics"), strict=True):
+        assert staff.post(f"/manage/integrations/{iid}/feeds", data={"csrf_token": token, "unit": unit_id,
+                                                                    "url": feeds.url(path)}).status_code == 302
+    started = staff.post(f"/manage/integrations/{iid}/run", data={"csrf_token": token})
+    assert started.status_code == 302 and "/manage/integration-runs/" in started.headers["Location"]
+    running = staff.get(started.headers["Location"])
+    assert "badge-run-running" in running.text and '<progress max="2" value="0"' in running.text
+    status_url = re.search(r'data-status-url="([^"]+)"', running.text).group(1)
+    run_jobs()
+    status = staff.get(status_url).json
+    assert (status["finished"], status["status"], status["done"], status["total"], status["errors"]) == (
+        True, "partial", 2, 2, 1)
+    assert status["created"] == 3  # the fixture's two reservations and its "Not available" block
+    done = staff.get(started.headers["Location"])
+    assert "feed of 2B" in done.text or "feed of 1A" in done.text
+    assert "500" in done.text  # the feed that answered 500, with its address as the excerpt
+    assert feeds.url("error.ics") in done.text
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Booking.id)).execution_options(all_agencies=True)) == 2
+        assert db.session.scalar(select(func.count(BlockedDates.id)).execution_options(all_agencies=True)) == 1
