@@ -5,21 +5,29 @@ from __future__ import annotations
 
 import pytest
 from flask import url_for
+from sqlalchemy import select
 
-from portal import db
+from automation.models import Task
+from portal import db, mail
+from portal.documents.models import DocumentKind
+from portal.documents.operations import save_document
 from portal.integrations.models import Integration, IntegrationKind
-from portal.integrations.stays import set_sync
+from portal.integrations.stays import set_sync, start_run
 from portal.money.operations import pay
+from portal.workorders import operations as ops
 from tests import factories as f
 from tests.api.conftest import ApiClient, make_key
 
 # The kind of row each id argument of an API route names (a new route's id must be listed here).
 KINDS = {"unit_id": "unit", "person_id": "person", "booking_id": "booking", "lease_id": "lease",
-         "charge_id": "charge", "payment_id": "payment", "integration_id": "integration"}
+         "charge_id": "charge", "payment_id": "payment", "integration_id": "integration", "order_id": "order",
+         "document_id": "document", "message_id": "message", "run_id": "run", "solution_id": "solution",
+         "task_id": "task"}
 OTHER_ARGS = {"external_id": "R-1"}
 # A body that passes validation where the route takes one, so that the lookup is what refuses.
 BODIES = {"bookings.push_stay": {"unit_id": 1, "arrival": "2027-01-01", "departure": "2027-01-03"},
-          "units.push_unit": {"name": "Theirs", "property_name": "Their house"}}
+          "units.push_unit": {"name": "Theirs", "property_name": "Their house"},
+          "integrations.set_sync": {"on": False, "confirm": True}}
 
 
 def _objects(a) -> dict[str, int]:
@@ -33,8 +41,17 @@ def _objects(a) -> dict[str, int]:
     db.session.add(integration)
     db.session.flush()
     set_sync(integration, True, confirmed=True)
+    run = start_run(integration, "api", 0)
+    order = ops.submit_request(guest, u, "repair", "Door", "It sticks")
+    document = save_document(None, a.id, {"person_id": guest.id, "kind": DocumentKind.LETTER, "title": "Hello",
+                                          "body": "Welcome."})
+    message = mail.send(to=guest.email, subject="Hello", text="Welcome", person=guest)
+    solution = f.solution(a, "extra-services", name="Extras")
+    f.booking(a, u, guest, arrival=booking.departure)  # planned by the solution
+    task = db.session.scalars(select(Task).where(Task.solution_id == solution.id)).first()
     return {"unit": u.id, "person": guest.id, "booking": booking.id, "lease": lease.id, "charge": charge.id,
-            "payment": payment.id, "integration": integration.id}
+            "payment": payment.id, "integration": integration.id, "run": run.id, "order": order.id,
+            "document": document.id, "message": message.id, "solution": solution.id, "task": task.id}
 
 
 @pytest.fixture
