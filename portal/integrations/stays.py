@@ -418,6 +418,7 @@ class _Batch:
     # ORM objects each. The others (a guest found by e-mail, a balance to keep) go through the session.
     bulk: bool = False
     pending: list[_Pending] = field(default_factory=list)
+    pending_blocks: list[dict[str, object]] = field(default_factory=list)  # new blocks' rows, bulk too
 
     def __post_init__(self) -> None:
         _ensure_scope(self.integration)
@@ -655,11 +656,15 @@ class _Batch:
         self.known_as[booking] = [_PendingSource(self.integration.id, clean.external_id)]  # type: ignore[index]
 
     def write(self) -> None:
-        """Write the queued new bookings: their guests, the bookings and their sources, one INSERT each (the
-        batch's checks have passed); then flush listeners hear of them (the planner plans them, I4)."""
+        """Write the queued new blocks and bookings: the blocks, the bookings' guests, the bookings and their
+        sources, one INSERT each (the batch's checks have passed); then flush listeners hear of the bookings
+        (the planner plans them, I4)."""
+        s = db.session
+        if self.pending_blocks:
+            s.execute(insert(BlockedDates.__table__), self.pending_blocks)
+            self.pending_blocks.clear()
         if not self.pending:
             return
-        s = db.session
         agency_id = self.integration.agency_id
         now = clock.now()
         people, bookings, sources = Person.__table__, Booking.__table__, BookingSource.__table__
@@ -726,6 +731,12 @@ class _Batch:
             self._flush()
             return None, Outcome.CANCELLED
         summary = clean.summary or clean.guest_name
+        if block is None and self.bulk:
+            self.pending_blocks.append({
+                "agency_id": self.integration.agency_id, "integration_id": self.integration.id,
+                "external_id": clean.external_id, "unit_id": stay.unit_id, "start_date": stay.arrival,
+                "end_date": stay.departure, "summary": summary, "created_at": clock.now()})
+            return None, Outcome.CREATED
         if block is None:
             block = BlockedDates(agency_id=self.integration.agency_id, integration_id=self.integration.id,
                                  external_id=clean.external_id, unit_id=stay.unit_id, start_date=stay.arrival,
