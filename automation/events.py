@@ -2,7 +2,8 @@
 
 Whatever saves a booking, review, charge, appointment or work order through the session (a
 back-office form, a portal, a link, an import, a job), its tasks are planned, moved or
-cancelled in the same transaction, at the flush that writes it."""
+cancelled in the same transaction, at the flush that writes it; rows written by a bulk INSERT
+(portal.db.inserted_in_bulk) when they are written."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from automation import planner
 from automation.subjects import BY_MODEL
+from portal import db
 
 _CHANGED = "automation_changed"
 _GONE = "automation_gone"
@@ -38,6 +40,14 @@ def _plan(session: Session, flush_context: object) -> None:
         planner.plan(subject_name, agency_id, sorted(ids))
 
 
+def _inserted(model: type, *, session: Session, agency_id: int, ids: list[int]) -> None:
+    # Rows a bulk INSERT wrote (an import's new bookings): planned at once, in the same transaction, as a
+    # flush's would be.
+    subject = BY_MODEL.get(model)
+    if subject is not None and ids:
+        planner.plan(subject.name, agency_id, sorted(ids))
+
+
 def _forget(session: Session, *args: object) -> None:
     session.info.pop(_CHANGED, None)
     session.info.pop(_GONE, None)
@@ -49,3 +59,4 @@ def install() -> None:
         event.listen(Session, "after_flush", _collect)
         event.listen(Session, "after_flush_postexec", _plan)
         event.listen(Session, "after_soft_rollback", _forget)
+        db.rows_inserted.connect(_inserted)

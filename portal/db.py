@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from blinker import Namespace
 from flask import Flask, current_app, g, request
 from sqlalchemy import ForeignKey, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
@@ -103,6 +104,18 @@ def _scope_to_agency(state: ORMExecuteState) -> None:
 def scope(session: Session, agency_id: int | None) -> None:
     """Make every later query of `session` see only `agency_id`'s rows."""
     session.info["agency_id"] = agency_id
+
+
+# Rows written with bulk INSERTs (many at once, not through the unit of work) that flush listeners would
+# otherwise miss: sent with the model class as sender, and `session`, `agency_id`, `ids` (automation's
+# planner plans them, as it does the objects a flush writes).
+rows_inserted = Namespace().signal("rows-inserted")
+
+
+def inserted_in_bulk(session: Session, model: type, agency_id: int, ids: list[int]) -> None:
+    """Tell the flush listeners about rows written without the unit of work (in this transaction)."""
+    if ids:
+        rows_inserted.send(model, session=session, agency_id=agency_id, ids=ids)
 
 
 # -- side effects after the commit ------------------------------------------------------

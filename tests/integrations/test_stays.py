@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from automation.models import Task
 from portal import clock, db
@@ -327,6 +327,45 @@ def test_an_imported_booking_is_planned_like_any_other(home):
     stays.upsert_stay(source, _stay(u, arrival=D + timedelta(days=7), cancelled=True))
     db.session.refresh(task)
     assert task.status.value == "cancelled"
+
+
+def test_a_batch_of_new_stays_costs_the_same_statements_whatever_its_size_and_each_is_planned(home):
+    a, u, source = home
+    f.solution(a, "extra-services", anchor="arrival", offset=-1, at_time="10:00")
+    engine = db.session.get_bind()
+    inserts: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        if statement.startswith("INSERT"):
+            inserts.append(statement.split("(")[0].split()[-1])
+
+    def take(first: int, count: int, guest=lambda n: {}) -> list[str]:
+        inserts.clear()
+        run = stays.start_run(source, "api", total=count)
+        stays.take(source, run, [_stay(u, f"s-{n}", arrival=D + timedelta(days=4 * n), channel=Channel.AIRBNB,
+                                       **guest(n)) for n in range(first, first + count)])
+        assert run.created == count
+        return sorted(inserts)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        # Guests whose names and phones repeat, and some that do not: each booking gets its own guest, the right one.
+        named = {"guest_name": "Reserved", "guest_phone": None}
+        few = take(0, 3, lambda n: named if n % 2 else {"guest_name": f"Guest {n}", "guest_phone": f"+34 600 00{n}"})
+        many = take(3, 30, lambda n: named if n % 2 else {"guest_name": f"Guest {n}", "guest_phone": f"+34 600 {n}"})
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert few == many  # one INSERT per table, not one per stay
+    assert {"bookings", "booking_sources", "people", "tasks"} <= set(many)
+    bookings = db.session.scalars(select(Booking).join(BookingSource).order_by(Booking.arrival)).all()
+    assert len(bookings) == 33 and len({b.guest_id for b in bookings}) == 33
+    for n, booking in enumerate(bookings):
+        assert (booking.guest.name, booking.guest.phone) == (
+            ("Reserved", None) if n % 2 else (f"Guest {n}", f"+34 600 {'00' if n < 3 else ''}{n}"))
+        assert booking.status == BookingStatus.CONFIRMED and booking.payment_type == PaymentType.CHANNEL
+        assert (booking.adults, booking.amount_due, booking.guest_names) == (2, 0, [])
+    tasks = db.session.scalars(select(Task).order_by(Task.due_at)).all()
+    assert [t.reference for t in tasks] == [b.reference for b in bookings]  # the planner planned every one (I4)
 
 
 def test_a_clash_only_the_database_sees_costs_only_the_stay_at_fault(home, monkeypatch):
