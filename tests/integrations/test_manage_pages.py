@@ -320,3 +320,12 @@ def test_run_now_reads_the_feeds_in_a_job_and_the_run_page_follows_it(app, staff
     with app.app_context():
         assert db.session.scalar(select(func.count(Booking.id)).execution_options(all_agencies=True)) == 2
         assert db.session.scalar(select(func.count(BlockedDates.id)).execution_options(all_agencies=True)) == 1
+
+
+def test_a_pms_integration_page_gives_the_integrator_its_push_addresses_and_where_keys_are(app, staff):
+    iid = _integration(app, name="Guesty", kind=IntegrationKind.PMS, sync=False)
+    page = staff.get(f"/manage/integrations/{iid}")
+    assert page.status_code == 200
+    assert f"PUT /api/v1/integrations/{iid}/stays/&lt;external_id&gt;" in page.text
+    assert f"PUT /api/v1/integrations/{iid}/units/&lt;external_id&gt;" in page.text
+    assert 'href="/manage/agency/api-keys"' in page.text and 'href="/api/v1/openapi.json"' in page.text
