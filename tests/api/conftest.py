@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from portal import db
@@ -32,9 +34,12 @@ class ApiClient:
         return self.open("PUT", path, **kw)
 
 
-def make_key(agency, scope: str = "read-write", name: str = "PMS") -> str:
-    """A new key of `agency` (committed)."""
-    _row, key = create_key(agency.id, name, scope, None)
+_key_numbers = itertools.count(1)
+
+
+def make_key(agency, scope: str = "read-write", name: str | None = None) -> str:
+    """A new key of `agency` (committed); named "PMS 1", "PMS 2"... unless told (an active name is unique)."""
+    _row, key = create_key(agency.id, name or f"PMS {next(_key_numbers)}", scope, None)
     db.session.commit()
     return key
 
