@@ -145,6 +145,9 @@ def authenticate() -> None:
              headers={"Retry-After": str(seconds)})
     if request.method not in SAFE and not key.can_write:
         fail(403, "read_only_key", "This key may only read; changes need a read-write key.")
+    if request.method not in SAFE and request.content_length and not request.is_json:
+        # A form-encoded or text body would otherwise read as {} and answer "missing field" for fields sent.
+        fail(400, "not_json", "Send the body as JSON, with 'Content-Type: application/json'.")
     keys.touch(key)
 
 
