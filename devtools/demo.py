@@ -189,6 +189,7 @@ def _integrations(agency, units: list) -> None:
     partial.started_at, partial.finished_at = now - timedelta(days=1, hours=3), now - timedelta(days=1, hours=3) + \
         timedelta(seconds=6)
     ical.last_run_at = partial.started_at
+    ical.created_at = now - timedelta(days=30)  # added before its runs, as a page shows them
     stays.set_sync(ical, True, confirmed=True)
     stays.set_sync(ical, False, confirmed=True)  # moving to a PMS: its new stays will come from there
     ical.sync_changed_at = now - timedelta(hours=20)
@@ -205,6 +206,7 @@ def _integrations(agency, units: list) -> None:
     csvimport.run_import(sheet, run, upload)
     run.started_at, run.finished_at = now - timedelta(days=6), now - timedelta(days=6) + timedelta(seconds=1)
     sheet.last_run_at = run.started_at
+    sheet.created_at = now - timedelta(days=14)
     for unit in units[:2]:
         integration_ops.create_export(unit)
     db.session.flush()
@@ -657,7 +659,8 @@ def api_key(slug: str = "costa-serena") -> str | None:
     from sqlalchemy import select
 
     from portal.agencies.models import Agency
-    from portal.api.keys import create_key, recognise
+    from portal.api.keys import create_key, recognise, revoke_key
+    from portal.api.models import ApiKey
 
     path = Path(current_app.instance_path) / "demo-api-key.txt"
     if path.exists():
@@ -668,6 +671,12 @@ def api_key(slug: str = "costa-serena") -> str | None:
     if agency_id is None:
         return None
     with db.transaction():
+        # The key file was lost or its key revoked: a key of that name nobody holds any more is revoked too.
+        for lost in db.session.scalars(select(ApiKey).where(ApiKey.agency_id == agency_id,
+                                                            ApiKey.name == "Demo key (make run)",
+                                                            ApiKey.revoked_at.is_(None))
+                                      .execution_options(all_agencies=True)):
+            revoke_key(lost)
         _row, key = create_key(agency_id, "Demo key (make run)", "read-write", None)
     path.write_text(key + "\n")
     path.chmod(0o600)

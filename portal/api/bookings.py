@@ -19,7 +19,7 @@ from portal.api.units import TAG
 from portal.bookings.models import Booking, BookingStatus, Channel, PaymentType
 from portal.bookings.operations import save_booking
 from portal.fields import EARLIEST, LATEST
-from portal.integrations.models import BookingSource
+from portal.integrations.models import BookingSource, Integration
 from portal.integrations.stays import Outcome, StayIn, upsert_stay
 from portal.money.currency import fits
 from portal.operations import FieldError
@@ -253,6 +253,19 @@ class StayResultSchema(ma.Schema):
                                                    "stay that was never taken); nothing was written"})
     booking = fields.Nested(BookingSchema, required=True, allow_none=True)
     blocked_dates = fields.Nested(BlockedDatesSchema, required=True, allow_none=True)
+    message = fields.String(required=True, allow_none=True,
+                            metadata={"description": "Why nothing was written, when the outcome is skipped"})
+
+
+def _skipped_because(integration: Integration, outcome: Outcome) -> str | None:
+    if outcome == Outcome.UNCHANGED:
+        return "The stay is the same as when it was last pushed: nothing changed."
+    if outcome != Outcome.SKIPPED:
+        return None
+    if not integration.sync_stays:
+        return ("Sync stays is off for this integration, so its stays are not taken: nothing was written. "
+                "Staff turn it on in the back office under Integrations.")
+    return "The stay is cancelled and Portico never took it: there is nothing to cancel."
 
 
 @blp.route(f"/integrations/<{ID}:integration_id>/stays/<string(maxlength=255):external_id>", methods=["PUT"])
@@ -279,5 +292,6 @@ def push_stay(data: dict[str, Any], integration_id: int, external_id: str):
     obj, outcome = upsert_stay(integration, stay)
     count(integration, outcome)
     result = {"outcome": outcome, "booking": obj if isinstance(obj, Booking) else None,
-              "blocked_dates": obj if obj is not None and not isinstance(obj, Booking) else None}
+              "blocked_dates": obj if obj is not None and not isinstance(obj, Booking) else None,
+              "message": _skipped_because(integration, outcome)}
     return result, 201 if outcome == Outcome.CREATED else 200

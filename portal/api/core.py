@@ -13,10 +13,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 import flask_smorest
+import marshmallow as ma
 from flask import Response, current_app, g, request
 from flask_login import AnonymousUserMixin
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from portal import clock, db, ratelimit
@@ -143,6 +145,9 @@ def authenticate() -> None:
              headers={"Retry-After": str(seconds)})
     if request.method not in SAFE and not key.can_write:
         fail(403, "read_only_key", "This key may only read; changes need a read-write key.")
+    if request.method not in SAFE and request.content_length and not request.is_json:
+        # A form-encoded or text body would otherwise read as {} and answer "missing field" for fields sent.
+        fail(400, "not_json", "Send the body as JSON, with 'Content-Type: application/json'.")
     keys.touch(key)
 
 
@@ -153,9 +158,17 @@ def _no_store(response: Response) -> Response:
 
 # -- the blueprint --------------------------------------------------------------------------------------------
 
+class _Parser(FlaskParser):
+    # A misspelt filter (?booking_id= where there is none) must not quietly answer the whole list: the query
+    # refuses unknown parameters with 422, as bodies refuse unknown fields.
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE}
+
+
 class Blueprint(flask_smorest.Blueprint):
     """An API resource's blueprint under /api/v1: every route needs a key (writes a read-write one), answers
     errors as JSON, and documents the errors it can give (401, 429, 403 on writes, 404 with an id, 409...)."""
+
+    ARGUMENTS_PARSER = _Parser()
 
     def __init__(self, name: str, import_name: str, *, description: str) -> None:
         super().__init__(name, import_name, url_prefix=PREFIX, description=description)

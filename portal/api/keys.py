@@ -7,7 +7,7 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal import clock, db
 from portal.api.models import ApiKey, ApiScope
@@ -35,6 +35,12 @@ def create_key(agency_id: int, name: str, scope: ApiScope | str, created_by_staf
         scope = ApiScope(scope)
     except ValueError:
         raise FieldError("scope", "Choose read or read-write.") from None
+    # One active key per name: a second one (a reloaded form, a double click) would be a key nobody holds.
+    if db.session.scalar(select(ApiKey.id).where(ApiKey.agency_id == agency_id, ApiKey.revoked_at.is_(None),
+                                                 func.lower(ApiKey.name) == name.lower())
+                            .execution_options(all_agencies=True)):  # scoped by hand: callers may be unscoped
+        raise FieldError("name", "An active key already has this name: name this system's key differently, or "
+                                 "revoke the old key first.")
     prefix = PREFIX + secrets.token_hex(4)
     key = f"{prefix}_{secrets.token_urlsafe(32)}"
     row = ApiKey(agency_id=agency_id, name=name, prefix=prefix, secret_hash=_hash(key), scope=scope,

@@ -201,7 +201,7 @@ def _unit(line: int, cells: dict[str, str], excerpt: str) -> engine.Located | en
             raise ValueError("The line has more cells than the header has columns.")
         for name in ("external_id", "name", "property"):
             if not cells.get(name):
-                raise ValueError(f"The {name.replace('_', ' ')} is missing.")
+                raise ValueError(f"The {name.replace('_', ' ').replace(' id', ' ID')} is missing.")
         unit = engine.UnitIn(external_id=cells["external_id"], name=cells["name"], property_name=cells["property"],
                              bedrooms=_whole(cells, "bedrooms", 0, 99), capacity=_whole(cells, "capacity", 1, 999))
     except ValueError as err:

@@ -16,6 +16,7 @@ import re
 import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -71,16 +72,42 @@ class Limits:
                    c["ICAL_PRIVATE_ADDRESSES"])
 
 
+PRIVATE_REFUSED = ("Portico only reads calendars on the public internet, and {host} is a private or local "
+                   "address: use the channel's public “Export calendar” link.")
+
+
+def _not_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return (address.is_private or address.is_loopback or address.is_link_local or address.is_reserved
+            or address.is_multicast or address.is_unspecified)
+
+
+def private_host(url: str) -> str | None:
+    """The host of `url` when it is plainly local (localhost, a private or loopback IP), else None.
+
+    Only what can be told without a DNS lookup: the connected socket is checked again at every fetch."""
+    if current_app.config["ICAL_PRIVATE_ADDRESSES"]:
+        return None
+    try:
+        host = (urllib.parse.urlsplit(url).hostname or "").rstrip(".")
+    except ValueError:
+        return None
+    if host == "localhost" or host.endswith(".localhost"):
+        return host
+    try:
+        return host if _not_public(ipaddress.ip_address(host)) else None
+    except ValueError:
+        return None
+
+
 def _refuse_private(sock: socket.socket, limits: Limits) -> None:
     # Checked on the connected socket, so a name that resolves elsewhere the second time changes nothing:
     # a feed URL must not reach the servers next to Portico (Redis, the database, cloud metadata).
     if limits.private_addresses:
         return
     address = ipaddress.ip_address(sock.getpeername()[0].split("%")[0])
-    if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved \
-            or address.is_multicast or address.is_unspecified:
+    if _not_public(address):
         sock.close()
-        raise FeedError("The feed's address is on a private network; Portico only reads public addresses.")
+        raise FeedError(PRIVATE_REFUSED.format(host=address))
 
 
 def _opener(limits: Limits) -> urllib.request.OpenerDirector:

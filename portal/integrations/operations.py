@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from portal import clock, db
+from portal.integrations.ical import PRIVATE_REFUSED, private_host
 from portal.integrations.models import CalendarExport, Feed, Integration, IntegrationKind, WhenMissing
 from portal.operations import FieldError
 from portal.properties.models import Unit
@@ -50,6 +51,9 @@ def add_feed(integration: Integration, unit_id: int, url: str) -> Feed:
         raise FieldError("unit", "Choose one of your units.")
     if db.session.scalar(select(Feed.id).where(Feed.integration_id == integration.id, Feed.unit_id == unit.id)):
         raise FieldError("unit", "This unit already has a feed here: remove it first to change its address.")
+    host = private_host(url.strip())
+    if host is not None:
+        raise FieldError("url", PRIVATE_REFUSED.format(host=host))
     feed = Feed(agency_id=integration.agency_id, integration_id=integration.id, unit_id=unit.id, url=url.strip())
     db.session.add(feed)
     db.session.flush()

@@ -73,7 +73,8 @@ def sync_integration(integration_id: int, trigger: str = "scheduled", run_id: in
                 take(integration, run, items, complete_for_units={unit_id}, count_items=False)
             run.done += 1
             s.commit()  # mid-way: each feed is its own transaction, and the progress shows
-        finish_run(run, f"None of the {len(feeds)} feeds could be read." if feeds and failed == len(feeds) else "")
+        none_read = "The feed could not be read." if len(feeds) == 1 else f"None of the {len(feeds)} feeds were read."
+        finish_run(run, none_read if feeds and failed == len(feeds) else "")
     except Exception as error:
         s.rollback()
         finish_run(s.merge(run), f"The sync stopped: {type(error).__name__}: {str(error)[:300]}")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from portal import db
 from portal.api.keys import create_key
+from portal.operations import FieldError
 from tests import factories as f
 
 
@@ -32,9 +35,19 @@ class ApiClient:
         return self.open("PUT", path, **kw)
 
 
-def make_key(agency, scope: str = "read-write", name: str = "PMS") -> str:
-    """A new key of `agency` (committed)."""
-    _row, key = create_key(agency.id, name, scope, None)
+_key_numbers = itertools.count(2)
+
+
+def make_key(agency, scope: str = "read-write", name: str | None = None) -> str:
+    """A new key of `agency` (committed); named "PMS", then "PMS 2", "PMS 3"... unless told (an active name is
+    unique)."""
+    try:
+        with db.session.begin_nested():
+            _row, key = create_key(agency.id, name or "PMS", scope, None)
+    except FieldError:
+        if name:
+            raise
+        _row, key = create_key(agency.id, f"PMS {next(_key_numbers)}", scope, None)
     db.session.commit()
     return key
 

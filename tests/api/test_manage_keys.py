@@ -98,3 +98,21 @@ def test_making_a_key_in_the_browser(page, live_server, admin):
     page.click("button:has-text('Revoke')")
     page.wait_for_selector("text=is revoked")
     screenshots(page, "api-keys-revoked")
+
+
+def test_a_second_active_key_of_the_same_name_is_refused_so_a_reloaded_form_makes_no_stray_key(app, client, admin):
+    page = client.get("/manage/agency/api-keys")
+    form = {"name": "Hostaway PMS", "scope": "read", "csrf_token": csrf_token(page.text)}
+    assert client.post("/manage/agency/api-keys", data=form).status_code == 200
+    again = client.post("/manage/agency/api-keys", data={**form, "name": " hostaway  pms "})  # the reload's POST
+    assert again.status_code == 422 and "An active key already has this name" in again.text
+    assert KEY.search(again.text) is None
+    with app.app_context():
+        rows = db.session.scalars(select(ApiKey).where(ApiKey.name == "Hostaway PMS")
+                                  .execution_options(all_agencies=True)).all()
+        assert len(rows) == 1
+        from portal.api.keys import revoke_key
+
+        revoke_key(rows[0])
+        db.session.commit()
+    assert client.post("/manage/agency/api-keys", data=form).status_code == 200  # the name is free once revoked

@@ -75,6 +75,8 @@ def test_task_filters(api, planned):
         planned.arrival]
     first = api.get("/api/v1/tasks?per_page=3").json
     assert first["pages"] == 2 and len(api.get(first["next"]).json["items"]) == 1
+    misspelt = api.get("/api/v1/tasks?booking_id=5")  # no such filter: refused, not the whole list
+    assert error(misspelt, 422, "invalid")["fields"] == {"booking_id": ["Unknown field."]}
     bad = api.get("/api/v1/tasks", query_string={"reference": "12", "due_after": "yesterday", "status": "lost"})
     assert error(bad, 422, "invalid")["fields"].keys() == {"reference", "due_after", "status"}
     assert error(api.get("/api/v1/tasks?due_before=2026-12-01T10:00:00"), 422, "invalid")["fields"].keys() == {

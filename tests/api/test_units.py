@@ -172,6 +172,8 @@ def test_idempotency_keys_replay_and_refuse(api, place, app):
 def test_bad_input_is_a_clear_error_and_changes_nothing(api, place, app):
     bad_json = api.post("/api/v1/units", data="{not json", content_type="application/json")
     assert _error(bad_json, 400, "invalid_json")
+    form = api.post("/api/v1/units", data={"property_id": place["property"], "name": "3D"})  # not JSON at all
+    assert _error(form, 400, "not_json")["message"] == "Send the body as JSON, with 'Content-Type: application/json'."
     wrong = api.post("/api/v1/units", json={"property_id": "1", "name": 7, "bedrooms": True, "capacity": 2.5,
                                             "accepting_applications": "yes", "colour": "red"})
     assert _error(wrong, 422, "invalid")["fields"].keys() == {"property_id", "name", "bedrooms", "capacity",

@@ -133,6 +133,13 @@ def test_demo_loads_a_believable_agency_that_the_back_office_lists(app, client, 
         error_run = db.session.scalar(select(SyncError.run_id).limit(1))
         sourced = db.session.scalar(select(BookingSource.booking_id).limit(1))
         assert db.session.scalar(select(func.count(SyncRun.id))) == 3
+        from portal.integrations.models import Integration
+
+        # Each integration was added before its first run, as its page's "Added" and "Runs" show them.
+        for added, first_run in db.session.execute(select(Integration.created_at, func.min(SyncRun.started_at))
+                                                   .join(SyncRun, SyncRun.integration_id == Integration.id)
+                                                   .group_by(Integration.id, Integration.created_at)):
+            assert added <= first_run
         assert db.session.scalar(select(Unit.name).where(Unit.external_id == "OLD-11")) == "Flat 11"
     assert "The calendar server answered 503" in client.get(f"/manage/integration-runs/{error_run}").text
     assert "Airbnb &amp; Vrbo calendars" in client.get(f"/manage/bookings/{sourced}").text

@@ -96,7 +96,7 @@ def test_fetch_reads_a_feed_and_says_clearly_why_one_cannot_be_read(app, ctx, fe
 
 def test_feeds_on_loopback_or_private_networks_are_refused_unless_allowed(app, ctx, feeds, monkeypatch):
     monkeypatch.setitem(app.config, "ICAL_PRIVATE_ADDRESSES", False)
-    with pytest.raises(ical.FeedError, match="private network"):
+    with pytest.raises(ical.FeedError, match="private or local address"):
         ical.fetch(feeds.url("airbnb.ics"))
     assert feeds.hits.get("/airbnb.ics") is None  # refused before the request was sent
 
@@ -190,11 +190,17 @@ def test_feeds_that_fail_are_recorded_and_the_others_still_taken(madrid, feeds):
     assert "larger than" in said["feed of Casa Gris"]
 
 
+def test_a_run_whose_only_feed_failed_says_so_in_the_singular(madrid, feeds):
+    a, units = madrid
+    run = _sync(_ical(a, units, feeds, {"Casa Azul": "error.ics"}))
+    assert run.status == RunStatus.FAILED and run.message == "The feed could not be read."
+
+
 def test_a_run_whose_every_feed_failed_failed(madrid, feeds):
     a, units = madrid
     source = _ical(a, units, feeds, {"Casa Azul": "error.ics", "Casa Verde": "page.ics"})
     run = _sync(source)
-    assert run.status == RunStatus.FAILED and "None of the 2 feeds" in run.message
+    assert run.status == RunStatus.FAILED and run.message == "None of the 2 feeds were read."
     assert "did not return an iCalendar feed" in _errors(run)[1].message
 
 

@@ -288,3 +288,10 @@ def test_spreadsheet_habits_in_the_header_are_understood_and_extra_cells_refused
     assert "line 3" in page.text and "more cells than the header has columns" in page.text
     with app.app_context():
         assert list(db.session.scalars(select(Unit.name).execution_options(all_agencies=True))) == ["Studio 1"]
+
+
+def test_a_units_line_without_its_external_id_says_external_id_as_the_page_writes_it(app, staff):
+    response = _upload(staff, "units", "external_id,name,property\n,Villa Azul,Costa Serena Villas\n")
+    with app.app_context():
+        messages = list(db.session.scalars(select(SyncError.message).execution_options(all_agencies=True)))
+    assert response.status_code == 302 and messages == ["The external ID is missing."]

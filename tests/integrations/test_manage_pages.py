@@ -111,6 +111,28 @@ def test_feeds_are_added_per_unit_over_https_and_removed(app, staff):
         assert db.session.scalar(select(func.count(Feed.id)).execution_options(all_agencies=True)) == 0
 
 
+
+def test_a_feed_on_a_local_address_is_refused_when_added_and_says_why(app, staff, monkeypatch):
+    monkeypatch.setitem(app.config, "ICAL_PRIVATE_ADDRESSES", False)
+    iid = _integration(app, name="Airbnb", kind=IntegrationKind.ICAL, sync=False)
+    page = staff.get(f"/manage/integrations/{iid}")
+    token = csrf_token(page.text)
+    unit_id = int(re.search(r'<option value="(\d+)">Hillside · 2B', page.text).group(1))
+    for url, host in (("http://127.0.0.1:5000/calendars/abc.ics", "127.0.0.1"),
+                      ("https://localhost/x.ics", "localhost"), ("http://10.0.0.7/x.ics", "10.0.0.7"),
+                      ("http://[::1]:8000/x.ics", "::1")):
+        refused = staff.post(f"/manage/integrations/{iid}/feeds", data={"csrf_token": token, "unit": unit_id,
+                                                                        "url": url})
+        assert refused.status_code == 422, url
+        assert f"{host} is a private or local address" in refused.text, url
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Feed.id)).execution_options(all_agencies=True)) == 0
+    monkeypatch.setitem(app.config, "ICAL_PRIVATE_ADDRESSES", True)  # tests and the demo read their own server
+    allowed = staff.post(f"/manage/integrations/{iid}/feeds", data={"csrf_token": token, "unit": unit_id,
+                                                                    "url": "http://127.0.0.1:5000/c.ics"})
+    assert allowed.status_code == 302
+
+
 def test_turning_sync_on_needs_the_ticked_confirmation(app, staff):
     iid = _integration(app, name="Guesty", sync=False)
     page = staff.get(f"/manage/integrations/{iid}")
@@ -298,3 +320,12 @@ def test_run_now_reads_the_feeds_in_a_job_and_the_run_page_follows_it(app, staff
     with app.app_context():
         assert db.session.scalar(select(func.count(Booking.id)).execution_options(all_agencies=True)) == 2
         assert db.session.scalar(select(func.count(BlockedDates.id)).execution_options(all_agencies=True)) == 1
+
+
+def test_a_pms_integration_page_gives_the_integrator_its_push_addresses_and_where_keys_are(app, staff):
+    iid = _integration(app, name="Guesty", kind=IntegrationKind.PMS, sync=False)
+    page = staff.get(f"/manage/integrations/{iid}")
+    assert page.status_code == 200
+    assert f"PUT /api/v1/integrations/{iid}/stays/&lt;external_id&gt;" in page.text
+    assert f"PUT /api/v1/integrations/{iid}/units/&lt;external_id&gt;" in page.text
+    assert 'href="/manage/agency/api-keys"' in page.text and 'href="/api/v1/openapi.json"' in page.text
