@@ -812,23 +812,33 @@ def _take_missing(integration: Integration, run: SyncRun, units: set[int], liste
     missing_ids = [source_id for source_id, external_id in rows if external_id not in listed]
     missing = s.scalars(select(BookingSource).where(BookingSource.id.in_(missing_ids))
                         .options(selectinload(BookingSource.booking))).all() if missing_ids else []
-    for source in missing:
-        others = s.scalar(select(BookingSource.id).where(BookingSource.booking_id == source.booking_id,
-                                                         BookingSource.id != source.id).limit(1))
-        if others is not None:
-            # Another integration still knows the stay (a move from one PMS to another): only this link goes.
-            s.delete(source)
-            run.updated += 1
-        elif integration.when_missing == WhenMissing.CANCEL:
-            with s.begin_nested():
-                source.booking.status = BookingStatus.CANCELLED
-                source.fingerprint = None  # listed again later: taken again
-                sync_booking_balance(source.booking)
-            run.cancelled += 1
+    # Another integration still knows the stay (a move from one PMS to another): only this link goes.
+    shared = set(s.scalars(select(BookingSource.booking_id).where(
+        BookingSource.booking_id.in_([source.booking_id for source in missing]),
+        BookingSource.integration_id != integration.id))) if missing else set()
+    unlink = [source for source in missing if source.booking_id in shared]
+    cancel = [source for source in missing if source.booking_id not in shared
+              and integration.when_missing == WhenMissing.CANCEL]
     blocks = s.execute(select(BlockedDates.id, BlockedDates.external_id, BlockedDates.integration_id)
                        .where(BlockedDates.unit_id.in_(units))).all()
     gone = [block_id for block_id, external_id, source in blocks
             if source == integration.id and external_id not in listed]
+    if not listed and (cancel or gone):
+        # Channels do send an empty calendar by mistake: taken at its word it would cancel every coming stay
+        # (each with its mail), only for the next good read to revive them.
+        names = s.scalars(select(Unit.name).where(Unit.id.in_(units)).order_by(Unit.name))
+        record_error(run, ", ".join(f"feed of {name}" for name in names),
+                     "The feed listed no stays; nothing cancelled.")
+        cancel, gone = [], []
+    for source in unlink:
+        s.delete(source)
+        run.updated += 1
+    for source in cancel:
+        with s.begin_nested():
+            source.booking.status = BookingStatus.CANCELLED
+            source.fingerprint = None  # listed again later: taken again
+            sync_booking_balance(source.booking)
+        run.cancelled += 1
     if gone:
         for block in s.scalars(select(BlockedDates).where(BlockedDates.id.in_(gone))):
             s.delete(block)

@@ -383,3 +383,22 @@ def test_a_clash_only_the_database_sees_costs_only_the_stay_at_fault(home, monke
     assert sorted(b.reference for b in db.session.scalars(select(Booking))) == ["12345678", "23456789"]
     assert sorted(p.name for p in db.session.scalars(select(Person))) == ["Guest 0", "Guest 2"]
     assert _count(BookingSource) == 2
+
+
+# -- review fixes -----------------------------------------------------------------------------------
+
+def test_an_empty_feed_after_one_that_listed_stays_cancels_nothing_and_says_so(home):
+    _a, u, source = home
+    booking, _ = stays.upsert_stay(source, _stay(u, "ev-1"))
+    stays.upsert_stay(source, _stay(u, "blk", arrival=D + timedelta(days=30), block=True))
+    run = stays.start_run(source, "scheduled", total=1)
+    stays.take(source, run, [], complete_for_units={u.id})
+    stays.finish_run(run)
+    assert booking.status == BookingStatus.CONFIRMED and _count(BlockedDates) == 1 and run.cancelled == 0
+    errors = db.session.scalars(select(SyncError).where(SyncError.run_id == run.id)).all()
+    assert [e.message for e in errors] == ["The feed listed no stays; nothing cancelled."]
+    assert run.status == RunStatus.PARTIAL
+    # A feed that lists something is a real list: what it no longer lists goes.
+    run = stays.start_run(source, "scheduled", total=1)
+    stays.take(source, run, [_stay(u, "ev-2", arrival=D + timedelta(days=50))], complete_for_units={u.id})
+    assert booking.status == BookingStatus.CANCELLED and run.cancelled == 2
