@@ -277,6 +277,7 @@ def _take_all(integration: Integration, wanted: list[tuple[int, str, StayIn, Exc
                     outcomes.append(batch.upsert(stay)[1])
                 except FieldError as error:
                     refused.append((index, location, error.message, excerpt))
+                _note(batch, stay, (index, location, excerpt), refused)
             batch.write()
             db.session.flush()
             batch.settle()
@@ -290,6 +291,7 @@ def _take_all(integration: Integration, wanted: list[tuple[int, str, StayIn, Exc
             with db.session.begin_nested():
                 outcome = batch.upsert(stay)[1]
             outcomes.append(outcome)
+            _note(batch, stay, (index, location, excerpt), refused)
         except FieldError as error:
             batch.forget(stay)
             refused.append((index, location, error.message, excerpt))
@@ -299,6 +301,14 @@ def _take_all(integration: Integration, wanted: list[tuple[int, str, StayIn, Exc
                                               "ID).", excerpt))
     batch.settle()
     return outcomes, refused
+
+
+def _note(batch: _Batch, stay: StayIn, where: tuple[int, str, Excerpt],
+          errors: list[tuple[int, str, str, Excerpt]]) -> None:
+    """Why the batch skipped the stay, if it says, among the run's errors."""
+    note = batch.notes.pop(_external_id_key(stay.external_id, stay.block)[1], None)
+    if note:
+        errors.append((where[0], where[1], note, where[2]))
 
 
 def _external_id_key(external_id: str, block: bool) -> tuple[bool, str]:
@@ -324,12 +334,18 @@ def _cut(text: str | None, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# A source's fingerprint starting with this: the source itself cancelled the stay (cancelled in its list, or
+# gone from it). Only such a booking comes back when the source lists the stay again; one staff cancelled stays so.
+SOURCE_CANCELLED = "cancelled:"
+
+
 def fingerprint(stay: StayIn) -> str:
     """A hash of everything Portico takes from a stay: the same hash means nothing to do."""
     parts = (stay.unit_id, stay.arrival.isoformat(), stay.departure.isoformat(), stay.guest_name,
              stay.guest_email or "", stay.guest_phone or "", stay.reference or "", stay.adults,
              str(stay.amount_due) if stay.amount_due is not None else "", stay.channel or "", stay.cancelled)
-    return hashlib.sha256(repr(parts).encode()).hexdigest()
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()
+    return SOURCE_CANCELLED + digest[: 64 - len(SOURCE_CANCELLED)] if stay.cancelled else digest
 
 
 @dataclass
@@ -413,6 +429,7 @@ class _Batch:
     seen_sources: set[int] = field(default_factory=set)
     balances: list[Booking] = field(default_factory=list)
     references: list[str] = field(default_factory=list)
+    notes: dict[str, str] = field(default_factory=dict)  # by external ID: why a stay was skipped, for the run
     # bulk: new bookings whose guest is new and has no e-mail, with nothing due (a channel calendar's), wait in
     # `pending` for write(): one INSERT for their guests, one for them, one for their sources, instead of three
     # ORM objects each. The others (a guest found by e-mail, a balance to keep) go through the session.
@@ -510,7 +527,8 @@ class _Batch:
                 return (source.booking if self.rows else None), Outcome.UNCHANGED
             for what in ("bookings", "nearby", "people"):
                 self._load(what)
-            outcome = self._update(source.booking, stay, clean)
+            revive = (source.fingerprint or "").startswith(SOURCE_CANCELLED)
+            outcome = self._update(source.booking, stay, clean, revive=revive)
             source.fingerprint = print_
             self._flush()
             return source.booking, outcome
@@ -691,13 +709,17 @@ class _Batch:
         self.pending.clear()
         db.inserted_in_bulk(s, Booking, agency_id, sorted(ids.values()))
 
-    def _update(self, booking: Booking, stay: StayIn, clean: _Clean) -> Outcome:
+    def _update(self, booking: Booking, stay: StayIn, clean: _Clean, revive: bool) -> Outcome:
+        """revive: the source itself had cancelled the booking, so listing it again brings it back."""
         if stay.cancelled:
             if booking.status == BookingStatus.CANCELLED:
                 return Outcome.UNCHANGED
             booking.status = BookingStatus.CANCELLED
             self.balances.append(booking)
             return Outcome.CANCELLED
+        if booking.status == BookingStatus.CANCELLED and not revive:
+            self.notes[clean.external_id] = "Cancelled in Portico: the source's change was not taken."
+            return Outcome.SKIPPED
         if (booking.unit_id, booking.arrival, booking.departure) != (stay.unit_id, stay.arrival, stay.departure) \
                 or booking.status == BookingStatus.CANCELLED:
             self._check_overlap(stay, booking)
@@ -836,7 +858,7 @@ def _take_missing(integration: Integration, run: SyncRun, units: set[int], liste
     for source in cancel:
         with s.begin_nested():
             source.booking.status = BookingStatus.CANCELLED
-            source.fingerprint = None  # listed again later: taken again
+            source.fingerprint = SOURCE_CANCELLED  # listed again later: taken again
             sync_booking_balance(source.booking)
         run.cancelled += 1
     if gone:

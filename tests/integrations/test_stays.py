@@ -402,3 +402,24 @@ def test_an_empty_feed_after_one_that_listed_stays_cancels_nothing_and_says_so(h
     run = stays.start_run(source, "scheduled", total=1)
     stays.take(source, run, [_stay(u, "ev-2", arrival=D + timedelta(days=50))], complete_for_units={u.id})
     assert booking.status == BookingStatus.CANCELLED and run.cancelled == 2
+
+
+def test_a_stay_staff_cancelled_is_not_revived_by_a_change_at_the_source_but_one_the_source_cancelled_is(home):
+    _a, u, source = home
+    booking, _ = stays.upsert_stay(source, _stay(u, "ev-1"))
+    booking.status = BookingStatus.CANCELLED  # staff cancel it in Portico
+    db.session.flush()
+    run = stays.start_run(source, "scheduled", total=1)
+    stays.take(source, run, [Located("event ev-1", _stay(u, "ev-1", nights=5))], complete_for_units={u.id})
+    stays.finish_run(run)
+    assert booking.status == BookingStatus.CANCELLED and booking.nights == 3
+    assert (run.skipped, run.updated) == (1, 0)
+    errors = db.session.scalars(select(SyncError).where(SyncError.run_id == run.id)).all()
+    assert [(e.location, e.message) for e in errors] == [
+        ("event ev-1", "Cancelled in Portico: the source's change was not taken.")]
+    # The source's own cancellation, taken back by the source: the booking comes back.
+    other, _ = stays.upsert_stay(source, _stay(u, "ev-2", arrival=D + timedelta(days=20)))
+    assert stays.upsert_stay(source, _stay(u, "ev-2", arrival=D + timedelta(days=20), cancelled=True))[1] == \
+        Outcome.CANCELLED
+    again, outcome = stays.upsert_stay(source, _stay(u, "ev-2", arrival=D + timedelta(days=21)))
+    assert (again.id, outcome, again.status) == (other.id, Outcome.UPDATED, BookingStatus.CONFIRMED)
