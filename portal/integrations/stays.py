@@ -449,17 +449,15 @@ class _Batch:
         agency_id = self.integration.agency_id
         unit_ids = {stay.unit_id for stay in self.stays if isinstance(stay.unit_id, int)}
         self.units = set(s.scalars(select(Unit.id).where(Unit.agency_id == agency_id, Unit.id.in_(unit_ids))))
-        ids = {_external_id_key(stay.external_id, stay.block) for stay in self.stays}
-        stay_ids = [i for block, i in ids if not block and i]
-        block_ids = [i for block, i in ids if block and i]
-        if stay_ids:
+        # Both kinds under every ID: a stay that turns into a block (or back) replaces the other kind.
+        ids = sorted({i for _, i in (_external_id_key(stay.external_id, stay.block) for stay in self.stays) if i})
+        if ids:
             self.sources = {src.external_id: src for src in s.scalars(
                 select(BookingSource).where(BookingSource.integration_id == self.integration.id,
-                                            BookingSource.external_id.in_(stay_ids)))}
-        if block_ids:
+                                            BookingSource.external_id.in_(ids)))}
             self.blocks = {b.external_id: b for b in s.scalars(
                 select(BlockedDates).where(BlockedDates.integration_id == self.integration.id,
-                                           BlockedDates.external_id.in_(block_ids)))}
+                                           BlockedDates.external_id.in_(ids)))}
 
     def _load(self, what: str) -> None:
         """Read, once per batch, what new or changed stays need."""
@@ -516,32 +514,39 @@ class _Batch:
         if not self.integration.sync_stays:
             return None, Outcome.SKIPPED
         clean = _checked(stay, self.units, self.agency.currency)
-        if stay.block:
-            return self._block(stay, clean)
         source = self.sources.get(clean.external_id)
+        if stay.block:
+            if source is not None:  # it was a stay: cancelled as though the source had cancelled it
+                self._cancel(source, stay, clean)
+            return self._block(stay, clean)
         print_ = fingerprint(stay)
         if source is not None:
             if source.id is not None:
                 self.seen_sources.add(source.id)
-            if source.fingerprint == print_:
+            if source.fingerprint == print_ and clean.external_id not in self.blocks:
                 return (source.booking if self.rows else None), Outcome.UNCHANGED
             for what in ("bookings", "nearby", "people"):
                 self._load(what)
             revive = (source.fingerprint or "").startswith(SOURCE_CANCELLED)
             outcome = self._update(source.booking, stay, clean, revive=revive)
             source.fingerprint = print_
+            self._drop_block(clean.external_id)
             self._flush()
             return source.booking, outcome
         if stay.cancelled:
+            self._drop_block(clean.external_id)
+            self._flush()
             return None, Outcome.SKIPPED  # a stay we never took was cancelled: nothing to do
         for what in ("nearby", "people", "codes"):
             self._load(what)
         twin = self._twin(stay, clean)
         if twin is not None:
+            self._drop_block(clean.external_id)
             self._add_source(twin, clean.external_id, print_)
             self._flush()
             return twin, Outcome.LINKED
         self._check_overlap(stay, None)
+        self._drop_block(clean.external_id)  # it was a block: now a stay
         if self.bulk and not clean.guest_email and not stay.amount_due:
             self._queue(stay, clean, print_)
             return None, Outcome.CREATED
@@ -549,6 +554,18 @@ class _Batch:
         self._add_source(booking, clean.external_id, print_)
         self._flush()
         return booking, Outcome.CREATED
+
+    def _cancel(self, source: BookingSource, stay: StayIn, clean: _Clean) -> None:
+        """The source no longer has the stay as a stay (it lists a block under its ID): cancel its booking."""
+        gone = StayIn(clean.external_id, stay.unit_id, stay.arrival, stay.departure, cancelled=True)
+        self._update(source.booking, gone, clean, revive=False)
+        source.fingerprint = SOURCE_CANCELLED  # a stay again later: taken again
+
+    def _drop_block(self, external_id: str) -> None:
+        """The source lists a stay under a block's ID: the block is gone from it."""
+        block = self.blocks.pop(external_id, None)
+        if block is not None:
+            db.session.delete(block)
 
     def _flush(self) -> None:
         if self.flush_each:

@@ -423,3 +423,24 @@ def test_a_stay_staff_cancelled_is_not_revived_by_a_change_at_the_source_but_one
         Outcome.CANCELLED
     again, outcome = stays.upsert_stay(source, _stay(u, "ev-2", arrival=D + timedelta(days=21)))
     assert (again.id, outcome, again.status) == (other.id, Outcome.UPDATED, BookingStatus.CONFIRMED)
+
+
+def test_a_stay_that_turns_into_a_block_cancels_its_booking_and_a_block_that_turns_into_a_stay_goes(home):
+    _a, u, source = home
+    booking, _ = stays.upsert_stay(source, _stay(u, "x-1"))
+    run = stays.start_run(source, "scheduled", total=1)
+    stays.take(source, run, [_stay(u, "x-1", block=True, summary="Not available")], complete_for_units={u.id})
+    blocks = db.session.scalars(select(BlockedDates)).all()
+    assert booking.status == BookingStatus.CANCELLED and [b.external_id for b in blocks] == ["x-1"]
+    assert run.created == 1
+    # And back: the block goes, the booking the source itself cancelled comes back.
+    run = stays.start_run(source, "scheduled", total=1)
+    stays.take(source, run, [_stay(u, "x-1")], complete_for_units={u.id})
+    assert booking.status == BookingStatus.CONFIRMED and _count(BlockedDates) == 0 and _count(Booking) == 1
+    # A block first, then a stay under its ID: a booking, and no block beside it.
+    stays.upsert_stay(source, _stay(u, "x-2", arrival=D + timedelta(days=20), block=True))
+    new, outcome = stays.upsert_stay(source, _stay(u, "x-2", arrival=D + timedelta(days=20)))
+    assert outcome == Outcome.CREATED and new.status == BookingStatus.CONFIRMED and _count(BlockedDates) == 0
+    # Through the single upsert too: the stay turned block cancels its booking.
+    stays.upsert_stay(source, _stay(u, "x-2", arrival=D + timedelta(days=20), block=True))
+    assert new.status == BookingStatus.CANCELLED and _count(BlockedDates) == 1
