@@ -314,9 +314,8 @@ def take_lines(integration: Integration, run: SyncRun, parsed: Parsed, start: in
 
 
 def finish(integration: Integration, run: SyncRun, parsed: Parsed) -> None:
-    """Close the upload's run: succeeded, partial (lines refused, or stays read while sync is off). Flushes."""
-    skipped = parsed.what == "stays" and not integration.sync_stays
-    engine.finish_run(run, "Sync stays is off: the stays were read but none was taken." if skipped else "")
+    """Close the upload's run: succeeded (saying so when sync stays is off), or partial for refused lines. Flushes."""
+    engine.finish_run(run)
 
 
 def run_import(integration: Integration, run: SyncRun, parsed: Parsed) -> SyncRun:

@@ -139,17 +139,17 @@ def record_error(run: SyncRun, location: str, message: str, excerpt: Excerpt = "
 
 def finish_run(run: SyncRun, message: str = "") -> None:
     """Close the run: failed when nothing could be read (`message` says why), partial when some items were
-    refused, else succeeded. Flushes."""
-    if message:
-        run.message = _cut(message, 500)
+    refused or it stopped, else succeeded (saying how many stays it did not take while sync stays was off,
+    whatever the source). Flushes."""
     errors = db.session.scalar(select(SyncError.id).where(SyncError.run_id == run.id).limit(1)) is not None
     taken = run.created + run.updated + run.cancelled + run.skipped + run.units_created + run.units_updated
-    if run.message and not taken:
-        run.status = RunStatus.FAILED
-    elif run.message or errors:
-        run.status = RunStatus.PARTIAL
+    if message:
+        run.message = _cut(message, 500)
+        run.status = RunStatus.PARTIAL if taken else RunStatus.FAILED
     else:
-        run.status = RunStatus.SUCCEEDED
+        if run.skipped and not run.integration.sync_stays:  # off means not taken, which is no failure (SPEC I2)
+            run.message = f"Sync stays is off: {run.skipped} stay{'' if run.skipped == 1 else 's'} not taken."
+        run.status = RunStatus.PARTIAL if errors else RunStatus.SUCCEEDED
     run.finished_at = clock.now()
     db.session.flush()
 
@@ -870,13 +870,11 @@ def _take_missing(integration: Integration, run: SyncRun, units: set[int], liste
                      "The feed listed no stays; nothing cancelled.")
         cancel, gone = [], []
     for source in unlink:
-        s.delete(source)
-        run.updated += 1
+        s.delete(source)  # the booking is as it was: neither updated nor cancelled
     for source in cancel:
-        with s.begin_nested():
-            source.booking.status = BookingStatus.CANCELLED
-            source.fingerprint = SOURCE_CANCELLED  # listed again later: taken again
-            sync_booking_balance(source.booking)
+        source.booking.status = BookingStatus.CANCELLED
+        source.fingerprint = SOURCE_CANCELLED  # listed again later: taken again
+        sync_booking_balance(source.booking)
         run.cancelled += 1
     if gone:
         for block in s.scalars(select(BlockedDates).where(BlockedDates.id.in_(gone))):

@@ -444,3 +444,25 @@ def test_a_stay_that_turns_into_a_block_cancels_its_booking_and_a_block_that_tur
     # Through the single upsert too: the stay turned block cancels its booking.
     stays.upsert_stay(source, _stay(u, "x-2", arrival=D + timedelta(days=20), block=True))
     assert new.status == BookingStatus.CANCELLED and _count(BlockedDates) == 1
+
+
+def test_a_run_while_sync_is_off_succeeded_and_says_how_many_stays_it_did_not_take(home):
+    _a, u, source = home
+    stays.set_sync(source, False, confirmed=True)
+    run = stays.start_run(source, "manual", total=1)
+    stays.take(source, run, [_stay(u, "ev-1"), _stay(u, "ev-2", arrival=D + timedelta(days=9))],
+               complete_for_units={u.id}, count_items=False)
+    stays.finish_run(run)
+    assert (run.status, run.message, run.skipped) == (RunStatus.SUCCEEDED, "Sync stays is off: 2 stays not taken.", 2)
+
+
+def test_dropping_a_link_another_integration_still_has_is_no_update(home):
+    a, u, old = home
+    new = integration(a, "New PMS")
+    emma, _ = stays.upsert_stay(old, _stay(u, "old-1", guest_name="Emma Stone"))
+    stays.upsert_stay(new, _stay(u, "N-1", guest_name="Emma Stone"))
+    run = stays.start_run(old, "scheduled", total=1)
+    stays.take(old, run, [_stay(u, "old-2", arrival=D + timedelta(days=30))], complete_for_units={u.id})
+    assert emma.status == BookingStatus.CONFIRMED and (run.created, run.updated, run.cancelled) == (1, 0, 0)
+    assert {s.integration_id for s in db.session.scalars(select(BookingSource).where(
+        BookingSource.booking_id == emma.id))} == {new.id}
