@@ -24,6 +24,7 @@ from portal.csvsafe import read_text_cell, text_cell
 from portal.fields import EARLIEST, LATEST
 from portal.integrations import stays as engine
 from portal.integrations.models import Integration, RunStatus, SyncRun
+from portal.integrations.units import UnitIn
 from portal.properties.models import Unit
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -202,7 +203,7 @@ def _unit(line: int, cells: dict[str, str], excerpt: str) -> engine.Located | en
         for name in ("external_id", "name", "property"):
             if not cells.get(name):
                 raise ValueError(f"The {name.replace('_', ' ')} is missing.")
-        unit = engine.UnitIn(external_id=cells["external_id"], name=cells["name"], property_name=cells["property"],
+        unit = UnitIn(external_id=cells["external_id"], name=cells["name"], property_name=cells["property"],
                              bedrooms=_whole(cells, "bedrooms", 0, 99), capacity=_whole(cells, "capacity", 1, 999))
     except ValueError as err:
         return engine.BadRecord(where, str(err), excerpt, external_id=cells.get("external_id") or None)

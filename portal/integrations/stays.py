@@ -1,8 +1,9 @@
 """The sync engine: stays and calendar blocks as a source describes them -> bookings and blocked dates
 (SPEC I2, I3), whatever the source (an iCalendar feed, a CSV file, a PMS pushing through the API).
 
-Writes flush only; the request or the job commits. A run takes each record in its own savepoint, so a
-refused record leaves nothing behind and the rest of the source is still taken."""
+Writes flush only; the request or the job commits. A run checks a batch's records first and writes the good
+ones in one flush, so a refused record leaves nothing behind and the rest of the source is still taken; only
+when the database refuses that flush is each record taken again in its own savepoint, to find the one at fault."""
 
 from __future__ import annotations
 
@@ -25,12 +26,13 @@ from portal.integrations.models import (
     BlockedDates,
     BookingSource,
     Integration,
+    Outcome,
     RunStatus,
     SyncError,
     SyncRun,
     WhenMissing,
 )
-from portal.integrations.units import Outcome, UnitIn, import_unit
+from portal.integrations.units import UnitIn, import_unit
 from portal.money.currency import fits
 from portal.money.operations import sync_booking_balance
 from portal.operations import FieldError
@@ -43,11 +45,9 @@ __all__ = [
     "SYNC_ON_CONSEQUENCE",
     "BadRecord",
     "Located",
-    "Outcome",
     "StayIn",
-    "UnitIn",
+    "counter",
     "finish_run",
-    "import_unit",
     "set_sync",
     "start_run",
     "take",
@@ -154,22 +154,22 @@ def finish_run(run: SyncRun, message: str = "") -> None:
     db.session.flush()
 
 
+# The run's counter of each outcome: a stay unchanged, or not taken while sync is off, is skipped.
+_STAY_COUNTERS = {Outcome.CREATED: "created", Outcome.UPDATED: "updated", Outcome.LINKED: "updated",
+                  Outcome.CANCELLED: "cancelled", Outcome.SKIPPED: "skipped", Outcome.UNCHANGED: "skipped"}
+_UNIT_COUNTERS = {Outcome.CREATED: "units_created", Outcome.UPDATED: "units_updated"}
+
+
+def counter(outcome: Outcome, unit: bool = False) -> str | None:
+    """The SyncRun column that counts this outcome of a stay (or a unit); None when none does."""
+    return (_UNIT_COUNTERS if unit else _STAY_COUNTERS).get(outcome)
+
+
 def count(run: SyncRun, outcome: Outcome, unit: bool = False) -> None:
     """Add one outcome to the run's counts."""
-    if unit:
-        if outcome == Outcome.CREATED:
-            run.units_created += 1
-        elif outcome == Outcome.UPDATED:
-            run.units_updated += 1
-        return
-    if outcome == Outcome.CREATED:
-        run.created += 1
-    elif outcome in (Outcome.UPDATED, Outcome.LINKED):
-        run.updated += 1
-    elif outcome == Outcome.CANCELLED:
-        run.cancelled += 1
-    else:
-        run.skipped += 1  # unchanged, or not taken while sync is off
+    column = counter(outcome, unit)
+    if column is not None:
+        setattr(run, column, getattr(run, column) + 1)
 
 
 def set_sync(integration: Integration, on: bool, confirmed: bool) -> None:

@@ -15,8 +15,9 @@ from automation.models import Task
 from portal import clock, db
 from portal.bookings.models import Booking, BookingStatus, Channel, PaymentType
 from portal.integrations import stays
-from portal.integrations.models import BlockedDates, BookingSource, RunStatus, SyncError, WhenMissing
-from portal.integrations.stays import BadRecord, Located, Outcome, StayIn, UnitIn
+from portal.integrations.models import BlockedDates, BookingSource, Outcome, RunStatus, SyncError, WhenMissing
+from portal.integrations.stays import BadRecord, Located, StayIn
+from portal.integrations.units import UnitIn, import_unit
 from portal.money.models import Charge, ChargeStatus
 from portal.operations import FieldError
 from portal.people.models import Person, PortalRole
@@ -55,25 +56,25 @@ def _count(model) -> int:
 def test_units_are_imported_by_external_id_whether_or_not_sync_is_on(ctx):
     a = f.agency("alpha")
     source = integration(a, sync=False)
-    unit, outcome = stays.import_unit(source, UnitIn("casa-1", "Casa Azul", "Old Town", bedrooms=2, capacity=5))
+    unit, outcome = import_unit(source, UnitIn("casa-1", "Casa Azul", "Old Town", bedrooms=2, capacity=5))
     assert outcome == Outcome.CREATED and (unit.name, unit.property.name, unit.capacity) == ("Casa Azul", "Old Town", 5)
-    again, outcome = stays.import_unit(source, UnitIn("casa-1", "Casa Azul", "Old Town", bedrooms=2, capacity=5))
+    again, outcome = import_unit(source, UnitIn("casa-1", "Casa Azul", "Old Town", bedrooms=2, capacity=5))
     assert (again.id, outcome) == (unit.id, Outcome.UNCHANGED)
-    again, outcome = stays.import_unit(source, UnitIn("casa-1", "Casa Azul Grande", "Old Town"))
+    again, outcome = import_unit(source, UnitIn("casa-1", "Casa Azul Grande", "Old Town"))
     assert (again.id, outcome, again.name, again.capacity) == (unit.id, Outcome.UPDATED, "Casa Azul Grande", 5)
-    stays.import_unit(source, UnitIn("casa-2", "Casa Verde", "Old Town"))
+    import_unit(source, UnitIn("casa-2", "Casa Verde", "Old Town"))
     assert _count(Unit) == 2 and _count(Property) == 1
     with pytest.raises(FieldError) as refused:
-        stays.import_unit(source, UnitIn("  ", "Nameless", "Old Town"))
+        import_unit(source, UnitIn("  ", "Nameless", "Old Town"))
     assert refused.value.field == "external_id"
 
 
 def test_a_unit_keeps_its_owners_when_the_source_renames_it(ctx):
     a = f.agency("alpha")
     source = integration(a)
-    unit, _ = stays.import_unit(source, UnitIn("casa-1", "Casa Azul", "Old Town"))
+    unit, _ = import_unit(source, UnitIn("casa-1", "Casa Azul", "Old Town"))
     unit.owners.append(f.person(a, "Olga Owner", "olga@example.com"))
-    stays.import_unit(source, UnitIn("casa-1", "Casa Azul 2", "Old Town"))
+    import_unit(source, UnitIn("casa-1", "Casa Azul 2", "Old Town"))
     assert [o.name for o in unit.owners] == ["Olga Owner"]
 
 
@@ -466,3 +467,13 @@ def test_dropping_a_link_another_integration_still_has_is_no_update(home):
     assert emma.status == BookingStatus.CONFIRMED and (run.created, run.updated, run.cancelled) == (1, 0, 0)
     assert {s.integration_id for s in db.session.scalars(select(BookingSource).where(
         BookingSource.booking_id == emma.id))} == {new.id}
+
+
+def test_one_mapping_tells_which_run_counter_counts_each_outcome(home):
+    _a, _u, source = home
+    assert [stays.counter(o) for o in Outcome] == ["created", "updated", "skipped", "updated", "cancelled", "skipped"]
+    assert [stays.counter(o, unit=True) for o in Outcome] == ["units_created", "units_updated", None, None, None, None]
+    run = stays.start_run(source, "api", total=2)
+    stays.count(run, Outcome.LINKED)
+    stays.count(run, Outcome.UPDATED, unit=True)
+    assert (run.updated, run.units_updated, run.skipped) == (1, 1, 0)
