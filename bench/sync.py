@@ -127,9 +127,11 @@ def floor_sync(bodies: list[bytes], unit_ids: list[int], agency_id: int, integra
                            code.group(1) if code else None))
         now = datetime.now(UTC)
         with engine.begin() as connection:
+            # From the unit's bookings to their sources (by the indexes), not from all the integration's sources.
             known = set(connection.scalars(union_all(
-                select(sources.c.external_id).join(bookings, bookings.c.id == sources.c.booking_id)
-                .where(sources.c.integration_id == integration_id, bookings.c.unit_id == unit_id),
+                select(sources.c.external_id).where(
+                    sources.c.booking_id.in_(select(bookings.c.id).where(bookings.c.unit_id == unit_id)),
+                    sources.c.integration_id == integration_id),
                 select(blocks.c.external_id).where(blocks.c.integration_id == integration_id,
                                                    blocks.c.unit_id == unit_id))))
             new = [e for e in events if e[0] not in known]

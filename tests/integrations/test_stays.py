@@ -364,6 +364,7 @@ def test_a_batch_of_new_stays_costs_the_same_statements_whatever_its_size_and_ea
         assert (booking.guest.name, booking.guest.phone) == (
             ("Reserved", None) if n % 2 else (f"Guest {n}", f"+34 600 {'00' if n < 3 else ''}{n}"))
         assert booking.status == BookingStatus.CONFIRMED and booking.payment_type == PaymentType.CHANNEL
+        assert (booking.adults, booking.amount_due, booking.guest_names) == (2, 0, [])
     tasks = db.session.scalars(select(Task).order_by(Task.due_at)).all()
     assert [t.reference for t in tasks] == [b.reference for b in bookings]  # the planner planned every one (I4)
 
