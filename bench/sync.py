@@ -6,7 +6,7 @@ URL in the description), one in five "Airbnb (Not available)" blocks; one feed i
 TZID. The feeds are read from memory (the job's fetch is replaced by a dict lookup; BENCH_HTTP=1 serves them over
 loopback HTTP instead), so both figures measure the same bytes: the baseline is Calendar.from_ical() plus a walk
 over the events reading DTSTART, DTEND and SUMMARY; ours is the RQ job portal.integrations.sync.sync_integration
-(parse, stays, the engine with its savepoint per stay, bookings and guests created, one commit per feed, the
+(parse, stays, the engine writing each feed's batch in one flush, bookings and guests created, one commit per feed, the
 automation planner on every booking, as for any sync) on one integration holding every feed.
 
 The floor, measured in the same run on the same feeds (a second agency with its own units, so neither sees the

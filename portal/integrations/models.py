@@ -106,6 +106,17 @@ class BlockedDates(AgencyOwned, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Outcome(enum.StrEnum):
+    """What taking one unit, stay or block did."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"  # the source said the same as last time: nothing written
+    LINKED = "linked"  # a booking another integration (or staff) already had now also comes from this one
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"  # not taken: sync stays is off, or a cancellation of a stay never taken
+
+
 class RunStatus(enum.StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"

@@ -1,8 +1,9 @@
 """The sync engine: stays and calendar blocks as a source describes them -> bookings and blocked dates
 (SPEC I2, I3), whatever the source (an iCalendar feed, a CSV file, a PMS pushing through the API).
 
-Writes flush only; the request or the job commits. A run takes each record in its own savepoint, so a
-refused record leaves nothing behind and the rest of the source is still taken."""
+Writes flush only; the request or the job commits. A run checks a batch's records first and writes the good
+ones in one flush, so a refused record leaves nothing behind and the rest of the source is still taken; only
+when the database refuses that flush is each record taken again in its own savepoint, to find the one at fault."""
 
 from __future__ import annotations
 
@@ -25,12 +26,13 @@ from portal.integrations.models import (
     BlockedDates,
     BookingSource,
     Integration,
+    Outcome,
     RunStatus,
     SyncError,
     SyncRun,
     WhenMissing,
 )
-from portal.integrations.units import Outcome, UnitIn, import_unit
+from portal.integrations.units import UnitIn, import_unit
 from portal.money.currency import fits
 from portal.money.operations import sync_booking_balance
 from portal.operations import FieldError
@@ -43,11 +45,9 @@ __all__ = [
     "SYNC_ON_CONSEQUENCE",
     "BadRecord",
     "Located",
-    "Outcome",
     "StayIn",
-    "UnitIn",
+    "counter",
     "finish_run",
-    "import_unit",
     "set_sync",
     "start_run",
     "take",
@@ -139,37 +139,37 @@ def record_error(run: SyncRun, location: str, message: str, excerpt: Excerpt = "
 
 def finish_run(run: SyncRun, message: str = "") -> None:
     """Close the run: failed when nothing could be read (`message` says why), partial when some items were
-    refused, else succeeded. Flushes."""
-    if message:
-        run.message = _cut(message, 500)
+    refused or it stopped, else succeeded (saying how many stays it did not take while sync stays was off,
+    whatever the source). Flushes."""
     errors = db.session.scalar(select(SyncError.id).where(SyncError.run_id == run.id).limit(1)) is not None
     taken = run.created + run.updated + run.cancelled + run.skipped + run.units_created + run.units_updated
-    if run.message and not taken:
-        run.status = RunStatus.FAILED
-    elif run.message or errors:
-        run.status = RunStatus.PARTIAL
+    if message:
+        run.message = _cut(message, 500)
+        run.status = RunStatus.PARTIAL if taken else RunStatus.FAILED
     else:
-        run.status = RunStatus.SUCCEEDED
+        if run.skipped and not run.integration.sync_stays:  # off means not taken, which is no failure (SPEC I2)
+            run.message = f"Sync stays is off: {run.skipped} stay{'' if run.skipped == 1 else 's'} not taken."
+        run.status = RunStatus.PARTIAL if errors else RunStatus.SUCCEEDED
     run.finished_at = clock.now()
     db.session.flush()
 
 
+# The run's counter of each outcome: a stay unchanged, or not taken while sync is off, is skipped.
+_STAY_COUNTERS = {Outcome.CREATED: "created", Outcome.UPDATED: "updated", Outcome.LINKED: "updated",
+                  Outcome.CANCELLED: "cancelled", Outcome.SKIPPED: "skipped", Outcome.UNCHANGED: "skipped"}
+_UNIT_COUNTERS = {Outcome.CREATED: "units_created", Outcome.UPDATED: "units_updated"}
+
+
+def counter(outcome: Outcome, unit: bool = False) -> str | None:
+    """The SyncRun column that counts this outcome of a stay (or a unit); None when none does."""
+    return (_UNIT_COUNTERS if unit else _STAY_COUNTERS).get(outcome)
+
+
 def count(run: SyncRun, outcome: Outcome, unit: bool = False) -> None:
     """Add one outcome to the run's counts."""
-    if unit:
-        if outcome == Outcome.CREATED:
-            run.units_created += 1
-        elif outcome == Outcome.UPDATED:
-            run.units_updated += 1
-        return
-    if outcome == Outcome.CREATED:
-        run.created += 1
-    elif outcome in (Outcome.UPDATED, Outcome.LINKED):
-        run.updated += 1
-    elif outcome == Outcome.CANCELLED:
-        run.cancelled += 1
-    else:
-        run.skipped += 1  # unchanged, or not taken while sync is off
+    column = counter(outcome, unit)
+    if column is not None:
+        setattr(run, column, getattr(run, column) + 1)
 
 
 def set_sync(integration: Integration, on: bool, confirmed: bool) -> None:
@@ -277,6 +277,7 @@ def _take_all(integration: Integration, wanted: list[tuple[int, str, StayIn, Exc
                     outcomes.append(batch.upsert(stay)[1])
                 except FieldError as error:
                     refused.append((index, location, error.message, excerpt))
+                _note(batch, stay, (index, location, excerpt), refused)
             batch.write()
             db.session.flush()
             batch.settle()
@@ -290,6 +291,7 @@ def _take_all(integration: Integration, wanted: list[tuple[int, str, StayIn, Exc
             with db.session.begin_nested():
                 outcome = batch.upsert(stay)[1]
             outcomes.append(outcome)
+            _note(batch, stay, (index, location, excerpt), refused)
         except FieldError as error:
             batch.forget(stay)
             refused.append((index, location, error.message, excerpt))
@@ -299,6 +301,14 @@ def _take_all(integration: Integration, wanted: list[tuple[int, str, StayIn, Exc
                                               "ID).", excerpt))
     batch.settle()
     return outcomes, refused
+
+
+def _note(batch: _Batch, stay: StayIn, where: tuple[int, str, Excerpt],
+          errors: list[tuple[int, str, str, Excerpt]]) -> None:
+    """Why the batch skipped the stay, if it says, among the run's errors."""
+    note = batch.notes.pop(_external_id_key(stay.external_id, stay.block)[1], None)
+    if note:
+        errors.append((where[0], where[1], note, where[2]))
 
 
 def _external_id_key(external_id: str, block: bool) -> tuple[bool, str]:
@@ -324,12 +334,18 @@ def _cut(text: str | None, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# A source's fingerprint starting with this: the source itself cancelled the stay (cancelled in its list, or
+# gone from it). Only such a booking comes back when the source lists the stay again; one staff cancelled stays so.
+SOURCE_CANCELLED = "cancelled:"
+
+
 def fingerprint(stay: StayIn) -> str:
     """A hash of everything Portico takes from a stay: the same hash means nothing to do."""
     parts = (stay.unit_id, stay.arrival.isoformat(), stay.departure.isoformat(), stay.guest_name,
              stay.guest_email or "", stay.guest_phone or "", stay.reference or "", stay.adults,
              str(stay.amount_due) if stay.amount_due is not None else "", stay.channel or "", stay.cancelled)
-    return hashlib.sha256(repr(parts).encode()).hexdigest()
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()
+    return SOURCE_CANCELLED + digest[: 64 - len(SOURCE_CANCELLED)] if stay.cancelled else digest
 
 
 @dataclass
@@ -413,6 +429,8 @@ class _Batch:
     seen_sources: set[int] = field(default_factory=set)
     balances: list[Booking] = field(default_factory=list)
     references: list[str] = field(default_factory=list)
+    notes: dict[str, str] = field(default_factory=dict)  # by external ID: why a stay was skipped, for the run
+    placeholders: dict[Channel, int] = field(default_factory=dict)  # the guest of guest-less stays, by channel
     # bulk: new bookings whose guest is new and has no e-mail, with nothing due (a channel calendar's), wait in
     # `pending` for write(): one INSERT for their guests, one for them, one for their sources, instead of three
     # ORM objects each. The others (a guest found by e-mail, a balance to keep) go through the session.
@@ -432,17 +450,15 @@ class _Batch:
         agency_id = self.integration.agency_id
         unit_ids = {stay.unit_id for stay in self.stays if isinstance(stay.unit_id, int)}
         self.units = set(s.scalars(select(Unit.id).where(Unit.agency_id == agency_id, Unit.id.in_(unit_ids))))
-        ids = {_external_id_key(stay.external_id, stay.block) for stay in self.stays}
-        stay_ids = [i for block, i in ids if not block and i]
-        block_ids = [i for block, i in ids if block and i]
-        if stay_ids:
+        # Both kinds under every ID: a stay that turns into a block (or back) replaces the other kind.
+        ids = sorted({i for _, i in (_external_id_key(stay.external_id, stay.block) for stay in self.stays) if i})
+        if ids:
             self.sources = {src.external_id: src for src in s.scalars(
                 select(BookingSource).where(BookingSource.integration_id == self.integration.id,
-                                            BookingSource.external_id.in_(stay_ids)))}
-        if block_ids:
+                                            BookingSource.external_id.in_(ids)))}
             self.blocks = {b.external_id: b for b in s.scalars(
                 select(BlockedDates).where(BlockedDates.integration_id == self.integration.id,
-                                           BlockedDates.external_id.in_(block_ids)))}
+                                           BlockedDates.external_id.in_(ids)))}
 
     def _load(self, what: str) -> None:
         """Read, once per batch, what new or changed stays need."""
@@ -499,31 +515,39 @@ class _Batch:
         if not self.integration.sync_stays:
             return None, Outcome.SKIPPED
         clean = _checked(stay, self.units, self.agency.currency)
-        if stay.block:
-            return self._block(stay, clean)
         source = self.sources.get(clean.external_id)
+        if stay.block:
+            if source is not None:  # it was a stay: cancelled as though the source had cancelled it
+                self._cancel(source, stay, clean)
+            return self._block(stay, clean)
         print_ = fingerprint(stay)
         if source is not None:
             if source.id is not None:
                 self.seen_sources.add(source.id)
-            if source.fingerprint == print_:
+            if source.fingerprint == print_ and clean.external_id not in self.blocks:
                 return (source.booking if self.rows else None), Outcome.UNCHANGED
             for what in ("bookings", "nearby", "people"):
                 self._load(what)
-            outcome = self._update(source.booking, stay, clean)
+            revive = (source.fingerprint or "").startswith(SOURCE_CANCELLED)
+            outcome = self._update(source.booking, stay, clean, revive=revive)
             source.fingerprint = print_
+            self._drop_block(clean.external_id)
             self._flush()
             return source.booking, outcome
         if stay.cancelled:
+            self._drop_block(clean.external_id)
+            self._flush()
             return None, Outcome.SKIPPED  # a stay we never took was cancelled: nothing to do
         for what in ("nearby", "people", "codes"):
             self._load(what)
         twin = self._twin(stay, clean)
         if twin is not None:
+            self._drop_block(clean.external_id)
             self._add_source(twin, clean.external_id, print_)
             self._flush()
             return twin, Outcome.LINKED
         self._check_overlap(stay, None)
+        self._drop_block(clean.external_id)  # it was a block: now a stay
         if self.bulk and not clean.guest_email and not stay.amount_due:
             self._queue(stay, clean, print_)
             return None, Outcome.CREATED
@@ -531,6 +555,18 @@ class _Batch:
         self._add_source(booking, clean.external_id, print_)
         self._flush()
         return booking, Outcome.CREATED
+
+    def _cancel(self, source: BookingSource, stay: StayIn, clean: _Clean) -> None:
+        """The source no longer has the stay as a stay (it lists a block under its ID): cancel its booking."""
+        gone = StayIn(clean.external_id, stay.unit_id, stay.arrival, stay.departure, cancelled=True)
+        self._update(source.booking, gone, clean, revive=False)
+        source.fingerprint = SOURCE_CANCELLED  # a stay again later: taken again
+
+    def _drop_block(self, external_id: str) -> None:
+        """The source lists a stay under a block's ID: the block is gone from it."""
+        block = self.blocks.pop(external_id, None)
+        if block is not None:
+            db.session.delete(block)
 
     def _flush(self) -> None:
         if self.flush_each:
@@ -562,6 +598,7 @@ class _Batch:
         if key in self.blocks and self.blocks[key] not in db.session:
             del self.blocks[key]
         self.balances.clear()
+        self.placeholders.clear()  # one written in the savepoint is gone with it: looked up again
 
     def _add_source(self, booking: Booking, external_id: str, print_: str) -> None:
         now = clock.now()
@@ -599,7 +636,29 @@ class _Batch:
                                             f"booking {booking.reference} ({booking.arrival.isoformat()} to "
                                             f"{booking.departure.isoformat()}) in the same unit.")
 
+    def _placeholder(self, channel: Channel) -> int:
+        """The person standing for this integration's guest-less stays of a channel (a calendar names nobody):
+        one, reused, rather than a new unreachable "Airbnb guest" per stay. No e-mail, so no portal, no mail."""
+        if channel not in self.placeholders:
+            s = db.session
+            name = f"{_CHANNEL_NAMES.get(channel, 'Channel')} guest"
+            ours = select(Booking.guest_id).join(BookingSource, BookingSource.booking_id == Booking.id).where(
+                BookingSource.integration_id == self.integration.id, Booking.channel == channel)
+            found = s.scalar(select(Person.id).where(
+                Person.agency_id == self.integration.agency_id, Person.name == name, Person.email.is_(None),
+                Person.phone.is_(None), Person.id.in_(ours)).order_by(Person.id).limit(1))
+            if found is None:
+                found = s.execute(insert(Person.__table__).returning(Person.__table__.c.id), [{
+                    "agency_id": self.integration.agency_id, "name": name, "email": None, "phone": None,
+                    "created_at": clock.now()}]).scalar_one()
+            self.placeholders[channel] = found
+        return self.placeholders[channel]
+
     def _guest(self, stay: StayIn, clean: _Clean) -> Person:
+        if not (clean.guest_email or clean.guest_name or clean.guest_phone):
+            person = db.session.get(Person, self._placeholder(stay.channel or Channel.OTHER))
+            assert person is not None  # written just now, or found
+            return person
         person = self.people.get(clean.guest_email) if clean.guest_email else None
         if person is None:
             channel = stay.channel or Channel.OTHER
@@ -645,10 +704,11 @@ class _Batch:
         channel = stay.channel or Channel.OTHER
         code = clean.reference if clean.reference and (channel, clean.reference) not in self.codes else None
         name = clean.guest_name or f"{_CHANNEL_NAMES.get(channel, 'Channel')} guest"
+        placeholder = None if clean.guest_name or clean.guest_phone else self._placeholder(channel)
         booking = _Pending(
-            reference=self._reference(), guest=_PendingGuest(name, clean.guest_phone), unit_id=stay.unit_id,
-            arrival=stay.arrival, departure=stay.departure, channel=channel, adults=stay.adults or 2,
-            external_id=code, source_id=clean.external_id, fingerprint=print_)
+            reference=self._reference(), guest=_PendingGuest(name, clean.guest_phone, placeholder),
+            unit_id=stay.unit_id, arrival=stay.arrival, departure=stay.departure, channel=channel,
+            adults=stay.adults or 2, external_id=code, source_id=clean.external_id, fingerprint=print_)
         if code:
             self.codes.add((channel, code))
         self.pending.append(booking)
@@ -671,12 +731,15 @@ class _Batch:
         # RETURNING's rows come in no promised order: the ids are matched back by content, and guests with the
         # same name and phone are interchangeable (each booking still gets its own).
         pool: dict[tuple[str, str | None], list[int]] = {}
-        for row in s.execute(insert(people).returning(people.c.id, people.c.name, people.c.phone), [
-                {"agency_id": agency_id, "name": b.guest.name, "email": None, "phone": b.guest.phone,
-                 "created_at": now} for b in self.pending]):
-            pool.setdefault((row.name, row.phone), []).append(row.id)
+        new_guests = [b.guest for b in self.pending if b.guest.placeholder is None]
+        if new_guests:
+            for row in s.execute(insert(people).returning(people.c.id, people.c.name, people.c.phone), [
+                    {"agency_id": agency_id, "name": g.name, "email": None, "phone": g.phone, "created_at": now}
+                    for g in new_guests]):
+                pool.setdefault((row.name, row.phone), []).append(row.id)
         ids = dict(s.execute(insert(bookings).returning(bookings.c.reference, bookings.c.id), [
-            {"agency_id": agency_id, "reference": b.reference, "guest_id": pool[(b.guest.name, b.guest.phone)].pop(),
+            {"agency_id": agency_id, "reference": b.reference,
+             "guest_id": b.guest.placeholder or pool[(b.guest.name, b.guest.phone)].pop(),
              "unit_id": b.unit_id, "arrival": b.arrival, "departure": b.departure, "status": BookingStatus.CONFIRMED,
              "payment_type": PaymentType.CHANNEL if b.channel in _COLLECTING else PaymentType.BANK_TRANSFER,
              "channel": b.channel, "adults": b.adults, "amount_due": Decimal(0), "amount_paid": Decimal(0),
@@ -691,13 +754,17 @@ class _Batch:
         self.pending.clear()
         db.inserted_in_bulk(s, Booking, agency_id, sorted(ids.values()))
 
-    def _update(self, booking: Booking, stay: StayIn, clean: _Clean) -> Outcome:
+    def _update(self, booking: Booking, stay: StayIn, clean: _Clean, revive: bool) -> Outcome:
+        """revive: the source itself had cancelled the booking, so listing it again brings it back."""
         if stay.cancelled:
             if booking.status == BookingStatus.CANCELLED:
                 return Outcome.UNCHANGED
             booking.status = BookingStatus.CANCELLED
             self.balances.append(booking)
             return Outcome.CANCELLED
+        if booking.status == BookingStatus.CANCELLED and not revive:
+            self.notes[clean.external_id] = "Cancelled in Portico: the source's change was not taken."
+            return Outcome.SKIPPED
         if (booking.unit_id, booking.arrival, booking.departure) != (stay.unit_id, stay.arrival, stay.departure) \
                 or booking.status == BookingStatus.CANCELLED:
             self._check_overlap(stay, booking)
@@ -759,6 +826,7 @@ class _Batch:
 class _PendingGuest:
     name: str
     phone: str | None
+    placeholder: int | None = None  # the integration's person for guest-less stays of the channel, if it is one
     email: None = None
 
 
@@ -812,23 +880,31 @@ def _take_missing(integration: Integration, run: SyncRun, units: set[int], liste
     missing_ids = [source_id for source_id, external_id in rows if external_id not in listed]
     missing = s.scalars(select(BookingSource).where(BookingSource.id.in_(missing_ids))
                         .options(selectinload(BookingSource.booking))).all() if missing_ids else []
-    for source in missing:
-        others = s.scalar(select(BookingSource.id).where(BookingSource.booking_id == source.booking_id,
-                                                         BookingSource.id != source.id).limit(1))
-        if others is not None:
-            # Another integration still knows the stay (a move from one PMS to another): only this link goes.
-            s.delete(source)
-            run.updated += 1
-        elif integration.when_missing == WhenMissing.CANCEL:
-            with s.begin_nested():
-                source.booking.status = BookingStatus.CANCELLED
-                source.fingerprint = None  # listed again later: taken again
-                sync_booking_balance(source.booking)
-            run.cancelled += 1
+    # Another integration still knows the stay (a move from one PMS to another): only this link goes.
+    shared = set(s.scalars(select(BookingSource.booking_id).where(
+        BookingSource.booking_id.in_([source.booking_id for source in missing]),
+        BookingSource.integration_id != integration.id))) if missing else set()
+    unlink = [source for source in missing if source.booking_id in shared]
+    cancel = [source for source in missing if source.booking_id not in shared
+              and integration.when_missing == WhenMissing.CANCEL]
     blocks = s.execute(select(BlockedDates.id, BlockedDates.external_id, BlockedDates.integration_id)
                        .where(BlockedDates.unit_id.in_(units))).all()
     gone = [block_id for block_id, external_id, source in blocks
             if source == integration.id and external_id not in listed]
+    if not listed and (cancel or gone):
+        # Channels do send an empty calendar by mistake: taken at its word it would cancel every coming stay
+        # (each with its mail), only for the next good read to revive them.
+        names = s.scalars(select(Unit.name).where(Unit.id.in_(units)).order_by(Unit.name))
+        record_error(run, ", ".join(f"feed of {name}" for name in names),
+                     "The feed listed no stays; nothing cancelled.")
+        cancel, gone = [], []
+    for source in unlink:
+        s.delete(source)  # the booking is as it was: neither updated nor cancelled
+    for source in cancel:
+        source.booking.status = BookingStatus.CANCELLED
+        source.fingerprint = SOURCE_CANCELLED  # listed again later: taken again
+        sync_booking_balance(source.booking)
+        run.cancelled += 1
     if gone:
         for block in s.scalars(select(BlockedDates).where(BlockedDates.id.in_(gone))):
             s.delete(block)

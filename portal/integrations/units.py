@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from portal import db
-from portal.integrations.models import Integration
+from portal.integrations.models import Integration, Outcome
 from portal.operations import FieldError
 from portal.properties.models import Property, Unit
 from portal.properties.operations import save_property, save_unit
-
-
-class Outcome(enum.StrEnum):
-    """What taking one unit, stay or block did."""
-
-    CREATED = "created"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"  # the source said the same as last time: nothing written
-    LINKED = "linked"  # a booking another integration (or staff) already had now also comes from this one
-    CANCELLED = "cancelled"
-    SKIPPED = "skipped"  # not taken: sync stays is off, or a cancellation of a stay never taken
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,9 @@ from automation.models import Task
 from portal import clock, db
 from portal.bookings.models import Booking, BookingStatus, Channel, PaymentType
 from portal.integrations import stays
-from portal.integrations.models import BlockedDates, BookingSource, RunStatus, SyncError, WhenMissing
-from portal.integrations.stays import BadRecord, Located, Outcome, StayIn, UnitIn
+from portal.integrations.models import BlockedDates, BookingSource, Outcome, RunStatus, SyncError, WhenMissing
+from portal.integrations.stays import BadRecord, Located, StayIn
+from portal.integrations.units import UnitIn, import_unit
 from portal.money.models import Charge, ChargeStatus
 from portal.operations import FieldError
 from portal.people.models import Person, PortalRole
@@ -55,25 +56,25 @@ def _count(model) -> int:
 def test_units_are_imported_by_external_id_whether_or_not_sync_is_on(ctx):
     a = f.agency("alpha")
     source = integration(a, sync=False)
-    unit, outcome = stays.import_unit(source, UnitIn("casa-1", "Casa Azul", "Old Town", bedrooms=2, capacity=5))
+    unit, outcome = import_unit(source, UnitIn("casa-1", "Casa Azul", "Old Town", bedrooms=2, capacity=5))
     assert outcome == Outcome.CREATED and (unit.name, unit.property.name, unit.capacity) == ("Casa Azul", "Old Town", 5)
-    again, outcome = stays.import_unit(source, UnitIn("casa-1", "Casa Azul", "Old Town", bedrooms=2, capacity=5))
+    again, outcome = import_unit(source, UnitIn("casa-1", "Casa Azul", "Old Town", bedrooms=2, capacity=5))
     assert (again.id, outcome) == (unit.id, Outcome.UNCHANGED)
-    again, outcome = stays.import_unit(source, UnitIn("casa-1", "Casa Azul Grande", "Old Town"))
+    again, outcome = import_unit(source, UnitIn("casa-1", "Casa Azul Grande", "Old Town"))
     assert (again.id, outcome, again.name, again.capacity) == (unit.id, Outcome.UPDATED, "Casa Azul Grande", 5)
-    stays.import_unit(source, UnitIn("casa-2", "Casa Verde", "Old Town"))
+    import_unit(source, UnitIn("casa-2", "Casa Verde", "Old Town"))
     assert _count(Unit) == 2 and _count(Property) == 1
     with pytest.raises(FieldError) as refused:
-        stays.import_unit(source, UnitIn("  ", "Nameless", "Old Town"))
+        import_unit(source, UnitIn("  ", "Nameless", "Old Town"))
     assert refused.value.field == "external_id"
 
 
 def test_a_unit_keeps_its_owners_when_the_source_renames_it(ctx):
     a = f.agency("alpha")
     source = integration(a)
-    unit, _ = stays.import_unit(source, UnitIn("casa-1", "Casa Azul", "Old Town"))
+    unit, _ = import_unit(source, UnitIn("casa-1", "Casa Azul", "Old Town"))
     unit.owners.append(f.person(a, "Olga Owner", "olga@example.com"))
-    stays.import_unit(source, UnitIn("casa-1", "Casa Azul 2", "Old Town"))
+    import_unit(source, UnitIn("casa-1", "Casa Azul 2", "Old Town"))
     assert [o.name for o in unit.owners] == ["Olga Owner"]
 
 
@@ -384,3 +385,117 @@ def test_a_clash_only_the_database_sees_costs_only_the_stay_at_fault(home, monke
     assert sorted(b.reference for b in db.session.scalars(select(Booking))) == ["12345678", "23456789"]
     assert sorted(p.name for p in db.session.scalars(select(Person))) == ["Guest 0", "Guest 2"]
     assert _count(BookingSource) == 2
+
+
+# -- review fixes -----------------------------------------------------------------------------------
+
+def test_an_empty_feed_after_one_that_listed_stays_cancels_nothing_and_says_so(home):
+    _a, u, source = home
+    booking, _ = stays.upsert_stay(source, _stay(u, "ev-1"))
+    stays.upsert_stay(source, _stay(u, "blk", arrival=D + timedelta(days=30), block=True))
+    run = stays.start_run(source, "scheduled", total=1)
+    stays.take(source, run, [], complete_for_units={u.id})
+    stays.finish_run(run)
+    assert booking.status == BookingStatus.CONFIRMED and _count(BlockedDates) == 1 and run.cancelled == 0
+    errors = db.session.scalars(select(SyncError).where(SyncError.run_id == run.id)).all()
+    assert [e.message for e in errors] == ["The feed listed no stays; nothing cancelled."]
+    assert run.status == RunStatus.PARTIAL
+    # A feed that lists something is a real list: what it no longer lists goes.
+    run = stays.start_run(source, "scheduled", total=1)
+    stays.take(source, run, [_stay(u, "ev-2", arrival=D + timedelta(days=50))], complete_for_units={u.id})
+    assert booking.status == BookingStatus.CANCELLED and run.cancelled == 2
+
+
+def test_a_stay_staff_cancelled_is_not_revived_by_a_change_at_the_source_but_one_the_source_cancelled_is(home):
+    _a, u, source = home
+    booking, _ = stays.upsert_stay(source, _stay(u, "ev-1"))
+    booking.status = BookingStatus.CANCELLED  # staff cancel it in Portico
+    db.session.flush()
+    run = stays.start_run(source, "scheduled", total=1)
+    stays.take(source, run, [Located("event ev-1", _stay(u, "ev-1", nights=5))], complete_for_units={u.id})
+    stays.finish_run(run)
+    assert booking.status == BookingStatus.CANCELLED and booking.nights == 3
+    assert (run.skipped, run.updated) == (1, 0)
+    errors = db.session.scalars(select(SyncError).where(SyncError.run_id == run.id)).all()
+    assert [(e.location, e.message) for e in errors] == [
+        ("event ev-1", "Cancelled in Portico: the source's change was not taken.")]
+    # The source's own cancellation, taken back by the source: the booking comes back.
+    other, _ = stays.upsert_stay(source, _stay(u, "ev-2", arrival=D + timedelta(days=20)))
+    assert stays.upsert_stay(source, _stay(u, "ev-2", arrival=D + timedelta(days=20), cancelled=True))[1] == \
+        Outcome.CANCELLED
+    again, outcome = stays.upsert_stay(source, _stay(u, "ev-2", arrival=D + timedelta(days=21)))
+    assert (again.id, outcome, again.status) == (other.id, Outcome.UPDATED, BookingStatus.CONFIRMED)
+
+
+def test_a_stay_that_turns_into_a_block_cancels_its_booking_and_a_block_that_turns_into_a_stay_goes(home):
+    _a, u, source = home
+    booking, _ = stays.upsert_stay(source, _stay(u, "x-1"))
+    run = stays.start_run(source, "scheduled", total=1)
+    stays.take(source, run, [_stay(u, "x-1", block=True, summary="Not available")], complete_for_units={u.id})
+    blocks = db.session.scalars(select(BlockedDates)).all()
+    assert booking.status == BookingStatus.CANCELLED and [b.external_id for b in blocks] == ["x-1"]
+    assert run.created == 1
+    # And back: the block goes, the booking the source itself cancelled comes back.
+    run = stays.start_run(source, "scheduled", total=1)
+    stays.take(source, run, [_stay(u, "x-1")], complete_for_units={u.id})
+    assert booking.status == BookingStatus.CONFIRMED and _count(BlockedDates) == 0 and _count(Booking) == 1
+    # A block first, then a stay under its ID: a booking, and no block beside it.
+    stays.upsert_stay(source, _stay(u, "x-2", arrival=D + timedelta(days=20), block=True))
+    new, outcome = stays.upsert_stay(source, _stay(u, "x-2", arrival=D + timedelta(days=20)))
+    assert outcome == Outcome.CREATED and new.status == BookingStatus.CONFIRMED and _count(BlockedDates) == 0
+    # Through the single upsert too: the stay turned block cancels its booking.
+    stays.upsert_stay(source, _stay(u, "x-2", arrival=D + timedelta(days=20), block=True))
+    assert new.status == BookingStatus.CANCELLED and _count(BlockedDates) == 1
+
+
+def test_a_run_while_sync_is_off_succeeded_and_says_how_many_stays_it_did_not_take(home):
+    _a, u, source = home
+    stays.set_sync(source, False, confirmed=True)
+    run = stays.start_run(source, "manual", total=1)
+    stays.take(source, run, [_stay(u, "ev-1"), _stay(u, "ev-2", arrival=D + timedelta(days=9))],
+               complete_for_units={u.id}, count_items=False)
+    stays.finish_run(run)
+    assert (run.status, run.message, run.skipped) == (RunStatus.SUCCEEDED, "Sync stays is off: 2 stays not taken.", 2)
+
+
+def test_dropping_a_link_another_integration_still_has_is_no_update(home):
+    a, u, old = home
+    new = integration(a, "New PMS")
+    emma, _ = stays.upsert_stay(old, _stay(u, "old-1", guest_name="Emma Stone"))
+    stays.upsert_stay(new, _stay(u, "N-1", guest_name="Emma Stone"))
+    run = stays.start_run(old, "scheduled", total=1)
+    stays.take(old, run, [_stay(u, "old-2", arrival=D + timedelta(days=30))], complete_for_units={u.id})
+    assert emma.status == BookingStatus.CONFIRMED and (run.created, run.updated, run.cancelled) == (1, 0, 0)
+    assert {s.integration_id for s in db.session.scalars(select(BookingSource).where(
+        BookingSource.booking_id == emma.id))} == {new.id}
+
+
+def test_one_mapping_tells_which_run_counter_counts_each_outcome(home):
+    _a, _u, source = home
+    assert [stays.counter(o) for o in Outcome] == ["created", "updated", "skipped", "updated", "cancelled", "skipped"]
+    assert [stays.counter(o, unit=True) for o in Outcome] == ["units_created", "units_updated", None, None, None, None]
+    run = stays.start_run(source, "api", total=2)
+    stays.count(run, Outcome.LINKED)
+    stays.count(run, Outcome.UPDATED, unit=True)
+    assert (run.updated, run.units_updated, run.skipped) == (1, 1, 0)
+
+
+def test_guestless_stays_share_one_placeholder_guest_per_integration_and_channel_who_has_no_way_in(home):
+    a, u, source = home
+    other = integration(a, "Other calendars")
+    feed = [_stay(u, f"e-{n}", arrival=D + timedelta(days=4 * n), channel=Channel.AIRBNB) for n in range(5)]
+    feed.append(_stay(u, "paid", arrival=D + timedelta(days=40), channel=Channel.AIRBNB, amount_due=Decimal(100)))
+    feed.append(_stay(u, "v-1", arrival=D + timedelta(days=50), channel=Channel.VRBO))
+    for _ in range(2):  # a second feed of new stays reuses the same people
+        run = stays.start_run(source, "scheduled", total=1)
+        stays.take(source, run, feed)
+        feed = [_stay(u, f"e-{n}", arrival=D + timedelta(days=4 * n), channel=Channel.AIRBNB) for n in range(20, 23)]
+    single, _ = stays.upsert_stay(source, _stay(u, "one", arrival=D + timedelta(days=60), channel=Channel.AIRBNB))
+    elsewhere, _ = stays.upsert_stay(other, _stay(u, "x", arrival=D + timedelta(days=70), channel=Channel.AIRBNB))
+    people = db.session.scalars(select(Person).order_by(Person.id)).all()
+    assert sorted(p.name for p in people) == ["Airbnb guest", "Airbnb guest", "Vrbo guest"]
+    airbnb = db.session.scalars(select(Booking.guest_id).where(Booking.channel == Channel.AIRBNB,
+                                                               Booking.id != elsewhere.id)).all()
+    assert len(airbnb) == 10 and len(set(airbnb)) == 1 and single.guest_id == airbnb[0]
+    assert elsewhere.guest_id != single.guest_id  # another integration: its own placeholder
+    assert all(p.email is None and not p.roles for p in people)  # nobody to mail, no guest portal
