@@ -430,7 +430,6 @@ class _Batch:
     balances: list[Booking] = field(default_factory=list)
     references: list[str] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)  # by external ID: why a stay was skipped, for the run
-    placeholders: dict[Channel, int] = field(default_factory=dict)  # the guest of guest-less stays, by channel
     # bulk: new bookings whose guest is new and has no e-mail, with nothing due (a channel calendar's), wait in
     # `pending` for write(): one INSERT for their guests, one for them, one for their sources, instead of three
     # ORM objects each. The others (a guest found by e-mail, a balance to keep) go through the session.
@@ -598,7 +597,6 @@ class _Batch:
         if key in self.blocks and self.blocks[key] not in db.session:
             del self.blocks[key]
         self.balances.clear()
-        self.placeholders.clear()  # one written in the savepoint is gone with it: looked up again
 
     def _add_source(self, booking: Booking, external_id: str, print_: str) -> None:
         now = clock.now()
@@ -636,29 +634,7 @@ class _Batch:
                                             f"booking {booking.reference} ({booking.arrival.isoformat()} to "
                                             f"{booking.departure.isoformat()}) in the same unit.")
 
-    def _placeholder(self, channel: Channel) -> int:
-        """The person standing for this integration's guest-less stays of a channel (a calendar names nobody):
-        one, reused, rather than a new unreachable "Airbnb guest" per stay. No e-mail, so no portal, no mail."""
-        if channel not in self.placeholders:
-            s = db.session
-            name = f"{_CHANNEL_NAMES.get(channel, 'Channel')} guest"
-            ours = select(Booking.guest_id).join(BookingSource, BookingSource.booking_id == Booking.id).where(
-                BookingSource.integration_id == self.integration.id, Booking.channel == channel)
-            found = s.scalar(select(Person.id).where(
-                Person.agency_id == self.integration.agency_id, Person.name == name, Person.email.is_(None),
-                Person.phone.is_(None), Person.id.in_(ours)).order_by(Person.id).limit(1))
-            if found is None:
-                found = s.execute(insert(Person.__table__).returning(Person.__table__.c.id), [{
-                    "agency_id": self.integration.agency_id, "name": name, "email": None, "phone": None,
-                    "created_at": clock.now()}]).scalar_one()
-            self.placeholders[channel] = found
-        return self.placeholders[channel]
-
     def _guest(self, stay: StayIn, clean: _Clean) -> Person:
-        if not (clean.guest_email or clean.guest_name or clean.guest_phone):
-            person = db.session.get(Person, self._placeholder(stay.channel or Channel.OTHER))
-            assert person is not None  # written just now, or found
-            return person
         person = self.people.get(clean.guest_email) if clean.guest_email else None
         if person is None:
             channel = stay.channel or Channel.OTHER
@@ -704,11 +680,10 @@ class _Batch:
         channel = stay.channel or Channel.OTHER
         code = clean.reference if clean.reference and (channel, clean.reference) not in self.codes else None
         name = clean.guest_name or f"{_CHANNEL_NAMES.get(channel, 'Channel')} guest"
-        placeholder = None if clean.guest_name or clean.guest_phone else self._placeholder(channel)
         booking = _Pending(
-            reference=self._reference(), guest=_PendingGuest(name, clean.guest_phone, placeholder),
-            unit_id=stay.unit_id, arrival=stay.arrival, departure=stay.departure, channel=channel,
-            adults=stay.adults or 2, external_id=code, source_id=clean.external_id, fingerprint=print_)
+            reference=self._reference(), guest=_PendingGuest(name, clean.guest_phone), unit_id=stay.unit_id,
+            arrival=stay.arrival, departure=stay.departure, channel=channel, adults=stay.adults or 2,
+            external_id=code, source_id=clean.external_id, fingerprint=print_)
         if code:
             self.codes.add((channel, code))
         self.pending.append(booking)
@@ -731,15 +706,12 @@ class _Batch:
         # RETURNING's rows come in no promised order: the ids are matched back by content, and guests with the
         # same name and phone are interchangeable (each booking still gets its own).
         pool: dict[tuple[str, str | None], list[int]] = {}
-        new_guests = [b.guest for b in self.pending if b.guest.placeholder is None]
-        if new_guests:
-            for row in s.execute(insert(people).returning(people.c.id, people.c.name, people.c.phone), [
-                    {"agency_id": agency_id, "name": g.name, "email": None, "phone": g.phone, "created_at": now}
-                    for g in new_guests]):
-                pool.setdefault((row.name, row.phone), []).append(row.id)
+        for row in s.execute(insert(people).returning(people.c.id, people.c.name, people.c.phone), [
+                {"agency_id": agency_id, "name": b.guest.name, "email": None, "phone": b.guest.phone,
+                 "created_at": now} for b in self.pending]):
+            pool.setdefault((row.name, row.phone), []).append(row.id)
         ids = dict(s.execute(insert(bookings).returning(bookings.c.reference, bookings.c.id), [
-            {"agency_id": agency_id, "reference": b.reference,
-             "guest_id": b.guest.placeholder or pool[(b.guest.name, b.guest.phone)].pop(),
+            {"agency_id": agency_id, "reference": b.reference, "guest_id": pool[(b.guest.name, b.guest.phone)].pop(),
              "unit_id": b.unit_id, "arrival": b.arrival, "departure": b.departure, "status": BookingStatus.CONFIRMED,
              "payment_type": PaymentType.CHANNEL if b.channel in _COLLECTING else PaymentType.BANK_TRANSFER,
              "channel": b.channel, "adults": b.adults, "amount_due": Decimal(0), "amount_paid": Decimal(0),
@@ -826,7 +798,6 @@ class _Batch:
 class _PendingGuest:
     name: str
     phone: str | None
-    placeholder: int | None = None  # the integration's person for guest-less stays of the channel, if it is one
     email: None = None
 
 

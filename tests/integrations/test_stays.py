@@ -478,24 +478,3 @@ def test_one_mapping_tells_which_run_counter_counts_each_outcome(home):
     stays.count(run, Outcome.LINKED)
     stays.count(run, Outcome.UPDATED, unit=True)
     assert (run.updated, run.units_updated, run.skipped) == (1, 1, 0)
-
-
-def test_guestless_stays_share_one_placeholder_guest_per_integration_and_channel_who_has_no_way_in(home):
-    a, u, source = home
-    other = integration(a, "Other calendars")
-    feed = [_stay(u, f"e-{n}", arrival=D + timedelta(days=4 * n), channel=Channel.AIRBNB) for n in range(5)]
-    feed.append(_stay(u, "paid", arrival=D + timedelta(days=40), channel=Channel.AIRBNB, amount_due=Decimal(100)))
-    feed.append(_stay(u, "v-1", arrival=D + timedelta(days=50), channel=Channel.VRBO))
-    for _ in range(2):  # a second feed of new stays reuses the same people
-        run = stays.start_run(source, "scheduled", total=1)
-        stays.take(source, run, feed)
-        feed = [_stay(u, f"e-{n}", arrival=D + timedelta(days=4 * n), channel=Channel.AIRBNB) for n in range(20, 23)]
-    single, _ = stays.upsert_stay(source, _stay(u, "one", arrival=D + timedelta(days=60), channel=Channel.AIRBNB))
-    elsewhere, _ = stays.upsert_stay(other, _stay(u, "x", arrival=D + timedelta(days=70), channel=Channel.AIRBNB))
-    people = db.session.scalars(select(Person).order_by(Person.id)).all()
-    assert sorted(p.name for p in people) == ["Airbnb guest", "Airbnb guest", "Vrbo guest"]
-    airbnb = db.session.scalars(select(Booking.guest_id).where(Booking.channel == Channel.AIRBNB,
-                                                               Booking.id != elsewhere.id)).all()
-    assert len(airbnb) == 10 and len(set(airbnb)) == 1 and single.guest_id == airbnb[0]
-    assert elsewhere.guest_id != single.guest_id  # another integration: its own placeholder
-    assert all(p.email is None and not p.roles for p in people)  # nobody to mail, no guest portal
