@@ -12,6 +12,7 @@ import functools
 import hashlib
 import http.client
 import ipaddress
+import itertools
 import re
 import socket
 import time
@@ -33,6 +34,10 @@ from portal.integrations.stays import BadRecord, Located, StayIn
 HORIZON = timedelta(days=548)  # about 18 months
 LOOKBACK = timedelta(days=31)
 EXCERPT = 600  # characters of an event shown beside its error
+# A stay or block takes whole days: a rule repeating more often than daily is no calendar of stays, and
+# expanding FREQ=MINUTELY over the horizon would make a million occurrences. Even daily rules stop here.
+MAX_OCCURRENCES = 1000
+_SUBDAILY = frozenset({"HOURLY", "MINUTELY", "SECONDLY"})
 
 _BLOCK = re.compile(r"not available|unavailable|blocked|\bclosed\b|owner (?:stay|block|use)|maintenance", re.I)
 _GENERIC = re.compile(r"^(?:reserved|reservation|booked|booking|busy|occupied)$", re.I)
@@ -215,20 +220,50 @@ def stays_in(calendar: icalendar.Calendar, unit_id: int, zone: ZoneInfo, today: 
 def _expanded(uid: str, group: list[icalendar.Event], timezones: list, unit_id: int, zone: ZoneInfo,
               channel: Channel, where: str, today: date) -> Iterator[StayIn | Located | BadRecord]:
     location = f"{where} · event {uid}"
+    if refused := _too_frequent(group):
+        yield BadRecord(location, refused, _excerpt(group[0]), external_id=uid)
+        return
+    stop = today + HORIZON
     try:
         calendar = icalendar.Calendar()
         for component in (*timezones, *group):
             calendar.add_component(component)
-        occurrences = list(recurring_ical_events.of(calendar).between(today - LOOKBACK, today + HORIZON))
+        # Lazily, in order of start, up to the horizon and at most MAX_OCCURRENCES + 1 (to know there were more).
+        upcoming = recurring_ical_events.of(calendar).after(today - LOOKBACK)
+        occurrences = list(itertools.islice(
+            itertools.takewhile(lambda o: _starts(o, zone) <= stop, upcoming), MAX_OCCURRENCES + 1))
     except Exception as error:  # the library's errors have no common base; one event must not stop the feed
         yield BadRecord(location, f"The recurring event could not be expanded: {str(error)[:300]}",
                         _excerpt(group[0]), external_id=uid)
         return
+    if len(occurrences) > MAX_OCCURRENCES:
+        occurrences = occurrences[:MAX_OCCURRENCES]
+        yield BadRecord(location, f"The recurring event repeats more than {MAX_OCCURRENCES:,} times in the next "
+                                  f"{HORIZON.days} days; only the first {MAX_OCCURRENCES:,} were taken.",
+                        _excerpt(group[0]), external_id=uid)
     for occurrence in occurrences:
         # An occurrence is known by the date it was planned on (RECURRENCE-ID), so moving it updates it.
         planned = occurrence.get("RECURRENCE-ID") or occurrence.get("DTSTART")
         when = _day(planned.dt, zone) if planned is not None else None
         yield from _one(occurrence, 0, unit_id, zone, channel, where, external_id=f"{uid}/{when}")
+
+
+def _too_frequent(group: list[icalendar.Event]) -> str | None:
+    """Why a recurring event's rules are refused (more often than daily), or None."""
+    for event in group:
+        rules = event.get("RRULE")
+        for rule in rules if isinstance(rules, list) else [rules] if rules is not None else []:
+            frequency = str((rule.get("FREQ") or [""])[0]).upper()
+            within_a_day = [len(rule.get(part) or [None]) for part in ("BYHOUR", "BYMINUTE", "BYSECOND")]
+            if frequency in _SUBDAILY or within_a_day != [1, 1, 1]:
+                return (f"The recurring event repeats more often than daily ({rule.to_ical().decode()[:100]}); "
+                        "stays and blocks take whole days.")
+    return None
+
+
+def _starts(occurrence: icalendar.Event, zone: ZoneInfo) -> date:
+    start = occurrence.get("DTSTART")
+    return _day(start.dt, zone) if start is not None else date.min
 
 
 def _one(event: icalendar.Event, number: int, unit_id: int, zone: ZoneInfo, channel: Channel, where: str,

@@ -1,0 +1,51 @@
+"""What a hostile or broken feed cannot make the sync do: expand a runaway rule, hold a worker by dripping bytes,
+reach Portico's neighbours (private, shared and metadata addresses), or redirect to another scheme."""
+
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from portal.integrations import ical
+from portal.integrations.stays import BadRecord, Located
+
+TODAY = date(2026, 12, 1)
+MADRID = ZoneInfo("Europe/Madrid")
+
+
+def _feed(rule: str, start: str = "20261201") -> bytes:
+    return (f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Example//EN\r\nBEGIN:VEVENT\r\nUID:runaway@example.com\r\n"
+            f"DTSTAMP:20261130T080000Z\r\nDTSTART:{start}T100000Z\r\nDTEND:{start}T110000Z\r\n"
+            f"RRULE:{rule}\r\nSUMMARY:Owner block\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n").encode()
+
+
+def _read(body: bytes) -> tuple[list[Located], list[BadRecord]]:
+    found = list(ical.stays_in(ical.read(body), 1, MADRID, TODAY))
+    return [x for x in found if isinstance(x, Located)], [x for x in found if isinstance(x, BadRecord)]
+
+
+@pytest.mark.parametrize("rule", ["FREQ=MINUTELY;COUNT=5000", "FREQ=SECONDLY", "FREQ=HOURLY;COUNT=48",
+                                  "FREQ=DAILY;COUNT=10;BYHOUR=1,2,3", "FREQ=WEEKLY;COUNT=3;BYMINUTE=0,30"])
+def test_rules_more_often_than_daily_are_refused_not_expanded(rule):
+    taken, refused = _read(_feed(rule))
+    assert taken == []
+    assert len(refused) == 1 and "more often than daily" in refused[0].message
+    assert refused[0].external_id == "runaway@example.com"  # so its earlier stays are not cancelled as missing
+
+
+def test_a_daily_rule_is_expanded_lazily_up_to_the_cap(monkeypatch):
+    taken, refused = _read(_feed("FREQ=DAILY;COUNT=30"))
+    assert len(taken) == 30 and refused == []
+    monkeypatch.setattr(ical, "MAX_OCCURRENCES", 10)
+    taken, refused = _read(_feed("FREQ=DAILY"))  # endless
+    assert [t.item.arrival.day for t in taken] == list(range(1, 11))
+    assert len(refused) == 1 and "more than 10 times" in refused[0].message
+
+
+def test_an_endless_daily_rule_stops_at_the_horizon():
+    taken, refused = _read(_feed("FREQ=WEEKLY"))
+    arrivals = [t.item.arrival for t in taken]
+    assert arrivals[0] == TODAY and max(arrivals) <= TODAY + ical.HORIZON
+    assert max(arrivals) > TODAY + ical.HORIZON - ical.timedelta(days=7) and refused == []
