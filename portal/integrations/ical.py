@@ -88,18 +88,20 @@ def _refuse_private(sock: socket.socket, limits: Limits) -> None:
         raise FeedError("The feed's address is on a private network; Portico only reads public addresses.")
 
 
-def _opener(limits: Limits) -> urllib.request.OpenerDirector:
+def _opener(limits: Limits, sockets: list[socket.socket]) -> urllib.request.OpenerDirector:
     class Guarded(http.client.HTTPConnection):
         def connect(self) -> None:
             super().connect()
             _refuse_private(self.sock, limits)
             self.sock.settimeout(limits.read_timeout)
+            sockets.append(self.sock)
 
     class GuardedTLS(http.client.HTTPSConnection):
         def connect(self) -> None:
             super().connect()
             _refuse_private(self.sock, limits)
             self.sock.settimeout(limits.read_timeout)
+            sockets.append(self.sock)
 
     class HTTP(urllib.request.HTTPHandler):
         def http_open(self, req):  # type: ignore[no-untyped-def]
@@ -130,17 +132,28 @@ def fetch(url: str, limits: Limits | None = None) -> bytes:
                                                    "Accept": "text/calendar, */*;q=0.5"})
     started = time.monotonic()
     try:
-        with _opener(limits).open(request, timeout=limits.connect_timeout) as response:
+        sockets: list[socket.socket] = []  # the connections made (redirects make more), to bound their reads
+        with _opener(limits, sockets).open(request, timeout=limits.connect_timeout) as response:
             length = response.headers.get("Content-Length")
             if length and length.isdigit() and int(length) > limits.max_bytes:
                 raise FeedError(f"The feed is larger than {_size(limits.max_bytes)} ({_size(int(length))}).")
             chunks, size = [], 0
-            while chunk := response.read(64 * 1024):
+            while True:
+                # The deadline bounds each read, not only the gaps between them: a server dripping a byte every
+                # few seconds would otherwise keep one read (and the worker) waiting until the job's timeout.
+                left = limits.read_timeout - (time.monotonic() - started)
+                if left <= 0:
+                    raise FeedError(f"The feed did not arrive within {limits.read_timeout:g} seconds.")
+                sockets[-1].settimeout(min(limits.read_timeout, left))  # the last connection is the response's
+                try:
+                    chunk = response.read1(16 * 1024)  # what has arrived, without waiting for a full chunk
+                except TimeoutError:
+                    raise FeedError(f"The feed did not arrive within {limits.read_timeout:g} seconds.") from None
+                if not chunk:
+                    break
                 size += len(chunk)
                 if size > limits.max_bytes:
                     raise FeedError(f"The feed is larger than {_size(limits.max_bytes)}.")
-                if time.monotonic() - started > limits.read_timeout:
-                    raise FeedError(f"The feed did not arrive within {limits.read_timeout:g} seconds.")
                 chunks.append(chunk)
             return b"".join(chunks)
     except FeedError:

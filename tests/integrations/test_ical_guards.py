@@ -10,6 +10,7 @@ import pytest
 
 from portal.integrations import ical
 from portal.integrations.stays import BadRecord, Located
+from tests.integrations.conftest import DRIP
 
 TODAY = date(2026, 12, 1)
 MADRID = ZoneInfo("Europe/Madrid")
@@ -49,3 +50,10 @@ def test_an_endless_daily_rule_stops_at_the_horizon():
     arrivals = [t.item.arrival for t in taken]
     assert arrivals[0] == TODAY and max(arrivals) <= TODAY + ical.HORIZON
     assert max(arrivals) > TODAY + ical.HORIZON - ical.timedelta(days=7) and refused == []
+
+
+def test_a_feed_dripping_a_byte_at_a_time_is_given_up_at_the_deadline(app, ctx, feeds):
+    with pytest.raises(ical.FeedError, match="did not arrive within 2 seconds"):
+        ical.fetch(feeds.url("drip.ics"))
+    assert feeds.drip_done.wait(60)
+    assert feeds.dripped < DRIP  # the client hung up long before the drip ended
