@@ -17,6 +17,7 @@ import re
 import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -76,30 +77,59 @@ class Limits:
                    c["ICAL_PRIVATE_ADDRESSES"])
 
 
-def _refuse_private(sock: socket.socket, limits: Limits) -> None:
-    # Checked on the connected socket, so a name that resolves elsewhere the second time changes nothing:
-    # a feed URL must not reach the servers next to Portico (Redis, the database, cloud metadata).
-    if limits.private_addresses:
-        return
-    address = ipaddress.ip_address(sock.getpeername()[0].split("%")[0])
-    if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved \
-            or address.is_multicast or address.is_unspecified:
-        sock.close()
-        raise FeedError("The feed's address is on a private network; Portico only reads public addresses.")
+def _not_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    # Only addresses on the public internet: not private, shared (100.64/10: cloud metadata such as
+    # 100.100.100.200), site-local (fec0::/10), loopback, link-local, reserved, and not one of those in IPv6.
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return not address.is_global or address.is_multicast or address in _SITE_LOCAL
+
+
+_SITE_LOCAL = ipaddress.ip_network("fec0::/10")  # deprecated, but Python calls it global
+
+
+def _guarded_connection(limits: Limits):  # type: ignore[no-untyped-def]
+    """socket.create_connection that resolves the host itself and connects only to an address it checked,
+    before a byte is sent (the TLS handshake included): a name resolving elsewhere the second time changes
+    nothing, and a feed URL cannot reach the servers next to Portico (Redis, the database, cloud metadata)."""
+
+    def create_connection(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None,  # type: ignore[no-untyped-def]
+                          **kwargs):
+        host, port = address[0], address[1]
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        allowed = [info[4] for info in found if limits.private_addresses
+                   or not _not_public(ipaddress.ip_address(str(info[4][0]).split("%")[0]))]
+        if not allowed:
+            raise FeedError("The feed's address is on a private network; Portico only reads public addresses.")
+        error: OSError | None = None
+        for checked in allowed:
+            try:
+                return socket.create_connection(checked[:2], timeout, source_address)
+            except OSError as failed:
+                error = failed
+        raise error  # type: ignore[misc]
+
+    return create_connection
 
 
 def _opener(limits: Limits, sockets: list[socket.socket]) -> urllib.request.OpenerDirector:
     class Guarded(http.client.HTTPConnection):
+        def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            super().__init__(*args, **kwargs)
+            self._create_connection = _guarded_connection(limits)
+
         def connect(self) -> None:
             super().connect()
-            _refuse_private(self.sock, limits)
             self.sock.settimeout(limits.read_timeout)
             sockets.append(self.sock)
 
     class GuardedTLS(http.client.HTTPSConnection):
+        def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            super().__init__(*args, **kwargs)
+            self._create_connection = _guarded_connection(limits)
+
         def connect(self) -> None:
-            super().connect()
-            _refuse_private(self.sock, limits)
+            super().connect()  # HTTPConnection.connect (self._create_connection), then the TLS handshake
             self.sock.settimeout(limits.read_timeout)
             sockets.append(self.sock)
 
@@ -114,10 +144,14 @@ def _opener(limits: Limits, sockets: list[socket.socket]) -> urllib.request.Open
     class Redirects(urllib.request.HTTPRedirectHandler):
         max_redirections = 5
 
-        def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
-            if not newurl.lower().startswith(("http://", "https://")):
+        def http_error_302(self, req, fp, code, msg, headers):  # type: ignore[no-untyped-def]
+            # Before urllib's own check, which lets ftp:// through and calls file:// "HTTP 302".
+            target = urllib.parse.urljoin(req.full_url, headers.get("location") or headers.get("uri") or "")
+            if urllib.parse.urlsplit(target).scheme.lower() not in ("http", "https"):
                 raise FeedError("The feed redirected to an address that is not http or https.")
-            return super().redirect_request(req, fp, code, msg, headers, newurl)
+            return super().http_error_302(req, fp, code, msg, headers)
+
+        http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
     # No proxies from the environment, and only these schemes.
     return urllib.request.build_opener(urllib.request.ProxyHandler({}), HTTP, HTTPS, Redirects)

@@ -55,6 +55,11 @@ class FeedServer:
                     self.send_header("Location", "/airbnb.ics")
                     self.send_header("Content-Length", "0")
                     self.end_headers()
+                elif self.path.startswith("/redirect-to/"):  # to any address, e.g. another scheme's
+                    self.send_response(302)
+                    self.send_header("Location", self.path.removeprefix("/redirect-to/"))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
                 elif self.path in server.feeds:
                     self._answer(200, server.feeds[self.path])
                 else:

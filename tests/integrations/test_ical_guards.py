@@ -57,3 +57,36 @@ def test_a_feed_dripping_a_byte_at_a_time_is_given_up_at_the_deadline(app, ctx, 
         ical.fetch(feeds.url("drip.ics"))
     assert feeds.drip_done.wait(60)
     assert feeds.dripped < DRIP  # the client hung up long before the drip ended
+
+
+@pytest.mark.parametrize("address", ["100.100.100.200", "100.64.0.1", "fec0::1", "::ffff:127.0.0.1",
+                                     "::ffff:10.1.2.3", "::ffff:169.254.169.254", "169.254.169.254", "10.0.0.1",
+                                     "127.0.0.1", "::1", "fd00::1", "0.0.0.0", "224.0.0.1"])
+def test_addresses_off_the_public_internet_are_not_public(address):
+    assert ical._not_public(ical.ipaddress.ip_address(address))
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "::ffff:93.184.216.34"])
+def test_public_addresses_are(address):
+    assert not ical._not_public(ical.ipaddress.ip_address(address))
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_private_address_is_refused_before_connecting_even_over_tls(app, ctx, monkeypatch, scheme):
+    monkeypatch.setitem(app.config, "ICAL_PRIVATE_ADDRESSES", False)
+    listener = ical.socket.create_server(("127.0.0.1", 0))
+    try:
+        port = listener.getsockname()[1]
+        with pytest.raises(ical.FeedError, match="private network"):
+            ical.fetch(f"{scheme}://localhost:{port}/calendar.ics")
+        listener.setblocking(False)
+        with pytest.raises(BlockingIOError):  # no connection was ever opened to it
+            listener.accept()
+    finally:
+        listener.close()
+
+
+def test_a_redirect_to_another_scheme_is_refused(app, ctx, feeds):
+    for target in ("file:///etc/passwd", "ftp://example.com/feed.ics", "gopher://example.com/"):
+        with pytest.raises(ical.FeedError, match="not http or https"):
+            ical.fetch(feeds.url(f"redirect-to/{target}"))
