@@ -206,6 +206,19 @@ def fetch(url: str, limits: Limits | None = None) -> bytes:
         raise FeedError(f"The feed could not be read ({_reason(error)}).") from None
 
 
+def shown(url: str) -> str:
+    """The feed's address without what may be secret in it (channels put tokens in the query; userinfo)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return url.split("?", 1)[0].split("#", 1)[0].rsplit("@", 1)[-1][:300]
+    return urllib.parse.urlunsplit((parts.scheme, host + port, parts.path, "", ""))[:300]
+
+
 def _size(count: int) -> str:
     return f"{count / (1024 * 1024):.1f} MB" if count >= 1024 * 1024 else f"{count // 1024} KB"
 

@@ -67,7 +67,7 @@ def sync_integration(integration_id: int, trigger: str = "scheduled", run_id: in
                 calendar = ical.read(body)
             except ical.FeedError as error:
                 failed += 1
-                record_error(run, where, error.message, url)
+                record_error(run, where, error.message, ical.shown(url))  # runs are read with any key
             else:
                 items = ical.stays_in(calendar, unit_id, agency.zone, agency.today(), where=where, url=url)
                 take(integration, run, items, complete_for_units={unit_id}, count_items=False)

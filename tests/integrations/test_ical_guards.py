@@ -7,10 +7,15 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
-from portal.integrations import ical
+from portal import db
+from portal.integrations import ical, sync
+from portal.integrations.models import Feed, IntegrationKind, SyncError
 from portal.integrations.stays import BadRecord, Located
+from tests import factories as f
 from tests.integrations.conftest import DRIP
+from tests.integrations.world import integration
 
 TODAY = date(2026, 12, 1)
 MADRID = ZoneInfo("Europe/Madrid")
@@ -90,3 +95,19 @@ def test_a_redirect_to_another_scheme_is_refused(app, ctx, feeds):
     for target in ("file:///etc/passwd", "ftp://example.com/feed.ics", "gopher://example.com/"):
         with pytest.raises(ical.FeedError, match="not http or https"):
             ical.fetch(feeds.url(f"redirect-to/{target}"))
+
+
+def test_a_failed_feeds_error_shows_its_address_without_its_secrets(app, ctx, feeds):
+    a = f.agency("alpha")
+    place = f.prop(a, "Old Town")
+    source = integration(a, "Channels", IntegrationKind.ICAL)
+    secret_url = feeds.url("error.ics?s=tok3n-s3cret#frag-s3cret").replace("http://", "http://us3r:pa55@")
+    for name, url in (("1A", feeds.url("error.ics?token=tok3n-s3cret#frag-s3cret")), ("1B", secret_url)):
+        db.session.add(Feed(agency_id=a.id, integration_id=source.id, unit_id=f.unit(a, place, name).id, url=url))
+    db.session.commit()
+    run_id = sync.sync_integration(source.id, "manual")
+    db.session.commit()
+    excerpts = db.session.scalars(select(SyncError.excerpt).where(SyncError.run_id == run_id)).all()
+    assert len(excerpts) == 2
+    port = feeds.httpd.server_address[1]
+    assert excerpts == [f"http://127.0.0.1:{port}/error.ics"] * 2
