@@ -4,7 +4,6 @@ integration now (portal.integrations.sync.request_sync); and its runs with their
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import marshmallow as ma
@@ -12,7 +11,7 @@ from flask import url_for
 from marshmallow import fields, validate
 from sqlalchemy import func, select
 
-from portal import clock, db
+from portal import db
 from portal.api.core import Blueprint, current_key, fail, has_id, idempotent, paginate, require
 from portal.api.schemas import Boolean, Integer, PageArgs, Text, page_of
 from portal.integrations import operations, stays, sync
@@ -103,13 +102,6 @@ def _settings(integration: Integration) -> dict[str, Any]:
             "when_missing": integration.when_missing.value}
 
 
-def _running(integration: Integration) -> bool:
-    since = clock.now() - timedelta(seconds=sync.JOB_TIMEOUT)
-    return db.session.scalar(select(SyncRun.id).where(
-        SyncRun.integration_id == integration.id, SyncRun.status == RunStatus.RUNNING,
-        SyncRun.started_at > since).limit(1)) is not None
-
-
 @blp.route("/integrations")
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, page_of(IntegrationSchema))
@@ -177,12 +169,10 @@ def run_now(integration_id: int):
     """Read an iCal integration's feeds now: the run goes on in the background (409 for other kinds, or while one
     runs)"""
     integration = require(Integration, integration_id)
-    if integration.kind != IntegrationKind.ICAL:
-        fail(409, "not_runnable", "Only an iCal integration is read on demand: upload a CSV file in the back "
-                                  "office, or let the PMS push its stays.")
-    if _running(integration):
-        fail(409, "already_running", "A run of this integration is under way: follow it in its runs.")
-    run = sync.request_sync(integration, trigger="api")
+    try:
+        run = sync.request_sync(integration, trigger="manual")
+    except sync.NotRunnable as refused:
+        fail(409, refused.code, refused.message)
     return {"run_id": run.id, "status": run.status}, {
         "Location": url_for("integrations.get_run", integration_id=integration.id, run_id=run.id)}
 
