@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from portal import db
 from portal.api.core import Blueprint, current_key, fail, has_id, idempotent, paginate, require
-from portal.api.schemas import Boolean, Integer, PageArgs, Text, page_of
+from portal.api.schemas import Boolean, Integer, PageArgs, Text, page_of, patch_of
 from portal.integrations import operations, stays, sync
 from portal.integrations.models import Integration, IntegrationKind, RunStatus, SyncError, SyncRun, WhenMissing
 from portal.operations import FieldError
@@ -39,17 +39,18 @@ class IntegrationSchema(ma.Schema):
     created_at = fields.DateTime(required=True)
 
 
-class IntegrationCreateSchema(ma.Schema):
+class IntegrationSettingsSchema(ma.Schema):
     name = Text(max=120, required=True)
-    kind = fields.Enum(IntegrationKind, by_value=True, required=True)
     interval_minutes = Integer(load_default=60, validate=INTERVAL)
     when_missing = fields.Enum(WhenMissing, by_value=True, load_default=WhenMissing.CANCEL)
 
 
-class IntegrationPatchSchema(ma.Schema):
-    name = Text(max=120)
-    interval_minutes = Integer(validate=INTERVAL)
-    when_missing = fields.Enum(WhenMissing, by_value=True)
+class IntegrationCreateSchema(IntegrationSettingsSchema):
+    kind = fields.Enum(IntegrationKind, by_value=True, required=True)
+
+
+# The same rules as creating (a name is not blank), every field optional; the kind is not changed.
+IntegrationPatchSchema = patch_of(IntegrationSettingsSchema, "IntegrationPatch")
 
 
 class SyncSchema(ma.Schema):

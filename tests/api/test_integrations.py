@@ -100,6 +100,10 @@ def test_add_list_and_configure(api, feeds):
         "name": ["Another integration has this name: choose another one."]}
     short = _patch(api, made.headers["Location"], {"interval_minutes": 1, "kind": "csv"})
     assert error(short, 422, "invalid")["fields"].keys() == {"interval_minutes", "kind"}
+    for blank in ("", "   "):
+        assert error(_patch(api, made.headers["Location"], {"name": blank}), 422, "invalid")["fields"].keys() \
+            == {"name"}
+    assert api.get(made.headers["Location"]).json["name"] == "Hostaway EU"
     assert api.get(BASE).json["total"] == 3
 
 
