@@ -15,14 +15,22 @@ from portal import db
 from portal.api.core import Blueprint, current_key, fail, has_id, idempotent, paginate, require
 from portal.api.schemas import Boolean, Integer, PageArgs, Text, page_of, patch_of
 from portal.integrations import operations, stays, sync
-from portal.integrations.models import Integration, IntegrationKind, RunStatus, SyncError, SyncRun, WhenMissing
+from portal.integrations.models import (
+    INTERVAL_MINUTES,
+    Integration,
+    IntegrationKind,
+    RunStatus,
+    SyncError,
+    SyncRun,
+    WhenMissing,
+)
 from portal.operations import FieldError
 from portal.types import ID
 
 blp = Blueprint("integrations", __name__,
                 description="Integrations: the calendars, files and PMSs units and stays come from, and their runs.")
 
-INTERVAL = validate.Range(min=5, max=7 * 24 * 60)  # minutes between periodic syncs: at least 5, at most a week
+INTERVAL = validate.Range(*INTERVAL_MINUTES)  # minutes between periodic syncs
 
 
 class IntegrationSchema(ma.Schema):

@@ -24,7 +24,7 @@ from portal.csvsafe import read_text_cell, text_cell
 from portal.fields import EARLIEST, LATEST
 from portal.integrations import stays as engine
 from portal.integrations.models import Integration, RunStatus, SyncRun
-from portal.properties.models import Unit
+from portal.properties.models import BEDROOMS, CAPACITY, Unit
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_LINES = 20_000  # a file's lines: larger files are split
@@ -48,8 +48,8 @@ UNIT_COLUMNS = [
     Column("external_id", True, "The unit's ID in your other system; the same ID updates the same unit.", "VIL-12"),
     Column("name", True, "The unit's name, as guests and staff see it.", "Villa Azul"),
     Column("property", True, "The building or complex; made if you have none with this name.", "Costa Serena Villas"),
-    Column("bedrooms", False, "A whole number from 0 to 99.", "3"),
-    Column("capacity", False, "How many guests it sleeps, 1 to 999.", "6"),
+    Column("bedrooms", False, f"A whole number from {BEDROOMS[0]} to {BEDROOMS[1]}.", "3"),
+    Column("capacity", False, f"How many guests it sleeps, {CAPACITY[0]} to {CAPACITY[1]}.", "6"),
 ]
 STAY_COLUMNS = [
     Column("external_id", True, "The stay's ID in your other system; the same ID updates the same booking.",
@@ -203,7 +203,8 @@ def _unit(line: int, cells: dict[str, str], excerpt: str) -> engine.Located | en
             if not cells.get(name):
                 raise ValueError(f"The {name.replace('_', ' ')} is missing.")
         unit = engine.UnitIn(external_id=cells["external_id"], name=cells["name"], property_name=cells["property"],
-                             bedrooms=_whole(cells, "bedrooms", 0, 99), capacity=_whole(cells, "capacity", 1, 999))
+                             bedrooms=_whole(cells, "bedrooms", *BEDROOMS),
+                             capacity=_whole(cells, "capacity", *CAPACITY))
     except ValueError as err:
         return engine.BadRecord(where, str(err), excerpt, external_id=cells.get("external_id") or None)
     return engine.Located(where, unit, excerpt)
