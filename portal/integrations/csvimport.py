@@ -334,10 +334,16 @@ def _key(run_id: int) -> str:
 
 
 def queue_import(integration: Integration, run: SyncRun, parsed: Parsed) -> None:
-    """Keep the file's lines in Redis for a day and enqueue their import once the run is committed."""
+    """Once the run is committed, keep the file's lines in Redis for a day and enqueue their import."""
     payload = json.dumps({"what": parsed.what, "lines": parsed.lines})
-    queue.redis().set(_key(run.id), payload, ex=KEEP_SECONDS)
-    queue.enqueue_after_commit(db.session, import_upload, run.id, job_timeout=JOB_TIMEOUT)
+    # Guests' names and e-mails leave the database's transaction only if it commits: an upload rolled back
+    # leaves nothing behind in Redis.
+    db.after_commit(db.session, _keep_and_enqueue, run.id, payload)
+
+
+def _keep_and_enqueue(run_id: int, payload: str) -> None:
+    queue.redis().set(_key(run_id), payload, ex=KEEP_SECONDS)
+    queue.get_queue("default").enqueue(import_upload, run_id, job_timeout=JOB_TIMEOUT)
 
 
 def import_upload(run_id: int) -> int | None:

@@ -288,3 +288,21 @@ def test_spreadsheet_habits_in_the_header_are_understood_and_extra_cells_refused
     assert "line 3" in page.text and "more cells than the header has columns" in page.text
     with app.app_context():
         assert list(db.session.scalars(select(Unit.name).execution_options(all_agencies=True))) == ["Studio 1"]
+
+
+def test_a_larger_files_lines_reach_redis_only_once_its_run_is_committed(app, ctx):
+    a = f.agency("alpha")
+    source = world.integration(a, "Sheet", IntegrationKind.CSV)
+    db.session.commit()
+    body = "external_id,name,property\n" + "".join(f"U-{i},Guest Unit {i},Block\n" for i in range(3))
+    parsed = csvimport.read(body.encode(), "units")
+    redis = app.extensions["redis"]
+    for outcome in ("rollback", "commit"):
+        run = csvimport.start(source, parsed)
+        csvimport.queue_import(source, run, parsed)
+        assert redis.keys("portico:integrations:upload:*") == []  # nothing leaves before the commit
+        getattr(db.session, outcome)()
+        db.scope(db.session, a.id)
+    [kept] = redis.keys("portico:integrations:upload:*")
+    assert b"Guest Unit 2" in redis.get(kept)
+    redis.delete(kept)
