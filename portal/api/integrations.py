@@ -79,8 +79,23 @@ class SyncErrorSchema(ma.Schema):
     excerpt = fields.String(required=True, metadata={"description": "The offending text, cut short"})
 
 
+ERROR_COUNT = "_api_error_count"
+
+
 def _error_count(run: SyncRun) -> int:
-    return db.session.scalar(select(func.count(SyncError.id)).where(SyncError.run_id == run.id)) or 0
+    count = getattr(run, ERROR_COUNT, None)
+    return _load_error_counts([run])[run.id] if count is None else count
+
+
+def _load_error_counts(runs: list[SyncRun]) -> dict[int, int]:
+    """How many errors each run has, in one query; each run keeps its count for RunSchema to dump."""
+    counts = dict.fromkeys((r.id for r in runs), 0)
+    if runs:
+        counts.update(db.session.execute(select(SyncError.run_id, func.count(SyncError.id))
+                                         .where(SyncError.run_id.in_(list(counts))).group_by(SyncError.run_id)).all())
+    for run in runs:
+        setattr(run, ERROR_COUNT, counts[run.id])
+    return counts
 
 
 class RunSchema(ma.Schema):
@@ -193,8 +208,10 @@ def run_now(integration_id: int):
 def list_runs(args: dict[str, Any], integration_id: int):
     """List an integration's runs (newest first)"""
     integration = require(Integration, integration_id)
-    return paginate(select(SyncRun).where(SyncRun.integration_id == integration.id), args,
+    page = paginate(select(SyncRun).where(SyncRun.integration_id == integration.id), args,
                     order_by=(SyncRun.started_at.desc(),))
+    _load_error_counts(page["items"])
+    return page
 
 
 @blp.route(f"/integrations/<{ID}:integration_id>/runs/<{ID}:run_id>")

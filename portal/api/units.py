@@ -13,7 +13,7 @@ from sqlalchemy import select
 from portal import tags
 from portal.api.core import Blueprint, current_key, has_id, idempotent, paginate, require
 from portal.api.pushes import count, pms_integration
-from portal.api.schemas import Boolean, Id, Integer, PageArgs, QueryId, Text, page_of, patch_of
+from portal.api.schemas import TAG, Boolean, Id, Integer, PageArgs, QueryId, Text, page_of, patch_of
 from portal.integrations.units import Outcome, UnitIn, import_unit
 from portal.people.models import Person
 from portal.properties.models import BEDROOMS, CAPACITY, Property, Unit
@@ -21,8 +21,6 @@ from portal.properties.operations import save_unit
 from portal.types import ID
 
 blp = Blueprint("units", __name__, description="Units: the flats, houses and rooms the agency lets.")
-
-TAG = r"^[^,\x00-\x1f\x7f]*$"  # a tag is one name: commas separate tags where they are typed
 
 
 class UnitSchema(ma.Schema):

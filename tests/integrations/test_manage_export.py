@@ -132,3 +132,10 @@ def test_the_feed_is_on_the_same_path_on_an_agencys_own_host(app, client, world)
         db.session.commit()
     got = app.test_client().get(path, headers={"Host": "portal.alpha.example"})
     assert got.status_code == 200 and got.mimetype == "text/calendar"
+
+
+def test_the_units_page_title_is_its_name_and_its_script_comes_once(client, world):
+    page = client.get(f"/manage/units/{world['unit']}").text
+    title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+    assert "1A" in title and "<script" not in title and "integrations.js" not in title
+    assert page.count("js/integrations.js") == 1
