@@ -3,7 +3,7 @@ cancel bookings; and a PMS's push of a stay, upserted by (integration, external 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 import marshmallow as ma
@@ -14,11 +14,22 @@ from sqlalchemy import select
 from portal import agencies, db
 from portal.api.core import Blueprint, current_key, has_id, idempotent, paginate, require
 from portal.api.pushes import count, pms_integration
-from portal.api.schemas import Amount, Boolean, Date, Id, Integer, PageArgs, QueryId, Text, page_of, patch_of
-from portal.api.units import TAG
+from portal.api.schemas import (
+    TAG,
+    Amount,
+    Boolean,
+    Date,
+    Id,
+    Integer,
+    Moment,
+    PageArgs,
+    QueryId,
+    Text,
+    page_of,
+    patch_of,
+)
 from portal.bookings.models import Booking, BookingStatus, Channel, PaymentType
 from portal.bookings.operations import save_booking
-from portal.fields import EARLIEST, LATEST
 from portal.integrations.models import BookingSource, Integration
 from portal.integrations.stays import Outcome, StayIn, upsert_stay
 from portal.money.currency import fits
@@ -45,10 +56,27 @@ class Sources(fields.List):
         super().__init__(fields.Nested(SourceSchema), **kwargs)
 
     def serialize(self, attr: str, obj: Any, accessor: Any = None, **kwargs: Any) -> Any:
-        rows = db.session.scalars(select(BookingSource).where(BookingSource.booking_id == obj.id)
-                                  .order_by(BookingSource.id))
-        return self._serialize([{"integration_id": r.integration_id, "external_id": r.external_id} for r in rows],
-                               attr, obj, **kwargs)
+        sources = getattr(obj, SOURCES, None)
+        if sources is None:  # one booking (a list loads its page's at once: _load_sources)
+            sources = _load_sources([obj])[obj.id]
+        return self._serialize(sources, attr, obj, **kwargs)
+
+
+SOURCES = "_api_sources"
+
+
+def _load_sources(bookings: list[Booking]) -> dict[int, list[dict[str, Any]]]:
+    """The sources of these bookings, in one query; each booking keeps its own for Sources to dump."""
+    found: dict[int, list[dict[str, Any]]] = {b.id: [] for b in bookings}
+    if bookings:
+        rows = db.session.execute(select(BookingSource.booking_id, BookingSource.integration_id,
+                                         BookingSource.external_id)
+                                  .where(BookingSource.booking_id.in_(list(found))).order_by(BookingSource.id))
+        for booking_id, integration_id, external_id in rows:
+            found[booking_id].append({"integration_id": integration_id, "external_id": external_id})
+    for booking in bookings:
+        setattr(booking, SOURCES, found[booking.id])
+    return found
 
 
 class BookingSchema(ma.Schema):
@@ -104,16 +132,6 @@ class BookingCreateSchema(ma.Schema):
 BookingPatchSchema = patch_of(BookingCreateSchema, "BookingPatch")
 
 
-class AwareDateTime(fields.AwareDateTime):
-    """A moment with its offset (or UTC), from 1900 to 2200."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
-        moment = super()._deserialize(value, attr, data, **kwargs)
-        if not EARLIEST.year < moment.year < LATEST.year:
-            raise ma.ValidationError("Give a time from 1901 to 2199.")
-        return moment
-
-
 class BookingFilters(PageArgs):
     unit_id = QueryId()
     guest_id = QueryId()
@@ -121,8 +139,8 @@ class BookingFilters(PageArgs):
     channel = fields.Enum(Channel, by_value=True)
     arrival_from = Date(metadata={"description": "Arriving on or after this day"})
     arrival_to = Date(metadata={"description": "Arriving on or before this day"})
-    updated_since = AwareDateTime(default_timezone=UTC,
-                                  metadata={"description": "Changed at or after this time (ISO 8601)"})
+    updated_since = Moment(default_timezone=UTC,
+                            metadata={"description": "Changed at or after this time (ISO 8601)"})
     external_id = Text(max=120)
     integration_id = QueryId(metadata={"description": "Bookings this integration brought"})
 
@@ -168,7 +186,9 @@ def list_bookings(args: dict[str, Any]):
     if "integration_id" in args:
         stmt = stmt.where(Booking.id.in_(select(BookingSource.booking_id)
                                          .where(BookingSource.integration_id == args["integration_id"])))
-    return paginate(stmt, args, order_by=(Booking.arrival,))
+    page = paginate(stmt, args, order_by=(Booking.arrival,))
+    _load_sources(page["items"])
+    return page
 
 
 @blp.route(f"/bookings/<{ID}:booking_id>")

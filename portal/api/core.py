@@ -18,6 +18,7 @@ from flask import Response, current_app, g, request
 from flask_login import AnonymousUserMixin
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
+from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException, default_exceptions
 
@@ -149,6 +150,29 @@ def authenticate() -> None:
         # A form-encoded or text body would otherwise read as {} and answer "missing field" for fields sent.
         fail(400, "not_json", "Send the body as JSON, with 'Content-Type: application/json'.")
     keys.touch(key)
+    json_body()  # a body the parser cannot read is refused here, before any view
+
+
+def json_body() -> Any:
+    """The request's JSON body, parsed once per request (webargs' `missing` when it is not JSON or empty)."""
+    if "api_body" not in g:
+        data = request.get_data(cache=True)
+        if not data or not webargs_core.is_json(request.mimetype):
+            g.api_body = webargs_core.missing
+        else:
+            try:
+                g.api_body = json.loads(data)
+            # Python's json raises RecursionError for a few KB of "[[[[", which webargs does not catch (a 500).
+            except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+                fail(400, "invalid_json", "The body is not valid JSON.")
+    return g.api_body
+
+
+class _Parser(FlaskParser):
+    """webargs' parser reading the body json_body() parsed and checked."""
+
+    def _raw_load_json(self, req: Any) -> Any:
+        return json_body()
 
 
 def _no_store(response: Response) -> Response:
@@ -256,7 +280,7 @@ def paginate(stmt: Select, args: dict[str, Any], order_by: tuple = ()) -> dict[s
 
 def _fingerprint() -> str:
     body = request.get_data(cache=True)
-    with contextlib.suppress(ValueError):  # the same JSON however it is spaced or ordered
+    with contextlib.suppress(ValueError, RecursionError):  # the same JSON however it is spaced or ordered
         body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + body).hexdigest()
 

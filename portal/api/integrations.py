@@ -4,7 +4,6 @@ integration now (portal.integrations.sync.request_sync); and its runs with their
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import marshmallow as ma
@@ -12,18 +11,26 @@ from flask import url_for
 from marshmallow import fields, validate
 from sqlalchemy import func, select
 
-from portal import clock, db
+from portal import db
 from portal.api.core import Blueprint, current_key, fail, has_id, idempotent, paginate, require
-from portal.api.schemas import Boolean, Integer, PageArgs, Text, page_of
+from portal.api.schemas import Boolean, Integer, PageArgs, Text, page_of, patch_of
 from portal.integrations import operations, stays, sync
-from portal.integrations.models import Integration, IntegrationKind, RunStatus, SyncError, SyncRun, WhenMissing
+from portal.integrations.models import (
+    INTERVAL_MINUTES,
+    Integration,
+    IntegrationKind,
+    RunStatus,
+    SyncError,
+    SyncRun,
+    WhenMissing,
+)
 from portal.operations import FieldError
 from portal.types import ID
 
 blp = Blueprint("integrations", __name__,
                 description="Integrations: the calendars, files and PMSs units and stays come from, and their runs.")
 
-INTERVAL = validate.Range(min=5, max=7 * 24 * 60)  # minutes between periodic syncs: at least 5, at most a week
+INTERVAL = validate.Range(*INTERVAL_MINUTES)  # minutes between periodic syncs
 
 
 class IntegrationSchema(ma.Schema):
@@ -40,17 +47,18 @@ class IntegrationSchema(ma.Schema):
     created_at = fields.DateTime(required=True)
 
 
-class IntegrationCreateSchema(ma.Schema):
+class IntegrationSettingsSchema(ma.Schema):
     name = Text(max=120, required=True)
-    kind = fields.Enum(IntegrationKind, by_value=True, required=True)
     interval_minutes = Integer(load_default=60, validate=INTERVAL)
     when_missing = fields.Enum(WhenMissing, by_value=True, load_default=WhenMissing.CANCEL)
 
 
-class IntegrationPatchSchema(ma.Schema):
-    name = Text(max=120)
-    interval_minutes = Integer(validate=INTERVAL)
-    when_missing = fields.Enum(WhenMissing, by_value=True)
+class IntegrationCreateSchema(IntegrationSettingsSchema):
+    kind = fields.Enum(IntegrationKind, by_value=True, required=True)
+
+
+# The same rules as creating (a name is not blank), every field optional; the kind is not changed.
+IntegrationPatchSchema = patch_of(IntegrationSettingsSchema, "IntegrationPatch")
 
 
 class SyncSchema(ma.Schema):
@@ -71,8 +79,23 @@ class SyncErrorSchema(ma.Schema):
     excerpt = fields.String(required=True, metadata={"description": "The offending text, cut short"})
 
 
+ERROR_COUNT = "_api_error_count"
+
+
 def _error_count(run: SyncRun) -> int:
-    return db.session.scalar(select(func.count(SyncError.id)).where(SyncError.run_id == run.id)) or 0
+    count = getattr(run, ERROR_COUNT, None)
+    return _load_error_counts([run])[run.id] if count is None else count
+
+
+def _load_error_counts(runs: list[SyncRun]) -> dict[int, int]:
+    """How many errors each run has, in one query; each run keeps its count for RunSchema to dump."""
+    counts = dict.fromkeys((r.id for r in runs), 0)
+    if runs:
+        counts.update(db.session.execute(select(SyncError.run_id, func.count(SyncError.id))
+                                         .where(SyncError.run_id.in_(list(counts))).group_by(SyncError.run_id)).all())
+    for run in runs:
+        setattr(run, ERROR_COUNT, counts[run.id])
+    return counts
 
 
 class RunSchema(ma.Schema):
@@ -101,13 +124,6 @@ class RunDetailSchema(RunSchema):
 def _settings(integration: Integration) -> dict[str, Any]:
     return {"name": integration.name, "kind": integration.kind.value, "interval_minutes": integration.interval_minutes,
             "when_missing": integration.when_missing.value}
-
-
-def _running(integration: Integration) -> bool:
-    since = clock.now() - timedelta(seconds=sync.JOB_TIMEOUT)
-    return db.session.scalar(select(SyncRun.id).where(
-        SyncRun.integration_id == integration.id, SyncRun.status == RunStatus.RUNNING,
-        SyncRun.started_at > since).limit(1)) is not None
 
 
 @blp.route("/integrations")
@@ -177,12 +193,10 @@ def run_now(integration_id: int):
     """Read an iCal integration's feeds now: the run goes on in the background (409 for other kinds, or while one
     runs)"""
     integration = require(Integration, integration_id)
-    if integration.kind != IntegrationKind.ICAL:
-        fail(409, "not_runnable", "Only an iCal integration is read on demand: upload a CSV file in the back "
-                                  "office, or let the PMS push its stays.")
-    if _running(integration):
-        fail(409, "already_running", "A run of this integration is under way: follow it in its runs.")
-    run = sync.request_sync(integration, trigger="api")
+    try:
+        run = sync.request_sync(integration, trigger="manual")
+    except sync.NotRunnable as refused:
+        fail(409, refused.code, refused.message)
     return {"run_id": run.id, "status": run.status}, {
         "Location": url_for("integrations.get_run", integration_id=integration.id, run_id=run.id)}
 
@@ -194,8 +208,10 @@ def run_now(integration_id: int):
 def list_runs(args: dict[str, Any], integration_id: int):
     """List an integration's runs (newest first)"""
     integration = require(Integration, integration_id)
-    return paginate(select(SyncRun).where(SyncRun.integration_id == integration.id), args,
+    page = paginate(select(SyncRun).where(SyncRun.integration_id == integration.id), args,
                     order_by=(SyncRun.started_at.desc(),))
+    _load_error_counts(page["items"])
+    return page
 
 
 @blp.route(f"/integrations/<{ID}:integration_id>/runs/<{ID}:run_id>")

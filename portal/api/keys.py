@@ -7,7 +7,7 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 
 from portal import clock, db
 from portal.api.models import ApiKey, ApiScope
@@ -69,7 +69,13 @@ def recognise(key: str) -> ApiKey | None:
 
 
 def touch(row: ApiKey) -> None:
-    """Note that the key was used (at most once a minute)."""
+    """Note that the key was used (at most once a minute). Flushes."""
+    # The one write an API GET makes (its routes are marked writes_on_get by portal.api.core.Blueprint): staff
+    # see when a key was last used, to find the ones nobody uses any more. One conditional UPDATE, so that a
+    # busy key's many requests at once write it once a minute, not once each.
     now = clock.now()
-    if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
-        row.last_used_at = now
+    if row.last_used_at is not None and now - row.last_used_at < TOUCH_EVERY:
+        return
+    stale = or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at <= now - TOUCH_EVERY)
+    db.session.execute(update(ApiKey).where(ApiKey.id == row.id, stale).values(last_used_at=now)
+                       .execution_options(synchronize_session=False))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, make_response, redirect, render_template, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from portal import db
-from portal.agencies.models import StaffRole
+from portal.agencies.models import StaffAudit, StaffRole
 from portal.api.forms import ApiKeyForm
 from portal.api.keys import create_key, revoke_key
 from portal.api.models import ApiKey
@@ -21,6 +21,12 @@ from portal.types import ID
 def _admins_only() -> None:
     if current_user.role != StaffRole.ADMIN:
         abort(403)
+
+
+def _audit(action: str, row: ApiKey) -> None:
+    # A key opens the agency's data to another system: who made or revoked which one is for the agency to see.
+    db.session.add(StaffAudit(agency_id=current_user.agency_id, user_id=current_user.id, action=action,
+                              detail=f"{row.name} ({row.prefix}_…, {row.scope})"[:500], ip=request.remote_addr))
 
 
 def _page(form: ApiKeyForm, new_key: str | None = None, status: int = 200):
@@ -39,10 +45,11 @@ def agency_api_keys():
     form = ApiKeyForm()
     if form.validate_on_submit():
         try:
-            _row, key = create_key(current_user.agency_id, form.name.data, form.scope.data, current_user.id)
+            row, key = create_key(current_user.agency_id, form.name.data, form.scope.data, current_user.id)
         except FieldError as error:
             failed(error, form)
             return _page(form, status=422)
+        _audit("api-key-create", row)
         return _page(ApiKeyForm(formdata=None), new_key=key)
     return _page(form, status=422 if form.is_submitted() else 200)
 
@@ -53,5 +60,6 @@ def agency_api_keys_revoke(obj_id: int):
     row = get_scoped(ApiKey, obj_id)  # another agency's key: not found, whoever asks
     _admins_only()
     revoke_key(row)
+    _audit("api-key-revoke", row)
     flash(f"The key {row.name} ({row.prefix}_…) is revoked: requests with it are refused from now on.", "success")
     return redirect(url_for("manage.agency_api_keys"))

@@ -12,8 +12,7 @@ from sqlalchemy import select
 
 from portal import tags
 from portal.api.core import Blueprint, current_key, has_id, idempotent, paginate, require
-from portal.api.schemas import PageArgs, Text, page_of, patch_of
-from portal.api.units import TAG
+from portal.api.schemas import TAG, PageArgs, Text, page_of, patch_of
 from portal.operations import FieldError
 from portal.people.forms import LANGUAGES
 from portal.people.models import Person, PortalAccount, PortalRole

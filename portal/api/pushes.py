@@ -10,13 +10,10 @@ from sqlalchemy import select, update
 
 from portal import clock, db
 from portal.api.core import fail, require
-from portal.integrations.models import Integration, IntegrationKind, RunStatus, SyncRun
-from portal.integrations.stays import Outcome, start_run
+from portal.integrations.models import Integration, IntegrationKind, Outcome, RunStatus, SyncRun
+from portal.integrations.stays import counter, start_run
 
 _CLEAN_ID = re.compile(r"[^\x00-\x1f\x7f]+")
-_STAYS = {Outcome.CREATED: "created", Outcome.UPDATED: "updated", Outcome.LINKED: "updated",
-          Outcome.CANCELLED: "cancelled", Outcome.SKIPPED: "skipped", Outcome.UNCHANGED: "skipped"}
-_UNITS = {Outcome.CREATED: "units_created", Outcome.UPDATED: "units_updated"}
 
 
 def pms_integration(integration_id: int, external_id: str) -> Integration:
@@ -42,7 +39,7 @@ def _todays_run(integration: Integration) -> SyncRun:
 def count(integration: Integration, outcome: Outcome, unit: bool = False) -> None:
     """Count one pushed stay (or unit) in today's run (flushes)."""
     run = _todays_run(integration)
-    column = (_UNITS if unit else _STAYS).get(outcome)
+    column = counter(outcome, unit)
     values = {SyncRun.total: SyncRun.total + 1, SyncRun.done: SyncRun.done + 1, SyncRun.status: RunStatus.SUCCEEDED,
               SyncRun.finished_at: clock.now()}
     if column is not None:

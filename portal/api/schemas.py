@@ -22,6 +22,9 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 AMOUNT_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,4})?$"
 
 
+TAG = r"^[^,\x00-\x1f\x7f]*$"  # a tag is one name: commas separate tags where they are typed
+
+
 class Text(fields.String):
     """A string, trimmed; `max` characters at most; `one_line` (the default) refuses line breaks; `required` text
     must not be blank; `pattern` (a regex that also refuses control characters) narrows what it may hold."""

@@ -13,16 +13,14 @@ from sqlalchemy import select
 from portal import tags
 from portal.api.core import Blueprint, current_key, has_id, idempotent, paginate, require
 from portal.api.pushes import count, pms_integration
-from portal.api.schemas import Boolean, Id, Integer, PageArgs, QueryId, Text, page_of, patch_of
+from portal.api.schemas import TAG, Boolean, Id, Integer, PageArgs, QueryId, Text, page_of, patch_of
 from portal.integrations.units import Outcome, UnitIn, import_unit
 from portal.people.models import Person
-from portal.properties.models import Property, Unit
+from portal.properties.models import BEDROOMS, CAPACITY, Property, Unit
 from portal.properties.operations import save_unit
 from portal.types import ID
 
 blp = Blueprint("units", __name__, description="Units: the flats, houses and rooms the agency lets.")
-
-TAG = r"^[^,\x00-\x1f\x7f]*$"  # a tag is one name: commas separate tags where they are typed
 
 
 class UnitSchema(ma.Schema):
@@ -48,8 +46,8 @@ class UnitSchema(ma.Schema):
 class UnitCreateSchema(ma.Schema):
     property_id = Id(required=True)
     name = Text(max=200, required=True)
-    bedrooms = Integer(load_default=1, validate=validate.Range(min=0, max=50))
-    capacity = Integer(load_default=2, validate=validate.Range(min=1, max=100))
+    bedrooms = Integer(load_default=1, validate=validate.Range(*BEDROOMS))
+    capacity = Integer(load_default=2, validate=validate.Range(*CAPACITY))
     external_id = Text(max=120, allow_none=True, load_default=None)
     access_code = Text(max=60, allow_none=True, load_default=None)
     wifi_name = Text(max=100, allow_none=True, load_default=None)
@@ -139,8 +137,8 @@ class UnitPushSchema(ma.Schema):
 
     name = Text(max=200, required=True)
     property_name = Text(max=200, required=True)
-    bedrooms = Integer(allow_none=True, load_default=None, validate=validate.Range(min=0, max=50))
-    capacity = Integer(allow_none=True, load_default=None, validate=validate.Range(min=1, max=100))
+    bedrooms = Integer(allow_none=True, load_default=None, validate=validate.Range(*BEDROOMS))
+    capacity = Integer(allow_none=True, load_default=None, validate=validate.Range(*CAPACITY))
 
 
 class UnitPushResultSchema(ma.Schema):

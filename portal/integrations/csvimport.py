@@ -24,7 +24,7 @@ from portal.csvsafe import read_text_cell, text_cell
 from portal.integrations import stays as engine
 from portal.integrations.models import Integration, RunStatus, SyncRun
 from portal.integrations.units import UnitIn
-from portal.properties.models import Unit
+from portal.properties.models import BEDROOMS, CAPACITY, Unit
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_LINES = 20_000  # a file's lines: larger files are split
@@ -48,8 +48,8 @@ UNIT_COLUMNS = [
     Column("external_id", True, "The unit's ID in your other system; the same ID updates the same unit.", "VIL-12"),
     Column("name", True, "The unit's name, as guests and staff see it.", "Villa Azul"),
     Column("property", True, "The building or complex; made if you have none with this name.", "Costa Serena Villas"),
-    Column("bedrooms", False, "A whole number from 0 to 99.", "3"),
-    Column("capacity", False, "How many guests it sleeps, 1 to 999.", "6"),
+    Column("bedrooms", False, f"A whole number from {BEDROOMS[0]} to {BEDROOMS[1]}.", "3"),
+    Column("capacity", False, f"How many guests it sleeps, {CAPACITY[0]} to {CAPACITY[1]}.", "6"),
 ]
 STAY_COLUMNS = [
     Column("external_id", True, "The stay's ID in your other system; the same ID updates the same booking.",
@@ -201,7 +201,7 @@ def _unit(line: int, cells: dict[str, str], excerpt: str) -> engine.Located | en
             if not cells.get(name):
                 raise ValueError(f"The {name.replace('_', ' ').replace(' id', ' ID')} is missing.")
         unit = UnitIn(external_id=cells["external_id"], name=cells["name"], property_name=cells["property"],
-                             bedrooms=_whole(cells, "bedrooms", 0, 99), capacity=_whole(cells, "capacity", 1, 999))
+                      bedrooms=_whole(cells, "bedrooms", *BEDROOMS), capacity=_whole(cells, "capacity", *CAPACITY))
     except ValueError as err:
         return engine.BadRecord(where, str(err), excerpt, external_id=cells.get("external_id") or None)
     return engine.Located(where, unit, excerpt)
@@ -327,10 +327,16 @@ def _key(run_id: int) -> str:
 
 
 def queue_import(integration: Integration, run: SyncRun, parsed: Parsed) -> None:
-    """Keep the file's lines in Redis for a day and enqueue their import once the run is committed."""
+    """Once the run is committed, keep the file's lines in Redis for a day and enqueue their import."""
     payload = json.dumps({"what": parsed.what, "lines": parsed.lines})
-    queue.redis().set(_key(run.id), payload, ex=KEEP_SECONDS)
-    queue.enqueue_after_commit(db.session, import_upload, run.id, job_timeout=JOB_TIMEOUT)
+    # Guests' names and e-mails leave the database's transaction only if it commits: an upload rolled back
+    # leaves nothing behind in Redis.
+    db.after_commit(db.session, _keep_and_enqueue, run.id, payload)
+
+
+def _keep_and_enqueue(run_id: int, payload: str) -> None:
+    queue.redis().set(_key(run_id), payload, ex=KEEP_SECONDS)
+    queue.get_queue("default").enqueue(import_upload, run_id, job_timeout=JOB_TIMEOUT)
 
 
 def import_upload(run_id: int) -> int | None:

@@ -5,9 +5,11 @@ guest's name, reference or anything else personal, since whoever has the URL rea
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import date, timedelta
 
-from flask import Blueprint, Flask, Response, abort, request
+from flask import Blueprint, Flask, Response, abort, current_app, request
 from icalendar import Calendar, Event
 from sqlalchemy import select
 
@@ -26,13 +28,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-def feed_url(export: CalendarExport) -> str:
-    """The export's public address, as channels are given it."""
-    from flask import url_for
-
-    return url_for("calendars.feed", token=export.token, _external=True)
-
-
 def calendar(unit_id: int, *, since: date, host: str) -> bytes:
     """The unit's taken nights from `since` on, as an iCalendar document."""
     cal = Calendar()
@@ -46,14 +41,21 @@ def calendar(unit_id: int, *, since: date, host: str) -> bytes:
         .where(Booking.unit_id == unit_id, Booking.status.in_(TAKEN), Booking.departure >= since)
         .order_by(Booking.arrival, Booking.id))
     for booking_id, arrival, departure in stays:
-        cal.add_component(_event(f"booking-{booking_id}@{host}", arrival, departure, "Reserved", stamp))
+        cal.add_component(_event(f"{_uid('booking', booking_id)}@{host}", arrival, departure, "Reserved", stamp))
     blocks = db.session.execute(
         select(BlockedDates.id, BlockedDates.start_date, BlockedDates.end_date)
         .where(BlockedDates.unit_id == unit_id, BlockedDates.end_date >= since)
         .order_by(BlockedDates.start_date, BlockedDates.id))
     for block_id, start, end in blocks:
-        cal.add_component(_event(f"block-{block_id}@{host}", start, end, "Not available", stamp))
+        cal.add_component(_event(f"{_uid('block', block_id)}@{host}", start, end, "Not available", stamp))
     return cal.to_ical()
+
+
+def _uid(kind: str, row_id: int) -> str:
+    # Stable for a row, yet "booking-1234" would tell anyone with the URL how many bookings Portico holds.
+    key = current_app.config["SECRET_KEY"]
+    key = key.encode() if isinstance(key, str) else key
+    return hmac.new(key, f"calendar-export-uid:{kind}:{row_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _event(uid: str, start: date, end: date, summary: str, stamp) -> Event:

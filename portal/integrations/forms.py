@@ -7,7 +7,7 @@ from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Regexp, ValidationError
 
 from portal.fields import ONE_LINE, Form, IntegerField, SelectField, options, record_id
-from portal.integrations.models import IntegrationKind, WhenMissing
+from portal.integrations.models import INTERVAL_MINUTES, IntegrationKind, WhenMissing
 
 KINDS = [(IntegrationKind.ICAL.value, "iCal feeds (one calendar URL per unit: Airbnb, Vrbo, Booking.com…)"),
          (IntegrationKind.CSV.value, "CSV files (units and stays uploaded as spreadsheets)"),
@@ -39,7 +39,8 @@ class IntegrationForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=120), ONE_LINE],
                        description="How your team will recognise it, e.g. “Airbnb calendars” or “Guesty”.")
     kind = SelectField("Kind", choices=options(KINDS), default=IntegrationKind.ICAL.value)
-    interval_minutes = IntegerField("Read the feeds every (minutes)", min=5, max=1440, default=60,
+    interval_minutes = IntegerField("Read the feeds every (minutes)", min=INTERVAL_MINUTES[0],
+                                    max=INTERVAL_MINUTES[1], default=60,
                                     description="For iCal feeds: from 5 minutes to once a day.")
     when_missing = SelectField("When a stay disappears from the source", choices=options(WHEN_MISSING),
                                default=WhenMissing.CANCEL.value)

@@ -12,6 +12,7 @@ import functools
 import hashlib
 import http.client
 import ipaddress
+import itertools
 import re
 import socket
 import time
@@ -34,6 +35,10 @@ from portal.integrations.stays import BadRecord, Located, StayIn
 HORIZON = timedelta(days=548)  # about 18 months
 LOOKBACK = timedelta(days=31)
 EXCERPT = 600  # characters of an event shown beside its error
+# A stay or block takes whole days: a rule repeating more often than daily is no calendar of stays, and
+# expanding FREQ=MINUTELY over the horizon would make a million occurrences. Even daily rules stop here.
+MAX_OCCURRENCES = 1000
+_SUBDAILY = frozenset({"HOURLY", "MINUTELY", "SECONDLY"})
 
 _BLOCK = re.compile(r"not available|unavailable|blocked|\bclosed\b|owner (?:stay|block|use)|maintenance", re.I)
 _GENERIC = re.compile(r"^(?:reserved|reservation|booked|booking|busy|occupied)$", re.I)
@@ -77,14 +82,17 @@ PRIVATE_REFUSED = ("Portico only reads calendars on the public internet, and {ho
 
 
 def _not_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    return (address.is_private or address.is_loopback or address.is_link_local or address.is_reserved
-            or address.is_multicast or address.is_unspecified)
+    # Only addresses on the public internet: not private, shared (100.64/10: cloud metadata such as
+    # 100.100.100.200), site-local (fec0::/10), loopback, link-local, reserved, and not one of those in IPv6.
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return not address.is_global or address.is_multicast or address in _SITE_LOCAL
 
 
 def private_host(url: str) -> str | None:
     """The host of `url` when it is plainly local (localhost, a private or loopback IP), else None.
 
-    Only what can be told without a DNS lookup: the connected socket is checked again at every fetch."""
+    Only what can be told without a DNS lookup: every fetch checks the resolved address again before connecting."""
     if current_app.config["ICAL_PRIVATE_ADDRESSES"]:
         return None
     try:
@@ -99,29 +107,53 @@ def private_host(url: str) -> str | None:
         return None
 
 
-def _refuse_private(sock: socket.socket, limits: Limits) -> None:
-    # Checked on the connected socket, so a name that resolves elsewhere the second time changes nothing:
-    # a feed URL must not reach the servers next to Portico (Redis, the database, cloud metadata).
-    if limits.private_addresses:
-        return
-    address = ipaddress.ip_address(sock.getpeername()[0].split("%")[0])
-    if _not_public(address):
-        sock.close()
-        raise FeedError(PRIVATE_REFUSED.format(host=address))
+_SITE_LOCAL = ipaddress.ip_network("fec0::/10")  # deprecated, but Python calls it global
 
 
-def _opener(limits: Limits) -> urllib.request.OpenerDirector:
+def _guarded_connection(limits: Limits):  # type: ignore[no-untyped-def]
+    """socket.create_connection that resolves the host itself and connects only to an address it checked,
+    before a byte is sent (the TLS handshake included): a name resolving elsewhere the second time changes
+    nothing, and a feed URL cannot reach the servers next to Portico (Redis, the database, cloud metadata)."""
+
+    def create_connection(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None,  # type: ignore[no-untyped-def]
+                          **kwargs):
+        host, port = address[0], address[1]
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        allowed = [info[4] for info in found if limits.private_addresses
+                   or not _not_public(ipaddress.ip_address(str(info[4][0]).split("%")[0]))]
+        if not allowed:
+            raise FeedError(PRIVATE_REFUSED.format(host=host))
+        error: OSError | None = None
+        for checked in allowed:
+            try:
+                return socket.create_connection(checked[:2], timeout, source_address)
+            except OSError as failed:
+                error = failed
+        raise error  # type: ignore[misc]
+
+    return create_connection
+
+
+def _opener(limits: Limits, sockets: list[socket.socket]) -> urllib.request.OpenerDirector:
     class Guarded(http.client.HTTPConnection):
+        def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            super().__init__(*args, **kwargs)
+            self._create_connection = _guarded_connection(limits)
+
         def connect(self) -> None:
             super().connect()
-            _refuse_private(self.sock, limits)
             self.sock.settimeout(limits.read_timeout)
+            sockets.append(self.sock)
 
     class GuardedTLS(http.client.HTTPSConnection):
+        def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            super().__init__(*args, **kwargs)
+            self._create_connection = _guarded_connection(limits)
+
         def connect(self) -> None:
-            super().connect()
-            _refuse_private(self.sock, limits)
+            super().connect()  # HTTPConnection.connect (self._create_connection), then the TLS handshake
             self.sock.settimeout(limits.read_timeout)
+            sockets.append(self.sock)
 
     class HTTP(urllib.request.HTTPHandler):
         def http_open(self, req):  # type: ignore[no-untyped-def]
@@ -134,10 +166,14 @@ def _opener(limits: Limits) -> urllib.request.OpenerDirector:
     class Redirects(urllib.request.HTTPRedirectHandler):
         max_redirections = 5
 
-        def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
-            if not newurl.lower().startswith(("http://", "https://")):
+        def http_error_302(self, req, fp, code, msg, headers):  # type: ignore[no-untyped-def]
+            # Before urllib's own check, which lets ftp:// through and calls file:// "HTTP 302".
+            target = urllib.parse.urljoin(req.full_url, headers.get("location") or headers.get("uri") or "")
+            if urllib.parse.urlsplit(target).scheme.lower() not in ("http", "https"):
                 raise FeedError("The feed redirected to an address that is not http or https.")
-            return super().redirect_request(req, fp, code, msg, headers, newurl)
+            return super().http_error_302(req, fp, code, msg, headers)
+
+        http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
     # No proxies from the environment, and only these schemes.
     return urllib.request.build_opener(urllib.request.ProxyHandler({}), HTTP, HTTPS, Redirects)
@@ -152,17 +188,28 @@ def fetch(url: str, limits: Limits | None = None) -> bytes:
                                                    "Accept": "text/calendar, */*;q=0.5"})
     started = time.monotonic()
     try:
-        with _opener(limits).open(request, timeout=limits.connect_timeout) as response:
+        sockets: list[socket.socket] = []  # the connections made (redirects make more), to bound their reads
+        with _opener(limits, sockets).open(request, timeout=limits.connect_timeout) as response:
             length = response.headers.get("Content-Length")
             if length and length.isdigit() and int(length) > limits.max_bytes:
                 raise FeedError(f"The feed is larger than {_size(limits.max_bytes)} ({_size(int(length))}).")
             chunks, size = [], 0
-            while chunk := response.read(64 * 1024):
+            while True:
+                # The deadline bounds each read, not only the gaps between them: a server dripping a byte every
+                # few seconds would otherwise keep one read (and the worker) waiting until the job's timeout.
+                left = limits.read_timeout - (time.monotonic() - started)
+                if left <= 0:
+                    raise FeedError(f"The feed did not arrive within {limits.read_timeout:g} seconds.")
+                sockets[-1].settimeout(min(limits.read_timeout, left))  # the last connection is the response's
+                try:
+                    chunk = response.read1(16 * 1024)  # what has arrived, without waiting for a full chunk
+                except TimeoutError:
+                    raise FeedError(f"The feed did not arrive within {limits.read_timeout:g} seconds.") from None
+                if not chunk:
+                    break
                 size += len(chunk)
                 if size > limits.max_bytes:
                     raise FeedError(f"The feed is larger than {_size(limits.max_bytes)}.")
-                if time.monotonic() - started > limits.read_timeout:
-                    raise FeedError(f"The feed did not arrive within {limits.read_timeout:g} seconds.")
                 chunks.append(chunk)
             return b"".join(chunks)
     except FeedError:
@@ -179,6 +226,19 @@ def fetch(url: str, limits: Limits | None = None) -> bytes:
         raise FeedError(f"The feed did not answer within {limits.read_timeout:g} seconds.") from None
     except (OSError, http.client.HTTPException, ValueError) as error:
         raise FeedError(f"The feed could not be read ({_reason(error)}).") from None
+
+
+def shown(url: str) -> str:
+    """The feed's address without what may be secret in it (channels put tokens in the query; userinfo)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return url.split("?", 1)[0].split("#", 1)[0].rsplit("@", 1)[-1][:300]
+    return urllib.parse.urlunsplit((parts.scheme, host + port, parts.path, "", ""))[:300]
 
 
 def _size(count: int) -> str:
@@ -242,20 +302,50 @@ def stays_in(calendar: icalendar.Calendar, unit_id: int, zone: ZoneInfo, today: 
 def _expanded(uid: str, group: list[icalendar.Event], timezones: list, unit_id: int, zone: ZoneInfo,
               channel: Channel, where: str, today: date) -> Iterator[StayIn | Located | BadRecord]:
     location = f"{where} · event {uid}"
+    if refused := _too_frequent(group):
+        yield BadRecord(location, refused, _excerpt(group[0]), external_id=uid)
+        return
+    stop = today + HORIZON
     try:
         calendar = icalendar.Calendar()
         for component in (*timezones, *group):
             calendar.add_component(component)
-        occurrences = list(recurring_ical_events.of(calendar).between(today - LOOKBACK, today + HORIZON))
+        # Lazily, in order of start, up to the horizon and at most MAX_OCCURRENCES + 1 (to know there were more).
+        upcoming = recurring_ical_events.of(calendar).after(today - LOOKBACK)
+        occurrences = list(itertools.islice(
+            itertools.takewhile(lambda o: _starts(o, zone) <= stop, upcoming), MAX_OCCURRENCES + 1))
     except Exception as error:  # the library's errors have no common base; one event must not stop the feed
         yield BadRecord(location, f"The recurring event could not be expanded: {str(error)[:300]}",
                         _excerpt(group[0]), external_id=uid)
         return
+    if len(occurrences) > MAX_OCCURRENCES:
+        occurrences = occurrences[:MAX_OCCURRENCES]
+        yield BadRecord(location, f"The recurring event repeats more than {MAX_OCCURRENCES:,} times in the next "
+                                  f"{HORIZON.days} days; only the first {MAX_OCCURRENCES:,} were taken.",
+                        _excerpt(group[0]), external_id=uid)
     for occurrence in occurrences:
         # An occurrence is known by the date it was planned on (RECURRENCE-ID), so moving it updates it.
         planned = occurrence.get("RECURRENCE-ID") or occurrence.get("DTSTART")
         when = _day(planned.dt, zone) if planned is not None else None
         yield from _one(occurrence, 0, unit_id, zone, channel, where, external_id=f"{uid}/{when}")
+
+
+def _too_frequent(group: list[icalendar.Event]) -> str | None:
+    """Why a recurring event's rules are refused (more often than daily), or None."""
+    for event in group:
+        rules = event.get("RRULE")
+        for rule in rules if isinstance(rules, list) else [rules] if rules is not None else []:
+            frequency = str((rule.get("FREQ") or [""])[0]).upper()
+            within_a_day = [len(rule.get(part) or [None]) for part in ("BYHOUR", "BYMINUTE", "BYSECOND")]
+            if frequency in _SUBDAILY or within_a_day != [1, 1, 1]:
+                return (f"The recurring event repeats more often than daily ({rule.to_ical().decode()[:100]}); "
+                        "stays and blocks take whole days.")
+    return None
+
+
+def _starts(occurrence: icalendar.Event, zone: ZoneInfo) -> date:
+    start = occurrence.get("DTSTART")
+    return _day(start.dt, zone) if start is not None else date.min
 
 
 def _one(event: icalendar.Event, number: int, unit_id: int, zone: ZoneInfo, channel: Channel, where: str,

@@ -24,7 +24,7 @@ from portal.integrations.forms import (
     UploadForm,
 )
 from portal.integrations.models import Integration, IntegrationKind, RunStatus, SyncError, SyncRun
-from portal.integrations.sync import request_sync
+from portal.integrations.sync import NotRunnable, request_sync
 from portal.manage import bp
 from portal.operations import FieldError
 from portal.pages import get_scoped, paginate, requested_page
@@ -149,13 +149,11 @@ def integrations_run_now(obj_id: int):
     if not Form().validate_on_submit():
         flash("That did not work: please try again.", "error")
         return _detail(integration, status=422)
-    if integration.kind != IntegrationKind.ICAL:
-        flash("Only an iCal integration is read on demand: upload a file, or let the PMS push its stays.", "error")
-        return _detail(integration, status=422)
-    if not integration.feeds:
-        flash("Add a unit's calendar feed first: there is nothing to read yet.", "error")
-        return _detail(integration, status=422)
-    run = request_sync(integration)
+    try:
+        run = request_sync(integration)
+    except NotRunnable as refused:
+        flash(refused.message, "error")
+        return _detail(integration, status=409 if refused.code == "already_running" else 422)
     flash("Sync started: the feeds are being read.", "success")
     return redirect(url_for("manage.integrations_run_page", obj_id=run.id))
 

@@ -26,6 +26,11 @@ class WhenMissing(enum.StrEnum):
     KEEP = "keep"
 
 
+# Minutes between an iCal integration's periodic syncs, in the back office and the API alike: from 5 (the
+# check constraint below) to once a day.
+INTERVAL_MINUTES = (5, 1440)
+
+
 class Integration(AgencyOwned, Base):
     """One external source of units and stays; its stays are taken only while sync_stays is on."""
 

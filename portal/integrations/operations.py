@@ -23,7 +23,9 @@ def _name_taken(agency_id: int, name: str, integration_id: int | None) -> bool:
 
 def save_integration(integration: Integration | None, agency_id: int, data: dict[str, Any]) -> Integration:
     """Create an integration (sync stays off, SPEC I2) or change its name, interval and missing-stay rule."""
-    name = data["name"].strip()
+    name = (data["name"] or "").strip()
+    if not name:
+        raise FieldError("name", "Give the integration a name.")
     if _name_taken(agency_id, name, integration.id if integration else None):
         raise FieldError("name", "Another integration has this name: choose another one.")
     if integration is None:

@@ -12,7 +12,6 @@ from portal import agencies, clock, db, queue
 from portal.integrations import ical
 from portal.integrations.models import Feed, Integration, IntegrationKind, RunStatus, SyncRun
 from portal.integrations.stays import finish_run, record_error, start_run, take
-from portal.operations import FieldError
 from portal.properties.models import Unit
 
 log = logging.getLogger(__name__)
@@ -21,16 +20,42 @@ JOB_TIMEOUT = 3600  # seconds: a run of many slow feeds; a run "running" for lon
 BATCH = 20  # integrations per periodic job (each RQ job costs dozens of Redis commands)
 
 
+class NotRunnable(Exception):
+    """Why a run cannot start now: `code` not_runnable (not an iCal integration), no_feeds or already_running."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
 def request_sync(integration: Integration, trigger: str = "manual") -> SyncRun:
     """Start a run of the integration now: its record is there at once (for its progress), its job is
-    enqueued after the commit. Flushes."""
+    enqueued after the commit. NotRunnable when it is not iCal, has no feed, or a run is under way. Flushes."""
     if integration.kind != IntegrationKind.ICAL:
-        raise FieldError("kind", "Only iCal integrations are read on demand: CSV files are uploaded, PMSs push "
-                                 "their stays.")
-    run = start_run(integration, trigger, total=len(integration.feeds))
+        raise NotRunnable("not_runnable", "Only an iCal integration is read on demand: upload a CSV file, or let "
+                                          "the PMS push its stays.")
+    if not integration.feeds:
+        raise NotRunnable("no_feeds", "Add a unit's calendar feed first: there is nothing to read yet.")
+    run = _claim(integration, trigger, total=len(integration.feeds))
     queue.enqueue_after_commit(db.session, sync_integration, integration.id, trigger, run.id,
                                job_timeout=JOB_TIMEOUT)
     return run
+
+
+def _claim(integration: Integration, trigger: str, total: int) -> SyncRun:
+    """Start a run unless one is under way (NotRunnable). Two callers at once cannot both start one: each moves
+    last_run_at on from the value it read, in one conditional UPDATE; the second's matches no row (PostgreSQL
+    re-checks the row once the first commits; SQLite takes one writer at a time)."""
+    s = db.session
+    seen = s.scalar(select(Integration.last_run_at).where(Integration.id == integration.id))
+    claimed = 0
+    if not _running_elsewhere(integration, None):
+        same = Integration.last_run_at.is_(None) if seen is None else Integration.last_run_at == seen
+        claimed = s.execute(update(Integration).where(Integration.id == integration.id, same)
+                            .values(last_run_at=clock.now())).rowcount
+    if not claimed:
+        raise NotRunnable("already_running", "A sync of this integration is under way: follow it in its runs.")
+    return start_run(integration, trigger, total=total)
 
 
 def sync_integration(integration_id: int, trigger: str = "scheduled", run_id: int | None = None) -> int | None:
@@ -51,7 +76,10 @@ def sync_integration(integration_id: int, trigger: str = "scheduled", run_id: in
     if run is None:
         if trigger == "scheduled" and not _due(integration):
             return None  # an earlier job of the same round already ran it
-        run = start_run(integration, trigger, total=0)
+        try:
+            run = _claim(integration, trigger, total=0)
+        except NotRunnable:
+            return None
     agency = agencies.get(integration.agency_id)
     feeds = s.execute(select(Feed.url, Feed.unit_id, Unit.name).join(Unit, Unit.id == Feed.unit_id)
                       .where(Feed.integration_id == integration.id).order_by(Feed.id)).all()
@@ -67,7 +95,7 @@ def sync_integration(integration_id: int, trigger: str = "scheduled", run_id: in
                 calendar = ical.read(body)
             except ical.FeedError as error:
                 failed += 1
-                record_error(run, where, error.message, url)
+                record_error(run, where, error.message, ical.shown(url))  # runs are read with any key
             else:
                 items = ical.stays_in(calendar, unit_id, agency.zone, agency.today(), where=where, url=url)
                 take(integration, run, items, complete_for_units={unit_id}, count_items=False)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from portal import db
 from portal.integrations.models import Integration, Outcome
 from portal.operations import FieldError
-from portal.properties.models import Property, Unit
+from portal.properties.models import BEDROOMS, CAPACITY, Property, Unit
 from portal.properties.operations import save_property, save_unit
 
 
@@ -47,8 +47,8 @@ def import_unit(integration: Integration, unit: UnitIn) -> tuple[Unit, Outcome]:
     external_id = _text("external_id", unit.external_id, 120, "The unit's external ID")
     name = _text("name", unit.name, 200, "The unit's name")
     property_name = _text("property_name", unit.property_name, 200, "The property's name")
-    bedrooms = _count("bedrooms", unit.bedrooms, 0, 99, "Bedrooms")
-    capacity = _count("capacity", unit.capacity, 1, 999, "Capacity")
+    bedrooms = _count("bedrooms", unit.bedrooms, *BEDROOMS, "Bedrooms")
+    capacity = _count("capacity", unit.capacity, *CAPACITY, "Capacity")
     agency_id = integration.agency_id
     existing = db.session.scalar(select(Unit).where(Unit.agency_id == agency_id, Unit.external_id == external_id))
     prop = db.session.scalar(select(Property).where(Property.agency_id == agency_id, Property.name == property_name)

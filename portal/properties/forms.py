@@ -6,6 +6,7 @@ from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.fields import ONE_LINE, Form, IntegerField, SelectField, SelectMultipleField, record_id
+from portal.properties.models import BEDROOMS, CAPACITY
 
 
 class PropertyForm(Form):
@@ -18,8 +19,8 @@ class PropertyForm(Form):
 class UnitForm(Form):
     property_id = SelectField("Property", coerce=record_id)
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    bedrooms = IntegerField("Bedrooms", default=1, min=0, max=50)
-    capacity = IntegerField("Capacity (guests)", default=2, min=1, max=100)
+    bedrooms = IntegerField("Bedrooms", default=1, min=BEDROOMS[0], max=BEDROOMS[1])
+    capacity = IntegerField("Capacity (guests)", default=2, min=CAPACITY[0], max=CAPACITY[1])
     external_id = StringField("External ID", validators=[Optional(), Length(max=120)])
     owner_ids = SelectMultipleField("Owners", coerce=record_id)
     access_code = StringField("Door code", description="Shown to guests only while they are checked in",

@@ -43,6 +43,11 @@ class Property(AgencyOwned, Base):
         return self.name
 
 
+# What a unit may say of itself, wherever it is entered (the unit form, the API, CSV files, a PMS's push).
+BEDROOMS = (0, 50)
+CAPACITY = (1, 100)  # guests
+
+
 class Unit(AgencyOwned, Base):
     """One lettable accommodation: a flat, a house, a room."""
 

@@ -100,6 +100,10 @@ def test_add_list_and_configure(api, feeds):
         "name": ["Another integration has this name: choose another one."]}
     short = _patch(api, made.headers["Location"], {"interval_minutes": 1, "kind": "csv"})
     assert error(short, 422, "invalid")["fields"].keys() == {"interval_minutes", "kind"}
+    for blank in ("", "   "):
+        assert error(_patch(api, made.headers["Location"], {"name": blank}), 422, "invalid")["fields"].keys() \
+            == {"name"}
+    assert api.get(made.headers["Location"]).json["name"] == "Hostaway EU"
     assert api.get(BASE).json["total"] == 3
 
 
@@ -134,7 +138,7 @@ def test_run_now_creates_a_run_with_its_counts_and_errors(api, feeds, app, run_j
     run_jobs()
     run = api.get(run_url).json
     assert (run["status"], run["trigger"], run["total"], run["done"], run["created"], run["error_count"]) == (
-        "partial", "api", 2, 2, 1, 1)
+        "partial", "manual", 2, 2, 1, 1)  # "api" is a PMS's daily push
     [problem] = run["errors"]
     assert problem["location"] == "feed of 2B" and "404" in problem["message"], problem
     listed = api.get(f"{BASE}/{feeds['airbnb']}/runs").json

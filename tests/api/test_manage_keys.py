@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from portal import db
+from portal.agencies.models import Agency, StaffAudit, StaffUser
 from portal.agencies.operations import create_staff
 from portal.api.models import ApiKey
 from tests import factories as f
@@ -63,6 +65,36 @@ def test_a_key_is_shown_once_and_works_until_revoked(app, client, admin):
     assert revoked.status_code == 302
     assert api.get("/api/v1/units").status_code == 401
     assert "Revoked" in client.get("/manage/agency/api-keys").text
+    with app.app_context():
+        audit = db.session.execute(select(StaffAudit.action, StaffAudit.detail, StaffUser.email)
+                                   .join(StaffUser, StaffUser.id == StaffAudit.user_id)
+                                   .order_by(StaffAudit.id).execution_options(all_agencies=True)).all()
+    assert [(action, email) for action, _, email in audit] == [
+        ("api-key-create", "admin@alpha.example"), ("api-key-revoke", "admin@alpha.example")]
+    assert all("Hostaway PMS" in detail and key[:12] in detail and key not in detail for _, detail, _ in audit)
+
+
+def test_a_keys_last_use_is_written_at_most_once_a_minute(app, alpha):
+    from portal import clock
+
+    with app.app_context():
+        key = make_key(db.session.get(Agency, alpha))
+
+    def last_used():
+        with app.app_context():
+            return db.session.scalar(select(ApiKey.last_used_at).execution_options(all_agencies=True))
+
+    api = ApiClient(app.test_client(), key)
+    start = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    with clock.frozen_at(start) as travel:
+        assert api.get("/api/v1/units").status_code == 200
+        assert last_used() == start
+        travel.advance(seconds=59)
+        api.get("/api/v1/units")
+        assert last_used() == start
+        travel.advance(seconds=2)
+        api.get("/api/v1/units")
+        assert last_used() == start + timedelta(seconds=61)
 
 
 def test_refusals(app, client, admin, login):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
+DRIP = 100  # bytes /drip.ics sends, one every 0.2 s, unless the client hangs up
 
 
 class FeedServer:
@@ -20,6 +21,7 @@ class FeedServer:
         self.feeds: dict[str, bytes] = {f"/{p.name}": p.read_bytes() for p in FIXTURES.glob("*.ics")}
         self.hits: dict[str, int] = {}
         self.release = threading.Event()  # the slow feed answers once the test is over
+        self.dripped, self.drip_done = 0, threading.Event()  # bytes /drip.ics sent before the client left
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -30,6 +32,18 @@ class FeedServer:
                 elif self.path == "/slow.ics":
                     server.release.wait(10)  # far past the test's timeout
                     self._answer(200, server.feeds["/airbnb.ics"])
+                elif self.path == "/drip.ics":  # a byte at a time, each well within the read timeout
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/calendar")
+                    self.end_headers()
+                    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                        for byte in server.feeds["/airbnb.ics"][:DRIP]:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            server.dripped += 1
+                            if server.release.wait(0.2):
+                                break
+                    server.drip_done.set()
                 elif self.path == "/junk.ics":
                     self._answer(200, b"\x00\xffjunk" * (10 * 1024 * 1024 // 6), "application/octet-stream",
                                  length=False)
@@ -39,6 +53,11 @@ class FeedServer:
                 elif self.path == "/moved.ics":
                     self.send_response(302)
                     self.send_header("Location", "/airbnb.ics")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                elif self.path.startswith("/redirect-to/"):  # to any address, e.g. another scheme's
+                    self.send_response(302)
+                    self.send_header("Location", self.path.removeprefix("/redirect-to/"))
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                 elif self.path in server.feeds:

@@ -296,3 +296,21 @@ def test_a_units_line_without_its_external_id_says_external_id_as_the_page_write
     with app.app_context():
         messages = list(db.session.scalars(select(SyncError.message).execution_options(all_agencies=True)))
     assert response.status_code == 302 and messages == ["The external ID is missing."]
+
+
+def test_a_larger_files_lines_reach_redis_only_once_its_run_is_committed(app, ctx):
+    a = f.agency("alpha")
+    source = world.integration(a, "Sheet", IntegrationKind.CSV)
+    db.session.commit()
+    body = "external_id,name,property\n" + "".join(f"U-{i},Guest Unit {i},Block\n" for i in range(3))
+    parsed = csvimport.read(body.encode(), "units")
+    redis = app.extensions["redis"]
+    for outcome in ("rollback", "commit"):
+        run = csvimport.start(source, parsed)
+        csvimport.queue_import(source, run, parsed)
+        assert redis.keys("portico:integrations:upload:*") == []  # nothing leaves before the commit
+        getattr(db.session, outcome)()
+        db.scope(db.session, a.id)
+    [kept] = redis.keys("portico:integrations:upload:*")
+    assert b"Guest Unit 2" in redis.get(kept)
+    redis.delete(kept)

@@ -64,7 +64,13 @@ def test_the_feed_lists_taken_nights_without_anything_personal(app, client, worl
     assert events == [(*world["confirmed"], "Reserved"), (*world["pre"], "Reserved"),
                       (today + timedelta(days=50), today + timedelta(days=53), "Not available")]
     assert all(isinstance(start, date) for start, _, _ in events)  # all-day events
-    assert len({str(e["uid"]) for e in cal.walk("VEVENT")}) == 3
+    uids = {str(e["uid"]) for e in cal.walk("VEVENT")}
+    assert len(uids) == 3
+    # The UIDs do not give away the platform's sequential ids (how many bookings Portico holds), and stay put.
+    assert not any(re.search(r"\d", uid.split("@")[0]) and re.fullmatch(r"\D*\d+", uid.split("@")[0])
+                   for uid in uids)
+    assert not any(uid.startswith(("booking-", "block-")) for uid in uids)
+    assert {str(e["uid"]) for e in Calendar.from_ical(app.test_client().get(path).data).walk("VEVENT")} == uids
     text = feed.data.decode()
     for secret in ("Maria", "maria.secret", "Mr Private", *world["references"]):
         assert secret not in text
@@ -126,3 +132,10 @@ def test_the_feed_is_on_the_same_path_on_an_agencys_own_host(app, client, world)
         db.session.commit()
     got = app.test_client().get(path, headers={"Host": "portal.alpha.example"})
     assert got.status_code == 200 and got.mimetype == "text/calendar"
+
+
+def test_the_units_page_title_is_its_name_and_its_script_comes_once(client, world):
+    page = client.get(f"/manage/units/{world['unit']}").text
+    title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+    assert "1A" in title and "<script" not in title and "integrations.js" not in title
+    assert page.count("js/integrations.js") == 1

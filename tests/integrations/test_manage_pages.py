@@ -308,6 +308,10 @@ def test_run_now_reads_the_feeds_in_a_job_and_the_run_page_follows_it(app, staff
     running = staff.get(started.headers["Location"])
     assert "badge-run-running" in running.text and '<progress max="2" value="0"' in running.text
     status_url = re.search(r'data-status-url="([^"]+)"', running.text).group(1)
+    again = staff.post(f"/manage/integrations/{iid}/run", data={"csrf_token": token})  # while it runs
+    assert again.status_code == 409 and "A sync of this integration is under way" in again.text
+    with app.app_context():
+        assert db.session.scalar(select(func.count(SyncRun.id)).execution_options(all_agencies=True)) == 1
     run_jobs()
     status = staff.get(status_url).json
     assert (status["finished"], status["status"], status["done"], status["total"], status["errors"]) == (
