@@ -115,7 +115,8 @@ def test_gunicorn_serves_the_production_app(app, tmp_path):
     )
     try:
         body = None
-        for _ in range(100):
+        # Up to ~40 s for two workers to import the app: on a loaded machine 10 s was not always enough.
+        for _ in range(400):
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
                     body = r.read().decode()
