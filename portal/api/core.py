@@ -168,13 +168,6 @@ def json_body() -> Any:
     return g.api_body
 
 
-class _Parser(FlaskParser):
-    """webargs' parser reading the body json_body() parsed and checked."""
-
-    def _raw_load_json(self, req: Any) -> Any:
-        return json_body()
-
-
 def _no_store(response: Response) -> Response:
     response.headers.setdefault("Cache-Control", "no-store")
     return response
@@ -183,9 +176,14 @@ def _no_store(response: Response) -> Response:
 # -- the blueprint --------------------------------------------------------------------------------------------
 
 class _Parser(FlaskParser):
+    """webargs' parser reading the body json_body() parsed and checked."""
+
     # A misspelt filter (?booking_id= where there is none) must not quietly answer the whole list: the query
     # refuses unknown parameters with 422, as bodies refuse unknown fields.
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE}
+
+    def _raw_load_json(self, req: Any) -> Any:
+        return json_body()
 
 
 class Blueprint(flask_smorest.Blueprint):
