@@ -12,7 +12,7 @@ from marshmallow import fields, validate
 from sqlalchemy import select
 
 from portal import agencies, db
-from portal.api.core import Blueprint, current_key, has_id, idempotent, paginate, require
+from portal.api.core import Blueprint, current_key, has_id, idempotent, matching, paginate, require
 from portal.api.pushes import count, pms_integration
 from portal.api.schemas import (
     TAG,
@@ -173,10 +173,7 @@ def _save(booking: Booking | None, data: dict[str, Any]) -> Booking:
 @blp.response(200, page_of(BookingSchema))
 def list_bookings(args: dict[str, Any]):
     """List bookings (by arrival)"""
-    stmt = select(Booking)
-    for name in ("unit_id", "guest_id", "status", "channel", "external_id"):
-        if name in args:
-            stmt = stmt.where(getattr(Booking, name) == args[name])
+    stmt = matching(Booking, args, "unit_id", "guest_id", "status", "channel", "external_id")
     if "arrival_from" in args:
         stmt = stmt.where(Booking.arrival >= args["arrival_from"])
     if "arrival_to" in args:

@@ -256,6 +256,15 @@ def require(model: type, obj_id: int | None, field: str | None = None) -> Any:
     return obj
 
 
+def matching(model: type, args: dict[str, Any], *names: str) -> Select:
+    """select(model) narrowed to the rows whose columns `names` equal the filters given in `args`."""
+    stmt = select(model)
+    for name in names:
+        if name in args:
+            stmt = stmt.where(getattr(model, name) == args[name])
+    return stmt
+
+
 def paginate(stmt: Select, args: dict[str, Any], order_by: tuple = ()) -> dict[str, Any]:
     """One page of `stmt` (ordered by `order_by`, then id) as the list envelope of schemas.page_of."""
     page, per_page = args["page"], args["per_page"]

@@ -8,10 +8,9 @@ from typing import Any
 import marshmallow as ma
 from flask import render_template, url_for
 from marshmallow import fields
-from sqlalchemy import select
 
 from portal import agencies, links, mail
-from portal.api.core import Blueprint, current_key, has_id, idempotent, paginate, require
+from portal.api.core import Blueprint, current_key, has_id, idempotent, matching, paginate, require
 from portal.api.schemas import Id, PageArgs, QueryId, Text, page_of
 from portal.messages.models import Message, MessageStatus
 from portal.operations import FieldError
@@ -58,10 +57,7 @@ class MessageCreateSchema(ma.Schema):
 @blp.response(200, page_of(MessageSchema))
 def list_messages(args: dict[str, Any]):
     """List messages (newest first)"""
-    stmt = select(Message)
-    for name in ("status", "person_id", "about_type", "about_id"):
-        if name in args:
-            stmt = stmt.where(getattr(Message, name) == args[name])
+    stmt = matching(Message, args, "status", "person_id", "about_type", "about_id")
     return paginate(stmt, args, order_by=(Message.created_at.desc(),))
 
 

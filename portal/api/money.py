@@ -6,9 +6,8 @@ from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields
-from sqlalchemy import select
 
-from portal.api.core import Blueprint, has_id, paginate, require
+from portal.api.core import Blueprint, has_id, matching, paginate, require
 from portal.api.schemas import Amount, Date, PageArgs, QueryId, page_of
 from portal.bookings.models import Lease, LeaseStatus
 from portal.money.models import Charge, ChargeKind, ChargeStatus, Payment
@@ -44,10 +43,7 @@ class LeaseFilters(PageArgs):
 @leases_blp.response(200, page_of(LeaseSchema))
 def list_leases(args: dict[str, Any]):
     """List leases (latest start first)"""
-    stmt = select(Lease)
-    for name in ("unit_id", "tenant_id", "status"):
-        if name in args:
-            stmt = stmt.where(getattr(Lease, name) == args[name])
+    stmt = matching(Lease, args, "unit_id", "tenant_id", "status")
     return paginate(stmt, args, order_by=(Lease.start_date.desc(),))
 
 
@@ -94,10 +90,7 @@ class ChargeFilters(PageArgs):
 @charges_blp.response(200, page_of(ChargeSchema))
 def list_charges(args: dict[str, Any]):
     """List charges (by due date)"""
-    stmt = select(Charge)
-    for name in ("status", "person_id", "lease_id", "booking_id", "kind"):
-        if name in args:
-            stmt = stmt.where(getattr(Charge, name) == args[name])
+    stmt = matching(Charge, args, "status", "person_id", "lease_id", "booking_id", "kind")
     if "due_from" in args:
         stmt = stmt.where(Charge.due_date >= args["due_from"])
     if "due_to" in args:
@@ -136,10 +129,7 @@ class PaymentFilters(PageArgs):
 @payments_blp.response(200, page_of(PaymentSchema))
 def list_payments(args: dict[str, Any]):
     """List payments (oldest first)"""
-    stmt = select(Payment)
-    for name in ("charge_id", "person_id"):
-        if name in args:
-            stmt = stmt.where(getattr(Payment, name) == args[name])
+    stmt = matching(Payment, args, "charge_id", "person_id")
     return paginate(stmt, args, order_by=(Payment.created_at,))
 
 

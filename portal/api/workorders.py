@@ -8,9 +8,8 @@ from typing import Any
 import marshmallow as ma
 from flask import url_for
 from marshmallow import fields, validate
-from sqlalchemy import select
 
-from portal.api.core import Blueprint, current_key, has_id, idempotent, paginate, require
+from portal.api.core import Blueprint, current_key, has_id, idempotent, matching, paginate, require
 from portal.api.schemas import Amount, Boolean, Id, Moment, PageArgs, QueryId, Text, page_of
 from portal.operations import FieldError
 from portal.people.models import Person
@@ -120,10 +119,7 @@ def actor() -> ops.Actor:
 @blp.response(200, page_of(WorkOrderSchema))
 def list_work_orders(args: dict[str, Any]):
     """List work orders (newest first)"""
-    stmt = select(WorkOrder)
-    for name in ("status", "unit_id", "vendor_id", "requester_id"):
-        if name in args:
-            stmt = stmt.where(getattr(WorkOrder, name) == args[name])
+    stmt = matching(WorkOrder, args, "status", "unit_id", "vendor_id", "requester_id")
     return paginate(stmt, args, order_by=(WorkOrder.created_at.desc(),))
 
 
